@@ -1,0 +1,146 @@
+"""The library's front door: audit paths with a ruleset and write the output folder.
+
+``cli`` is a thin layer over these functions; other programs (a scheduler, a notebook) can
+call them directly::
+
+    from csqa.api import audit
+    summary = audit(["exports/2026-11-21"], ruleset="my-rules.yaml", out="csqa-out")
+    print(summary.calls_audited, summary.agents)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from csqa import __version__
+from csqa.engine import Engine
+from csqa.loaders import discover, load_all
+from csqa.model import CallResult, InputProblem, Transcript
+from csqa.reporters.files import OutputFolder
+from csqa.ruleset import Ruleset, load_ruleset
+from csqa.scoring import Scorecards
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class RunSummary:
+    """What a run did: counts, problems, the agent scorecards, and where the files are."""
+
+    out_dir: Path
+    ruleset: Ruleset
+    files_seen: int = 0
+    calls_audited: int = 0
+    calls_passed: int = 0
+    findings: int = 0
+    input_errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    problems: list[InputProblem] = field(default_factory=list)
+    agents: pd.DataFrame | None = None
+
+    @property
+    def calls_failed(self) -> int:
+        return self.calls_audited - self.calls_passed
+
+
+def resolve_ruleset(ruleset: Ruleset | str | Path | None) -> Ruleset:
+    return ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
+
+
+def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
+                ) -> Iterator[CallResult | InputProblem]:
+    """Audit a stream of loaded calls; duplicate call ids after the first are rejected."""
+    seen: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, InputProblem):
+            yield item
+            continue
+        first = seen.get(item.call_id)
+        if first is not None:
+            yield InputProblem(item.source, item.line,
+                               f"duplicate call_id {item.call_id!r}: already audited from {first}; "
+                               "this copy was not audited", call_id=item.call_id)
+            continue
+        seen[item.call_id] = item.location
+        yield engine.audit(item)
+
+
+def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
+          out: str | Path = "csqa-out",
+          on_file: Callable[[Path, int], None] | None = None) -> RunSummary:
+    """Audit every transcript under ``paths`` and write the output folder ``out``.
+
+    ``on_file(path, total)`` is called before each file is read (for progress bars).
+    Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
+    and :class:`~csqa.errors.InputError` for a path that does not exist.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    rs = resolve_ruleset(ruleset)
+    paths = [Path(p) for p in paths]
+    files = list(discover(paths))
+    engine = Engine(rs)
+    rule_ids = [r.id for r in rs.rules]
+    out_dir = Path(out)
+    folder = OutputFolder(out_dir, rule_ids)
+    cards = Scorecards(rule_ids)
+    summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
+
+    def loaded() -> Iterator[Transcript | InputProblem]:
+        for path, _ in files:
+            if on_file is not None:
+                on_file(path, len(files))
+            yield from load_all([path])
+
+    try:
+        for item in audit_calls(loaded(), engine):
+            if isinstance(item, InputProblem):
+                folder.write_problem(item)
+                summary.problems.append(item)
+                if item.status == "skipped":
+                    summary.skipped += 1
+                else:
+                    summary.input_errors += 1
+                continue
+            folder.write_call(item)
+            cards.add(item)
+            summary.calls_audited += 1
+            summary.calls_passed += item.passed
+            summary.findings += len(item.findings)
+            for rid, err in item.rule_errors.items():
+                summary.problems.append(InputProblem(item.transcript.source, item.transcript.line,
+                                                     f"rule {rid} failed: {err}",
+                                                     status="rule_error",
+                                                     call_id=item.transcript.call_id))
+        agents = cards.frame()
+        summary.agents = agents
+        summary.seconds = round(time.perf_counter() - started, 3)
+        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+    except BaseException:
+        folder.abort()
+        raise
+    return summary
+
+
+def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, Any]:
+    rs = s.ruleset
+    return {
+        "csqa_version": __version__,
+        "started_at": started_at,
+        "seconds": s.seconds,
+        "inputs": [str(p) for p in paths],
+        "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
+                    "rules": [r.id for r in rs.rules], "disabled": rs.disabled,
+                    "base_score": rs.base_score, "pass_mark": rs.pass_mark},
+        "counts": {"files_seen": s.files_seen, "calls_audited": s.calls_audited,
+                   "calls_passed": s.calls_passed, "calls_failed": s.calls_failed,
+                   "findings": s.findings, "input_errors": s.input_errors,
+                   "skipped_files": s.skipped, "agents": 0 if s.agents is None else len(s.agents)},
+    }

@@ -1,0 +1,20 @@
+"""Errors csqa raises for a person to act on; the CLI turns each into a message and exit code."""
+
+from __future__ import annotations
+
+
+class CsqaError(Exception):
+    """Base of the errors csqa reports to users (never shown as a traceback)."""
+
+
+class RulesetError(CsqaError):
+    """A ruleset that cannot be used. ``problems`` lists every problem, one line each,
+    as ``file:line:col: path.to.key: what is wrong``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class InputError(CsqaError):
+    """An input that cannot be read at all (a path that does not exist, an unknown format)."""

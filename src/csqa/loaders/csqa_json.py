@@ -1,0 +1,38 @@
+"""csqa JSON: one call object per ``*.json`` file (a list of call objects is accepted too).
+
+``{"call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "utterances": [
+{"speaker", "start", "end", "text"}, …]}``; ``call_id`` defaults to the file stem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from csqa.loaders.common import LoadProblem, decode, from_mapping
+from csqa.model import InputProblem, Transcript
+
+
+def load(path: Path) -> Iterator[Transcript | InputProblem]:
+    name = str(path)
+    try:
+        text = decode(path.read_bytes())
+        data = orjson.loads(text)
+    except LoadProblem as exc:
+        yield InputProblem(name, None, exc.reason)
+        return
+    except orjson.JSONDecodeError as exc:
+        yield InputProblem(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return
+    items = data if isinstance(data, list) else [data]
+    for i, obj in enumerate(items):
+        default_id = path.stem if len(items) == 1 else f"{path.stem}#{i}"
+        try:
+            yield from_mapping(obj, name, default_id)
+        except LoadProblem as exc:
+            where = f"[{i}] " if len(items) > 1 else ""
+            cid = obj.get("call_id") if isinstance(obj, dict) else None
+            yield InputProblem(name, exc.line, where + exc.reason,
+                               call_id=cid if isinstance(cid, str) else None)

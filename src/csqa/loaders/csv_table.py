@@ -1,0 +1,66 @@
+"""CSV utterance table (``*.csv``): one row per utterance, many calls per file.
+
+Required columns: ``call_id, agent_id, speaker, start, end, text``; optional call-level
+columns ``agent_name, team, started_at, hangup_by, duration`` (taken from the call's first
+row that fills them). Rows of one call need not be adjacent. A bad row rejects its call only,
+reported with the row's line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+from csqa.loaders.common import LoadProblem, decode, finish, make_utterance
+from csqa.model import InputProblem, Transcript, Utterance
+
+REQUIRED = ("call_id", "agent_id", "speaker", "start", "end", "text")
+OPTIONAL = ("agent_name", "team", "started_at", "hangup_by", "duration")
+
+
+def load(path: Path) -> Iterator[Transcript | InputProblem]:
+    name = str(path)
+    try:
+        text = decode(path.read_bytes())
+    except LoadProblem as exc:
+        yield InputProblem(name, None, exc.reason)
+        return
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        yield InputProblem(name, 1, f"missing column(s): {', '.join(missing)} "
+                                    f"(a CSV utterance table needs {', '.join(REQUIRED)})")
+        return
+    reader.fieldnames = header
+    calls: dict[str, tuple[dict[str, object], list[Utterance], int]] = {}
+    bad: dict[str, tuple[int, str]] = {}
+    for row in reader:
+        lineno = reader.line_num
+        cid = (row.get("call_id") or "").strip()
+        if not cid:
+            yield InputProblem(name, lineno, "call_id: empty")
+            continue
+        if cid in bad:
+            continue
+        meta, utts, first = calls.setdefault(cid, ({"call_id": cid}, [], lineno))
+        for key in ("agent_id", *OPTIONAL):
+            value = (row.get(key) or "").strip()
+            if value and not meta.get(key):
+                meta[key] = value
+        try:
+            utts.append(make_utterance(row.get("speaker"), row.get("start"), row.get("end"),
+                                       row.get("text"), f"row {lineno}"))
+        except LoadProblem as exc:
+            bad[cid] = (lineno, exc.reason)
+    for cid, (meta, utts, first) in calls.items():
+        if cid in bad:
+            lineno, reason = bad[cid]
+            yield InputProblem(name, lineno, reason, call_id=cid)
+            continue
+        try:
+            yield finish(meta, utts, name, None, first)
+        except LoadProblem as exc:
+            yield InputProblem(name, first, exc.reason, call_id=cid)

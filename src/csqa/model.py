@@ -1,0 +1,158 @@
+"""The data csqa works on: utterances, transcripts, rule hits and findings.
+
+Everything above this module (loaders, rules, engine, reporters) speaks in these types.
+Times are seconds from the start of the call, as floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+AGENT = "agent"
+CUSTOMER = "customer"
+SPEAKERS = (AGENT, CUSTOMER)
+
+#: Who ended the call. ``None`` means the export does not say (not evaluable, never a fault).
+HANGUP_SIDES = ("agent", "customer", "system")
+
+
+@dataclass(slots=True, frozen=True)
+class Utterance:
+    """One turn of speech: who said what, and when (seconds from the call start)."""
+
+    index: int
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(slots=True)
+class Transcript:
+    """One call: its metadata and its utterances, sorted by start time.
+
+    Overlapping utterances are kept as they are: overlap is how interruptions are seen.
+    ``source`` names where the call came from (``file`` or ``file:line``), for messages.
+    """
+
+    call_id: str
+    agent_id: str
+    utterances: list[Utterance]
+    agent_name: str | None = None
+    team: str | None = None
+    started_at: str | None = None
+    hangup_by: str | None = None
+    duration: float | None = None
+    source: str = ""
+    line: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def location(self) -> str:
+        """``file`` or ``file:line``: where the call was read from."""
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+    @property
+    def length(self) -> float:
+        """Call length in seconds: the declared duration, else the end of the last utterance."""
+        if self.duration is not None:
+            return self.duration
+        return max((u.end for u in self.utterances), default=0.0)
+
+    def by(self, speaker: str) -> list[Utterance]:
+        """The utterances of one speaker role, in order."""
+        return [u for u in self.utterances if u.speaker == speaker]
+
+
+@dataclass(slots=True, frozen=True)
+class Hit:
+    """What a rule kind reports: where the problem is, and values for the rule's message.
+
+    ``utterance`` is the index of the utterance the hit points at, or ``None`` for a
+    call-level hit (hang-up side, speech rate). ``values`` fill the rule's message template.
+    """
+
+    utterance: int | None
+    start: float
+    end: float
+    matched: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class Finding:
+    """A hit stamped by the engine with the rule that produced it (id, kind, severity, points)."""
+
+    call_id: str
+    agent_id: str
+    rule_id: str
+    kind: str
+    name: str
+    severity: str
+    points: float
+    utterance: int | None
+    start: float
+    end: float
+    speaker: str | None
+    matched: str
+    evidence: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "agent_id": self.agent_id,
+            "rule_id": self.rule_id,
+            "kind": self.kind,
+            "name": self.name,
+            "severity": self.severity,
+            "points": self.points,
+            "utterance": self.utterance,
+            "start": self.start,
+            "end": self.end,
+            "speaker": self.speaker,
+            "matched": self.matched,
+            "evidence": self.evidence,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class CallResult:
+    """The audit of one call: its findings, score and verdict."""
+
+    transcript: Transcript
+    findings: list[Finding]
+    score: float
+    passed: bool
+    vetoed: bool
+    rule_counts: dict[str, int]
+    deductions: dict[str, float]
+    not_evaluable: dict[str, str]
+    rule_errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class InputProblem:
+    """An input (file, or line of a file) that could not be audited, and why.
+
+    ``status`` is ``error`` for input that should have been a call and could not be read,
+    ``skipped`` for files that are not transcripts at all (wrong type), which are still listed.
+    """
+
+    file: str
+    line: int | None
+    reason: str
+    status: str = "error"
+    call_id: str | None = None
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.reason}"

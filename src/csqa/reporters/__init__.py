@@ -1,0 +1,1 @@
+"""Reporters: turn audit results into files and terminal output. They never audit."""

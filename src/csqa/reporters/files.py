@@ -1,0 +1,92 @@
+"""The output folder of ``csqa audit``: findings.jsonl, calls.csv, agents.csv, errors.csv, run.json.
+
+Rows stream to temporary files as calls are audited (memory does not grow with the number of
+calls) and every file is moved into place only when the run completes, so an interrupted run
+leaves the previous outputs, never half-written ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from csqa.model import CallResult, InputProblem
+
+CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
+                "passed", "vetoed", "n_findings", "not_evaluable", "source"]
+ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is prefixed with ' (numbers are kept)."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+class OutputFolder:
+    """Writes one run's files into ``out_dir`` atomically (temp files, renamed at the end)."""
+
+    def __init__(self, out_dir: Path, rule_ids: list[str]) -> None:
+        self.out_dir = out_dir
+        self.rule_ids = rule_ids
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._tmp: dict[str, Path] = {}
+        self._findings = self._open("findings.jsonl", "wb")
+        self._calls_fh = self._open("calls.csv", "w")
+        self._errors_fh = self._open("errors.csv", "w")
+        self._calls = csv.writer(self._calls_fh)
+        self._errors = csv.writer(self._errors_fh)
+        self._calls.writerow(CALL_COLUMNS + rule_ids)
+        self._errors.writerow(ERROR_COLUMNS)
+
+    def _open(self, name: str, mode: str) -> IO[Any]:
+        tmp = self.out_dir / f".{name}.{os.getpid()}.tmp"
+        self._tmp[name] = tmp
+        if "b" in mode:
+            return tmp.open(mode)
+        return tmp.open(mode, encoding="utf-8", newline="")
+
+    def write_call(self, result: CallResult) -> None:
+        t = result.transcript
+        for f in result.findings:
+            self._findings.write(orjson.dumps(f.as_dict()) + b"\n")
+        row = [t.call_id, t.agent_id, t.agent_name or "", t.team or "", t.started_at or "",
+               round(t.length, 2), result.score, result.passed, result.vetoed,
+               len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
+        row = [safe_cell(v) for v in row]
+        row.extend(result.rule_counts.get(rid, 0) for rid in self.rule_ids)
+        self._calls.writerow(row)
+        for rid, err in result.rule_errors.items():
+            self._errors.writerow([safe_cell(t.source), t.line or "", safe_cell(t.call_id), "rule_error",
+                                   f"rule {rid} failed on this call: {err}"])
+
+    def write_problem(self, p: InputProblem) -> None:
+        self._errors.writerow([safe_cell(p.file), p.line if p.line is not None else "",
+                               safe_cell(p.call_id or ""), p.status, safe_cell(p.reason)])
+
+    def finish(self, agents_csv: str, run: dict[str, Any]) -> None:
+        """Close the streams, write agents.csv and run.json, and move everything into place."""
+        for fh in (self._findings, self._calls_fh, self._errors_fh):
+            fh.close()
+        self._write_tmp("agents.csv", agents_csv.encode("utf-8"))
+        self._write_tmp("run.json", orjson.dumps(run, option=orjson.OPT_INDENT_2) + b"\n")
+        for name, tmp in self._tmp.items():
+            os.replace(tmp, self.out_dir / name)
+
+    def _write_tmp(self, name: str, data: bytes) -> None:
+        tmp = self.out_dir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(data)
+        self._tmp[name] = tmp
+
+    def abort(self) -> None:
+        """Remove the temporary files of an interrupted run (the previous outputs stay)."""
+        for fh in (self._findings, self._calls_fh, self._errors_fh):
+            fh.close()
+        for tmp in self._tmp.values():
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,56 @@
+"""Terminal output: the per-agent scorecard table and the one-line run summary (rich)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from csqa.api import RunSummary
+
+
+def _score_style(score: float, pass_mark: float) -> str:
+    if score < pass_mark:
+        return "bold red"
+    if score < pass_mark + 10:
+        return "yellow"
+    return "green"
+
+
+def scorecard_table(agents: pd.DataFrame, rule_names: dict[str, str], pass_mark: float) -> Table:
+    """Agents, worst mean score first, with their most-broken rule."""
+    table = Table(title="坐席质检成绩单 (per-agent scorecards)", title_justify="left")
+    for col, justify in (("坐席", "left"), ("姓名", "left"), ("班组", "left"), ("通话", "right"),
+                         ("平均分", "right"), ("最低分", "right"), ("合格率", "right"),
+                         ("违规", "right"), ("每百通", "right"), ("最常见问题", "left"),
+                         ("最差通话", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    rule_ids = list(rule_names)
+    ordered = agents.sort_values(["mean_score", "agent_id"], kind="stable")
+    for _, row in ordered.iterrows():
+        counts = {rid: int(row[rid]) for rid in rule_ids if int(row[rid]) > 0}
+        top = max(counts, key=lambda r: (counts[r], -rule_ids.index(r))) if counts else None
+        top_text = f"{rule_names[top]} ×{counts[top]}" if top else "—"
+        table.add_row(
+            str(row["agent_id"]), str(row["agent_name"]), str(row["team"]), str(row["calls"]),
+            Text(f"{row['mean_score']:.1f}", style=_score_style(row["mean_score"], pass_mark)),
+            Text(f"{row['min_score']:.0f}", style=_score_style(row["min_score"], pass_mark)),
+            f"{row['pass_rate']:.0%}", str(row["findings"]),
+            f"{row['findings_per_100_calls']:.0f}", top_text, str(row["worst_call"]),
+        )
+    return table
+
+
+def summary_line(s: RunSummary) -> str:
+    parts = [f"审计 {s.calls_audited} 通通话", f"合格 {s.calls_passed}", f"不合格 {s.calls_failed}",
+             f"{s.findings} 条违规"]
+    if s.input_errors:
+        parts.append(f"{s.input_errors} 个输入无法读取(见 errors.csv)")
+    if s.skipped:
+        parts.append(f"跳过 {s.skipped} 个非转写文件")
+    parts.append(f"用时 {s.seconds:.2f} 秒")
+    return " · ".join(parts) + f"  →  {s.out_dir}"

@@ -1,0 +1,124 @@
+"""What every rule kind shares: the params base model, scopes, and the "not evaluable" signal.
+
+A rule kind is a module in ``csqa.rules`` with:
+
+- ``KIND``: its name, as it appears in rulesets and in findings' ``kind`` field;
+- ``Params``: a pydantic model of its options, each with a default and a description;
+- ``prepare(params, bank)``: compiles the params once per ruleset (registers phrase sets
+  with the shared :class:`~csqa.matching.PhraseBank`) and returns what ``check`` needs;
+- ``check(call, prepared)``: yields :class:`~csqa.model.Hit` for each violation, or raises
+  :class:`NotEvaluable` when the call cannot show whether the rule was kept.
+
+The module docstring is the kind's user documentation (``csqa rules``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from csqa.matching import CallView
+from csqa.model import Utterance
+
+Speaker = Literal["agent", "customer", "any"]
+
+
+class NotEvaluable(Exception):  # noqa: N818 - it is a verdict, not an error
+    """The call cannot show whether the rule was kept (e.g. hang-up side unknown)."""
+
+
+class Params(BaseModel):
+    """Base of every kind's params: unknown keys are errors, values are checked strictly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scope(BaseModel):
+    """Where in the call a phrase rule looks. At most one bound of each family may be given.
+
+    ``first_seconds``/``last_seconds`` bound by time from the call start/end;
+    ``first_utterances``/``last_utterances`` take the first/last N utterances *of the rule's
+    speaker*. A time bound and an utterance bound may be combined (both must hold).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_seconds: float | None = Field(None, ge=0, description="only utterances starting within N s of the call start")
+    last_seconds: float | None = Field(None, ge=0, description="only utterances ending within N s of the call end")
+    first_utterances: int | None = Field(None, ge=1, description="only the speaker's first N utterances")
+    last_utterances: int | None = Field(None, ge=1, description="only the speaker's last N utterances")
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> Scope:
+        if self.first_seconds is not None and self.last_seconds is not None:
+            raise ValueError("give first_seconds or last_seconds, not both")
+        if self.first_utterances is not None and self.last_utterances is not None:
+            raise ValueError("give first_utterances or last_utterances, not both")
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.first_seconds is not None:
+            parts.append(f"前 {self.first_seconds:g} 秒")
+        if self.last_seconds is not None:
+            parts.append(f"最后 {self.last_seconds:g} 秒")
+        if self.first_utterances is not None:
+            parts.append(f"前 {self.first_utterances} 句")
+        if self.last_utterances is not None:
+            parts.append(f"最后 {self.last_utterances} 句")
+        return "、".join(parts) or "全程"
+
+
+def speaker_utterances(call: CallView, speaker: str) -> list[Utterance]:
+    """The utterances of ``speaker`` (``any`` for all), in order."""
+    if speaker == "any":
+        return list(call.utterances)
+    return [u for u in call.utterances if u.speaker == speaker]
+
+
+def in_scope(call: CallView, speaker: str, scope: Scope | None) -> list[Utterance]:
+    """The utterances of ``speaker`` that fall inside ``scope`` (all of them when no scope)."""
+    utts = speaker_utterances(call, speaker)
+    if scope is None:
+        return utts
+    if scope.first_utterances is not None:
+        utts = utts[: scope.first_utterances]
+    elif scope.last_utterances is not None:
+        utts = utts[-scope.last_utterances :]
+    if scope.first_seconds is not None:
+        limit = scope.first_seconds
+        utts = [u for u in utts if u.start <= limit]
+    elif scope.last_seconds is not None:
+        limit = call.transcript.length - scope.last_seconds
+        utts = [u for u in utts if u.end >= limit]
+    return utts
+
+
+Phrase = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+"""A phrase to look for: a non-empty string, matched after folding (see :mod:`csqa.matching`)."""
+
+
+def gaps(call: CallView) -> Iterator[tuple[Utterance, Utterance, float]]:
+    """Every stretch where nobody speaks: (last utterance before, first after, gap start)."""
+    last: Utterance | None = None
+    for u in call.utterances:
+        if last is not None and u.start > last.end:
+            yield last, u, last.end
+        if last is None or u.end > last.end:
+            last = u
+
+
+def announced_hold(call: CallView, before: Utterance, agent_set: int, customer_set: int,
+                   lookback: int = 2) -> bool:
+    """Whether one of the last ``lookback`` utterances up to ``before`` announced a wait.
+
+    The agent announces with 请您稍等/我帮您查询一下; the customer asking for a moment
+    (我找一下) counts too, for the wait is then theirs.
+    """
+    for u in reversed(call.utterances[max(0, before.index - lookback + 1) : before.index + 1]):
+        set_id = agent_set if u.speaker == "agent" else customer_set
+        if call.contains(set_id, u.index):
+            return True
+    return False

@@ -1,0 +1,91 @@
+"""forbidden_phrase: phrases a speaker (by default the agent) must never say.
+
+Fires once per occurrence (leftmost-longest, non-overlapping) of any listed phrase or regex in
+an utterance of ``speaker`` inside ``scope``. A phrase in ``unless`` said in the same utterance
+cancels the match (e.g. the agent quoting a colleague to apologise for it).
+
+Phrases are matched after folding (punctuation and spaces ignored), all rules' phrases in one
+Aho-Corasick pass per utterance. Regexes run on RE2 (linear time) over the folded text.
+
+Example (fires on utterance 1, 责问客户)::
+
+    - id: forbidden.blame
+      kind: forbidden_phrase
+      phrases: [我不是跟你说得很清楚了吗, 你听明白了吗]
+
+    [00:00:05.0-00:00:07.0] 客户: 我还是不太懂。
+    [00:00:07.2-00:00:09.0] 坐席: 我不是跟你说得很清楚了吗?
+
+Passes when only the customer says it, or the agent never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_longest
+from csqa.model import Hit
+from csqa.rules.base import Params as BaseParams
+from csqa.rules.base import Phrase, Scope, Speaker, in_scope
+
+KIND = "forbidden_phrase"
+
+
+class Params(BaseParams):
+    phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
+    regexes: list[str] = Field(default_factory=list, description="RE2 regexes over the folded text (no punctuation or spaces)")
+    speaker: Speaker = Field("agent", description="whose utterances are checked: agent, customer or any")
+    scope: Scope | None = Field(None, description="where in the call to look (default: the whole call)")
+    unless: list[Phrase] = Field(default_factory=list, description="phrases that cancel a match in the same utterance")
+
+    @field_validator("regexes")
+    @classmethod
+    def _regexes_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                compile_safe_regex(pattern)
+            except ValueError as exc:
+                raise ValueError(f"invalid or unsafe regex {pattern!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Params:
+        if not self.phrases and not self.regexes:
+            raise ValueError("give at least one of phrases or regexes")
+        return self
+
+
+@dataclass(slots=True, frozen=True)
+class Prepared:
+    params: Params
+    phrases: int
+    unless: int | None
+    regexes: tuple[Any, ...]
+
+
+def prepare(params: Params, bank: PhraseBank) -> Prepared:
+    return Prepared(
+        params=params,
+        phrases=bank.add(params.phrases),
+        unless=bank.add(params.unless) if params.unless else None,
+        regexes=tuple(compile_safe_regex(p) for p in params.regexes),
+    )
+
+
+def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    p = prep.params
+    for u in in_scope(call, p.speaker, p.scope):
+        matches = call.find(prep.phrases, u.index)
+        for rx in prep.regexes:
+            matches.extend(call.regex(rx, u.index))
+        if not matches:
+            continue
+        if prep.unless is not None and call.contains(prep.unless, u.index):
+            continue
+        for m in leftmost_longest(matches):
+            matched = u.text[m.start : m.end]
+            yield Hit(u.index, u.start, u.end, matched=matched, values={"phrase": m.phrase})

@@ -1,0 +1,429 @@
+"""Rulesets: YAML files of rules, resolved through ``extends`` and validated before any audit.
+
+A ruleset file::
+
+    name: my-centre
+    version: "2026.11"
+    extends: default          # a built-in name or a path relative to this file
+    scoring: {base: 100, pass_mark: 80}
+    rules:
+      - id: interruption      # same id as a rule of the parent: override key by key
+        allowed: 1
+      - id: hangup
+        enabled: false        # switch a parent's rule off
+      - id: forbidden.local   # a new rule
+        kind: forbidden_phrase
+        name: 本地禁语
+        points: 5
+        phrases: [搞不定]
+
+A rule's own keys are ``id kind name category description message severity points
+max_points veto enabled examples``; every other key is a parameter of its kind. Every problem is
+reported at once as ``file:line:col: rules[3].min_overlap: must be a number ≥ 0``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from csqa.errors import RulesetError
+from csqa.rules import KINDS
+from csqa.rules.base import Params
+from csqa.ruleset.yamlsrc import Path as KeyPath
+from csqa.ruleset.yamlsrc import YamlDoc, fmt_path, load_yaml
+
+BUILTIN = {"default": "default.yaml"}
+SEVERITIES = ("info", "minor", "major", "critical")
+RULE_KEYS = ("id", "kind", "name", "category", "description", "message", "severity", "points",
+             "max_points", "veto", "enabled", "examples")
+TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules")
+SCORING_KEYS = ("base", "pass_mark")
+MAX_EXTENDS_DEPTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A validated, enabled rule: what it checks (kind + params) and what a finding costs."""
+
+    id: str
+    kind: str
+    name: str
+    severity: str
+    points: float
+    params: Params
+    message: str | None = None
+    max_points: float | None = None
+    veto: bool = False
+    category: str | None = None
+    description: str | None = None
+    examples: Any = None
+    source: str = ""
+
+
+@dataclass(slots=True)
+class Ruleset:
+    """A fully resolved ruleset: enabled rules in order, scoring, and where it came from."""
+
+    name: str
+    version: str
+    rules: list[Rule]
+    base_score: float = 100.0
+    pass_mark: float = 80.0
+    description: str = ""
+    disabled: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    hash: str = ""
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+@dataclass
+class _RawRule:
+    values: dict[str, Any]
+    where: dict[str, tuple[YamlDoc, KeyPath]]
+    anchor: tuple[YamlDoc, KeyPath]
+
+
+@dataclass
+class _Raw:
+    meta: dict[str, Any]
+    scoring: dict[str, tuple[Any, YamlDoc, KeyPath]]
+    rules: dict[str, _RawRule]
+    files: list[str]
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _read(ref: str | Path, base_dir: Path | None) -> tuple[str, str, Path | None]:
+    """(text, display name, directory) of a ruleset reference."""
+    s = str(ref)
+    if s in BUILTIN:
+        text = resources.files("csqa.data").joinpath(BUILTIN[s]).read_text(encoding="utf-8")
+        return text, f"<builtin:{s}>", None
+    path = Path(s)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        hint = did_you_mean(s, list(BUILTIN))
+        raise RulesetError([f"{s}: ruleset not found{hint}"]) from None
+    except OSError as exc:
+        raise RulesetError([f"{s}: cannot read ruleset: {exc.strerror}"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RulesetError([f"{path}: ruleset is not UTF-8 text"]) from None
+    return text, str(path), path.parent
+
+
+def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
+    text, name, directory = _read(ref, base_dir)
+    if name in chain:
+        raise RulesetError([f"{name}: extends cycle: {' -> '.join([*chain, name])}"])
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise RulesetError([f"{name}: extends chain deeper than {MAX_EXTENDS_DEPTH}"])
+    doc = load_yaml(text, name)
+    problems: list[str] = []
+    data = doc.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RulesetError([f"{doc.where(())}: a ruleset must be a mapping with a 'rules' list"])
+    for key in data:
+        if key not in TOP_KEYS:
+            problems.append(f"{doc.where((key,), key=True)}: {key}: unknown key{did_you_mean(key, TOP_KEYS)}")
+    if "extends" in data:
+        parent_ref = data["extends"]
+        if not isinstance(parent_ref, str) or not parent_ref:
+            raise RulesetError([f"{doc.where(('extends',))}: extends: must be a ruleset name or path"])
+        raw = _resolve(parent_ref, directory, [*chain, name])
+    else:
+        raw = _Raw(meta={}, scoring={}, rules={}, files=[])
+    raw.files.append(name)
+    for key in ("name", "version", "description"):
+        if key in data:
+            if not isinstance(data[key], (str, int, float)):
+                problems.append(f"{doc.where((key,))}: {key}: must be text")
+            else:
+                raw.meta[key] = str(data[key])
+    scoring = data.get("scoring")
+    if scoring is not None:
+        if not isinstance(scoring, dict):
+            problems.append(f"{doc.where(('scoring',))}: scoring: must be a mapping")
+        else:
+            for key, value in scoring.items():
+                if key not in SCORING_KEYS:
+                    problems.append(f"{doc.where(('scoring', key), key=True)}: scoring.{key}: "
+                                    f"unknown key{did_you_mean(key, SCORING_KEYS)}")
+                else:
+                    raw.scoring[key] = (value, doc, ("scoring", key))
+    rules = data.get("rules", [])
+    if not isinstance(rules, list):
+        problems.append(f"{doc.where(('rules',))}: rules: must be a list of rules")
+        rules = []
+    seen_here: set[str] = set()
+    for i, item in enumerate(rules):
+        path: KeyPath = ("rules", i)
+        if not isinstance(item, dict):
+            problems.append(f"{doc.where(path)}: {fmt_path(path)}: each rule must be a mapping")
+            continue
+        rid = item.get("id")
+        if not isinstance(rid, str) or not rid.strip():
+            problems.append(f"{doc.where(path)}: {fmt_path(path)}: id: required (a short name such as forbidden.blame)")
+            continue
+        if rid in seen_here:
+            problems.append(f"{doc.where((*path, 'id'))}: {fmt_path(path)}.id: duplicate rule id '{rid}'")
+            continue
+        seen_here.add(rid)
+        where = {key: (doc, (*path, key)) for key in item}
+        existing = raw.rules.get(rid)
+        if existing is not None and item.get("kind", existing.values.get("kind")) == existing.values.get("kind"):
+            existing.values.update(item)
+            existing.where.update(where)
+        else:
+            if existing is not None:
+                del raw.rules[rid]  # a new kind under an old id replaces the parent rule whole
+            raw.rules[rid] = _RawRule(values=dict(item), where=where, anchor=(doc, path))
+    if problems:
+        raise RulesetError(problems)
+    return raw
+
+
+_SEVERITY_HELP = ", ".join(SEVERITIES)
+
+
+def _friendly(err: Any) -> str:
+    """A pydantic error as a sentence for a QA person."""
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()), "")
+        return f"must be a number {sign} {bound}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "must be a number"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("string_type",):
+        return "must be text"
+    if kind in ("list_type",):
+        return "must be a list"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a mapping"
+    if kind == "literal_error":
+        return f"must be one of: {ctx.get('expected', '')}".replace("'", "")
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length', 1)} item(s)"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return str(err["msg"])
+
+
+def _known_fields(model: type[BaseModel]) -> list[str]:
+    """Field names of a params model and of the models nested in it (for did-you-mean)."""
+    names: list[str] = []
+    stack: list[type[BaseModel]] = [model]
+    seen: set[type[BaseModel]] = set()
+    while stack:
+        m = stack.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        for fname, f in m.model_fields.items():
+            names.append(fname)
+            for arg in _walk_types(f.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    stack.append(arg)
+    return names
+
+
+def _walk_types(tp: Any) -> list[Any]:
+    out = [tp]
+    for arg in getattr(tp, "__args__", ()) or ():
+        out.extend(_walk_types(arg))
+    return out
+
+
+def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
+    doc, rpath = raw.anchor
+    v = raw.values
+    problems: list[str] = []
+    rid = v["id"]
+
+    def at(key: str, sub: tuple[Any, ...] = (), key_pos: bool = False) -> str:
+        d, p = raw.where.get(key, raw.anchor)
+        full = (*p, *sub) if key in raw.where else p
+        return f"{d.where(full, key=key_pos)}: {fmt_path(full)}"
+
+    kind = v.get("kind")
+    if kind is None:
+        return None, [f"{doc.where(rpath)}: {fmt_path(rpath)}: kind: required for new rule '{rid}' "
+                      f"(one of: {', '.join(KINDS)})"]
+    if kind not in KINDS:
+        return None, [f"{at('kind')}: unknown rule kind '{kind}'{did_you_mean(str(kind), list(KINDS))}"]
+    module = KINDS[kind]
+    param_fields = list(module.Params.model_fields)
+    params_in: dict[str, Any] = {}
+    for key, value in v.items():
+        if key in RULE_KEYS:
+            continue
+        if key in param_fields:
+            params_in[key] = value
+        else:
+            problems.append(f"{at(key, key_pos=True)}: unknown key for kind {kind}"
+                            f"{did_you_mean(key, [*RULE_KEYS, *param_fields])}")
+    common: dict[str, Any] = {}
+    sev = v.get("severity", "major")
+    if sev not in SEVERITIES:
+        problems.append(f"{at('severity')}: must be one of: {_SEVERITY_HELP}")
+    common["severity"] = sev
+    for key, default in (("points", 0.0), ("max_points", None)):
+        value = v.get(key, default)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+            problems.append(f"{at(key)}: must be a number ≥ 0")
+            value = default
+        common[key] = float(value) if value is not None else None
+    for key in ("veto", "enabled"):
+        value = v.get(key, key == "enabled")
+        if not isinstance(value, bool):
+            problems.append(f"{at(key)}: must be true or false")
+        common[key] = bool(value)
+    for key in ("name", "category", "description", "message"):
+        value = v.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"{at(key)}: must be text")
+            value = str(value)
+        common[key] = value
+    if common["message"]:
+        try:
+            list(_FORMATTER.parse(common["message"]))
+        except ValueError as exc:
+            problems.append(f"{at('message')}: bad placeholder in message: {exc}")
+    try:
+        params = module.Params.model_validate(params_in)
+    except ValidationError as exc:
+        known = _known_fields(module.Params)
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            if not loc:
+                problems.append(f"{doc.where(rpath)}: {fmt_path(rpath)}: {_friendly(err)}")
+                continue
+            key, sub = str(loc[0]), loc[1:]
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{at(key, sub, key_pos=True)}: unknown key{did_you_mean(str(loc[-1]), known)}")
+            else:
+                problems.append(f"{at(key, sub)}: {_friendly(err)}")
+        params = None
+    if problems or params is None:
+        return None, problems
+    return Rule(
+        id=rid, kind=kind, name=common["name"] or rid, severity=common["severity"],
+        points=common["points"], max_points=common["max_points"], veto=common["veto"],
+        message=common["message"], category=common["category"],
+        description=common["description"], params=params, examples=v.get("examples"),
+        source=doc.where(rpath),
+    ), []
+
+
+class _SafeFormatter:
+    """Message templates: ``{matched}``, ``{detail}`` … from the hit; unknown names stay as written."""
+
+    def __init__(self) -> None:
+        import string
+
+        self._f = string.Formatter()
+
+    def parse(self, template: str) -> Any:
+        return self._f.parse(template)
+
+    def format(self, template: str, values: dict[str, Any]) -> str:
+        out = []
+        try:
+            for literal, name, spec, conv in self._f.parse(template):
+                out.append(literal)
+                if name is None:
+                    continue
+                if name in values:
+                    value = values[name]
+                    try:
+                        out.append(format(value, spec or ""))
+                    except (ValueError, TypeError):
+                        out.append(str(value))
+                else:
+                    out.append("{" + name + (("!" + conv) if conv else "") + ((":" + spec) if spec else "") + "}")
+        except ValueError:
+            return template
+        return "".join(out)
+
+
+_FORMATTER = _SafeFormatter()
+
+
+def format_message(template: str, values: dict[str, Any]) -> str:
+    """Fill a rule's message template; placeholders with no value are left as written."""
+    return _FORMATTER.format(template, values)
+
+
+def load_ruleset(ref: str | Path | None = None) -> Ruleset:
+    """Load, resolve (``extends``) and validate a ruleset; ``None`` is the built-in default.
+
+    Raises :class:`~csqa.errors.RulesetError` listing every problem found.
+    """
+    raw = _resolve(ref if ref is not None else "default", Path.cwd(), [])
+    problems: list[str] = []
+    rules: list[Rule] = []
+    disabled: list[str] = []
+    for raw_rule in raw.rules.values():
+        rule, errs = _validate_rule(raw_rule)
+        problems.extend(errs)
+        if rule is None:
+            continue
+        if raw_rule.values.get("enabled", True) is False:
+            disabled.append(rule.id)
+        else:
+            rules.append(rule)
+    scoring = {"base": 100.0, "pass_mark": 80.0}
+    for key, (value, doc, path) in raw.scoring.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            problems.append(f"{doc.where(path)}: {fmt_path(path)}: must be a number ≥ 0")
+        else:
+            scoring[key] = float(value)
+    if scoring["pass_mark"] > scoring["base"]:
+        problems.append(f"{raw.files[-1]}: scoring.pass_mark: must not exceed scoring.base ({scoring['base']:g})")
+    if problems:
+        raise RulesetError(problems)
+    canonical = orjson.dumps(
+        {"scoring": scoring,
+         "rules": [{**{k: v for k, v in r.values.items() if k != "examples"}} for r in raw.rules.values()]},
+        option=orjson.OPT_SORT_KEYS, default=str,
+    )
+    return Ruleset(
+        name=raw.meta.get("name", Path(raw.files[-1]).stem),
+        version=raw.meta.get("version", ""),
+        description=raw.meta.get("description", ""),
+        rules=rules, disabled=disabled, files=raw.files,
+        base_score=scoring["base"], pass_mark=scoring["pass_mark"],
+        hash=hashlib.sha256(canonical).hexdigest()[:16],
+    )

@@ -1,0 +1,119 @@
+"""Safe YAML with source positions: plain data plus the line:col of every key and value.
+
+Only YAML's plain types are built (maps, lists, strings, numbers, booleans, null); any other
+tag (``!!python/object`` …) is an error, duplicate keys are errors, and alias expansion is
+bounded so that a "billion laughs" document cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from csqa.errors import RulesetError
+
+Path = tuple[str | int, ...]
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+MAX_NODES = 100_000
+
+
+@dataclass
+class YamlDoc:
+    """A loaded YAML document and where each of its parts was written."""
+
+    file: str
+    data: Any
+    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path, key: bool = False) -> str:
+        """``file:line:col`` of ``path`` (its key, when ``key``), or of its nearest parent."""
+        table = self.key_marks if key else self.marks
+        p = path
+        while p:
+            if p in table:
+                line, col = table[p]
+                return f"{self.file}:{line}:{col}"
+            if p in self.marks:
+                line, col = self.marks[p]
+                return f"{self.file}:{line}:{col}"
+            p = p[:-1]
+        return f"{self.file}:1:1"
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load_yaml(text: str, file: str) -> YamlDoc:
+    """Parse ``text`` (from ``file``) into a :class:`YamlDoc`; raises :class:`RulesetError`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+        raise RulesetError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise RulesetError([f"{file}: invalid YAML: {exc}"]) from None
+    doc = YamlDoc(file=file, data=None)
+    if node is None:
+        return doc
+    problems: list[str] = []
+    constructor = yaml.SafeLoader("")
+    budget = [MAX_NODES]
+
+    def build(n: yaml.Node, path: Path) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise RulesetError([f"{file}: document too large (over {MAX_NODES} nodes; alias bomb?)"])
+        doc.marks.setdefault(path, _mark(n))
+        if n.tag not in _PLAIN_TAGS:
+            line, col = _mark(n)
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
+                            f"tag {n.tag!r} is not allowed (plain YAML only)")
+            return None
+        if isinstance(n, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    line, col = _mark(k)
+                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: keys must be plain text")
+                    continue
+                key = str(constructor.construct_object(k))
+                if k.value == "<<":
+                    line, col = _mark(k)
+                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: merge keys (<<) are not supported")
+                    continue
+                if key in out:
+                    line, col = _mark(k)
+                    problems.append(f"{file}:{line}:{col}: {fmt_path((*path, key))}: duplicate key")
+                    continue
+                doc.key_marks[(*path, key)] = _mark(k)
+                out[key] = build(v, (*path, key))
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            return [build(item, (*path, i)) for i, item in enumerate(n.value)]
+        value = constructor.construct_object(n)
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    doc.data = build(node, ())
+    if problems:
+        raise RulesetError(problems)
+    return doc
+
+
+def fmt_path(path: Path) -> str:
+    """``("rules", 3, "min_overlap")`` -> ``rules[3].min_overlap``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

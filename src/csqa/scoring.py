@@ -1,0 +1,121 @@
+"""Scoring: from findings to a call's score and verdict, and from calls to agent scorecards.
+
+The model (also in the README):
+
+- every call starts at ``scoring.base`` (100);
+- each finding deducts its rule's ``points``; a rule's total deduction in one call is capped
+  at its ``max_points`` when set;
+- the score never goes below 0;
+- a finding of a ``veto`` rule (一票否决) fails the call whatever its score;
+- otherwise the call passes when its score is at least ``scoring.pass_mark`` (80).
+
+Rules that were not evaluable for a call (e.g. unknown hang-up side) neither deduct nor fail.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from csqa.model import CallResult, Finding, Transcript
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from csqa.ruleset import Ruleset
+
+
+def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset,
+               not_evaluable: dict[str, str] | None = None,
+               rule_errors: dict[str, str] | None = None) -> CallResult:
+    """Score one call's findings under ``ruleset``'s scoring model."""
+    counts = Counter(f.rule_id for f in findings)
+    deductions: dict[str, float] = {}
+    vetoed = False
+    for rule in ruleset.rules:
+        n = counts.get(rule.id, 0)
+        if not n:
+            continue
+        total = n * rule.points
+        if rule.max_points is not None:
+            total = min(total, rule.max_points)
+        deductions[rule.id] = total
+        vetoed = vetoed or rule.veto
+    score = round(max(0.0, ruleset.base_score - sum(deductions.values())), 2)
+    return CallResult(
+        transcript=transcript, findings=findings, score=score,
+        passed=(not vetoed and score >= ruleset.pass_mark), vetoed=vetoed,
+        rule_counts=dict(counts), deductions=deductions,
+        not_evaluable=not_evaluable or {}, rule_errors=rule_errors or {},
+    )
+
+
+@dataclass
+class _Agent:
+    agent_id: str
+    agent_name: str | None = None
+    team: str | None = None
+    calls: int = 0
+    score_sum: float = 0.0
+    min_score: float = float("inf")
+    passed: int = 0
+    vetoed: int = 0
+    findings: int = 0
+    worst_call: str = ""
+    rule_counts: Counter[str] = field(default_factory=Counter)
+
+
+class Scorecards:
+    """Per-agent scorecards, accumulated call by call (memory grows with agents, not calls)."""
+
+    def __init__(self, rule_ids: list[str]) -> None:
+        self.rule_ids = rule_ids
+        self._agents: dict[str, _Agent] = {}
+
+    def add(self, result: CallResult) -> None:
+        t = result.transcript
+        a = self._agents.get(t.agent_id)
+        if a is None:
+            a = self._agents[t.agent_id] = _Agent(t.agent_id)
+        a.agent_name = t.agent_name or a.agent_name
+        a.team = t.team or a.team
+        a.calls += 1
+        a.score_sum += result.score
+        if result.score < a.min_score:
+            a.min_score = result.score
+            a.worst_call = t.call_id
+        a.passed += result.passed
+        a.vetoed += result.vetoed
+        a.findings += len(result.findings)
+        a.rule_counts.update(result.rule_counts)
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+    def frame(self) -> pd.DataFrame:
+        """The scorecards as a table, one row per agent, sorted by agent id."""
+        import pandas as pd
+
+        rows = []
+        for a in sorted(self._agents.values(), key=lambda a: a.agent_id):
+            row: dict[str, object] = {
+                "agent_id": a.agent_id,
+                "agent_name": a.agent_name or "",
+                "team": a.team or "",
+                "calls": a.calls,
+                "mean_score": round(a.score_sum / a.calls, 2),
+                "min_score": a.min_score,
+                "pass_rate": round(a.passed / a.calls, 4),
+                "vetoes": a.vetoed,
+                "findings": a.findings,
+                "findings_per_100_calls": round(100.0 * a.findings / a.calls, 1),
+                "worst_call": a.worst_call,
+            }
+            for rid in self.rule_ids:
+                row[rid] = a.rule_counts.get(rid, 0)
+            rows.append(row)
+        columns = ["agent_id", "agent_name", "team", "calls", "mean_score", "min_score",
+                   "pass_rate", "vetoes", "findings", "findings_per_100_calls", "worst_call",
+                   *self.rule_ids]
+        return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,66 @@
+"""Rule cases as data: every ``tests/rule_cases/*.yaml`` case is one test.
+
+A case file::
+
+    kind: interruption
+    cases:
+      - name: agent talks over the customer
+        params: {min_overlap: 0.5}     # the rule's parameters (kind defaults otherwise)
+        call: |                        # the call, in csqa's timestamped text format
+          [00:00:10.0-00:00:16.0] 客户: …
+          [00:00:12.0-00:00:15.0] 坐席: …
+        fire:                          # exactly these findings, in order
+          - {utterance: 1, start: 12.0, end: 15.0, matched: "…"}
+      - name: backchannel is not an interruption (decoy)
+        call: …
+        fire: []                       # no finding at all
+      - name: unknown hang-up side
+        call: …
+        not_evaluable: true            # the rule reports "not evaluable", no finding
+
+Each expected finding lists the fields to compare (utterance, start, end, matched, and any
+``values`` the message is built from, such as ``detail``); ``message`` checks the formatted text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import audit_one
+
+CASES_DIR = Path(__file__).parent / "rule_cases"
+
+
+def _collect() -> list[Any]:
+    out = []
+    for f in sorted(CASES_DIR.glob("*.yaml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        for i, case in enumerate(doc["cases"]):
+            out.append(pytest.param(doc["kind"], case, id=f"{f.stem}[{i}] {case['name']}"))
+    return out
+
+
+@pytest.mark.parametrize(("kind", "case"), _collect())
+def test_rule_case(tmp_path: Path, kind: str, case: dict[str, Any]) -> None:
+    rule = {"id": "r", "kind": kind, "points": 1, **(case.get("rule") or {}),
+            **(case.get("params") or {})}
+    result = audit_one(tmp_path, rule, case["call"])
+    if case.get("not_evaluable"):
+        assert "r" in result.not_evaluable, "expected the rule to be not evaluable"
+        assert result.findings == []
+        return
+    assert "r" not in result.not_evaluable, f"not evaluable: {result.not_evaluable.get('r')}"
+    assert result.rule_errors == {}
+    expected = case["fire"]
+    got = [f.as_dict() for f in result.findings]
+    assert len(got) == len(expected), f"expected {len(expected)} findings, got {got}"
+    for want, have in zip(expected, got, strict=True):
+        for key, value in want.items():
+            if key == "message_contains":
+                assert value in have["message"], have["message"]
+            else:
+                assert have[key] == value, f"{key}: {have[key]!r} != {value!r} in {have}"
