@@ -1,0 +1,34 @@
+# csqa: two commands set everything up on a machine with only Python:
+#   make demo   # virtualenv + install + audit sample_transcripts/ + print scorecards
+#   make test   # virtualenv + install + the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.csqa-installed
+JOBS   ?= 2
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/csqa audit sample_transcripts --out csqa-out
+
+test: install
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache
