@@ -11,6 +11,7 @@ call them directly::
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from csqa import __version__
 from csqa.engine import Engine
 from csqa.loaders import discover, load_all
 from csqa.model import CallResult, InputProblem, Transcript
-from csqa.reporters.files import OutputFolder
+from csqa.reporters.files import OutputFolder, RenderedCall
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
 
@@ -41,6 +42,7 @@ class RunSummary:
     findings: int = 0
     input_errors: int = 0
     skipped: int = 0
+    calls_cached: int = 0
     seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
     agents: pd.DataFrame | None = None
@@ -74,33 +76,61 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
 
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
-          on_file: Callable[[Path, int], None] | None = None) -> RunSummary:
+          on_file: Callable[[Path, int], None] | None = None,
+          jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
+          incremental: bool = False) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
     ``on_file(path, total)`` is called before each file is read (for progress bars).
+    ``jobs`` worker processes audit in parallel (default: all cores); ``engine="dask"`` runs
+    on a Dask cluster instead (``scheduler`` address, or a local cluster). The outputs are the
+    same bytes whatever ``jobs`` and ``engine`` are. ``incremental`` reuses the results of the
+    last run in ``out`` for inputs whose content and ruleset did not change.
     Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
-    and :class:`~csqa.errors.InputError` for a path that does not exist.
+    and :class:`~csqa.errors.InputError` for a path that does not exist or an unusable engine.
     """
+    from csqa.parallel import batches, default_jobs
+
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
     paths = [Path(p) for p in paths]
     files = list(discover(paths))
-    engine = Engine(rs)
+    n_jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
+    runner = _runner(engine, scheduler, rs, n_jobs)
     folder = OutputFolder(out_dir, rule_ids)
+    cache = None
     cards = Scorecards(rule_ids)
     summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
-
-    def loaded() -> Iterator[Transcript | InputProblem]:
-        for path, _ in files:
-            if on_file is not None:
-                on_file(path, len(files))
-            yield from load_all([path])
+    # call id -> where it was first read, packed as file number << 32 | line (small at 1M calls)
+    seen: dict[str, int] = {}
+    file_numbers: dict[str, int] = {}
+    file_names: list[str] = []
 
     try:
-        for item in audit_calls(loaded(), engine):
+        if incremental:
+            from csqa.cache import Cache
+
+            cache = Cache(out_dir)
+        for item in _outcomes(batches(files, on_file), runner, cache, rs.hash, summary):
+            if isinstance(item, RenderedCall):
+                fnum = file_numbers.get(item.source)
+                if fnum is None:
+                    fnum = file_numbers[item.source] = len(file_names)
+                    file_names.append(item.source)
+                first = seen.get(item.call_id)
+                if first is not None:
+                    line = first & 0xFFFFFFFF
+                    where = file_names[first >> 32] + ("" if line == 0xFFFFFFFF else f":{line}")
+                    item = InputProblem(item.source, item.line,
+                                        f"duplicate call_id {item.call_id!r}: already audited "
+                                        f"from {where}; this copy was not audited",
+                                        call_id=item.call_id)
+                else:
+                    seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None
+                                                       else item.line)
             if isinstance(item, InputProblem):
                 folder.write_problem(item)
                 summary.problems.append(item)
@@ -109,24 +139,77 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
                 else:
                     summary.input_errors += 1
                 continue
-            folder.write_call(item)
-            cards.add(item)
+            folder.write_rendered(item)
+            cards.add_values(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
+                             item.passed, item.vetoed, item.n_findings, item.rule_counts)
             summary.calls_audited += 1
             summary.calls_passed += item.passed
-            summary.findings += len(item.findings)
-            for rid, err in item.rule_errors.items():
-                summary.problems.append(InputProblem(item.transcript.source, item.transcript.line,
+            summary.findings += item.n_findings
+            for rid, err in item.rule_errors:
+                summary.problems.append(InputProblem(item.source, item.line,
                                                      f"rule {rid} failed: {err}",
-                                                     status="rule_error",
-                                                     call_id=item.transcript.call_id))
+                                                     status="rule_error", call_id=item.call_id))
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
         folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        if cache is not None:
+            cache.finish()
     except BaseException:
         folder.abort()
+        if cache is not None:
+            cache.abort()
         raise
     return summary
+
+
+def _runner(engine: str, scheduler: str | None, rs: Ruleset, jobs: int
+            ) -> Callable[[Iterable[list[Any]]], Iterator[list[list[Any]]]]:
+    """The function that audits batches in order: local processes, or a Dask cluster."""
+    from csqa.errors import InputError
+
+    if engine == "local":
+        if scheduler is not None:
+            raise InputError("--scheduler is only used with --engine dask")
+        from csqa.parallel import run_local
+
+        return lambda work: run_local(work, rs, jobs)
+    if engine == "dask":
+        from csqa.dask_engine import run_dask
+
+        return lambda work: run_dask(work, rs, scheduler, jobs)
+    raise InputError(f"unknown engine {engine!r}: expected local or dask")
+
+
+def _outcomes(work: Iterable[list[Any]], runner: Callable[[Iterable[list[Any]]],
+                                                       Iterator[list[list[Any]]]],
+              cache: Any, ruleset_hash: str, summary: RunSummary
+              ) -> Iterator[RenderedCall | InputProblem]:
+    """Every outcome, in input order; with a cache, cached items skip the runner."""
+    if cache is None:
+        for per_item in runner(work):
+            for outcomes in per_item:
+                yield from outcomes
+        return
+    from csqa.cache import item_key
+
+    pending: deque[tuple[list[bytes], dict[bytes, list[Any]]]] = deque()
+
+    def to_audit() -> Iterator[list[Any]]:
+        for batch in work:
+            keys = [item_key(item, ruleset_hash) for item in batch]
+            hits = cache.lookup(keys)
+            pending.append((keys, hits))
+            yield [item for item, key in zip(batch, keys, strict=True) if key not in hits]
+
+    for audited in runner(to_audit()):
+        keys, hits = pending.popleft()
+        fresh = iter(audited)
+        per_item = [hits[k] if k in hits else next(fresh) for k in keys]
+        cache.store(list(zip(keys, per_item, strict=True)))
+        summary.calls_cached += sum(isinstance(o, RenderedCall) for k in hits for o in hits[k])
+        for outcomes in per_item:
+            yield from outcomes
 
 
 def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, Any]:

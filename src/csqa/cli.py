@@ -69,6 +69,21 @@ def audit(
                                                "errors.csv and run.json.")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", min=1,
+                                             help="Worker processes (default: all cores). The "
+                                                  "outputs are the same whatever N is.",
+                                             show_default=False)] = None,
+    engine: Annotated[str, typer.Option("--engine", metavar="local|dask",
+                                        help="Run locally, or on a Dask cluster (needs "
+                                             "pip install 'csqa[dask]').")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
+                                                  help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                                                       "(default: a local cluster).",
+                                                  show_default=False)] = None,
+    incremental: Annotated[bool, typer.Option("--incremental",
+                                              help="Reuse the last run's results in --out for "
+                                                   "calls whose content and ruleset are "
+                                                   "unchanged.")] = False,
 ) -> None:
     """Audit transcripts, score every call, and print per-agent scorecards.
 
@@ -80,6 +95,8 @@ def audit(
     from csqa.reporters.terminal import scorecard_table, summary_line
 
     rs = _load_ruleset(ruleset)
+    options: dict[str, Any] = {"jobs": jobs, "engine": engine, "scheduler": scheduler,
+                               "incremental": incremental}
     show_progress = err.is_terminal and not quiet
     try:
         if show_progress:
@@ -95,9 +112,9 @@ def audit(
                                     description=f"审计 {path.name}")
                     progress.start_task(task)
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file)
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, **options)
         else:
-            summary = run_audit(paths, rs, out_dir)
+            summary = run_audit(paths, rs, out_dir, **options)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
@@ -143,6 +160,32 @@ def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
     out.print(table)
     if rs.disabled:
         out.print(f"已停用 (disabled): {', '.join(rs.disabled)}", highlight=False)
+
+
+@app.command()
+def synth(
+    n: Annotated[int, typer.Argument(help="How many calls to generate.", min=1, show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                          help="Folder to write transcripts/ and truth.jsonl into.")
+                       ] = Path("csqa-synth"),
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same calls.")] = 0,
+    fmt: Annotated[str, typer.Option("--format", metavar="jsonl|json",
+                                     help="One calls.jsonl, or one .json file per call.")] = "jsonl",
+) -> None:
+    """Generate realistic synthetic Mandarin calls with known violations, to try csqa on.
+
+    Writes DIR/transcripts/ (audit it with: csqa audit DIR/transcripts) and DIR/truth.jsonl,
+    the findings the default ruleset must give for each call.
+    """
+    from csqa.synth import write_corpus
+
+    if fmt not in ("jsonl", "json"):
+        raise _fail(f"--format: expected jsonl or json, got {fmt!r}", EXIT_USAGE)
+    try:
+        folder = write_corpus(n, out_dir, seed=seed, fmt=fmt)
+    except OSError as exc:
+        raise _fail(f"{exc.filename or out_dir}: {exc.strerror or exc}", EXIT_USAGE) from None
+    out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{out_dir / 'truth.jsonl'})", highlight=False)
 
 
 @app.command()

@@ -75,20 +75,27 @@ class Scorecards:
 
     def add(self, result: CallResult) -> None:
         t = result.transcript
-        a = self._agents.get(t.agent_id)
+        self.add_values(t.agent_id, t.agent_name, t.team, t.call_id, result.score, result.passed,
+                        result.vetoed, len(result.findings), result.rule_counts)
+
+    def add_values(self, agent_id: str, agent_name: str | None, team: str | None, call_id: str,
+                   score: float, passed: bool, vetoed: bool, n_findings: int,
+                   rule_counts: dict[str, int]) -> None:
+        """Count one call given as plain values (what parallel workers send back)."""
+        a = self._agents.get(agent_id)
         if a is None:
-            a = self._agents[t.agent_id] = _Agent(t.agent_id)
-        a.agent_name = t.agent_name or a.agent_name
-        a.team = t.team or a.team
+            a = self._agents[agent_id] = _Agent(agent_id)
+        a.agent_name = agent_name or a.agent_name
+        a.team = team or a.team
         a.calls += 1
-        a.score_sum += result.score
-        if result.score < a.min_score:
-            a.min_score = result.score
-            a.worst_call = t.call_id
-        a.passed += result.passed
-        a.vetoed += result.vetoed
-        a.findings += len(result.findings)
-        a.rule_counts.update(result.rule_counts)
+        a.score_sum += score
+        if score < a.min_score:
+            a.min_score = score
+            a.worst_call = call_id
+        a.passed += passed
+        a.vetoed += vetoed
+        a.findings += n_findings
+        a.rule_counts.update(rule_counts)
 
     def __len__(self) -> int:
         return len(self._agents)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from csqa.errors import InputError
-from csqa.loaders import csqa_json, csv_table, jsonl, text
+from csqa.loaders import csqa_json, csv_table, jsonl, jsonl_gz, text
 from csqa.model import InputProblem, Transcript
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
@@ -21,10 +21,13 @@ LOADERS: dict[str, Loader] = {
     ".jsonl": jsonl.load,
     ".txt": text.load,
     ".csv": csv_table.load,
+    ".jsonl.gz": jsonl_gz.load,
 }
 
 
 def loader_for(path: Path) -> Loader | None:
+    if path.name.lower().endswith(".jsonl.gz"):
+        return LOADERS[".jsonl.gz"]
     return LOADERS.get(path.suffix.lower())
 
 

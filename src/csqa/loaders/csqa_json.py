@@ -16,19 +16,23 @@ from csqa.model import InputProblem, Transcript
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
-    name = str(path)
+    yield from parse_bytes(path.read_bytes(), str(path), path.stem)
+
+
+def parse_bytes(data: bytes, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
+    """The calls of one ``.json`` file's bytes; ``stem`` is the default call id."""
     try:
-        text = decode(path.read_bytes())
-        data = orjson.loads(text)
+        text = decode(data)
+        parsed = orjson.loads(text)
     except LoadProblem as exc:
         yield InputProblem(name, None, exc.reason)
         return
     except orjson.JSONDecodeError as exc:
         yield InputProblem(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return
-    items = data if isinstance(data, list) else [data]
+    items = parsed if isinstance(parsed, list) else [parsed]
     for i, obj in enumerate(items):
-        default_id = path.stem if len(items) == 1 else f"{path.stem}#{i}"
+        default_id = stem if len(items) == 1 else f"{stem}#{i}"
         try:
             yield from_mapping(obj, name, default_id)
         except LoadProblem as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +28,48 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_DANGEROUS):
         return "'" + value
     return value
+
+
+@dataclass(slots=True)
+class RenderedCall:
+    """One audited call, reduced to what the outputs and the scorecards need (small, picklable).
+
+    ``findings`` is the call's findings.jsonl bytes and ``row`` its calls.csv row, so parallel
+    workers do the formatting and the writer only appends.
+    """
+
+    call_id: str
+    agent_id: str
+    agent_name: str | None
+    team: str | None
+    source: str
+    line: int | None
+    score: float
+    passed: bool
+    vetoed: bool
+    n_findings: int
+    rule_counts: dict[str, int]
+    findings: bytes
+    row: list[Any]
+    rule_errors: list[tuple[str, str]]
+
+    @property
+    def location(self) -> str:
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+
+def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
+    """The output bytes and cells of one audited call."""
+    t = result.transcript
+    findings = b"".join(orjson.dumps(f.as_dict()) + b"\n" for f in result.findings)
+    row = [t.call_id, t.agent_id, t.agent_name or "", t.team or "", t.started_at or "",
+           round(t.length, 2), result.score, result.passed, result.vetoed,
+           len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
+    row = [safe_cell(v) for v in row]
+    row.extend(result.rule_counts.get(rid, 0) for rid in rule_ids)
+    return RenderedCall(t.call_id, t.agent_id, t.agent_name, t.team, t.source, t.line,
+                        result.score, result.passed, result.vetoed, len(result.findings),
+                        result.rule_counts, findings, row, list(result.rule_errors.items()))
 
 
 class OutputFolder:
@@ -53,18 +96,16 @@ class OutputFolder:
         return tmp.open(mode, encoding="utf-8", newline="")
 
     def write_call(self, result: CallResult) -> None:
-        t = result.transcript
-        for f in result.findings:
-            self._findings.write(orjson.dumps(f.as_dict()) + b"\n")
-        row = [t.call_id, t.agent_id, t.agent_name or "", t.team or "", t.started_at or "",
-               round(t.length, 2), result.score, result.passed, result.vetoed,
-               len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
-        row = [safe_cell(v) for v in row]
-        row.extend(result.rule_counts.get(rid, 0) for rid in self.rule_ids)
-        self._calls.writerow(row)
-        for rid, err in result.rule_errors.items():
-            self._errors.writerow([safe_cell(t.source), t.line or "", safe_cell(t.call_id), "rule_error",
-                                   f"rule {rid} failed on this call: {err}"])
+        self.write_rendered(render_call(result, self.rule_ids))
+
+    def write_rendered(self, call: RenderedCall) -> None:
+        """Write one call already turned into output bytes and cells (see :func:`render_call`)."""
+        if call.findings:
+            self._findings.write(call.findings)
+        self._calls.writerow(call.row)
+        for rid, err in call.rule_errors:
+            self._errors.writerow([safe_cell(call.source), call.line or "", safe_cell(call.call_id),
+                                   "rule_error", f"rule {rid} failed on this call: {err}"])
 
     def write_problem(self, p: InputProblem) -> None:
         self._errors.writerow([safe_cell(p.file), p.line if p.line is not None else "",

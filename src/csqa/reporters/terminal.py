@@ -52,5 +52,7 @@ def summary_line(s: RunSummary) -> str:
         parts.append(f"{s.input_errors} 个输入无法读取(见 errors.csv)")
     if s.skipped:
         parts.append(f"跳过 {s.skipped} 个非转写文件")
+    if s.calls_cached:
+        parts.append(f"{s.calls_cached} 通未变化,沿用上次结果")
     parts.append(f"用时 {s.seconds:.2f} 秒")
     return " · ".join(parts) + f"  →  {s.out_dir}"

@@ -1,0 +1,92 @@
+"""The ``--incremental`` cache: results of the last run in an output folder, keyed by content.
+
+Each input item (a JSONL line, a ``.json`` file, a call read by another loader) is keyed by a
+hash of its bytes, where it was read from (file and line, which appear in the outputs), the
+ruleset's hash (the rules and scoring, not comments or formatting) and the csqa version. An
+item whose key is in the cache is not audited again: its stored outcomes are written as they
+are. The cache (``.csqa-cache.sqlite`` in the output folder) is rewritten on every incremental
+run with exactly that run's items, and only when the run completes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from csqa import __version__
+
+CACHE_NAME = ".csqa-cache.sqlite"
+
+
+def _default(obj: Any) -> Any:
+    return str(obj)
+
+
+def item_key(item: tuple[Any, ...], ruleset_hash: str) -> bytes:
+    """The cache key of one work item (see :mod:`csqa.parallel`)."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{__version__}\0{ruleset_hash}\0{item[0]}\0".encode())
+    if item[0] == "obj":
+        h.update(orjson.dumps(item[1], default=_default))
+    else:
+        h.update(f"{item[1]}\0{item[2]}\0".encode())
+        h.update(item[3])
+    return h.digest()
+
+
+class Cache:
+    """Reads the previous run's cache and writes this run's, replaced atomically at the end."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / CACHE_NAME
+        self._tmp = out_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+        self._old: sqlite3.Connection | None = None
+        if self.path.exists():
+            try:
+                self._old = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                self._old.execute("SELECT count(*) FROM outcomes").fetchone()
+            except sqlite3.Error:  # a damaged cache is only a slower run
+                self._old = None
+        self._tmp.unlink(missing_ok=True)
+        self._new = sqlite3.connect(self._tmp)
+        self._new.execute("PRAGMA journal_mode=OFF")
+        self._new.execute("PRAGMA synchronous=OFF")
+        self._new.execute("CREATE TABLE outcomes (key BLOB PRIMARY KEY, value BLOB)")
+
+    def lookup(self, keys: list[bytes]) -> dict[bytes, list[Any]]:
+        """The cached outcomes of those keys that are in the previous run's cache."""
+        if self._old is None or not keys:
+            return {}
+        found: dict[bytes, list[Any]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, value in self._old.execute(
+                    f"SELECT key, value FROM outcomes WHERE key IN ({marks})", chunk):
+                found[key] = pickle.loads(value)
+        return found
+
+    def store(self, pairs: list[tuple[bytes, list[Any]]]) -> None:
+        self._new.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?)",
+                              [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
+                               for k, v in pairs])
+
+    def finish(self) -> None:
+        """Make this run's cache the one the next run reads."""
+        self._new.commit()
+        self._new.close()
+        if self._old is not None:
+            self._old.close()
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        self._new.close()
+        if self._old is not None:
+            self._old.close()
+        self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,253 @@
+"""Streaming, parallel audit: raw lines and files in batches to workers, compact results back.
+
+The main process walks the inputs and cuts them into *batches* of raw work (JSONL lines and
+``.json`` file bytes as they are on disk; calls of other formats already loaded). Each worker
+compiles the ruleset once and turns a batch into one list of outcomes per input item: an
+:class:`~csqa.reporters.files.RenderedCall` (the call's findings.jsonl bytes, its calls.csv row
+and its scorecard numbers) or an :class:`~csqa.model.InputProblem`. The main process writes
+them in input order, so the output is the same bytes whatever the number of workers or the
+engine (a local process pool, or Dask: :mod:`csqa.dask_engine`). Nothing per utterance
+outlives its batch.
+
+For Spark or any other framework, :func:`audit_records` is the function to map over
+partitions: records in, findings and call rows out (see its docstring).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from csqa.engine import Engine
+from csqa.loaders import csqa_json, jsonl, jsonl_gz, supported
+from csqa.model import InputProblem, Transcript
+from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
+from csqa.ruleset import Ruleset, load_ruleset
+
+#: A unit of work, as cut by the main process:
+#: ``("line", file, line number, raw bytes)`` a JSONL line;
+#: ``("json", file, default call id, raw bytes)`` a whole ``.json`` file;
+#: ``("obj", Transcript | InputProblem)`` a call (or problem) loaded by another loader.
+Item = tuple[Any, ...]
+Outcome = RenderedCall | InputProblem
+
+BATCH_ITEMS = 256
+BATCH_BYTES = 1 << 19
+
+_ENGINES: dict[str, tuple[Engine, list[str]]] = {}
+
+
+def engine_for(ruleset: Ruleset) -> tuple[Engine, list[str]]:
+    """The compiled engine of ``ruleset`` in this process (compiled once per process)."""
+    key = f"{ruleset.hash}:{id(ruleset) if not ruleset.hash else ''}"
+    hit = _ENGINES.get(key)
+    if hit is None:
+        if len(_ENGINES) > 8:
+            _ENGINES.clear()
+        hit = _ENGINES[key] = (Engine(ruleset), [r.id for r in ruleset.rules])
+    return hit
+
+
+def _load_item(item: Item) -> Iterator[Transcript | InputProblem]:
+    kind = item[0]
+    if kind == "line":
+        loaded = jsonl.parse_line(item[3], item[1], item[2])
+        if loaded is not None:
+            yield loaded
+    elif kind == "json":
+        yield from csqa_json.parse_bytes(item[3], item[1], item[2])
+    else:
+        yield item[1]
+
+
+def audit_items(items: list[Item], ruleset: Ruleset) -> list[list[Outcome]]:
+    """Audit one batch: for each item, its outcomes in order (what a worker runs)."""
+    engine, rule_ids = engine_for(ruleset)
+    out: list[list[Outcome]] = []
+    for item in items:
+        outcomes: list[Outcome] = []
+        for loaded in _load_item(item):
+            if isinstance(loaded, InputProblem):
+                outcomes.append(loaded)
+            else:
+                outcomes.append(render_call(engine.audit(loaded), rule_ids))
+        out.append(outcomes)
+    return out
+
+
+# ---- the public per-partition function (Dask, Spark mapInPandas, anything) ------------------
+
+@dataclass
+class AuditedRecords:
+    """What :func:`audit_records` returns: plain rows, ready for ``pandas.DataFrame(rows)``.
+
+    ``findings``: one dict per finding (the fields of findings.jsonl); ``calls``: one dict per
+    audited call (the columns of calls.csv, then one count per rule id); ``problems``: one dict
+    per record that could not be audited (``file, line, call_id, status, reason``).
+    """
+
+    findings: list[dict[str, Any]]
+    calls: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+
+
+def audit_records(records: Iterable[dict[str, Any] | str | bytes],
+                  ruleset: Ruleset | str | Path | None = None,
+                  source: str = "<records>") -> AuditedRecords:
+    """Audit csqa call records (dicts, or JSON text/bytes of one call each); no files written.
+
+    This is the function the Dask engine maps over partitions, public so that other engines
+    can do the same. The ruleset is compiled once per process and reused. In Spark, with a
+    DataFrame ``df`` whose column ``json`` holds one call per row::
+
+        from csqa.parallel import audit_records
+
+        def audit_partition(frames):
+            for frame in frames:
+                rows = audit_records(frame["json"], ruleset="my-rules.yaml")
+                yield pandas.DataFrame(rows.findings, columns=FINDING_FIELDS)
+
+        findings = df.mapInPandas(audit_partition, schema=findings_schema)
+
+    Records are numbered from 1 in the order given (``source:N`` in messages). Duplicate call
+    ids are *not* rejected here: a partition cannot see the others.
+    """
+    import orjson
+
+    rs = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
+    items: list[Item] = []
+    for n, rec in enumerate(records, start=1):
+        raw = orjson.dumps(rec) if isinstance(rec, dict) else rec
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        items.append(("line", source, n, raw))
+    rule_ids = [r.id for r in rs.rules]
+    out = AuditedRecords([], [], [])
+    for outcomes in audit_items(items, rs):
+        for o in outcomes:
+            if isinstance(o, InputProblem):
+                out.problems.append({"file": o.file, "line": o.line, "call_id": o.call_id,
+                                     "status": o.status, "reason": o.reason})
+                continue
+            out.findings.extend(orjson.loads(line) for line in o.findings.splitlines())
+            out.calls.append(dict(zip(CALL_COLUMNS + rule_ids, o.row, strict=True)))
+    return out
+
+
+# ---- cutting inputs into batches ----------------------------------------------------------
+
+def _problem(path: Path, exc: OSError) -> Item:
+    return ("obj", InputProblem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+
+
+def _items_of(path: Path, loader: Callable[..., Any] | None) -> Iterator[tuple[Item, int]]:
+    """The work items of one file, with their size in bytes (for batching)."""
+    name = str(path)
+    if loader is None:
+        yield ("obj", InputProblem(name, None,
+                                   f"not a transcript file type ({path.suffix or 'no suffix'}); "
+                                   f"supported: {supported()}", status="skipped")), 0
+        return
+    try:
+        if loader is jsonl.load:
+            with path.open("rb") as fh:
+                for lineno, raw in enumerate(fh, start=1):
+                    yield ("line", name, lineno, raw), len(raw)
+        elif loader is jsonl_gz.load:
+            for lineno, raw in jsonl_gz.lines(path):
+                if isinstance(raw, InputProblem):
+                    yield ("obj", raw), 0
+                else:
+                    yield ("line", name, lineno, raw), len(raw)
+        elif loader is csqa_json.load:
+            data = path.read_bytes()
+            yield ("json", name, path.stem, data), len(data)
+        else:
+            for obj in loader(path):
+                yield ("obj", obj), 2048
+    except OSError as exc:
+        yield _problem(path, exc), 0
+
+
+def batches(files: list[tuple[Path, Callable[..., Any] | None]],
+            on_file: Callable[[Path, int], None] | None = None) -> Iterator[list[Item]]:
+    """Every input item, in input order, cut into batches of about ``BATCH_ITEMS`` items."""
+    buf: list[Item] = []
+    size = 0
+    for path, loader in files:
+        if on_file is not None:
+            on_file(path, len(files))
+        for item, n in _items_of(path, loader):
+            buf.append(item)
+            size += n
+            if len(buf) >= BATCH_ITEMS or size >= BATCH_BYTES:
+                yield buf
+                buf, size = [], 0
+    if buf:
+        yield buf
+
+
+# ---- running batches, in order, on a pool of processes ------------------------------------
+
+_WORKER_RULESET: Ruleset | None = None
+
+
+def _init_worker(ruleset: Ruleset) -> None:
+    global _WORKER_RULESET
+    _WORKER_RULESET = ruleset
+    engine_for(ruleset)  # compile once, before the first batch arrives
+
+
+def _run_in_worker(items: list[Item]) -> list[list[Outcome]]:
+    assert _WORKER_RULESET is not None
+    return audit_items(items, _WORKER_RULESET)
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_local(work: Iterable[list[Item]], ruleset: Ruleset, jobs: int
+              ) -> Iterator[list[list[Outcome]]]:
+    """Audit batches on ``jobs`` worker processes; results come back in input order.
+
+    At most ``2 × jobs + 2`` batches are in flight, so memory does not grow with the input. With
+    one job, or when the input fits in one batch, everything runs in this process.
+    """
+    it = iter(work)
+    first = next(it, None)
+    if first is None:
+        return
+    second = next(it, None) if jobs > 1 else None
+    if second is None:
+        yield audit_items(first, ruleset)
+        for batch in it:
+            yield audit_items(batch, ruleset)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(ruleset,)) as pool:
+        window: deque[Any] = deque([pool.submit(_run_in_worker, first),
+                                    pool.submit(_run_in_worker, second)])
+        limit = 2 * jobs + 2
+        for batch in it:
+            window.append(pool.submit(_run_in_worker, batch))
+            if len(window) >= limit:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+EngineName = Literal["local", "dask"]
