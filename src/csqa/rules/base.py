@@ -72,17 +72,15 @@ class Scope(BaseModel):
 
 
 def speaker_utterances(call: CallView, speaker: str) -> list[Utterance]:
-    """The utterances of ``speaker`` (``any`` for all), in order."""
-    if speaker == "any":
-        return list(call.utterances)
-    return [u for u in call.utterances if u.speaker == speaker]
+    """The utterances of ``speaker`` (``any`` for all), in order (a new list: callers may change it)."""
+    return list(call.by_speaker(speaker))
 
 
 def in_scope(call: CallView, speaker: str, scope: Scope | None) -> list[Utterance]:
     """The utterances of ``speaker`` that fall inside ``scope`` (all of them when no scope)."""
-    utts = speaker_utterances(call, speaker)
     if scope is None:
-        return utts
+        return call.by_speaker(speaker)  # shared, not copied: callers only read it
+    utts = speaker_utterances(call, speaker)
     if scope.first_utterances is not None:
         utts = utts[: scope.first_utterances]
     elif scope.last_utterances is not None:

@@ -72,16 +72,20 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
         params=params,
         phrases=bank.add(params.phrases),
         unless=bank.add(params.unless) if params.unless else None,
-        regexes=tuple(compile_safe_regex(p) for p in params.regexes),
+        regexes=tuple(bank.add_regex(p) for p in params.regexes),
     )
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
+    if prep.phrases not in call.sets_said_by(p.speaker) and not call.regex_possible(prep.regexes):
+        return  # the common case, decided without looking at each utterance
     for u in in_scope(call, p.speaker, p.scope):
         matches = call.find(prep.phrases, u.index)
         for rx in prep.regexes:
-            matches.extend(call.regex(rx, u.index))
+            found = call.regex(rx, u.index)
+            if found:
+                matches.extend(found)
         if not matches:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):
