@@ -114,7 +114,8 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
             from csqa.cache import Cache
 
             cache = Cache(out_dir)
-        for item in _outcomes(batches(files, on_file), runner, cache, rs.hash, summary):
+        for item in _outcomes(batches(files, on_file, per_line=cache is not None), runner, cache,
+                             rs.hash, summary):
             if isinstance(item, RenderedCall):
                 fnum = file_numbers.get(item.source)
                 if fnum is None:

@@ -15,6 +15,7 @@ partitions: records in, findings and call rows out (see its docstring).
 
 from __future__ import annotations
 
+import csv
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,7 +32,9 @@ from csqa.ruleset import Ruleset, load_ruleset
 #: A unit of work, as cut by the main process:
 #: ``("line", file, line number, raw bytes)`` a JSONL line;
 #: ``("json", file, default call id, raw bytes)`` a whole ``.json`` file;
-#: ``("obj", Transcript | InputProblem)`` a call (or problem) loaded by another loader.
+#: ``("obj", Transcript | InputProblem)`` a call (or problem) loaded by another loader;
+#: ``("chunk", file, first line number, raw bytes)`` consecutive whole JSONL lines (one
+#: pickled blob is far cheaper to ship to a worker than one object per line).
 Item = tuple[Any, ...]
 Outcome = RenderedCall | InputProblem
 
@@ -54,7 +57,16 @@ def engine_for(ruleset: Ruleset) -> tuple[Engine, list[str]]:
 
 def _load_item(item: Item) -> Iterator[Transcript | InputProblem]:
     kind = item[0]
-    if kind == "line":
+    if kind == "chunk":
+        name, lineno = item[1], item[2]
+        lines = item[3].split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        for n, raw in enumerate(lines, start=lineno):
+            loaded = jsonl.parse_line(raw, name, n)
+            if loaded is not None:
+                yield loaded
+    elif kind == "line":
         loaded = jsonl.parse_line(item[3], item[1], item[2])
         if loaded is not None:
             yield loaded
@@ -86,7 +98,8 @@ class AuditedRecords:
     """What :func:`audit_records` returns: plain rows, ready for ``pandas.DataFrame(rows)``.
 
     ``findings``: one dict per finding (the fields of findings.jsonl); ``calls``: one dict per
-    audited call (the columns of calls.csv, then one count per rule id); ``problems``: one dict
+    audited call (the columns of calls.csv, then one count per rule id, as the text written to
+    calls.csv); ``problems``: one dict
     per record that could not be audited (``file, line, call_id, status, reason``).
     """
 
@@ -134,7 +147,8 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
                                      "status": o.status, "reason": o.reason})
                 continue
             out.findings.extend(orjson.loads(line) for line in o.findings.splitlines())
-            out.calls.append(dict(zip(CALL_COLUMNS + rule_ids, o.row, strict=True)))
+            row = next(csv.reader([o.csv_row]))
+            out.calls.append(dict(zip(CALL_COLUMNS + rule_ids, row, strict=True)))
     return out
 
 
@@ -144,7 +158,30 @@ def _problem(path: Path, exc: OSError) -> Item:
     return ("obj", InputProblem(str(path), None, f"cannot read: {exc.strerror or exc}"))
 
 
-def _items_of(path: Path, loader: Callable[..., Any] | None) -> Iterator[tuple[Item, int]]:
+def _chunks(path: Path) -> Iterator[tuple[Item, int]]:
+    """A JSONL file as chunks of about ``BATCH_BYTES`` of whole lines."""
+    name = str(path)
+    lineno = 1
+    rest = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(BATCH_BYTES)
+            if not block:
+                break
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            if cut == 0:
+                rest = block
+                continue
+            rest = block[cut:]
+            yield ("chunk", name, lineno, block[:cut]), BATCH_BYTES
+            lineno += block.count(b"\n", 0, cut)
+    if rest:
+        yield ("chunk", name, lineno, rest), BATCH_BYTES
+
+
+def _items_of(path: Path, loader: Callable[..., Any] | None,
+              per_line: bool) -> Iterator[tuple[Item, int]]:
     """The work items of one file, with their size in bytes (for batching)."""
     name = str(path)
     if loader is None:
@@ -153,7 +190,9 @@ def _items_of(path: Path, loader: Callable[..., Any] | None) -> Iterator[tuple[I
                                    f"supported: {supported()}", status="skipped")), 0
         return
     try:
-        if loader is jsonl.load:
+        if loader is jsonl.load and not per_line:
+            yield from _chunks(path)
+        elif loader is jsonl.load:
             with path.open("rb") as fh:
                 for lineno, raw in enumerate(fh, start=1):
                     yield ("line", name, lineno, raw), len(raw)
@@ -174,14 +213,19 @@ def _items_of(path: Path, loader: Callable[..., Any] | None) -> Iterator[tuple[I
 
 
 def batches(files: list[tuple[Path, Callable[..., Any] | None]],
-            on_file: Callable[[Path, int], None] | None = None) -> Iterator[list[Item]]:
-    """Every input item, in input order, cut into batches of about ``BATCH_ITEMS`` items."""
+            on_file: Callable[[Path, int], None] | None = None,
+            per_line: bool = False) -> Iterator[list[Item]]:
+    """Every input item, in input order, cut into batches of about ``BATCH_ITEMS`` items.
+
+    JSONL files are cut into chunks of whole lines, unless ``per_line`` (the incremental cache
+    keys each line).
+    """
     buf: list[Item] = []
     size = 0
     for path, loader in files:
         if on_file is not None:
             on_file(path, len(files))
-        for item, n in _items_of(path, loader):
+        for item, n in _items_of(path, loader, per_line):
             buf.append(item)
             size += n
             if len(buf) >= BATCH_ITEMS or size >= BATCH_BYTES:

@@ -95,7 +95,9 @@ class Scorecards:
         a.passed += passed
         a.vetoed += vetoed
         a.findings += n_findings
-        a.rule_counts.update(rule_counts)
+        counts = a.rule_counts
+        for rid, n in rule_counts.items():  # Counter.update is slow for a handful of keys
+            counts[rid] += n
 
     def __len__(self) -> int:
         return len(self._agents)

@@ -8,6 +8,7 @@ leaves the previous outputs, never half-written ones.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,8 @@ def safe_cell(value: Any) -> Any:
 class RenderedCall:
     """One audited call, reduced to what the outputs and the scorecards need (small, picklable).
 
-    ``findings`` is the call's findings.jsonl bytes and ``row`` its calls.csv row, so parallel
-    workers do the formatting and the writer only appends.
+    ``findings`` is the call's findings.jsonl bytes and ``csv_row`` its calls.csv line, so
+    parallel workers do the formatting and the writer only appends.
     """
 
     call_id: str
@@ -50,7 +51,7 @@ class RenderedCall:
     n_findings: int
     rule_counts: dict[str, int]
     findings: bytes
-    row: list[Any]
+    csv_row: str
     rule_errors: list[tuple[str, str]]
 
     @property
@@ -67,9 +68,17 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
            len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
     row = [safe_cell(v) for v in row]
     row.extend(result.rule_counts.get(rid, 0) for rid in rule_ids)
+    _ROW_WRITER.writerow(row)
+    csv_row = _ROW_BUFFER.getvalue()
+    _ROW_BUFFER.seek(0)
+    _ROW_BUFFER.truncate()
     return RenderedCall(t.call_id, t.agent_id, t.agent_name, t.team, t.source, t.line,
                         result.score, result.passed, result.vetoed, len(result.findings),
-                        result.rule_counts, findings, row, list(result.rule_errors.items()))
+                        result.rule_counts, findings, csv_row, list(result.rule_errors.items()))
+
+
+_ROW_BUFFER = io.StringIO(newline="")
+_ROW_WRITER = csv.writer(_ROW_BUFFER)
 
 
 class OutputFolder:
@@ -102,7 +111,7 @@ class OutputFolder:
         """Write one call already turned into output bytes and cells (see :func:`render_call`)."""
         if call.findings:
             self._findings.write(call.findings)
-        self._calls.writerow(call.row)
+        self._calls_fh.write(call.csv_row)
         for rid, err in call.rule_errors:
             self._errors.writerow([safe_cell(call.source), call.line or "", safe_cell(call.call_id),
                                    "rule_error", f"rule {rid} failed on this call: {err}"])
