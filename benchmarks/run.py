@@ -17,6 +17,7 @@ and changes nothing the benchmark measures); ``--fresh-big`` generates it instea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -32,7 +33,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # this checkout's csqa, installed or not
 CSQA = [sys.executable, "-m", "csqa.cli"]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+ENV = {**os.environ,
+       "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
 def run_measured(cmd: list[str]) -> tuple[float, float]:
@@ -52,10 +54,8 @@ def run_measured(cmd: list[str]) -> tuple[float, float]:
             total = 0
             try:
                 for q in [p, *p.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.NoSuchProcess):
                         total += q.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
             except psutil.NoSuchProcess:
                 break
             peak = max(peak, total)
@@ -109,8 +109,8 @@ def ensure_big(root: Path, base: Path, calls: int, copies: int, fresh: bool) -> 
     assert calls <= 100_000, "the relabelling below needs ids below SYN-0100000"
     with (folder / "transcripts" / "calls.jsonl").open("wb") as fh:
         for k in range(copies):
-            fh.write(data if k == 0 else data.replace(b'"call_id":"SYN-00', f'"call_id":"SYN-{k:02d}'
-                                                      .encode()))
+            new_id = f'"call_id":"SYN-{k:02d}'.encode()
+            fh.write(data if k == 0 else data.replace(b'"call_id":"SYN-00', new_id))
     stamp.touch()
     return folder / "transcripts"
 
@@ -160,7 +160,7 @@ def main() -> None:
 
     jsonl_wall, rss_small = audit("jsonl: one JSONL, all cores", jsonl, n)
     files_wall, _ = audit("json files: one file per call", files, n)
-    big_wall, rss_big = audit(f"memory: {args.big}x calls, one JSONL", big, n * args.big)
+    _, rss_big = audit(f"memory: {args.big}x calls, one JSONL", big, n * args.big)
     j1, _ = audit("jobs 1: one JSONL, --jobs 1", jsonl, n, "--jobs", "1")
     j2, _ = audit("jobs 2: one JSONL, --jobs 2", jsonl, n, "--jobs", "2")
     help_s = min(run_measured([*CSQA, "--help"])[0] for _ in range(5))
@@ -168,12 +168,13 @@ def main() -> None:
     one = root / "one-call"
     one.mkdir(exist_ok=True)
     (one / "call.jsonl").write_bytes((jsonl / "calls.jsonl").open("rb").readline())
-    one_s = min(run_measured([*CSQA, "audit", str(one), "--out", str(root / "out" / "one"), "-q"])[0]
-                for _ in range(3))
+    one_cmd = [*CSQA, "audit", str(one), "--out", str(root / "out" / "one"), "-q"]
+    one_s = min(run_measured(one_cmd)[0] for _ in range(3))
     rows.append(("start-up: audit of one call (best of 3)", 1, one_s, None, 0.0))
 
     print()
-    print(f"{'scenario':44} {'calls':>9} {'wall s':>8} {'calls/s':>9} {'x floor':>8} {'peak RSS':>9}")
+    print(f"{'scenario':44} {'calls':>9} {'wall s':>8} {'calls/s':>9} {'x floor':>8} "
+          f"{'peak RSS':>9}")
     for name, calls, wall, fl, rss in rows:
         rate = f"{calls / wall:,.0f}" if calls > 1 else ""
         ratio = f"{wall / fl:.1f}" if fl else ""

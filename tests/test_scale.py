@@ -137,7 +137,7 @@ def test_incremental_skips_unchanged_calls(corpus: Path, tmp_path: Path) -> None
     # one call changed: only it is audited again, and the outputs equal a fresh run's
     changed = data[5].replace("感谢您的来电".encode(), "那先这样吧".encode())
     assert changed != data[5]
-    (src / "night.jsonl").write_bytes(b"".join(data[:5] + [changed] + data[6:]))
+    (src / "night.jsonl").write_bytes(b"".join([*data[:5], changed, *data[6:]]))
     third = audit([src], out=out, jobs=1, incremental=True)
     assert third.calls_cached == 59
     audit([src], out=tmp_path / "fresh", jobs=1)

@@ -14,13 +14,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csqa import __version__
 from csqa.engine import Engine
-from csqa.loaders import discover, load_all
+from csqa.loaders import discover
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.reporters.files import OutputFolder, RenderedCall
 from csqa.ruleset import Ruleset, load_ruleset
@@ -92,10 +92,10 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     from csqa.parallel import batches, default_jobs
 
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
-    paths = [Path(p) for p in paths]
-    files = list(discover(paths))
+    inputs = [Path(p) for p in paths]
+    files = list(discover(inputs))
     n_jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -153,7 +153,7 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at))
         if cache is not None:
             cache.finish()
     except BaseException:

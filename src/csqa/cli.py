@@ -164,13 +164,15 @@ def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
 
 @app.command()
 def synth(
-    n: Annotated[int, typer.Argument(help="How many calls to generate.", min=1, show_default=False)],
+    n: Annotated[int, typer.Argument(help="How many calls to generate.", min=1,
+                                     show_default=False)],
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
                                           help="Folder to write transcripts/ and truth.jsonl into.")
                        ] = Path("csqa-synth"),
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same calls.")] = 0,
     fmt: Annotated[str, typer.Option("--format", metavar="jsonl|json",
-                                     help="One calls.jsonl, or one .json file per call.")] = "jsonl",
+                                     help="One calls.jsonl, or one .json file per call.")
+                   ] = "jsonl",
 ) -> None:
     """Generate realistic synthetic Mandarin calls with known violations, to try csqa on.
 
@@ -185,7 +187,8 @@ def synth(
         folder = write_corpus(n, out_dir, seed=seed, fmt=fmt)
     except OSError as exc:
         raise _fail(f"{exc.filename or out_dir}: {exc.strerror or exc}", EXIT_USAGE) from None
-    out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{out_dir / 'truth.jsonl'})", highlight=False)
+    truth = out_dir / "truth.jsonl"
+    out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
 
 
 @app.command()

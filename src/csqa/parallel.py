@@ -197,11 +197,11 @@ def _items_of(path: Path, loader: Callable[..., Any] | None,
                 for lineno, raw in enumerate(fh, start=1):
                     yield ("line", name, lineno, raw), len(raw)
         elif loader is jsonl_gz.load:
-            for lineno, raw in jsonl_gz.lines(path):
-                if isinstance(raw, InputProblem):
-                    yield ("obj", raw), 0
+            for lineno, got in jsonl_gz.lines(path):
+                if isinstance(got, InputProblem):
+                    yield ("obj", got), 0
                 else:
-                    yield ("line", name, lineno, raw), len(raw)
+                    yield ("line", name, lineno, got), len(got)
         elif loader is csqa_json.load:
             data = path.read_bytes()
             yield ("json", name, path.stem, data), len(data)

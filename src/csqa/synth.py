@@ -25,8 +25,10 @@ from typing import Any
 
 import orjson
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-GIVEN = ["丽", "伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超",
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
+            "许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程")
+GIVEN = ["丽", "伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛",
+         "明", "超",
          "秀英", "晓燕", "建华", "海燕", "志强", "雪梅", "文博", "子涵", "欣怡", "浩然"]
 TEAMS = ["售后一组", "售后二组", "售后三组", "投诉专席", "会员服务组", "夜班组"]
 COMPANIES = ["安居家电", "顺达物流", "云帆宽带", "乐购商城", "恒信银行信用卡"]
@@ -49,11 +51,13 @@ ANSWERS = [
     "我这边已经为您加急处理了{item}的问题,处理结果会以短信的形式通知您",
     "关于{item}的问题,我已经帮您提交了工单,工单号已经发到您的手机上了",
 ]
-FOLLOW_UPS = ["那大概要等多久呢", "那我需要在家等着吗", "会不会再收我别的费用", "工单号我在哪里能看到"]
+FOLLOW_UPS = ["那大概要等多久呢", "那我需要在家等着吗", "会不会再收我别的费用",
+              "工单号我在哪里能看到"]
 FOLLOW_ANSWERS = ["一般一到两个工作日就可以,请您留意电话", "不需要额外费用,您放心",
                   "工单号在短信里,您也可以在我们的公众号里查看", "师傅上门前会提前给您打电话"]
 CUSTOMER_ACKS = ["好的,明白了", "行,那我等着", "好的好的,谢谢你", "嗯,知道了"]
-CUSTOMER_DECOYS = ["你们这服务真是没办法说", "我怎么知道你们是这么弄的", "你有病吧这个系统,老是出问题",
+CUSTOMER_DECOYS = ["你们这服务真是没办法说", "我怎么知道你们是这么弄的",
+                   "你有病吧这个系统,老是出问题",
                    "不行就是不行吗,你们总这么说"]
 BACKCHANNELS = ["嗯,好的", "嗯嗯", "好的", "我理解"]
 
@@ -64,7 +68,8 @@ FORBIDDEN = {
     "forbidden.arrogant": ["{item}这事不行就是不行", "你要投诉就投诉吧,{item}就这样",
                            "说明书上写得很清楚,{item}自己看"],
     "forbidden.command": ["你大声点,{item}的事我听不清", "你小声一点行不行,{item}我在查"],
-    "forbidden.shirk": ["{item}这事不归我管", "这个没办法,{item}只能等", "{item}不关我的事,您打别的电话问问"],
+    "forbidden.shirk": ["{item}这事不归我管", "这个没办法,{item}只能等",
+                        "{item}不关我的事,您打别的电话问问"],
     "forbidden.abuse": ["你是不是傻,{item}都不会用"],
 }
 FORBIDDEN_WEIGHTS = {"forbidden.blame": 4, "forbidden.arrogant": 3, "forbidden.command": 2,
@@ -129,24 +134,28 @@ class Generator:
 
         # 开场白
         if "greeting" in wanted:
-            turns.append(_Turn(a, rng.choice(["喂,什么事?", "说吧,什么问题?"]), gap=1.0, tag="greeting"))
+            rude = rng.choice(["喂,什么事?", "说吧,什么问题?"])
+            turns.append(_Turn(a, rude, gap=1.0, tag="greeting"))
         else:
-            first_gap = rng.uniform(6.0, 9.0) if "first_response" in wanted else rng.uniform(0.5, 2.5)
-            greet = f"您好,这里是{company}客户服务中心,我是客服代表{agent_name[0]}{rng.choice('小晓')}{agent_name[-1]},很高兴为您服务"
+            slow = "first_response" in wanted
+            first_gap = rng.uniform(6.0, 9.0) if slow else rng.uniform(0.5, 2.5)
+            nick = agent_name[0] + rng.choice("小晓") + agent_name[-1]
+            greet = f"您好,这里是{company}客户服务中心,我是客服代表{nick},很高兴为您服务"
             if "greeting_late" in wanted:
-                turns.append(_Turn(a, "喂,请讲。", gap=first_gap, tag="response_delay"
-                                   if "first_response" in wanted else ""))
+                turns.append(_Turn(a, "喂,请讲。", gap=first_gap,
+                                   tag="response_delay" if slow else ""))
                 turns.append(_Turn(c, "喂?能听到吗?我想问个事情。", gap=0.6))
                 turns.append(_Turn(a, "能听到,请稍等,系统有点卡。", gap=0.8))
                 turns.append(_Turn(c, "好的。", gap=0.8))
                 turns.append(_Turn(a, greet + "。", gap=rng.uniform(1.0, 3.0), tag="greeting"))
             else:
                 turns.append(_Turn(a, greet + ",请问有什么可以帮您?", gap=first_gap,
-                                   tag="response_delay" if "first_response" in wanted else ""))
+                                   tag="response_delay" if slow else ""))
         # the customer's problem; the agent asks for details
         turns.append(_Turn(c, problem + "。", gap=rng.uniform(0.4, 1.5)))
         if "interruption" in wanted:
-            turns.append(_Turn(a, f"您先别说了,{ask}?", gap=-rng.uniform(1.0, 2.0), tag="interruption"))
+            turns.append(_Turn(a, f"您先别说了,{ask}?", gap=-rng.uniform(1.0, 2.0),
+                               tag="interruption"))
         else:
             late = "response_delay" in wanted
             if not late and rng.random() < 0.3:  # decoy: a backchannel over the customer
@@ -171,7 +180,8 @@ class Generator:
         else:
             turns.append(_Turn(a, "感谢您的耐心等待," + answer + "。", gap=hold))
         if rng.random() < 0.7:
-            turns.append(_Turn(c, rng.choice(FOLLOW_UPS + CUSTOMER_DECOYS) + "?", gap=rng.uniform(0.5, 2.0)))
+            question = rng.choice(FOLLOW_UPS + CUSTOMER_DECOYS) + "?"
+            turns.append(_Turn(c, question, gap=rng.uniform(0.5, 2.0)))
             text = rng.choice(FOLLOW_ANSWERS) + "。"
             if rng.random() < 0.1:
                 text = SHIRK_DECOY.format(item=item) + "。"
@@ -183,9 +193,11 @@ class Generator:
             turns.append(_Turn(c, "没有了,谢谢。", gap=rng.uniform(0.4, 1.2)))
         if "satisfaction" not in wanted:
             turns.append(_Turn(a, "请问您对本次服务是否满意?", gap=rng.uniform(0.3, 1.5)))
-            turns.append(_Turn(c, rng.choice(["满意。", "挺满意的。", "还行吧。"]), gap=rng.uniform(0.4, 1.2)))
+            verdict = rng.choice(["满意。", "挺满意的。", "还行吧。"])
+            turns.append(_Turn(c, verdict, gap=rng.uniform(0.4, 1.2)))
         if "closing" in wanted:
-            turns.append(_Turn(a, rng.choice(["行,就这样吧。", "嗯,那先这样。"]), gap=rng.uniform(0.3, 1.5)))
+            curt = rng.choice(["行,就这样吧。", "嗯,那先这样。"])
+            turns.append(_Turn(a, curt, gap=rng.uniform(0.3, 1.5)))
         else:
             turns.append(_Turn(a, "感谢您的来电,祝您生活愉快,再见!", gap=rng.uniform(0.3, 1.5)))
 
@@ -237,7 +249,7 @@ def generate(n: int, seed: int = 0) -> Iterator[SynthCall]:
 
 
 def write_corpus(n: int, out: str | Path, seed: int = 0, fmt: str = "jsonl") -> Path:
-    """Write ``n`` calls under ``out/transcripts`` and their expected findings to ``out/truth.jsonl``.
+    """Write ``n`` calls under ``out/transcripts`` and their expected findings to ``truth.jsonl``.
 
     ``fmt`` is ``jsonl`` (one ``calls.jsonl``) or ``json`` (one file per call, 1000 per folder).
     Returns the transcripts folder (what to pass to ``csqa audit``).

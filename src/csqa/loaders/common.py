@@ -156,7 +156,8 @@ def _finish_sorted(meta: Mapping[str, Any], utterances: list[Utterance], source:
 
 
 _ROLES: dict[str, str] = {
-    **{label: "agent" for label in AGENT_LABELS}, **{label: "customer" for label in CUSTOMER_LABELS},
+    **{label: "agent" for label in AGENT_LABELS},
+    **{label: "customer" for label in CUSTOMER_LABELS},
     **{label.upper(): "agent" for label in AGENT_LABELS if label.isascii()},
     **{label.upper(): "customer" for label in CUSTOMER_LABELS if label.isascii()},
     **{label.title(): "agent" for label in AGENT_LABELS if label.isascii()},

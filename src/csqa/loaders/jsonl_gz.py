@@ -21,12 +21,12 @@ def lines(path: Path) -> Iterator[tuple[int, bytes | InputProblem]]:
     lineno = 0
     try:
         with gzip.open(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, start=1):  # noqa: B007 - lineno used after the loop
+            for lineno, raw in enumerate(fh, start=1):
                 yield lineno, raw
     except (OSError, EOFError, zlib.error) as exc:
         where = lineno + 1
-        yield where, InputProblem(str(path), where,
-                                  f"cannot decompress (gzip): {exc}; lines after {lineno} were not read")
+        yield where, InputProblem(str(path), where, f"cannot decompress (gzip): {exc}; "
+                                                    f"lines after {lineno} were not read")
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
