@@ -54,7 +54,8 @@ class Engine:
             except Exception as exc:  # one rule's failure must not lose the call
                 rule_errors[cr.rule.id] = f"{type(exc).__name__}: {exc}"
                 continue
-            findings.extend(self._stamp(cr.rule, transcript, h) for h in hits)
+            if hits:
+                findings.extend(self._stamp(cr.rule, transcript, h) for h in hits)
         return score_call(transcript, findings, self.ruleset, not_evaluable, rule_errors)
 
     @staticmethod

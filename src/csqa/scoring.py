@@ -30,6 +30,12 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
                not_evaluable: dict[str, str] | None = None,
                rule_errors: dict[str, str] | None = None) -> CallResult:
     """Score one call's findings under ``ruleset``'s scoring model."""
+    if not findings:  # most calls: nothing to deduct
+        score = round(max(0.0, ruleset.base_score), 2)
+        return CallResult(transcript=transcript, findings=findings, score=score,
+                          passed=score >= ruleset.pass_mark, vetoed=False, rule_counts={},
+                          deductions={}, not_evaluable=not_evaluable or {},
+                          rule_errors=rule_errors or {})
     counts = Counter(f.rule_id for f in findings)
     deductions: dict[str, float] = {}
     vetoed = False
