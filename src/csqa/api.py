@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,10 +82,10 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     and :class:`~csqa.errors.InputError` for a path that does not exist.
     """
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
-    paths = [Path(p) for p in paths]
-    files = list(discover(paths))
+    inputs = [Path(p) for p in paths]
+    files = list(discover(inputs))
     engine = Engine(rs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -122,7 +122,7 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at))
     except BaseException:
         folder.abort()
         raise

@@ -29,8 +29,9 @@ app = typer.Typer(
 rules_app = typer.Typer(help="List rule kinds and the rules of a ruleset.", no_args_is_help=False)
 app.add_typer(rules_app, name="rules")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 RulesetOpt = Annotated[
     str | None,
