@@ -266,7 +266,7 @@ def stamp(t: float) -> str:
 
 def main() -> None:
     for old in OUT.rglob("*"):
-        if old.is_file() and old.name != "README.md":
+        if old.is_file():
             old.unlink()
     jsonl: list[str] = []
     csv_rows: list[dict[str, Any]] = []
