@@ -91,12 +91,11 @@ def audit(
                           transient=True) as progress:
                 task = progress.add_task("审计中", total=None)
 
-                def on_file(path: Path, total: int) -> None:
-                    progress.update(task, total=total, advance=1 if progress.tasks[0].started else 0,
-                                    description=f"审计 {path.name}")
-                    progress.start_task(task)
+                def on_file(path: Path, done: int, total: int) -> None:
+                    progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
 
                 summary = run_audit(paths, rs, out_dir, on_file=on_file)
+                progress.update(task, completed=summary.files_seen)
         else:
             summary = run_audit(paths, rs, out_dir)
     except InputError as exc:

@@ -18,7 +18,7 @@ def _default(field: Any) -> str:
     else:
         value = field.default
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        return "; ".join(f"{g.name}: {'/'.join(g.phrases)}" for g in value)  # type: ignore[attr-defined]
+        return "; ".join(f"{g.name}: {'/'.join(g.phrases)}" for g in value)
     if isinstance(value, list):
         return "、".join(map(str, value)) if value else "[]"
     return "null" if value is None else str(value)
