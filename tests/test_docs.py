@@ -34,3 +34,12 @@ def test_every_kind_documented(kind: str) -> None:
     assert "Example" in doc and "Pass" in doc, "a failing and a passing example"
     for name, _default, desc in params_table(kind):
         assert desc, f"{kind}.{name} has no description"
+
+
+def test_layers_import_one_direction() -> None:
+    """STYLE.md's layers, checked by import-linter (contract in pyproject.toml)."""
+    import subprocess
+
+    exe = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(exe)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
