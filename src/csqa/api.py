@@ -76,12 +76,13 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
 
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
-          on_file: Callable[[Path, int], None] | None = None,
+          on_file: Callable[[Path, int, int], None] | None = None,
           jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
           incremental: bool = False) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
-    ``on_file(path, total)`` is called before each file is read (for progress bars).
+    ``on_file(path, done, total)`` is called before each file is read, with the number of
+    files already read (for progress bars).
     ``jobs`` worker processes audit in parallel (default: all cores); ``engine="dask"`` runs
     on a Dask cluster instead (``scheduler`` address, or a local cluster). The outputs are the
     same bytes whatever ``jobs`` and ``engine`` are. ``incremental`` reuses the results of the
@@ -150,10 +151,13 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
                 summary.problems.append(InputProblem(item.source, item.line,
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error", call_id=item.call_id))
+        audited = time.perf_counter()
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at))
+        timings = {"audit": round(audited - started, 3),
+                   "aggregate": round(time.perf_counter() - audited, 3)}
+        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at, timings))
         if cache is not None:
             cache.finish()
     except BaseException:
@@ -213,12 +217,14 @@ def _outcomes(work: Iterable[list[Any]], runner: Callable[[Iterable[list[Any]]],
             yield from outcomes
 
 
-def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, Any]:
+def _run_record(s: RunSummary, paths: list[Path], started_at: str,
+                timings: dict[str, float]) -> dict[str, Any]:
     rs = s.ruleset
     return {
         "csqa_version": __version__,
         "started_at": started_at,
         "seconds": s.seconds,
+        "timings": timings,
         "inputs": [str(p) for p in paths],
         "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
                     "rules": [r.id for r in rs.rules], "disabled": rs.disabled,

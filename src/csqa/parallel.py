@@ -213,7 +213,7 @@ def _items_of(path: Path, loader: Callable[..., Any] | None,
 
 
 def batches(files: list[tuple[Path, Callable[..., Any] | None]],
-            on_file: Callable[[Path, int], None] | None = None,
+            on_file: Callable[[Path, int, int], None] | None = None,
             per_line: bool = False) -> Iterator[list[Item]]:
     """Every input item, in input order, cut into batches of about ``BATCH_ITEMS`` items.
 
@@ -222,9 +222,9 @@ def batches(files: list[tuple[Path, Callable[..., Any] | None]],
     """
     buf: list[Item] = []
     size = 0
-    for path, loader in files:
+    for done, (path, loader) in enumerate(files):
         if on_file is not None:
-            on_file(path, len(files))
+            on_file(path, done, len(files))
         for item, n in _items_of(path, loader, per_line):
             buf.append(item)
             size += n

@@ -69,6 +69,7 @@ class _Agent:
     vetoed: int = 0
     findings: int = 0
     worst_call: str = ""
+    worst_key: tuple[int, float] = (2, float("inf"))
     rule_counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -95,8 +96,10 @@ class Scorecards:
         a.team = team or a.team
         a.calls += 1
         a.score_sum += score
-        if score < a.min_score:
-            a.min_score = score
+        a.min_score = min(a.min_score, score)
+        key = (0 if vetoed else 1, score)  # a vetoed call is worse than any score
+        if key < a.worst_key:
+            a.worst_key = key
             a.worst_call = call_id
         a.passed += passed
         a.vetoed += vetoed
