@@ -21,6 +21,7 @@ class RunCounts(Protocol):
     findings: int
     input_errors: int
     skipped: int
+    calls_cached: int
     seconds: float
 
     @property
