@@ -149,6 +149,10 @@ def test_incremental_skips_unchanged_calls(corpus: Path, tmp_path: Path) -> None
     assert audit([src], rules, out=out, jobs=1, incremental=True).calls_cached == 0
     rules.write_text("# tweaked\n" + rules.read_text(encoding="utf-8"), encoding="utf-8")
     assert audit([src], rules, out=out, jobs=1, incremental=True).calls_cached == 60
+    # a damaged cache costs a full audit, never a wrong result or a crash
+    (out / ".csqa-cache.sqlite").write_bytes(b"not a database")
+    assert audit([src], out=out, jobs=1, incremental=True).calls_cached == 0
+    assert outputs(out) == outputs(tmp_path / "fresh")
 
 
 def test_jsonl_gz_streams_like_jsonl(corpus: Path, tmp_path: Path) -> None:

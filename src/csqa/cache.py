@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,38 @@ from typing import Any
 import orjson
 
 from csqa import __version__
+from csqa.model import InputProblem
+from csqa.reporters.files import RenderedCall
 
 CACHE_NAME = ".csqa-cache.sqlite"
 
 
 def _default(obj: Any) -> Any:
     return str(obj)
+
+
+def _encode(outcomes: list[Any]) -> bytes:
+    """Outcomes as JSON (not pickle: loading a cache must never run code from the folder)."""
+    rows: list[list[Any]] = []
+    for o in outcomes:
+        if isinstance(o, RenderedCall):
+            rows.append(["c", o.call_id, o.agent_id, o.agent_name, o.team, o.source, o.line,
+                         o.score, o.passed, o.vetoed, o.n_findings, o.rule_counts,
+                         o.findings.decode("utf-8"), o.csv_row, o.rule_errors])
+        else:
+            rows.append(["p", o.file, o.line, o.reason, o.status, o.call_id])
+    return orjson.dumps(rows)
+
+
+def _decode(data: bytes) -> list[Any]:
+    out: list[Any] = []
+    for row in orjson.loads(data):
+        if row[0] == "c":
+            out.append(RenderedCall(*row[1:12], row[12].encode("utf-8"), row[13],
+                                    [tuple(e) for e in row[14]]))
+        else:
+            out.append(InputProblem(row[1], row[2], row[3], row[4], row[5]))
+    return out
 
 
 def item_key(item: tuple[Any, ...], ruleset_hash: str) -> bytes:
@@ -51,7 +76,7 @@ class Cache:
             try:
                 self._old = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
                 self._old.execute("SELECT count(*) FROM outcomes").fetchone()
-            except sqlite3.Error:  # a damaged cache is only a slower run
+            except sqlite3.Error:  # a damaged or foreign cache is only a slower run
                 self._old = None
         self._tmp.unlink(missing_ok=True)
         self._new = sqlite3.connect(self._tmp)
@@ -64,18 +89,20 @@ class Cache:
         if self._old is None or not keys:
             return {}
         found: dict[bytes, list[Any]] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, value in self._old.execute(
-                    f"SELECT key, value FROM outcomes WHERE key IN ({marks})", chunk):
-                found[key] = pickle.loads(value)
+        try:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, value in self._old.execute(
+                        f"SELECT key, value FROM outcomes WHERE key IN ({marks})", chunk):
+                    found[key] = _decode(value)
+        except (sqlite3.Error, orjson.JSONDecodeError, IndexError, TypeError, UnicodeError):
+            return {}  # unreadable entries: audit these items again
         return found
 
     def store(self, pairs: list[tuple[bytes, list[Any]]]) -> None:
         self._new.executemany("INSERT OR REPLACE INTO outcomes VALUES (?, ?)",
-                              [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
-                               for k, v in pairs])
+                              [(k, _encode(v)) for k, v in pairs])
 
     def finish(self) -> None:
         """Make this run's cache the one the next run reads."""
