@@ -46,8 +46,12 @@ def _decode(data: bytes) -> list[Any]:
     out: list[Any] = []
     for row in orjson.loads(data):
         if row[0] == "c":
-            out.append(RenderedCall(*row[1:12], row[12].encode("utf-8"), row[13],
-                                    [tuple(e) for e in row[14]]))
+            (call_id, agent_id, agent_name, team, source, line, score, passed, vetoed,
+             n_findings, rule_counts, findings, csv_row, rule_errors) = row[1:15]
+            out.append(RenderedCall(call_id, agent_id, agent_name, team, source, line, score,
+                                    passed, vetoed, n_findings, rule_counts,
+                                    findings.encode("utf-8"), csv_row,
+                                    [(rid, err) for rid, err in rule_errors]))
         else:
             out.append(InputProblem(row[1], row[2], row[3], row[4], row[5]))
     return out
@@ -96,7 +100,7 @@ class Cache:
                 for key, value in self._old.execute(
                         f"SELECT key, value FROM outcomes WHERE key IN ({marks})", chunk):
                     found[key] = _decode(value)
-        except (sqlite3.Error, orjson.JSONDecodeError, IndexError, TypeError, UnicodeError):
+        except (sqlite3.Error, orjson.JSONDecodeError, ValueError, TypeError, AttributeError):
             return {}  # unreadable entries: audit these items again
         return found
 
