@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,16 @@ ENV = {**os.environ,
        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
+CPU_USED: list[float] = []  # CPU seconds (user + system) of each run_measured call
+
+
 def run_measured(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB summed over the process and all its children)."""
+    """(wall seconds, peak RSS in MB summed over the process and all its children).
+
+    The CPU seconds of the run (all processes) are appended to ``CPU_USED``: on a shared
+    machine the wall time depends on the load, the CPU time much less.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -67,6 +76,8 @@ def run_measured(cmd: list[str]) -> tuple[float, float]:
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_USED.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if proc.returncode not in (0, 3):
         sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode()}")
     return wall, peak / 2**20
@@ -147,14 +158,16 @@ def main() -> None:
     print(f"  done in {time.perf_counter() - t0:.0f} s; {jsonl / 'calls.jsonl'}: "
           f"{(jsonl / 'calls.jsonl').stat().st_size / 1e6:.0f} MB", flush=True)
 
-    rows: list[tuple[str, int, float, float | None, float]] = []
+    rows: list[tuple[str, int, float, float | None, float, float]] = []
+    cpu0 = time.process_time()
     floor_s = floor(jsonl / "calls.jsonl")
-    rows.append(("floor: read + orjson.loads", n, floor_s, floor_s, 0.0))
+    rows.append(("floor: read + orjson.loads", n, floor_s, floor_s, 0.0,
+                 (time.process_time() - cpu0) / 3))
 
     def audit(name: str, src: Path, calls: int, *extra: str) -> tuple[float, float]:
         out = root / "out" / name.split(":")[0].replace(" ", "-")
         wall, rss = run_measured([*CSQA, "audit", str(src), "--out", str(out), "-q", *extra])
-        rows.append((name, calls, wall, floor_s if src == jsonl else None, rss))
+        rows.append((name, calls, wall, floor_s if src == jsonl else None, rss, CPU_USED[-1]))
         print(f"  {name}: {wall:.2f} s", flush=True)
         return wall, rss
 
@@ -164,22 +177,25 @@ def main() -> None:
     j1, _ = audit("jobs 1: one JSONL, --jobs 1", jsonl, n, "--jobs", "1")
     j2, _ = audit("jobs 2: one JSONL, --jobs 2", jsonl, n, "--jobs", "2")
     help_s = min(run_measured([*CSQA, "--help"])[0] for _ in range(5))
-    rows.append(("start-up: csqa --help (best of 5)", 0, help_s, None, 0.0))
+    rows.append(("start-up: csqa --help (best of 5)", 0, help_s, None, 0.0, min(CPU_USED[-5:])))
     one = root / "one-call"
     one.mkdir(exist_ok=True)
     (one / "call.jsonl").write_bytes((jsonl / "calls.jsonl").open("rb").readline())
     one_cmd = [*CSQA, "audit", str(one), "--out", str(root / "out" / "one"), "-q"]
     one_s = min(run_measured(one_cmd)[0] for _ in range(3))
-    rows.append(("start-up: audit of one call (best of 3)", 1, one_s, None, 0.0))
+    rows.append(("start-up: audit of one call (best of 3)", 1, one_s, None, 0.0,
+                 min(CPU_USED[-3:])))
 
     print()
     print(f"{'scenario':44} {'calls':>9} {'wall s':>8} {'calls/s':>9} {'x floor':>8} "
-          f"{'peak RSS':>9}")
-    for name, calls, wall, fl, rss in rows:
+          f"{'peak RSS':>9} {'CPU s':>7} {'CPU us/call':>11}")
+    for name, calls, wall, fl, rss, cpu in rows:
         rate = f"{calls / wall:,.0f}" if calls > 1 else ""
         ratio = f"{wall / fl:.1f}" if fl else ""
         mem = f"{rss:,.0f} MB" if rss else ""
-        print(f"{name:44} {calls:>9,} {wall:>8.2f} {rate:>9} {ratio:>8} {mem:>9}")
+        per_call = f"{cpu / calls * 1e6:,.0f}" if calls > 1 else ""
+        print(f"{name:44} {calls:>9,} {wall:>8.2f} {rate:>9} {ratio:>8} {mem:>9} {cpu:>7.1f} "
+              f"{per_call:>11}")
     print()
     checks = [
         (f"one JSONL >= 20,000 calls/s: {n / jsonl_wall:,.0f}", n / jsonl_wall >= 20_000),
