@@ -532,10 +532,10 @@ def apply_reviews(run_dir: str | Path | AuditRun, reviews: Reviews | str | Path)
         for f in by_call.get(cid, []):
             fid = f.get("finding_id", "")
             run_ids.add(fid)
-            v = rv.verdicts.get(fid)
-            verdict = v.verdict if v else ""
-            findings_out.append({**f, "verdict": verdict, "note": v.note if v else "",
-                                 "reviewer": v.reviewer if v else ""})
+            given = rv.verdicts.get(fid)
+            verdict = given.verdict if given else ""
+            findings_out.append({**f, "verdict": verdict, "note": given.note if given else "",
+                                 "reviewer": given.reviewer if given else ""})
             if verdict == FALSE_ALARM:
                 rc.false_alarms += 1
             else:
