@@ -161,7 +161,7 @@ def test_review_xlsx_round_trip(world: tuple[Path, Path, Path], tmp_path: Path) 
 
 def test_bad_reviews_file_is_rejected_with_every_problem(world: tuple[Path, Path, Path],
                                                          tmp_path: Path) -> None:
-    calls, rules, run = world
+    calls, rules, _ = world
     path = tmp_path / "bad.csv"
     write_csv(path, [
         {"finding_id": "Fx", "call_id": "C1", "rule_id": "blame", "verdict": "maybe"},
@@ -173,7 +173,8 @@ def test_bad_reviews_file_is_rejected_with_every_problem(world: tuple[Path, Path
     with pytest.raises(ReviewsError) as exc:
         read_reviews(path)
     assert exc.value.problems == [
-        f"{path}:2: verdict: 'maybe' is not one of confirmed, false_alarm, missed (or 确认, 误报, 漏报)",
+        f"{path}:2: verdict: 'maybe' is not one of confirmed, false_alarm, missed "
+        "(or 确认, 误报, 漏报)",
         f"{path}:3: finding_id: required for a confirmed verdict",
         f"{path}:4: verdict: 'missed' is for a violation the machine did not find: add a new row "
         "with call_id and rule_id and no finding_id (use confirmed or false_alarm on a machine "
@@ -333,8 +334,10 @@ def test_precision_per_rule_from_a_crafted_review_file(world: tuple[Path, Path, 
     res = runner.invoke(app, ["rules", "stats", str(run), "--reviews", str(path)],
                         env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert re.search(r"blame\s+│\s*责问\s*│\s*4\s*│\s*3\s*│\s*2\s*│\s*1\s*│\s*67%\s*│\s*1", res.output)
-    assert "C1#2 “你听明白了吗” — 客户在复述" in res.output
+    cells = r"\s*│\s*".join(["blame", "责问", "4", "3", "2", "1", "67%", "1"])
+    assert re.search(cells, res.output)
+    assert "误报示例 blame 责问: C1#2 00:00:10.5 “你听明白了吗” — 客户在复述 (李)" in res.output
+    assert "误报示例 abuse 辱骂: C3#1 00:00:05.5 “滚” — ASR" in res.output
 
 
 # --------------------------------------------------------------------------- sampling

@@ -359,20 +359,29 @@ def rules_stats(
         stats = rule_stats(run_dirs, review_set, examples=examples)
     except CsqaError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+    from csqa.review import format_time
+
     table = Table(title=f"规则精确率 (rule precision) · {review_set.path}", title_justify="left")
     for col, justify in (("规则", "left"), ("名称", "left"), ("违规", "right"),
                          ("已复核", "right"), ("确认", "right"), ("误报", "right"),
-                         ("精确率", "right"), ("漏报", "right"), ("误报示例", "left")):
+                         ("精确率", "right"), ("漏报", "right")):
         table.add_column(col, justify=justify, no_wrap=col == "规则")  # type: ignore[arg-type]
-    for st in stats:
-        shown = "\n".join(
-            f"{e['call_id']}#{e.get('utterance')} “{e.get('matched') or e.get('evidence', '')}”"
-            + (f" — {e['note']}" if e.get("note") else "") for e in st.examples)
+    shown = [st for st in stats if st.findings or st.reviewed or st.missed]
+    for st in shown:
         table.add_row(st.rule_id, st.name, str(st.findings), str(st.reviewed), str(st.confirmed),
                       str(st.false_alarms),
-                      "—" if st.precision is None else f"{st.precision:.0%}", str(st.missed),
-                      shown)
+                      "—" if st.precision is None else f"{st.precision:.0%}", str(st.missed))
     out.print(table)
+    if len(shown) < len(stats):
+        out.print(f"({len(stats) - len(shown)} rule(s) with no findings and no reviews not shown)",
+                  highlight=False)
+    for st in shown:
+        for e in st.examples:
+            note = f" — {e['note']}" if e.get("note") else ""
+            who = f" ({e['reviewer']})" if e.get("reviewer") else ""
+            out.print(f"误报示例 {st.rule_id} {st.name}: {e['call_id']}#{e.get('utterance')} "
+                      f"{format_time(e.get('start'))} “{e.get('matched') or e.get('evidence', '')}”"
+                      f"{note}{who}", highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
