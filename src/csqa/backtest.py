@@ -154,8 +154,10 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
              examples: int = 3) -> Backtest:
     """Re-audit the inputs of ``run_dirs`` with ``ruleset`` and diff against the runs.
 
-    Raises :class:`~csqa.runs.RunError` for a folder that is not an audit run or whose
-    recorded inputs are gone, :class:`~csqa.errors.RulesetError` for a bad ruleset.
+    Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
+    findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
+    an audit run or whose recorded inputs are gone, :class:`~csqa.errors.RulesetError` for a
+    bad ruleset.
     """
     rs = resolve_ruleset(ruleset)
     runs = [open_run(d) for d in run_dirs]
@@ -165,20 +167,21 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
         for f in run.findings():
             by_call[str(f["call_id"])].append(f)
         for c in run.table("calls.csv"):
-            baseline[c["call_id"]] = (c, by_call.get(c["call_id"], []))
+            baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []))
+    diff = _Differ(runs, rs, examples)
     engine = Engine(rs)
-    after: dict[str, tuple[str, list[dict[str, Any]], float, bool]] = {}
     problems: list[InputProblem] = []
     for item in audit_calls(load_all(_inputs(runs)), engine):
         if isinstance(item, InputProblem):
-            if item.status != "skipped" and not (item.call_id and item.call_id in after):
+            if item.status != "skipped" and not (item.call_id and item.call_id in diff.seen):
                 problems.append(item)
             continue
         cid = item.transcript.call_id
-        if cid in baseline:
-            after[cid] = (item.transcript.agent_id, [f.as_dict() for f in item.findings],
-                          item.score, item.passed)
-    return _compare(runs, rs, baseline, after, problems, examples)
+        if cid in baseline and cid not in diff.seen:
+            row, old = baseline[cid]
+            diff.add(row, old, [f.as_dict() for f in item.findings], item.score, item.passed)
+    missing = sorted(cid for cid in baseline if cid not in diff.seen)
+    return diff.result(missing, problems)
 
 
 def _inputs(runs: list[AuditRun]) -> list[Path]:
@@ -196,62 +199,69 @@ def _inputs(runs: list[AuditRun]) -> list[Path]:
     return paths
 
 
-def _compare(runs: list[AuditRun], rs: Ruleset,
-             baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]]]],
-             after: dict[str, tuple[str, list[dict[str, Any]], float, bool]],
-             problems: list[InputProblem], examples: int) -> Backtest:
-    rules: dict[str, RuleDiff] = {}
-    old_rules: set[str] = set()
-    for run in runs:
-        for rid, cost in run.rules.items():
-            rules.setdefault(rid, RuleDiff(rid, cost.name))
-            old_rules.add(rid)
-    for r in rs.rules:
-        rules.setdefault(r.id, RuleDiff(r.id, r.name))
-    new_rules = {r.id for r in rs.rules}
-    for rid, rd in rules.items():
-        rd.status = "new" if rid not in old_rules else "dropped" if rid not in new_rules else ""
-    calls: list[CallDiff] = []
-    changes: list[dict[str, Any]] = []
-    missing = sorted(cid for cid in baseline if cid not in after)
-    for cid, (row, old) in baseline.items():
-        if cid not in after:
-            continue
-        agent_id, new, score, passed = after[cid]
+class _Differ:
+    """Accumulates the per-call, per-rule and finding-level diff, one call at a time."""
+
+    def __init__(self, runs: list[AuditRun], rs: Ruleset, examples: int) -> None:
+        self.runs, self.rs, self.examples = runs, rs, examples
+        self.rules: dict[str, RuleDiff] = {}
+        old_rules: set[str] = set()
+        for run in runs:
+            for rid, cost in run.rules.items():
+                self.rules.setdefault(rid, RuleDiff(rid, cost.name))
+                old_rules.add(rid)
+        for r in rs.rules:
+            self.rules.setdefault(r.id, RuleDiff(r.id, r.name))
+        new_rules = {r.id for r in rs.rules}
+        for rid, rd in self.rules.items():
+            rd.status = ("new" if rid not in old_rules else
+                         "dropped" if rid not in new_rules else "")
+        self.calls: list[CallDiff] = []
+        self.changes: list[dict[str, Any]] = []
+        self.seen: set[str] = set()
+
+    def _rule(self, f: dict[str, Any]) -> RuleDiff:
+        return self.rules.setdefault(f["rule_id"], RuleDiff(f["rule_id"], f.get("name", "")))
+
+    def add(self, row: dict[str, str], old: list[dict[str, Any]], new: list[dict[str, Any]],
+            score: float, passed: bool) -> None:
+        cid = row["call_id"]
+        self.seen.add(cid)
         added, removed = _diff(old, new)
-        cd = CallDiff(cid, row.get("agent_id", agent_id), float(row["score"]), score,
-                      _truth(row["passed"]), passed, len(added), len(removed))
-        calls.append(cd)
+        self.calls.append(CallDiff(cid, row.get("agent_id", ""), float(row["score"]), score,
+                                   _truth(row["passed"]), passed, len(added), len(removed)))
         for f in old:
-            rules.setdefault(f["rule_id"], RuleDiff(f["rule_id"], f.get("name", ""))).before += 1
+            self._rule(f).before += 1
         for f in new:
-            rules.setdefault(f["rule_id"], RuleDiff(f["rule_id"], f.get("name", ""))).after += 1
-        for change, found in ((ADDED, added), (REMOVED, removed)):
-            for f in found:
-                rd = rules[f["rule_id"]]
-                if change == ADDED:
-                    rd.added += 1
-                    rd.calls_added.add(cid)
-                    if len(rd.added_examples) < examples:
-                        rd.added_examples.append(f)
-                else:
-                    rd.removed += 1
-                    rd.calls_removed.add(cid)
-                    if len(rd.removed_examples) < examples:
-                        rd.removed_examples.append(f)
-                changes.append({"change": change, **f})
-    calls.sort(key=lambda c: c.call_id)
-    changes.sort(key=lambda f: (str(f["call_id"]), f.get("start") or 0.0, str(f["rule_id"]),
-                                f["change"]))
-    per_agent: dict[str, list[CallDiff]] = defaultdict(list)
-    for c in calls:
-        per_agent[c.agent_id].append(c)
-    agents = [_group(a, cs) for a, cs in sorted(per_agent.items())]
-    return Backtest(runs=[r.path for r in runs], ruleset=rs,
-                    baseline_versions=sorted({r.ruleset_version for r in runs}),
-                    calls=calls, rules=list(rules.values()), agents=agents,
-                    overall=_group("all", calls), findings=changes, missing=missing,
-                    problems=problems)
+            self._rule(f).after += 1
+        for f in added:
+            rd = self._rule(f)
+            rd.added += 1
+            rd.calls_added.add(cid)
+            if len(rd.added_examples) < self.examples:
+                rd.added_examples.append(f)
+            self.changes.append({"change": ADDED, **f})
+        for f in removed:
+            rd = self._rule(f)
+            rd.removed += 1
+            rd.calls_removed.add(cid)
+            if len(rd.removed_examples) < self.examples:
+                rd.removed_examples.append(f)
+            self.changes.append({"change": REMOVED, **f})
+
+    def result(self, missing: list[str], problems: list[InputProblem]) -> Backtest:
+        calls = sorted(self.calls, key=lambda c: c.call_id)
+        changes = sorted(self.changes, key=lambda f: (str(f["call_id"]), f.get("start") or 0.0,
+                                                      str(f["rule_id"]), f["change"]))
+        per_agent: dict[str, list[CallDiff]] = defaultdict(list)
+        for c in calls:
+            per_agent[c.agent_id].append(c)
+        return Backtest(runs=[r.path for r in self.runs], ruleset=self.rs,
+                        baseline_versions=sorted({r.ruleset_version for r in self.runs}),
+                        calls=calls, rules=list(self.rules.values()),
+                        agents=[_group(a, cs) for a, cs in sorted(per_agent.items())],
+                        overall=_group("all", calls), findings=changes, missing=missing,
+                        problems=problems)
 
 
 def _group(key: str, calls: list[CallDiff]) -> GroupDiff:
