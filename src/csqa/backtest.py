@@ -341,20 +341,24 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
 
 def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big diffs
+    bold = Font(bold=True)
     for name, (cols, rows) in named.items():
         ws = wb.create_sheet(name)
-        ws.append(cols)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
+        header = []
+        for c in cols:
+            cell = WriteOnlyCell(ws, value=c)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
         for row in rows:
             ws.append([safe_cell(v) for v in row])
-        ws.freeze_panes = "A2"
-        if rows:
-            ws.auto_filter.ref = ws.dimensions
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         wb.save(tmp)

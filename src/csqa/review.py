@@ -104,7 +104,7 @@ class Reviews:
 
     @property
     def finding_ids(self) -> set[str]:
-        return {r["finding_id"] for r in self.rows if r.get("finding_id")}
+        return {_field(r, "finding_id") for r in self.rows if r.get("finding_id")}
 
 
 def format_time(seconds: float | None) -> str:
@@ -170,11 +170,19 @@ def _rows_from_table(path: Path, table: list[list[str]]) -> list[dict[str, str]]
                             f"(a reviews file has the columns: {', '.join(REVIEW_COLUMNS)})"])
     rows: list[dict[str, str]] = []
     for cells in table[1:]:
-        if not any(str(c).strip() for c in cells):
-            rows.append({})  # keep row numbers right; dropped below
+        if not any(c.strip() for c in cells):
+            rows.append({})  # keep row numbers right; dropped by read_reviews
             continue
-        rows.append({h: plain(str(c).strip()) for h, c in zip(header, cells, strict=False) if h})
+        # values are kept as written (rewritten as they are when appending); the fields a
+        # verdict is read from are cleaned in _field()
+        row = dict(zip(header, cells, strict=False))
+        row.pop("", None)
+        rows.append(row)
     return rows
+
+
+def _field(row: dict[str, str], key: str) -> str:
+    return plain(row.get(key, "").strip())
 
 
 def read_reviews(path: str | Path) -> Reviews:
@@ -189,7 +197,7 @@ def read_reviews(path: str | Path) -> Reviews:
         if not row:
             continue
         where = f"{path}:{rowno}"
-        word = row.get("verdict", "")
+        word = _field(row, "verdict")
         if not word:
             reviews.pending += 1
             continue
@@ -216,8 +224,8 @@ def read_reviews(path: str | Path) -> Reviews:
 def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
              ) -> tuple[Verdict | None, list[str]]:
     problems = []
-    fid, call_id = row.get("finding_id", ""), row.get("call_id", "")
-    rule_id = row.get("rule_id", "")
+    fid, call_id = _field(row, "finding_id"), _field(row, "call_id")
+    rule_id = _field(row, "rule_id")
     if verdict == MISSED:
         if fid:
             problems.append(f"{where}: verdict: 'missed' is for a violation the machine did not "
@@ -230,24 +238,24 @@ def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
     elif not fid:
         problems.append(f"{where}: finding_id: required for a {verdict} verdict")
     utterance: int | None = None
-    if row.get("utterance"):
+    if text := _field(row, "utterance"):
         try:
-            utterance = int(row["utterance"])
+            utterance = int(text)
             if utterance < 0:
                 raise ValueError
         except ValueError:
             problems.append(f"{where}: utterance: expected an utterance number (0, 1, …), "
-                            f"got {row['utterance']!r}")
+                            f"got {text!r}")
     time: float | None = None
-    if row.get("time"):
+    if text := _field(row, "time"):
         try:
-            time = parse_time(row["time"])
+            time = parse_time(text)
         except ValueError:
-            problems.append(f"{where}: time: expected 00:01:23.4 or seconds, got {row['time']!r}")
+            problems.append(f"{where}: time: expected 00:01:23.4 or seconds, got {text!r}")
     if problems:
         return None, problems
-    return Verdict(verdict, fid, call_id, rule_id, utterance, time, row.get("matched", ""),
-                   row.get("evidence", ""), row.get("note", ""), row.get("reviewer", ""),
+    return Verdict(verdict, fid, call_id, rule_id, utterance, time, _field(row, "matched"),
+                   _field(row, "evidence"), _field(row, "note"), _field(row, "reviewer"),
                    rowno), []
 
 
@@ -301,16 +309,30 @@ _WIDTHS = {"finding_id": 19, "call_id": 18, "rule_id": 22, "rule_name": 20, "tim
 
 def _write_xlsx(path: Path, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big runs
+    ws = wb.create_sheet(SHEET)
+    ws.freeze_panes = "B2"
+    for i, c in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(c, 10)
+    col = get_column_letter(columns.index("verdict") + 1)
+    dv = DataValidation(type="list", formula1=f'"{",".join(VERDICTS)}"', allow_blank=True,
+                        showErrorMessage=False, promptTitle="verdict",
+                        prompt="confirmed 确认 / false_alarm 误报 / missed 漏报(新增行)")
+    dv.add(f"{col}2:{col}1048576")
+    ws.data_validations.append(dv)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for c in columns:
+        cell = WriteOnlyCell(ws, value=c)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
     for row in rows:
         values = []
         for c in columns:
@@ -319,20 +341,10 @@ def _write_xlsx(path: Path, columns: list[str], rows: Sequence[dict[str, Any]]) 
                 v = int(v)
             values.append(_cell(v))
         ws.append(values)
-    ws.freeze_panes = "B2"
-    ws.auto_filter.ref = ws.dimensions
-    for i, c in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(c, 10)
-    col = get_column_letter(columns.index("verdict") + 1)
-    dv = DataValidation(type="list", formula1=f'"{",".join(VERDICTS)}"', allow_blank=True,
-                        showErrorMessage=False, promptTitle="verdict",
-                        prompt="confirmed 确认 / false_alarm 误报 / missed 漏报(新增行)")
-    dv.add(f"{col}2:{col}1048576")
-    ws.add_data_validation(dv)
     help_ws = wb.create_sheet("说明")
+    help_ws.column_dimensions["A"].width = 100
     for line in _HELP:
         help_ws.append([line])
-    help_ws.column_dimensions["A"].width = 100
     wb.save(path)
 
 
@@ -397,8 +409,9 @@ def update_reviews(run_dir: str | Path, out: str | Path | None = None, sample: i
     path = Path(out) if out is not None else run.path / "reviews.csv"
     if path.suffix.lower() not in (".csv", ".xlsx"):
         raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
-    existing = read_reviews(path).rows if path.exists() else []
-    known = {r.get("finding_id") for r in existing if r.get("finding_id")}
+    current = read_reviews(path) if path.exists() else None
+    existing = current.rows if current else []
+    known = current.finding_ids if current else set()
     candidates = [f for f in run.findings() if f.get("finding_id") not in known]
     if any(not f.get("finding_id") for f in candidates):
         raise ReviewsError([f"{run.path / 'findings.jsonl'}: findings have no finding_id "
