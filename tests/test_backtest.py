@@ -157,3 +157,14 @@ def test_backtest_errors_name_the_folder(world: tuple[Path, Path, Path], tmp_pat
     res = runner.invoke(app, ["backtest", str(run), "-r", str(rules)])
     assert res.exit_code == 2
     assert f"recorded input {calls.resolve()} no longer exists" in res.output
+
+
+@pytest.mark.parametrize("command", [["review"], ["backtest"], ["rules", "stats"], ["audit"]])
+def test_review_loop_commands_have_help(command: list[str]) -> None:
+    res = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    options = {"review": ["--out", "--sample", "--by", "--seed"],
+               "backtest": ["--ruleset", "--out", "--max-pass-rate-drop"],
+               "stats": ["--reviews", "--examples"], "audit": ["--reviews"]}[command[-1]]
+    for opt in options:
+        assert opt in res.output

@@ -321,12 +321,16 @@ def backtest(
     for col in ("坐席", "通话", "平均分 之前", "之后", "变化", "合格率 之前", "之后", "变化",
                 "新增", "消失"):
         agents_t.add_column(col, justify="left" if col == "坐席" else "right")
-    for g in [*bt.agents, bt.overall]:
+    moved = [g for g in bt.agents
+             if g.added or g.removed or g.mean_delta or g.pass_rate_delta]
+    for g in [*moved, bt.overall]:
         agents_t.add_row("全部 (all)" if g is bt.overall else g.key, str(g.calls),
                          f"{g.mean_before:.2f}", f"{g.mean_after:.2f}", f"{g.mean_delta:+.2f}",
                          f"{g.pass_rate_before:.1%}", f"{g.pass_rate_after:.1%}",
                          f"{g.pass_rate_delta * 100:+.1f}pp", f"+{g.added}", f"-{g.removed}")
     out.print(agents_t)
+    if len(moved) < len(bt.agents):
+        out.print(f"({len(bt.agents) - len(moved)} agent(s) unchanged not shown)", highlight=False)
     for path in written:
         out.print(f"→ {path}", highlight=False)
     if limit is not None and bt.pass_rate_drop > limit + 1e-9:
