@@ -384,3 +384,38 @@ def test_review_sample_cli_is_reproducible(world: tuple[Path, Path, Path],
     assert (done.added, done.kept, done.by_stratum) == (1, 2, {"blame": 1})
     res = runner.invoke(app, ["review", str(run), "--by", "team", "--sample", "1"])
     assert res.exit_code == 2 and "--by: expected one of rule, agent" in res.output
+
+
+def test_formula_text_stays_text_through_review_rounds(tmp_path: Path) -> None:
+    calls, rules = make_world(tmp_path)
+    (calls / "C9.txt").write_text("# call_id: C9\n# agent_id: A9\n"
+                                  "[0.5-4.0] 坐席: =cmd|' /C calc'!A0 我怎么知道\n", "utf-8")
+    run = tmp_path / "run"
+    audit([calls], rules, run)
+    path = tmp_path / "r.csv"
+    update_reviews(run, path)
+    text = path.read_text("utf-8-sig")
+    assert ",'=cmd|' /C calc'!A0 我怎么知道," in text
+    rows = read_reviews(path).rows
+    rows[-1]["verdict"] = "false_alarm"
+    write_csv(path, rows)
+    update_reviews(run, path)  # appending rewrites the rows as they are: no double quoting
+    assert path.read_text("utf-8-sig").count("'=cmd") == 1
+    assert "''=cmd" not in path.read_text("utf-8-sig")
+    assert apply_reviews(run, path).results["C9"].reviewed_score == 100.0
+    xlsx = tmp_path / "r.xlsx"
+    update_reviews(run, xlsx)
+    ws = openpyxl.load_workbook(xlsx)["reviews"]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
+def test_unreadable_reviews_workbook_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_text("not a workbook", "utf-8")
+    with pytest.raises(ReviewsError) as exc:
+        read_reviews(path)
+    assert exc.value.problems[0].startswith(f"{path}: cannot read as an Excel workbook")
+    with pytest.raises(ReviewsError) as exc:
+        read_reviews(tmp_path / "nope.csv")
+    assert exc.value.problems == [f"{tmp_path / 'nope.csv'}: no such reviews file "
+                                  "(csqa review RUN_DIR creates one)"]

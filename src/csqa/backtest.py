@@ -177,6 +177,10 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
                 problems.append(item)
             continue
         cid = item.transcript.call_id
+        for rid, error in item.rule_errors.items():
+            problems.append(InputProblem(item.transcript.source, item.transcript.line,
+                                         f"rule {rid} failed: {error}", status="rule_error",
+                                         call_id=cid))
         if cid in baseline and cid not in diff.seen:
             row, old = baseline[cid]
             diff.add(row, old, [f.as_dict() for f in item.findings], item.score, item.passed)
