@@ -275,6 +275,11 @@ def test_audit_with_reviews_keeps_machine_and_reviewed_scores(world: tuple[Path,
         }
     record = json.loads((out / "run.json").read_text("utf-8"))
     assert record["reviews"]["false_alarm"] == 4 and record["reviews"]["stale"] == 0
+    res = runner.invoke(app, ["audit", str(calls), "-r", str(rules), "-o", str(out),
+                              "--reviews", str(path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    shown = r"\s*│\s*".join(["A1", "95.0", "97.5", "100%", "50%", "0", "3", "2"])
+    assert re.search(shown, res.output), res.output
 
 
 def test_verdicts_of_another_ruleset_version_are_reported_not_applied(

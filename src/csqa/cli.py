@@ -120,7 +120,7 @@ def audit(
         out.print(scorecard_table(summary.agents, names, rs.pass_mark))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
     if review_set is not None:
-        _apply_reviews(out_dir, review_set)
+        _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
     if summary.input_errors:
         raise typer.Exit(EXIT_INPUT)
 
@@ -138,8 +138,9 @@ def _read_reviews(path: Path) -> Any:
                     EXIT_USAGE) from None
 
 
-def _apply_reviews(run_dir: Path, review_set: Any) -> None:
+def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark: float) -> None:
     from csqa.errors import CsqaError
+    from csqa.reporters.reviewed import reviewed_table
     from csqa.review import CONFIRMED, FALSE_ALARM, MISSED, apply_reviews, write_reviewed
 
     try:
@@ -157,6 +158,9 @@ def _apply_reviews(run_dir: Path, review_set: Any) -> None:
         err.print(f"warning: {len(reviewed.stale)} verdict(s) on calls of this run name findings "
                   f"it does not have (another ruleset version, or the rule no longer fires); "
                   f"not applied: {ids}{more}", highlight=False, soft_wrap=True, markup=False)
+    table = reviewed_table(reviewed.agents, pass_mark) if show_agents else None
+    if table is not None:
+        out.print(table)
     a = reviewed.applied
     out.print(f"复核已应用 ({review_set.path}): 确认 {a[CONFIRMED]} · 误报 {a[FALSE_ALARM]} · "
               f"漏报 {a[MISSED]} · 平均分 机器 {reviewed.machine_mean:.2f} → 复核 "
