@@ -117,6 +117,69 @@ def audit(
         raise typer.Exit(EXIT_INPUT)
 
 
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
+        show_default=False)],
+    ruleset: RulesetOpt = None,
+    min_score: Annotated[float | None, typer.Option(
+        "--min-score", metavar="N", help="A call fails below this score. Default: the ruleset's "
+                                         "scoring.pass_mark.")] = None,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", metavar="SEVERITY",
+        help="A finding at or above this severity fails its call: info, minor, major, critical.")] = None,
+    junit: Annotated[Path | None, typer.Option(
+        "--junit", metavar="FILE", help="Also write JUnit XML (a testsuite per agent, a testcase "
+                                        "per call, a failure per finding).")] = None,
+    junit_group: Annotated[str, typer.Option(
+        "--junit-group", metavar="agent|folder", help="Group JUnit testsuites by agent or by folder.")] = "agent",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", metavar="text|json|github|junit",
+        help="text: one line per failing call (default); json; github: workflow annotations; "
+             "junit: JUnit XML on stdout.")] = "text",
+) -> None:
+    """Audit transcripts and gate them for CI: exit 0 when every call passes.
+
+    A call fails below --min-score, on a veto rule (一票否决), on a finding at or above
+    --fail-on, or when a rule could not run on it. Exit codes, first that applies: 2 bad
+    ruleset or usage (nothing checked), 3 some inputs unreadable, 1 some call failed, 0 all pass.
+    """
+    from csqa.check import run_check
+    from csqa.errors import InputError
+    from csqa.reporters import check_output
+    from csqa.reporters.junit import junit_xml
+
+    if fmt not in ("text", "json", "github", "junit"):
+        raise _fail(f"--format: must be one of: text, json, github, junit (got {fmt!r})", EXIT_USAGE)
+    if junit_group not in ("agent", "folder"):
+        raise _fail(f"--junit-group: must be agent or folder (got {junit_group!r})", EXIT_USAGE)
+    rs = _load_ruleset(ruleset)
+    try:
+        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    if junit is not None:
+        try:
+            junit.write_bytes(junit_xml(report, junit_group))
+        except OSError as exc:
+            raise _fail(f"{junit}: cannot write JUnit XML: {exc.strerror or exc}", EXIT_USAGE) from None
+    if fmt == "text":
+        for p in report.input_errors:
+            err.print(str(p), highlight=False, soft_wrap=True, markup=False)
+        for line in check_output.text_lines(report):
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
+    elif fmt == "github":
+        for line in check_output.github_lines(report):
+            sys.stdout.write(line + "\n")
+        sys.stdout.write(check_output.summary_line(report) + "\n")
+    else:
+        data = check_output.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
+        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
+    sys.stdout.flush()
+    raise typer.Exit(report.exit_code)
+
+
 @rules_app.callback(invoke_without_command=True)
 def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
     """List the rule kinds, then the rules of a ruleset (default: the built-in one)."""
