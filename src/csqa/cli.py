@@ -208,6 +208,57 @@ def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
         out.print(f"已停用 (disabled): {', '.join(rs.disabled)}", highlight=False)
 
 
+RulesetArg = Annotated[
+    str | None,
+    typer.Argument(metavar="FILE", help="Ruleset YAML file, or a built-in name. Default: the "
+                                        "built-in 'default'.", show_default=False),
+]
+
+
+@rules_app.command("test")
+def rules_test(
+    file: RulesetArg = None,
+    tests: Annotated[Path | None, typer.Option(
+        "--tests", metavar="FILE", help="Examples file. Default: FILE's sibling *.tests.yaml, "
+                                        "if there is one.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="List every rule, not only failures.")] = False,
+    require_examples: Annotated[bool, typer.Option(
+        "--require-examples", help="Fail when an enabled rule has no examples.")] = False,
+) -> None:
+    """Run the rules' own examples: each `fire` call must fire its rule, each `pass` call must not.
+
+    Exit 0 when every example behaves, 1 when one does not, 2 for a bad ruleset or examples.
+    """
+    from csqa.errors import RulesetError
+    from csqa.ruletests import failure_lines, run_rule_tests, summary_line, tests_file_for
+
+    rs = _load_ruleset(file)
+    if tests is None and file is not None and Path(file).is_file():
+        tests = tests_file_for(file)
+    try:
+        report = run_rule_tests(rs, tests)
+    except RulesetError as exc:
+        for problem in exc.problems:
+            err.print(problem, highlight=False, soft_wrap=True, markup=False)
+        raise _fail(f"examples rejected ({len(exc.problems)} problem(s)); nothing was tested",
+                    EXIT_USAGE) from None
+    if verbose:
+        for rid in report.rules_tested:
+            mine = [o for o in report.outcomes if o.example.rule_id == rid]
+            bad = sum(o.problem is not None for o in mine)
+            mark = "✗" if bad else "✓"
+            fire = sum(o.example.expect == "fire" for o in mine)
+            out.print(f"{mark} {rid}  fire {fire} · pass {len(mine) - fire}"
+                      + (f" · 失败 {bad}" if bad else ""), highlight=False, markup=False)
+    for outcome in report.failures:
+        for line in failure_lines(outcome):
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
+    out.print(summary_line(report), highlight=False, soft_wrap=True, markup=False)
+    if report.failures or (require_examples and report.without_examples):
+        raise typer.Exit(1)
+
+
 @app.command()
 def version() -> None:
     """Print the csqa version."""
