@@ -215,6 +215,33 @@ RulesetArg = Annotated[
 ]
 
 
+@rules_app.command("lint")
+def rules_lint(
+    file: RulesetArg = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
+) -> None:
+    """Check a ruleset: every error audit would give (file:line:col), plus warnings.
+
+    Warnings: shadowed or empty phrases, phrases duplicated across rules, regexes that cannot
+    match or backtrack badly elsewhere, scopes that cannot hold, rules disabled everywhere.
+    Exit 2 on errors, 1 on warnings with --strict, else 0.
+    """
+    from csqa.lint import lint
+
+    report = lint(file)
+    for problem in report.errors:
+        err.print(problem, highlight=False, soft_wrap=True, markup=False)
+    for warning in report.warnings:
+        out.print(str(warning), highlight=False, soft_wrap=True, markup=False)
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    out.print(f"{report.file}: {n_err} 个错误,{n_warn} 个警告", highlight=False, markup=False,
+              soft_wrap=True)
+    if n_err:
+        raise typer.Exit(EXIT_USAGE)
+    if strict and n_warn:
+        raise typer.Exit(1)
+
+
 @rules_app.command("test")
 def rules_test(
     file: RulesetArg = None,
