@@ -215,6 +215,29 @@ RulesetArg = Annotated[
 ]
 
 
+@rules_app.command("show")
+def rules_show(
+    file: RulesetArg = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
+                                     help="text: commented YAML (default); json.")] = "text",
+) -> None:
+    """Print the fully resolved ruleset (after extends and overrides), with where each value
+    came from: file:line:col of the file that set it, or 默认值 for a built-in default."""
+    from csqa.reporters import ruleset_show
+
+    if fmt not in ("text", "json"):
+        raise _fail(f"--format: must be text or json (got {fmt!r})", EXIT_USAGE)
+    rs = _load_ruleset(file)
+    if fmt == "json":
+        import orjson
+
+        sys.stdout.buffer.write(orjson.dumps(ruleset_show.resolved(rs),
+                                             option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    for line in ruleset_show.text_lines(rs):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
 @rules_app.command("lint")
 def rules_lint(
     file: RulesetArg = None,
