@@ -180,6 +180,53 @@ def check(
     raise typer.Exit(report.exit_code)
 
 
+@app.command()
+def explain(
+    call_file: Annotated[Path, typer.Argument(metavar="CALL_FILE", show_default=False,
+                                              help="A transcript file (.json .jsonl .txt .csv).")],
+    call_id: Annotated[str | None, typer.Option(
+        "--call-id", metavar="ID", help="Which call, when the file holds several.")] = None,
+    ruleset: RulesetOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|html",
+                                     help="text: the conversation in the terminal (default); "
+                                          "html: a single-call page.")] = "text",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
+) -> None:
+    """Show one call as a conversation with each finding on its utterance, and its score.
+
+    Exit 0 when shown, 2 for a bad ruleset or usage (no such file or call id), 3 when the
+    call could not be read.
+    """
+    from csqa.errors import InputError
+    from csqa.explain import UnreadableCall, explain_call
+    from csqa.reporters.explain import conversation, html_page
+
+    if fmt not in ("text", "html"):
+        raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)
+    rs = _load_ruleset(ruleset)
+    try:
+        ex = explain_call(call_file, call_id, rs)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except UnreadableCall as exc:
+        for p in exc.problems:
+            err.print(str(p), highlight=False, soft_wrap=True, markup=False)
+        raise _fail("the call could not be read", EXIT_INPUT) from None
+    if fmt == "html":
+        page = html_page(ex)
+        if out_file is None:
+            sys.stdout.write(page)
+        else:
+            try:
+                out_file.write_text(page, encoding="utf-8")
+            except OSError as exc:
+                raise _fail(f"{out_file}: cannot write: {exc.strerror or exc}", EXIT_USAGE) from None
+            err.print(f"→ {out_file}", highlight=False, markup=False)
+        return
+    out.print(conversation(ex))
+
+
 @rules_app.callback(invoke_without_command=True)
 def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
     """List the rule kinds, then the rules of a ruleset (default: the built-in one)."""
