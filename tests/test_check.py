@@ -106,7 +106,8 @@ def test_exit_1_on_veto_whatever_the_score(calls: Path) -> None:
     (calls / "veto.txt").write_text(VETO, encoding="utf-8")
     code, out, _ = run(str(calls), "--min-score", "0")
     assert code == 1
-    assert "[C-VETO] 坐席 A1: 一票否决:谩骂客户(一票否决) | forbidden.abuse −0 @00:09 “你有病吧”" in out
+    assert ("[C-VETO] 坐席 A1: 一票否决:谩骂客户(一票否决) | "
+            "forbidden.abuse −0 @00:09 “你有病吧”") in out
 
 
 def test_exit_2_bad_ruleset_and_usage(calls: Path, tmp_path: Path) -> None:
@@ -158,7 +159,8 @@ def test_github_annotations_exact(calls: Path) -> None:
     f = str(calls / "veto.txt").replace(":", "%3A").replace(",", "%2C")
     assert code == 1
     assert out.splitlines() == [
-        f"::error file={f},title=csqa check%3A C-VETO::通话 C-VETO 不合格:一票否决:谩骂客户(一票否决)",
+        f"::error file={f},title=csqa check%3A C-VETO::"
+        "通话 C-VETO 不合格:一票否决:谩骂客户(一票否决)",
         f"::error file={f},line=5,title=forbidden.abuse 谩骂客户(一票否决)::[00:09] "
         "谩骂客户:“你有病吧”(服务禁忌:责问、反问、训斥或谩骂客户)(−0 分)",
         "检查 2 通通话:合格 1,不合格 1(合格线 80)",
@@ -193,7 +195,8 @@ def test_junit_file_is_schema_valid_with_a_failure_per_finding(calls: Path, tmp_
     failures = cases["C-MAJOR"].findall("failure")
     assert [(x.get("type"), x.get("message")) for x in failures] == [
         ("forbidden.shirk", "服务禁语(推诿客户):“这个没办法”"),
-        ("closing.satisfaction", "未询问满意度:最后 3 句内缺少:满意度询问(标准:请问您对本次服务是否满意?)"),
+        ("closing.satisfaction",
+         "未询问满意度:最后 3 句内缺少:满意度询问(标准:请问您对本次服务是否满意?)"),
         ("response_delay", "客户说完后 5.5 秒才回应(上限 5 秒)"),
     ]
     assert failures[0].text.splitlines()[0] == "[00:09-00:12] 坐席: 订单已经发出了,这个没办法改了。"

@@ -26,11 +26,12 @@ ALL_KINDS = """\
 [00:00:12.0-00:00:15.0] 坐席: 您先告诉我订单号。
 [00:00:20.5-00:00:23.0] 坐席: 订单号多少?
 [00:00:48.0-00:00:52.0] 客户: 二零二六一一二一。
-[00:00:52.5-00:01:02.5] 坐席: 这个没办法,以前的事情,我不知道,你找厂家问去吧,我真的管不了你这个事情了啊
+[00:00:52.5-00:01:02.5] 坐席: {shirk}
 [00:01:03.0-00:01:05.0] 客户: 那怎么办?
-[00:01:12.0-00:01:22.0] 坐席: 好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的好的
+[00:01:12.0-00:01:22.0] 坐席: {fast}
 [00:01:23] <挂机: 坐席>
-"""
+""".format(fast="好的" * 25,
+           shirk="这个没办法,以前的事情,我不知道,你找厂家问去吧,我真的管不了你这个事情了啊")
 
 
 @pytest.fixture
@@ -73,16 +74,19 @@ def test_each_finding_kind_sits_on_its_utterance(call_file: Path) -> None:
     assert groups[0][1].startswith("喂,什么事?")
     assert nospace("▲ −5 开场白 [greeting] 开场白不规范:前 30 秒、前 2 句内缺少:问候语、自报身份") \
         in groups[0][1]
-    assert nospace("▲ −2 响应不及时 [response_delay] 接通后 7.0 秒才应答(上限 5 秒)") in groups[0][1]
+    assert nospace("▲ −2 响应不及时 [response_delay] 接通后 7.0 秒才应答(上限 5 秒)") \
+        in groups[0][1]
     # the customer's words in the customer column, nothing in the agent's
-    assert groups[1][1] == "" and groups[1][2] == "我上周买的洗衣机一直漏水,打了好几次电话都没人管。"
+    assert groups[1][1] == ""
+    assert groups[1][2] == "我上周买的洗衣机一直漏水,打了好几次电话都没人管。"
     # interruption: overlap marked in the time column, the finding on the agent's utterance
     assert groups[2][0] == nospace("#2 00:12.0–00:15.0 ⇄ 与 #1 重叠 3 秒")
     assert nospace("▲ −3 打断客户(抢话) [interruption] 客户讲话时打断客户、插话:抢话 3.0 秒") \
         in groups[2][1]
     assert nospace("▲ −2 需求确认(还有其他需要吗) [closing.anything_else]") in groups[2][1]
     assert nospace("▲ −3 满意度询问 [closing.satisfaction]") in groups[3][1]
-    assert nospace("▲ −3 冷场/未告知等待 [silence] 未告知客户等待,静音 25 秒(上限 10 秒)") in groups[3][1]
+    assert nospace("▲ −3 冷场/未告知等待 [silence] 未告知客户等待,静音 25 秒(上限 10 秒)") \
+        in groups[3][1]
     assert groups[5][1].startswith("这个没办法,以前的事情,我不知道,你找厂家问去吧")
     shirk = groups[5][1].count(nospace("▲ −5 服务禁语·推诿客户 [forbidden.shirk]"))
     assert shirk == 3
@@ -109,7 +113,8 @@ def test_header_silence_hangup_call_level_and_breakdown(call_file: Path) -> None
     assert ["forbidden.shirk", "服务禁语·推诿客户", "forbidden_phrase", "3", "5", "−15"] in rows
     assert ["response_delay", "响应不及时", "response_delay", "2", "2", "−4"] in rows
     assert ["hangup", "坐席先挂机", "hangup", "1", "10", "−10"] in rows
-    assert lines[-1].rstrip() == "基础分 100 − 扣分 52 = 得分 48 · 合格线 80 · 结论:不合格(低于合格线 80)"
+    assert lines[-1].rstrip() == ("基础分 100 − 扣分 52 = 得分 48 · 合格线 80 · "
+                                  "结论:不合格(低于合格线 80)")
 
 
 def test_cap_and_veto_and_not_evaluable(tmp_path: Path) -> None:
@@ -117,15 +122,18 @@ def test_cap_and_veto_and_not_evaluable(tmp_path: Path) -> None:
     f.write_text("# agent_id: A1\n# call_id: V\n"
                  "[00:00:00.5-00:00:04.0] 坐席: 您好,我是客服代表小王,很高兴为您服务。\n"
                  "[00:00:04.5-00:00:06.0] 客户: 你们什么破服务。\n"
-                 "[00:00:06.5-00:00:08.0] 坐席: 神经病,没办法没办法没办法没办法。\n", encoding="utf-8")
+                 "[00:00:06.5-00:00:08.0] 坐席: 神经病,没办法没办法没办法没办法。\n",
+                 encoding="utf-8")
     lines = render(f)
     rows = [[c.strip() for c in line.strip("│").split("│")] for line in lines
             if line.startswith("│")]
-    assert ["forbidden.shirk", "服务禁语·推诿客户", "forbidden_phrase", "4", "5", "−15(上限 15)"] in rows
+    assert ["forbidden.shirk", "服务禁语·推诿客户", "forbidden_phrase", "4", "5",
+            "−15(上限 15)"] in rows
     assert ["00:08.0", "挂机方:未知(不可评估:挂机方未知)", ""] in rows
     assert any(line.startswith("基础分 100 − 扣分 ") and line.rstrip().endswith(
         "结论:不合格(一票否决:谩骂客户(一票否决))") for line in lines)
-    assert any(line.startswith("不可评估:hangup(挂机方未知);speech_rate(坐席发言仅") for line in lines)
+    assert any(line.startswith("不可评估:hangup(挂机方未知);speech_rate(坐席发言仅")
+               for line in lines)
 
 
 def test_html_page_escapes_all_text(tmp_path: Path) -> None:
@@ -161,7 +169,8 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
     assert f"{many}: holds 3 calls; choose one with --call-id (e.g. a, b)" in result.stderr
     assert runner.invoke(app, ["explain", str(many), "--call-id", "b"]).exit_code == 0
     result = runner.invoke(app, ["explain", str(many), "--call-id", "z"])
-    assert result.exit_code == 2 and "no call with call_id 'z' (calls in this file: a, b)" in result.stderr
+    assert result.exit_code == 2
+    assert "no call with call_id 'z' (calls in this file: a, b)" in result.stderr
     result = runner.invoke(app, ["explain", str(many), "--call-id", "c"])
     assert result.exit_code == 3
     assert f"{many}:3: utterances[0].speaker: unknown speaker 'robot'" in result.stderr

@@ -60,7 +60,8 @@ def test_every_warning_kind_with_line_and_column(tmp_path: Path) -> None:
         f"{f}:5:15: warning: rules[0].phrases[0]: phrase '找别人去' is also a phrase of rule "
         f"'greet' ({f}:12:19): one rule requires it and the other forbids it [duplicate-phrase]",
         f"{f}:5:21: warning: rules[0].phrases[1]: phrase '你找别人去吧' is shadowed by '找别人去' "
-        "(phrases[0]) of the same rule: wherever it is said, '找别人去' matches too [shadowed-phrase]",
+        "(phrases[0]) of the same rule: wherever it is said, '找别人去' matches too "
+        "[shadowed-phrase]",
         f"{f}:5:29: warning: rules[0].phrases[2]: phrase '!!' is only punctuation or spaces: "
         "it can never match [empty-phrase]",
         f"{f}:5:35: warning: rules[0].phrases[3]: phrase '不归我管' is also a phrase of rule "
@@ -85,8 +86,8 @@ def test_every_warning_kind_with_line_and_column(tmp_path: Path) -> None:
         f"{f}:13:28: warning: rules[2].scope.first_seconds: a window of 0 s holds only an "
         "utterance touching the very start of the call: the scope (almost) never holds "
         "[scope-never-holds]",
-        f"{f}:17:19: warning: rules[3].ignore_above: ignore_above (10) is not above max_delay (12): "
-        "a late answer can never fire [scope-never-holds]",
+        f"{f}:17:19: warning: rules[3].ignore_above: ignore_above (10) is not above "
+        "max_delay (12): a late answer can never fire [scope-never-holds]",
         f"{f}:20:15: warning: rules[4].hold_max: hold_max (5) is below max_gap (10): announcing a "
         "wait allows less silence than not announcing it [scope-never-holds]",
         f"{f}:23:28: warning: rules[5].backchannel_max_chars: backchannel_max_chars is 0: no "

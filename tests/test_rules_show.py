@@ -32,7 +32,8 @@ def _default_pos(text: str, key: str) -> str:
     """``<builtin:default>:LINE:COL`` of the value of ``key`` on the first line containing text."""
     lines = DEFAULT.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if text in line)
-    i = next(i for i in range(start, len(lines)) if lines[i].strip().lstrip("- ").startswith(f"{key}:"))
+    i = next(i for i in range(start, len(lines))
+             if lines[i].strip().lstrip("- ").startswith(f"{key}:"))
     col = lines[i].index(f"{key}:") + len(key) + 3
     return f"<builtin:default>:{i + 1}:{col}"
 

@@ -105,7 +105,8 @@ def test_sibling_tests_file_adds_examples_and_rejects_unknown_rules(tmp_path: Pa
     code, _, err = rules_test(str(f))
     assert code == 2
     assert f"{sibling}:1:1: shrik: no such rule in the ruleset (did you mean 'shirk'?)" in err
-    assert f"{sibling}:4:3: blame.fires: unknown key (did you mean 'fire'?) (use fire or pass)" in err
+    assert (f"{sibling}:4:3: blame.fires: unknown key (did you mean 'fire'?) "
+            "(use fire or pass)") in err
 
 
 def test_times_and_speakers_are_filled_in() -> None:

@@ -7,15 +7,17 @@ as a single-call HTML page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from csqa.api import resolve_ruleset
 from csqa.engine import Engine
 from csqa.errors import CsqaError, InputError
 from csqa.loaders import load_all
-from csqa.model import CallResult, InputProblem, Transcript
+from csqa.model import InputProblem, Transcript
+from csqa.reporters.explain import Explained
 from csqa.ruleset import Ruleset
+
+__all__ = ["Explained", "UnreadableCall", "explain_call", "pick_call"]
 
 
 class UnreadableCall(CsqaError):
@@ -24,14 +26,6 @@ class UnreadableCall(CsqaError):
     def __init__(self, problems: list[InputProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(slots=True)
-class Explained:
-    """One audited call with the ruleset it was audited under."""
-
-    result: CallResult
-    ruleset: Ruleset
 
 
 def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:

@@ -24,9 +24,14 @@ a team's ruleset inherit the default's warnings.
 from __future__ import annotations
 
 import re
+
+# Python's own regex parser (3.11+), to inspect a pattern's structure; RE2 syntax is close
+# enough for literals and repetition, and patterns it cannot parse are simply not inspected.
+import re._parser as _sre_parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from re._constants import MAXREPEAT as _MAXREPEAT
 from typing import Any
 
 from csqa.errors import RulesetError
@@ -34,14 +39,6 @@ from csqa.matching import fold
 from csqa.rules.base import Scope
 from csqa.ruleset import Rule, Ruleset, load_ruleset
 from csqa.ruletests import collect_examples, tests_file_for
-
-try:  # Python 3.11+: the regex parser, to inspect a pattern's structure
-    import re._parser as _sre_parse  # type: ignore[import-not-found]
-    from re._constants import MAXREPEAT as _MAXREPEAT  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - older layout
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
-
-    _MAXREPEAT = _sre_parse.MAXREPEAT
 
 #: parameters that are any-of phrase lists, where one phrase containing another is redundant
 PHRASE_LISTS = ("phrases", "unless", "hold_phrases", "customer_hold_phrases")
@@ -144,9 +141,9 @@ def _phrase_lists(rule: Rule, file: str) -> Iterator[Warning_]:
                 if i == j or not g:
                     continue
                 if g == f and j < i:
-                    yield Warning_(at, path, f"phrase '{phrase}' repeats '{other}' ({sub[-1]}[{j}]) "
-                                             "once punctuation and spaces are ignored",
-                                   "shadowed-phrase")
+                    yield Warning_(at, path, f"phrase '{phrase}' repeats '{other}' "
+                                             f"({sub[-1]}[{j}]) once punctuation and spaces "
+                                             "are ignored", "shadowed-phrase")
                     break
                 if g != f and g in f:
                     yield Warning_(at, path, f"phrase '{phrase}' is shadowed by '{other}' "
@@ -202,7 +199,7 @@ def _regexes(rule: Rule, file: str) -> Iterator[Warning_]:
         path = rule.path("regexes", i)
         try:
             tree = _sre_parse.parse(pattern)
-        except Exception:  # noqa: BLE001 - RE2-only syntax: RE2 accepted it, nothing more to say
+        except Exception:  # RE2-only syntax: RE2 accepted it, nothing more to say
             continue
         bad = sorted(set(_folded_away(tree)))
         if bad:
@@ -242,29 +239,30 @@ def _nested_repeat(tree: Any, inside: bool) -> bool:
         name = str(op)
         if name in ("MAX_REPEAT", "MIN_REPEAT"):
             unbounded = arg[1] == _MAXREPEAT or arg[1] > 1
-            if inside and unbounded:
-                return True
-            if _nested_repeat(arg[2], inside or unbounded):
+            if (inside and unbounded) or _nested_repeat(arg[2], inside or unbounded):
                 return True
         elif name == "SUBPATTERN":
-            if _nested_repeat(arg[-1], inside):
-                return True
+            children = [arg[-1]]
         elif name == "BRANCH":
-            if any(_nested_repeat(b, inside) for b in arg[1]):
-                return True
+            children = list(arg[1])
+        else:
+            continue
+        if name in ("SUBPATTERN", "BRANCH") and any(_nested_repeat(c, inside) for c in children):
+            return True
     return False
 
 
 def _scopes(rule: Rule, file: str) -> Iterator[Warning_]:
-    p = rule.params
+    p: Any = rule.params  # the kind's own Params model
     scope = getattr(p, "scope", None)
     if isinstance(scope, Scope) and _mine(rule, "scope", file):
         for key in ("first_seconds", "last_seconds"):
-            if getattr(scope, key) == 0:
-                edge = "start" if key.startswith("first") else "end"
-                yield Warning_(rule.where("scope", key) or rule.source, rule.path("scope", key),
-                               f"a window of 0 s holds only an utterance touching the very {edge} "
-                               "of the call: the scope (almost) never holds", "scope-never-holds")
+            if getattr(scope, key) != 0:
+                continue
+            edge = "start" if key.startswith("first") else "end"
+            yield Warning_(rule.where("scope", key) or rule.source, rule.path("scope", key),
+                           f"a window of 0 s holds only an utterance touching the very {edge} "
+                           "of the call: the scope (almost) never holds", "scope-never-holds")
     for key, what in (("within_seconds", "start"), ("last_seconds", "end")):
         if rule.kind in ("greeting", "closing") and getattr(p, key, None) == 0 \
                 and _mine(rule, key, file):

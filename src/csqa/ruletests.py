@@ -128,11 +128,13 @@ def _parse_examples(value: Any, doc_where: Any, prefix: str, rule_id: str,
             elif isinstance(item, dict):
                 for k in item:
                     if k not in EXAMPLE_KEYS:
-                        problems.append(f"{doc_where(key, i, k, key=True)}: {prefix}.{key}[{i}].{k}: unknown "
-                                        f"key{did_you_mean(str(k), EXAMPLE_KEYS)}")
+                        problems.append(f"{doc_where(key, i, k, key=True)}: "
+                                        f"{prefix}.{key}[{i}].{k}: unknown key"
+                                        f"{did_you_mean(str(k), EXAMPLE_KEYS)}")
                 call = item.get("call")
                 if not isinstance(call, str) or not call.strip():
-                    problems.append(f"{where}: {prefix}.{key}[{i}].call: required (the call as text)")
+                    problems.append(f"{where}: {prefix}.{key}[{i}].call: required "
+                                    "(the call as text)")
                     continue
                 ex.call = call
                 ex.name = None if item.get("name") is None else str(item["name"])
@@ -144,7 +146,8 @@ def _parse_examples(value: Any, doc_where: Any, prefix: str, rule_id: str,
                     continue
                 ex.utterance = utt
             else:
-                problems.append(f"{where}: {prefix}.{key}[{i}]: must be text or a mapping with call")
+                problems.append(f"{where}: {prefix}.{key}[{i}]: must be text or a mapping "
+                                "with call")
                 continue
             if not ex.call.strip():
                 problems.append(f"{where}: {prefix}.{key}[{i}]: empty call")
@@ -170,7 +173,8 @@ def collect_examples(ruleset: Ruleset, tests_file: Path | None = None
         doc = _load_tests_file(tests_file)
         data = doc.data or {}
         if not isinstance(data, dict):
-            problems.append(f"{doc.where(())}: a tests file must map rule ids to {{fire: […], pass: […]}}")
+            problems.append(f"{doc.where(())}: a tests file must map rule ids to "
+                            "{fire: […], pass: […]}")
             data = {}
         for rid, value in data.items():
             if rid not in by_rule:
@@ -303,5 +307,6 @@ def summary_line(report: TestReport) -> str:
     text = (f"规则样例:{len(report.rules_tested)} 条规则,{n} 个样例,通过 {n - failed},"
             f"失败 {failed}")
     if report.without_examples:
-        text += f";{len(report.without_examples)} 条规则没有样例:{', '.join(report.without_examples)}"
+        missing = report.without_examples
+        text += f";{len(missing)} 条规则没有样例:{', '.join(missing)}"
     return text

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from csqa.check import CallVerdict, CheckReport
+from csqa.gate import CallVerdict, CheckReport
 from csqa.model import Finding, Transcript
 
 

@@ -19,12 +19,20 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from csqa.explain import Explained
-from csqa.model import AGENT, CUSTOMER, Finding, Transcript, Utterance
+from csqa.model import AGENT, CUSTOMER, CallResult, Finding, Transcript, Utterance
+from csqa.ruleset import Ruleset
 
 SPEAKER = {AGENT: "坐席", CUSTOMER: "客户"}
 HANGUP = {"agent": "坐席", "customer": "客户", "system": "系统"}
 SILENCE_SHOWN = 3.0  # seconds of silence worth a row of their own
+
+
+@dataclass(slots=True)
+class Explained:
+    """One audited call with the ruleset it was audited under."""
+
+    result: CallResult
+    ruleset: Ruleset
 
 
 def stamp(seconds: float) -> str:
@@ -208,9 +216,11 @@ def conversation(ex: Explained) -> RenderableType:
                          ("每次", "right"), ("扣分", "right")):
         scores.add_column(col, justify=justify)  # type: ignore[arg-type]
     for line in breakdown(ex):
-        capped = f"(上限 {line.cap:g})" if line.cap is not None and line.count * line.points > line.cap else ""
-        scores.add_row(line.rule_id, line.name + ("(一票否决)" if line.veto and "否决" not in line.name else ""),
-                       line.kind, str(line.count), f"{line.points:g}", f"−{line.deducted:g}{capped}")
+        capped = line.cap is not None and line.count * line.points > line.cap
+        veto = "(一票否决)" if line.veto and "否决" not in line.name else ""
+        scores.add_row(line.rule_id, line.name + veto, line.kind, str(line.count),
+                       f"{line.points:g}",
+                       f"−{line.deducted:g}" + (f"(上限 {line.cap:g})" if capped else ""))
     parts.append(scores)
     style = "bold green" if ex.result.passed else "bold red"
     lines = verdict_lines(ex)
@@ -279,7 +289,8 @@ def html_page(ex: Explained) -> str:
     for line in breakdown(ex):
         body.append(f"<tr><td>{_e(line.rule_id)}</td><td>{_e(line.name)}</td>"
                     f'<td>{_e(line.kind)}</td><td class="num">{line.count}</td>'
-                    f'<td class="num">{line.points:g}</td><td class="num">−{line.deducted:g}</td></tr>')
+                    f'<td class="num">{line.points:g}</td>'
+                    f'<td class="num">−{line.deducted:g}</td></tr>')
     body.append("</tbody></table>")
     lines = verdict_lines(ex)
     cls = "pass" if ex.result.passed else "fail"

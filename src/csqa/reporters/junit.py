@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from csqa.check import CallVerdict, CheckReport
+from csqa.gate import CallVerdict, CheckReport
 from csqa.model import Finding
 from csqa.reporters.check_output import clock
 
