@@ -28,9 +28,9 @@ def rules_test(*args: str) -> tuple[int, str, str]:
 def test_default_ruleset_examples_all_pass_and_every_rule_has_some() -> None:
     code, out, _ = rules_test("--require-examples")
     assert code == 0, out
-    assert out.splitlines()[-1].startswith("规则样例:15 条规则,")
-    assert out.splitlines()[-1].endswith("失败 0")
     report = run_rule_tests(load_ruleset())
+    n_rules, n = len(load_ruleset().rules), len(report.outcomes)
+    assert out.splitlines() == [f"规则样例:{n_rules} 条规则,{n} 个样例,通过 {n},失败 0"]
     assert report.without_examples == []
     for rule in load_ruleset().rules:
         kinds = {o.example.expect for o in report.outcomes if o.example.rule_id == rule.id}
@@ -55,7 +55,9 @@ def test_editing_a_parent_phrase_list_shows_which_example_broke(tmp_path: Path) 
         "    | 这个不归我管。",
     ]
     assert f"✗ forbidden.shirk fire[2]  (<builtin:default>:{line + 2}:11)" in lines
-    assert lines[-1] == "规则样例:15 条规则,77 个样例,通过 73,失败 4"
+    n_rules = len(load_ruleset().rules)
+    n = len(run_rule_tests(load_ruleset()).outcomes)
+    assert lines[-1] == f"规则样例:{n_rules} 条规则,{n} 个样例,通过 {n - 4},失败 4"
 
 
 def test_pass_example_that_fires_and_matched_mismatch(tmp_path: Path) -> None:

@@ -27,7 +27,8 @@ def clock(seconds: float) -> str:
 
 def finding_brief(f: Finding) -> str:
     """``forbidden.shirk −5 @00:40 “没办法”``: a finding in a few words."""
-    matched = f.matched if f.utterance is not None and f.matched else ""
+    # quote only words actually said (a hang-up finding's "matched" is the side, not speech)
+    matched = f.matched if f.matched and f.matched in f.evidence else ""
     if len(matched) > 20:
         matched = matched[:19] + "…"
     text = f"{f.rule_id} −{f.points:g} @{clock(f.start)}"
