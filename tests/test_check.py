@@ -212,3 +212,19 @@ def test_junit_on_stdout_grouped_by_folder(calls: Path) -> None:
     root = ET.fromstring(out.encode())
     assert [s.get("name") for s in root.findall("testsuite")] == [f"目录 {calls}"]
     assert root.find("testsuite/testcase/system-out").text.startswith("得分 100;合格")
+
+
+def test_github_annotations_point_at_the_utterance_line_in_json(tmp_path: Path) -> None:
+    call = {"call_id": "J-1", "agent_id": "A9", "hangup_by": "customer", "utterances": [
+        {"speaker": "agent", "start": 0.5, "end": 4.0, "text": "您好,我是客服代表小李,很高兴为您服务。"},
+        {"speaker": "customer", "start": 4.5, "end": 6.0, "text": "你们什么破服务!"},
+        {"speaker": "agent", "start": 6.5, "end": 8.0, "text": "你有病吧。"},
+    ]}
+    f = tmp_path / "j.json"
+    f.write_text(json.dumps(call, ensure_ascii=False, indent=2), encoding="utf-8")
+    text_line = next(i for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+                     if "你有病吧" in line)
+    code, out, _ = run(str(f), "--format", "github")
+    assert code == 1
+    abuse = next(line for line in out.splitlines() if "title=forbidden.abuse" in line)
+    assert abuse.startswith(f"::error file={f},line={text_line},title=forbidden.abuse ")

@@ -113,11 +113,34 @@ def annotation(level: str, message: str, file: str | None = None, line: int | No
 
 
 def _lines_of(t: Transcript) -> dict[int, int]:
-    if Path(t.source).suffix.lower() == ".txt":
+    """Utterance index -> line of its source file, where that can be told (best effort)."""
+    suffix = Path(t.source).suffix.lower()
+    if suffix == ".txt":
         from csqa.loaders.text import utterance_lines
 
         return utterance_lines(t)
-    return {}
+    if suffix not in (".json", ".csv"):
+        return {}  # .jsonl: the call's own line (t.line) is the best there is
+    try:
+        from csqa.loaders.common import decode
+
+        lines = decode(Path(t.source).read_bytes()).splitlines()
+    except Exception:  # the file changed or vanished since it was read: no line numbers
+        return {}
+    # a CSV holds many calls: only rows of this call; a JSON file holds one call
+    wanted = [i for i, line in enumerate(lines) if suffix != ".csv" or t.call_id in line]
+    out: dict[int, int] = {}
+    pos = 0
+    for u in t.utterances:
+        if not u.text:
+            continue
+        hit = next((k for k in range(pos, len(wanted)) if u.text in lines[wanted[k]]), None)
+        if hit is None:
+            hit = next((k for k in range(len(wanted)) if u.text in lines[wanted[k]]), None)
+        if hit is not None:
+            out[u.index] = wanted[hit] + 1
+            pos = hit + 1
+    return out
 
 
 def github_lines(report: CheckReport) -> Iterator[str]:
