@@ -2,7 +2,9 @@
 
 Exit codes: 0 the run completed (whatever the scores); 2 bad usage or a bad ruleset (nothing
 was audited); 3 the run completed but some inputs could not be read (they are listed in
-errors.csv and on stderr).
+errors.csv and on stderr). ``check`` adds 1: some call failed the gate (precedence 2 > 3 >
+1 > 0, see :mod:`csqa.gate`); ``rules test`` uses 1 for a failing example, ``rules lint
+--strict`` for warnings.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-rules_app = typer.Typer(help="List rule kinds and the rules of a ruleset.", no_args_is_help=False)
+rules_app = typer.Typer(help="List rule kinds and the rules of a ruleset; lint, test and show "
+                             "rulesets.", no_args_is_help=False)
 app.add_typer(rules_app, name="rules")
 
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
