@@ -183,6 +183,7 @@ def test_junit_file_is_schema_valid_with_a_failure_per_finding(calls: Path, tmp_
     code, _, _ = run(str(calls), "--junit", str(junit), "--min-score", "95")
     assert code == 3
     xmlschema.XMLSchema(str(SCHEMA)).validate(str(junit))
+    assert "time=" not in junit.read_text(encoding="utf-8")
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites"
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "2", "1")

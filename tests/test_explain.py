@@ -175,3 +175,20 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert f"{many}:3: utterances[0].speaker: unknown speaker 'robot'" in result.stderr
     assert runner.invoke(app, ["explain", str(tmp_path / "nope.txt")]).exit_code == 2
+
+
+def test_matched_words_are_highlighted_in_the_terminal(tmp_path: Path) -> None:
+    from rich.text import Text
+
+    from csqa.reporters.explain import rows
+
+    f = tmp_path / "h.txt"
+    f.write_text("# agent_id: A1\n[00:00:00.5-00:00:04.0] 坐席: 您好,这个真的没办法,不归我管。\n",
+                 encoding="utf-8")
+    ex = explain_call(f)
+    row = next(r for r in rows(ex) if r.utterance is not None)
+    from csqa.reporters.explain import _utterance_cell
+
+    cell: Text = _utterance_cell(row.utterance, row.findings)
+    marked = [cell.plain[s.start:s.end] for s in cell.spans if s.style == "bold white on red"]
+    assert marked == ["没办法", "不归我管"]

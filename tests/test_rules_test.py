@@ -118,3 +118,14 @@ def test_times_and_speakers_are_filled_in() -> None:
         "[1.5-3.5] 坐席: 您好,请讲。\n"
         "[3.5] <挂机: 坐席>\n"
     )
+
+
+def test_disabled_rules_are_named_not_tested(tmp_path: Path) -> None:
+    f = tmp_path / "r.yaml"
+    f.write_text("rules:\n  - id: a\n    kind: forbidden_phrase\n    phrases: [没办法]\n"
+                 "    examples: {fire: [没办法。]}\n"
+                 "  - id: b\n    kind: forbidden_phrase\n    phrases: [x]\n    enabled: false\n"
+                 "    examples: {fire: [y]}\n", encoding="utf-8")
+    code, out, _ = rules_test(str(f))
+    assert code == 0
+    assert out == "规则样例:1 条规则,1 个样例,通过 1,失败 0;已停用未测试:b\n"

@@ -309,4 +309,6 @@ def summary_line(report: TestReport) -> str:
     if report.without_examples:
         missing = report.without_examples
         text += f";{len(missing)} 条规则没有样例:{', '.join(missing)}"
+    if report.disabled:
+        text += f";已停用未测试:{', '.join(report.disabled)}"
     return text
