@@ -42,6 +42,10 @@ rules:
   - id: late_hello
     kind: greeting
     within_seconds: 0
+  - id: cancelled
+    kind: forbidden_phrase
+    phrases: [我想不出办法了]
+    unless: [办法]
 """
 
 
@@ -97,7 +101,10 @@ def test_every_warning_kind_with_line_and_column(tmp_path: Path) -> None:
         f"{f}:30:21: warning: rules[7].within_seconds: a window of 0 s holds only an utterance "
         "touching the very start of the call: the rule fires on (almost) every call "
         "[scope-never-holds]",
-        f"{f}: 0 个错误,17 个警告",
+        f"{f}:33:15: warning: rules[8].phrases[0]: phrase '我想不出办法了' can never fire: it "
+        "contains the unless phrase '办法' (unless[0]), which cancels it whenever it is said "
+        "[shadowed-phrase]",
+        f"{f}: 0 个错误,18 个警告",
     ]
     assert rules_lint(str(f), "--strict")[0] == 1
 

@@ -5,7 +5,8 @@ Warnings (each with a code, reported at the ``file:line:col`` of the value):
 
 - ``shadowed-phrase``: a phrase contains another phrase of the same list of the same rule
   (once punctuation and spaces are ignored), so wherever it is said the shorter one matches
-  too and the longer one never changes a verdict; or the two are the same phrase;
+  too and the longer one never changes a verdict; or the two are the same phrase; or a
+  forbidden phrase contains one of the rule's ``unless`` phrases, so it can never fire;
 - ``empty-phrase``: a phrase made only of punctuation or spaces, which can never match;
 - ``duplicate-phrase``: a forbidden phrase that another rule also forbids (one utterance is
   deducted twice) or requires (a contradiction);
@@ -101,6 +102,7 @@ def _warnings(rs: Ruleset, file: str) -> Iterator[Warning_]:
     everything = [*rs.rules, *rs.disabled_rules]
     for rule in everything:
         yield from _phrase_lists(rule, file)
+        yield from _cancelled(rule, file)
         yield from _regexes(rule, file)
         yield from _scopes(rule, file)
     yield from _duplicates(rs.rules, file)
@@ -150,6 +152,25 @@ def _phrase_lists(rule: Rule, file: str) -> Iterator[Warning_]:
                                              f"({sub[-1]}[{j}]) of the same rule: wherever it is "
                                              f"said, '{other}' matches too", "shadowed-phrase")
                     break
+
+
+def _cancelled(rule: Rule, file: str) -> Iterator[Warning_]:
+    """Forbidden phrases that contain one of the rule's ``unless`` phrases never fire."""
+    unless = [(u, fold(u)) for u in getattr(rule.params, "unless", None) or []]
+    if rule.kind != "forbidden_phrase" or not unless:
+        return
+    if not (_mine(rule, "phrases", file) or _mine(rule, "unless", file)):
+        return
+    for i, phrase in enumerate(rule.params.phrases):  # type: ignore[attr-defined]
+        f = fold(phrase)
+        hit = next(((u, j) for j, (u, g) in enumerate(unless) if g and g in f), None)
+        if f and hit is not None:
+            key = "phrases" if _mine(rule, "phrases", file) else "unless"
+            sub = (i,) if key == "phrases" else (hit[1],)
+            yield Warning_(rule.where(key, *sub) or rule.source, rule.path(key, *sub),
+                           f"phrase '{phrase}' can never fire: it contains the unless phrase "
+                           f"'{hit[0]}' (unless[{hit[1]}]), which cancels it whenever it is said",
+                           "shadowed-phrase")
 
 
 def _detecting(rule: Rule) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
