@@ -229,3 +229,15 @@ def test_github_annotations_point_at_the_utterance_line_in_json(tmp_path: Path) 
     assert code == 1
     abuse = next(line for line in out.splitlines() if "title=forbidden.abuse" in line)
     assert abuse.startswith(f"::error file={f},line={text_line},title=forbidden.abuse ")
+
+
+def test_github_annotates_unreadable_inputs(calls: Path) -> None:
+    bad = calls / "broken.txt"
+    bad.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 机器人: 你好\n", encoding="utf-8")
+    code, out, _ = run(str(calls), "--format", "github")
+    assert code == 3
+    assert out.splitlines() == [
+        f"::error file={bad},line=2,title=csqa%3A 输入无法读取::speaker: unknown speaker '机器人' "
+        "(expected agent/坐席/客服 or customer/客户/顾客)",
+        "检查 1 通通话:合格 1,不合格 0(合格线 80);1 个输入无法读取",
+    ]
