@@ -241,3 +241,18 @@ def test_github_annotates_unreadable_inputs(calls: Path) -> None:
         "(expected agent/坐席/客服 or customer/客户/顾客)",
         "检查 1 通通话:合格 1,不合格 0(合格线 80);1 个输入无法读取",
     ]
+
+
+def test_junit_drops_characters_xml_cannot_carry(tmp_path: Path) -> None:
+    f = tmp_path / "c.jsonl"
+    f.write_text(json.dumps({"call_id": "X\u0001", "agent_id": "A1", "utterances": [
+        {"speaker": "agent", "start": 0.5, "end": 3, "text": "你有病吧\u000b\u0008"}]},
+        ensure_ascii=True) + "\n", encoding="utf-8")
+    code, out, _ = run(str(f), "--format", "junit")
+    assert code == 1
+    xmlschema.XMLSchema(str(SCHEMA)).validate(out)
+    root = ET.fromstring(out.encode())
+    case = root.find("testsuite/testcase")
+    assert case is not None and case.get("name") == "X"
+    assert case.find("failure[@type='forbidden.abuse']").text.startswith(
+        "[00:00-00:03] 坐席: 你有病吧\n")

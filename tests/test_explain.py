@@ -148,6 +148,13 @@ def test_html_page_escapes_all_text(tmp_path: Path) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt; <mark>没办法</mark> &amp; &quot;quoted&quot;" in page
     assert "<title>csqa · &lt;b&gt;id&lt;/b&gt;</title>" in page
     assert "▲ −5 服务禁语·推诿客户 [forbidden.shirk]" in page
+    rules = tmp_path / "r.yaml"
+    rules.write_text('rules:\n  - id: "<u>r</u>"\n    kind: forbidden_phrase\n'
+                     '    name: "<i>禁语</i>"\n    points: 1\n    message: "<b>{matched}</b>"\n'
+                     '    phrases: [没办法]\n', encoding="utf-8")
+    page = html_page(explain_call(f, ruleset=str(rules)))
+    assert "<i>" not in page and "<u>" not in page and "<b>" not in page
+    assert "▲ −1 &lt;i&gt;禁语&lt;/i&gt; [&lt;u&gt;r&lt;/u&gt;] &lt;b&gt;没办法&lt;/b&gt;" in page
 
 
 def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ Valid against the Jenkins xUnit ``junit-10.xsd`` (tests/schemas/junit-10.xsd).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -22,6 +23,17 @@ from csqa.model import Finding
 from csqa.reporters.check_output import clock
 
 SPEAKER_LABELS = {"agent": "坐席", "customer": "客户"}
+# characters XML 1.0 cannot carry even escaped (ASR output sometimes has them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _clean(root: ET.Element) -> None:
+    """Drop characters XML 1.0 forbids from every attribute and text, so CI can parse it."""
+    for el in root.iter():
+        if el.text:
+            el.text = _NOT_XML.sub("", el.text)
+        for key, value in el.attrib.items():
+            el.set(key, _NOT_XML.sub("", value))
 
 
 def _finding_text(f: Finding, location: str) -> str:
@@ -91,5 +103,6 @@ def junit_xml(report: CheckReport, group: str = "agent") -> bytes:
     root.set("tests", str(sum(int(s.get("tests", "0")) for s in suites)))
     root.set("failures", str(sum(int(s.get("failures", "0")) for s in suites)))
     root.set("errors", str(sum(int(s.get("errors", "0")) for s in suites)))
+    _clean(root)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
