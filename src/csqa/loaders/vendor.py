@@ -94,16 +94,21 @@ def join_words(words: Iterable[str]) -> str:
 
 
 def merge_turns(segments: list[Segment], gap: float = TURN_GAP) -> list[Segment]:
-    """Consecutive segments of one label with less than ``gap`` seconds between them -> one turn."""
-    out: list[Segment] = []
+    """Pieces of one label less than ``gap`` seconds apart -> one turn.
+
+    Each label is merged on its own, so the other party talking over it (overlap) neither
+    splits a turn nor gets its words mixed in.
+    """
+    by_label: dict[str, list[Segment]] = {}
     for s in sorted(segments, key=lambda s: (s.start, s.end)):
-        last = out[-1] if out else None
-        if last is not None and last.label == s.label and s.start - last.end < gap:
-            out[-1] = Segment(last.label, last.start, max(last.end, s.end),
-                              join_words([last.text, s.text]))
+        turns = by_label.setdefault(s.label, [])
+        last = turns[-1] if turns else None
+        if last is not None and s.start - last.end < gap:
+            turns[-1] = Segment(last.label, last.start, max(last.end, s.end),
+                                join_words([last.text, s.text]))
         else:
-            out.append(Segment(s.label, s.start, s.end, s.text))
-    return out
+            turns.append(Segment(s.label, s.start, s.end, s.text))
+    return sorted((t for turns in by_label.values() for t in turns), key=lambda s: (s.start, s.end))
 
 
 def build(segments: list[Segment], *, source: str, call_id: str, fmt: str,
