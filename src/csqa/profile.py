@@ -58,14 +58,15 @@ def load_profile(path: str | Path) -> Profile:
     if not isinstance(data, dict):
         raise InputError(f"{path}:1: a profile is a mapping of settings ({', '.join(KEYS)})")
 
-    def bad(key: Any, what: str, sub: Any = None) -> InputError:
-        where = doc.where((key,) if sub is None else (key, sub))
+    def bad(key: Any, what: str, sub: Any = None, at_key: bool = False) -> InputError:
+        where = doc.where((key,) if sub is None else (key, sub), key=at_key)
         return InputError(f"{where}: {key}{'' if sub is None else f'.{sub}'}: {what}")
 
     p = Profile()
     for key, value in data.items():
         if key not in KEYS:
-            raise bad(key, f"unknown setting{did_you_mean(str(key), KEYS)}; settings: {', '.join(KEYS)}")
+            raise bad(key, f"unknown setting{did_you_mean(str(key), KEYS)}; "
+                           f"settings: {', '.join(KEYS)}", at_key=True)
         if key == "format":
             if not isinstance(value, str):
                 raise bad(key, "expected a format name")

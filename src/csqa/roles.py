@@ -127,7 +127,7 @@ def _from_mapping(t: Transcript, opts: RoleOptions) -> tuple[dict[str, str], str
     if opts.agent_channel is not None and t.speaker_kind == "channel":
         want = str(opts.agent_channel)
         roles = {lab: AGENT if norm_label(lab) == want else CUSTOMER for lab in labels}
-        return roles, f"--agent-channel {want}"
+        return roles, f"agent_channel {want} (--agent-channel or profile)"
     return None
 
 
