@@ -11,15 +11,25 @@ from pathlib import Path
 
 import orjson
 import pytest
+from vendor_helpers import FIXTURES, VENDOR_FILES
 
 from csqa.api import audit
 from csqa.loaders import load_all
 from csqa.model import InputProblem, Transcript
-from vendor_helpers import FIXTURES, VENDOR_FILES
 
-CSQA_CALL = {"call_id": "J1", "agent_id": "A1", "utterances": [
-    {"speaker": "坐席", "start": 0.5, "end": 3.0, "text": "您好，很高兴为您服务，我是工号1024。"},
-    {"speaker": "客户", "start": 3.5, "end": 6.0, "text": "你好，我想查一下订单。"}]}
+CSQA_CALL = {
+    "call_id": "J1",
+    "agent_id": "A1",
+    "utterances": [
+        {
+            "speaker": "坐席",
+            "start": 0.5,
+            "end": 3.0,
+            "text": "您好，很高兴为您服务，我是工号1024。",
+        },
+        {"speaker": "客户", "start": 3.5, "end": 6.0, "text": "你好，我想查一下订单。"},
+    ],
+}
 
 
 def _items(path: Path) -> list[Transcript | InputProblem]:
@@ -31,7 +41,7 @@ class _GbkInfo(zipfile.ZipInfo):
 
     __slots__ = ()
 
-    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 (zipfile's name)
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:
         return self.filename.encode("cp437"), self.flag_bits & ~0x800
 
 
@@ -61,8 +71,9 @@ def test_zip_gbk_member_names_and_text(tmp_path: Path) -> None:
         _zip_gbk_name(zf, "录音/张丽-001.srt", srt.encode("gbk"))
         zf.writestr("录音/utf8.srt", srt.encode("utf-8-sig"))
     calls = _items(z)
-    assert [(c.source, c.call_id, len(c.utterances)) for c in calls if isinstance(c, Transcript)] == [
-        (f"{z}!录音/张丽-001.srt", "张丽-001", 9), (f"{z}!录音/utf8.srt", "utf8", 9)]
+    assert [
+        (c.source, c.call_id, len(c.utterances)) for c in calls if isinstance(c, Transcript)
+    ] == [(f"{z}!录音/张丽-001.srt", "张丽-001", 9), (f"{z}!录音/utf8.srt", "utf8", 9)]
 
 
 def test_tar_gz_streamed(tmp_path: Path) -> None:
@@ -75,9 +86,14 @@ def test_tar_gz_streamed(tmp_path: Path) -> None:
         info.size = len(bad)
         tf.addfile(info, io.BytesIO(bad))
     items = _items(t)
-    assert [(type(i).__name__, str(i) if isinstance(i, InputProblem) else i.format) for i in items] == [
-        ("Transcript", "alibaba"), ("Transcript", "whisperx"), ("Transcript", "webvtt"),
-        ("InputProblem", f"{t}!day/broken.json: alibaba: Result.Sentences[0].BeginTime: missing")]
+    assert [
+        (type(i).__name__, str(i) if isinstance(i, InputProblem) else i.format) for i in items
+    ] == [
+        ("Transcript", "alibaba"),
+        ("Transcript", "whisperx"),
+        ("Transcript", "webvtt"),
+        ("InputProblem", f"{t}!day/broken.json: alibaba: Result.Sentences[0].BeginTime: missing"),
+    ]
 
 
 def test_jsonl_gz_line_by_line(tmp_path: Path) -> None:
@@ -87,7 +103,10 @@ def test_jsonl_gz_line_by_line(tmp_path: Path) -> None:
         fh.write(b"\n".join(lines) + b"\n")
     items = _items(g)
     assert [i.call_id if isinstance(i, Transcript) else str(i).split(": ")[0] for i in items] == [
-        "J1", f"{g}!calls.jsonl:2", "J2"]
+        "J1",
+        f"{g}!calls.jsonl:2",
+        "J2",
+    ]
     assert [i.line for i in items if isinstance(i, Transcript)] == [1, 3]
 
 
@@ -98,13 +117,17 @@ def test_single_gz_json(tmp_path: Path) -> None:
     assert isinstance(t, Transcript) and (t.call_id, t.format) == ("C77", "tencent")
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("bad.zip", b"PK\x03\x04 truncated", "cannot read zip archive: File is not a zip file"),
-    ("bad.tar.gz", b"\x1f\x8b\x08\x00garbage", "cannot read tar archive"),
-    ("bad.jsonl.gz", b"\x1f\x8b\x08\x00garbage", "cannot read gzip file"),
-])
-def test_broken_archive_is_one_line_naming_it(name: str, data: bytes, message: str,
-                                             tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bad.zip", b"PK\x03\x04 truncated", "cannot read zip archive: File is not a zip file"),
+        ("bad.tar.gz", b"\x1f\x8b\x08\x00garbage", "cannot read tar archive"),
+        ("bad.jsonl.gz", b"\x1f\x8b\x08\x00garbage", "cannot read gzip file"),
+    ],
+)
+def test_broken_archive_is_one_line_naming_it(
+    name: str, data: bytes, message: str, tmp_path: Path
+) -> None:
     f = tmp_path / name
     f.write_bytes(data)
     [p] = _items(f)

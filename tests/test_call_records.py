@@ -10,12 +10,12 @@ import orjson
 import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
+from vendor_helpers import copy_as
 
 from csqa.api import ExportOptions, audit
 from csqa.cli import app
 from csqa.errors import InputError
 from csqa.records import load_records, normalise_hangup
-from vendor_helpers import copy_as
 
 
 def _calls(out: Path) -> list[dict[str, str]]:
@@ -29,8 +29,11 @@ def _errors(out: Path) -> list[dict[str, str]]:
 
 
 def _hangup_findings(out: Path) -> list[str]:
-    return [orjson.loads(x)["call_id"] for x in (out / "findings.jsonl").read_bytes().splitlines()
-            if orjson.loads(x)["rule_id"] == "hangup"]
+    return [
+        orjson.loads(x)["call_id"]
+        for x in (out / "findings.jsonl").read_bytes().splitlines()
+        if orjson.loads(x)["rule_id"] == "hangup"
+    ]
 
 
 @pytest.fixture
@@ -43,10 +46,12 @@ def exports(tmp_path: Path) -> Path:
     return d
 
 
-CDR_ZH = ("通话ID,工号,坐席姓名,班组,开始时间,呼叫方向,挂机方\n"
-          "C001,A1,张丽,售后一组,2026/11/21 09:15:02,呼入,坐席\n"
-          "C002,A2,李强,售后二组,2026-11-21 09:20:00,呼出,recv_bye\n"
-          "C009,A3,王五,售后二组,2026-11-21 09:30:00,呼入,客户\n")
+CDR_ZH = (
+    "通话ID,工号,坐席姓名,班组,开始时间,呼叫方向,挂机方\n"
+    "C001,A1,张丽,售后一组,2026/11/21 09:15:02,呼入,坐席\n"
+    "C002,A2,李强,售后二组,2026-11-21 09:20:00,呼出,recv_bye\n"
+    "C009,A3,王五,售后二组,2026-11-21 09:30:00,呼入,客户\n"
+)
 
 
 def test_chinese_headers_and_missing_rows(exports: Path, tmp_path: Path) -> None:
@@ -56,11 +61,15 @@ def test_chinese_headers_and_missing_rows(exports: Path, tmp_path: Path) -> None
     assert s.calls_audited == 3 and s.input_errors == 0
     assert (s.transcripts_without_record, s.records_without_transcript) == (1, 1)
     rows = {r["call_id"]: r for r in _calls(tmp_path / "out")}
-    assert [rows["C001"][k] for k in ("agent_id", "agent_name", "team", "started_at", "direction",
-                                       "hangup_by")] == [
-        "A1", "张丽", "售后一组", "2026-11-21T09:15:02", "inbound", "agent"]
+    assert [
+        rows["C001"][k]
+        for k in ("agent_id", "agent_name", "team", "started_at", "direction", "hangup_by")
+    ] == ["A1", "张丽", "售后一组", "2026-11-21T09:15:02", "inbound", "agent"]
     assert [rows["C002"][k] for k in ("agent_id", "direction", "hangup_by")] == [
-        "A2", "outbound", "customer"]
+        "A2",
+        "outbound",
+        "customer",
+    ]
     assert (rows["C003"]["agent_id"], rows["C003"]["hangup_by"]) == ("unknown", "")
     assert _hangup_findings(tmp_path / "out") == ["C001"]
     errors = _errors(tmp_path / "out")
@@ -70,7 +79,10 @@ def test_chinese_headers_and_missing_rows(exports: Path, tmp_path: Path) -> None
     ]
     assert errors[1]["reason"] == "call record 'C009' has no transcript"
     run = orjson.loads((tmp_path / "out" / "run.json").read_bytes())
-    assert (run["counts"]["transcripts_without_record"], run["counts"]["records_without_transcript"]) == (1, 1)
+    assert (
+        run["counts"]["transcripts_without_record"],
+        run["counts"]["records_without_transcript"],
+    ) == (1, 1)
 
 
 def test_xlsx_with_map_and_join_by_file_name(exports: Path, tmp_path: Path) -> None:
@@ -82,20 +94,42 @@ def test_xlsx_with_map_and_join_by_file_name(exports: Path, tmp_path: Path) -> N
     ws.append([3, "C003.vtt", 1026, "TELECOM_PROBLEM"])
     cdr = tmp_path / "cdr.xlsx"
     wb.save(cdr)
-    s = audit([exports], out=tmp_path / "out",
-              options=ExportOptions(calls=cdr, column_map={"agent_id": "员工编号"}))
+    s = audit(
+        [exports],
+        out=tmp_path / "out",
+        options=ExportOptions(calls=cdr, column_map={"agent_id": "员工编号"}),
+    )
     assert (s.transcripts_without_record, s.records_without_transcript, s.input_errors) == (0, 0, 0)
     rows = {r["call_id"]: (r["agent_id"], r["hangup_by"]) for r in _calls(tmp_path / "out")}
-    assert rows == {"C001": ("1024", "agent"), "C002": ("1025", "customer"),
-                    "C003": ("1026", "system")}
+    assert rows == {
+        "C001": ("1024", "agent"),
+        "C002": ("1025", "customer"),
+        "C003": ("1026", "system"),
+    }
 
 
 def test_cli_calls_and_map(exports: Path, tmp_path: Path) -> None:
     cdr = tmp_path / "cdr.csv"
-    cdr.write_text("call,staff,sip_hangup_disposition\nC001,7,send_bye\nC002,8,recv_bye\n"
-                   "C003,9,send_refuse\n", encoding="utf-8")
-    r = CliRunner().invoke(app, ["audit", str(exports), "-o", str(tmp_path / "o"), "-q",
-                                 "--calls", str(cdr), "--map", "call_id=call", "--map", "agent_id=staff"])
+    cdr.write_text(
+        "call,staff,sip_hangup_disposition\nC001,7,send_bye\nC002,8,recv_bye\nC003,9,send_refuse\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            str(exports),
+            "-o",
+            str(tmp_path / "o"),
+            "-q",
+            "--calls",
+            str(cdr),
+            "--map",
+            "call_id=call",
+            "--map",
+            "agent_id=staff",
+        ],
+    )
     assert r.exit_code == 0, r.output
     rows = {r["call_id"]: (r["agent_id"], r["hangup_by"]) for r in _calls(tmp_path / "o")}
     assert rows == {"C001": ("7", "agent"), "C002": ("8", "customer"), "C003": ("9", "system")}
@@ -108,22 +142,38 @@ def test_gbk_encoded_cdr(exports: Path, tmp_path: Path) -> None:
     assert {r["call_id"]: r["agent_name"] for r in _calls(tmp_path / "out")}["C001"] == "张丽"
 
 
-@pytest.mark.parametrize(("value", "side"), [
-    ("坐席", "agent"), ("坐席挂机", "agent"), ("客户挂断", "customer"), ("系统", "system"),
-    ("recv_bye", "customer"), ("send_bye", "agent"), ("send_refuse", "system"),
-    ("recv_cancel", "customer"), ("AGENT_DISCONNECT", "agent"),
-    ("CUSTOMER_DISCONNECT", "customer"), ("CONTACT_FLOW_DISCONNECT", "system"),
-    ("Agent", "agent"), ("External", "customer"), ("Conversation Inactivity", "system"),
-    ("Session Expired", "system"), ("", None), ("未知", None), ("OTHER", None),
-])
+@pytest.mark.parametrize(
+    ("value", "side"),
+    [
+        ("坐席", "agent"),
+        ("坐席挂机", "agent"),
+        ("客户挂断", "customer"),
+        ("系统", "system"),
+        ("recv_bye", "customer"),
+        ("send_bye", "agent"),
+        ("send_refuse", "system"),
+        ("recv_cancel", "customer"),
+        ("AGENT_DISCONNECT", "agent"),
+        ("CUSTOMER_DISCONNECT", "customer"),
+        ("CONTACT_FLOW_DISCONNECT", "system"),
+        ("Agent", "agent"),
+        ("External", "customer"),
+        ("Conversation Inactivity", "system"),
+        ("Session Expired", "system"),
+        ("", None),
+        ("未知", None),
+        ("OTHER", None),
+    ],
+)
 def test_hangup_vocabularies(value: str, side: str | None) -> None:
     assert normalise_hangup(value) == side
 
 
 def test_bad_rows_are_reported_with_their_line(tmp_path: Path) -> None:
     cdr = tmp_path / "cdr.csv"
-    cdr.write_text("通话ID,挂机方,开始时间\nC001,老板,\nC001,客户,\n,客户,\nC004,客户,昨天\n",
-                   encoding="utf-8")
+    cdr.write_text(
+        "通话ID,挂机方,开始时间\nC001,老板,\nC001,客户,\n,客户,\nC004,客户,昨天\n", encoding="utf-8"
+    )
     recs = load_records(cdr)
     assert [str(p) for p in recs.problems] == [
         f"{cdr}:2: hangup_by: unknown value '老板' (left unknown); expected 坐席/客户/系统, a "
@@ -136,12 +186,20 @@ def test_bad_rows_are_reported_with_their_line(tmp_path: Path) -> None:
     assert recs.by_id["C001"].values["hangup_by"] is None
 
 
-@pytest.mark.parametrize(("content", "mapping", "message"), [
-    ("a,b\n1,2\n", {}, ":1: no call id column (looked for call_id, 通话ID"),
-    ("通话ID\nC1\n", {"agent_id": "工号"}, ":1: --map agent_id=工号: no column '工号'; the columns are: 通话ID"),
-])
-def test_unusable_record_file_is_one_line(content: str, mapping: dict[str, str], message: str,
-                                          tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "mapping", "message"),
+    [
+        ("a,b\n1,2\n", {}, ":1: no call id column (looked for call_id, 通话ID"),
+        (
+            "通话ID\nC1\n",
+            {"agent_id": "工号"},
+            ":1: --map agent_id=工号: no column '工号'; the columns are: 通话ID",
+        ),
+    ],
+)
+def test_unusable_record_file_is_one_line(
+    content: str, mapping: dict[str, str], message: str, tmp_path: Path
+) -> None:
     cdr = tmp_path / "cdr.csv"
     cdr.write_text(content, encoding="utf-8")
     with pytest.raises(InputError) as exc:
@@ -150,9 +208,13 @@ def test_unusable_record_file_is_one_line(content: str, mapping: dict[str, str],
 
 
 def test_unknown_map_field_and_cli_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"--map agent=…: unknown field \(did you mean 'agent_id'\?\)"):
+    with pytest.raises(
+        InputError, match=r"--map agent=…: unknown field \(did you mean 'agent_id'\?\)"
+    ):
         load_records(tmp_path / "x.csv", {"agent": "工号"})
-    r = CliRunner().invoke(app, ["audit", str(tmp_path), "--calls", str(tmp_path / "nope.csv"), "-q"])
+    r = CliRunner().invoke(
+        app, ["audit", str(tmp_path), "--calls", str(tmp_path / "nope.csv"), "-q"]
+    )
     assert r.exit_code == 2
     assert f"{tmp_path / 'nope.csv'}: no such call-record file" in r.stderr
     r = CliRunner().invoke(app, ["audit", str(tmp_path), "--map", "工号", "-q"])

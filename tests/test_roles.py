@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from typer.testing import CliRunner
+from vendor_helpers import CANONICAL, FIXTURES
 
 from csqa.api import ExportOptions, audit
 from csqa.cli import app
@@ -17,7 +18,6 @@ from csqa.loaders import load_all
 from csqa.model import Transcript
 from csqa.profile import load_profile
 from csqa.roles import RoleOptions, assign_roles, norm_label
-from vendor_helpers import CANONICAL, FIXTURES
 
 ROLES = [c[0] for c in CANONICAL]
 
@@ -42,8 +42,16 @@ def _ambiguous(tmp_path: Path) -> Path:
         {"ChannelId": 0, "BeginTime": 10500, "EndTime": 11500, "Text": "行，好的。"},
     ]
     f = tmp_path / "ambiguous.json"
-    f.write_bytes(orjson.dumps({"TaskId": "x", "StatusText": "SUCCESS", "StatusCode": 21050000,
-                                "Result": {"Sentences": sentences}}))
+    f.write_bytes(
+        orjson.dumps(
+            {
+                "TaskId": "x",
+                "StatusText": "SUCCESS",
+                "StatusCode": 21050000,
+                "Result": {"Sentences": sentences},
+            }
+        )
+    )
     return f
 
 
@@ -99,7 +107,9 @@ def test_strict_roles_makes_uncertainty_an_error(tmp_path: Path) -> None:
 
 def test_strict_roles_cli_exit_code_and_one_line(tmp_path: Path) -> None:
     f = _ambiguous(tmp_path)
-    r = CliRunner().invoke(app, ["audit", str(f), "-o", str(tmp_path / "o"), "-q", "--strict-roles"])
+    r = CliRunner().invoke(
+        app, ["audit", str(f), "-o", str(tmp_path / "o"), "-q", "--strict-roles"]
+    )
     assert r.exit_code == 3
     lines = [x for x in r.stderr.splitlines() if x.startswith(str(f))]
     assert len(lines) == 1 and "speaker roles uncertain" in lines[0]
@@ -108,17 +118,28 @@ def test_strict_roles_cli_exit_code_and_one_line(tmp_path: Path) -> None:
 def test_agent_channel_is_given_and_wins_over_detection(tmp_path: Path) -> None:
     f = _alibaba(tmp_path, 1)
     t = _roles(f, RoleOptions(agent_channel=1))
-    assert (t.role_source, t.role_evidence) == ("given", "agent_channel 1 (--agent-channel or profile)")
+    assert (t.role_source, t.role_evidence) == (
+        "given",
+        "agent_channel 1 (--agent-channel or profile)",
+    )
     assert [u.speaker for u in t.utterances] == ROLES
     # the operator's word is taken even against the evidence: nothing is silently "fixed"
     t = _roles(f, RoleOptions(agent_channel=0))
-    assert [u.speaker for u in t.utterances] == ["customer" if r == "agent" else "agent" for r in ROLES]
+    assert [u.speaker for u in t.utterances] == [
+        "customer" if r == "agent" else "agent" for r in ROLES
+    ]
 
 
 def test_agent_channel_resolves_the_ambiguous_call(tmp_path: Path) -> None:
     t = _roles(_ambiguous(tmp_path), RoleOptions(agent_channel=1, strict=True))
     assert t.role_source == "given"
-    assert [u.speaker for u in t.utterances] == ["customer", "agent", "customer", "agent", "customer"]
+    assert [u.speaker for u in t.utterances] == [
+        "customer",
+        "agent",
+        "customer",
+        "agent",
+        "customer",
+    ]
 
 
 def test_agent_channel_does_not_apply_to_diarization_labels() -> None:
@@ -130,35 +151,52 @@ def test_agent_channel_does_not_apply_to_diarization_labels() -> None:
 
 def test_speakers_mapping_from_profile(tmp_path: Path) -> None:
     prof = tmp_path / "profile.yaml"
-    prof.write_text('speakers:\n  SPEAKER_01: 坐席\n  SPEAKER_00: customer\n', encoding="utf-8")
+    prof.write_text("speakers:\n  SPEAKER_01: 坐席\n  SPEAKER_00: customer\n", encoding="utf-8")
     p = load_profile(prof)
     assert p.speakers == {"SPEAKER_01": "agent", "SPEAKER_00": "customer"}
     opts = ExportOptions.from_profile(p).roles()
     t = _roles(FIXTURES / "whisperx.json", opts)
     assert t.role_source == "given"
     assert t.role_evidence == "speakers mapping: SPEAKER_00=customer, SPEAKER_01=agent"
-    assert [u.speaker for u in t.utterances] == ["customer" if r == "agent" else "agent" for r in ROLES]
+    assert [u.speaker for u in t.utterances] == [
+        "customer" if r == "agent" else "agent" for r in ROLES
+    ]
 
 
 def test_profile_mapping_through_cli(tmp_path: Path) -> None:
     prof = tmp_path / "profile.yaml"
     prof.write_text("agent_channel: 0\nstrict_roles: true\n", encoding="utf-8")
     f = _ambiguous(tmp_path)
-    r = CliRunner().invoke(app, ["audit", str(f), "-o", str(tmp_path / "o"), "-q",
-                                 "--profile", str(prof)])
+    r = CliRunner().invoke(
+        app, ["audit", str(f), "-o", str(tmp_path / "o"), "-q", "--profile", str(prof)]
+    )
     assert r.exit_code == 0, r.output
     with (tmp_path / "o" / "calls.csv").open(encoding="utf-8") as fh:
         [row] = list(csv.DictReader(fh))
-    assert (row["role_source"], row["role_evidence"]) == ("given", "agent_channel 0 (--agent-channel or profile)")
+    assert (row["role_source"], row["role_evidence"]) == (
+        "given",
+        "agent_channel 0 (--agent-channel or profile)",
+    )
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("speakers:\n  '1': boss\n", ":2:8: speakers.1: expected agent/坐席 or customer/客户, got 'boss'"),
-    ("agent_chanel: 1\n", ":1:1: agent_chanel: unknown setting (did you mean 'agent_channel'?)"),
-    ("agent_channel: -1\n", ":1:16: agent_channel: expected a channel number (0, 1 …), got -1"),
-    ("- a\n", ":1: a profile is a mapping of settings"),
-])
-def test_bad_profile_is_one_line_naming_file_and_line(text: str, message: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "speakers:\n  '1': boss\n",
+            ":2:8: speakers.1: expected agent/坐席 or customer/客户, got 'boss'",
+        ),
+        (
+            "agent_chanel: 1\n",
+            ":1:1: agent_chanel: unknown setting (did you mean 'agent_channel'?)",
+        ),
+        ("agent_channel: -1\n", ":1:16: agent_channel: expected a channel number (0, 1 …), got -1"),
+        ("- a\n", ":1: a profile is a mapping of settings"),
+    ],
+)
+def test_bad_profile_is_one_line_naming_file_and_line(
+    text: str, message: str, tmp_path: Path
+) -> None:
     prof = tmp_path / "p.yaml"
     prof.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as exc:
@@ -173,7 +211,8 @@ def test_no_speaker_labels_guesses_per_utterance_and_flags() -> None:
     assert t.role_evidence == "导出无说话人标签,按每句用词猜测角色(坐席 5 句,客户 4 句)"
     # only the bare backchannel 「嗯。」 carries no vocabulary and is guessed wrong
     assert [u.speaker for u in t.utterances] == [
-        "customer" if i == 2 else r for i, r in enumerate(ROLES)]
+        "customer" if i == 2 else r for i, r in enumerate(ROLES)
+    ]
 
 
 def test_roles_given_by_the_export_are_kept() -> None:
@@ -181,9 +220,17 @@ def test_roles_given_by_the_export_are_kept() -> None:
     assert t.role_source == "given" and [u.speaker for u in t.utterances] == ROLES
 
 
-@pytest.mark.parametrize(("label", "norm"), [
-    ("1", "1"), ("ch_1", "1"), ("spk_0", "0"), ("SPEAKER_01", "1"), ("SPEAKER_00", "0"),
-    ("声道1", "1"), ("Agent", "agent"),
-])
+@pytest.mark.parametrize(
+    ("label", "norm"),
+    [
+        ("1", "1"),
+        ("ch_1", "1"),
+        ("spk_0", "0"),
+        ("SPEAKER_01", "1"),
+        ("SPEAKER_00", "0"),
+        ("声道1", "1"),
+        ("Agent", "agent"),
+    ],
+)
 def test_labels_compare_loosely(label: Any, norm: str) -> None:
     assert norm_label(label) == norm

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from vendor_helpers import CANONICAL, FIXTURES, VENDOR_FILES, copy_as
 
 from csqa.api import ExportOptions, audit
 from csqa.errors import InputError
@@ -17,14 +18,20 @@ from csqa.loaders.formats import detect_json, forced
 from csqa.matching import fold
 from csqa.model import InputProblem, Transcript
 from csqa.roles import assign_roles
-from vendor_helpers import CANONICAL, FIXTURES, VENDOR_FILES, copy_as
 
 EXPECTED_FORMAT = {
-    "alibaba.json": "alibaba", "tencent.json": "tencent", "iflytek.json": "iflytek",
-    "aws_call_analytics.json": "aws-call-analytics", "aws_transcribe_speakers.json": "aws-transcribe",
-    "aws_transcribe_channels.json": "aws-transcribe", "funasr.json": "funasr",
-    "dashscope_paraformer.json": "dashscope", "whisper.json": "whisper",
-    "whisperx.json": "whisperx", "call.vtt": "webvtt", "call.srt": "srt",
+    "alibaba.json": "alibaba",
+    "tencent.json": "tencent",
+    "iflytek.json": "iflytek",
+    "aws_call_analytics.json": "aws-call-analytics",
+    "aws_transcribe_speakers.json": "aws-transcribe",
+    "aws_transcribe_channels.json": "aws-transcribe",
+    "funasr.json": "funasr",
+    "dashscope_paraformer.json": "dashscope",
+    "whisper.json": "whisper",
+    "whisperx.json": "whisperx",
+    "call.vtt": "webvtt",
+    "call.srt": "srt",
 }
 
 #: The findings of the call under the default ruleset, with its record saying the agent hung up:
@@ -38,8 +45,10 @@ EXPECTED_FINDINGS = [
     ("speech_rate", None, 0.0, 81.9, "250 字/分钟"),
 ]
 EXPECTED_SCORE = 76.0
-CDR = ("通话ID,录音文件,工号,坐席姓名,班组,开始时间,呼叫方向,挂机方\n"
-       "20261121-0012,,A1024,王小明,售后一组,2026-11-21 10:00:12,呼入,坐席挂机\n")
+CDR = (
+    "通话ID,录音文件,工号,坐席姓名,班组,开始时间,呼叫方向,挂机方\n"
+    "20261121-0012,,A1024,王小明,售后一组,2026-11-21 10:00:12,呼入,坐席挂机\n"
+)
 
 
 def _load(path: Path) -> list[Transcript | InputProblem]:
@@ -76,7 +85,9 @@ def test_same_call_same_findings_and_score_with_its_call_record(name: str, tmp_p
     summary = audit([tmp_path / "in"], out=tmp_path / "out", options=ExportOptions(calls=cdr))
     assert summary.calls_audited == 1 and summary.input_errors == 0
     assert summary.transcripts_without_record == 0 and summary.records_without_transcript == 0
-    findings = [orjson.loads(x) for x in (tmp_path / "out" / "findings.jsonl").read_bytes().splitlines()]
+    findings = [
+        orjson.loads(x) for x in (tmp_path / "out" / "findings.jsonl").read_bytes().splitlines()
+    ]
     got = [(f["rule_id"], f["utterance"], f["start"], f["end"], f["matched"]) for f in findings]
     assert {f["call_id"] for f in findings} == {"20261121-0012"}
     assert {f["agent_id"] for f in findings} == {"A1024"}
@@ -90,7 +101,11 @@ def test_same_call_same_findings_and_score_with_its_call_record(name: str, tmp_p
     row = dict(zip(calls[0].split(","), calls[1].split(","), strict=False))
     assert float(row["score"]) == EXPECTED_SCORE
     assert (row["agent_name"], row["team"], row["direction"], row["hangup_by"]) == (
-        "王小明", "售后一组", "inbound", "agent")
+        "王小明",
+        "售后一组",
+        "inbound",
+        "agent",
+    )
     assert row["started_at"] == "2026-11-21T10:00:12"
     assert row["format"] == EXPECTED_FORMAT[name]
 
@@ -121,7 +136,9 @@ def test_format_forced(tmp_path: Path) -> None:
     assert isinstance(t, Transcript) and t.format == "alibaba"
     [p] = list(load_all([f], fmt="tencent"))
     assert isinstance(p, InputProblem)
-    assert str(p) == f"{f}: not a tencent export (Tencent Cloud 录音文件识别 (Data.ResultDetail, ms))"
+    assert (
+        str(p) == f"{f}: not a tencent export (Tencent Cloud 录音文件识别 (Data.ResultDetail, ms))"
+    )
     with pytest.raises(InputError, match="--format nope: unknown format; choose one of: csqa, "):
         forced("nope")
 
@@ -174,15 +191,27 @@ def test_tencent_without_result_detail_says_how_to_get_it(tmp_path: Path) -> Non
     data["Response"]["Data"]["ResultDetail"] = []
     [p] = _load(_write(tmp_path, data))
     assert isinstance(p, InputProblem)
-    assert p.reason.startswith("tencent: Data.ResultDetail: missing or empty (create the task "
-                               "with ResTextFormat>=1")
+    assert p.reason.startswith(
+        "tencent: Data.ResultDetail: missing or empty (create the task with ResTextFormat>=1"
+    )
 
 
 def test_alibaba_legacy_snake_case_callback(tmp_path: Path) -> None:
     data = _fixture("alibaba.json")
-    legacy = {"task_id": "t", "status_code": 21050000, "status_text": "SUCCESS", "result": [
-        {"channel_id": s["ChannelId"], "begin_time": s["BeginTime"], "end_time": s["EndTime"],
-         "text": s["Text"]} for s in data["Result"]["Sentences"]]}
+    legacy = {
+        "task_id": "t",
+        "status_code": 21050000,
+        "status_text": "SUCCESS",
+        "result": [
+            {
+                "channel_id": s["ChannelId"],
+                "begin_time": s["BeginTime"],
+                "end_time": s["EndTime"],
+                "text": s["Text"],
+            }
+            for s in data["Result"]["Sentences"]
+        ],
+    }
     t = _one(_write(tmp_path, legacy))
     assert _speakers_times(t) == _speakers_times(_one(FIXTURES / "alibaba.json"))
 
@@ -198,8 +227,10 @@ def test_alibaba_missing_time_names_the_sentence(tmp_path: Path) -> None:
 def test_alibaba_failed_task(tmp_path: Path) -> None:
     data = {"TaskId": "t", "StatusText": "FILE_DOWNLOAD_FAILED", "StatusCode": 41050002}
     [p] = _load(_write(tmp_path, data))
-    assert p.reason == ("alibaba: Alibaba task not successful: StatusText 'FILE_DOWNLOAD_FAILED' "
-                        "(StatusCode 41050002)")
+    assert p.reason == (
+        "alibaba: Alibaba task not successful: StatusText 'FILE_DOWNLOAD_FAILED' "
+        "(StatusCode 41050002)"
+    )
 
 
 def test_iflytek_unfinished_order(tmp_path: Path) -> None:

@@ -6,9 +6,20 @@ import shutil
 from pathlib import Path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vendors"
-VENDOR_FILES = ["alibaba.json", "tencent.json", "iflytek.json", "aws_call_analytics.json",
-                "aws_transcribe_speakers.json", "aws_transcribe_channels.json", "funasr.json",
-                "dashscope_paraformer.json", "whisper.json", "whisperx.json", "call.vtt", "call.srt"]
+VENDOR_FILES = [
+    "alibaba.json",
+    "tencent.json",
+    "iflytek.json",
+    "aws_call_analytics.json",
+    "aws_transcribe_speakers.json",
+    "aws_transcribe_channels.json",
+    "funasr.json",
+    "dashscope_paraformer.json",
+    "whisper.json",
+    "whisperx.json",
+    "call.vtt",
+    "call.srt",
+]
 
 #: The call as tests/fixtures/vendors/gen_fixtures.py wrote it: (speaker, start, end, text).
 CANONICAL = [
@@ -18,7 +29,12 @@ CANONICAL = [
     ("agent", 12.3, 18.9, "非常抱歉给您添麻烦了，请问您的订单号是多少？"),
     ("customer", 19.5, 24.0, "订单号是二零二六一一二一零零一二三。"),
     ("agent", 22.8, 27.2, "好的，请您稍等，我帮您查询一下。"),
-    ("agent", 58.0, 66.5, "感谢您的耐心等待，已经为您创建维修工单，师傅明天上午上门，时间这个没办法改。"),
+    (
+        "agent",
+        58.0,
+        66.5,
+        "感谢您的耐心等待，已经为您创建维修工单，师傅明天上午上门，时间这个没办法改。",
+    ),
     ("customer", 67.0, 69.0, "好的，谢谢。"),
     ("agent", 75.5, 81.9, "请问您对本次服务是否满意？感谢您的来电，祝您生活愉快，再见！"),
 ]

@@ -139,13 +139,13 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
     options = options or ExportOptions()
-    paths = [Path(p) for p in paths]
+    inputs: list[Path] = [Path(p) for p in paths]
     if options.format:
         from csqa.loaders.formats import forced
 
         forced(options.format)  # an unknown name fails before anything is read
     records = load_records(options.calls, options.column_map) if options.calls else None
-    files = list(discover(paths, options.format))
+    files = list(discover(inputs, options.format))
     engine = Engine(rs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -194,7 +194,7 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at))
     except BaseException:
         folder.abort()
         raise

@@ -85,7 +85,8 @@ def audit(
              "call_id file agent_id agent_name team started_at direction hangup_by.")] = None,
     agent_channel: Annotated[int | None, typer.Option(
         "--agent-channel", metavar="N",
-        help="The agent's audio channel in channel-based exports (else roles are detected).")] = None,
+        help="The agent's audio channel in channel-based exports (else roles are detected).",
+    )] = None,
     profile: Annotated[Path | None, typer.Option(
         "--profile", metavar="FILE",
         help="Export profile YAML: format, agent_channel, speakers mapping, strict_roles, "

@@ -65,8 +65,11 @@ def load_profile(path: str | Path) -> Profile:
     p = Profile()
     for key, value in data.items():
         if key not in KEYS:
-            raise bad(key, f"unknown setting{did_you_mean(str(key), KEYS)}; "
-                           f"settings: {', '.join(KEYS)}", at_key=True)
+            raise bad(
+                key,
+                f"unknown setting{did_you_mean(str(key), KEYS)}; settings: {', '.join(KEYS)}",
+                at_key=True,
+            )
         if key == "format":
             if not isinstance(value, str):
                 raise bad(key, "expected a format name")

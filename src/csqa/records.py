@@ -37,49 +37,170 @@ from csqa.model import InputProblem, Transcript
 #: The fields a record can give, and the column names recognised for each (case, spaces,
 #: ``_`` and ``-`` ignored).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "call_id": ("call_id", "callid", "call_uuid", "uuid", "contact_id", "contactid",
-                "conversation_id", "通话id", "通话编号", "呼叫id", "呼叫编号", "通话流水号", "流水号",
-                "录音编号", "会话id"),
-    "file": ("file", "filename", "file_name", "recording", "recording_file", "录音文件", "录音文件名",
-             "文件名", "录音"),
-    "agent_id": ("agent_id", "agentid", "agent", "工号", "坐席工号", "座席工号", "坐席id", "座席id",
-                 "坐席编号", "员工工号", "客服工号"),
-    "agent_name": ("agent_name", "agentname", "坐席姓名", "座席姓名", "坐席名称", "客服姓名", "姓名",
-                   "坐席"),
-    "team": ("team", "group", "queue", "skill_group", "班组", "组别", "技能组", "团队", "部门", "小组"),
-    "started_at": ("started_at", "start_time", "start_stamp", "starttime", "call_start",
-                   "开始时间", "通话开始时间", "呼叫时间", "接通时间", "来电时间"),
+    "call_id": (
+        "call_id",
+        "callid",
+        "call_uuid",
+        "uuid",
+        "contact_id",
+        "contactid",
+        "conversation_id",
+        "通话id",
+        "通话编号",
+        "呼叫id",
+        "呼叫编号",
+        "通话流水号",
+        "流水号",
+        "录音编号",
+        "会话id",
+    ),
+    "file": (
+        "file",
+        "filename",
+        "file_name",
+        "recording",
+        "recording_file",
+        "录音文件",
+        "录音文件名",
+        "文件名",
+        "录音",
+    ),
+    "agent_id": (
+        "agent_id",
+        "agentid",
+        "agent",
+        "工号",
+        "坐席工号",
+        "座席工号",
+        "坐席id",
+        "座席id",
+        "坐席编号",
+        "员工工号",
+        "客服工号",
+    ),
+    "agent_name": (
+        "agent_name",
+        "agentname",
+        "坐席姓名",
+        "座席姓名",
+        "坐席名称",
+        "客服姓名",
+        "姓名",
+        "坐席",
+    ),
+    "team": (
+        "team",
+        "group",
+        "queue",
+        "skill_group",
+        "班组",
+        "组别",
+        "技能组",
+        "团队",
+        "部门",
+        "小组",
+    ),
+    "started_at": (
+        "started_at",
+        "start_time",
+        "start_stamp",
+        "starttime",
+        "call_start",
+        "开始时间",
+        "通话开始时间",
+        "呼叫时间",
+        "接通时间",
+        "来电时间",
+    ),
     "direction": ("direction", "call_direction", "呼叫方向", "通话方向", "方向", "呼叫类型"),
-    "hangup_by": ("hangup_by", "hangup", "hangup_side", "sip_hangup_disposition",
-                  "disconnect_reason", "disconnectreason", "disconnect_type", "disconnecttype",
-                  "挂机方", "挂断方", "挂机方向", "挂机原因", "挂机类型", "谁挂机"),
+    "hangup_by": (
+        "hangup_by",
+        "hangup",
+        "hangup_side",
+        "sip_hangup_disposition",
+        "disconnect_reason",
+        "disconnectreason",
+        "disconnect_type",
+        "disconnecttype",
+        "挂机方",
+        "挂断方",
+        "挂机方向",
+        "挂机原因",
+        "挂机类型",
+        "谁挂机",
+    ),
 }
 FIELDS = tuple(COLUMNS)
 
 #: Hang-up vocabulary -> agent / customer / system; ``None`` = the record does not know.
 HANGUP_VALUES: dict[str, str | None] = {
     # csqa and Chinese call-centre exports
-    "agent": "agent", "坐席": "agent", "座席": "agent", "客服": "agent", "坐席挂机": "agent",
-    "坐席挂断": "agent", "座席挂机": "agent", "坐席先挂": "agent", "员工挂机": "agent",
-    "customer": "customer", "客户": "customer", "用户": "customer", "顾客": "customer",
-    "客户挂机": "customer", "客户挂断": "customer", "用户挂机": "customer", "客户先挂": "customer",
-    "system": "system", "系统": "system", "系统挂机": "system", "系统挂断": "system",
-    "超时挂机": "system", "ivr": "system", "ivr挂机": "system",
-    "unknown": None, "未知": None, "": None, "none": None, "null": None, "-": None,
+    "agent": "agent",
+    "坐席": "agent",
+    "座席": "agent",
+    "客服": "agent",
+    "坐席挂机": "agent",
+    "坐席挂断": "agent",
+    "座席挂机": "agent",
+    "坐席先挂": "agent",
+    "员工挂机": "agent",
+    "customer": "customer",
+    "客户": "customer",
+    "用户": "customer",
+    "顾客": "customer",
+    "客户挂机": "customer",
+    "客户挂断": "customer",
+    "用户挂机": "customer",
+    "客户先挂": "customer",
+    "system": "system",
+    "系统": "system",
+    "系统挂机": "system",
+    "系统挂断": "system",
+    "超时挂机": "system",
+    "ivr": "system",
+    "ivr挂机": "system",
+    "unknown": None,
+    "未知": None,
+    "": None,
+    "none": None,
+    "null": None,
+    "-": None,
     # FreeSWITCH sip_hangup_disposition, read on the customer's leg
-    "recv_bye": "customer", "recv_cancel": "customer", "recv_refuse": "customer",
-    "send_bye": "agent", "send_cancel": "system", "send_refuse": "system",
+    "recv_bye": "customer",
+    "recv_cancel": "customer",
+    "recv_refuse": "customer",
+    "send_bye": "agent",
+    "send_cancel": "system",
+    "send_refuse": "system",
     # Amazon Connect contact record DisconnectReason
-    "agent_disconnect": "agent", "customer_disconnect": "customer",
-    "third_party_disconnect": "system", "telecom_problem": "system", "contact_flow_disconnect": "system",
-    "expired": "system", "api": "system", "barged": "system", "other": None,
+    "agent_disconnect": "agent",
+    "customer_disconnect": "customer",
+    "third_party_disconnect": "system",
+    "telecom_problem": "system",
+    "contact_flow_disconnect": "system",
+    "expired": "system",
+    "api": "system",
+    "barged": "system",
+    "other": None,
     # Genesys Cloud interactions view, Disconnect Type (External = the customer)
-    "external": "customer", "conversation_inactivity": "system", "session_expired": "system",
+    "external": "customer",
+    "conversation_inactivity": "system",
+    "session_expired": "system",
     "system_disconnect": "system",
 }
-DIRECTIONS = {"inbound": "inbound", "in": "inbound", "incoming": "inbound", "呼入": "inbound",
-              "来电": "inbound", "outbound": "outbound", "out": "outbound", "outgoing": "outbound",
-              "呼出": "outbound", "外呼": "outbound", "去电": "outbound"}
+DIRECTIONS = {
+    "inbound": "inbound",
+    "in": "inbound",
+    "incoming": "inbound",
+    "呼入": "inbound",
+    "来电": "inbound",
+    "outbound": "outbound",
+    "out": "outbound",
+    "outgoing": "outbound",
+    "呼出": "outbound",
+    "外呼": "outbound",
+    "去电": "outbound",
+}
 
 
 def _key(text: str) -> str:
@@ -109,8 +230,9 @@ def _started(value: Any) -> str | None:
     try:
         return datetime.fromisoformat(text).isoformat()
     except ValueError:
-        raise LoadProblem(f"started_at: expected a date-time such as 2026-11-21 09:15:02, "
-                          f"got {value!r}") from None
+        raise LoadProblem(
+            f"started_at: expected a date-time such as 2026-11-21 09:15:02, got {value!r}"
+        ) from None
 
 
 def _cell(value: Any) -> str:
@@ -143,7 +265,7 @@ class CallRecords:
     transcripts_without_record: int = 0
 
     def find(self, t: Transcript) -> CallRecord | None:
-        """The record of a transcript: by call id, else by its file name (with or without suffix)."""
+        """The record of a transcript: by call id, else by its file name (with or without suffix)"""
         rec = self.by_id.get(t.call_id)
         if rec is not None:
             return rec
@@ -160,9 +282,14 @@ class CallRecords:
         rec = self.find(t)
         if rec is None:
             self.transcripts_without_record += 1
-            return t, InputProblem(t.source, t.line, f"no call record for call {t.call_id!r} in "
-                                   f"{self.path} (audited without its metadata)",
-                                   status="no_record", call_id=t.call_id)
+            return t, InputProblem(
+                t.source,
+                t.line,
+                f"no call record for call {t.call_id!r} in "
+                f"{self.path} (audited without its metadata)",
+                status="no_record",
+                call_id=t.call_id,
+            )
         self.matched.add(rec.line)
         v = rec.values
         if rec.call_id:
@@ -182,8 +309,13 @@ class CallRecords:
             if rec.line in self.matched or rec.line in seen:
                 continue
             seen.add(rec.line)
-            yield InputProblem(self.path, rec.line, f"call record {rec.call_id or rec.file!r} has no "
-                               "transcript", status="no_transcript", call_id=rec.call_id)
+            yield InputProblem(
+                self.path,
+                rec.line,
+                f"call record {rec.call_id or rec.file!r} has no transcript",
+                status="no_transcript",
+                call_id=rec.call_id,
+            )
 
     @property
     def records_without_transcript(self) -> int:
@@ -199,7 +331,9 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken file
-            raise InputError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+            raise InputError(
+                f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+            ) from None
         try:
             ws = wb.worksheets[0]
             for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -225,8 +359,10 @@ def _columns(header: list[str], mapping: Mapping[str, str], path: Path) -> dict[
     cols: dict[str, int] = {}
     for name, col in mapping.items():
         if _key(col) not in keys:
-            raise InputError(f"{path}:1: --map {name}={col}: no column {col!r}; the columns are: "
-                             + ", ".join(h for h in header if h))
+            raise InputError(
+                f"{path}:1: --map {name}={col}: no column {col!r}; the columns are: "
+                + ", ".join(h for h in header if h)
+            )
         cols[name] = keys[_key(col)]
     for name, aliases in COLUMNS.items():
         if name in cols:
@@ -237,8 +373,10 @@ def _columns(header: list[str], mapping: Mapping[str, str], path: Path) -> dict[
                 cols[name] = i
                 break
     if "call_id" not in cols and "file" not in cols:
-        raise InputError(f"{path}:1: no call id column (looked for call_id, 通话ID, 呼叫编号 … or a "
-                         "file name column such as 录音文件); name it with --map call_id=COLUMN")
+        raise InputError(
+            f"{path}:1: no call id column (looked for call_id, 通话ID, 呼叫编号 … or a "
+            "file name column such as 录音文件); name it with --map call_id=COLUMN"
+        )
     return cols
 
 
@@ -248,8 +386,10 @@ def check_mapping(mapping: Mapping[str, str]) -> None:
 
     for name in mapping:
         if name not in COLUMNS:
-            raise InputError(f"--map {name}=…: unknown field{did_you_mean(name, FIELDS)}; "
-                             f"fields: {', '.join(FIELDS)}")
+            raise InputError(
+                f"--map {name}=…: unknown field{did_you_mean(name, FIELDS)}; "
+                f"fields: {', '.join(FIELDS)}"
+            )
 
 
 def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> CallRecords:
@@ -277,9 +417,15 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
         if rec.call_id:
             if rec.call_id in records.by_id:
                 first_line = records.by_id[rec.call_id].line
-                records.problems.append(InputProblem(str(path), line, f"duplicate call record "
-                                        f"{rec.call_id!r} (first on line {first_line}); ignored",
-                                        call_id=rec.call_id))
+                records.problems.append(
+                    InputProblem(
+                        str(path),
+                        line,
+                        f"duplicate call record "
+                        f"{rec.call_id!r} (first on line {first_line}); ignored",
+                        call_id=rec.call_id,
+                    )
+                )
                 continue
             records.by_id[rec.call_id] = rec
         if rec.file:
@@ -288,13 +434,15 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
     return records
 
 
-def _record(line: int, cells: dict[str, str], raw: dict[str, Any],
-            records: CallRecords) -> CallRecord | None:
+def _record(
+    line: int, cells: dict[str, str], raw: dict[str, Any], records: CallRecords
+) -> CallRecord | None:
     call_id = cells.get("call_id") or None
     file = Path(cells["file"].replace("\\", "/")).name if cells.get("file") else None
     if not call_id and not file:
-        records.problems.append(InputProblem(records.path, line, "call record without a call id "
-                                             "or file name; ignored"))
+        records.problems.append(
+            InputProblem(records.path, line, "call record without a call id or file name; ignored")
+        )
         return None
     values: dict[str, str | None] = {}
     for name in ("agent_id", "agent_name", "team"):
@@ -312,8 +460,14 @@ def _record(line: int, cells: dict[str, str], raw: dict[str, Any],
             values["hangup_by"] = normalise_hangup(cells["hangup_by"])
         except ValueError:
             values["hangup_by"] = None
-            records.problems.append(InputProblem(
-                records.path, line, f"hangup_by: unknown value {cells['hangup_by']!r} (left unknown); "
-                "expected 坐席/客户/系统, a FreeSWITCH sip_hangup_disposition, an Amazon Connect "
-                "DisconnectReason or a Genesys Disconnect Type", call_id=call_id))
+            records.problems.append(
+                InputProblem(
+                    records.path,
+                    line,
+                    f"hangup_by: unknown value {cells['hangup_by']!r} (left unknown); "
+                    "expected 坐席/客户/系统, a FreeSWITCH sip_hangup_disposition, "
+                    "an Amazon Connect DisconnectReason or a Genesys Disconnect Type",
+                    call_id=call_id,
+                )
+            )
     return CallRecord(line, call_id, file, values)

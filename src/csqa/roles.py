@@ -28,15 +28,39 @@ from csqa.model import AGENT, CUSTOMER, InputProblem, Transcript, Utterance
 
 #: Agent vocabulary (folded) and its weight. Distinct cues count once per label.
 AGENT_CUES: dict[str, int] = {
-    "工号": 3, "很高兴为您服务": 3, "有什么可以帮您": 3, "有什么可以帮到您": 3,
-    "有什么能帮您": 3, "客服代表": 2, "为您服务": 2, "请您稍等": 2, "感谢您的耐心等待": 2,
-    "感谢您的来电": 2, "给您添麻烦": 2, "本次服务": 2, "还有什么可以帮您": 2, "祝您生活愉快": 2,
-    "为您": 1, "帮您": 1, "请问您": 1, "您好": 1, "不好意思让您": 1, "抱歉": 1,
+    "工号": 3,
+    "很高兴为您服务": 3,
+    "有什么可以帮您": 3,
+    "有什么可以帮到您": 3,
+    "有什么能帮您": 3,
+    "客服代表": 2,
+    "为您服务": 2,
+    "请您稍等": 2,
+    "感谢您的耐心等待": 2,
+    "感谢您的来电": 2,
+    "给您添麻烦": 2,
+    "本次服务": 2,
+    "还有什么可以帮您": 2,
+    "祝您生活愉快": 2,
+    "为您": 1,
+    "帮您": 1,
+    "请问您": 1,
+    "您好": 1,
+    "不好意思让您": 1,
+    "抱歉": 1,
 }
 #: Customer vocabulary (folded) and its weight.
 CUSTOMER_CUES: dict[str, int] = {
-    "你们": 2, "我买的": 2, "帮我": 2, "给我": 1, "我想问": 2, "我要投诉": 2, "怎么回事": 1,
-    "能不能": 1, "我的": 1, "我上周": 1,
+    "你们": 2,
+    "我买的": 2,
+    "帮我": 2,
+    "给我": 1,
+    "我想问": 2,
+    "我要投诉": 2,
+    "怎么回事": 1,
+    "能不能": 1,
+    "我的": 1,
+    "我上周": 1,
 }
 #: Greeting words: the label whose first utterance opens the call with one of these gets a bonus.
 OPENING = ("您好", "你好", "喂您好")
@@ -118,12 +142,17 @@ def _describe(s: LabelScore) -> str:
 def _from_mapping(t: Transcript, opts: RoleOptions) -> tuple[dict[str, str], str] | None:
     labels = {u.speaker for u in t.utterances}
     if opts.speakers:
-        known = {lab: opts.speakers[norm_label(lab)] for lab in labels if norm_label(lab) in opts.speakers}
+        known = {
+            lab: opts.speakers[norm_label(lab)]
+            for lab in labels
+            if norm_label(lab) in opts.speakers
+        }
         if known:
             has_agent = AGENT in known.values()
             roles = {lab: known.get(lab, CUSTOMER if has_agent else AGENT) for lab in labels}
             return roles, "speakers mapping: " + ", ".join(
-                f"{lab}={roles[lab]}" for lab in sorted(labels))
+                f"{lab}={roles[lab]}" for lab in sorted(labels)
+            )
     if opts.agent_channel is not None and t.speaker_kind == "channel":
         want = str(opts.agent_channel)
         roles = {lab: AGENT if norm_label(lab) == want else CUSTOMER for lab in labels}
@@ -176,7 +205,12 @@ def assign_roles(t: Transcript, opts: RoleOptions | None = None) -> Transcript |
         t.role_confidence = round(min(1.0, margin / FULL_MARGIN), 2)
         t.role_evidence = f"坐席={agent.label}; " + "; ".join(_describe(s) for s in ranked)
     if t.role_source == "uncertain" and opts.strict:
-        return InputProblem(t.source, t.line, "speaker roles uncertain (--strict-roles): "
-                            f"{t.role_evidence}; give --agent-channel N or a speakers: mapping "
-                            "in the profile", call_id=t.call_id)
+        return InputProblem(
+            t.source,
+            t.line,
+            "speaker roles uncertain (--strict-roles): "
+            f"{t.role_evidence}; give --agent-channel N or a speakers: mapping "
+            "in the profile",
+            call_id=t.call_id,
+        )
     return t

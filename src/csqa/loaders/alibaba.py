@@ -30,14 +30,16 @@ def detect(data: Any) -> bool:
     result = data.get("Result")
     if isinstance(result, dict) and "Sentences" in result:
         return True
-    return "StatusText" in data and "StatusCode" in data or (
-        isinstance(data.get("result"), list) and "task_id" in data)
+    return ("StatusText" in data and "StatusCode" in data) or (
+        isinstance(data.get("result"), list) and "task_id" in data
+    )
 
 
 def _status_problem(data: dict[str, Any]) -> str | None:
     status = data.get("StatusText", data.get("status_text"))
     if status not in (None, "SUCCESS", "SUCCESS_WITH_NO_VALID_FRAGMENT"):
-        return f"Alibaba task not successful: StatusText {status!r} (StatusCode {data.get('StatusCode')})"
+        code = data.get("StatusCode")
+        return f"Alibaba task not successful: StatusText {status!r} (StatusCode {code})"
     return None
 
 
@@ -58,10 +60,14 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     for i, s in enumerate(sentences):
         w = f"{where}[{i}]"
         who = s.get(spk) if isinstance(s, dict) and s.get(spk) not in (None, "") else None
-        segs.append(Segment(label(who if who is not None else field(s, chan, w), f"{w}.{chan}"),
-                            ms(field(s, begin, w), f"{w}.{begin}"),
-                            ms(field(s, end, w), f"{w}.{end}"),
-                            text_of(s.get(text), f"{w}.{text}")))
+        segs.append(
+            Segment(
+                label(who if who is not None else field(s, chan, w), f"{w}.{chan}"),
+                ms(field(s, begin, w), f"{w}.{begin}"),
+                ms(field(s, end, w), f"{w}.{end}"),
+                text_of(s.get(text), f"{w}.{text}"),
+            )
+        )
     t = build(segs, source=name, call_id=stem, fmt=NAME, speaker_kind="channel")
     if isinstance(data.get("BizDuration"), int):
         t.extra["audio_duration"] = data["BizDuration"] / 1000

@@ -16,6 +16,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -84,22 +85,27 @@ def _members(path: Path) -> Iterator[Member]:
     archive = str(path)
     k = kind(path.name)
     if k == "gz":
-        inner = path.name[:-3]
-        yield Member(archive, inner, lambda: gzip.open(path, "rb"))
+
+        def gz() -> IO[bytes]:
+            return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
+
+        yield Member(archive, path.name[:-3], gz)
     elif k == "zip":
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
-                if info.is_dir():
-                    continue
-                yield Member(archive, _zip_name(info), lambda info=info: zf.open(info))
+                if not info.is_dir():
+                    yield Member(archive, _zip_name(info), partial(zf.open, info))
     else:
         with tarfile.open(path, "r|*") as tf:
             for ti in tf:
-                if not ti.isfile():
-                    continue
-                fh = tf.extractfile(ti)
+                fh = tf.extractfile(ti) if ti.isfile() else None
                 if fh is not None:
-                    yield Member(archive, ti.name, lambda fh=fh: fh)
+                    yield Member(archive, ti.name, partial(_same, fh))
+
+
+def _same(fh: IO[bytes]) -> IO[bytes]:
+    """A tar member's stream: valid only until the next member is read (one pass)."""
+    return fh
 
 
 def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
@@ -111,17 +117,27 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
             if _hidden(member.inner):
                 continue
             if kind(member.name):
-                yield InputProblem(str(member), None, "archive inside an archive: not read; "
-                                   "unpack the outer archive", status="skipped")
+                yield InputProblem(
+                    str(member),
+                    None,
+                    "archive inside an archive: not read; unpack the outer archive",
+                    status="skipped",
+                )
                 continue
             loader = pick(member)
             if loader is None:
-                yield InputProblem(str(member), None, f"not a transcript file type "
-                                   f"({member.suffix or 'no suffix'})", status="skipped")
+                yield InputProblem(
+                    str(member),
+                    None,
+                    f"not a transcript file type ({member.suffix or 'no suffix'})",
+                    status="skipped",
+                )
                 continue
             yield from loader(member)
             current = None
     except _ERRORS as exc:
         where = str(current) if current is not None else str(path)
-        what = {"zip": "zip archive", "tar": "tar archive", "gz": "gzip file"}[kind(path.name) or "gz"]
+        what = {"zip": "zip archive", "tar": "tar archive", "gz": "gzip file"}[
+            kind(path.name) or "gz"
+        ]
         yield InputProblem(where, None, f"cannot read {what}: {exc}")

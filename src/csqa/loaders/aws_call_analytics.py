@@ -27,7 +27,8 @@ def detect(data: Any) -> bool:
         return False
     first = data["Transcript"][0] if data["Transcript"] else {}
     return "ConversationCharacteristics" in data or (
-        isinstance(first, dict) and "ParticipantRole" in first)
+        isinstance(first, dict) and "ParticipantRole" in first
+    )
 
 
 def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
@@ -40,7 +41,12 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
         role = field(turn, "ParticipantRole", w)
         if role not in ROLES:
             raise LoadProblem(f"{w}.ParticipantRole: expected AGENT or CUSTOMER, got {role!r}")
-        segs.append(Segment(ROLES[role], ms(field(turn, "BeginOffsetMillis", w), f"{w}.BeginOffsetMillis"),
-                            ms(field(turn, "EndOffsetMillis", w), f"{w}.EndOffsetMillis"),
-                            text_of(turn.get("Content"), f"{w}.Content")))
+        segs.append(
+            Segment(
+                ROLES[role],
+                ms(field(turn, "BeginOffsetMillis", w), f"{w}.BeginOffsetMillis"),
+                ms(field(turn, "EndOffsetMillis", w), f"{w}.EndOffsetMillis"),
+                text_of(turn.get("Content"), f"{w}.Content"),
+            )
+        )
     yield build(segs, source=name, call_id=stem, fmt=NAME, speaker_kind=None)

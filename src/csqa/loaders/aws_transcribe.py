@@ -36,9 +36,11 @@ def _label_key(results: dict[str, Any]) -> str:
         return "channel_label"
     if "speaker_labels" in results:
         return "speaker_label"
-    raise LoadProblem("results: neither speaker_labels nor channel_labels: the job ran without "
-                      "speaker diarization or channel identification, so nobody can tell agent "
-                      "from customer (enable ShowSpeakerLabels or ChannelIdentification)")
+    raise LoadProblem(
+        "results: neither speaker_labels nor channel_labels: the job ran without "
+        "speaker diarization or channel identification, so nobody can tell agent "
+        "from customer (enable ShowSpeakerLabels or ChannelIdentification)"
+    )
 
 
 def _words(results: dict[str, Any], key: str) -> list[Segment]:
@@ -46,7 +48,9 @@ def _words(results: dict[str, Any], key: str) -> list[Segment]:
     raw = list(results["items"])
     if key == "channel_label" and not raw:  # older outputs keep items only under the channels
         for ch in items(results["channel_labels"], "channels", "results.channel_labels"):
-            raw.extend(dict(it, channel_label=ch.get("channel_label")) for it in ch.get("items") or [])
+            raw.extend(
+                dict(it, channel_label=ch.get("channel_label")) for it in ch.get("items") or []
+            )
     words: list[Segment] = []
     for i, it in enumerate(raw):
         w = f"results.items[{i}]"
@@ -56,9 +60,14 @@ def _words(results: dict[str, Any], key: str) -> list[Segment]:
             if words:
                 words[-1].text += content
             continue
-        words.append(Segment(label(field(it, key, w), f"{w}.{key}"),
-                             number(field(it, "start_time", w), f"{w}.start_time"),
-                             number(field(it, "end_time", w), f"{w}.end_time"), content))
+        words.append(
+            Segment(
+                label(field(it, key, w), f"{w}.{key}"),
+                number(field(it, "start_time", w), f"{w}.start_time"),
+                number(field(it, "end_time", w), f"{w}.end_time"),
+                content,
+            )
+        )
     return words
 
 
@@ -73,16 +82,23 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     if results.get("audio_segments"):
         for i, a in enumerate(items(results, "audio_segments", "results")):
             w = f"results.audio_segments[{i}]"
-            segs.append(Segment(label(field(a, key, w), f"{w}.{key}"),
-                                number(field(a, "start_time", w), f"{w}.start_time"),
-                                number(field(a, "end_time", w), f"{w}.end_time"),
-                                str(a.get("transcript") or "").strip()))
+            segs.append(
+                Segment(
+                    label(field(a, key, w), f"{w}.{key}"),
+                    number(field(a, "start_time", w), f"{w}.start_time"),
+                    number(field(a, "end_time", w), f"{w}.end_time"),
+                    str(a.get("transcript") or "").strip(),
+                )
+            )
     else:
         words = _words(results, key)
         turns = None
         if kind == "speaker":
-            turns = results["speaker_labels"].get("segments") if isinstance(
-                results["speaker_labels"], dict) else None
+            turns = (
+                results["speaker_labels"].get("segments")
+                if isinstance(results["speaker_labels"], dict)
+                else None
+            )
         if turns:
             for i, t in enumerate(turns):
                 w = f"results.speaker_labels.segments[{i}]"

@@ -38,8 +38,14 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
                 lab = label(s["speaker_id"], f"{ws}.speaker_id")
             else:
                 lab = label(field(tr, "channel_id", w), f"{w}.channel_id")
-            segs.append(Segment(lab, ms(field(s, "begin_time", ws), f"{ws}.begin_time"),
-                                ms(field(s, "end_time", ws), f"{ws}.end_time"),
-                                text_of(s.get("text"), f"{ws}.text")))
-    yield build(segs, source=name, call_id=stem, fmt=NAME,
-                speaker_kind="speaker" if diarized else "channel")
+            segs.append(
+                Segment(
+                    lab,
+                    ms(field(s, "begin_time", ws), f"{ws}.begin_time"),
+                    ms(field(s, "end_time", ws), f"{ws}.end_time"),
+                    text_of(s.get("text"), f"{ws}.text"),
+                )
+            )
+    yield build(
+        segs, source=name, call_id=stem, fmt=NAME, speaker_kind="speaker" if diarized else "channel"
+    )

@@ -36,7 +36,14 @@ Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
 
 #: Vendor JSON formats, in detection order (most specific shapes first).
 JSON_FORMATS: tuple[ModuleType, ...] = (
-    aws_call_analytics, aws_transcribe, alibaba, tencent, iflytek, dashscope, funasr, whisper,
+    aws_call_analytics,
+    aws_transcribe,
+    alibaba,
+    tencent,
+    iflytek,
+    dashscope,
+    funasr,
+    whisper,
 )
 
 
@@ -69,15 +76,21 @@ def read_json(path: Path) -> Any:
         raise LoadProblem(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
 
 
-def _run(module: ModuleType, data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
+def _run(
+    module: ModuleType, data: Any, name: str, stem: str
+) -> Iterator[Transcript | InputProblem]:
     try:
         yield from module.parse(data, name, stem)
     except LoadProblem as exc:
         yield InputProblem(name, exc.line, f"{module.NAME}: {exc.reason}")
     except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
         # a field of an unexpected type deep inside an otherwise recognised export
-        yield InputProblem(name, None, f"{module.NAME}: unexpected structure ({type(exc).__name__}: "
-                                       f"{exc}); expected {module.TITLE}")
+        yield InputProblem(
+            name,
+            None,
+            f"{module.NAME}: unexpected structure ({type(exc).__name__}: "
+            f"{exc}); expected {module.TITLE}",
+        )
 
 
 def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
@@ -95,9 +108,13 @@ def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
         yield from csqa_json.from_data(data, name, path.stem)
     else:
         keys = ", ".join(list(data)[:6]) if isinstance(data, dict) else "a list"
-        yield InputProblem(name, None, f"unknown JSON shape (top level: {keys}): not csqa JSON "
-                                       f"nor a known ASR export; supported: {names()} "
-                                       "(use --format to force one)")
+        yield InputProblem(
+            name,
+            None,
+            f"unknown JSON shape (top level: {keys}): not csqa JSON "
+            f"nor a known ASR export; supported: {names()} "
+            "(use --format to force one)",
+        )
 
 
 def _forced_json(module: ModuleType) -> Loader:
@@ -112,6 +129,7 @@ def _forced_json(module: ModuleType) -> Loader:
             yield InputProblem(name, None, f"not a {module.NAME} export ({module.TITLE})")
             return
         yield from _run(module, data, name, path.stem)
+
     return load
 
 
@@ -137,9 +155,16 @@ def names() -> str:
 def forced(name: str) -> Loader:
     """The loader for ``--format NAME``; InputError for an unknown name."""
     key = name.strip().lower()
-    aliases = {"whisperx": "whisper", "vtt": "webvtt", "paraformer": "funasr",
-               "aws": "aws-transcribe", "aws-ca": "aws-call-analytics", "xfyun": "iflytek",
-               "aliyun": "alibaba", "json": "csqa"}
+    aliases = {
+        "whisperx": "whisper",
+        "vtt": "webvtt",
+        "paraformer": "funasr",
+        "aws": "aws-transcribe",
+        "aws-ca": "aws-call-analytics",
+        "xfyun": "iflytek",
+        "aliyun": "alibaba",
+        "json": "csqa",
+    }
     key = aliases.get(key, key)
     if key not in FORMATS:
         raise InputError(f"--format {name}: unknown format; choose one of: {names()}")

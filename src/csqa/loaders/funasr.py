@@ -1,4 +1,4 @@
-"""FunASR ``AutoModel.generate()`` results saved as JSON (paraformer-zh + VAD + punctuation + cam++).
+"""FunASR ``AutoModel.generate()`` results saved as JSON (paraformer-zh, VAD, punctuation, cam++).
 
 ``[{"key", "text", "timestamp", "sentence_info": [{"text", "start", "end", "spk", "timestamp"}]}]``;
 ``start``/``end`` in **milliseconds**; ``spk`` is the cam++ speaker cluster (arbitrary numbers).
@@ -27,22 +27,31 @@ def _results(data: Any) -> list[Any]:
 
 def detect(data: Any) -> bool:
     first = _results(data)[0] if _results(data) else None
-    return isinstance(first, dict) and "sentence_info" in first or (
-        isinstance(first, dict) and "key" in first and "timestamp" in first and "text" in first)
+    return (isinstance(first, dict) and "sentence_info" in first) or (
+        isinstance(first, dict) and "key" in first and "timestamp" in first and "text" in first
+    )
 
 
 def _one(res: Any, where: str, name: str, call_id: str) -> Transcript:
     if isinstance(res, dict) and "sentence_info" not in res:
-        raise LoadProblem(f"{where}sentence_info: missing (run FunASR with spk_model or "
-                          "sentence_timestamp=True to get sentences with times and speakers)")
+        raise LoadProblem(
+            f"{where}sentence_info: missing (run FunASR with spk_model or "
+            "sentence_timestamp=True to get sentences with times and speakers)"
+        )
     segs = []
     sentences = items(res, "sentence_info", where.rstrip(".") or "$")
     kind = "speaker" if all(isinstance(s, dict) and "spk" in s for s in sentences) else None
     for i, s in enumerate(sentences):
         w = f"{where}sentence_info[{i}]"
         lab = label(field(s, "spk", w), f"{w}.spk") if kind else "?"
-        segs.append(Segment(lab, ms(field(s, "start", w), f"{w}.start"),
-                            ms(field(s, "end", w), f"{w}.end"), text_of(s.get("text"), f"{w}.text")))
+        segs.append(
+            Segment(
+                lab,
+                ms(field(s, "start", w), f"{w}.start"),
+                ms(field(s, "end", w), f"{w}.end"),
+                text_of(s.get("text"), f"{w}.text"),
+            )
+        )
     return build(merge_turns(segs), source=name, call_id=call_id, fmt=NAME, speaker_kind="speaker")
 
 
@@ -51,7 +60,9 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     for i, res in enumerate(results):
         where = f"[{i}]." if isinstance(data, list) else ""
         key = res.get("key") if isinstance(res, dict) else None
-        call_id = str(key) if key not in (None, "") else (stem if len(results) == 1 else f"{stem}#{i}")
+        call_id = (
+            str(key) if key not in (None, "") else (stem if len(results) == 1 else f"{stem}#{i}")
+        )
         try:
             yield _one(res, where, name, call_id)
         except LoadProblem as exc:

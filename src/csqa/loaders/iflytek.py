@@ -27,8 +27,9 @@ TRACKS = {"L": "0", "R": "1"}
 
 def detect(data: Any) -> bool:
     content = data.get("content") if isinstance(data, dict) else None
-    return isinstance(content, dict) and "orderResult" in content or (
-        isinstance(data, dict) and "lattice" in data)
+    return (isinstance(content, dict) and "orderResult" in content) or (
+        isinstance(data, dict) and "lattice" in data
+    )
 
 
 def _json(value: Any, what: str) -> Any:
@@ -46,7 +47,9 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     if "content" in data:
         code = data.get("code")
         if code not in (None, "000000"):
-            raise LoadProblem(f"iFlytek request failed: code {code!r} {data.get('descInfo') or ''}".rstrip())
+            raise LoadProblem(
+                f"iFlytek request failed: code {code!r} {data.get('descInfo') or ''}".rstrip()
+            )
         content = field(data, "content", "$")
         status = content.get("orderInfo", {}).get("status") if isinstance(content, dict) else None
         if status not in (None, 4):
@@ -70,9 +73,21 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
         for rt in st.get("rt") or []:
             for ws in (rt.get("ws") or []) if isinstance(rt, dict) else []:
                 cw = ws.get("cw") if isinstance(ws, dict) else None
-                if isinstance(cw, list) and cw and isinstance(cw[0], dict) and cw[0].get("wp") != "g":
+                if (
+                    isinstance(cw, list)
+                    and cw
+                    and isinstance(cw[0], dict)
+                    and cw[0].get("wp") != "g"
+                ):
                     words.append(str(cw[0].get("w") or ""))
-        segs.append(Segment(tracks.get(role, role), ms(field(st, "bg", f"{w}.st"), f"{w}.st.bg"),
-                            ms(field(st, "ed", f"{w}.st"), f"{w}.st.ed"), "".join(words).strip()))
-    yield build(segs, source=name, call_id=stem, fmt=NAME,
-                speaker_kind="channel" if tracks else "speaker")
+        segs.append(
+            Segment(
+                tracks.get(role, role),
+                ms(field(st, "bg", f"{w}.st"), f"{w}.st.bg"),
+                ms(field(st, "ed", f"{w}.st"), f"{w}.st.ed"),
+                "".join(words).strip(),
+            )
+        )
+    yield build(
+        segs, source=name, call_id=stem, fmt=NAME, speaker_kind="channel" if tracks else "speaker"
+    )

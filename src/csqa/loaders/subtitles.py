@@ -32,14 +32,14 @@ def _time(text: str) -> float:
 
 
 def _speaker(text: str, lineno: int) -> tuple[str, str]:
-    """(speaker label, text) from a cue's text: a voice tag, else a ``坐席：`` / ``[坐席]`` prefix."""
+    """(speaker, text) of a cue: from a voice tag, else a ``坐席：`` / ``[坐席]`` prefix."""
     m = _VOICE.search(text)
     if m:
         return m["who"].strip(), _TAG.sub("", text).strip()
     text = _TAG.sub("", text).strip()
     m = _PREFIX.match(text)
     if m and speaker_role(m["b"] or m["p"]):
-        return (m["b"] or m["p"]).strip(), text[m.end():].strip()
+        return (m["b"] or m["p"]).strip(), text[m.end() :].strip()
     raise LoadProblem("cue without a speaker: expected '<v 坐席>text' or '坐席：text'", lineno)
 
 
@@ -47,9 +47,8 @@ def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
     lines = text.splitlines()
     segs: list[Segment] = []
     i = 0
-    if fmt == "webvtt":
-        if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-            raise LoadProblem("not a WebVTT file: the first line must be 'WEBVTT'", 1)
+    if fmt == "webvtt" and (not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT")):
+        raise LoadProblem("not a WebVTT file: the first line must be 'WEBVTT'", 1)
     while i < len(lines):
         m = _TIMING.match(lines[i])
         if not m:
@@ -67,8 +66,10 @@ def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
             continue
         who, said = _speaker(" ".join(body), start_line)
         if speaker_role(who) is None:
-            raise LoadProblem(f"unknown speaker {who!r} (expected 坐席/客服/agent or 客户/顾客/customer)",
-                              start_line)
+            raise LoadProblem(
+                f"unknown speaker {who!r} (expected 坐席/客服/agent or 客户/顾客/customer)",
+                start_line,
+            )
         start, end = _time(m["start"]), _time(m["end"])
         if end < start:
             raise LoadProblem(f"cue ends ({end:g}s) before it starts ({start:g}s)", start_line)

@@ -37,19 +37,26 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     d = _data(data)
     status = d.get("StatusStr")
     if status not in (None, "success"):
-        raise LoadProblem(f"Tencent task not successful: StatusStr {status!r} "
-                          f"{d.get('ErrorMsg') or ''}".rstrip())
+        raise LoadProblem(
+            f"Tencent task not successful: StatusStr {status!r} {d.get('ErrorMsg') or ''}".rstrip()
+        )
     detail = d.get("ResultDetail")
     if not detail:
-        raise LoadProblem("Data.ResultDetail: missing or empty (create the task with "
-                          "ResTextFormat>=1 to get per-sentence times and speakers)")
+        raise LoadProblem(
+            "Data.ResultDetail: missing or empty (create the task with "
+            "ResTextFormat>=1 to get per-sentence times and speakers)"
+        )
     segs = []
     for i, s in enumerate(items(d, "ResultDetail", "Data")):
         w = f"Data.ResultDetail[{i}]"
-        segs.append(Segment(label(field(s, "SpeakerId", w), f"{w}.SpeakerId"),
-                            ms(field(s, "StartMs", w), f"{w}.StartMs"),
-                            ms(field(s, "EndMs", w), f"{w}.EndMs"),
-                            text_of(s.get("FinalSentence"), f"{w}.FinalSentence")))
+        segs.append(
+            Segment(
+                label(field(s, "SpeakerId", w), f"{w}.SpeakerId"),
+                ms(field(s, "StartMs", w), f"{w}.StartMs"),
+                ms(field(s, "EndMs", w), f"{w}.EndMs"),
+                text_of(s.get("FinalSentence"), f"{w}.FinalSentence"),
+            )
+        )
     t = build(segs, source=name, call_id=stem, fmt=NAME, speaker_kind="channel")
     if isinstance(d.get("AudioDuration"), (int, float)):
         t.extra["audio_duration"] = float(d["AudioDuration"])

@@ -87,7 +87,14 @@ def join_words(words: Iterable[str]) -> str:
     """Join ASR tokens: no space inside CJK text, one space between two Latin/digit words."""
     out = ""
     for w in words:
-        if out and w and out[-1].isascii() and out[-1].isalnum() and w[0].isascii() and w[0].isalnum():
+        if (
+            out
+            and w
+            and out[-1].isascii()
+            and out[-1].isalnum()
+            and w[0].isascii()
+            and w[0].isalnum()
+        ):
             out += " "
         out += w
     return out
@@ -104,16 +111,25 @@ def merge_turns(segments: list[Segment], gap: float = TURN_GAP) -> list[Segment]
         turns = by_label.setdefault(s.label, [])
         last = turns[-1] if turns else None
         if last is not None and s.start - last.end < gap:
-            turns[-1] = Segment(last.label, last.start, max(last.end, s.end),
-                                join_words([last.text, s.text]))
+            turns[-1] = Segment(
+                last.label, last.start, max(last.end, s.end), join_words([last.text, s.text])
+            )
         else:
             turns.append(Segment(s.label, s.start, s.end, s.text))
     return sorted((t for turns in by_label.values() for t in turns), key=lambda s: (s.start, s.end))
 
 
-def build(segments: list[Segment], *, source: str, call_id: str, fmt: str,
-          speaker_kind: str | None, duration: float | None = None,
-          meta: Mapping[str, Any] | None = None, line: int | None = None) -> Transcript:
+def build(
+    segments: list[Segment],
+    *,
+    source: str,
+    call_id: str,
+    fmt: str,
+    speaker_kind: str | None,
+    duration: float | None = None,
+    meta: Mapping[str, Any] | None = None,
+    line: int | None = None,
+) -> Transcript:
     """A Transcript from vendor segments (empty text dropped), sorted by start time.
 
     With ``speaker_kind=None`` the labels must be roles (坐席/客户/agent/customer …).
@@ -122,15 +138,19 @@ def build(segments: list[Segment], *, source: str, call_id: str, fmt: str,
     utts: list[Utterance] = []
     for i, s in enumerate(segments):
         if s.end < s.start:
-            raise LoadProblem(f"segment {i} ({s.text[:12]!r}): end {s.end:g} is before start {s.start:g}")
+            raise LoadProblem(
+                f"segment {i} ({s.text[:12]!r}): end {s.end:g} is before start {s.start:g}"
+            )
         if not s.text:
             continue
         who = s.label
         if speaker_kind is None:
             role = speaker_role(s.label)
             if role is None:
-                raise LoadProblem(f"segment {i}: unknown speaker {s.label!r} "
-                                  "(expected 坐席/客服/agent or 客户/顾客/customer)")
+                raise LoadProblem(
+                    f"segment {i}: unknown speaker {s.label!r} "
+                    "(expected 坐席/客服/agent or 客户/顾客/customer)"
+                )
             who = role
         utts.append(Utterance(-1, who, round(s.start, 3), round(s.end, 3), s.text))
     if not utts:
@@ -138,8 +158,13 @@ def build(segments: list[Segment], *, source: str, call_id: str, fmt: str,
     utts.sort(key=lambda u: (u.start, u.end))
     meta = meta or {}
     return Transcript(
-        call_id=call_id, agent_id=str(meta.get("agent_id") or ""),
+        call_id=call_id,
+        agent_id=str(meta.get("agent_id") or ""),
         utterances=[Utterance(i, u.speaker, u.start, u.end, u.text) for i, u in enumerate(utts)],
-        duration=duration, source=source, line=line, format=fmt, speaker_kind=speaker_kind,
+        duration=duration,
+        source=source,
+        line=line,
+        format=fmt,
+        speaker_kind=speaker_kind,
         role_source="given" if speaker_kind is None else "pending",
     )

@@ -32,8 +32,11 @@ def detect(data: Any) -> bool:
 def _speaker(seg: dict[str, Any], where: str) -> str:
     if seg.get("speaker") not in (None, "", "UNKNOWN"):
         return label(seg["speaker"], f"{where}.speaker")
-    votes = Counter(w["speaker"] for w in seg.get("words") or []
-                    if isinstance(w, dict) and isinstance(w.get("speaker"), str))
+    votes = Counter(
+        w["speaker"]
+        for w in seg.get("words") or []
+        if isinstance(w, dict) and isinstance(w.get("speaker"), str)
+    )
     return votes.most_common(1)[0][0] if votes else UNKNOWN
 
 
@@ -41,10 +44,15 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     segs = []
     for i, s in enumerate(items(data, "segments", "$")):
         w = f"segments[{i}]"
-        segs.append(Segment(_speaker(s, w) if isinstance(s, dict) else UNKNOWN,
-                            number(field(s, "start", w), f"{w}.start"),
-                            number(field(s, "end", w), f"{w}.end"),
-                            text_of(s.get("text"), f"{w}.text")))
+        segs.append(
+            Segment(
+                _speaker(s, w) if isinstance(s, dict) else UNKNOWN,
+                number(field(s, "start", w), f"{w}.start"),
+                number(field(s, "end", w), f"{w}.end"),
+                text_of(s.get("text"), f"{w}.text"),
+            )
+        )
     x = any(s.label != UNKNOWN for s in segs) or "word_segments" in data
-    yield build(segs, source=name, call_id=stem, fmt="whisperx" if x else "whisper",
-                speaker_kind="speaker")
+    yield build(
+        segs, source=name, call_id=stem, fmt="whisperx" if x else "whisper", speaker_kind="speaker"
+    )

@@ -18,7 +18,8 @@ from csqa.model import CallResult, InputProblem
 
 CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
                 "passed", "vetoed", "n_findings", "not_evaluable", "source",
-                "format", "direction", "hangup_by", "role_source", "role_confidence", "role_evidence"]
+                "format", "direction", "hangup_by",
+                "role_source", "role_confidence", "role_evidence"]
 ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
