@@ -154,3 +154,18 @@ def test_audit_of_archive_unpacks_nothing_to_disk(tmp_path: Path) -> None:
     s = audit([z.parent], out=tmp_path / "out")
     assert s.calls_audited == 2 and s.input_errors == 0
     assert set(os.listdir(tmp_path / "in")) == before
+
+
+def test_corrupt_zip_member_loses_only_that_member(tmp_path: Path) -> None:
+    z = tmp_path / "x.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_STORED) as zf:
+        zf.write(FIXTURES / "call.srt", "a.srt")
+        zf.write(FIXTURES / "call.vtt", "b.vtt")
+    data = bytearray(z.read_bytes())
+    at = data.index("坐席".encode()) + 1  # inside a.srt's stored bytes
+    data[at] ^= 0xFF
+    z.write_bytes(bytes(data))
+    items = _items(z)
+    assert [(type(i).__name__, i.source if isinstance(i, Transcript) else str(i)) for i in items] == [
+        ("InputProblem", f"{z}!a.srt: cannot read zip archive: Bad CRC-32 for file 'a.srt'"),
+        ("Transcript", f"{z}!b.vtt")]

@@ -262,7 +262,7 @@ def test_funasr_without_sentence_info(tmp_path: Path) -> None:
     del data[0]["sentence_info"]
     [p] = _load(_write(tmp_path, data))
     assert p.call_id == "call_20261121_0012"
-    assert p.reason.startswith("[0].sentence_info: missing (run FunASR with spk_model")
+    assert p.reason.startswith("funasr: [0].sentence_info: missing (run FunASR with spk_model")
 
 
 def test_whisperx_segment_without_speaker_takes_its_words_majority(tmp_path: Path) -> None:
@@ -304,3 +304,40 @@ def test_vendor_metrics_are_not_used(tmp_path: Path) -> None:
     for d, n in ((data, "a.json"), (ali, "b.json")):
         t = _one(_write(tmp_path, copy.deepcopy(d), n))
         assert [u.text for u in t.utterances] == [c[3] for c in CANONICAL]
+
+
+def _paths(o: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(o, dict):
+        for k, v in o.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(o, list):
+        for i, v in enumerate(o[:3]):
+            out += _paths(v, (*path, i))
+    return out
+
+
+@pytest.mark.parametrize("name", [n for n in VENDOR_FILES if n.endswith(".json")])
+def test_damaged_exports_give_one_line_errors_never_exceptions(name: str, tmp_path: Path) -> None:
+    """Any field replaced by a value of the wrong type: a clean problem or a call, no traceback."""
+    import random
+
+    rng = random.Random(name)
+    data = _fixture(name)
+    paths = _paths(data)[1:]
+    junk: list[Any] = [None, "x", -3, [], {}, True, "", 1.5, [1, 2], {"a": 1}]
+    f = tmp_path / name
+    for _ in range(60):
+        d = copy.deepcopy(data)
+        node: Any = d
+        path = rng.choice(paths)
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = rng.choice(junk)
+        f.write_bytes(orjson.dumps(d))
+        for item in load_all([f]):
+            if isinstance(item, Transcript):
+                assign_roles(item)
+            else:
+                assert str(item).startswith(f"{f}: ") and "\n" not in str(item)
+                assert len(str(item)) < len(str(f)) + 300

@@ -109,11 +109,15 @@ def _same(fh: IO[bytes]) -> IO[bytes]:
 
 
 def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
-    """Every call in the archive at ``path``; ``pick(member)`` gives each member's loader."""
-    current: Member | None = None
+    """Every call in the archive at ``path``; ``pick(member)`` gives each member's loader.
+
+    A member that cannot be read is one error naming it; a zip goes on with its other members,
+    a stream (tar, gzip) cannot go past a corrupt point and ends there.
+    """
+    what = {"zip": "zip archive", "tar": "tar archive", "gz": "gzip file"}[kind(path.name) or "gz"]
+    failed_member = False
     try:
         for member in _members(path):
-            current = member
             if _hidden(member.inner):
                 continue
             if kind(member.name):
@@ -133,11 +137,12 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
                     status="skipped",
                 )
                 continue
-            yield from loader(member)
-            current = None
+            failed_member = False
+            try:
+                yield from loader(member)
+            except _ERRORS as exc:
+                failed_member = True
+                yield InputProblem(str(member), None, f"cannot read {what}: {exc}")
     except _ERRORS as exc:
-        where = str(current) if current is not None else str(path)
-        what = {"zip": "zip archive", "tar": "tar archive", "gz": "gzip file"}[
-            kind(path.name) or "gz"
-        ]
-        yield InputProblem(where, None, f"cannot read {what}: {exc}")
+        if not failed_member:  # the stream broke inside the member already reported
+            yield InputProblem(str(path), None, f"cannot read {what}: {exc}")

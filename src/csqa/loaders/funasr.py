@@ -66,4 +66,4 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
         try:
             yield _one(res, where, name, call_id)
         except LoadProblem as exc:
-            yield InputProblem(name, exc.line, exc.reason, call_id=call_id)
+            yield InputProblem(name, exc.line, f"{NAME}: {exc.reason}", call_id=call_id)

@@ -33,6 +33,12 @@ class Segment:
     text: str
 
 
+def short(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters: messages stay one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def field(obj: Any, key: str, where: str) -> Any:
     """``obj[key]``, or a LoadProblem naming the path when obj is not an object or lacks it."""
     if not isinstance(obj, Mapping):
@@ -55,9 +61,9 @@ def number(value: Any, what: str, scale: float = 1.0) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise LoadProblem(f"{what}: expected a number, got {value!r}") from None
+            raise LoadProblem(f"{what}: expected a number, got {short(value)}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise LoadProblem(f"{what}: expected a number, got {value!r}")
+        raise LoadProblem(f"{what}: expected a number, got {short(value)}")
     if value < 0:
         raise LoadProblem(f"{what}: negative time {value}")
     return float(value) * scale
@@ -79,7 +85,7 @@ def text_of(value: Any, what: str) -> str:
 def label(value: Any, what: str) -> str:
     """A channel / speaker label as text (ints and strings accepted)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or str(value).strip() == "":
-        raise LoadProblem(f"{what}: expected a channel or speaker id, got {value!r}")
+        raise LoadProblem(f"{what}: expected a channel or speaker id, got {short(value)}")
     return str(value).strip()
 
 
