@@ -234,3 +234,24 @@ def test_roles_given_by_the_export_are_kept() -> None:
 )
 def test_labels_compare_loosely(label: Any, norm: str) -> None:
     assert norm_label(label) == norm
+
+
+def test_outbound_call_customer_greets_first(tmp_path: Path) -> None:
+    """The customer answers an outbound call with 你好 (the opening bonus goes to them); the
+    agent's vocabulary still decides."""
+    sentences = [
+        {"ChannelId": 0, "BeginTime": 300, "EndTime": 1200, "Text": "你好，哪位？"},
+        {"ChannelId": 1, "BeginTime": 1500, "EndTime": 6000,
+         "Text": "您好，我是海尔售后客服代表小李，工号2088，您上周报修的洗衣机师傅已经安排好了。"},
+        {"ChannelId": 0, "BeginTime": 6500, "EndTime": 8000, "Text": "哦，好的，什么时候来？"},
+        {"ChannelId": 1, "BeginTime": 8300, "EndTime": 12000,
+         "Text": "明天上午，请您保持电话畅通，还有什么可以帮您的吗？"},
+        {"ChannelId": 0, "BeginTime": 12500, "EndTime": 13500, "Text": "没有了，谢谢。"},
+    ]
+    f = tmp_path / "outbound.json"
+    f.write_bytes(orjson.dumps({"StatusText": "SUCCESS", "StatusCode": 21050000,
+                                "Result": {"Sentences": sentences}}))
+    t = _roles(f)
+    assert t.role_source == "detected"
+    assert [u.speaker for u in t.utterances] == ["customer", "agent", "customer", "agent", "customer"]
+    assert "先开口问候" in t.role_evidence.split("; 0: ")[1]
