@@ -4,6 +4,7 @@ vocabularies, and calls/records missing on either side."""
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -88,10 +89,12 @@ def test_chinese_headers_and_missing_rows(exports: Path, tmp_path: Path) -> None
 def test_xlsx_with_map_and_join_by_file_name(exports: Path, tmp_path: Path) -> None:
     wb = Workbook()
     ws = wb.active
-    ws.append(["序号", "录音文件", "员工编号", "DisconnectReason"])
-    ws.append([1, r"D:\录音\2026\C001.json", 1024, "AGENT_DISCONNECT"])
-    ws.append([2, "C002.json", 1025, "CUSTOMER_DISCONNECT"])
-    ws.append([3, "C003.vtt", 1026, "TELECOM_PROBLEM"])
+    ws.append(["序号", "录音文件", "员工编号", "DisconnectReason", "开始时间"])
+    ws.append(
+        [1, r"D:\录音\2026\C001.json", 1024, "AGENT_DISCONNECT", datetime(2026, 11, 21, 9, 5)]
+    )
+    ws.append([2, "C002.json", 1025.0, "CUSTOMER_DISCONNECT", None])
+    ws.append([3, "C003.vtt", 1026, "TELECOM_PROBLEM", None])
     cdr = tmp_path / "cdr.xlsx"
     wb.save(cdr)
     s = audit(
@@ -100,11 +103,14 @@ def test_xlsx_with_map_and_join_by_file_name(exports: Path, tmp_path: Path) -> N
         options=ExportOptions(calls=cdr, column_map={"agent_id": "员工编号"}),
     )
     assert (s.transcripts_without_record, s.records_without_transcript, s.input_errors) == (0, 0, 0)
-    rows = {r["call_id"]: (r["agent_id"], r["hangup_by"]) for r in _calls(tmp_path / "out")}
+    rows = {
+        r["call_id"]: (r["agent_id"], r["hangup_by"], r["started_at"])
+        for r in _calls(tmp_path / "out")
+    }
     assert rows == {
-        "C001": ("1024", "agent"),
-        "C002": ("1025", "customer"),
-        "C003": ("1026", "system"),
+        "C001": ("1024", "agent", "2026-11-21T09:05:00"),
+        "C002": ("1025", "customer", ""),
+        "C003": ("1026", "system", ""),
     }
 
 

@@ -127,7 +127,7 @@ def score_labels(t: Transcript) -> list[LabelScore]:
     if t.utterances and fold(t.utterances[0].text).startswith(OPENING):
         first = scores[t.utterances[0].speaker]
         first.agent += OPENING_BONUS
-        first.cues.append("先开口问候")
+        first.cues.insert(0, "先开口问候")
     return list(scores.values())
 
 
@@ -135,8 +135,9 @@ def _relabel(t: Transcript, roles: Mapping[str, str]) -> list[Utterance]:
     return [Utterance(u.index, roles[u.speaker], u.start, u.end, u.text) for u in t.utterances]
 
 
-def _describe(s: LabelScore) -> str:
-    return f"{s.label}: {s.net:+d} ({', '.join(s.cues) or '无特征词'})"
+def _describe(s: LabelScore, max_cues: int = 8) -> str:
+    cues = ", ".join(s.cues[:max_cues]) + (", …" if len(s.cues) > max_cues else "")
+    return f"{s.label}: {s.net:+d} ({cues or '无特征词'})"
 
 
 def _from_mapping(t: Transcript, opts: RoleOptions) -> tuple[dict[str, str], str] | None:
