@@ -341,3 +341,16 @@ def test_damaged_exports_give_one_line_errors_never_exceptions(name: str, tmp_pa
             else:
                 assert str(item).startswith(f"{f}: ") and "\n" not in str(item)
                 assert len(str(item)) < len(str(f)) + 300
+
+
+def test_aws_speaker_segments_split_at_short_pauses_are_one_turn(tmp_path: Path) -> None:
+    data = _fixture("aws_transcribe_speakers.json")
+    del data["results"]["audio_segments"]
+    segments = data["results"]["speaker_labels"]["segments"]
+    first = segments[0]
+    half = len(first["items"]) // 2
+    tail = {**first, "start_time": first["items"][half]["start_time"], "items": first["items"][half:]}
+    first.update(end_time=first["items"][half - 1]["end_time"], items=first["items"][:half])
+    segments.insert(1, tail)
+    t = _one(_write(tmp_path, data))
+    assert _speakers_times(t) == _speakers_times(_one(FIXTURES / "aws_transcribe_speakers.json"))

@@ -107,6 +107,8 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
                 e = number(field(t, "end_time", w), f"{w}.end_time")
                 text = join_words(x.text for x in words if x.label == lab and s <= x.start < e)
                 segs.append(Segment(lab, s, e, text))
+            # AWS cuts a speaker's turn into several segments at short pauses
+            segs = merge_turns(segs)
         else:
             segs = merge_turns(words)
     yield build(segs, source=name, call_id=stem, fmt=NAME, speaker_kind=kind)
