@@ -72,7 +72,7 @@ def audit(
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", metavar="NAME",
+        "--format", metavar="NAME",
         help="Force the input format instead of detecting it from content: csqa, "
              "aws-call-analytics, aws-transcribe, alibaba, tencent, iflytek, dashscope, "
              "funasr, whisper, webvtt, srt.")] = None,
