@@ -232,3 +232,22 @@ def test_broken_xlsx_is_one_line(tmp_path: Path) -> None:
     cdr.write_bytes(b"not a workbook")
     with pytest.raises(InputError, match=r"cdr.xlsx: not a readable .xlsx workbook"):
         load_records(cdr)
+
+
+@pytest.mark.parametrize(
+    ("value", "iso"),
+    [
+        ("2026-11-21 09:15:02", "2026-11-21T09:15:02"),
+        ("2026/11/21 09:15:02", "2026-11-21T09:15:02"),
+        ("2026-11-21T09:15:02+08:00", "2026-11-21T09:15:02+08:00"),
+        ("20261121091502", "2026-11-21T09:15:02"),
+        ("1795252502", "2026-11-21T09:15:02+00:00"),
+        ("1795252502000", "2026-11-21T09:15:02+00:00"),
+    ],
+)
+def test_start_time_spellings(value: str, iso: str, tmp_path: Path) -> None:
+    cdr = tmp_path / "cdr.csv"
+    cdr.write_text(f"通话ID,开始时间\nC1,{value}\n", encoding="utf-8")
+    recs = load_records(cdr)
+    assert recs.problems == []
+    assert recs.by_id["C1"].values["started_at"] == iso

@@ -26,7 +26,7 @@ import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "started_at",
         "start_time",
         "start_stamp",
+        "start_epoch",
         "starttime",
         "call_start",
         "开始时间",
@@ -222,12 +223,20 @@ def normalise_direction(value: str) -> str:
 
 
 def _started(value: Any) -> str | None:
-    if isinstance(value, datetime):
+    """ISO 8601 text for a start time as CDRs write it: ISO or ``2026/11/21 09:15:02``,
+    compact ``20261121091502``, an epoch in seconds (FreeSWITCH ``start_epoch``) or
+    milliseconds (UTC), or an Excel date cell."""
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = str(value).strip().replace("/", "-")
     try:
+        if text.isdigit() and len(text) == 14:
+            return datetime.strptime(text, "%Y%m%d%H%M%S").isoformat()
+        if text.isdigit() and len(text) in (10, 13):
+            seconds = int(text) / (1000 if len(text) == 13 else 1)
+            return datetime.fromtimestamp(seconds, UTC).isoformat()
         return datetime.fromisoformat(text).isoformat()
     except ValueError:
         raise LoadProblem(
