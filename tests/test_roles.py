@@ -255,3 +255,30 @@ def test_outbound_call_customer_greets_first(tmp_path: Path) -> None:
     assert t.role_source == "detected"
     assert [u.speaker for u in t.utterances] == ["customer", "agent", "customer", "agent", "customer"]
     assert "先开口问候" in t.role_evidence.split("; 0: ")[1]
+
+
+def _whisperx(tmp_path: Path, relabel: dict[int, str]) -> Path:
+    data = orjson.loads((FIXTURES / "whisperx.json").read_bytes())
+    for i, seg in enumerate(data["segments"]):
+        if i in relabel:
+            seg["speaker"] = relabel[i]
+            for w in seg.get("words", []):
+                w["speaker"] = relabel[i]
+    f = tmp_path / "x.json"
+    f.write_bytes(orjson.dumps(data))
+    return f
+
+
+def test_over_split_diarization_third_label_is_a_customer(tmp_path: Path) -> None:
+    # the customer's 「好的，谢谢。」 clustered as a third speaker
+    t = _roles(_whisperx(tmp_path, {7: "SPEAKER_02"}))
+    assert t.role_source == "detected"
+    assert [u.speaker for u in t.utterances] == ROLES
+
+
+def test_two_labels_talking_like_agents_is_uncertain(tmp_path: Path) -> None:
+    # a transfer: the closing is said by a second agent-like voice
+    t = _roles(_whisperx(tmp_path, {6: "SPEAKER_02", 8: "SPEAKER_02"}))
+    assert t.role_source == "uncertain"
+    assert t.role_evidence.startswith("坐席=SPEAKER_00; ")
+    assert [u.speaker for u in t.utterances][6] == "customer"
