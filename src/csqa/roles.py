@@ -195,10 +195,10 @@ def assign_roles(t: Transcript, opts: RoleOptions | None = None) -> Transcript |
         ranked = sorted(scores, key=lambda s: -s.net)
         agent, runner = ranked[0], ranked[1]
         margin = agent.net - runner.net
-        # ties go to the label that spoke first (the agent answers the phone)
+        # ties go to the tied label that spoke first (the agent answers the phone)
         if margin == 0:
-            agent = scores[0]
-            runner = next(s for s in scores if s is not agent)
+            agent = next(s for s in scores if s.net == ranked[0].net)
+            runner = next(s for s in ranked if s is not agent)
         roles = {s.label: AGENT if s is agent else CUSTOMER for s in scores}
         t.utterances = _relabel(t, roles)
         sure = margin >= MIN_MARGIN and agent.agent >= 3 and (len(scores) == 2 or runner.net < 3)
