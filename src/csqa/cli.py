@@ -65,7 +65,8 @@ def _load_ruleset(ref: str | None) -> Any:
 @app.command()
 def audit(
     paths: Annotated[list[Path], typer.Argument(
-        help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
+        help="Transcript files, folders (walked recursively) or archives: .json (csqa or an ASR "
+             "vendor's export) .jsonl .txt .csv .vtt .srt .zip .tar.gz .jsonl.gz",
         show_default=False)],
     ruleset: RulesetOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
@@ -73,6 +74,30 @@ def audit(
                                                "errors.csv and run.json.")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", metavar="NAME",
+        help="Force the input format instead of detecting it from content: csqa, "
+             "aws-call-analytics, aws-transcribe, alibaba, tencent, iflytek, dashscope, "
+             "funasr, whisper, webvtt, srt.")] = None,
+    calls: Annotated[Path | None, typer.Option(
+        "--calls", metavar="FILE",
+        help="Call records (CDR) .csv or .xlsx, joined by call id or file name: agent, team, "
+             "start time, direction, who hung up.")] = None,
+    column_map: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=COLUMN",
+        help="Name a call-record column, e.g. --map agent_id=工号 (repeatable). Fields: "
+             "call_id file agent_id agent_name team started_at direction hangup_by.")] = None,
+    agent_channel: Annotated[int | None, typer.Option(
+        "--agent-channel", metavar="N",
+        help="The agent's audio channel in channel-based exports (else roles are detected).",
+    )] = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", metavar="FILE",
+        help="Export profile YAML: format, agent_channel, speakers mapping, strict_roles, "
+             "calls, map.")] = None,
+    strict_roles: Annotated[bool, typer.Option(
+        "--strict-roles",
+        help="A call whose speaker roles are uncertain is an error, not audited.")] = False,
     reviews: Annotated[Path | None, typer.Option(
         "--reviews", metavar="FILE",
         help="Apply reviewers' verdicts (a reviews .csv/.xlsx from csqa review): false alarms "
@@ -89,6 +114,10 @@ def audit(
     from csqa.reporters.terminal import scorecard_table, summary_line
 
     rs = _load_ruleset(ruleset)
+    try:
+        options = _export_options(fmt, calls, column_map, agent_channel, profile, strict_roles)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     review_set = _read_reviews(reviews) if reviews is not None else None
     show_progress = err.is_terminal and not quiet
     try:
@@ -103,10 +132,10 @@ def audit(
                 def on_file(path: Path, done: int, total: int) -> None:
                     progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file)
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options)
                 progress.update(task, completed=summary.files_seen)
         else:
-            summary = run_audit(paths, rs, out_dir)
+            summary = run_audit(paths, rs, out_dir, options=options)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
@@ -126,6 +155,27 @@ def audit(
         _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
     if summary.input_errors:
         raise typer.Exit(EXIT_INPUT)
+
+
+def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] | None,
+                    agent_channel: int | None, profile: Path | None, strict_roles: bool) -> Any:
+    from csqa.api import ExportOptions
+    from csqa.errors import InputError
+
+    mapping: dict[str, str] = {}
+    for item in column_map or []:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise InputError(f"--map {item}: expected FIELD=COLUMN, e.g. --map agent_id=工号")
+        mapping[name.strip()] = column.strip()
+    if agent_channel is not None and agent_channel < 0:
+        raise InputError(f"--agent-channel {agent_channel}: expected a channel number 0, 1 …")
+    given = {"format": fmt, "calls": calls, "column_map": mapping, "agent_channel": agent_channel,
+             "strict_roles": strict_roles}
+    if profile is not None:
+        return ExportOptions.from_profile(profile, **given)
+    return ExportOptions(format=fmt, calls=calls, column_map=mapping, agent_channel=agent_channel,
+                         strict_roles=strict_roles)
 
 
 def _read_reviews(path: Path) -> Any:
