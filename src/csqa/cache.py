@@ -36,7 +36,7 @@ def _encode(outcomes: list[Any]) -> bytes:
         if isinstance(o, RenderedCall):
             rows.append(["c", o.call_id, o.agent_id, o.agent_name, o.team, o.source, o.line,
                          o.score, o.passed, o.vetoed, o.n_findings, o.rule_counts,
-                         o.findings.decode("utf-8"), o.csv_row, o.rule_errors])
+                         o.findings.decode("utf-8"), o.csv_row, o.rule_errors, o.role_source])
         else:
             rows.append(["p", o.file, o.line, o.reason, o.status, o.call_id])
     return orjson.dumps(rows)
@@ -47,25 +47,25 @@ def _decode(data: bytes) -> list[Any]:
     for row in orjson.loads(data):
         if row[0] == "c":
             (call_id, agent_id, agent_name, team, source, line, score, passed, vetoed,
-             n_findings, rule_counts, findings, csv_row, rule_errors) = row[1:15]
+             n_findings, rule_counts, findings, csv_row, rule_errors, role_source) = row[1:16]
             out.append(RenderedCall(call_id, agent_id, agent_name, team, source, line, score,
                                     passed, vetoed, n_findings, rule_counts,
                                     findings.encode("utf-8"), csv_row,
-                                    [(rid, err) for rid, err in rule_errors]))
+                                    [(rid, err) for rid, err in rule_errors], role_source))
         else:
             out.append(InputProblem(row[1], row[2], row[3], row[4], row[5]))
     return out
 
 
-def item_key(item: tuple[Any, ...], ruleset_hash: str) -> bytes:
+def item_key(item: tuple[Any, ...], job_key: str) -> bytes:
     """The cache key of one work item (see :mod:`csqa.parallel`)."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(f"{__version__}\0{ruleset_hash}\0{item[0]}\0".encode())
-    if item[0] == "obj":
+    h.update(f"{__version__}\0{job_key}\0{item[0]}\0".encode())
+    if item[0] in ("obj", "ready"):
         h.update(orjson.dumps(item[1], default=_default))
-    else:
-        h.update(f"{item[1]}\0{item[2]}\0".encode())
-        h.update(item[3])
+    else:  # ("line", file, line, bytes) or ("file", file, bytes)
+        h.update(f"{item[1]}\0{item[2] if item[0] == 'line' else ''}\0".encode())
+        h.update(item[-1])
     return h.digest()
 
 

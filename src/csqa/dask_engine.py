@@ -2,7 +2,7 @@
 
 The client (this process) cuts the inputs into batches exactly as the local engine does (JSONL
 chunks, ``.json`` files), submits each batch as one task running
-:func:`csqa.parallel.audit_items` with the ruleset scattered once to every worker (each
+:func:`csqa.parallel.audit_items` with the job (ruleset, read options) scattered once to every worker (each
 worker compiles it once), and writes the results in input order. The outputs are therefore the
 same bytes as the local engine's. The workers need csqa installed; they do not need to see
 the input files (the batches carry the data). At most ``4 × workers`` tasks are in flight.
@@ -18,8 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from csqa.errors import InputError
-from csqa.parallel import Item, Outcome, audit_items
-from csqa.ruleset import Ruleset
+from csqa.parallel import Item, Job, Outcome, audit_items
 
 
 def _client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
@@ -37,16 +36,16 @@ def _client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def run_dask(work: Iterable[list[Item]], ruleset: Ruleset, scheduler: str | None, jobs: int
+def run_dask(work: Iterable[list[Item]], job: Job, scheduler: str | None, jobs: int
              ) -> Iterator[list[list[Outcome]]]:
     """Audit batches as Dask tasks; results come back in input order."""
     client, cluster = _client(scheduler, jobs)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})) or jobs)
-        rs = client.scatter(ruleset, broadcast=True)
+        spec = client.scatter(job, broadcast=True)
         window: deque[Any] = deque()
         for batch in work:
-            window.append(client.submit(audit_items, batch, rs, pure=False))
+            window.append(client.submit(audit_items, batch, spec, pure=False))
             if len(window) >= 4 * workers:
                 yield window.popleft().result()
         while window:

@@ -16,23 +16,27 @@ partitions: records in, findings and call rows out (see its docstring).
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePath
+from typing import IO, Any, Literal
 
 from csqa.engine import Engine
-from csqa.loaders import csqa_json, jsonl, jsonl_gz, supported
+from csqa.loaders import archive, jsonl, loader_for, supported
 from csqa.model import InputProblem, Transcript
 from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
+from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
 
 #: A unit of work, as cut by the main process:
 #: ``("line", file, line number, raw bytes)`` a JSONL line;
-#: ``("json", file, default call id, raw bytes)`` a whole ``.json`` file;
-#: ``("obj", Transcript | InputProblem)`` a call (or problem) loaded by another loader;
+#: ``("file", file, raw bytes)`` a whole file, read by its own loader in the worker;
+#: ``("obj", Transcript | InputProblem)`` a call (or problem) loaded in the main process
+#: (archives); ``("ready", Transcript | InputProblem)`` the same, already prepared (joined to
+#: its call record, roles settled);
 #: ``("chunk", file, first line number, raw bytes)`` consecutive whole JSONL lines (one
 #: pickled blob is far cheaper to ship to a worker than one object per line).
 Item = tuple[Any, ...]
@@ -41,21 +45,84 @@ Outcome = RenderedCall | InputProblem
 BATCH_ITEMS = 256
 BATCH_BYTES = 1 << 19
 
-_ENGINES: dict[str, tuple[Engine, list[str]]] = {}
+_ENGINES: list[tuple[Ruleset, Engine, list[str]]] = []
 
 
 def engine_for(ruleset: Ruleset) -> tuple[Engine, list[str]]:
-    """The compiled engine of ``ruleset`` in this process (compiled once per process)."""
-    key = f"{ruleset.hash}:{id(ruleset) if not ruleset.hash else ''}"
-    hit = _ENGINES.get(key)
-    if hit is None:
-        if len(_ENGINES) > 8:
-            _ENGINES.clear()
-        hit = _ENGINES[key] = (Engine(ruleset), [r.id for r in ruleset.rules])
-    return hit
+    """The compiled engine of ``ruleset`` in this process (compiled once per process).
+
+    Keyed by identity: a worker receives the ruleset once and keeps that object.
+    """
+    for rs, engine, rule_ids in _ENGINES:
+        if rs is ruleset:
+            return engine, rule_ids
+    if len(_ENGINES) >= 4:
+        _ENGINES.pop(0)
+    entry = (ruleset, Engine(ruleset), [r.id for r in ruleset.rules])
+    _ENGINES.append(entry)
+    return entry[1], entry[2]
 
 
-def _load_item(item: Item) -> Iterator[Transcript | InputProblem]:
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs besides the input: the ruleset and how to read exports."""
+
+    ruleset: Ruleset
+    format: str | None = None
+    roles: RoleOptions | None = None
+
+    @property
+    def key(self) -> str:
+        """Everything about the job that changes results (for the incremental cache)."""
+        rs = self.ruleset  # finding ids carry the ruleset's name and version
+        return f"{rs.hash}|{rs.name}|{rs.version}|{self.format}|{self.roles!r}"
+
+
+class FileBytes:
+    """A file's bytes standing in for its path: what loaders use of a ``Path`` (the name, the
+    stem, ``read_bytes``, ``open``), so a worker can read a file it cannot see."""
+
+    def __init__(self, path: str, data: bytes) -> None:
+        self._path = path
+        self._data = data
+        p = PurePath(path)
+        self.name, self.stem, self.suffix = p.name, p.stem, p.suffix
+
+    def __str__(self) -> str:
+        return self._path
+
+    def open(self, mode: str = "rb") -> IO[bytes]:
+        if mode != "rb":
+            raise ValueError("read-only, binary")
+        return io.BytesIO(self._data)
+
+    def read_bytes(self) -> bytes:
+        return self._data
+
+    def is_file(self) -> bool:
+        return True
+
+
+def prepare_call(t: Transcript, roles: RoleOptions | None) -> Transcript | InputProblem:
+    """A loaded call made ready to audit: a default agent id, and its speaker roles settled."""
+    if not t.agent_id:
+        t.agent_id = "unknown"
+    return assign_roles(t, roles)
+
+
+def _load_item(item: Item, job: Job) -> Iterator[Transcript | InputProblem]:
+    kind = item[0]
+    if kind == "ready":
+        yield item[1]
+        return
+    for loaded in _read_item(item, job.format):
+        if isinstance(loaded, InputProblem):
+            yield loaded
+        else:
+            yield prepare_call(loaded, job.roles)
+
+
+def _read_item(item: Item, fmt: str | None) -> Iterator[Transcript | InputProblem]:
     kind = item[0]
     if kind == "chunk":
         name, lineno = item[1], item[2]
@@ -70,19 +137,22 @@ def _load_item(item: Item) -> Iterator[Transcript | InputProblem]:
         loaded = jsonl.parse_line(item[3], item[1], item[2])
         if loaded is not None:
             yield loaded
-    elif kind == "json":
-        yield from csqa_json.parse_bytes(item[3], item[1], item[2])
+    elif kind == "file":
+        f = FileBytes(item[1], item[2])
+        loader = loader_for(f, fmt)
+        if loader is not None:  # the main process only ships files that have a loader
+            yield from loader(f)  # type: ignore[arg-type]
     else:
         yield item[1]
 
 
-def audit_items(items: list[Item], ruleset: Ruleset) -> list[list[Outcome]]:
+def audit_items(items: list[Item], job: Job) -> list[list[Outcome]]:
     """Audit one batch: for each item, its outcomes in order (what a worker runs)."""
-    engine, rule_ids = engine_for(ruleset)
+    engine, rule_ids = engine_for(job.ruleset)
     out: list[list[Outcome]] = []
     for item in items:
         outcomes: list[Outcome] = []
-        for loaded in _load_item(item):
+        for loaded in _load_item(item, job):
             if isinstance(loaded, InputProblem):
                 outcomes.append(loaded)
             else:
@@ -110,7 +180,8 @@ class AuditedRecords:
 
 def audit_records(records: Iterable[dict[str, Any] | str | bytes],
                   ruleset: Ruleset | str | Path | None = None,
-                  source: str = "<records>") -> AuditedRecords:
+                  source: str = "<records>", roles: RoleOptions | None = None
+                  ) -> AuditedRecords:
     """Audit csqa call records (dicts, or JSON text/bytes of one call each); no files written.
 
     This is the function the Dask engine maps over partitions, public so that other engines
@@ -126,8 +197,9 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
 
         findings = df.mapInPandas(audit_partition, schema=findings_schema)
 
-    Records are numbered from 1 in the order given (``source:N`` in messages). Duplicate call
-    ids are *not* rejected here: a partition cannot see the others.
+    Records are numbered from 1 in the order given (``source:N`` in messages); speaker roles
+    are settled as ``csqa audit`` does (``roles``: its ``--agent-channel``/speakers options).
+    Duplicate call ids are *not* rejected here: a partition cannot see the others.
     """
     import orjson
 
@@ -140,7 +212,7 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
         items.append(("line", source, n, raw))
     rule_ids = [r.id for r in rs.rules]
     out = AuditedRecords([], [], [])
-    for outcomes in audit_items(items, rs):
+    for outcomes in audit_items(items, Job(rs, None, roles)):
         for o in outcomes:
             if isinstance(o, InputProblem):
                 out.problems.append({"file": o.file, "line": o.line, "call_id": o.call_id,
@@ -196,18 +268,12 @@ def _items_of(path: Path, loader: Callable[..., Any] | None,
             with path.open("rb") as fh:
                 for lineno, raw in enumerate(fh, start=1):
                     yield ("line", name, lineno, raw), len(raw)
-        elif loader is jsonl_gz.load:
-            for lineno, got in jsonl_gz.lines(path):
-                if isinstance(got, InputProblem):
-                    yield ("obj", got), 0
-                else:
-                    yield ("line", name, lineno, got), len(got)
-        elif loader is csqa_json.load:
-            data = path.read_bytes()
-            yield ("json", name, path.stem, data), len(data)
-        else:
+        elif archive.kind(path.name):  # read here, member by member, in order
             for obj in loader(path):
                 yield ("obj", obj), 2048
+        else:
+            data = path.read_bytes()
+            yield ("file", name, data), len(data)
     except OSError as exc:
         yield _problem(path, exc), 0
 
@@ -237,18 +303,18 @@ def batches(files: list[tuple[Path, Callable[..., Any] | None]],
 
 # ---- running batches, in order, on a pool of processes ------------------------------------
 
-_WORKER_RULESET: Ruleset | None = None
+_WORKER_JOB: Job | None = None
 
 
-def _init_worker(ruleset: Ruleset) -> None:
-    global _WORKER_RULESET
-    _WORKER_RULESET = ruleset
-    engine_for(ruleset)  # compile once, before the first batch arrives
+def _init_worker(job: Job) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+    engine_for(job.ruleset)  # compile once, before the first batch arrives
 
 
 def _run_in_worker(items: list[Item]) -> list[list[Outcome]]:
-    assert _WORKER_RULESET is not None
-    return audit_items(items, _WORKER_RULESET)
+    assert _WORKER_JOB is not None
+    return audit_items(items, _WORKER_JOB)
 
 
 def default_jobs() -> int:
@@ -259,7 +325,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_local(work: Iterable[list[Item]], ruleset: Ruleset, jobs: int
+def run_local(work: Iterable[list[Item]], job: Job, jobs: int
               ) -> Iterator[list[list[Outcome]]]:
     """Audit batches on ``jobs`` worker processes; results come back in input order.
 
@@ -272,9 +338,9 @@ def run_local(work: Iterable[list[Item]], ruleset: Ruleset, jobs: int
         return
     second = next(it, None) if jobs > 1 else None
     if second is None:
-        yield audit_items(first, ruleset)
+        yield audit_items(first, job)
         for batch in it:
-            yield audit_items(batch, ruleset)
+            yield audit_items(batch, job)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -282,7 +348,7 @@ def run_local(work: Iterable[list[Item]], ruleset: Ruleset, jobs: int
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(ruleset,)) as pool:
+                             initargs=(job,)) as pool:
         window: deque[Any] = deque([pool.submit(_run_in_worker, first),
                                     pool.submit(_run_in_worker, second)])
         limit = 2 * jobs + 2

@@ -16,21 +16,22 @@ from csqa.model import InputProblem, Transcript
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
-    yield from parse_bytes(path.read_bytes(), str(path), path.stem)
-
-
-def parse_bytes(data: bytes, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
-    """The calls of one ``.json`` file's bytes; ``stem`` is the default call id."""
+    name = str(path)
     try:
-        text = decode(data)
-        parsed = orjson.loads(text)
+        text = decode(path.read_bytes())
+        data = orjson.loads(text)
     except LoadProblem as exc:
         yield InputProblem(name, None, exc.reason)
         return
     except orjson.JSONDecodeError as exc:
         yield InputProblem(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return
-    items = parsed if isinstance(parsed, list) else [parsed]
+    yield from from_data(data, name, path.stem)
+
+
+def from_data(data: object, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
+    """The calls of already-parsed csqa JSON (one call object, or a list of them)."""
+    items = data if isinstance(data, list) else [data]
     for i, obj in enumerate(items):
         default_id = stem if len(items) == 1 else f"{stem}#{i}"
         try:

@@ -19,7 +19,9 @@ import orjson
 from csqa.model import CallResult, InputProblem
 
 CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
-                "passed", "vetoed", "n_findings", "not_evaluable", "source"]
+                "passed", "vetoed", "n_findings", "not_evaluable", "source",
+                "format", "direction", "hangup_by",
+                "role_source", "role_confidence", "role_evidence"]
 ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,6 +55,7 @@ class RenderedCall:
     findings: bytes
     csv_row: str
     rule_errors: list[tuple[str, str]]
+    role_source: str = ""
 
     @property
     def location(self) -> str:
@@ -65,7 +68,9 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
     findings = b"".join(orjson.dumps(f.as_dict()) + b"\n" for f in result.findings)
     row = [t.call_id, t.agent_id, t.agent_name or "", t.team or "", t.started_at or "",
            round(t.length, 2), result.score, result.passed, result.vetoed,
-           len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
+           len(result.findings), ";".join(sorted(result.not_evaluable)), t.location,
+           t.format, t.direction or "", t.hangup_by or "", t.role_source,
+           "" if t.role_confidence is None else t.role_confidence, t.role_evidence]
     row = [safe_cell(v) for v in row]
     row.extend(result.rule_counts.get(rid, 0) for rid in rule_ids)
     _ROW_WRITER.writerow(row)
@@ -74,7 +79,8 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
     _ROW_BUFFER.truncate()
     return RenderedCall(t.call_id, t.agent_id, t.agent_name, t.team, t.source, t.line,
                         result.score, result.passed, result.vetoed, len(result.findings),
-                        result.rule_counts, findings, csv_row, list(result.rule_errors.items()))
+                        result.rule_counts, findings, csv_row, list(result.rule_errors.items()),
+                        t.role_source)
 
 
 _ROW_BUFFER = io.StringIO(newline="")
