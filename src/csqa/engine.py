@@ -14,6 +14,7 @@ from typing import Any
 
 from csqa.matching import CallView, PhraseBank
 from csqa.model import CallResult, Finding, Hit, Transcript
+from csqa.normalize import Normalizer
 from csqa.rules import KINDS
 from csqa.rules.base import NotEvaluable
 from csqa.ruleset import Rule, Ruleset, format_message
@@ -32,7 +33,7 @@ class Engine:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
-        self.bank = PhraseBank()
+        self.bank = PhraseBank(Normalizer(ruleset.fillers))
         self.rules = [
             CompiledRule(r, KINDS[r.kind], KINDS[r.kind].prepare(r.params, self.bank))
             for r in ruleset.rules

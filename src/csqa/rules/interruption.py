@@ -12,6 +12,9 @@ The first ``allowed`` interruptions of a call are tolerated; each one after that
 on the agent's utterance, with the overlap in ``{overlap}`` and the customer's words in
 ``{customer_text}``.
 
+Not evaluable for a transcript without per-utterance times or a mono recording
+(``timing: none`` / ``channels: mono``): overlapping speech cannot be seen there.
+
 Example (fires on utterance 1, overlap 2.0 s)::
 
     [00:00:10.0-00:00:16.0] 客户: 我上周买的洗衣机一直漏水,我打了好几次电话……
@@ -34,7 +37,7 @@ from pydantic import Field
 from csqa.matching import CallView, PhraseBank, literal_alternation
 from csqa.model import AGENT, CUSTOMER, Hit
 from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase
+from csqa.rules.base import Phrase, require_overlap
 
 KIND = "interruption"
 
@@ -61,6 +64,7 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    require_overlap(call)
     p = prep.params
     seen = 0
     reach = None  # the customer utterance, started so far, that ends last
