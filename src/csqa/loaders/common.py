@@ -17,7 +17,14 @@ HANGUP_LABELS = {
     "system": "system", "系统": "system",
 }
 UNKNOWN_HANGUP = {"", "unknown", "未知", "none", "null"}
-CALL_FIELDS = ("call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "duration")
+CALL_FIELDS = ("call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "duration",
+               "timing", "channels", "truncated")
+# What a recording can show (see Transcript): accepted spellings -> canonical value.
+TIMING_LABELS = {"utterance": "utterance", "utterances": "utterance", "yes": "utterance",
+                 "none": "none", "no": "none", "无": "none", "untimed": "none"}
+CHANNEL_LABELS = {"stereo": "stereo", "dual": "stereo", "2": "stereo", "双声道": "stereo",
+                  "mono": "mono", "1": "mono", "单声道": "mono"}
+TRUNCATED_LABELS = {"start": "start", "end": "end", "both": "both", "none": None, "no": None}
 
 
 class LoadProblem(Exception):
@@ -107,11 +114,32 @@ def check_started_at(value: str | None) -> str | None:
     return value
 
 
-def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str) -> Utterance:
+def label(value: Any, labels: dict[str, Any], what: str) -> Any:
+    """A call-level flag (timing, channels, truncated) in one of its accepted spellings."""
+    if value is None or value == "":
+        return None
+    key = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if key is None or key not in labels:
+        choices = ", ".join(dict.fromkeys(k for k in labels if k.isascii()))
+        raise LoadProblem(f"{what}: expected one of {choices}, got {value!r}")
+    return labels[key]
+
+
+def untimed(value: Any) -> bool:
+    """Whether a start/end value is absent (allowed only in a transcript without timing)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str,
+                   timed: bool = True) -> Utterance:
+    """One utterance; with ``timed=False`` (a transcript without times) start/end may be absent
+    and default to 0."""
     role = speaker_role(speaker)
     if role is None:
         raise LoadProblem(f"{where}.speaker: unknown speaker {speaker!r} "
                           "(expected agent/坐席/客服 or customer/客户/顾客)")
+    if not timed and untimed(start) and untimed(end):
+        start = end = 0.0
     s = seconds(start, f"{where}.start")
     e = seconds(end, f"{where}.end")
     if e < s:
@@ -133,7 +161,9 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
     if not agent_id:
         raise LoadProblem("agent_id: missing (every call must name its agent)")
     duration = meta.get("duration")
-    ordered = sorted(utterances, key=lambda u: (u.start, u.end))
+    timing = label(meta.get("timing"), TIMING_LABELS, "timing") or "utterance"
+    # without times, the order given is the order spoken
+    ordered = sorted(utterances, key=lambda u: (u.start, u.end)) if timing != "none" else utterances
     return Transcript(
         call_id=call_id,
         agent_id=agent_id,
@@ -145,6 +175,9 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
         utterances=[Utterance(i, u.speaker, u.start, u.end, u.text) for i, u in enumerate(ordered)],
         source=source,
         line=line,
+        timing=timing,
+        channels=label(meta.get("channels"), CHANNEL_LABELS, "channels") or "stereo",
+        truncated=label(meta.get("truncated"), TRUNCATED_LABELS, "truncated"),
     )
 
 
@@ -158,13 +191,19 @@ def from_mapping(obj: Any, source: str, default_call_id: str | None,
         raise LoadProblem("not a csqa call: no 'utterances' list")
     if not isinstance(utts, list):
         raise LoadProblem("utterances: expected a list")
+    for i, u in enumerate(utts):
+        if not isinstance(u, dict):
+            raise LoadProblem(f"utterances[{i}]: expected an object with speaker, start, end, text")
+    meta = dict(obj)
+    if meta.get("timing") is None and utts and not any("start" in u or "end" in u for u in utts):
+        meta["timing"] = "none"  # an ASR export with no times at all: order only
+    timed = label(meta.get("timing"), TIMING_LABELS, "timing") != "none"
     out = []
     for i, u in enumerate(utts):
         where = f"utterances[{i}]"
-        if not isinstance(u, dict):
-            raise LoadProblem(f"{where}: expected an object with speaker, start, end, text")
-        for key in ("speaker", "start", "end"):
+        for key in ("speaker", "start", "end") if timed else ("speaker",):
             if key not in u:
                 raise LoadProblem(f"{where}.{key}: missing")
-        out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"), u.get("text"), where))
-    return finish(obj, out, source, default_call_id, line)
+        out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"),
+                                  u.get("text"), where, timed=timed))
+    return finish(meta, out, source, default_call_id, line)
