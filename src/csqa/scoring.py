@@ -9,7 +9,21 @@ The model (also in the README):
 - a finding of a ``veto`` rule (一票否决) fails the call whatever its score;
 - otherwise the call passes when its score is at least ``scoring.pass_mark`` (80).
 
-Rules that were not evaluable for a call (e.g. unknown hang-up side) neither deduct nor fail.
+Rules that were not evaluable for a call (unknown hang-up side, a transcript without times,
+a truncated transcript …) neither deduct nor fail, and the score is computed over what *was*
+evaluable — the N/A model of evaluation forms, where an item marked N/A is taken out of both
+the points earned and the points possible:
+
+- a rule's *weight* is the most it can normally take off a call: ``max_points`` when set,
+  else ``points`` (one finding); ``W`` is the weight of all enabled rules, ``W_e`` that of the
+  rules evaluable for this call (a rule that failed with an error counts as not evaluable);
+- ``score = base − D × W / W_e`` (``D`` the capped deductions as above), clamped to
+  ``[0, base]``. With everything evaluable ``W_e = W`` and this is ``base − D`` exactly;
+  with part of the ruleset N/A, each point lost on what could be checked weighs ``W / W_e``,
+  so the call keeps the same *share* of the points at stake, and an untimed transcript earns
+  no free points from the timing rules it could not be checked against;
+- ``evaluated_share = W_e / W`` is reported with the call (calls.csv); when no rule has
+  weight (``W = 0``) the share is 1 and nothing is rescaled.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ from csqa.model import CallResult, Finding, Transcript
 if TYPE_CHECKING:
     import pandas as pd
 
-    from csqa.ruleset import Ruleset
+    from csqa.ruleset import Rule, Ruleset
 
 
 def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset,
@@ -33,6 +47,9 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
     counts = Counter(f.rule_id for f in findings)
     deductions: dict[str, float] = {}
     vetoed = False
+    skipped = set(not_evaluable or ()) | set(rule_errors or ())
+    total_weight = sum(rule_weight(r) for r in ruleset.rules)
+    evaluable_weight = sum(rule_weight(r) for r in ruleset.rules if r.id not in skipped)
     for rule in ruleset.rules:
         n = counts.get(rule.id, 0)
         if not n:
@@ -42,13 +59,23 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
             total = min(total, rule.max_points)
         deductions[rule.id] = total
         vetoed = vetoed or rule.veto
-    score = round(max(0.0, ruleset.base_score - sum(deductions.values())), 2)
+    lost = sum(deductions.values())
+    if total_weight > 0 and evaluable_weight > 0:
+        lost *= total_weight / evaluable_weight
+    share = evaluable_weight / total_weight if total_weight > 0 else 1.0
+    score = round(min(ruleset.base_score, max(0.0, ruleset.base_score - lost)), 2)
     return CallResult(
         transcript=transcript, findings=findings, score=score,
         passed=(not vetoed and score >= ruleset.pass_mark), vetoed=vetoed,
         rule_counts=dict(counts), deductions=deductions,
         not_evaluable=not_evaluable or {}, rule_errors=rule_errors or {},
+        evaluated_share=round(share, 4),
     )
+
+
+def rule_weight(rule: Rule) -> float:
+    """The most a rule normally takes off one call: ``max_points`` if set, else ``points``."""
+    return rule.max_points if rule.max_points is not None else rule.points
 
 
 @dataclass
@@ -63,6 +90,8 @@ class _Agent:
     vetoed: int = 0
     findings: int = 0
     worst_call: str = ""
+    not_evaluable: int = 0
+    partly_evaluable: int = 0
     rule_counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -88,6 +117,9 @@ class Scorecards:
         a.passed += result.passed
         a.vetoed += result.vetoed
         a.findings += len(result.findings)
+        skipped = len(set(result.not_evaluable) | set(result.rule_errors))
+        a.not_evaluable += skipped
+        a.partly_evaluable += bool(skipped)
         a.rule_counts.update(result.rule_counts)
 
     def __len__(self) -> int:
@@ -111,11 +143,13 @@ class Scorecards:
                 "findings": a.findings,
                 "findings_per_100_calls": round(100.0 * a.findings / a.calls, 1),
                 "worst_call": a.worst_call,
+                "not_evaluable": a.not_evaluable,
+                "calls_partly_evaluable": a.partly_evaluable,
             }
             for rid in self.rule_ids:
                 row[rid] = a.rule_counts.get(rid, 0)
             rows.append(row)
         columns = ["agent_id", "agent_name", "team", "calls", "mean_score", "min_score",
                    "pass_rate", "vetoes", "findings", "findings_per_100_calls", "worst_call",
-                   *self.rule_ids]
+                   "not_evaluable", "calls_partly_evaluable", *self.rule_ids]
         return pd.DataFrame(rows, columns=columns)

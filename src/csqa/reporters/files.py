@@ -17,7 +17,8 @@ import orjson
 from csqa.model import CallResult, InputProblem
 
 CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
-                "passed", "vetoed", "n_findings", "not_evaluable", "source"]
+                "passed", "vetoed", "n_findings", "not_evaluable", "source",
+                "n_not_evaluable", "evaluated_share"]
 ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -58,7 +59,8 @@ class OutputFolder:
             self._findings.write(orjson.dumps(f.as_dict()) + b"\n")
         row = [t.call_id, t.agent_id, t.agent_name or "", t.team or "", t.started_at or "",
                round(t.length, 2), result.score, result.passed, result.vetoed,
-               len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
+               len(result.findings), ";".join(sorted(result.not_evaluable)), t.location,
+               len(set(result.not_evaluable) | set(result.rule_errors)), result.evaluated_share]
         row = [safe_cell(v) for v in row]
         row.extend(result.rule_counts.get(rid, 0) for rid in self.rule_ids)
         self._calls.writerow(row)
