@@ -176,7 +176,12 @@ class PhraseBank:
         return self._space.get(set_id)
 
     def tolerant(self, space: str) -> Any:
+        """The :class:`~csqa.tolerant.TolerantIndex` of a space (``fuzzy``/``pinyin``)."""
         return self._tolerant[space]
+
+    def keys(self, set_id: int) -> list[tuple[str, str]]:
+        """``(phrase as written, normalised phrase)`` of every phrase of a set."""
+        return [(p, self.normalizer.key(p)) for p in self._sets[set_id]]
 
     def scan(self, folded: str) -> dict[int, list[tuple[int, int, str]]]:
         """One pass over normalised text: ``{set_id: [(start, end, phrase), …]}`` in its offsets
@@ -302,16 +307,17 @@ class CallView:
         return [_to_original(positions, s, e, p) for s, e, p in raw]
 
     def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
-        """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was
-        not found there): only for tolerant sets, and only from a similarity of 0.5 up."""
-        from csqa.tolerant import NEAR_MISS_FLOOR
+        """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
+        found there), from a similarity of 0.5 up; exact sets are compared character by character."""
+        from csqa.tolerant import NEAR_MISS_FLOOR, closest
 
         space = self.bank.space(set_id)
-        if space is None:
-            return None
         best: NearMiss | None = None
         for i in indexes:
-            t = self.bank.tolerant(space).closest(set_id, self._in_space(space, i))
+            if space is not None:
+                t = self.bank.tolerant(space).closest(set_id, self._in_space(space, i))
+            else:
+                t = closest(self.bank.keys(set_id), self.normalized(i)[0])
             if t is None or t.similarity < NEAR_MISS_FLOOR:
                 continue
             if best is None or t.similarity > best.similarity:

@@ -35,6 +35,8 @@ TOLERANCES: tuple[str, ...] = ("exact", "fuzzy", "pinyin")
 DEFAULT_SIMILARITY = 0.8
 #: Below this similarity a near miss is not worth showing: it is simply not there.
 NEAR_MISS_FLOOR = 0.5
+#: Phrases shorter than this get no near-miss report.
+NEAR_MISS_MIN_CHARS = 3
 
 _EPS = 1e-9
 
@@ -191,13 +193,25 @@ class TolerantIndex:
 
     def closest(self, set_id: int, sym: str) -> Tolerant | None:
         """The stretch of ``sym`` most similar to any phrase of ``set_id`` (a near miss)."""
-        best: Tolerant | None = None
-        for i in self._by_set.get(set_id, ()):
-            e = self._entries[i]
-            found = _align_best(e.key, sym, max(1, len(e.key) // 2))
-            if found is not None and (best is None or found[2] > best.similarity):
-                best = Tolerant(found[0], found[1], e.phrase, round(found[2], 2))
-        return best
+        entries = (self._entries[i] for i in self._by_set.get(set_id, ()))
+        return closest(((e.phrase, e.key) for e in entries), sym)
+
+
+def closest(phrases: Iterable[tuple[str, str]], sym: str) -> Tolerant | None:
+    """The stretch of ``sym`` most similar to any ``(phrase, key)`` (key in ``sym``'s space).
+
+    Phrases of fewer than :data:`NEAR_MISS_MIN_CHARS` characters are skipped: one shared
+    character of 您好 says nothing. Stretches of up to half the phrase's length more or less
+    are compared.
+    """
+    best: Tolerant | None = None
+    for phrase, key in phrases:
+        if len(key) < NEAR_MISS_MIN_CHARS:
+            continue
+        found = _align_best(key, sym, max(1, len(key) // 2))
+        if found is not None and (best is None or found[2] > best.similarity):
+            best = Tolerant(found[0], found[1], phrase, round(found[2], 2))
+    return best
 
 
 def _windows(key: str, sym: str, edits: int) -> tuple[list[str], list[tuple[int, int]]]:
@@ -236,14 +250,17 @@ def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[
 
 
 def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None:
+    """The most similar stretch (ties: the one closest to the phrase's length, then the first)."""
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
     texts, spans = _windows(key, sym, edits)
     if not texts:
         return None
-    best = process.extractOne(key, texts, scorer=Levenshtein.normalized_similarity)
-    if best is None:
+    found = process.extract(key, texts, scorer=Levenshtein.normalized_similarity, limit=None,
+                            score_cutoff=NEAR_MISS_FLOOR - _EPS)
+    if not found:
         return None
-    _, score, idx = best
+    m = len(key)
+    _, score, idx = min(found, key=lambda f: (-f[1], abs(spans[f[2]][1] - spans[f[2]][0] - m), f[2]))
     return spans[idx][0], spans[idx][1], float(score)

@@ -151,7 +151,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
 
 
 def _near_text(group: str, miss: NearMiss, named: bool) -> str:
-    prefix = f"{group}" if named else ""
+    prefix = f"{group} " if named else ""
     return f"{prefix}最接近:“{miss.text}”{miss.similarity:.2f}"
 
 
