@@ -165,18 +165,18 @@ class TolerantIndex:
         out: dict[int, list[Tolerant]] = {}
         if self._automaton is None or not sym:
             return out
-        exact: set[int] = set()
+        exact: dict[int, list[tuple[int, int]]] = {}
         for end, (length, ids) in self._automaton.iter(sym):
             for i in ids:
                 e = self._entries[i]
-                exact.add(i)
+                exact.setdefault(i, []).append((end + 1 - length, end + 1))
                 out.setdefault(e.set_id, []).append(Tolerant(end + 1 - length, end + 1, e.phrase, 1.0))
         for i in self._candidates(sym):
-            if i in exact:
-                continue
             e = self._entries[i]
+            taken = exact.get(i, [])
             for start, end, score in _align_all(e.key, sym, e.edits, e.similarity):
-                out.setdefault(e.set_id, []).append(Tolerant(start, end, e.phrase, round(score, 2)))
+                if all(end <= s or start >= t for s, t in taken):
+                    out.setdefault(e.set_id, []).append(Tolerant(start, end, e.phrase, round(score, 2)))
         return out
 
     def _candidates(self, sym: str) -> list[int]:
