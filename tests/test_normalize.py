@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import make_call, ruleset_with
+
 from csqa.engine import Engine
 from csqa.errors import RulesetError
 from csqa.matching import CallView, PhraseBank, fold
@@ -77,7 +77,8 @@ def test_ruleset_fillers_are_configurable(tmp_path: Path) -> None:
 
 def test_filler_only_phrase_is_a_ruleset_error(tmp_path: Path) -> None:
     with pytest.raises(RulesetError) as exc:
-        ruleset_with(tmp_path, [{"id": "r", "kind": "forbidden_phrase", "phrases": ["嗯嗯", "不行"]}])
+        ruleset_with(tmp_path, [{"id": "r", "kind": "forbidden_phrase",
+                                 "phrases": ["嗯嗯", "不行"]}])
     [problem] = exc.value.problems
     assert problem.startswith(f"{tmp_path / 'rules.yaml'}:")
     assert "rules.r: phrase '嗯嗯' is made only of fillers" in problem

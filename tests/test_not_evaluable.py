@@ -1,4 +1,4 @@
-"""Honest "not evaluable": timing/mono flags from every loader, and scores over what was evaluable."""
+"""Honest "not evaluable": timing/mono flags from the loaders, scores over what was evaluable."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import make_call, ruleset_with
+
 from csqa.api import audit
 from csqa.engine import Engine
 from csqa.loaders import load_all
@@ -18,7 +18,8 @@ RULES = [
     {"id": "greeting", "kind": "greeting", "points": 5},
     {"id": "interruption", "kind": "interruption", "points": 3, "max_points": 9},
     {"id": "silence", "kind": "silence", "points": 3, "max_points": 9},
-    {"id": "shirk", "kind": "forbidden_phrase", "points": 5, "max_points": 15, "phrases": ["没办法"]},
+    {"id": "shirk", "kind": "forbidden_phrase", "points": 5, "max_points": 15,
+     "phrases": ["没办法"]},
     {"id": "hangup", "kind": "hangup", "points": 10},
 ]  # weight W = 5 + 9 + 9 + 15 + 10 = 48
 
@@ -75,12 +76,15 @@ def test_calls_csv_and_scorecards_count_not_evaluable(tmp_path: Path) -> None:
     (calls / "b.txt").write_text(TIMED, encoding="utf-8")
     rs = ruleset_with(tmp_path, RULES)
     audit([calls], rs, tmp_path / "out")
-    rows = {r["call_id"]: r for r in csv.DictReader((tmp_path / "out/calls.csv").open(encoding="utf-8"))}
+    with (tmp_path / "out/calls.csv").open(encoding="utf-8") as fh:
+        rows = {r["call_id"]: r for r in csv.DictReader(fh)}
     assert rows["a"]["not_evaluable"] == "hangup;interruption;silence"
-    assert (rows["a"]["n_not_evaluable"], rows["a"]["evaluated_share"]) == ("3", str(round(20 / 48, 4)))
+    assert rows["a"]["n_not_evaluable"] == "3"
+    assert rows["a"]["evaluated_share"] == str(round(20 / 48, 4))
     assert (rows["a"]["score"], rows["b"]["score"]) == ("88.0", "95.0")
     assert (rows["b"]["n_not_evaluable"], rows["b"]["evaluated_share"]) == ("0", "1.0")
-    [agent] = list(csv.DictReader((tmp_path / "out/agents.csv").open(encoding="utf-8")))
+    with (tmp_path / "out/agents.csv").open(encoding="utf-8") as fh:
+        [agent] = list(csv.DictReader(fh))
     assert (agent["not_evaluable"], agent["calls_partly_evaluable"]) == ("3", "1")
     assert agent["mean_score"] == "91.5"
 
@@ -102,7 +106,8 @@ def test_json_without_times_is_untimed(tmp_path: Path) -> None:
 
 def test_json_timing_none_declared_allows_partial_times(tmp_path: Path) -> None:
     call = {"agent_id": "A1", "timing": "none", "truncated": "end", "utterances": [
-        {"speaker": "agent", "start": 3, "end": 4, "text": "您好"}, {"speaker": "customer", "text": "喂"}]}
+        {"speaker": "agent", "start": 3, "end": 4, "text": "您好"},
+        {"speaker": "customer", "text": "喂"}]}
     [t] = _load(tmp_path, "c.json", json.dumps(call))
     assert isinstance(t, Transcript)
     assert (t.timing, t.truncated) == ("none", "end")
@@ -110,7 +115,8 @@ def test_json_timing_none_declared_allows_partial_times(tmp_path: Path) -> None:
 
 def test_json_timed_call_still_requires_times(tmp_path: Path) -> None:
     call = {"agent_id": "A1", "utterances": [
-        {"speaker": "agent", "start": 0, "end": 1, "text": "您好"}, {"speaker": "customer", "text": "喂"}]}
+        {"speaker": "agent", "start": 0, "end": 1, "text": "您好"},
+        {"speaker": "customer", "text": "喂"}]}
     [p] = _load(tmp_path, "c.json", json.dumps(call))
     assert isinstance(p, InputProblem)
     assert p.reason == "utterances[1].start: missing"
@@ -142,6 +148,7 @@ def test_csv_timing_none_with_empty_times(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("header", ["# timing: none", "# timing: untimed"])
 def test_text_timing_header(tmp_path: Path, header: str) -> None:
-    [t] = _load(tmp_path, "c.txt", f"# agent_id: A1\n{header}\n[00:00:01.0-00:00:02.0] 坐席: 您好\n")
+    text = f"# agent_id: A1\n{header}\n[00:00:01.0-00:00:02.0] 坐席: 您好\n"
+    [t] = _load(tmp_path, "c.txt", text)
     assert isinstance(t, Transcript)
     assert not t.has_timing

@@ -9,7 +9,8 @@ import pytest
 from csqa.tolerant import TolerantIndex, closest, max_edits, to_pinyin_space
 
 
-@pytest.mark.parametrize(("length", "edits"), [(2, 0), (4, 0), (5, 1), (7, 1), (9, 1), (10, 2), (14, 2), (15, 3)])
+@pytest.mark.parametrize(("length", "edits"),
+                         [(2, 0), (4, 0), (5, 1), (7, 1), (9, 1), (10, 2), (14, 2), (15, 3)])
 def test_edit_budget_scales_with_length(length: int, edits: int) -> None:
     assert max_edits(length, 0.8) == edits
 
@@ -45,7 +46,9 @@ def test_short_phrases_need_every_character() -> None:
 
 def test_prefilter_aligns_only_phrases_sharing_enough_bigrams() -> None:
     rng = random.Random(9)
-    alphabet = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长"
+    alphabet = ("的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着"
+                "去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主"
+                "行方又如前所本见经头面公同三已老从动两长")
     phrases = ["".join(rng.choice(alphabet) for _ in range(rng.randint(5, 12))) for _ in range(500)]
     index = _index("fuzzy", [*phrases, "感谢您的来电"])
     candidates = index._candidates("好的感谢您来电祝您生活愉快")

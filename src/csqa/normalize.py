@@ -37,12 +37,15 @@ class Normalizer:
 
     def __init__(self, fillers: Iterable[str] = DEFAULT_FILLERS) -> None:
         folded = {fold(f) for f in fillers}
-        self.fillers: tuple[str, ...] = tuple(sorted((f for f in folded if f), key=(lambda f: (-len(f), f))))
+        # longest first, so that 那个 is removed whole before a shorter filler could split it
+        self.fillers: tuple[str, ...] = tuple(sorted((f for f in folded if f),
+                                                     key=lambda f: (-len(f), f)))
         self._filler_re = (re.compile("|".join(re.escape(f) for f in self.fillers))
                            if self.fillers else None)
 
     def strip(self, folded: str) -> tuple[str, list[int] | None]:
-        """Remove fillers from folded text: (text, kept indices into ``folded``, or None if none removed)."""
+        """Remove fillers from folded text: (text, kept indices into ``folded`` or None if none
+        was removed)."""
         if self._filler_re is None or not folded:
             return folded, None
         pieces: list[str] = []

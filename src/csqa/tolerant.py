@@ -64,10 +64,10 @@ class _Syllables(dict[int, int]):
         syllable = syllables[0] if len(syllables) == 1 else ch
         if syllable == ch:
             value = code
+        elif syllable in self._symbols:
+            value = self._symbols[syllable]
         else:
-            value = self._symbols.get(syllable)
-            if value is None:
-                value = self._symbols[syllable] = 0xF0000 + len(self._symbols)
+            value = self._symbols[syllable] = 0xF0000 + len(self._symbols)
         self[code] = value
         return value
 
@@ -114,7 +114,8 @@ def _bigrams(s: str) -> set[str]:
 
 
 class TolerantIndex:
-    """All phrase sets of one space (``fuzzy`` or ``pinyin``), compiled for one pass per utterance."""
+    """All phrase sets of one space (``fuzzy`` or ``pinyin``), compiled for one pass per
+    utterance."""
 
     def __init__(self, space: str) -> None:
         self.space = space
@@ -140,7 +141,8 @@ class TolerantIndex:
                     grams = set(key)
                     need = max(1, len(grams) - edits)
             self._by_set.setdefault(set_id, []).append(len(self._entries))
-            self._entries.append(_Entry(set_id, phrase, key, similarity, edits, frozenset(grams), need))
+            self._entries.append(
+                _Entry(set_id, phrase, key, similarity, edits, frozenset(grams), need))
 
     def build(self) -> None:
         automaton = ahocorasick.Automaton()
@@ -148,7 +150,8 @@ class TolerantIndex:
         for i, e in enumerate(self._entries):
             keys.setdefault(e.key, []).append(i)
             if e.edits:
-                index = self._bigram_index if all(len(g) == 2 for g in e.grams) else self._char_index
+                bigrams = all(len(g) == 2 for g in e.grams)
+                index = self._bigram_index if bigrams else self._char_index
                 for g in e.grams:
                     index.setdefault(g, []).append(i)
         for key, ids in keys.items():
@@ -170,13 +173,15 @@ class TolerantIndex:
             for i in ids:
                 e = self._entries[i]
                 exact.setdefault(i, []).append((end + 1 - length, end + 1))
-                out.setdefault(e.set_id, []).append(Tolerant(end + 1 - length, end + 1, e.phrase, 1.0))
+                out.setdefault(e.set_id, []).append(
+                    Tolerant(end + 1 - length, end + 1, e.phrase, 1.0))
         for i in self._candidates(sym):
             e = self._entries[i]
             taken = exact.get(i, [])
             for start, end, score in _align_all(e.key, sym, e.edits, e.similarity):
                 if all(end <= s or start >= t for s, t in taken):
-                    out.setdefault(e.set_id, []).append(Tolerant(start, end, e.phrase, round(score, 2)))
+                    out.setdefault(e.set_id, []).append(
+                        Tolerant(start, end, e.phrase, round(score, 2)))
         return out
 
     def _candidates(self, sym: str) -> list[int]:
@@ -262,5 +267,6 @@ def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None
     if not found:
         return None
     m = len(key)
-    _, score, idx = min(found, key=lambda f: (-f[1], abs(spans[f[2]][1] - spans[f[2]][0] - m), f[2]))
+    _, score, idx = min(found, key=lambda f: (-f[1], abs(spans[f[2]][1] - spans[f[2]][0] - m),
+                                              f[2]))
     return spans[idx][0], spans[idx][1], float(score)

@@ -36,12 +36,16 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+TOLERANCE_HELP = "exact, fuzzy (edit distance) or pinyin (homophones too)"
+
+
 class TolerantParams(Params):
     """Options of the phrase rules that can match tolerantly (see :mod:`csqa.tolerant`)."""
 
-    tolerance: Tolerance = Field("exact", description="exact, fuzzy (edit distance) or pinyin (homophones too)")
+    tolerance: Tolerance = Field("exact", description=TOLERANCE_HELP)
     similarity: float = Field(DEFAULT_SIMILARITY, ge=0.5, le=1.0,
-                              description="for fuzzy/pinyin: how similar (0.5–1) a stretch must be to a phrase")
+                              description="for fuzzy/pinyin: how similar (0.5–1) a stretch "
+                                          "must be to a phrase")
 
 
 def require_timing(call: CallView) -> None:

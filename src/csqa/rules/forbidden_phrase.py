@@ -76,7 +76,8 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
     return Prepared(
         params=params,
         phrases=bank.add(params.phrases, params.tolerance, params.similarity),
-        unless=bank.add(params.unless, params.tolerance, params.similarity) if params.unless else None,
+        unless=(bank.add(params.unless, params.tolerance, params.similarity)
+                if params.unless else None),
         regexes=tuple(compile_safe_regex(p) for p in params.regexes),
     )
 

@@ -42,6 +42,7 @@ from csqa.rules.base import (
     NotEvaluable,
     Phrase,
     Scope,
+    TOLERANCE_HELP,
     Speaker,
     TolerantParams,
     in_scope,
@@ -63,7 +64,7 @@ class Group(BaseModel):
 class RequiredParams(TolerantParams):
     """Options shared by every required-wording kind (required_phrase, greeting, closing)."""
 
-    tolerance: Tolerance = Field("pinyin", description="exact, fuzzy (edit distance) or pinyin (homophones too)")
+    tolerance: Tolerance = Field("pinyin", description=TOLERANCE_HELP)
 
     phrases: list[Phrase] = Field(default_factory=list, description="any one of these must be said")
     groups: list[Group] = Field(default_factory=list, description="named parts that must all be said")

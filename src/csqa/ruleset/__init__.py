@@ -228,7 +228,8 @@ def _read_normalize(norm: Any, doc: YamlDoc, meta: dict[str, Any]) -> list[str]:
                             f"{did_you_mean(str(key), NORMALIZE_KEYS)}")
         elif value is None:
             meta["fillers"] = ()
-        elif not isinstance(value, list) or not all(isinstance(f, str) and f.strip() for f in value):
+        elif not isinstance(value, list) or not all(isinstance(f, str) and f.strip()
+                                                    for f in value):
             problems.append(f"{doc.where(('normalize', key))}: normalize.fillers: "
                             "must be a list of non-empty words such as [呃, 嗯, 啊, 那个]")
         else:
