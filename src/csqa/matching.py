@@ -308,7 +308,7 @@ class CallView:
 
     def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
         """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
-        found there), from a similarity of 0.5 up; exact sets are compared character by
+        found there), from a similarity of 0.6 up; exact sets are compared character by
         character."""
         from csqa.tolerant import NEAR_MISS_FLOOR, closest
 

@@ -33,8 +33,9 @@ import ahocorasick
 Tolerance = Literal["exact", "fuzzy", "pinyin"]
 TOLERANCES: tuple[str, ...] = ("exact", "fuzzy", "pinyin")
 DEFAULT_SIMILARITY = 0.8
-#: Below this similarity a near miss is not worth showing: it is simply not there.
-NEAR_MISS_FLOOR = 0.5
+#: Below this similarity a near miss is not worth showing: it is simply not there (two of
+#: four characters alike, 盘不转一 for 满不满意, is noise).
+NEAR_MISS_FLOOR = 0.6
 #: Phrases shorter than this get no near-miss report.
 NEAR_MISS_MIN_CHARS = 3
 
@@ -255,7 +256,7 @@ def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[
 
 
 def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None:
-    """The most similar stretch (ties: the one closest to the phrase's length, then the first)."""
+    """The most similar stretch at or above :data:`NEAR_MISS_FLOOR`, or ``None``."""
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
@@ -266,6 +267,7 @@ def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None
                             score_cutoff=NEAR_MISS_FLOOR - _EPS)
     if not found:
         return None
+    # ties: the stretch closest to the phrase's length (reads as the phrase would), then the first
     m = len(key)
     _, score, idx = min(found, key=lambda f: (-f[1], abs(spans[f[2]][1] - spans[f[2]][0] - m),
                                               f[2]))
