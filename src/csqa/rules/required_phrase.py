@@ -39,10 +39,10 @@ from csqa.coverage import describe, truncation
 from csqa.matching import CallView, NearMiss, PhraseBank
 from csqa.model import Hit, Utterance
 from csqa.rules.base import (
+    TOLERANCE_HELP,
     NotEvaluable,
     Phrase,
     Scope,
-    TOLERANCE_HELP,
     Speaker,
     TolerantParams,
     in_scope,
