@@ -152,10 +152,10 @@ class PhraseBank:
         return set_id
 
     def build(self) -> None:
+        # Tolerant sets are in the exact automaton too: an exact occurrence answers contains()
+        # without the tolerant pass, which is then only needed when the exact one finds nothing.
         entries: dict[str, list[tuple[int, str]]] = {}
         for set_id, phrases in enumerate(self._sets):
-            if set_id in self._space:
-                continue
             for phrase in phrases:
                 key = self.normalizer.key(phrase)
                 if key:
@@ -185,7 +185,7 @@ class PhraseBank:
 
     def scan(self, folded: str) -> dict[int, list[tuple[int, int, str]]]:
         """One pass over normalised text: ``{set_id: [(start, end, phrase), …]}`` in its offsets
-        (exact sets only)."""
+        (exact occurrences, of every set)."""
         out: dict[int, list[tuple[int, int, str]]] = {}
         if not self._automaton or not folded:
             return out
@@ -238,8 +238,8 @@ class CallView:
     ruleset's fillers removed; what phrases are matched in). Both map back to the original.
     """
 
-    __slots__ = ("_folded", "_hits", "_norm", "_positions", "_spaces", "_thits", "bank",
-                 "transcript", "utterances")
+    __slots__ = ("_folded", "_hits", "_norm", "_norm_text", "_positions", "_spaces", "_thits",
+                 "bank", "transcript", "utterances")
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
@@ -249,6 +249,7 @@ class CallView:
         self._hits: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
         self._positions: dict[int, list[int]] = {}
         self._norm: dict[int, tuple[str, list[int]]] = {}
+        self._norm_text: dict[int, str] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, Any]] = {}
 
@@ -265,10 +266,17 @@ class CallView:
             got = self._norm[index] = self.bank.normalizer.normalize(self.utterances[index].text)
         return got
 
+    def norm_text(self, index: int) -> str:
+        """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""
+        text = self._norm_text.get(index)
+        if text is None:
+            text = self._norm_text[index] = self.bank.normalizer.strip_folded(self.folded(index))
+        return text
+
     def _scan(self, index: int) -> dict[int, list[tuple[int, int, str]]]:
         hits = self._hits.get(index)
         if hits is None:
-            hits = self._hits[index] = self.bank.scan(self.normalized(index)[0])
+            hits = self._hits[index] = self.bank.scan(self.norm_text(index))
         return hits
 
     def _in_space(self, space: str, index: int) -> str:
@@ -277,7 +285,7 @@ class CallView:
         if sym is None:
             from csqa.tolerant import to_space
 
-            sym = self._spaces[key] = to_space(self.normalized(index)[0], space)
+            sym = self._spaces[key] = to_space(self.norm_text(index), space)
         return sym
 
     def _tscan(self, space: str, index: int) -> dict[int, Any]:
@@ -289,21 +297,24 @@ class CallView:
 
     def contains(self, set_id: int, index: int) -> bool:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
+        if set_id in self._scan(index):
+            return True
         space = self.bank.space(set_id)
-        if space is not None:
-            return set_id in self._tscan(space, index)
-        return set_id in self._scan(index)
+        return space is not None and set_id in self._tscan(space, index)
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""
         space = self.bank.space(set_id)
-        positions = self.normalized(index)[1]
         if space is not None:
-            return [_to_original(positions, t.start, t.end, t.phrase, t.similarity)
-                    for t in self._tscan(space, index).get(set_id, ())]
+            found = self._tscan(space, index).get(set_id)
+            if not found:
+                return []
+            positions = self.normalized(index)[1]
+            return [_to_original(positions, t.start, t.end, t.phrase, t.similarity) for t in found]
         raw = self._scan(index).get(set_id)
         if not raw:
             return []
+        positions = self.normalized(index)[1]
         return [_to_original(positions, s, e, p) for s, e, p in raw]
 
     def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
@@ -318,7 +329,7 @@ class CallView:
             if space is not None:
                 t = self.bank.tolerant(space).closest(set_id, self._in_space(space, i))
             else:
-                t = closest(self.bank.keys(set_id), self.normalized(i)[0])
+                t = closest(self.bank.keys(set_id), self.norm_text(i))
             if t is None or t.similarity < NEAR_MISS_FLOOR:
                 continue
             if best is None or t.similarity > best.similarity:

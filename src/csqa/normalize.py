@@ -62,6 +62,14 @@ class Normalizer:
         kept.extend(range(last, len(folded)))
         return "".join(pieces), kept
 
+    def text(self, text: str) -> str:
+        """The normalised text alone (no offsets): what phrases are looked for in."""
+        return self.strip_folded(fold(text))
+
+    def strip_folded(self, folded: str) -> str:
+        """Already folded text without its fillers (no offsets)."""
+        return self._filler_re.sub("", folded) if self._filler_re is not None else folded
+
     def normalize(self, text: str) -> tuple[str, list[int]]:
         """(normalised text, for each of its characters the index in ``text``)."""
         folded = fold(text)
