@@ -9,8 +9,8 @@ dropped characters, homophones, traditional characters, full-width punctuation â
 with the built-in default ruleset twice: as shipped (greeting/closing/required phrases with
 ``tolerance: pinyin``) and with every rule forced to ``tolerance: exact``. Both runs do the same
 normalisation; the difference is the tolerant matching alone. Prints the best-of-``--repeat``
-CPU times (the two variants interleaved), the ratio, and how many greeting/closing findings each variant gave (what tolerance buys),
-and exits 1 when the ratio exceeds ``--limit`` (1.3).
+CPU times (the two variants interleaved), the ratio, and how many greeting/closing findings
+each variant gave (what tolerance buys), and exits 1 when the ratio exceeds ``--limit`` (1.3).
 """
 
 from __future__ import annotations
