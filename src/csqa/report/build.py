@@ -450,7 +450,7 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     worst_calls, worst_rows = _worst(cur, findings, top)
     rules_frame, rule_daily = _rules(cur, prev, period, rule_ids, names)
     daily = _daily(cur, period, lang)
-    runs_frame = _runs_table(runs, calls, cur, chosen, lang)
+    runs_frame = _runs_table(runs, calls, cur, chosen, zone)
     group_tables = [("t_agents", _groups(cur, prev, "agent_id", rule_ids, names)),
                     ("t_teams", _groups(cur, prev, "team", rule_ids, names))]
     if by == "team":
@@ -469,8 +469,14 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
                   notes=notes)
 
 
+def _naive_local(ts: datetime | None, zone: ZoneInfo) -> datetime | None:
+    if ts is None:
+        return None
+    return (ts.astimezone(zone) if ts.tzinfo else ts).replace(tzinfo=None)
+
+
 def _runs_table(runs: list[Run], calls: pd.DataFrame, cur: pd.DataFrame, chosen: str,
-                lang: str) -> pd.DataFrame:
+                zone: ZoneInfo) -> pd.DataFrame:
     rows = []
     won = calls["run"].value_counts()
     used_now = cur["run"].value_counts()
@@ -478,7 +484,7 @@ def _runs_table(runs: list[Run], calls: pd.DataFrame, cur: pd.DataFrame, chosen:
         ok = r.ruleset_hash == chosen
         n = len(r.calls)
         rows.append({"run": str(r.path),
-                     "audited_at": r.audited_at.replace(tzinfo=None) if r.audited_at else None,
+                     "audited_at": _naive_local(r.audited_at, zone),
                      "ruleset_name": str(r.ruleset.get("name", "")),
                      "ruleset_version": str(r.ruleset.get("version", "")),
                      "ruleset_hash": r.ruleset_hash, "calls_in_run": n,
