@@ -18,7 +18,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,11 +33,13 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 #: Conversational words that say nothing about why a customer called (jieba's IDF table
 #: rates some of them high); they are left out of the customer keywords.
-FILLER_WORDS = frozenset("""
-你好 您好 谢谢 好的 那个 这个 就是 一下 什么 怎么 可以 没有 还是 然后 已经 现在 知道 我们 你们
-他们 是不是 对吧 嗯嗯 喂喂 麻烦 请问 一个 不是 这样 那样 为什么 怎么办 还有 的话 时候 一直 那么
-这边 那边 问下 问一下 帮我 给我 需要 不要 不会 感觉 觉得 有点 真的 还要 好吧 行吧 对对 是的 嗯
-""".split())
+_FILLERS = """
+你好 您好 谢谢 好的 那个 这个 就是 一下 什么 怎么 可以 没有 还是 然后
+已经 现在 知道 我们 你们 他们 是不是 对吧 嗯嗯 喂喂 麻烦 请问 一个 不是
+这样 那样 为什么 怎么办 还有 的话 时候 一直 那么 这边 那边 问下 问一下 帮我
+给我 需要 不要 不会 感觉 觉得 有点 真的 还要 好吧 行吧 对对 是的 嗯
+"""
+FILLER_WORDS = frozenset(_FILLERS.split())
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,7 @@ def _worst(cur: pd.DataFrame, findings: dict[str, list[dict[str, Any]]], top: in
 def customer_keywords(texts: list[str], top: int) -> pd.DataFrame:
     """Top ``top`` keywords of customer speech (jieba TF-IDF), with how many calls mention each."""
     cols = ["keyword", "weight", "calls_mentioning"]
+    texts = sorted(texts)
     joined = "\n".join(t for t in texts if t)
     if not joined.strip() or top <= 0:
         return pd.DataFrame(columns=cols)
@@ -374,10 +377,20 @@ def customer_keywords(texts: list[str], top: int) -> pd.DataFrame:
     jieba.setLogLevel(logging.WARNING)
     extractor = jieba.analyse.TFIDF()
     extractor.stop_words = set(extractor.stop_words) | FILLER_WORDS
-    tags = extractor.extract_tags(joined, topK=top, withWeight=True)
-    rows = [{"keyword": w, "weight": round(float(wt), 4),
-             "calls_mentioning": sum(w in t for t in texts)} for w, wt in tags]
+    tags = extractor.extract_tags(joined, topK=None, withWeight=True)
+    # Ties are broken by the word so the list never depends on the order of the runs.
+    ranked = sorted(((w, round(float(wt), 4)) for w, wt in tags if _meaningful(w)),
+                    key=lambda kv: (-kv[1], kv[0]))[:top]
+    rows = [{"keyword": w, "weight": wt, "calls_mentioning": sum(w in t for t in texts)}
+            for w, wt in ranked]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _meaningful(word: str) -> bool:
+    """Chinese words, and Latin words of 3+ letters (not ``A1``, ``ok``, numbers)."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in word):
+        return True
+    return len(word) >= 3 and word.isalpha()
 
 
 def build_report(run_dirs: list[str | Path], *, week: str | None = None,
@@ -427,7 +440,7 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
             if got is None:
                 no_text.append(str(run.path))
             else:
-                texts.extend(got.get(cid, "") for cid in sorted(cur_ids))
+                texts.extend(got.get(cid, "") for cid in cur_ids)
 
     notes: list[str] = []
     zh = lang == "zh"
@@ -435,8 +448,8 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     if others:
         desc = "; ".join(f"{r.path} ({r.ruleset.get('name')} {r.ruleset.get('version')}, "
                          f"{r.ruleset_hash})" for r in others)
-        notes.append((f"{len(others)} 个审计批次使用了不同的规则集,未计入本报告:{desc}" if zh else
-                      f"{len(others)} run(s) used a different ruleset and are not included: {desc}"))
+        notes.append(f"{len(others)} 个审计批次使用了不同的规则集,未计入本报告:{desc}" if zh
+                     else f"{len(others)} run(s) used a different ruleset, not included: {desc}")
     undated = int(sum(d is None for d in calls["day"]))
     if undated:
         notes.append(f"{undated} 通通话没有开始时间(started_at),无法归入日期,未计入" if zh else
@@ -465,7 +478,7 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     return Report(lang=lang, by=by, tz=tz, period=period, previous=previous, ruleset=ruleset,
                   pass_mark=float(ruleset.get("pass_mark", 80)), tables=tables, daily=daily,
                   rule_daily=rule_daily, worst_calls=worst_calls,
-                  generated=now or datetime.now(timezone.utc).astimezone(zone).replace(tzinfo=None),
+                  generated=now or datetime.now(UTC).astimezone(zone).replace(tzinfo=None),
                   notes=notes)
 
 

@@ -22,7 +22,7 @@ def md_table(report: Report, table: Table) -> str:
     cols = list(table.frame.columns)
     head = "| " + " | ".join(md_escape(h) for h in headers(report, table)) + " |"
     align = "|" + "|".join("---:" if kind(c) not in ("text", "label", "bool", "date", "datetime")
-                           or table.row_kinds is not None and c != "metric" else "---"
+                           or (table.row_kinds is not None and c != "metric") else "---"
                            for c in cols) + "|"
     lines = [head, align]
     for row in text_rows(report, table):
