@@ -111,13 +111,14 @@ class _Writer:
                                                    "value": 0, "format": self.fill["good"]})
 
     def _score_rules(self, ws: Any, r0: int, c0: int, r1: int, c1: int, pm: float) -> None:
-        ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": "<", "value": pm,
-                                               "format": self.fill["bad"]})
-        ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": "between",
-                                               "minimum": pm, "maximum": pm + 10 - 1e-9,
-                                               "format": self.fill["warn"]})
-        ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": ">=",
-                                               "value": pm + 10, "format": self.fill["good"]})
+        """Below the pass mark red, less than 10 above it yellow, else green (first match wins)."""
+        low = int(pm) if float(pm).is_integer() else pm
+        high = int(pm + 10) if float(pm).is_integer() else pm + 10
+        for criteria, value, fill in (("<", low, "bad"), ("<", high, "warn"),
+                                      (">=", high, "good")):
+            ws.conditional_format(r0, c0, r1, c1, {"type": "cell", "criteria": criteria,
+                                                   "value": value, "format": self.fill[fill],
+                                                   "stop_if_true": True})
 
     def footer(self, ws: Any, row: int) -> None:
         """Below the headline: the period, ruleset and notes, as text."""
