@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -32,17 +33,28 @@ def find_chromium() -> str | None:
     return None
 
 
+def _high(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return moved
+
+
 class Browser:
     """One headless Chromium with a fresh profile in ``profile_dir``."""
 
     def __init__(self, binary: str, profile_dir: Path) -> None:
+        # The child's ends are moved to fds >= 10 so that "3<&R 4>&W" below can never clobber
+        # one with the other (pytest's capturing leaves 3 and 4 free for os.pipe()); bash,
+        # unlike dash, accepts two-digit fd numbers in redirections.
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
+        to_chrome_r, from_chrome_w = (_high(to_chrome_r), _high(from_chrome_w))
+        self.log = profile_dir / "chromium.log"
         script = f'exec "$0" "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}'
         self.proc = subprocess.Popen(
-            ["sh", "-c", script, binary, *FLAGS, f"--user-data-dir={profile_dir}", "about:blank"],
+            ["bash", "-c", script, binary, *FLAGS, f"--user-data-dir={profile_dir}", "about:blank"],
             pass_fds=(to_chrome_r, from_chrome_w), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"))
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buf = b""
@@ -59,7 +71,8 @@ class Browser:
             if ready:
                 chunk = os.read(self._from_chrome, 1 << 16)
                 if not chunk:
-                    raise RuntimeError("chromium closed the debugging pipe")
+                    raise RuntimeError("chromium closed the debugging pipe: "
+                                       + self.log.read_text(errors="replace")[-2000:])
                 self._buf += chunk
         raw, self._buf = self._buf.split(b"\0", 1)
         return json.loads(raw)
