@@ -37,6 +37,8 @@ def test_html_charts_and_tables(page: str) -> None:
     daily = daily[:daily.index("</svg>")]
     assert daily.count("<circle") == 6  # six days with calls; Saturday has none
     assert daily.count('class="bar"') == 6
+    line = re.search(r'class="line" d="([^"]+)"', daily)
+    assert line is not None and line.group(1).count("M") == 2  # Saturday breaks the line
     groups = page[page.index('<svg id="chart-groups"'):]
     groups = groups[:groups.index("</svg>")]
     assert groups.count('class="bar"') == 4

@@ -151,7 +151,8 @@ def daily_chart(report: Report) -> str:
     pm = report.pass_mark
     parts.append(f'<line class="pass-mark" x1="{left}" x2="{w - 20}" y1="{y(pm):.1f}" '
                  f'y2="{y(pm):.1f}" stroke="#cf222e" stroke-dasharray="4 3"/>')
-    points = []
+    points: list[tuple[float, float, Any, bool]] = []
+    gap = True
     for i, rec in enumerate(daily.itertuples(index=False)):
         cx = left + step * (i + 0.5)
         if not missing(rec.pass_rate):
@@ -161,16 +162,18 @@ def daily_chart(report: Report) -> str:
                          f'<title>{_e(report.label("pass_rate"))} '
                          f'{_e(format_cell(rec.pass_rate, "pct", report.lang))}</title></rect>')
         if not missing(rec.mean_score):
-            points.append((cx, y(float(rec.mean_score)), rec))
+            points.append((cx, y(float(rec.mean_score)), rec, gap))
+            gap = False
+        else:
+            gap = True  # a day without calls breaks the line
         parts.append(f'<text x="{cx:.1f}" y="{h - 22}" text-anchor="middle">'
                      f'{_e(rec.date.strftime("%m-%d"))}</text><text x="{cx:.1f}" y="{h - 8}" '
                      f'text-anchor="middle">{_e(rec.weekday)}</text>')
     if points:
-        d = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}"
-                     for i, (x, yy, _) in enumerate(points))
+        d = " ".join(f"{'M' if starts else 'L'}{x:.1f},{yy:.1f}" for x, yy, _, starts in points)
         parts.append(f'<path class="line" d="{d}" fill="none" stroke="#0969da" '
                      f'stroke-width="2"/>')
-        for x, yy, rec in points:
+        for x, yy, rec, _ in points:
             parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3.5" fill="#0969da">'
                          f'<title>{_e(rec.date.isoformat())} {_e(report.label("mean_score"))} '
                          f'{_e(format_cell(rec.mean_score, "score", report.lang))}</title>'
