@@ -247,7 +247,7 @@ def _headline(cur: pd.DataFrame, prev: pd.DataFrame) -> Table:
 
 
 def _top_rules(counts: pd.Series, names: dict[str, str], n: int = 3) -> str:
-    items = [(rid, int(v)) for rid, v in counts.items() if int(v) > 0]
+    items = [(str(rid), int(v)) for rid, v in counts.items() if int(v) > 0]
     order = {rid: i for i, rid in enumerate(counts.index)}
     items.sort(key=lambda kv: (-kv[1], order[kv[0]]))
     return "; ".join(f"{names.get(rid, rid)} ×{v}" for rid, v in items[:n])
@@ -301,8 +301,8 @@ def _rules(cur: pd.DataFrame, prev: pd.DataFrame, period: Period, rule_ids: list
         prev_hits = int(prev[rid].sum()) if pn else 0
         per_100 = _r(100 * hits / n, 1) if n else float("nan")
         prev_per_100 = _r(100 * prev_hits / pn, 1) if pn else float("nan")
-        series = [int(by_day.at[d, rid]) if by_day is not None and d in by_day.index else 0
-                  for d in period.days]
+        series = [int(by_day.at[d, rid]) if by_day is not None and d in by_day.index  # type: ignore[arg-type]
+                  else 0 for d in period.days]
         daily[rid] = series
         rows.append({"rule_id": rid, "rule_name": names.get(rid, rid), "hits": hits,
                      "calls_affected": int((cur[rid] > 0).sum()) if n else 0,

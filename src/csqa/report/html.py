@@ -153,30 +153,31 @@ def daily_chart(report: Report) -> str:
                  f'y2="{y(pm):.1f}" stroke="#cf222e" stroke-dasharray="4 3"/>')
     points: list[tuple[float, float, Any, bool]] = []
     gap = True
-    for i, rec in enumerate(daily.itertuples(index=False)):
+    recs: list[dict[str, Any]] = daily.to_dict("records")  # type: ignore[assignment]
+    for i, rec in enumerate(recs):
         cx = left + step * (i + 0.5)
-        if not missing(rec.pass_rate):
-            bh = ph * float(rec.pass_rate)
+        if not missing(rec["pass_rate"]):
+            bh = ph * float(rec["pass_rate"])
             parts.append(f'<rect class="bar" x="{cx - step * 0.3:.1f}" y="{top + ph - bh:.1f}" '
                          f'width="{step * 0.6:.1f}" height="{bh:.1f}" fill="#b6e3ff">'
                          f'<title>{_e(report.label("pass_rate"))} '
-                         f'{_e(format_cell(rec.pass_rate, "pct", report.lang))}</title></rect>')
-        if not missing(rec.mean_score):
-            points.append((cx, y(float(rec.mean_score)), rec, gap))
+                         f'{_e(format_cell(rec["pass_rate"], "pct", report.lang))}</title></rect>')
+        if not missing(rec["mean_score"]):
+            points.append((cx, y(float(rec["mean_score"])), rec, gap))
             gap = False
         else:
             gap = True  # a day without calls breaks the line
         parts.append(f'<text x="{cx:.1f}" y="{h - 22}" text-anchor="middle">'
-                     f'{_e(rec.date.strftime("%m-%d"))}</text><text x="{cx:.1f}" y="{h - 8}" '
-                     f'text-anchor="middle">{_e(rec.weekday)}</text>')
+                     f'{_e(rec["date"].strftime("%m-%d"))}</text><text x="{cx:.1f}" y="{h - 8}" '
+                     f'text-anchor="middle">{_e(rec["weekday"])}</text>')
     if points:
         d = " ".join(f"{'M' if starts else 'L'}{x:.1f},{yy:.1f}" for x, yy, _, starts in points)
         parts.append(f'<path class="line" d="{d}" fill="none" stroke="#0969da" '
                      f'stroke-width="2"/>')
         for x, yy, rec, _ in points:
             parts.append(f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3.5" fill="#0969da">'
-                         f'<title>{_e(rec.date.isoformat())} {_e(report.label("mean_score"))} '
-                         f'{_e(format_cell(rec.mean_score, "score", report.lang))}</title>'
+                         f'<title>{_e(rec["date"].isoformat())} {_e(report.label("mean_score"))} '
+                         f'{_e(format_cell(rec["mean_score"], "score", report.lang))}</title>'
                          f'</circle>')
     parts.append("</svg>")
     legend = (f'<div class="hint"><span style="color:#0969da">━</span> '
@@ -200,8 +201,8 @@ def group_chart(report: Report) -> str:
              f'height="{h}" viewBox="0 0 {w} {h}" role="img">',
              f"<title>{_e(report.label('chart_groups_' + report.by))}</title>"]
     colours = {"bad": "#ff8182", "warn": "#eac54f", "good": "#4ac26b"}
-    for i, rec in enumerate(frame.itertuples(index=False)):
-        row = rec._asdict()
+    rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+    for i, row in enumerate(rows):
         score = float(row["mean_score"])
         name = str(row[name_col])
         if report.by == "agent" and row.get("agent_name"):
