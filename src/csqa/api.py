@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,18 +74,19 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
 
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
-          on_file: Callable[[Path, int], None] | None = None) -> RunSummary:
+          on_file: Callable[[Path, int, int], None] | None = None) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
-    ``on_file(path, total)`` is called before each file is read (for progress bars).
+    ``on_file(path, done, total)`` is called before each file is read, with the number of
+    files already read (for progress bars).
     Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
     and :class:`~csqa.errors.InputError` for a path that does not exist.
     """
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
-    paths = [Path(p) for p in paths]
-    files = list(discover(paths))
+    inputs = [Path(p) for p in paths]
+    files = list(discover(inputs))
     engine = Engine(rs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -94,9 +95,9 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
 
     def loaded() -> Iterator[Transcript | InputProblem]:
-        for path, _ in files:
+        for done, (path, _) in enumerate(files):
             if on_file is not None:
-                on_file(path, len(files))
+                on_file(path, done, len(files))
             yield from load_all([path])
 
     try:
@@ -119,22 +120,26 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error",
                                                      call_id=item.transcript.call_id))
+        audited = time.perf_counter()
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        timings = {"audit": round(audited - started, 3), "aggregate": round(time.perf_counter() - audited, 3)}
+        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at, timings))
     except BaseException:
         folder.abort()
         raise
     return summary
 
 
-def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, Any]:
+def _run_record(s: RunSummary, paths: list[Path], started_at: str,
+                timings: dict[str, float]) -> dict[str, Any]:
     rs = s.ruleset
     return {
         "csqa_version": __version__,
         "started_at": started_at,
         "seconds": s.seconds,
+        "timings": timings,
         "inputs": [str(p) for p in paths],
         "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
                     "rules": [r.id for r in rs.rules], "disabled": rs.disabled,
