@@ -14,6 +14,7 @@ The rules of counting, also in the README:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -364,6 +365,19 @@ def _worst(cur: pd.DataFrame, findings: dict[str, list[dict[str, Any]]], top: in
     return calls, pd.DataFrame(rows, columns=cols)
 
 
+@functools.cache
+def _extractor() -> Any:
+    """jieba's TF-IDF keyword extractor, built once per process (loading its IDF table takes
+    seconds)."""
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
+    extractor = jieba.analyse.TFIDF()
+    extractor.stop_words = set(extractor.stop_words) | FILLER_WORDS
+    return extractor
+
+
 def customer_keywords(texts: list[str], top: int) -> pd.DataFrame:
     """Top ``top`` keywords of customer speech (jieba TF-IDF), with how many calls mention each."""
     cols = ["keyword", "weight", "calls_mentioning"]
@@ -371,13 +385,7 @@ def customer_keywords(texts: list[str], top: int) -> pd.DataFrame:
     joined = "\n".join(t for t in texts if t)
     if not joined.strip() or top <= 0:
         return pd.DataFrame(columns=cols)
-    import jieba
-    import jieba.analyse
-
-    jieba.setLogLevel(logging.WARNING)
-    extractor = jieba.analyse.TFIDF()
-    extractor.stop_words = set(extractor.stop_words) | FILLER_WORDS
-    tags = extractor.extract_tags(joined, topK=None, withWeight=True)
+    tags = _extractor().extract_tags(joined, topK=None, withWeight=True)
     # Ties are broken by the word so the list never depends on the order of the runs.
     ranked = sorted(((w, round(float(wt), 4)) for w, wt in tags if _meaningful(w)),
                     key=lambda kv: (-kv[1], kv[0]))[:top]
