@@ -291,3 +291,13 @@ def test_audit_writes_customer_text(runs: dict[str, Path]) -> None:
     assert got["w47-x-1"] == "=SUM(A1:A9) 宽带"
     assert got["dup-1"] == "宽带套餐怎么升级"
     assert len(got) == 6
+
+
+def test_empty_period_still_names_every_rule(runs: dict[str, Path]) -> None:
+    rep = build_report([runs["run1"], runs["run2"]], week="2026-W40")
+    assert records(rep.table("t_headline"))[0] == {"metric": "m_calls", "current": 0,
+                                                   "prev": None, "change": None}
+    assert rep.table("t_rules")["rule_name"].tolist() == ["责问客户", "辱骂客户", "开场白"]
+    assert rep.table("t_rules")["hits"].tolist() == [0, 0, 0]
+    assert len(rep.table("t_agents")) == 0 and rep.worst_calls == []
+    assert rep.table("t_daily")["calls"].tolist() == [0] * 7

@@ -87,3 +87,16 @@ def test_format_from_suffix(tmp_path: Path, w47: Report) -> None:
     out = write_report(w47, tmp_path / "w.md")
     assert out.read_text(encoding="utf-8").startswith("# 客服质检周报")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.md"]  # no temp file left
+
+
+def test_empty_period_renders_in_every_format(runs: dict[str, Path], tmp_path: Path) -> None:
+    import openpyxl
+
+    rep = build_report([runs["run1"]], week="2026-W40")
+    page = write_report(rep, tmp_path / "e.html").read_text(encoding="utf-8")
+    assert '<svg id="chart-daily"' in page and 'class="line"' not in page
+    assert "本期无数据" in page
+    md = write_report(rep, tmp_path / "e.md").read_text(encoding="utf-8")
+    assert "## 坐席\n\n*本期无数据*" in md
+    book = openpyxl.load_workbook(write_report(rep, tmp_path / "e.xlsx"))
+    assert book["坐席"].max_row == 1 and book["坐席"]["A1"].value == "排名"

@@ -15,6 +15,7 @@ The rules of counting, also in the README:
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
 import re
@@ -378,20 +379,45 @@ def _extractor() -> Any:
     return extractor
 
 
-def customer_keywords(texts: list[str], top: int) -> pd.DataFrame:
-    """Top ``top`` keywords of customer speech (jieba TF-IDF), with how many calls mention each."""
+#: Customer speech tokenised for the keywords, at most (characters): jieba segments some tens of
+#: thousands of characters a second, so a big week is sampled (see :func:`keyword_sample`).
+KEYWORD_CHARS = 150_000
+
+
+def keyword_sample(texts: dict[str, str], budget: int = KEYWORD_CHARS) -> list[str]:
+    """The call ids whose text the keywords are computed from: all of them when their text fits
+    in ``budget`` characters, else calls taken in the order of a hash of their id until the
+    budget is spent (a fixed pseudo-random sample: the same runs give the same keywords)."""
+    if sum(len(t) for t in texts.values()) <= budget:
+        return sorted(texts)
+    chosen, used = [], 0
+    for cid in sorted(texts, key=lambda c: hashlib.sha1(c.encode("utf-8")).hexdigest()):
+        if used >= budget:
+            break
+        chosen.append(cid)
+        used += len(texts[cid])
+    return sorted(chosen)
+
+
+def customer_keywords(texts: dict[str, str], top: int, budget: int = KEYWORD_CHARS
+                      ) -> tuple[pd.DataFrame, int]:
+    """Top ``top`` keywords of customer speech (jieba TF-IDF) and the number of calls they were
+    computed from; ``calls_mentioning`` counts over all calls of ``texts``."""
     cols = ["keyword", "weight", "calls_mentioning"]
-    texts = sorted(texts)
-    joined = "\n".join(t for t in texts if t)
-    if not joined.strip() or top <= 0:
-        return pd.DataFrame(columns=cols)
+    sample = keyword_sample(texts, budget)
+    joined = "\n".join(texts[cid] for cid in sample if texts[cid])
+    if top <= 0:
+        return pd.DataFrame(columns=cols), len(texts)
+    if not joined.strip():
+        return pd.DataFrame(columns=cols), len(sample)
     tags = _extractor().extract_tags(joined, topK=None, withWeight=True)
     # Ties are broken by the word so the list never depends on the order of the runs.
     ranked = sorted(((w, round(float(wt), 4)) for w, wt in tags if _meaningful(w)),
                     key=lambda kv: (-kv[1], kv[0]))[:top]
-    rows = [{"keyword": w, "weight": wt, "calls_mentioning": sum(w in t for t in texts)}
+    all_texts = list(texts.values())
+    rows = [{"keyword": w, "weight": wt, "calls_mentioning": sum(w in t for t in all_texts)}
             for w, wt in ranked]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols), len(sample)
 
 
 def _meaningful(word: str) -> bool:
@@ -431,24 +457,25 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     # Findings and customer text, each from the run whose audit of the call won.
     wanted = pd.concat([cur, prev])
     findings: dict[str, list[dict[str, Any]]] = {}
-    texts: list[str] = []
+    texts: dict[str, str] = {}
     names: dict[str, str] = {}
     no_text: list[str] = []
     for run in used:
         ids = set(wanted.loc[wanted["run"] == run.order, "call_id"])
-        if not ids:
-            continue
-        for f in read_findings(run, ids):
-            findings.setdefault(f["call_id"], []).append(f)
+        # Rule names are only in the findings: take them from every finding of the ruleset's
+        # runs, so a rule nobody broke this week still shows its name.
+        for f in read_findings(run):
             if f.get("rule_id") and f.get("name"):
                 names.setdefault(str(f["rule_id"]), str(f["name"]))
+            if f["call_id"] in ids:
+                findings.setdefault(f["call_id"], []).append(f)
         cur_ids = set(cur.loc[cur["run"] == run.order, "call_id"])
-        if cur_ids:
+        if cur_ids and keywords > 0:
             got = read_customer_text(run, cur_ids)
             if got is None:
                 no_text.append(str(run.path))
             else:
-                texts.extend(got.get(cid, "") for cid in cur_ids)
+                texts.update((cid, got.get(cid, "")) for cid in cur_ids)
 
     notes: list[str] = []
     zh = lang == "zh"
@@ -481,7 +508,13 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     tables["t_rules"] = Table("t_rules", rules_frame)
     tables["t_daily"] = Table("t_daily", daily)
     tables["t_worst"] = Table("t_worst", worst_rows)
-    tables["t_keywords"] = Table("t_keywords", customer_keywords(texts, keywords))
+    keyword_table, sampled = customer_keywords(texts, keywords)
+    if sampled < len(texts):
+        notes.append(f"客户关键词取自 {sampled}/{len(texts)} 通通话的固定抽样(按通话编号散列),"
+                     "提及通话数按全部通话计" if zh else
+                     f"customer keywords come from a fixed sample of {sampled} of {len(texts)} "
+                     "calls (by a hash of the call id); calls mentioning counts all calls")
+    tables["t_keywords"] = Table("t_keywords", keyword_table)
     tables["t_runs"] = Table("t_runs", runs_frame)
     return Report(lang=lang, by=by, tz=tz, period=period, previous=previous, ruleset=ruleset,
                   pass_mark=float(ruleset.get("pass_mark", 80)), tables=tables, daily=daily,
