@@ -301,3 +301,17 @@ def test_empty_period_still_names_every_rule(runs: dict[str, Path]) -> None:
     assert rep.table("t_rules")["hits"].tolist() == [0, 0, 0]
     assert len(rep.table("t_agents")) == 0 and rep.worst_calls == []
     assert rep.table("t_daily")["calls"].tolist() == [0] * 7
+
+
+def test_keyword_sample_is_fixed_and_bounded() -> None:
+    from csqa.report.build import customer_keywords, keyword_sample
+
+    texts = {f"c{i}": "宽带断网" * 10 for i in range(100)}  # 40 characters each
+    assert keyword_sample(texts, budget=4000) == sorted(texts)  # fits: every call
+    sample = keyword_sample(texts, budget=400)
+    assert len(sample) == 10  # calls are taken until 400 characters are used
+    assert sample == keyword_sample(dict(reversed(list(texts.items()))), budget=400)
+    frame, used = customer_keywords(texts, 2, budget=400)
+    assert used == 10
+    # mentions are counted over all calls, not only the sample
+    assert frame.to_dict("records")[0]["calls_mentioning"] == 100
