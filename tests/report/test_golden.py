@@ -315,3 +315,21 @@ def test_keyword_sample_is_fixed_and_bounded() -> None:
     assert used == 10
     # mentions are counted over all calls, not only the sample
     assert frame.to_dict("records")[0]["calls_mentioning"] == 100
+
+
+def test_rule_names_from_run_json_when_no_finding_has_them(runs: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs["run2"], run)
+    (run / "findings.jsonl").write_text("", encoding="utf-8")
+    rec = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert rec["ruleset"]["rule_scoring"]["abuse"]["name"] == "辱骂客户"
+    rep = build_report([run], week="2026-W47")
+    assert sorted(rep.table("t_rules")["rule_name"]) == sorted(["责问客户", "辱骂客户", "开场白"])
+    rec["ruleset"].pop("rule_scoring")
+    (run / "run.json").write_text(json.dumps(rec), encoding="utf-8")
+    rep = build_report([run], week="2026-W47")
+    assert sorted(rep.table("t_rules")["rule_name"]) == ["abuse", "blame", "greeting"]

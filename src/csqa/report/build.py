@@ -462,8 +462,13 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     no_text: list[str] = []
     for run in used:
         ids = set(wanted.loc[wanted["run"] == run.order, "call_id"])
-        # Rule names are only in the findings: take them from every finding of the ruleset's
-        # runs, so a rule nobody broke this week still shows its name.
+        # Rule names: from run.json's rule_scoring (newer runs), else from every finding of the
+        # ruleset's runs, so a rule nobody broke this week still shows its name.
+        scoring = run.ruleset.get("rule_scoring")
+        if isinstance(scoring, dict):
+            for rid, spec in scoring.items():
+                if isinstance(spec, dict) and spec.get("name"):
+                    names.setdefault(str(rid), str(spec["name"]))
         for f in read_findings(run):
             if f.get("rule_id") and f.get("name"):
                 names.setdefault(str(f["rule_id"]), str(f["name"]))
