@@ -178,6 +178,68 @@ def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] |
                          strict_roles=strict_roles)
 
 
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(
+        help="csqa audit output folders (e.g. a week of nightly runs)", show_default=False)],
+    week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
+                                             help="ISO week, e.g. 2026-W47.")] = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="First day (YYYY-MM-DD), with --to.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                                help="Last day, included.")] = None,
+    by: Annotated[str, typer.Option("--by", metavar="agent|team",
+                                    help="Group the main table and chart by agent or team.")
+                  ] = "agent",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="FILE",
+        help="Write the report to FILE (.xlsx, .html or .md); without it, print it here.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", metavar="xlsx|html|md",
+                                            help="Output format when the suffix does not say.")
+                   ] = None,
+    lang: Annotated[str, typer.Option("--lang", metavar="zh|en",
+                                      help="Report labels: zh (default) or en.")] = "zh",
+    tz: Annotated[str, typer.Option("--tz", metavar="ZONE",
+                                    help="Time zone of the report's days.")] = "Asia/Shanghai",
+    ruleset_hash: Annotated[str | None, typer.Option(
+        "--ruleset-hash", metavar="HASH",
+        help="Report the runs of this ruleset (default: the latest run's).")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="How many worst calls to show.")] = 10,
+    keywords: Annotated[int, typer.Option("--keywords", min=0,
+                                          help="How many customer keywords.")] = 20,
+) -> None:
+    """Weekly team-lead report from audit runs: per agent, team and rule, daily trend, worst calls.
+
+    Calls are placed by started_at (in --tz); a call audited by several runs counts once (the
+    latest run wins); runs made with a different ruleset are listed, not mixed in. Default period:
+    the ISO week of the latest call.
+    """
+    from csqa.report import ReportError, build_report, write_report
+
+    try:
+        rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
+                           tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
+                           lang=lang)
+        if out_file is None and fmt is None:
+            from csqa.report.terminal import render_terminal
+
+            for note in rep.notes:
+                err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True,
+                          markup=True)
+            out.print(render_terminal(rep))
+            return
+        target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
+        written = write_report(rep, target, fmt)
+    except ReportError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or out_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+    for note in rep.notes:
+        err.print(f"warning: {note}", highlight=False, soft_wrap=True, markup=False)
+    out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
+              soft_wrap=True)
+
+
 def _read_reviews(path: Path) -> Any:
     from csqa.review import ReviewsError, read_reviews
 
