@@ -110,7 +110,8 @@ def test_findings_carry_the_contract_fields(run: tuple[Path, str, int]) -> None:
     out, _, _ = run
     first = json.loads((out / "findings.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert list(first) == ["call_id", "agent_id", "rule_id", "kind", "name", "severity", "points",
-                           "utterance", "start", "end", "speaker", "matched", "evidence", "message"]
+                           "utterance", "start", "end", "speaker", "matched", "evidence", "message",
+                           "finding_id"]
     kinds = {json.loads(line)["kind"] for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()}
     assert kinds == {"forbidden_phrase", "greeting", "closing", "required_phrase", "interruption",
                      "hangup", "silence", "speech_rate", "response_delay"}
@@ -123,7 +124,9 @@ def test_run_json(run: tuple[Path, str, int]) -> None:
     assert len(record["ruleset"]["hash"]) == 16
     assert record["counts"] == {"files_seen": 14, "calls_audited": 20, "calls_passed": 18,
                                 "calls_failed": 2, "findings": 27, "input_errors": 0,
-                                "skipped_files": 0, "agents": 4}
+                                "skipped_files": 0, "agents": 4, "roles_uncertain": 0,
+                                "transcripts_without_record": 0,
+                                "records_without_transcript": 0}
 
 
 def test_unreadable_inputs_exit_3_and_are_listed(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ the points earned and the points possible:
 
 - a rule's *weight* is the most it can normally take off a call: ``max_points`` when set,
   else ``points`` (one finding); ``W`` is the weight of all enabled rules, ``W_e`` that of the
-  rules evaluable for this call (a rule that failed with an error counts as not evaluable);
+  rules evaluable for this call;
 - ``score = base − D × W / W_e`` (``D`` the capped deductions as above), clamped to
   ``[0, base]``. With everything evaluable ``W_e = W`` and this is ``base − D`` exactly;
   with part of the ruleset N/A, each point lost on what could be checked weighs ``W / W_e``,
@@ -29,28 +29,55 @@ the points earned and the points possible:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from csqa.model import CallResult, Finding, Transcript
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from csqa.ruleset import Rule, Ruleset
+    from csqa.ruleset import Ruleset
 
 
-def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset,
-               not_evaluable: dict[str, str] | None = None,
-               rule_errors: dict[str, str] | None = None) -> CallResult:
-    """Score one call's findings under ``ruleset``'s scoring model."""
-    counts = Counter(f.rule_id for f in findings)
+class RuleCost(Protocol):
+    """What scoring needs of a rule: a :class:`~csqa.ruleset.Rule`, or a run's recorded copy."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def points(self) -> float: ...
+    @property
+    def max_points(self) -> float | None: ...
+    @property
+    def veto(self) -> bool: ...
+
+
+def rule_weight(rule: RuleCost) -> float:
+    """The most a rule normally takes off one call: ``max_points`` if set, else ``points``."""
+    return rule.max_points if rule.max_points is not None else rule.points
+
+
+def evaluated_share(rules: Iterable[RuleCost], not_evaluable: Collection[str] = ()) -> float:
+    """``W_e / W``: the share of the rules' weight that was evaluable (1 when nothing weighs)."""
+    total = evaluable = 0.0
+    for rule in rules:
+        w = rule_weight(rule)
+        total += w
+        if rule.id not in not_evaluable:
+            evaluable += w
+    return evaluable / total if total > 0 else 1.0
+
+
+def deduct(counts: Mapping[str, int], rules: Iterable[RuleCost], base: float, pass_mark: float,
+           not_evaluable: Collection[str] = ()) -> tuple[float, bool, bool, dict[str, float]]:
+    """``(score, passed, vetoed, deductions)`` of a call with ``counts`` findings per rule id,
+    scored over what was evaluable (``not_evaluable``: rule ids that could not be judged)."""
+    rules = list(rules)
     deductions: dict[str, float] = {}
     vetoed = False
-    skipped = set(not_evaluable or ()) | set(rule_errors or ())
-    total_weight = sum(rule_weight(r) for r in ruleset.rules)
-    evaluable_weight = sum(rule_weight(r) for r in ruleset.rules if r.id not in skipped)
-    for rule in ruleset.rules:
+    for rule in rules:
         n = counts.get(rule.id, 0)
         if not n:
             continue
@@ -60,22 +87,28 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
         deductions[rule.id] = total
         vetoed = vetoed or rule.veto
     lost = sum(deductions.values())
-    if total_weight > 0 and evaluable_weight > 0:
-        lost *= total_weight / evaluable_weight
-    share = evaluable_weight / total_weight if total_weight > 0 else 1.0
-    score = round(min(ruleset.base_score, max(0.0, ruleset.base_score - lost)), 2)
+    share = evaluated_share(rules, not_evaluable)
+    if share > 0:
+        lost /= share  # = × W / W_e
+    score = round(min(base, max(0.0, base - lost)), 2)
+    return score, (not vetoed and score >= pass_mark), vetoed, deductions
+
+
+def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset,
+               not_evaluable: dict[str, str] | None = None,
+               rule_errors: dict[str, str] | None = None) -> CallResult:
+    """Score one call's findings under ``ruleset``'s scoring model."""
+    counts = Counter(f.rule_id for f in findings)
+    skipped = set(not_evaluable or ())
+    score, passed, vetoed, deductions = deduct(counts, ruleset.rules, ruleset.base_score,
+                                               ruleset.pass_mark, skipped)
     return CallResult(
         transcript=transcript, findings=findings, score=score,
-        passed=(not vetoed and score >= ruleset.pass_mark), vetoed=vetoed,
+        passed=passed, vetoed=vetoed,
         rule_counts=dict(counts), deductions=deductions,
         not_evaluable=not_evaluable or {}, rule_errors=rule_errors or {},
-        evaluated_share=round(share, 4),
+        evaluated_share=round(evaluated_share(ruleset.rules, skipped), 4),
     )
-
-
-def rule_weight(rule: Rule) -> float:
-    """The most a rule normally takes off one call: ``max_points`` if set, else ``points``."""
-    return rule.max_points if rule.max_points is not None else rule.points
 
 
 @dataclass
@@ -120,7 +153,7 @@ class Scorecards:
         a.passed += result.passed
         a.vetoed += result.vetoed
         a.findings += len(result.findings)
-        skipped = len(set(result.not_evaluable) | set(result.rule_errors))
+        skipped = len(result.not_evaluable)
         a.not_evaluable += skipped
         a.partly_evaluable += bool(skipped)
         a.rule_counts.update(result.rule_counts)
