@@ -152,3 +152,14 @@ def test_text_timing_header(tmp_path: Path, header: str) -> None:
     [t] = _load(tmp_path, "c.txt", text)
     assert isinstance(t, Transcript)
     assert not t.has_timing
+
+
+def test_vendor_diarized_export_without_overlaps_is_mono() -> None:
+    from csqa.loaders.vendor import Segment, build
+
+    laid_end_to_end = [Segment("spk_0", 0.0, 2.0, "您好"), Segment("spk_1", 2.5, 4.0, "喂")]
+    overlapping = [Segment("spk_0", 0.0, 3.0, "您好"), Segment("spk_1", 2.5, 4.0, "喂")]
+    kw = {"source": "x.json", "call_id": "c", "fmt": "funasr"}
+    assert build(laid_end_to_end, speaker_kind="speaker", **kw).channels == "mono"
+    assert build(overlapping, speaker_kind="speaker", **kw).channels == "stereo"
+    assert build(laid_end_to_end, speaker_kind="channel", **kw).channels == "stereo"
