@@ -163,3 +163,18 @@ def test_vendor_diarized_export_without_overlaps_is_mono() -> None:
     assert build(laid_end_to_end, speaker_kind="speaker", **kw).channels == "mono"
     assert build(overlapping, speaker_kind="speaker", **kw).channels == "stereo"
     assert build(laid_end_to_end, speaker_kind="channel", **kw).channels == "stereo"
+
+
+def test_review_rescores_with_the_same_n_a_model(tmp_path: Path) -> None:
+    """With no verdict given, a reviewed score is the machine score, N/A rescaling included."""
+    from csqa.review import apply_reviews, read_reviews, update_reviews
+
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    (calls / "a.txt").write_text(UNTIMED, encoding="utf-8")
+    run = tmp_path / "run"
+    audit([calls], ruleset_with(tmp_path, RULES, version="1"), run)
+    update_reviews(run)
+    reviewed = apply_reviews(run, read_reviews(run / "reviews.csv"))
+    r = reviewed.results["a"]
+    assert (r.score, r.reviewed_score) == (88.0, 88.0)
