@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csqa import __version__
+from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.loaders import discover, load_all
+from csqa.loaders.common import Limits, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
-from csqa.reporters.files import OutputFolder
+from csqa.redact import redact_problem, redact_result
+from csqa.reporters.files import OutputFolder, safe_frame
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
 
@@ -44,6 +47,7 @@ class RunSummary:
     seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
     agents: pd.DataFrame | None = None
+    accounting: dict[str, Any] = field(default_factory=dict)
 
     @property
     def calls_failed(self) -> int:
@@ -74,13 +78,24 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
 
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
-          on_file: Callable[[Path, int], None] | None = None) -> RunSummary:
+          on_file: Callable[[Path, int], None] | None = None,
+          limits: Limits | None = None, redact: bool = True) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
     ``on_file(path, total)`` is called before each file is read (for progress bars).
+    ``limits`` bounds input sizes (see :class:`~csqa.loaders.common.Limits`); ``redact``
+    masks phone, ID, bank card numbers and e-mail addresses in every output (see
+    :mod:`csqa.redact`). Every input file and record is accounted for in
+    ``summary.accounting`` (see :mod:`csqa.accounting`).
     Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
     and :class:`~csqa.errors.InputError` for a path that does not exist.
     """
+    with use_limits(limits):
+        return _audit(paths, ruleset, out, on_file, redact)
+
+
+def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
+           on_file: Callable[[Path, int], None] | None, redact: bool) -> RunSummary:
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
@@ -92,16 +107,21 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     folder = OutputFolder(out_dir, rule_ids)
     cards = Scorecards(rule_ids)
     summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
+    ledger = Ledger(files_expected=len(files))
 
     def loaded() -> Iterator[Transcript | InputProblem]:
         for path, _ in files:
             if on_file is not None:
                 on_file(path, len(files))
+            ledger.begin_file(str(path))
             yield from load_all([path])
 
     try:
         for item in audit_calls(loaded(), engine):
             if isinstance(item, InputProblem):
+                if redact:
+                    item = redact_problem(item)
+                ledger.problem(item)
                 folder.write_problem(item)
                 summary.problems.append(item)
                 if item.status == "skipped":
@@ -109,12 +129,23 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
                 else:
                     summary.input_errors += 1
                 continue
+            if redact:
+                item = redact_result(item)
+            ledger.call()
+            t = item.transcript
+            for warning in t.warnings:
+                problem = InputProblem(t.source, t.line, warning, status="warning",
+                                       call_id=t.call_id)
+                ledger.problem(problem)
+                folder.write_problem(problem)
+                summary.problems.append(problem)
             folder.write_call(item)
             cards.add(item)
             summary.calls_audited += 1
             summary.calls_passed += item.passed
             summary.findings += len(item.findings)
             for rid, err in item.rule_errors.items():
+                ledger.problem(InputProblem("", None, "", status="rule_error"))
                 summary.problems.append(InputProblem(item.transcript.source, item.transcript.line,
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error",
@@ -122,7 +153,9 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        summary.accounting = ledger.close()
+        folder.finish(safe_frame(agents).to_csv(index=False),
+                      _run_record(summary, paths, started_at))
     except BaseException:
         folder.abort()
         raise
@@ -143,4 +176,5 @@ def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, 
                    "calls_passed": s.calls_passed, "calls_failed": s.calls_failed,
                    "findings": s.findings, "input_errors": s.input_errors,
                    "skipped_files": s.skipped, "agents": 0 if s.agents is None else len(s.agents)},
+        "accounting": s.accounting,
     }

@@ -69,6 +69,19 @@ def audit(
                                                "errors.csv and run.json.")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
+    no_redact: Annotated[bool, typer.Option(
+        "--no-redact", help="Keep phone, ID and bank card numbers and e-mail addresses in the "
+                            "outputs (masked by default, as reports are forwarded widely).")] = False,
+    max_file_mb: Annotated[float, typer.Option(
+        "--max-file-mb", min=0.001, metavar="MB",
+        help="Refuse files read whole (.json .txt .csv) over this size; .jsonl is streamed "
+             "and only a line over it is refused.")] = 100.0,
+    max_utterance_chars: Annotated[int, typer.Option(
+        "--max-utterance-chars", min=1, metavar="N",
+        help="Reject a call with an utterance longer than N characters.")] = 20_000,
+    max_utterances: Annotated[int, typer.Option(
+        "--max-utterances", min=1, metavar="N",
+        help="Reject a call with more than N utterances.")] = 20_000,
 ) -> None:
     """Audit transcripts, score every call, and print per-agent scorecards.
 
@@ -77,7 +90,12 @@ def audit(
     """
     from csqa.api import audit as run_audit
     from csqa.errors import InputError
-    from csqa.reporters.terminal import scorecard_table, summary_line
+    from csqa.loaders.common import Limits
+    from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
+
+    limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
+                    max_utterances=max_utterances)
+    options: dict[str, Any] = {"limits": limits, "redact": not no_redact}
 
     rs = _load_ruleset(ruleset)
     show_progress = err.is_terminal and not quiet
@@ -95,9 +113,9 @@ def audit(
                                     description=f"审计 {path.name}")
                     progress.start_task(task)
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file)
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, **options)
         else:
-            summary = run_audit(paths, rs, out_dir)
+            summary = run_audit(paths, rs, out_dir, **options)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
@@ -108,11 +126,15 @@ def audit(
 
     for p in summary.problems:
         if p.status != "skipped":
-            err.print(f"{p}", highlight=False, soft_wrap=True, markup=False)
+            prefix = "警告 (warning): " if p.status == "warning" else ""
+            err.print(f"{prefix}{p}", highlight=False, soft_wrap=True, markup=False)
     if not quiet and summary.agents is not None and len(summary.agents):
         names = {r.id: r.name for r in rs.rules}
         out.print(scorecard_table(summary.agents, names, rs.pass_mark))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
+    if summary.accounting:
+        out.print(accounting_line(summary.accounting), highlight=False, soft_wrap=True,
+                  markup=False)
     if summary.input_errors:
         raise typer.Exit(EXIT_INPUT)
 
@@ -153,8 +175,16 @@ def version() -> None:
     out.print(f"csqa {__version__}", highlight=False)
 
 
+def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``csqa`` script."""
+    import signal
+
+    # kill (SIGTERM) gets the same clean exit as Ctrl-C: temp outputs removed, message printed.
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         app()
     except KeyboardInterrupt:

@@ -38,6 +38,7 @@ class Transcript:
 
     Overlapping utterances are kept as they are: overlap is how interruptions are seen.
     ``source`` names where the call came from (``file`` or ``file:line``), for messages.
+    ``warnings`` lists what the loader repaired (clamped times, milliseconds converted).
     """
 
     call_id: str
@@ -51,6 +52,7 @@ class Transcript:
     source: str = ""
     line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def location(self) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from csqa.errors import InputError
 from csqa.loaders import csqa_json, csv_table, jsonl, text
+from csqa.loaders.common import read_guarded
 from csqa.model import InputProblem, Transcript
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
@@ -57,7 +58,4 @@ def load_all(paths: Iterable[str | Path]) -> Iterator[Transcript | InputProblem]
                                f"not a transcript file type ({path.suffix or 'no suffix'}); "
                                f"supported: {supported()}", status="skipped")
             continue
-        try:
-            yield from loader(path)
-        except OSError as exc:
-            yield InputProblem(str(path), None, f"cannot read: {exc.strerror or exc}")
+        yield from read_guarded(path, loader)
