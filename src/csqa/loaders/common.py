@@ -115,6 +115,14 @@ def _plausible_gbk(text: str) -> bool:
     return common >= _MIN_GB2312_SHARE * len(wide)
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(b > 0x7F for b in data)
+
+
 def decode(data: bytes) -> str:
     """Text of a transcript file, its encoding detected from the bytes (never the file name).
 
@@ -144,8 +152,10 @@ def decode(data: bytes) -> str:
                           f"({ENCODINGS_EXPECTED}; UTF-16 needs its byte-order mark)")
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and _is_utf8(data[: exc.start]):
+            raise LoadProblem(f"truncated: the file ends in the middle of a UTF-8 character "
+                              f"(at byte {exc.start}); expected a complete file") from None
     else:
         if _too_many_controls(text):
             raise LoadProblem("binary data (control characters): not a text file")
