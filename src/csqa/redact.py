@@ -176,7 +176,7 @@ def _mask(text: str, chars: list[str], p: PiiMatch) -> None:
 
 def redact(text: str) -> str:
     """``text`` with every personal number and e-mail address masked (see module docs)."""
-    if not text:
+    if len(text) < 6:  # shorter than any e-mail address or number
         return text
     found = find_pii(text)
     if not found:
@@ -187,19 +187,30 @@ def redact(text: str) -> str:
     return "".join(chars)
 
 
-def redact_finding(f: Finding) -> Finding:
-    matched, evidence, message = redact(f.matched), redact(f.evidence), redact(f.message)
+class _Memo(dict[str, str]):
+    """``redact`` with each distinct text of a call done once (evidence repeats utterances)."""
+
+    def __missing__(self, text: str) -> str:
+        value = self[text] = redact(text)
+        return value
+
+
+def redact_finding(f: Finding, memo: _Memo | None = None) -> Finding:
+    """A finding with its matched text, evidence and message masked."""
+    m = memo if memo is not None else _Memo()
+    matched, evidence, message = m[f.matched], m[f.evidence], m[f.message]
     if (matched, evidence, message) == (f.matched, f.evidence, f.message):
         return f
     return dataclasses.replace(f, matched=matched, evidence=evidence, message=message)
 
 
-def redact_transcript(t: Transcript) -> Transcript:
+def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
     """The call with its utterance text masked (same object when nothing needed masking)."""
+    m = memo if memo is not None else _Memo()
     changed = False
     utts: list[Utterance] = []
     for u in t.utterances:
-        text = redact(u.text)
+        text = m[u.text]
         if text != u.text:
             changed = True
             u = dataclasses.replace(u, text=text)
@@ -209,9 +220,10 @@ def redact_transcript(t: Transcript) -> Transcript:
 
 def redact_result(r: CallResult) -> CallResult:
     """A call's result as every output shows it: findings and transcript text masked."""
-    findings = [redact_finding(f) for f in r.findings]
-    transcript = redact_transcript(r.transcript)
-    errors = {k: redact(v) for k, v in r.rule_errors.items()}
+    memo = _Memo()
+    transcript = redact_transcript(r.transcript, memo)
+    findings = [redact_finding(f, memo) for f in r.findings]
+    errors = {k: memo[v] for k, v in r.rule_errors.items()}
     return dataclasses.replace(r, findings=findings, transcript=transcript, rule_errors=errors)
 
 

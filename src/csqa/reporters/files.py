@@ -36,9 +36,11 @@ def safe_cell(value: Any) -> Any:
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells are neutralised with :func:`safe_cell`."""
+    from pandas.api.types import is_numeric_dtype
+
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if not is_numeric_dtype(out[col]):
             out[col] = out[col].map(safe_cell)
     return out
 
