@@ -101,11 +101,11 @@ def load_yaml(text: str, file: str) -> YamlDoc:
                     line, col = _mark(k)
                     problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: keys must be plain text")
                     continue
-                key = str(constructor.construct_object(k))
-                if k.value == "<<":
+                if k.value == "<<" or k.tag == "tag:yaml.org,2002:merge":
                     line, col = _mark(k)
                     problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: merge keys (<<) are not supported")
                     continue
+                key = str(scalar(k, path))
                 if key in out:
                     line, col = _mark(k)
                     problems.append(f"{file}:{line}:{col}: {fmt_path((*path, key))}: duplicate key")
@@ -115,8 +115,23 @@ def load_yaml(text: str, file: str) -> YamlDoc:
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, (*path, i)) for i, item in enumerate(n.value)]
-        value = constructor.construct_object(n)
+        value = scalar(n, path)
         return value.isoformat() if hasattr(value, "isoformat") else value
+
+    def scalar(n: yaml.Node, path: Path) -> Any:
+        if n.tag not in _PLAIN_TAGS:
+            line, col = _mark(n)
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
+                            f"tag {n.tag!r} is not allowed (plain YAML only)")
+            return None
+        try:
+            return constructor.construct_object(n)
+        except Exception as exc:  # e.g. !!int abc: a value its own tag cannot read
+            line, col = _mark(n)
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: cannot read "
+                            f"{n.value!r} as {n.tag.rsplit(':', 1)[-1]} "
+                            f"({type(exc).__name__})")
+            return None
 
     doc.data = build(node, ())
     if problems:
