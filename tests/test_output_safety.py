@@ -147,13 +147,19 @@ def test_formula_injection_is_neutralised_in_every_csv(tmp_path: Path) -> None:
 
 
 def test_terminal_does_not_interpret_markup_from_input(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from csqa.reporters.terminal import scorecard_table
+
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(leaky_call(agent="[bold]A1[/bold]", agent_name="[link=file:///etc]x"))
                    + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["audit", str(src), "-o", str(tmp_path / "out")],
-                                env={"COLUMNS": "300"})
-    assert result.exit_code == 0, result.output
-    assert "[bold]A1[/bold]" in result.stdout and "[link=file:///etc]x" in result.stdout
+    summary = audit([src], out=tmp_path / "out")
+    console = Console(width=400, record=True, color_system=None)
+    assert summary.agents is not None
+    console.print(scorecard_table(summary.agents, {r.id: r.name for r in summary.ruleset.rules}, 80))
+    text = console.export_text()
+    assert "[bold]A1[/bold]" in text and "[link=file:///etc]x" in text
 
 
 # ---- atomic outputs: kill and Ctrl-C mid-run ------------------------------------------------------
