@@ -164,7 +164,7 @@ def find_pii(text: str) -> list[PiiMatch]:
 def _mask(text: str, chars: list[str], p: PiiMatch) -> None:
     if p.kind == EMAIL:
         at = text.index("@", p.start, p.end)
-        for i in range(p.start + 1, at):
+        for i in range(p.start + 1 if at - p.start > 1 else p.start, at):
             chars[i] = "*"
         return
     keep_head, keep_tail = (4, 4) if p.kind == BANK_CARD else (3, 4)
@@ -179,12 +179,18 @@ def redact(text: str) -> str:
     if len(text) < 6:  # shorter than any e-mail address or number
         return text
     found = find_pii(text)
-    if not found:
-        return text
-    chars = list(text)
-    for p in found:
-        _mask(text, chars, p)
-    return "".join(chars)
+    # Masking can reveal a number or address that overlapped one just masked (a@b.cna@b.cn):
+    # mask again until nothing is found (each round masks at least one more character).
+    while found:
+        chars = list(text)
+        for p in found:
+            _mask(text, chars, p)
+        masked = "".join(chars)
+        if masked == text:
+            break
+        text = masked
+        found = find_pii(text)
+    return text
 
 
 class _Memo(dict[str, str]):

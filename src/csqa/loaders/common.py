@@ -213,7 +213,7 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
                                        f"{str(exc)[:200]} (please report this)")
     if count == 0:
         yield InputProblem(name, None, "empty file (0 bytes): expected a transcript" if size == 0
-                           else "no calls found in the file (only blank lines)")
+                           else "no calls found in the file (only blank lines, or a header without rows)")
 
 
 _CONTROL_TABLE = {c: " " for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,

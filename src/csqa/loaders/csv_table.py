@@ -41,7 +41,7 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         lineno = reader.line_num
         cid = (row.get("call_id") or "").strip()
         if not cid:
-            yield InputProblem(name, lineno, "call_id: empty")
+            yield InputProblem(name, lineno, "call_id: empty (expected the call's id on every row)")
             continue
         if cid in bad:
             continue
