@@ -55,7 +55,7 @@ def make_corpus(root: Path) -> Path:
 
 
 EXPECTED_ERRORS = [  # (file relative to the corpus, line, status, reason starts with)
-    ("blank.jsonl", "", "error", "no calls found in the file (only blank lines)"),
+    ("blank.jsonl", "", "error", "no calls found in the file (only blank lines"),
     ("empty.jsonl", "", "error", "empty file (0 bytes)"),
     ("junk.json", "", "error", "binary data (NUL bytes)"),
     ("night.jsonl", "2", "error", "invalid JSON"),
@@ -123,4 +123,5 @@ def test_warnings_are_listed_but_do_not_lose_the_call(tmp_path: Path) -> None:
     with (tmp_path / "out" / "errors.csv").open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert (row["file"], row["call_id"], row["status"]) == (str(path), "c", "warning")
-    assert row["reason"] == "line 2: end 4.5 is before start 5; clamped to end = start (expected end ≥ start)"
+    assert row["reason"] == ("line 2: end 4.5 is before start 5; clamped to end = start "
+                             "(expected end ≥ start)")

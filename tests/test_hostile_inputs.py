@@ -44,7 +44,8 @@ def only_call(path: Path, limits: Limits | None = None) -> Transcript:
     ("gbk", CALL_TXT.encode("gbk")),
     ("gb18030", CALL_TXT.encode("gb18030")),
 ])
-def test_supported_encodings_are_detected_from_the_bytes(tmp_path: Path, name: str, data: bytes) -> None:
+def test_supported_encodings_are_detected_from_the_bytes(tmp_path: Path, name: str,
+                                                         data: bytes) -> None:
     # The suffix says nothing about the encoding: every variant is a .txt file.
     path = tmp_path / f"{name}.txt"
     path.write_bytes(data)
@@ -95,7 +96,8 @@ def test_utf16_jsonl_is_streamed(tmp_path: Path) -> None:
     (b"\x1b[31m\x07\x07\x07\x08\x08 text\x01\x02\x03", "binary data (control characters): not a "
                                                      "text file"),
 ])
-def test_undecodable_files_are_errors_naming_the_file(tmp_path: Path, data: bytes, reason: str) -> None:
+def test_undecodable_files_are_errors_naming_the_file(tmp_path: Path, data: bytes,
+                                                      reason: str) -> None:
     path = tmp_path / "call.txt"
     path.write_bytes(data)
     assert only_problem(path) == f"{path}: {reason}"
@@ -117,7 +119,8 @@ def write_json(tmp_path: Path, obj: object, name: str = "call.json") -> Path:
     return path
 
 
-def utt(speaker: object = "agent", start: object = 0, end: object = 1, text: object = "您好") -> dict:
+def utt(speaker: object = "agent", start: object = 0, end: object = 1,
+        text: object = "您好") -> dict:
     return {"speaker": speaker, "start": start, "end": end, "text": text}
 
 
@@ -168,8 +171,9 @@ def test_end_before_start_is_clamped_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_millisecond_times_are_detected_and_converted(tmp_path: Path) -> None:
-    path = write_json(tmp_path, {"call_id": "M", "agent_id": "A1", "duration": 20000, "utterances": [
-        utt("agent", 800, 4200), utt("customer", 4600, 9000), utt("agent", 9500, 15000)]})
+    utts = [utt("agent", 800, 4200), utt("customer", 4600, 9000), utt("agent", 9500, 15000)]
+    path = write_json(tmp_path, {"call_id": "M", "agent_id": "A1", "duration": 20000,
+                                 "utterances": utts})
     call = only_call(path)
     assert [(u.start, u.end) for u in call.utterances] == [(0.8, 4.2), (4.6, 9.0), (9.5, 15.0)]
     assert call.duration == 20.0
@@ -187,8 +191,9 @@ def test_seconds_are_not_mistaken_for_milliseconds(tmp_path: Path) -> None:
 
 
 def test_control_characters_are_removed_from_text_and_ids(tmp_path: Path) -> None:
-    path = write_json(tmp_path, {"call_id": "C\x1b[2J1", "agent_id": "A\x001", "agent_name":
-                                 "\x1b]0;owned\x07张丽", "utterances": [utt(text="您好\x1b[31m红\x07")]})
+    path = write_json(tmp_path, {"call_id": "C\x1b[2J1", "agent_id": "A\x001",
+                                 "agent_name": "\x1b]0;owned\x07张丽",
+                                 "utterances": [utt(text="您好\x1b[31m红\x07")]})
     call = only_call(path)
     assert (call.call_id, call.agent_id, call.agent_name) == ("C[2J1", "A1", "]0;owned张丽")
     assert call.utterances[0].text == "您好 [31m红 "
@@ -232,7 +237,8 @@ def test_utterance_and_call_size_limits(tmp_path: Path) -> None:
         f"{many}: utterances: 11, over the limit of 10 per call (--max-utterances)")
 
 
-def test_a_loader_crash_costs_one_file_not_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_loader_crash_costs_one_file_not_the_run(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from csqa import loaders
 
     def broken(path: Path):  # type: ignore[no-untyped-def]

@@ -59,7 +59,8 @@ def test_checksums() -> None:
     assert id_checksum_ok(ID_NO) and not id_checksum_ok("110105194912310021")
     assert not id_checksum_ok("11010519491331002X".replace("1331", "1331"))  # month 13
     assert luhn_ok(CARD) and luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
-    assert [p.kind for p in find_pii(f"{PHONE} {ID_NO} {CARD}")] == ["mobile", "id_card", "bank_card"]
+    kinds = [p.kind for p in find_pii(f"{PHONE} {ID_NO} {CARD}")]
+    assert kinds == ["mobile", "id_card", "bank_card"]
 
 
 def _all_output_text(out: Path) -> str:
@@ -70,7 +71,8 @@ def test_outputs_are_redacted_by_default(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(leaky_call(), ensure_ascii=False) + "\n", encoding="utf-8")
     audit([src], out=tmp_path / "out")
-    findings = [orjson.loads(line) for line in (tmp_path / "out" / "findings.jsonl").read_bytes().splitlines()]
+    raw = (tmp_path / "out" / "findings.jsonl").read_bytes()
+    findings = [orjson.loads(line) for line in raw.splitlines()]
     privacy = [f for f in findings if f["kind"] == "privacy"]
     assert [(f["rule_id"], f["utterance"], f["matched"]) for f in privacy] == [
         ("privacy.disclosure", 2, "138****5678")]
@@ -157,12 +159,13 @@ def test_terminal_does_not_interpret_markup_from_input(tmp_path: Path) -> None:
     summary = audit([src], out=tmp_path / "out")
     console = Console(width=400, record=True, color_system=None)
     assert summary.agents is not None
-    console.print(scorecard_table(summary.agents, {r.id: r.name for r in summary.ruleset.rules}, 80))
+    names = {r.id: r.name for r in summary.ruleset.rules}
+    console.print(scorecard_table(summary.agents, names, 80))
     text = console.export_text()
     assert "[bold]A1[/bold]" in text and "[link=file:///etc]x" in text
 
 
-# ---- atomic outputs: kill and Ctrl-C mid-run ------------------------------------------------------
+# ---- atomic outputs: kill and Ctrl-C mid-run -------------------------------------------
 
 def _corpus(path: Path, n: int, tag: str) -> None:
     with path.open("w", encoding="utf-8") as fh:

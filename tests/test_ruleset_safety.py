@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_call
 
 from csqa.engine import Engine
 from csqa.errors import RulesetError
 from csqa.matching import compile_safe_regex
 from csqa.ruleset import load_ruleset
-from conftest import make_call
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:
@@ -68,7 +68,8 @@ def test_recursive_alias_and_deep_nesting_are_errors(tmp_path: Path) -> None:
     (r"(?=foo)bar", "invalid perl operator: (?="),  # look-ahead
     (r"(?<!a)b", "invalid perl operator: (?<"),  # look-behind
 ])
-def test_non_linear_regex_features_are_rejected_at_load(tmp_path: Path, pattern: str, why: str) -> None:
+def test_non_linear_regex_features_are_rejected_at_load(tmp_path: Path, pattern: str,
+                                                        why: str) -> None:
     text = f"rules:\n  - id: f\n    kind: forbidden_phrase\n    regexes: ['{pattern}']\n"
     (problem,) = problems(tmp_path, text)
     assert problem.startswith("R:4:14: rules[0].regexes: invalid or unsafe regex")
@@ -98,10 +99,12 @@ def test_pathological_regex_cannot_hang_an_audit(tmp_path: Path) -> None:
 
 def test_values_their_tag_cannot_read_are_errors(tmp_path: Path) -> None:
     text = "scoring: {base: !!int abc}\nrules:\n" + RULE
-    assert problems(tmp_path, text) == ["R:1:17: scoring.base: cannot read 'abc' as int (ValueError)"]
+    assert problems(tmp_path, text) == [
+        "R:1:17: scoring.base: cannot read 'abc' as int (ValueError)"]
 
 
 def test_a_huge_repetition_is_rejected_not_compiled(tmp_path: Path) -> None:
-    text = "rules:\n  - id: f\n    kind: forbidden_phrase\n    regexes: ['((a{1000}){1000}){1000}']\n"
+    text = ("rules:\n  - id: f\n    kind: forbidden_phrase\n"
+            "    regexes: ['((a{1000}){1000}){1000}']\n")
     (problem,) = problems(tmp_path, text)
     assert "invalid or unsafe regex" in problem

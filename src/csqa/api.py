@@ -70,7 +70,8 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
         if first is not None:
             yield InputProblem(item.source, item.line,
                                f"duplicate call_id {item.call_id!r}: already audited from {first}; "
-                               "this copy was not audited", call_id=item.call_id)
+                               "this copy was not audited (call ids must be unique across all inputs)",
+                               call_id=item.call_id)
             continue
         seen[item.call_id] = item.location
         yield engine.audit(item)
@@ -99,8 +100,8 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
-    paths = [Path(p) for p in paths]
-    files = list(discover(paths))
+    inputs = [Path(p) for p in paths]
+    files = list(discover(inputs))
     engine = Engine(rs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -155,7 +156,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.accounting = ledger.close()
         folder.finish(safe_frame(agents).to_csv(index=False),
-                      _run_record(summary, paths, started_at))
+                      _run_record(summary, inputs, started_at))
     except BaseException:
         folder.abort()
         raise

@@ -213,7 +213,8 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
                                        f"{str(exc)[:200]} (please report this)")
     if count == 0:
         yield InputProblem(name, None, "empty file (0 bytes): expected a transcript" if size == 0
-                           else "no calls found in the file (only blank lines, or a header without rows)")
+                           else "no calls found in the file (only blank lines, or a header "
+                                "without rows)")
 
 
 _CONTROL_TABLE = {c: " " for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
@@ -349,7 +350,8 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
     """
     call_id = optional_text(meta.get("call_id"), "call_id") or default_call_id
     if not call_id:
-        raise LoadProblem("call_id: missing (expected a call id, e.g. \"call_id\": \"20261121-000123\")")
+        raise LoadProblem('call_id: missing (expected a call id, e.g. "call_id": '
+                          '"20261121-000123")')
     agent_id = optional_text(meta.get("agent_id"), "agent_id")
     if not agent_id:
         raise LoadProblem("agent_id: missing (every call must name its agent)")
@@ -417,5 +419,6 @@ def from_mapping(obj: Any, source: str, default_call_id: str | None,
         for key in ("speaker", "start", "end"):
             if key not in u:
                 raise LoadProblem(f"{where}.{key}: missing (expected speaker, start, end, text)")
-        out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"), u.get("text"), where))
+        out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"), u.get("text"),
+                                  where))
     return finish(obj, out, source, default_call_id, line)

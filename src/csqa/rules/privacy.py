@@ -41,16 +41,19 @@ from csqa.rules.base import Scope, Speaker, in_scope
 KIND = "privacy"
 
 Number = Literal["id_card", "bank_card", "mobile", "email"]
+DEFAULT_NUMBERS: list[Number] = ["id_card", "bank_card", "mobile"]
 LABELS = {ID_CARD: "身份证号码", BANK_CARD: "银行卡号", MOBILE: "手机号码", EMAIL: "电子邮箱"}
 
 
 class Params(BaseParams):
-    numbers: list[Number] = Field(default_factory=lambda: [ID_CARD, BANK_CARD, MOBILE],
-                                  min_length=1,
-                                  description="which personal numbers must not be read out in full: "
-                                              "id_card, bank_card, mobile, email")
-    speaker: Speaker = Field("agent", description="whose utterances are checked: agent, customer or any")
-    scope: Scope | None = Field(None, description="where in the call to look (default: the whole call)")
+    numbers: list[Number] = Field(
+        default_factory=lambda: list(DEFAULT_NUMBERS), min_length=1,
+        description="which personal numbers must not be read out in full: "
+                    "id_card, bank_card, mobile, email")
+    speaker: Speaker = Field("agent",
+                             description="whose utterances are checked: agent, customer or any")
+    scope: Scope | None = Field(None,
+                                description="where in the call to look (default: the whole call)")
 
 
 @dataclass(slots=True, frozen=True)

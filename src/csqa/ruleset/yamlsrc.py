@@ -103,7 +103,8 @@ def load_yaml(text: str, file: str) -> YamlDoc:
                     continue
                 if k.value == "<<" or k.tag == "tag:yaml.org,2002:merge":
                     line, col = _mark(k)
-                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: merge keys (<<) are not supported")
+                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
+                                    "merge keys (<<) are not supported")
                     continue
                 key = str(scalar(k, path))
                 if key in out:
