@@ -18,7 +18,7 @@ from csqa.model import InputProblem, Transcript, Utterance
 from csqa.redact import find_pii, redact
 from csqa.ruleset import load_ruleset
 
-FAST = settings(max_examples=60, deadline=None,
+FAST = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 ENGINE = Engine(load_ruleset(None))
 RULESET = ENGINE.ruleset
