@@ -24,7 +24,7 @@ test: install
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests tools $(wildcard benchmarks)
 	$(BIN)/mypy
 
 bench: install

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,11 +79,12 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
 
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
-          on_file: Callable[[Path, int], None] | None = None,
+          on_file: Callable[[Path, int, int], None] | None = None,
           limits: Limits | None = None, redact: bool = True) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
-    ``on_file(path, total)`` is called before each file is read (for progress bars).
+    ``on_file(path, done, total)`` is called before each file is read, with the number of
+    files already read (for progress bars).
     ``limits`` bounds input sizes (see :class:`~csqa.loaders.common.Limits`); ``redact``
     masks phone, ID, bank card numbers and e-mail addresses in every output (see
     :mod:`csqa.redact`). Every input file and record is accounted for in
@@ -96,9 +97,9 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
 
 
 def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
-           on_file: Callable[[Path, int], None] | None, redact: bool) -> RunSummary:
+           on_file: Callable[[Path, int, int], None] | None, redact: bool) -> RunSummary:
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
     inputs = [Path(p) for p in paths]
     files = list(discover(inputs))
@@ -111,9 +112,9 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     ledger = Ledger(files_expected=len(files))
 
     def loaded() -> Iterator[Transcript | InputProblem]:
-        for path, _ in files:
+        for done, (path, _) in enumerate(files):
             if on_file is not None:
-                on_file(path, len(files))
+                on_file(path, done, len(files))
             ledger.begin_file(str(path))
             yield from load_all([path])
 
@@ -151,24 +152,28 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error",
                                                      call_id=item.transcript.call_id))
+        audited = time.perf_counter()
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.accounting = ledger.close()
+        timings = {"audit": round(audited - started, 3), "aggregate": round(time.perf_counter() - audited, 3)}
         folder.finish(safe_frame(agents).to_csv(index=False),
-                      _run_record(summary, inputs, started_at))
+                      _run_record(summary, inputs, started_at, timings))
     except BaseException:
         folder.abort()
         raise
     return summary
 
 
-def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, Any]:
+def _run_record(s: RunSummary, paths: list[Path], started_at: str,
+                timings: dict[str, float]) -> dict[str, Any]:
     rs = s.ruleset
     return {
         "csqa_version": __version__,
         "started_at": started_at,
         "seconds": s.seconds,
+        "timings": timings,
         "inputs": [str(p) for p in paths],
         "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
                     "rules": [r.id for r in rs.rules], "disabled": rs.disabled,

@@ -29,8 +29,9 @@ app = typer.Typer(
 rules_app = typer.Typer(help="List rule kinds and the rules of a ruleset.", no_args_is_help=False)
 app.add_typer(rules_app, name="rules")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 RulesetOpt = Annotated[
     str | None,
@@ -108,12 +109,11 @@ def audit(
                           transient=True) as progress:
                 task = progress.add_task("审计中", total=None)
 
-                def on_file(path: Path, total: int) -> None:
-                    progress.update(task, total=total, advance=1 if progress.tasks[0].started else 0,
-                                    description=f"审计 {path.name}")
-                    progress.start_task(task)
+                def on_file(path: Path, done: int, total: int) -> None:
+                    progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
 
                 summary = run_audit(paths, rs, out_dir, on_file=on_file, **options)
+                progress.update(task, completed=summary.files_seen)
         else:
             summary = run_audit(paths, rs, out_dir, **options)
     except InputError as exc:

@@ -63,6 +63,7 @@ class _Agent:
     vetoed: int = 0
     findings: int = 0
     worst_call: str = ""
+    worst_key: tuple[int, float] = (2, float("inf"))
     rule_counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -82,8 +83,10 @@ class Scorecards:
         a.team = t.team or a.team
         a.calls += 1
         a.score_sum += result.score
-        if result.score < a.min_score:
-            a.min_score = result.score
+        a.min_score = min(a.min_score, result.score)
+        key = (0 if result.vetoed else 1, result.score)  # a vetoed call is worse than any score
+        if key < a.worst_key:
+            a.worst_key = key
             a.worst_call = t.call_id
         a.passed += result.passed
         a.vetoed += result.vetoed

@@ -132,14 +132,15 @@ def _read(ref: str | Path, base_dir: Path | None) -> tuple[str, str, Path | None
     return text, str(path), path.parent
 
 
-def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
+def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems: list[str]) -> _Raw:
+    """Read ``ref`` and its ``extends`` chain; problems are collected, not raised, where the
+    rest of the file can still be read (so that every problem is reported at once)."""
     text, name, directory = _read(ref, base_dir)
     if name in chain:
         raise RulesetError([f"{name}: extends cycle: {' -> '.join([*chain, name])}"])
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise RulesetError([f"{name}: extends chain deeper than {MAX_EXTENDS_DEPTH}"])
     doc = load_yaml(text, name)
-    problems: list[str] = []
     data = doc.data
     if data is None:
         data = {}
@@ -152,7 +153,7 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
         parent_ref = data["extends"]
         if not isinstance(parent_ref, str) or not parent_ref:
             raise RulesetError([f"{doc.where(('extends',))}: extends: must be a ruleset name or path"])
-        raw = _resolve(parent_ref, directory, [*chain, name])
+        raw = _resolve(parent_ref, directory, [*chain, name], problems)
     else:
         raw = _Raw(meta={}, scoring={}, rules={}, files=[])
     raw.files.append(name)
@@ -200,8 +201,6 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
             if existing is not None:
                 del raw.rules[rid]  # a new kind under an old id replaces the parent rule whole
             raw.rules[rid] = _RawRule(values=dict(item), where=where, anchor=(doc, path))
-    if problems:
-        raise RulesetError(problems)
     return raw
 
 
@@ -217,7 +216,8 @@ def _friendly(err: Any) -> str:
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()), "")
-        return f"must be a number {sign} {bound}"
+        shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        return f"must be a number {sign} {shown}"
     if kind in ("float_parsing", "float_type", "finite_number"):
         return "must be a number"
     if kind in ("int_parsing", "int_type", "int_from_float"):
@@ -391,8 +391,8 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
 
     Raises :class:`~csqa.errors.RulesetError` listing every problem found.
     """
-    raw = _resolve(ref if ref is not None else "default", Path.cwd(), [])
     problems: list[str] = []
+    raw = _resolve(ref if ref is not None else "default", Path.cwd(), [], problems)
     rules: list[Rule] = []
     disabled: list[str] = []
     for raw_rule in raw.rules.values():
