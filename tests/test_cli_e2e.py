@@ -110,7 +110,8 @@ def test_findings_carry_the_contract_fields(run: tuple[Path, str, int]) -> None:
     out, _, _ = run
     first = json.loads((out / "findings.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert list(first) == ["call_id", "agent_id", "rule_id", "kind", "name", "severity", "points",
-                           "utterance", "start", "end", "speaker", "matched", "evidence", "message"]
+                           "utterance", "start", "end", "speaker", "matched", "evidence", "message",
+                           "finding_id"]
     kinds = {json.loads(line)["kind"] for line in (out / "findings.jsonl").read_text(encoding="utf-8").splitlines()}
     assert kinds == {"forbidden_phrase", "greeting", "closing", "required_phrase", "interruption",
                      "hangup", "silence", "speech_rate", "response_delay"}

@@ -177,7 +177,11 @@ def _run_record(s: RunSummary, paths: list[Path], started_at: str,
         "inputs": [str(p) for p in paths],
         "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
                     "rules": [r.id for r in rs.rules], "disabled": rs.disabled,
-                    "base_score": rs.base_score, "pass_mark": rs.pass_mark},
+                    "base_score": rs.base_score, "pass_mark": rs.pass_mark,
+                    # what each rule costs, so reviews can re-score a run from its folder alone
+                    "rule_scoring": {r.id: {"name": r.name, "kind": r.kind, "points": r.points,
+                                            "max_points": r.max_points, "veto": r.veto}
+                                     for r in rs.rules}},
         "counts": {"files_seen": s.files_seen, "calls_audited": s.calls_audited,
                    "calls_passed": s.calls_passed, "calls_failed": s.calls_failed,
                    "findings": s.findings, "input_errors": s.input_errors,

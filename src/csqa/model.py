@@ -104,6 +104,9 @@ class Finding:
     matched: str
     evidence: str
     message: str
+    #: Stable id of this finding (see :func:`csqa.engine.finding_id`): the same call audited
+    #: again with the same ruleset version, from any input format, gets the same id.
+    finding_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +124,7 @@ class Finding:
             "matched": self.matched,
             "evidence": self.evidence,
             "message": self.message,
+            "finding_id": self.finding_id,
         }
 
 

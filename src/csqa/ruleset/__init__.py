@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -66,6 +67,24 @@ class Rule:
     description: str | None = None
     examples: Any = None
     source: str = ""
+    #: key -> (document, key path) of the file that last set it (``extends`` merges key by key);
+    #: keys absent here have their built-in default. Used by ``rules show``/``lint``/``test``.
+    origins: Mapping[str, tuple[YamlDoc, KeyPath]] = field(default_factory=dict, compare=False,
+                                                           repr=False)
+    enabled: bool = True
+
+    def where(self, key: str, *sub: str | int, key_pos: bool = False) -> str | None:
+        """``file:line:col`` where ``key`` (or an item below it) was set, ``None`` if defaulted."""
+        origin = self.origins.get(key)
+        if origin is None:
+            return None
+        doc, path = origin
+        return doc.where((*path, *sub), key=key_pos)
+
+    def path(self, key: str, *sub: str | int) -> str:
+        """``rules[3].phrases[2]``: the key path of ``key`` in the file that set it."""
+        origin = self.origins.get(key)
+        return fmt_path((*origin[1], *sub)) if origin else fmt_path((key, *sub))
 
 
 @dataclass(slots=True)
@@ -81,6 +100,10 @@ class Ruleset:
     disabled: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     hash: str = ""
+    #: disabled rules, validated like the others (for ``rules show`` and ``rules lint``)
+    disabled_rules: list[Rule] = field(default_factory=list)
+    #: top-level key (``name``, ``scoring.base`` …) -> ``file:line:col`` that set it
+    provenance: dict[str, str] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -102,6 +125,7 @@ class _Raw:
     scoring: dict[str, tuple[Any, YamlDoc, KeyPath]]
     rules: dict[str, _RawRule]
     files: list[str]
+    meta_where: dict[str, str] = field(default_factory=dict)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -163,6 +187,7 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
                 problems.append(f"{doc.where((key,))}: {key}: must be text")
             else:
                 raw.meta[key] = str(data[key])
+                raw.meta_where[key] = doc.where((key,))
     scoring = data.get("scoring")
     if scoring is not None:
         if not isinstance(scoring, dict):
@@ -343,7 +368,7 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
         points=common["points"], max_points=common["max_points"], veto=common["veto"],
         message=common["message"], category=common["category"],
         description=common["description"], params=params, examples=v.get("examples"),
-        source=doc.where(rpath),
+        source=doc.where(rpath), origins=dict(raw.where), enabled=common["enabled"],
     ), []
 
 
@@ -395,6 +420,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
     raw = _resolve(ref if ref is not None else "default", Path.cwd(), [], problems)
     rules: list[Rule] = []
     disabled: list[str] = []
+    disabled_rules: list[Rule] = []
     for raw_rule in raw.rules.values():
         rule, errs = _validate_rule(raw_rule)
         problems.extend(errs)
@@ -402,6 +428,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
             continue
         if raw_rule.values.get("enabled", True) is False:
             disabled.append(rule.id)
+            disabled_rules.append(rule)
         else:
             rules.append(rule)
     scoring = {"base": 100.0, "pass_mark": 80.0}
@@ -426,4 +453,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         rules=rules, disabled=disabled, files=raw.files,
         base_score=scoring["base"], pass_mark=scoring["pass_mark"],
         hash=hashlib.sha256(canonical).hexdigest()[:16],
+        disabled_rules=disabled_rules,
+        provenance={**raw.meta_where,
+                    **{f"scoring.{k}": doc.where(path) for k, (_, doc, path) in raw.scoring.items()}},
     )
