@@ -196,7 +196,7 @@ def test_control_characters_are_removed_from_text_and_ids(tmp_path: Path) -> Non
                                  "utterances": [utt(text="您好\x1b[31m红\x07")]})
     call = only_call(path)
     assert (call.call_id, call.agent_id, call.agent_name) == ("C[2J1", "A1", "]0;owned张丽")
-    assert call.utterances[0].text == "您好 [31m红 "
+    assert call.utterances[0].text == "您好[31m红"
 
 
 # ---- size limits -----------------------------------------------------------------------------

@@ -217,13 +217,14 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
                                 "without rows)")
 
 
-_CONTROL_TABLE = {c: " " for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
-                                   *range(0x80, 0xA0)]}
+_CONTROL_TABLE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
+                                *range(0x80, 0xA0)])
 _CONTROL_TABLE_ID = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)])
 
 
 def clean_text(text: str) -> str:
-    """Utterance text with control characters (terminal escapes, NUL…) replaced by spaces."""
+    """Utterance text without control characters (terminal escapes, NUL, BEL…): they can
+    drive a terminal, break XML reports, and never carry speech."""
     return text.translate(_CONTROL_TABLE)
 
 
