@@ -257,3 +257,19 @@ def test_completed_run_after_an_interrupted_one_is_complete(tmp_path: Path) -> N
     _check_complete(out)
     (out / ".calls.csv.99999.tmp").unlink()
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("command", [["check", "--format", "json"], ["check", "--format", "junit"],
+                                     ["check", "--format", "github"], ["explain"],
+                                     ["explain", "--format", "html"]])
+def test_check_and_explain_output_is_redacted_too(tmp_path: Path, command: list[str]) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(leaky_call(), ensure_ascii=False) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    masked = runner.invoke(app, [*command, str(src)])
+    assert masked.exit_code in (0, 1), masked.output
+    assert "138****5678" in masked.stdout
+    for raw in (PHONE, ID_NO, CARD):
+        assert raw not in masked.stdout
+    kept = runner.invoke(app, [*command, str(src), "--no-redact"])
+    assert PHONE in kept.stdout

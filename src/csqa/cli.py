@@ -43,6 +43,11 @@ RulesetOpt = Annotated[
 ]
 
 
+NoRedactOpt = Annotated[bool, typer.Option(
+    "--no-redact", help="Keep phone, ID and bank card numbers and e-mail addresses in the output "
+                        "(masked by default, as reports are forwarded widely).")]
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -73,9 +78,7 @@ def audit(
                                                "errors.csv and run.json.")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
-    no_redact: Annotated[bool, typer.Option(
-        "--no-redact", help="Keep phone, ID and bank card numbers and e-mail addresses in the "
-                            "outputs (masked by default, as reports are forwarded widely).")] = False,
+    no_redact: NoRedactOpt = False,
     max_file_mb: Annotated[float, typer.Option(
         "--max-file-mb", min=0.001, metavar="MB",
         help="Refuse files read whole (.json .txt .csv) over this size; .jsonl is streamed "
@@ -262,6 +265,7 @@ def check(
         "--format", "-f", metavar="text|json|github|junit",
         help="text: one line per failing call (default); json; github: workflow annotations; "
              "junit: JUnit XML on stdout.")] = "text",
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Audit transcripts and gate them for CI: exit 0 when every call passes.
 
@@ -280,7 +284,8 @@ def check(
         raise _fail(f"--junit-group: must be agent or folder (got {junit_group!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on)
+        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
+                           redact=not no_redact)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
@@ -316,6 +321,7 @@ def explain(
                                           "html: a single-call page.")] = "text",
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Show one call as a conversation with each finding on its utterance, and its score.
 
@@ -330,7 +336,7 @@ def explain(
         raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        ex = explain_call(call_file, call_id, rs)
+        ex = explain_call(call_file, call_id, rs, redact=not no_redact)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except UnreadableCall as exc:
