@@ -250,3 +250,14 @@ def test_a_loader_crash_costs_one_file_not_the_run(tmp_path: Path,
     path.write_text(CALL_TXT, encoding="utf-8")
     assert only_problem(path) == (f"{path}: could not be read: internal error ZeroDivisionError: "
                                   "boom (please report this)")
+
+
+def test_csv_cell_over_the_csv_module_limit_is_an_utterance_limit_error(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("call_id,agent_id,speaker,start,end,text\nC1,A1,坐席,0,1," + "x" * 200_000 +
+                    "\nC2,A1,坐席,0,1,您好\n", encoding="utf-8")
+    items = load(path)
+    assert [str(i) for i in items if isinstance(i, InputProblem)] == [
+        f"{path}:2: row 2.text: 200000 characters, over the limit of 20000 per utterance "
+        "(--max-utterance-chars)"]
+    assert [i.call_id for i in items if isinstance(i, Transcript)] == ["C2"]

@@ -108,3 +108,17 @@ def test_a_huge_repetition_is_rejected_not_compiled(tmp_path: Path) -> None:
             "    regexes: ['((a{1000}){1000}){1000}']\n")
     (problem,) = problems(tmp_path, text)
     assert "invalid or unsafe regex" in problem
+
+
+def test_rules_lint_rejects_a_regex_re2_cannot_run_in_linear_time(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from csqa.cli import app
+
+    path = tmp_path / "rules.yaml"
+    path.write_text("extends: default\nrules:\n  - id: f\n    kind: forbidden_phrase\n"
+                    "    regexes: ['(\\w+)\\1']\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules", "lint", str(path)])
+    assert result.exit_code == 2
+    assert (f"{path}:5:14: rules[0].regexes: invalid or unsafe regex '(\\\\w+)\\\\1': "
+            "invalid escape sequence: \\1") in result.stderr
