@@ -273,3 +273,14 @@ def test_check_and_explain_output_is_redacted_too(tmp_path: Path, command: list[
         assert raw not in masked.stdout
     kept = runner.invoke(app, [*command, str(src), "--no-redact"])
     assert PHONE in kept.stdout
+
+
+def test_html_output_escapes_transcript_text(tmp_path: Path) -> None:
+    call = leaky_call(agent_name="<img src=x onerror=alert(1)>")
+    call["utterances"][3]["text"] = "<script>alert('x')</script>你问我,我问谁?"
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(call, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", str(src), "--format", "html"])
+    assert result.exit_code == 0, result.output
+    assert "<script>" not in result.stdout and "<img src=x" not in result.stdout
+    assert "&lt;script&gt;" in result.stdout

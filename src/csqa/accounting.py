@@ -65,6 +65,10 @@ class Ledger:
         else:
             self.rule_errors += 1
 
+    def rule_error(self) -> None:
+        """A rule failed on an audited call (listed in errors.csv; the call is not lost)."""
+        self.rule_errors += 1
+
     def _close(self) -> None:
         if self._current is None:
             return

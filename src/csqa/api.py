@@ -147,7 +147,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             summary.calls_passed += item.passed
             summary.findings += len(item.findings)
             for rid, err in item.rule_errors.items():
-                ledger.problem(InputProblem("", None, "", status="rule_error"))
+                ledger.rule_error()
                 summary.problems.append(InputProblem(item.transcript.source, item.transcript.line,
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error",
