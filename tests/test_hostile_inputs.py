@@ -103,6 +103,15 @@ def test_undecodable_files_are_errors_naming_the_file(tmp_path: Path, data: byte
     assert only_problem(path) == f"{path}: {reason}"
 
 
+def test_corrupt_utf8_says_where_it_breaks(tmp_path: Path) -> None:
+    data = CALL_TXT.encode("utf-8")
+    path = tmp_path / "c.txt"
+    path.write_bytes(data[:60] + b"\xff" + data[60:])
+    assert only_problem(path) == (
+        f"{path}: not valid UTF-8: bad byte at offset 60 (a corrupt file, or mixed encodings); "
+        "expected UTF-8, UTF-8 or UTF-16 with a byte-order mark, or GB18030/GBK")
+
+
 def test_gbk_detection_is_not_fooled_by_cyrillic_or_mojibake() -> None:
     # Cyrillic in cp1251 decodes as GB18030 without error; it is not Chinese text.
     with pytest.raises(LoadProblem, match="not text in a supported encoding"):

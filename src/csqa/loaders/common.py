@@ -150,22 +150,27 @@ def decode(data: bytes) -> str:
     if b"\x00" in data:
         raise LoadProblem("binary data (NUL bytes): not a text file "
                           f"({ENCODINGS_EXPECTED}; UTF-16 needs its byte-order mark)")
+    utf8_error: str | None = None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data" and _is_utf8(data[: exc.start]):
-            raise LoadProblem(f"truncated: the file ends in the middle of a UTF-8 character "
-                              f"(at byte {exc.start}); expected a complete file") from None
+        if _is_utf8(data[: exc.start]):  # UTF-8 text up to here: say where it breaks
+            if exc.reason == "unexpected end of data":
+                raise LoadProblem(f"truncated: the file ends in the middle of a UTF-8 character "
+                                  f"(at byte {exc.start}); expected a complete file") from None
+            utf8_error = (f"not valid UTF-8: bad byte at offset {exc.start} (a corrupt file, or "
+                          f"mixed encodings); {ENCODINGS_EXPECTED}")
     else:
         if _too_many_controls(text):
             raise LoadProblem("binary data (control characters): not a text file")
         return text
+    unsupported = utf8_error or f"not text in a supported encoding: {ENCODINGS_EXPECTED}"
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
-        raise LoadProblem(f"not text in a supported encoding: {ENCODINGS_EXPECTED}") from None
+        raise LoadProblem(unsupported) from None
     if _too_many_controls(text) or not _plausible_gbk(text):
-        raise LoadProblem(f"not text in a supported encoding: {ENCODINGS_EXPECTED}")
+        raise LoadProblem(unsupported)
     return text
 
 
