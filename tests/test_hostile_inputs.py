@@ -197,6 +197,11 @@ def test_seconds_are_not_mistaken_for_milliseconds(tmp_path: Path) -> None:
     call = only_call(path)
     assert call.utterances[-1].end == 3600.0
     assert call.warnings == []
+    # One segment per channel (two long utterances, whole seconds) is not milliseconds either.
+    path = write_json(tmp_path, {"call_id": "S2", "agent_id": "A1", "utterances": [
+        utt("agent", 0, 300), utt("customer", 2, 296)]}, "channels.json")
+    call = only_call(path)
+    assert (call.utterances[0].end, call.warnings) == (300.0, [])
 
 
 def test_control_characters_are_removed_from_text_and_ids(tmp_path: Path) -> None:

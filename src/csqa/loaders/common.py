@@ -327,14 +327,15 @@ def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str) ->
     return RawUtterance(index=-1, speaker=role, start=s, end=e, text=clean_text(text), where=where)
 
 
-# Times are taken as milliseconds when every time of the call is a whole number and the median
-# utterance would last longer than this many seconds: spoken turns last seconds, so a median
-# of 100+ "seconds" means the export counted milliseconds.
+# Times are taken as milliseconds when the call has at least 3 utterances, every time is a
+# whole number, and the median utterance would last longer than this many seconds: spoken
+# turns last seconds, so a median of 100+ "seconds" means the export counted milliseconds.
+# (One or two long utterances may be a whole channel exported as one segment: left alone.)
 _MS_MEDIAN_SECONDS = 100.0
 
 
 def _looks_like_milliseconds(utterances: list[Utterance]) -> bool:
-    if len(utterances) < 2:
+    if len(utterances) < 3:
         return False
     times = [t for u in utterances for t in (u.start, u.end)]
     if any(t != int(t) for t in times):
