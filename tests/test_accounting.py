@@ -76,7 +76,7 @@ def test_mixed_corpus_every_file_and_line_accounted_for(tmp_path: Path) -> None:
     assert acc == {
         "files_seen": 13, "files_audited": 6, "files_failed": 6, "files_skipped": 1,
         "records_read": 17, "calls_audited": 8, "records_rejected": 9, "warnings": 0,
-        "rule_errors": 0, "balanced": True,
+        "rule_errors": 0, "notes": 0, "balanced": True,
     }
     # The books: files seen = audited + failed + skipped; records = calls + listed errors.
     assert acc["files_seen"] == acc["files_audited"] + acc["files_failed"] + acc["files_skipped"]

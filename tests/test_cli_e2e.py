@@ -124,7 +124,9 @@ def test_run_json(run: tuple[Path, str, int]) -> None:
     assert len(record["ruleset"]["hash"]) == 16
     assert record["counts"] == {"files_seen": 14, "calls_audited": 20, "calls_passed": 18,
                                 "calls_failed": 2, "findings": 27, "input_errors": 0,
-                                "skipped_files": 0, "agents": 4}
+                                "skipped_files": 0, "agents": 4, "roles_uncertain": 0,
+                                "transcripts_without_record": 0,
+                                "records_without_transcript": 0}
 
 
 def test_unreadable_inputs_exit_3_and_are_listed(tmp_path: Path) -> None:

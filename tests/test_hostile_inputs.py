@@ -133,10 +133,16 @@ def utt(speaker: object = "agent", start: object = 0, end: object = 1,
     return {"speaker": speaker, "start": start, "end": end, "text": text}
 
 
+def test_missing_utterances_in_a_jsonl_line(tmp_path: Path) -> None:
+    # (a .json file without utterances is "unknown JSON shape": it may be a vendor export)
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"call_id": "X", "agent_id": "A1"}\n', encoding="utf-8")
+    assert only_problem(path) == (
+        f'{path}:1: utterances: missing, not a csqa call (expected {{"call_id", "agent_id", '
+        '"utterances": [{"speaker", "start", "end", "text"}, …]})')
+
+
 @pytest.mark.parametrize(("call", "reason"), [
-    ({"call_id": "X", "agent_id": "A1"},
-     'utterances: missing, not a csqa call (expected {"call_id", "agent_id", "utterances": '
-     '[{"speaker", "start", "end", "text"}, …]})'),
     ({"call_id": "X", "agent_id": "A1", "utterances": []},
      "utterances: none (expected at least one utterance with speaker, start, end and text)"),
     ({"call_id": "X", "agent_id": "A1", "utterances": [utt(start="abc")]},

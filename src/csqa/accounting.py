@@ -40,6 +40,7 @@ class Ledger:
     records_rejected: int = 0
     warnings: int = 0
     rule_errors: int = 0
+    notes: int = 0
     _current: str | None = None
     _current_state: dict[str, int] = field(default_factory=dict)
 
@@ -62,8 +63,10 @@ class Ledger:
             self._current_state["lost"] += 1
         elif p.status == "warning":
             self.warnings += 1
-        else:
+        elif p.status == "rule_error":
             self.rule_errors += 1
+        else:  # notes that lose nothing, e.g. no_record: a call without its call record
+            self.notes += 1
 
     def rule_error(self) -> None:
         """A rule failed on an audited call (listed in errors.csv; the call is not lost)."""
@@ -97,6 +100,7 @@ class Ledger:
             "records_rejected": self.records_rejected,
             "warnings": self.warnings,
             "rule_errors": self.rule_errors,
+            "notes": self.notes,
             "balanced": self.balanced,
         }
 

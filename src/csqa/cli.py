@@ -70,7 +70,8 @@ def _load_ruleset(ref: str | None) -> Any:
 @app.command()
 def audit(
     paths: Annotated[list[Path], typer.Argument(
-        help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
+        help="Transcript files, folders (walked recursively) or archives: .json (csqa or an ASR "
+             "vendor's export) .jsonl .txt .csv .vtt .srt .zip .tar.gz .jsonl.gz",
         show_default=False)],
     ruleset: RulesetOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
@@ -89,6 +90,30 @@ def audit(
     max_utterances: Annotated[int, typer.Option(
         "--max-utterances", min=1, metavar="N",
         help="Reject a call with more than N utterances.")] = 20_000,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", metavar="NAME",
+        help="Force the input format instead of detecting it from content: csqa, "
+             "aws-call-analytics, aws-transcribe, alibaba, tencent, iflytek, dashscope, "
+             "funasr, whisper, webvtt, srt.")] = None,
+    calls: Annotated[Path | None, typer.Option(
+        "--calls", metavar="FILE",
+        help="Call records (CDR) .csv or .xlsx, joined by call id or file name: agent, team, "
+             "start time, direction, who hung up.")] = None,
+    column_map: Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=COLUMN",
+        help="Name a call-record column, e.g. --map agent_id=工号 (repeatable). Fields: "
+             "call_id file agent_id agent_name team started_at direction hangup_by.")] = None,
+    agent_channel: Annotated[int | None, typer.Option(
+        "--agent-channel", metavar="N",
+        help="The agent's audio channel in channel-based exports (else roles are detected).",
+    )] = None,
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", metavar="FILE",
+        help="Export profile YAML: format, agent_channel, speakers mapping, strict_roles, "
+             "calls, map.")] = None,
+    strict_roles: Annotated[bool, typer.Option(
+        "--strict-roles",
+        help="A call whose speaker roles are uncertain is an error, not audited.")] = False,
     reviews: Annotated[Path | None, typer.Option(
         "--reviews", metavar="FILE",
         help="Apply reviewers' verdicts (a reviews .csv/.xlsx from csqa review): false alarms "
@@ -107,9 +132,13 @@ def audit(
 
     limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
                     max_utterances=max_utterances)
-    options: dict[str, Any] = {"limits": limits, "redact": not no_redact}
+    guard: dict[str, Any] = {"limits": limits, "redact": not no_redact}
 
     rs = _load_ruleset(ruleset)
+    try:
+        options = _export_options(fmt, calls, column_map, agent_channel, profile, strict_roles)
+    except InputError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     review_set = _read_reviews(reviews) if reviews is not None else None
     show_progress = err.is_terminal and not quiet
     try:
@@ -124,10 +153,10 @@ def audit(
                 def on_file(path: Path, done: int, total: int) -> None:
                     progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file, **options)
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard)
                 progress.update(task, completed=summary.files_seen)
         else:
-            summary = run_audit(paths, rs, out_dir, **options)
+            summary = run_audit(paths, rs, out_dir, options=options, **guard)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
@@ -151,6 +180,89 @@ def audit(
         _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
     if summary.input_errors:
         raise typer.Exit(EXIT_INPUT)
+
+
+def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] | None,
+                    agent_channel: int | None, profile: Path | None, strict_roles: bool) -> Any:
+    from csqa.api import ExportOptions
+    from csqa.errors import InputError
+
+    mapping: dict[str, str] = {}
+    for item in column_map or []:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise InputError(f"--map {item}: expected FIELD=COLUMN, e.g. --map agent_id=工号")
+        mapping[name.strip()] = column.strip()
+    if agent_channel is not None and agent_channel < 0:
+        raise InputError(f"--agent-channel {agent_channel}: expected a channel number 0, 1 …")
+    given = {"format": fmt, "calls": calls, "column_map": mapping, "agent_channel": agent_channel,
+             "strict_roles": strict_roles}
+    if profile is not None:
+        return ExportOptions.from_profile(profile, **given)
+    return ExportOptions(format=fmt, calls=calls, column_map=mapping, agent_channel=agent_channel,
+                         strict_roles=strict_roles)
+
+
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(
+        help="csqa audit output folders (e.g. a week of nightly runs)", show_default=False)],
+    week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
+                                             help="ISO week, e.g. 2026-W47.")] = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="First day (YYYY-MM-DD), with --to.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                                help="Last day, included.")] = None,
+    by: Annotated[str, typer.Option("--by", metavar="agent|team",
+                                    help="Group the main table and chart by agent or team.")
+                  ] = "agent",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="FILE",
+        help="Write the report to FILE (.xlsx, .html or .md); without it, print it here.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", metavar="xlsx|html|md",
+                                            help="Output format when the suffix does not say.")
+                   ] = None,
+    lang: Annotated[str, typer.Option("--lang", metavar="zh|en",
+                                      help="Report labels: zh (default) or en.")] = "zh",
+    tz: Annotated[str, typer.Option("--tz", metavar="ZONE",
+                                    help="Time zone of the report's days.")] = "Asia/Shanghai",
+    ruleset_hash: Annotated[str | None, typer.Option(
+        "--ruleset-hash", metavar="HASH",
+        help="Report the runs of this ruleset (default: the latest run's).")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="How many worst calls to show.")] = 10,
+    keywords: Annotated[int, typer.Option("--keywords", min=0,
+                                          help="How many customer keywords.")] = 20,
+) -> None:
+    """Weekly team-lead report from audit runs: per agent, team and rule, daily trend, worst calls.
+
+    Calls are placed by started_at (in --tz); a call audited by several runs counts once (the
+    latest run wins); runs made with a different ruleset are listed, not mixed in. Default period:
+    the ISO week of the latest call.
+    """
+    from csqa.report import ReportError, build_report, write_report
+
+    try:
+        rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
+                           tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
+                           lang=lang)
+        if out_file is None and fmt is None:
+            from csqa.report.terminal import render_terminal
+
+            for note in rep.notes:
+                err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True,
+                          markup=True)
+            out.print(render_terminal(rep))
+            return
+        target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
+        written = write_report(rep, target, fmt)
+    except ReportError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or out_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+    for note in rep.notes:
+        err.print(f"warning: {note}", highlight=False, soft_wrap=True, markup=False)
+    out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
+              soft_wrap=True)
 
 
 def _read_reviews(path: Path) -> Any:

@@ -53,6 +53,17 @@ class Transcript:
     line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Call direction from the call record (``inbound`` / ``outbound``), when known.
+    direction: str | None = None
+    #: The export format the call was read from (``csqa``, ``alibaba``, ``whisperx`` …).
+    format: str = "csqa"
+    #: ``None`` when utterance speakers are roles (agent/customer); ``channel`` or ``speaker``
+    #: while they are still a vendor's raw channel / diarization labels (see csqa.roles).
+    speaker_kind: str | None = None
+    #: How speaker roles were decided: ``given`` (export or mapping), ``detected``, ``uncertain``.
+    role_source: str = "given"
+    role_evidence: str = ""
+    role_confidence: float | None = None
 
     @property
     def location(self) -> str:

@@ -22,6 +22,9 @@ class RunCounts(Protocol):
     input_errors: int
     skipped: int
     seconds: float
+    roles_uncertain: int
+    transcripts_without_record: int
+    records_without_transcript: int
 
     @property
     def calls_failed(self) -> int: ...
@@ -66,6 +69,12 @@ def summary_line(s: RunCounts) -> str:
              f"{s.findings} 条违规"]
     if s.input_errors:
         parts.append(f"{s.input_errors} 个输入无法读取(见 errors.csv)")
+    if s.roles_uncertain:
+        parts.append(f"{s.roles_uncertain} 通角色不确定(见 calls.csv role_source)")
+    if s.transcripts_without_record:
+        parts.append(f"{s.transcripts_without_record} 通无通话记录")
+    if s.records_without_transcript:
+        parts.append(f"{s.records_without_transcript} 条通话记录无转写")
     if s.skipped:
         parts.append(f"跳过 {s.skipped} 个非转写文件")
     parts.append(f"用时 {s.seconds:.2f} 秒")
