@@ -281,3 +281,37 @@ def test_csv_cell_over_the_csv_module_limit_is_an_utterance_limit_error(tmp_path
         f"{path}:2: row 2.text: 200000 characters, over the limit of 20000 per utterance "
         "(--max-utterance-chars)"]
     assert [i.call_id for i in items if isinstance(i, Transcript)] == ["C2"]
+
+
+def _jsonl_call(cid: str) -> str:
+    return json.dumps({"call_id": cid, "agent_id": "A1", "utterances": [utt()]}) + "\n"
+
+
+def test_jsonl_inside_a_tar_stream_is_read(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    path = tmp_path / "night.tar.gz"
+    data = (_jsonl_call("T1") + _jsonl_call("T2")).encode()
+    with tarfile.open(path, "w:gz") as tf:
+        info = tarfile.TarInfo("calls.jsonl")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    assert [i.call_id for i in load(path) if isinstance(i, Transcript)] == ["T1", "T2"]
+
+
+def test_zip_bomb_member_is_refused_and_archives_are_limited_per_member(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.json", b" " * 3_000_000)  # 3 MB of spaces, a few KB compressed
+        for i in range(30):  # ~3 KB of small calls: the archive is over the limit, no member is
+            zf.writestr(f"c{i}.json", json.dumps({"call_id": f"Z{i}", "agent_id": "A1",
+                                                   "utterances": [utt(text="您好" * 40)]}))
+    assert path.stat().st_size > 0.002 * 1024 * 1024
+    items = load(path, Limits(max_file_mb=0.002))
+    assert [str(i) for i in items if isinstance(i, InputProblem)] == [
+        f"{path}!bomb.json: unpacks to more than the 0.002 MB limit for files read whole "
+        "(--max-file-mb); not read"]
+    assert len([i for i in items if isinstance(i, Transcript)]) == 30

@@ -82,8 +82,9 @@ def use_limits(limits: Limits | None) -> Iterator[Limits]:
         _limits = previous
 
 
-#: Streamed formats: read line by line, so the file-size limit does not apply to the file.
-STREAMED_SUFFIXES = {".jsonl"}
+#: Streamed formats: read line by line (JSON Lines) or member by member (archives, whose
+#: members are limited one by one), so the file-size limit does not apply to the file.
+STREAMED_SUFFIXES = {".jsonl", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz"}
 
 ENCODINGS_EXPECTED = "expected UTF-8, UTF-8 or UTF-16 with a byte-order mark, or GB18030/GBK"
 # C0 controls other than tab, newline, form feed and carriage return; DEL.

@@ -9,6 +9,7 @@ file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
 from __future__ import annotations
 
 import codecs
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -19,6 +20,29 @@ from csqa.loaders.common import LoadProblem, current_limits, decode, from_mappin
 from csqa.model import InputProblem, Transcript
 
 _CHUNK = 1 << 20
+
+
+class _Rejoined:
+    """A stream whose first bytes were read to sniff them, put back in front: archive
+    members (tar streams) cannot seek back."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = io.BytesIO(head)
+        self._rest = rest
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._head.readline(limit)
+        if line.endswith(b"\n") or (limit >= 0 and len(line) >= limit):
+            return line
+        return line + self._rest.readline(-1 if limit < 0 else limit - len(line))
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._head.read(size)
+        if size < 0:
+            return data + self._rest.read()
+        if len(data) < size:
+            data += self._rest.read(size - len(data))
+        return data
 
 
 def _lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -58,22 +82,22 @@ def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
     name = str(path)
     limit = current_limits().max_file_bytes
-    with path.open("rb") as fh:
-        head = fh.read(8192)
-        fh.seek(0)
+    with path.open("rb") as raw:
+        head = raw.read(8192)
+        fh: IO[bytes] = _Rejoined(head, raw)  # type: ignore[assignment]
         utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
         if not utf16 and b"\x00" in head:
             yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
                                            "(expected one call object per line, UTF-8 or GBK)")
             return
         try:
-            for lineno, raw in (_utf16_lines if utf16 else _lines)(fh, limit):
-                if raw is None:
+            for lineno, line in (_utf16_lines if utf16 else _lines)(fh, limit):
+                if line is None:
                     yield InputProblem(name, lineno, f"line longer than the "
                                        f"{current_limits().max_file_mb:g} MB limit "
                                        "(--max-file-mb); not read")
                     continue
-                yield from _load_line(raw, name, lineno)
+                yield from _load_line(line, name, lineno)
         except UnicodeDecodeError:
             yield InputProblem(name, None, "not valid UTF-16 text despite its byte-order mark "
                                            "(truncated or corrupt); the rest was not read")
