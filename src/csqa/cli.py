@@ -82,8 +82,8 @@ def audit(
     no_redact: NoRedactOpt = False,
     max_file_mb: Annotated[float, typer.Option(
         "--max-file-mb", min=0.001, metavar="MB",
-        help="Refuse files read whole (.json .txt .csv) over this size; .jsonl is streamed "
-             "and only a line over it is refused.")] = 100.0,
+        help="Refuse files read whole (.json .txt .csv …) over this size; .jsonl is streamed "
+             "(only a line over it is refused), archives member by member.")] = 100.0,
     max_utterance_chars: Annotated[int, typer.Option(
         "--max-utterance-chars", min=1, metavar="N",
         help="Reject a call with an utterance longer than N characters.")] = 20_000,
