@@ -49,6 +49,11 @@ def make_corpus(root: Path) -> Path:
         "call_id,agent_id,speaker,start,end,text\n"
         "R1,A3,坐席,0.5,2,您好\nR1,A3,客户,2.5,4,你好\n"
         "R2,A3,坐席,0.5,2,您好\nR2,A3,客户,abc,4,你好\n", encoding="utf-8")
+    import zipfile
+
+    with zipfile.ZipFile(d / "sub" / "bundle.zip", "w") as zf:  # one good member, one bad
+        zf.writestr("z1.json", json.dumps(call("Z1")))
+        zf.writestr("bad.json", bytes(range(256)))
     (d / "sub" / "huge.txt").write_text(GOOD_TXT.format(cid="BIG") + "# " + "x" * 200_000,
                                         encoding="utf-8")
     return d
@@ -60,6 +65,7 @@ EXPECTED_ERRORS = [  # (file relative to the corpus, line, status, reason starts
     ("junk.json", "", "error", "binary data (NUL bytes)"),
     ("night.jsonl", "2", "error", "invalid JSON"),
     ("night.jsonl", "5", "error", "utterances[1].speaker: unknown speaker 'robot'"),
+    ("sub/bundle.zip!bad.json", "", "error", "binary data (NUL bytes)"),
     ("sub/dup.json", "", "error", "duplicate call_id 'J1'"),
     ("sub/huge.txt", "", "error", "file is 0.2 MB, over the 0.1 MB limit"),
     ("sub/notes.pdf", "", "skipped", "not a transcript file type (.pdf)"),
@@ -74,8 +80,8 @@ def test_mixed_corpus_every_file_and_line_accounted_for(tmp_path: Path) -> None:
     summary = audit([corpus], out=out, limits=Limits(max_file_mb=0.1))
     acc = summary.accounting
     assert acc == {
-        "files_seen": 13, "files_audited": 6, "files_failed": 6, "files_skipped": 1,
-        "records_read": 17, "calls_audited": 8, "records_rejected": 9, "warnings": 0,
+        "files_seen": 14, "files_audited": 7, "files_failed": 6, "files_skipped": 1,
+        "records_read": 19, "calls_audited": 9, "records_rejected": 10, "warnings": 0,
         "rule_errors": 0, "notes": 0, "balanced": True,
     }
     # The books: files seen = audited + failed + skipped; records = calls + listed errors.
@@ -93,12 +99,15 @@ def test_mixed_corpus_every_file_and_line_accounted_for(tmp_path: Path) -> None:
 
     with (out / "calls.csv").open(encoding="utf-8", newline="") as fh:
         calls = list(csv.DictReader(fh))
-    assert sorted(c["call_id"] for c in calls) == ["J1", "L1", "L3", "L5", "R1", "T1", "T2", "T3"]
+    assert sorted(c["call_id"] for c in calls) == ["J1", "L1", "L3", "L5", "R1", "T1", "T2", "T3",
+                                                   "Z1"]
     # every file appears somewhere: as the source of an audited call, or in errors.csv
     all_files = {str(p) for p in corpus.rglob("*") if p.is_file()}
-    sources = {c["source"].removesuffix(":" + c["source"].rsplit(":", 1)[-1])
-               if c["source"].rsplit(":", 1)[-1].isdigit() else c["source"] for c in calls}
-    assert sources | {e["file"] for e in errors} == all_files
+    def file_of(source: str) -> str:  # "f.jsonl:3" -> "f.jsonl", "a.zip!m.json" -> "a.zip"
+        head, _, tail = source.rpartition(":")
+        return (head if tail.isdigit() else source).split("!")[0]
+
+    assert {file_of(c["source"]) for c in calls} | {file_of(e["file"]) for e in errors} == all_files
 
     run = orjson.loads((out / "run.json").read_bytes())
     assert run["accounting"] == acc
@@ -109,7 +118,7 @@ def test_summary_prints_the_accounting(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["audit", str(corpus), "--out", str(tmp_path / "o"), "-q",
                                       "--max-file-mb", "0.1"])
     assert result.exit_code == 3, result.output
-    assert ("输入文件 13 个 = 已审计 6 + 无法读取 6 + 跳过 1;记录 17 条 = 审计 8 通 + 出错 9 条"
+    assert ("输入文件 14 个 = 已审计 7 + 无法读取 6 + 跳过 1;记录 19 条 = 审计 9 通 + 出错 10 条"
             "(见 errors.csv)") in result.stdout
 
 
