@@ -125,3 +125,34 @@ def test_redaction_leaves_no_number_and_keeps_the_length(text: str) -> None:
     assert len(masked) == len(text)
     assert find_pii(masked) == []
     assert redact(masked) == masked
+
+
+VENDOR_KEYS = ["Transcript", "Participants", "results", "transcripts", "items", "Result",
+               "Sentences", "SpeakerId", "BeginTime", "EndTime", "Text", "ChannelId", "segments",
+               "start", "end", "text", "speaker", "sentence_info", "spk", "timestamp", "words",
+               "lattice", "json_1best", "bg", "ed", "onebest", "status", "JobStatus",
+               "ParticipantRole", "Content", "BeginOffsetMillis", "EndOffsetMillis", "utterances"]
+VENDOR_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-10, max_value=10**6) | st.floats()
+    | st.text(max_size=6),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(VENDOR_KEYS), kids,
+                                                              max_size=6),
+    max_leaves=25)
+
+
+@FAST
+@given(st.sampled_from(["csqa", "aws-call-analytics", "aws-transcribe", "alibaba", "tencent",
+                        "iflytek", "dashscope", "funasr", "whisper", "webvtt", "srt"]),
+       VENDOR_JSON)
+def test_every_forced_format_gives_calls_or_clean_problems(fmt: str, obj: Any) -> None:
+    suffix = {"webvtt": ".vtt", "srt": ".srt"}.get(fmt, ".json")
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"f{suffix}"
+        path.write_text(json.dumps(obj), encoding="utf-8")
+        items = list(load_all([path], fmt))
+    assert items
+    for item in items:
+        if isinstance(item, InputProblem):
+            assert "internal error" not in item.reason, item.reason
+        else:
+            assert all(0 <= u.start <= u.end for u in item.utterances)
