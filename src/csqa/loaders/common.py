@@ -103,17 +103,13 @@ def _too_many_controls(text: str) -> bool:
 
 
 def _plausible_gbk(text: str) -> bool:
-    wide = [ch for ch in text if ord(ch) > 0x7F]
+    # Counted by the codecs (C speed, even for a 100 MB file): characters GB2312 cannot
+    # encode become "?" in the encoded form.
+    wide = len(text) - len(text.encode("ascii", "ignore"))
     if not wide:
         return True
-    common = 0
-    for ch in wide:
-        try:
-            ch.encode("gb2312")
-            common += 1
-        except UnicodeEncodeError:
-            pass
-    return common >= _MIN_GB2312_SHARE * len(wide)
+    failed = text.encode("gb2312", "replace").count(b"?") - text.count("?")
+    return wide - failed >= _MIN_GB2312_SHARE * wide
 
 
 def _is_utf8(data: bytes) -> bool:
