@@ -251,12 +251,16 @@ def test_completed_run_after_an_interrupted_one_is_complete(tmp_path: Path) -> N
     out = tmp_path / "out"
     src = tmp_path / "c.jsonl"
     _corpus(src, 30, "c")
-    (out).mkdir()
-    (out / ".calls.csv.99999.tmp").write_text("half a ro", encoding="utf-8")  # a killed run's
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs: its temp file is a killed run's leftover
+    (out / f".calls.csv.{dead.pid}.tmp").write_text("half a ro", encoding="utf-8")
+    (out / f".run.json.{os.getppid()}.tmp").write_text("{", encoding="utf-8")  # a live process
+    (out / ".notes.tmp").write_text("mine", encoding="utf-8")  # not csqa's: left alone
     audit([src], out=out)
     _check_complete(out)
-    (out / ".calls.csv.99999.tmp").unlink()
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == [
+        ".notes.tmp", f".run.json.{os.getppid()}.tmp"]
 
 
 @pytest.mark.parametrize("command", [["check", "--format", "json"], ["check", "--format", "junit"],

@@ -67,6 +67,37 @@ def safe_name(value: str, max_len: int = 60) -> str:
     return f"{cleaned}-{digest}"
 
 
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)(?:\.[a-z]+)?\.tmp$")
+
+
+def remove_stale_temp_files(out_dir: Path) -> list[Path]:
+    """Remove the temp files of runs that were killed (``kill -9``) in ``out_dir``.
+
+    Only files named like csqa's temp files whose process is no longer alive on this machine
+    are removed, so a run still writing into the same folder is left alone.
+    """
+    removed = []
+    for f in out_dir.glob(".*.tmp"):
+        m = _TEMP_NAME.match(f.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        f.unlink(missing_ok=True)
+        removed.append(f)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or cannot tell: keep its files
+    return True
+
+
 class OutputFolder:
     """Writes one run's files into ``out_dir`` atomically (temp files, renamed at the end)."""
 
@@ -74,6 +105,7 @@ class OutputFolder:
         self.out_dir = out_dir
         self.rule_ids = rule_ids
         out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(out_dir)
         self._tmp: dict[str, Path] = {}
         self._findings = self._open("findings.jsonl", "wb")
         self._calls_fh = self._open("calls.csv", "w")
