@@ -119,7 +119,7 @@ def test_json_timed_call_still_requires_times(tmp_path: Path) -> None:
         {"speaker": "customer", "text": "喂"}]}
     [p] = _load(tmp_path, "c.json", json.dumps(call))
     assert isinstance(p, InputProblem)
-    assert p.reason == "utterances[1].start: missing"
+    assert p.reason == "utterances[1].start: missing (expected speaker, start, end, text)"
 
 
 def test_bad_flag_value_is_named(tmp_path: Path) -> None:

@@ -219,7 +219,10 @@ def compile_safe_regex(pattern: str) -> Any:
     try:
         return re2.compile(pattern)
     except Exception as exc:  # re2.error has no stable public base; message is what matters
-        raise ValueError(str(exc) or "invalid regular expression") from None
+        reason = exc.args[0] if exc.args else ""
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(str(reason) or "invalid regular expression") from None
 
 
 def literal_alternation(phrases: Iterable[str]) -> re.Pattern[str]:

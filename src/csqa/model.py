@@ -38,6 +38,7 @@ class Transcript:
 
     Overlapping utterances are kept as they are: overlap is how interruptions are seen.
     ``source`` names where the call came from (``file`` or ``file:line``), for messages.
+    ``warnings`` lists what the loader repaired (clamped times, milliseconds converted).
 
     What the recording can show, as the loader was told (see the README, "Not evaluable"):
     ``timing`` is ``utterance`` (each utterance has real start/end times) or ``none`` (times
@@ -58,6 +59,7 @@ class Transcript:
     source: str = ""
     line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     #: Call direction from the call record (``inbound`` / ``outbound``), when known.
     direction: str | None = None
     #: The export format the call was read from (``csqa``, ``alibaba``, ``whisperx`` …).

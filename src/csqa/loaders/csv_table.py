@@ -36,6 +36,10 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
     except LoadProblem as exc:
         yield InputProblem(name, None, exc.reason)
         return
+    # A cell can be as long as the file (the file-size limit bounds it); an over-long
+    # utterance is then reported by the utterance limit, with its row, not by a csv.Error.
+    if len(text) >= csv.field_size_limit():
+        csv.field_size_limit(len(text) + 1)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -50,7 +54,7 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         lineno = reader.line_num
         cid = (row.get("call_id") or "").strip()
         if not cid:
-            yield InputProblem(name, lineno, "call_id: empty")
+            yield InputProblem(name, lineno, "call_id: empty (expected the call's id on every row)")
             continue
         if cid in bad:
             continue
