@@ -20,7 +20,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/csqa audit sample_transcripts --out csqa-out
 
-test: install
+test: install ensure-chromium
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider
 
 lint: install
@@ -32,3 +32,9 @@ bench: install
 
 clean:
 	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache
+
+# Debian's chromium (and a CJK font) for the HTML report's browser test; never fails the build:
+# without root or apt-get it only says why, and that test skips.
+.PHONY: ensure-chromium
+ensure-chromium:
+	sh tests/support/ensure_chromium.sh

@@ -95,7 +95,6 @@ def test_synth_known_violations_are_found_and_decoys_are_not(corpus: Path, tmp_p
 def test_jobs_give_identical_outputs(mixed: Path, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "BATCH_ITEMS", 16)
-    monkeypatch.setattr(parallel, "BATCH_BYTES", 1000)  # chunks of 1 line, or of a few lines
     one = audit([mixed], out=tmp_path / "j1", jobs=1)
     two = audit([mixed], out=tmp_path / "j2", jobs=2)
     assert outputs(tmp_path / "j1") == outputs(tmp_path / "j2")
@@ -115,7 +114,6 @@ def test_dask_engine_matches_local(mixed: Path, tmp_path: Path,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("dask.distributed")
     monkeypatch.setattr(parallel, "BATCH_ITEMS", 32)
-    monkeypatch.setattr(parallel, "BATCH_BYTES", 30_000)
     audit([mixed], out=tmp_path / "local", jobs=1)
     summary = audit([mixed], out=tmp_path / "dask", jobs=2, engine="dask")
     assert summary.calls_audited == 191
@@ -226,7 +224,6 @@ def test_every_format_and_call_records_give_identical_outputs_across_jobs(
     from csqa.api import ExportOptions
 
     monkeypatch.setattr(parallel, "BATCH_ITEMS", 3)
-    monkeypatch.setattr(parallel, "BATCH_BYTES", 4000)
     src = tmp_path / "in"
     shutil.copytree(root / "sample_transcripts", src / "samples")
     shutil.copytree(root / "tests" / "fixtures" / "vendors", src / "vendors",

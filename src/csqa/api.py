@@ -19,13 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csqa import __version__
+from csqa.accounting import Ledger
 from csqa.engine import Engine
+from csqa.errors import InputError
 from csqa.loaders import discover, load_all
+from csqa.loaders.common import Limits, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
 from csqa.records import CallRecords, load_records
-from csqa.reporters.files import OutputFolder, RenderedCall
-from csqa.roles import RoleOptions
+from csqa.redact import redact_problem
+from csqa.reporters.files import OutputFolder, RenderedCall, safe_frame
+from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
 
@@ -49,6 +53,8 @@ class RunSummary:
     seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
     agents: pd.DataFrame | None = None
+    #: Where every input went (see :mod:`csqa.accounting`); also in run.json.
+    accounting: dict[str, Any] = field(default_factory=dict)
     #: Calls audited with speaker roles flagged ``uncertain`` (see calls.csv role_source).
     roles_uncertain: int = 0
     #: With call records: transcripts that had no record, and records that had no transcript.
@@ -76,7 +82,8 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
         if first is not None:
             yield InputProblem(item.source, item.line,
                                f"duplicate call_id {item.call_id!r}: already audited from {first}; "
-                               "this copy was not audited", call_id=item.call_id)
+                               "this copy was not audited (call ids must be unique across all "
+                               "inputs)", call_id=item.call_id)
             continue
         seen[item.call_id] = item.location
         yield engine.audit(item)
@@ -111,8 +118,6 @@ class ExportOptions:
 def prepare_calls(items: Iterable[Transcript | InputProblem], options: ExportOptions,
                   records: CallRecords | None = None) -> Iterator[Transcript | InputProblem]:
     """Join each loaded call to its call record, then settle its speaker roles."""
-    from csqa.parallel import prepare_call  # the same preparation the workers do
-
     roles = options.roles()
     for item in items:
         if isinstance(item, InputProblem):
@@ -122,13 +127,16 @@ def prepare_calls(items: Iterable[Transcript | InputProblem], options: ExportOpt
             item, missing = records.join(item)
             if missing is not None:
                 yield missing
-        yield prepare_call(item, roles)
+        if not item.agent_id:
+            item.agent_id = "unknown"
+        yield assign_roles(item, roles)
 
 
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
           on_file: Callable[[Path, int, int], None] | None = None,
           options: ExportOptions | None = None,
+          limits: Limits | None = None, redact: bool = True,
           jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
           incremental: bool = False) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
@@ -136,15 +144,35 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     ``on_file(path, done, total)`` is called before each file is read, with the number of
     files already read (for progress bars).
     ``options`` says how to read vendor exports (format, roles, call records).
+    ``limits`` bounds input sizes (see :class:`~csqa.loaders.common.Limits`); ``redact``
+    masks phone, ID, bank card numbers and e-mail addresses in every output (see
+    :mod:`csqa.redact`). Every input file and record is accounted for in
+    ``summary.accounting`` (see :mod:`csqa.accounting`).
     ``jobs`` worker processes audit in parallel (default: all cores); ``engine="dask"`` runs
     on a Dask cluster instead (``scheduler`` address, or a local cluster). The outputs are the
     same bytes whatever ``jobs`` and ``engine`` are. ``incremental`` reuses the results of the
-    last run in ``out`` for inputs whose content, ruleset and read options did not change.
+    last run in ``out`` for calls whose content, ruleset and options did not change.
     Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
-    and :class:`~csqa.errors.InputError` for a path that does not exist, an unknown format,
-    an unusable call-record file or an unusable engine.
+    and :class:`~csqa.errors.InputError` for a path that does not exist, an unknown format
+    or an unusable call-record file, or an unusable engine.
     """
-    from csqa.parallel import Job, batches, default_jobs
+    with use_limits(limits):
+        return _audit(paths, ruleset, out, on_file, options, redact,
+                      _Scale(jobs, engine, scheduler, incremental))
+
+
+@dataclass
+class _Scale:
+    jobs: int | None = None
+    engine: str = "local"
+    scheduler: str | None = None
+    incremental: bool = False
+
+
+def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
+           on_file: Callable[[Path, int, int], None] | None, options: ExportOptions | None,
+           redact: bool, scale: _Scale) -> RunSummary:
+    from csqa.parallel import Job, default_jobs
 
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -157,26 +185,34 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
         forced(options.format)  # an unknown name fails before anything is read
     records = load_records(options.calls, options.column_map) if options.calls else None
     files = list(discover(inputs, options.format))
-    n_jobs = default_jobs() if jobs is None or jobs < 1 else jobs
-    job = Job(rs, options.format, options.roles())
+    n_jobs = default_jobs() if scale.jobs is None or scale.jobs < 1 else scale.jobs
+    job = Job(rs, redact, repr((options.format, options.roles())))
+    runner = _runner(scale.engine, scale.scheduler, job, n_jobs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
-    runner = _runner(engine, scheduler, job, n_jobs)
     folder = OutputFolder(out_dir, rule_ids)
     cache = None
-    cards = Scorecards(rule_ids)
-    summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
     # call id -> where it was first read, packed as file number << 32 | line (small at 1M calls)
     seen: dict[str, int] = {}
     file_numbers: dict[str, int] = {}
     file_names: list[str] = []
-    if records is None:
-        work = batches(files, on_file, per_line=incremental)
-    else:  # joining call records is sequential: load and prepare here, audit in the workers
-        work = _ready_batches(prepare_calls(_loaded(files, on_file, options.format), options,
-                                            records))
+    cards = Scorecards(rule_ids)
+    summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
+    ledger = Ledger(files_expected=len(files))
 
-    def problem(item: InputProblem) -> None:
+    def work() -> Iterator[Any]:
+        for done, (path, _) in enumerate(files):
+            if on_file is not None:
+                on_file(path, done, len(files))
+            yield ("begin", str(path))
+            for item in prepare_calls(load_all([path], options.format), options, records):
+                yield ("ready", item)
+
+    def problem(item: InputProblem, from_inputs: bool = True) -> None:
+        if redact:
+            item = redact_problem(item)
+        if from_inputs:
+            ledger.problem(item)
         folder.write_problem(item)
         summary.problems.append(item)
         if item.status == "skipped":
@@ -189,13 +225,18 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
             summary.input_errors += 1
 
     try:
-        if incremental:
+        if scale.incremental:
             from csqa.cache import Cache
 
             cache = Cache(out_dir)
         for p in records.problems if records else []:
-            problem(p)
-        for item in _outcomes(work, runner, cache, job.key, summary):
+            problem(p, from_inputs=False)
+        from csqa.parallel import FileStart, ready_batches
+
+        for item in _outcomes(ready_batches(work()), runner, cache, job.key, summary):
+            if isinstance(item, FileStart):
+                ledger.begin_file(item.file)
+                continue
             if isinstance(item, RenderedCall):
                 fnum = file_numbers.get(item.source)
                 if fnum is None:
@@ -215,26 +256,37 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
             if isinstance(item, InputProblem):
                 problem(item)
                 continue
+            ledger.call()
+            for warning in item.warnings:
+                repaired = InputProblem(item.source, item.line, warning, status="warning",
+                                        call_id=item.call_id)
+                ledger.problem(repaired)
+                folder.write_problem(repaired)
+                summary.problems.append(repaired)
             summary.roles_uncertain += item.role_source == "uncertain"
             folder.write_rendered(item)
             cards.add_values(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
-                             item.passed, item.vetoed, item.n_findings, item.rule_counts)
+                             item.passed, item.vetoed, item.n_findings, item.rule_counts,
+                             item.n_not_evaluable)
             summary.calls_audited += 1
             summary.calls_passed += item.passed
             summary.findings += item.n_findings
             for rid, err in item.rule_errors:
+                ledger.rule_error()
                 summary.problems.append(InputProblem(item.source, item.line,
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error", call_id=item.call_id))
         for p in records.unmatched() if records else []:
-            problem(p)
+            problem(p, from_inputs=False)
         audited = time.perf_counter()
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
+        summary.accounting = ledger.close()
         timings = {"audit": round(audited - started, 3),
                    "aggregate": round(time.perf_counter() - audited, 3)}
-        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at, timings))
+        folder.finish(safe_frame(agents).to_csv(index=False),
+                      _run_record(summary, inputs, started_at, timings))
         if cache is not None:
             cache.finish()
     except BaseException:
@@ -245,31 +297,9 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     return summary
 
 
-def _loaded(files: list[tuple[Path, Any]], on_file: Callable[[Path, int, int], None] | None,
-            fmt: str | None) -> Iterator[Transcript | InputProblem]:
-    for done, (path, _) in enumerate(files):
-        if on_file is not None:
-            on_file(path, done, len(files))
-        yield from load_all([path], fmt)
-
-
-def _ready_batches(items: Iterable[Transcript | InputProblem], size: int = 256
-                   ) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(("ready", item))
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _runner(engine: str, scheduler: str | None, job: Any, jobs: int
             ) -> Callable[[Iterable[list[Any]]], Iterator[list[list[Any]]]]:
     """The function that audits batches in order: local processes, or a Dask cluster."""
-    from csqa.errors import InputError
-
     if engine == "local":
         if scheduler is not None:
             raise InputError("--scheduler is only used with --engine dask")
@@ -283,10 +313,9 @@ def _runner(engine: str, scheduler: str | None, job: Any, jobs: int
     raise InputError(f"unknown engine {engine!r}: expected local or dask")
 
 
-def _outcomes(work: Iterable[list[Any]], runner: Callable[[Iterable[list[Any]]],
-                                                       Iterator[list[list[Any]]]],
-              cache: Any, job_key: str, summary: RunSummary
-              ) -> Iterator[RenderedCall | InputProblem]:
+def _outcomes(work: Iterable[list[Any]],
+              runner: Callable[[Iterable[list[Any]]], Iterator[list[list[Any]]]],
+              cache: Any, job_key: str, summary: RunSummary) -> Iterator[Any]:
     """Every outcome, in input order; with a cache, cached items skip the runner."""
     if cache is None:
         for per_item in runner(work):
@@ -314,6 +343,7 @@ def _outcomes(work: Iterable[list[Any]], runner: Callable[[Iterable[list[Any]]],
             yield from outcomes
 
 
+
 def _run_record(s: RunSummary, paths: list[Path], started_at: str,
                 timings: dict[str, float]) -> dict[str, Any]:
     rs = s.ruleset
@@ -337,4 +367,5 @@ def _run_record(s: RunSummary, paths: list[Path], started_at: str,
                    "roles_uncertain": s.roles_uncertain,
                    "transcripts_without_record": s.transcripts_without_record,
                    "records_without_transcript": s.records_without_transcript},
+        "accounting": s.accounting,
     }

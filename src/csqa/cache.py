@@ -1,7 +1,7 @@
 """The ``--incremental`` cache: results of the last run in an output folder, keyed by content.
 
-Each input item (a JSONL line, a ``.json`` file, a call read by another loader) is keyed by a
-hash of its bytes, where it was read from (file and line, which appear in the outputs), the
+Each loaded call is keyed by a hash of its content and where it was read from (file and
+line, which appear in the outputs), the
 ruleset's hash (the rules and scoring, not comments or formatting) and the csqa version. An
 item whose key is in the cache is not audited again: its stored outcomes are written as they
 are. The cache (``.csqa-cache.sqlite`` in the output folder) is rewritten on every incremental
@@ -20,6 +20,7 @@ import orjson
 
 from csqa import __version__
 from csqa.model import InputProblem
+from csqa.parallel import FileStart
 from csqa.reporters.files import RenderedCall
 
 CACHE_NAME = ".csqa-cache.sqlite"
@@ -36,7 +37,10 @@ def _encode(outcomes: list[Any]) -> bytes:
         if isinstance(o, RenderedCall):
             rows.append(["c", o.call_id, o.agent_id, o.agent_name, o.team, o.source, o.line,
                          o.score, o.passed, o.vetoed, o.n_findings, o.rule_counts,
-                         o.findings.decode("utf-8"), o.csv_row, o.rule_errors, o.role_source])
+                         o.findings.decode("utf-8"), o.csv_row, o.rule_errors, o.role_source,
+                         o.customer.decode("utf-8"), o.n_not_evaluable, o.warnings])
+        elif isinstance(o, FileStart):
+            rows.append(["f", o.file])
         else:
             rows.append(["p", o.file, o.line, o.reason, o.status, o.call_id])
     return orjson.dumps(rows)
@@ -45,13 +49,17 @@ def _encode(outcomes: list[Any]) -> bytes:
 def _decode(data: bytes) -> list[Any]:
     out: list[Any] = []
     for row in orjson.loads(data):
-        if row[0] == "c":
+        if row[0] == "f":
+            out.append(FileStart(row[1]))
+        elif row[0] == "c":
             (call_id, agent_id, agent_name, team, source, line, score, passed, vetoed,
-             n_findings, rule_counts, findings, csv_row, rule_errors, role_source) = row[1:16]
+             n_findings, rule_counts, findings, csv_row, rule_errors, role_source, customer,
+             n_not_evaluable, warnings) = row[1:19]
             out.append(RenderedCall(call_id, agent_id, agent_name, team, source, line, score,
                                     passed, vetoed, n_findings, rule_counts,
                                     findings.encode("utf-8"), csv_row,
-                                    [(rid, err) for rid, err in rule_errors], role_source))
+                                    [(rid, err) for rid, err in rule_errors], role_source,
+                                    customer.encode("utf-8"), n_not_evaluable, list(warnings)))
         else:
             out.append(InputProblem(row[1], row[2], row[3], row[4], row[5]))
     return out
@@ -61,11 +69,7 @@ def item_key(item: tuple[Any, ...], job_key: str) -> bytes:
     """The cache key of one work item (see :mod:`csqa.parallel`)."""
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{__version__}\0{job_key}\0{item[0]}\0".encode())
-    if item[0] in ("obj", "ready"):
-        h.update(orjson.dumps(item[1], default=_default))
-    else:  # ("line", file, line, bytes) or ("file", file, bytes)
-        h.update(f"{item[1]}\0{item[2] if item[0] == 'line' else ''}\0".encode())
-        h.update(item[-1])
+    h.update(orjson.dumps(item[1], default=_default))  # the loaded call, or the marker's file
     return h.digest()
 
 

@@ -43,6 +43,11 @@ RulesetOpt = Annotated[
 ]
 
 
+NoRedactOpt = Annotated[bool, typer.Option(
+    "--no-redact", help="Keep phone, ID and bank card numbers and e-mail addresses in the output "
+                        "(masked by default, as reports are forwarded widely).")]
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -89,6 +94,17 @@ def audit(
                                               help="Reuse the last run's results in --out for "
                                                    "calls whose content and ruleset are "
                                                    "unchanged.")] = False,
+    no_redact: NoRedactOpt = False,
+    max_file_mb: Annotated[float, typer.Option(
+        "--max-file-mb", min=0.001, metavar="MB",
+        help="Refuse files read whole (.json .txt .csv …) over this size; .jsonl is streamed "
+             "(only a line over it is refused), archives member by member.")] = 100.0,
+    max_utterance_chars: Annotated[int, typer.Option(
+        "--max-utterance-chars", min=1, metavar="N",
+        help="Reject a call with an utterance longer than N characters.")] = 20_000,
+    max_utterances: Annotated[int, typer.Option(
+        "--max-utterances", min=1, metavar="N",
+        help="Reject a call with more than N utterances.")] = 20_000,
     fmt: Annotated[str | None, typer.Option(
         "--format", metavar="NAME",
         help="Force the input format instead of detecting it from content: csqa, "
@@ -126,7 +142,12 @@ def audit(
     """
     from csqa.api import audit as run_audit
     from csqa.errors import InputError
-    from csqa.reporters.terminal import scorecard_table, summary_line
+    from csqa.loaders.common import Limits
+    from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
+
+    limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
+                    max_utterances=max_utterances)
+    guard: dict[str, Any] = {"limits": limits, "redact": not no_redact}
 
     rs = _load_ruleset(ruleset)
     try:
@@ -149,10 +170,10 @@ def audit(
                 def on_file(path: Path, done: int, total: int) -> None:
                     progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **scale)
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard, **scale)
                 progress.update(task, completed=summary.files_seen)
         else:
-            summary = run_audit(paths, rs, out_dir, options=options, **scale)
+            summary = run_audit(paths, rs, out_dir, options=options, **guard, **scale)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
@@ -163,11 +184,15 @@ def audit(
 
     for p in summary.problems:
         if p.status != "skipped":
-            err.print(f"{p}", highlight=False, soft_wrap=True, markup=False)
+            prefix = "警告 (warning): " if p.status == "warning" else ""
+            err.print(f"{prefix}{p}", highlight=False, soft_wrap=True, markup=False)
     if not quiet and summary.agents is not None and len(summary.agents):
         names = {r.id: r.name for r in rs.rules}
         out.print(scorecard_table(summary.agents, names, rs.pass_mark))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
+    if summary.accounting:
+        out.print(accounting_line(summary.accounting), highlight=False, soft_wrap=True,
+                  markup=False)
     if review_set is not None:
         _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
     if summary.input_errors:
@@ -193,6 +218,68 @@ def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] |
         return ExportOptions.from_profile(profile, **given)
     return ExportOptions(format=fmt, calls=calls, column_map=mapping, agent_channel=agent_channel,
                          strict_roles=strict_roles)
+
+
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(
+        help="csqa audit output folders (e.g. a week of nightly runs)", show_default=False)],
+    week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
+                                             help="ISO week, e.g. 2026-W47.")] = None,
+    date_from: Annotated[str | None, typer.Option(
+        "--from", metavar="DATE", help="First day (YYYY-MM-DD), with --to.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
+                                                help="Last day, included.")] = None,
+    by: Annotated[str, typer.Option("--by", metavar="agent|team",
+                                    help="Group the main table and chart by agent or team.")
+                  ] = "agent",
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="FILE",
+        help="Write the report to FILE (.xlsx, .html or .md); without it, print it here.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", metavar="xlsx|html|md",
+                                            help="Output format when the suffix does not say.")
+                   ] = None,
+    lang: Annotated[str, typer.Option("--lang", metavar="zh|en",
+                                      help="Report labels: zh (default) or en.")] = "zh",
+    tz: Annotated[str, typer.Option("--tz", metavar="ZONE",
+                                    help="Time zone of the report's days.")] = "Asia/Shanghai",
+    ruleset_hash: Annotated[str | None, typer.Option(
+        "--ruleset-hash", metavar="HASH",
+        help="Report the runs of this ruleset (default: the latest run's).")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, help="How many worst calls to show.")] = 10,
+    keywords: Annotated[int, typer.Option("--keywords", min=0,
+                                          help="How many customer keywords.")] = 20,
+) -> None:
+    """Weekly team-lead report from audit runs: per agent, team and rule, daily trend, worst calls.
+
+    Calls are placed by started_at (in --tz); a call audited by several runs counts once (the
+    latest run wins); runs made with a different ruleset are listed, not mixed in. Default period:
+    the ISO week of the latest call.
+    """
+    from csqa.report import ReportError, build_report, write_report
+
+    try:
+        rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
+                           tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
+                           lang=lang)
+        if out_file is None and fmt is None:
+            from csqa.report.terminal import render_terminal
+
+            for note in rep.notes:
+                err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True,
+                          markup=True)
+            out.print(render_terminal(rep))
+            return
+        target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
+        written = write_report(rep, target, fmt)
+    except ReportError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or out_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+    for note in rep.notes:
+        err.print(f"warning: {note}", highlight=False, soft_wrap=True, markup=False)
+    out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
+              soft_wrap=True)
 
 
 def _read_reviews(path: Path) -> Any:
@@ -307,6 +394,7 @@ def check(
         "--format", "-f", metavar="text|json|github|junit",
         help="text: one line per failing call (default); json; github: workflow annotations; "
              "junit: JUnit XML on stdout.")] = "text",
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Audit transcripts and gate them for CI: exit 0 when every call passes.
 
@@ -325,7 +413,8 @@ def check(
         raise _fail(f"--junit-group: must be agent or folder (got {junit_group!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on)
+        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
+                           redact=not no_redact)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
@@ -361,6 +450,7 @@ def explain(
                                           "html: a single-call page.")] = "text",
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Show one call as a conversation with each finding on its utterance, and its score.
 
@@ -375,7 +465,7 @@ def explain(
         raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        ex = explain_call(call_file, call_id, rs)
+        ex = explain_call(call_file, call_id, rs, redact=not no_redact)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except UnreadableCall as exc:
@@ -710,8 +800,16 @@ def version() -> None:
     out.print(f"csqa {__version__}", highlight=False)
 
 
+def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``csqa`` script."""
+    import signal
+
+    # kill (SIGTERM) gets the same clean exit as Ctrl-C: temp outputs removed, message printed.
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         app()
     except KeyboardInterrupt:

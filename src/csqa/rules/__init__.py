@@ -10,6 +10,7 @@ from csqa.rules import (
     greeting,
     hangup,
     interruption,
+    privacy,
     required_phrase,
     response_delay,
     silence,
@@ -26,6 +27,7 @@ _MODULES: tuple[ModuleType, ...] = (
     silence,
     speech_rate,
     response_delay,
+    privacy,
 )
 
 #: kind name -> module (with ``Params``, ``prepare``, ``check`` and its docstring)

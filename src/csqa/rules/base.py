@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from csqa.matching import CallView
 from csqa.model import Utterance
+from csqa.tolerant import DEFAULT_SIMILARITY, Tolerance
 
 Speaker = Literal["agent", "customer", "any"]
 
@@ -33,6 +34,31 @@ class Params(BaseModel):
     """Base of every kind's params: unknown keys are errors, values are checked strictly."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+TOLERANCE_HELP = "exact, fuzzy (edit distance) or pinyin (homophones too)"
+
+
+class TolerantParams(Params):
+    """Options of the phrase rules that can match tolerantly (see :mod:`csqa.tolerant`)."""
+
+    tolerance: Tolerance = Field("exact", description=TOLERANCE_HELP)
+    similarity: float = Field(DEFAULT_SIMILARITY, ge=0.5, le=1.0,
+                              description="for fuzzy/pinyin: how similar (0.5–1) a stretch "
+                                          "must be to a phrase")
+
+
+def require_timing(call: CallView) -> None:
+    """Raise :class:`NotEvaluable` when the transcript has no per-utterance times."""
+    if not call.transcript.has_timing:
+        raise NotEvaluable("转写没有逐句时间,无法评估")
+
+
+def require_overlap(call: CallView) -> None:
+    """Raise :class:`NotEvaluable` unless overlapping speech can be seen (times, two channels)."""
+    require_timing(call)
+    if not call.transcript.has_overlap:
+        raise NotEvaluable("单声道录音,无重叠语音信息,无法评估")
 
 
 class Scope(BaseModel):
@@ -72,19 +98,23 @@ class Scope(BaseModel):
 
 
 def speaker_utterances(call: CallView, speaker: str) -> list[Utterance]:
-    """The utterances of ``speaker`` (``any`` for all), in order (a new list: callers may change it)."""
-    return list(call.by_speaker(speaker))
+    """The utterances of ``speaker`` (``any`` for all), in order."""
+    if speaker == "any":
+        return list(call.utterances)
+    return [u for u in call.utterances if u.speaker == speaker]
 
 
 def in_scope(call: CallView, speaker: str, scope: Scope | None) -> list[Utterance]:
     """The utterances of ``speaker`` that fall inside ``scope`` (all of them when no scope)."""
-    if scope is None:
-        return call.by_speaker(speaker)  # shared, not copied: callers only read it
     utts = speaker_utterances(call, speaker)
+    if scope is None:
+        return utts
     if scope.first_utterances is not None:
         utts = utts[: scope.first_utterances]
     elif scope.last_utterances is not None:
         utts = utts[-scope.last_utterances :]
+    if not call.transcript.has_timing:  # time bounds cannot be applied; utterance bounds still are
+        return utts
     if scope.first_seconds is not None:
         limit = scope.first_seconds
         utts = [u for u in utts if u.start <= limit]

@@ -4,8 +4,14 @@ Fires once per occurrence (leftmost-longest, non-overlapping) of any listed phra
 an utterance of ``speaker`` inside ``scope``. A phrase in ``unless`` said in the same utterance
 cancels the match (e.g. the agent quoting a colleague to apologise for it).
 
-Phrases are matched after folding (punctuation and spaces ignored), all rules' phrases in one
-Aho-Corasick pass per utterance. Regexes run on RE2 (linear time) over the folded text.
+Phrases are matched after normalisation (punctuation, spaces and fillers ignored, full-width
+and traditional characters folded), all rules' phrases in one Aho-Corasick pass per utterance.
+Regexes run on RE2 (linear time) over the folded text (fillers kept).
+
+``tolerance`` is ``exact`` by default: a forbidden phrase costs the agent points, so precision
+comes first. ``fuzzy`` or ``pinyin`` (see :mod:`csqa.tolerant`) also catch an ASR-damaged
+phrase (这事与我门无关), and apply to ``unless`` as well; phrases of up to 4 characters still
+need every character (homophones aside), so 我不太清楚 never becomes a short phrase's match.
 
 Example (fires on utterance 1, 责问客户)::
 
@@ -29,13 +35,12 @@ from pydantic import Field, field_validator, model_validator
 
 from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_longest
 from csqa.model import Hit
-from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase, Scope, Speaker, in_scope
+from csqa.rules.base import Phrase, Scope, Speaker, TolerantParams, in_scope
 
 KIND = "forbidden_phrase"
 
 
-class Params(BaseParams):
+class Params(TolerantParams):
     phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
     regexes: list[str] = Field(default_factory=list,
                                description="RE2 regexes over the folded text (no punctuation or spaces)")
@@ -71,26 +76,26 @@ class Prepared:
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     return Prepared(
         params=params,
-        phrases=bank.add(params.phrases),
-        unless=bank.add(params.unless) if params.unless else None,
-        regexes=tuple(bank.add_regex(p) for p in params.regexes),
+        phrases=bank.add(params.phrases, params.tolerance, params.similarity),
+        unless=(bank.add(params.unless, params.tolerance, params.similarity)
+                if params.unless else None),
+        regexes=tuple(compile_safe_regex(p) for p in params.regexes),
     )
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
-    if prep.phrases not in call.sets_said_by(p.speaker) and not call.regex_possible(prep.regexes):
-        return  # the common case, decided without looking at each utterance
     for u in in_scope(call, p.speaker, p.scope):
         matches = call.find(prep.phrases, u.index)
         for rx in prep.regexes:
-            found = call.regex(rx, u.index)
-            if found:
-                matches.extend(found)
+            matches.extend(call.regex(rx, u.index))
         if not matches:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):
             continue
         for m in leftmost_longest(matches):
             matched = u.text[m.start : m.end]
-            yield Hit(u.index, u.start, u.end, matched=matched, values={"phrase": m.phrase})
+            values: dict[str, Any] = {"phrase": m.phrase}
+            if m.similarity < 1.0:
+                values["similarity"] = m.similarity
+            yield Hit(u.index, u.start, u.end, matched=matched, values=values)
