@@ -195,10 +195,26 @@ def ready_batches(items: Iterable[Item], size: int | None = None) -> Iterator[li
 _WORKER_JOB: Job | None = None
 
 
-def _init_worker(job: Job) -> None:
+def _init_worker(job: Job, parent: int) -> None:
     global _WORKER_JOB
+    _die_with_parent(parent)
     _WORKER_JOB = job
     engine_for(job.ruleset)  # compile once, before the first batch arrives
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the run's process dies (killed, not just interrupted): an orphaned
+    worker would go on auditing, and hold the run's stdout and stderr open."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown has to do
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def _run_in_worker(items: list[Item]) -> list[list[Outcome]]:
@@ -237,7 +253,7 @@ def run_local(work: Iterable[list[Item]], job: Job, jobs: int
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(job,)) as pool:
+                             initargs=(job, os.getpid())) as pool:
         window: deque[Any] = deque([pool.submit(_run_in_worker, first),
                                     pool.submit(_run_in_worker, second)])
         limit = 2 * jobs + 2
