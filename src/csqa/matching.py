@@ -74,6 +74,8 @@ class PhraseBank:
     def __init__(self) -> None:
         self._sets: list[tuple[str, ...]] = []
         self._automaton: Any = None
+        #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
+        self.dictionary: set[str] = set()
 
     def add(self, phrases: Iterable[str]) -> int:
         """Register a set of phrases; returns the set id to ask matches for."""
@@ -147,7 +149,7 @@ def literal_alternation(phrases: Iterable[str]) -> re.Pattern[str]:
 class CallView:
     """A transcript as rules see it, with per-utterance folding and matching done once, lazily."""
 
-    __slots__ = ("_folded", "_hits", "_positions", "bank", "transcript", "utterances")
+    __slots__ = ("_folded", "_hits", "_positions", "bank", "memo", "transcript", "utterances")
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
@@ -156,6 +158,8 @@ class CallView:
         self._folded: dict[int, str] = {}
         self._hits: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
         self._positions: dict[int, list[int]] = {}
+        #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
+        self.memo: dict[Any, Any] = {}
 
     def folded(self, index: int) -> str:
         text = self._folded.get(index)

@@ -7,6 +7,11 @@ cancels the match (e.g. the agent quoting a colleague to apologise for it).
 Phrases are matched after folding (punctuation and spaces ignored), all rules' phrases in one
 Aho-Corasick pass per utterance. Regexes run on RE2 (linear time) over the folded text.
 
+The phrase options of :mod:`csqa.rules.conditions` apply to phrases and regexes alike:
+``match: word`` (only on jieba word boundaries: 滚 does not fire inside 滚筒洗衣机),
+``near`` (only when another phrase is close by), ``unless_before`` (not when 同事说/不是
+precedes it in the same clause) and ``ignore_quoted`` (not inside quotation marks).
+
 Example (fires on utterance 1, 责问客户)::
 
     - id: forbidden.blame
@@ -31,11 +36,12 @@ from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_lon
 from csqa.model import Hit
 from csqa.rules.base import Params as BaseParams
 from csqa.rules.base import Phrase, Scope, Speaker, in_scope
+from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 
 KIND = "forbidden_phrase"
 
 
-class Params(BaseParams):
+class Params(BaseParams, PhraseOptions):
     phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
     regexes: list[str] = Field(default_factory=list, description="RE2 regexes over the folded text (no punctuation or spaces)")
     speaker: Speaker = Field("agent", description="whose utterances are checked: agent, customer or any")
@@ -62,7 +68,7 @@ class Params(BaseParams):
 @dataclass(slots=True, frozen=True)
 class Prepared:
     params: Params
-    phrases: int
+    phrases: PhraseMatcher
     unless: int | None
     regexes: tuple[Any, ...]
 
@@ -70,7 +76,7 @@ class Prepared:
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     return Prepared(
         params=params,
-        phrases=bank.add(params.phrases),
+        phrases=PhraseMatcher(params.phrases, params, bank),
         unless=bank.add(params.unless) if params.unless else None,
         regexes=tuple(compile_safe_regex(p) for p in params.regexes),
     )
@@ -79,9 +85,11 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
     for u in in_scope(call, p.speaker, p.scope):
-        matches = call.find(prep.phrases, u.index)
+        matches = call.find(prep.phrases.set_id, u.index)
         for rx in prep.regexes:
             matches.extend(call.regex(rx, u.index))
+        if matches:
+            matches = prep.phrases.keep(call, u.index, matches)
         if not matches:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):

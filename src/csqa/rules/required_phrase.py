@@ -6,6 +6,9 @@ Give ``phrases`` (any one of them will do) and/or ``groups``: named phrase lists
 finding names it; when the phrases were said but outside the scope (a greeting 40 s into the
 call) the finding says where they were found.
 
+The phrase options of :mod:`csqa.rules.conditions` (``match: word``, ``near``,
+``unless_before``, ``ignore_quoted``) decide which occurrences count, for every group.
+
 Not evaluable when the speaker says nothing at all in the call (a wrong channel or an
 empty transcript is not the agent's omission).
 
@@ -30,6 +33,7 @@ from csqa.matching import CallView, PhraseBank
 from csqa.model import Hit, Utterance
 from csqa.rules.base import NotEvaluable, Phrase, Scope, Speaker, in_scope, speaker_utterances
 from csqa.rules.base import Params as BaseParams
+from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 
 KIND = "required_phrase"
 
@@ -42,7 +46,7 @@ class Group(BaseModel):
     phrases: list[Phrase] = Field(min_length=1, description="any of these satisfies the part")
 
 
-class RequiredParams(BaseParams):
+class RequiredParams(BaseParams, PhraseOptions):
     """Options shared by every required-wording kind (required_phrase, greeting, closing)."""
 
     phrases: list[Phrase] = Field(default_factory=list, description="any one of these must be said")
@@ -74,18 +78,17 @@ class Params(RequiredParams):
 class Prepared:
     params: RequiredParams
     scope: Scope | None
-    groups: tuple[tuple[str, int], ...]  # (group name, phrase set id)
+    groups: tuple[tuple[str, PhraseMatcher], ...]  # (group name, its phrases)
 
 
 def prepare(params: RequiredParams, bank: PhraseBank) -> Prepared:
-    groups = tuple((g.name, bank.add(g.phrases)) for g in params.all_groups())
+    groups = tuple((g.name, PhraseMatcher(g.phrases, params, bank)) for g in params.all_groups())
     return Prepared(params=params, scope=params.effective_scope(), groups=groups)
 
 
-def _missing(call: CallView, utts: list[Utterance], groups: tuple[tuple[str, int], ...]) -> list[str]:
-    return [
-        name for name, set_id in groups if not any(call.contains(set_id, u.index) for u in utts)
-    ]
+def _missing(call: CallView, utts: list[Utterance],
+             groups: tuple[tuple[str, PhraseMatcher], ...]) -> list[str]:
+    return [name for name, m in groups if not any(m.find(call, u.index) for u in utts)]
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
@@ -101,7 +104,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     anchor = scoped[0] if scoped else (everything[-1] if _looks_at_end(prep.scope) else everything[0])
     if prep.scope is not None and not _missing(call, everything, prep.groups):
         found = next(u for u in everything if u not in scoped and any(
-            call.contains(set_id, u.index) for _, set_id in prep.groups))
+            m.find(call, u.index) for _, m in prep.groups))
         detail = f"在第 {found.start:.1f} 秒说出,不在规定范围({where})内"
         yield Hit(found.index, found.start, found.end, matched=found.text,
                   values={"detail": detail, "missing": "、".join(missing), "where": where})

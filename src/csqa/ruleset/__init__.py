@@ -6,6 +6,7 @@ A ruleset file::
     version: "2026.11"
     extends: default          # a built-in name or a path relative to this file
     scoring: {base: 100, pass_mark: 80}
+    dictionary: [小天鹅, 滚筒洗衣机]   # words for ``match: word`` (product names, company terms)
     rules:
       - id: interruption      # same id as a rule of the parent: override key by key
         allowed: 1
@@ -44,7 +45,7 @@ BUILTIN = {"default": "default.yaml"}
 SEVERITIES = ("info", "minor", "major", "critical")
 RULE_KEYS = ("id", "kind", "name", "category", "description", "message", "severity", "points",
              "max_points", "veto", "enabled", "examples")
-TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules")
+TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "dictionary")
 SCORING_KEYS = ("base", "pass_mark")
 MAX_EXTENDS_DEPTH = 16
 
@@ -81,6 +82,8 @@ class Ruleset:
     disabled: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     hash: str = ""
+    #: user words for word-level matching, from ``dictionary`` (a child adds to its parent's)
+    dictionary: list[str] = field(default_factory=list)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -102,6 +105,7 @@ class _Raw:
     scoring: dict[str, tuple[Any, YamlDoc, KeyPath]]
     rules: dict[str, _RawRule]
     files: list[str]
+    dictionary: list[str] = field(default_factory=list)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -156,6 +160,8 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
     else:
         raw = _Raw(meta={}, scoring={}, rules={}, files=[])
     raw.files.append(name)
+    if "dictionary" in data:
+        problems.extend(_read_dictionary(data["dictionary"], doc, raw.dictionary))
     for key in ("name", "version", "description"):
         if key in data:
             if not isinstance(data[key], (str, int, float)):
@@ -203,6 +209,20 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
     if problems:
         raise RulesetError(problems)
     return raw
+
+
+def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
+    """Add a ruleset's ``dictionary`` words to ``into``; returns the problems found."""
+    if not isinstance(value, list):
+        return [f"{doc.where(('dictionary',))}: dictionary: must be a list of words"]
+    problems = []
+    for i, word in enumerate(value):
+        if not isinstance(word, str) or not word.strip() or any(ch.isspace() for ch in word.strip()):
+            problems.append(f"{doc.where(('dictionary', i))}: dictionary[{i}]: "
+                            "must be one word (text without spaces)")
+        elif word.strip() not in into:
+            into.append(word.strip())
+    return problems
 
 
 _SEVERITY_HELP = ", ".join(SEVERITIES)
@@ -416,7 +436,8 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         raise RulesetError(problems)
     canonical = orjson.dumps(
         {"scoring": scoring,
-         "rules": [{**{k: v for k, v in r.values.items() if k != "examples"}} for r in raw.rules.values()]},
+         "rules": [{**{k: v for k, v in r.values.items() if k != "examples"}} for r in raw.rules.values()],
+         **({"dictionary": raw.dictionary} if raw.dictionary else {})},
         option=orjson.OPT_SORT_KEYS, default=str,
     )
     return Ruleset(
@@ -426,4 +447,5 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         rules=rules, disabled=disabled, files=raw.files,
         base_score=scoring["base"], pass_mark=scoring["pass_mark"],
         hash=hashlib.sha256(canonical).hexdigest()[:16],
+        dictionary=list(raw.dictionary),
     )
