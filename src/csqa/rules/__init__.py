@@ -6,12 +6,15 @@ from types import ModuleType
 
 from csqa.rules import (
     closing,
+    filler_words,
     forbidden_phrase,
     greeting,
     hangup,
     interruption,
+    jargon,
     required_phrase,
     response_delay,
+    sequence,
     silence,
     speech_rate,
 )
@@ -26,6 +29,9 @@ _MODULES: tuple[ModuleType, ...] = (
     silence,
     speech_rate,
     response_delay,
+    sequence,
+    filler_words,
+    jargon,
 )
 
 #: kind name -> module (with ``Params``, ``prepare``, ``check`` and its docstring)
