@@ -178,7 +178,7 @@ def _check_after(call: CallView, prep: Prepared) -> Iterator[Hit]:
             continue
         busy_until = last_in_window if win is not None else len(call.utterances)
         late = _later(call, prep.then, max(last_in_window + 1, 0))
-        where = f"{win.describe()}内" if win is not None else ""
+        where = f" {win.describe()}内" if win is not None else ""
         if late is not None:
             delay = round(late.start - t_end, 2)
             detail = f"{when_label}后{where}未{then_label}(第 {late.start:.1f} 秒才做到,晚了 {delay:g} 秒)"
@@ -236,7 +236,7 @@ def _check_before(call: CallView, prep: Prepared) -> Iterator[Hit]:
             continue
         reported = True
         seen_then_upto = t.index
-        where = f"前 {win.describe()}内" if win is not None else "之前"
+        where = f"前{win.describe()}内" if win is not None else "之前"
         detail = f"{when_label}{where}未{then_label}"
         yield Hit(t.index, t.start, t.end, matched=t.text[occ.match.start : occ.match.end],
                   values={"trigger": t.text[occ.match.start : occ.match.end], "when": when_label,
