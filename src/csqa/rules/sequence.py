@@ -14,7 +14,10 @@ A trigger that comes while an earlier one is still being answered (the customer 
 over several sentences) belongs to that earlier one, so one complaint gives one finding. The
 finding points at the trigger utterance (at the explanation, when it came first), with a
 ``{detail}`` sentence, the ``{trigger}`` text and, when the behaviour came too late, ``{delay}``.
-A call where the trigger never happens passes.
+A call where the trigger never happens passes. ``first_only: true`` checks only the first
+trigger (the customer's first statement of the problem). ``expect: absent`` turns the rule
+round: the behaviour must *not* happen in the window (a farewell before the satisfaction
+question), and the finding points at the utterance where it did.
 
 Example (fires on utterance 1: the empathy comes 40 s after the complaint)::
 
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -78,11 +81,14 @@ class Params(BaseParams):
     direction: Literal["after", "before"] = Field("after", description="after: follow the trigger; before: precede it")
     when_label: str | None = Field(None, description="what the trigger is called in findings (e.g. 客户投诉)")
     then_label: str | None = Field(None, description="what the behaviour is called in findings (e.g. 安抚致歉)")
+    expect: Literal["present", "absent"] = Field(
+        "present", description="present: the behaviour is required; absent: it must not happen there")
+    first_only: bool = Field(False, description="check only the first trigger of the call")
 
     @model_validator(mode="after")
     def _before_only_after(self) -> Params:
-        if self.then_before is not None and self.direction == "before":
-            raise ValueError("then_before goes with direction: after")
+        if self.then_before is not None and (self.direction == "before" or self.expect == "absent"):
+            raise ValueError("then_before goes with direction: after and expect: present")
         return self
 
 
@@ -103,14 +109,6 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
     )
 
 
-def _anchor(call: CallView, occ: Occurrence) -> tuple[float, float, int, str]:
-    """(start, end, utterance index, text) of a trigger; a call-level trigger is the call start."""
-    if occ.utterance is None:
-        return 0.0, 0.0, -1, ""
-    u = call.utterances[occ.utterance]
-    return u.start, u.end, u.index, u.text[occ.match.start : occ.match.end]
-
-
 def _first(call: CallView, cond: Compiled, u: Utterance, after_pos: int | None,
            before_pos: int | None) -> int | None:
     """Offset of the first place ``cond`` holds in ``u`` (restricted around the trigger)."""
@@ -123,121 +121,147 @@ def _first(call: CallView, cond: Compiled, u: Utterance, after_pos: int | None,
     return None
 
 
-def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
-    if prep.params.direction == "before":
-        yield from _check_before(call, prep)
-    else:
-        yield from _check_after(call, prep)
-
-
-def _labels(prep: Prepared) -> tuple[str, str]:
-    p = prep.params
-    return p.when_label or prep.when.label(), p.then_label or prep.then.label()
-
-
-def _check_after(call: CallView, prep: Prepared) -> Iterator[Hit]:
-    p = prep.params
-    win = p.then_within
-    when_label, then_label = _labels(prep)
-    busy_until = -1  # utterances up to here belong to a trigger already handled
-    for occ in occurrences(call, prep.when):
-        if occ.utterance is not None and occ.utterance <= busy_until:
-            continue
-        t_start, t_end, t_index, t_text = _anchor(call, occ)
-        agent_turns = 0
-        outcome: tuple[str, Utterance] | None = None
-        last_in_window = t_index
-        for u in call.utterances[max(t_index, 0):]:
-            same = u.index == t_index
-            if not same:
-                if u.speaker == AGENT:
-                    agent_turns += 1
-                if win is not None and not _in_window(win, u.start - t_end, agent_turns):
-                    break
-            last_in_window = u.index
-            pos_after = occ.match.end if same else None
-            then_at = _first(call, prep.then, u, pos_after, None)
-            expl_at = (_first(call, prep.then_before, u, pos_after, None)
-                       if prep.then_before is not None else None)
-            if expl_at is not None and (then_at is None or expl_at < then_at):
-                outcome = ("explained", u)
-                break
-            if then_at is not None:
-                outcome = ("done", u)
-                break
-        if outcome is not None and outcome[0] == "done":
-            busy_until = outcome[1].index
-            continue
-        values = {"trigger": t_text, "when": when_label, "then": then_label}
-        if outcome is not None:  # explained before the required behaviour
-            u = outcome[1]
-            busy_until = u.index
-            detail = f"{when_label}(第 {t_start:.1f} 秒)后,未先{then_label}就先作解释"
-            yield Hit(u.index, u.start, u.end, matched=u.text,
-                      values={**values, "detail": detail, "delay": None})
-            continue
-        busy_until = last_in_window if win is not None else len(call.utterances)
-        late = _later(call, prep.then, max(last_in_window + 1, 0))
-        where = f" {win.describe()}内" if win is not None else ""
-        if late is not None:
-            delay = round(late.start - t_end, 2)
-            detail = f"{when_label}后{where}未{then_label}(第 {late.start:.1f} 秒才做到,晚了 {delay:g} 秒)"
-        else:
-            delay = None
-            detail = f"{when_label}后{where}未{then_label}"
-        if t_index < 0:
-            yield Hit(None, 0.0, call.transcript.length, matched="",
-                      values={**values, "detail": detail, "delay": delay})
-        else:
-            u = call.utterances[t_index]
-            yield Hit(t_index, u.start, u.end, matched=t_text,
-                      values={**values, "detail": detail, "delay": delay})
-
-
-def _in_window(win: Window, seconds_after: float, agent_turns: int) -> bool:
-    if win.seconds is not None and seconds_after > win.seconds:
+def _in_window(win: Window | None, seconds_away: float, agent_turns: int) -> bool:
+    if win is None:
+        return True
+    if win.seconds is not None and seconds_away > win.seconds:
         return False
     return not (win.agent_turns is not None and agent_turns > win.agent_turns)
 
 
-def _later(call: CallView, cond: Compiled, start_index: int) -> Utterance | None:
-    for u in call.utterances[start_index:]:
-        if cond.at(call, u.index):
-            return u
-    return None
+def _scan(call: CallView, occ: Occurrence, win: Window | None,
+          backwards: bool) -> Iterator[tuple[Utterance, int | None, int | None]]:
+    """The utterances inside the window, nearest first, each with the (after, before) offset
+    bounds for conditions in it: only the trigger's own utterance is bounded, by the trigger."""
+    t_index = -1 if occ.utterance is None else occ.utterance
+    if backwards:
+        if t_index < 0:
+            return
+        t = call.utterances[t_index]
+        order = list(reversed(call.utterances[: t_index + 1]))
+        ref = t.start
+    else:
+        order = call.utterances[max(t_index, 0):]
+        ref = call.utterances[t_index].end if t_index >= 0 else 0.0
+    agent_turns = 0
+    for u in order:
+        same = u.index == t_index
+        if not same:
+            if u.speaker == AGENT:
+                agent_turns += 1
+            away = (ref - u.end) if backwards else (u.start - ref)
+            if not _in_window(win, away, agent_turns):
+                return
+        if same:
+            yield u, (None if backwards else occ.match.end), (occ.match.start if backwards else None)
+        else:
+            yield u, None, None
 
 
-def _check_before(call: CallView, prep: Prepared) -> Iterator[Hit]:
+def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
-    win = p.then_within
-    when_label, then_label = _labels(prep)
-    reported = False  # one omission is reported once, until the behaviour is seen again
-    seen_then_upto = -1
-    for occ in occurrences(call, prep.when):
-        if occ.utterance is None:
-            continue  # a call-level trigger has no "before"
-        t = call.utterances[occ.utterance]
-        agent_turns = 0
-        found = False
-        for u in reversed(call.utterances[: t.index + 1]):
-            same = u.index == t.index
-            if not same:
-                if u.speaker == AGENT:
-                    agent_turns += 1
-                if win is not None and not _in_window(win, t.start - u.end, agent_turns):
-                    break
-            if _first(call, prep.then, u, None, occ.match.start if same else None) is not None:
-                found = True
+    when_label = p.when_label or prep.when.label()
+    then_label = p.then_label or prep.then.label()
+    occs = occurrences(call, prep.when)
+    if p.first_only:
+        occs = occs[:1]
+    if p.expect == "absent":
+        yield from _check_absent(call, prep, occs, when_label, then_label)
+    elif p.direction == "before":
+        yield from _check_before(call, prep, occs, when_label, then_label)
+    else:
+        yield from _check_after(call, prep, occs, when_label, then_label)
+
+
+def _trigger_hit(call: CallView, occ: Occurrence, values: dict[str, Any]) -> Hit:
+    if occ.utterance is None:
+        return Hit(None, 0.0, call.transcript.length, matched="", values=values)
+    u = call.utterances[occ.utterance]
+    return Hit(u.index, u.start, u.end, matched=values["trigger"], values=values)
+
+
+def _trigger_text(call: CallView, occ: Occurrence) -> str:
+    if occ.utterance is None:
+        return ""
+    return call.utterances[occ.utterance].text[occ.match.start : occ.match.end]
+
+
+def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+                 then_label: str) -> Iterator[Hit]:
+    win = prep.params.then_within
+    busy_until = -1  # utterances up to here belong to a trigger already handled
+    for occ in occs:
+        if occ.utterance is not None and occ.utterance <= busy_until:
+            continue
+        values: dict[str, Any] = {"trigger": _trigger_text(call, occ), "when": when_label,
+                                  "then": then_label, "delay": None}
+        t_end = call.utterances[occ.utterance].end if occ.utterance is not None else 0.0
+        done: Utterance | None = None
+        explained: Utterance | None = None
+        last_seen = -1 if occ.utterance is None else occ.utterance
+        for u, after_pos, _ in _scan(call, occ, win, backwards=False):
+            last_seen = u.index
+            then_at = _first(call, prep.then, u, after_pos, None)
+            expl_at = (_first(call, prep.then_before, u, after_pos, None)
+                       if prep.then_before is not None else None)
+            if expl_at is not None and (then_at is None or expl_at < then_at):
+                explained = u
                 break
-        if found:
-            reported = False
+            if then_at is not None:
+                done = u
+                break
+        if done is not None:
+            busy_until = done.index
             continue
-        if reported and not any(prep.then.at(call, i) for i in range(seen_then_upto + 1, t.index + 1)):
+        if explained is not None:
+            busy_until = explained.index
+            detail = f"{when_label}(第 {t_end:.1f} 秒)后,未先{then_label}就先作解释"
+            yield Hit(explained.index, explained.start, explained.end, matched=explained.text,
+                      values={**values, "detail": detail})
             continue
-        reported = True
-        seen_then_upto = t.index
+        busy_until = last_seen if win is not None else len(call.utterances)
+        late = next((u for u in call.utterances[last_seen + 1:] if prep.then.at(call, u.index)), None)
+        where = f" {win.describe()}内" if win is not None else ""
+        detail = f"{when_label}后{where}未{then_label}"
+        if late is not None:
+            values["delay"] = round(late.start - t_end, 2)
+            detail += f"(第 {late.start:.1f} 秒才做到,晚了 {values['delay']:g} 秒)"
+        yield _trigger_hit(call, occ, {**values, "detail": detail})
+
+
+def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+                  then_label: str) -> Iterator[Hit]:
+    win = prep.params.then_within
+    reported_at: int | None = None  # one omission is reported once, until the behaviour is seen
+    for occ in occs:
+        if occ.utterance is None:
+            continue  # a call-level trigger has nothing before it
+        if any(_first(call, prep.then, u, a, b) is not None
+               for u, a, b in _scan(call, occ, win, backwards=True)):
+            reported_at = None
+            continue
+        if reported_at is not None and not any(
+                prep.then.at(call, i) for i in range(reported_at + 1, occ.utterance + 1)):
+            continue
+        reported_at = occ.utterance
         where = f"前{win.describe()}内" if win is not None else "之前"
-        detail = f"{when_label}{where}未{then_label}"
-        yield Hit(t.index, t.start, t.end, matched=t.text[occ.match.start : occ.match.end],
-                  values={"trigger": t.text[occ.match.start : occ.match.end], "when": when_label,
-                          "then": then_label, "detail": detail, "delay": None})
+        yield _trigger_hit(call, occ, {"trigger": _trigger_text(call, occ), "when": when_label,
+                                       "then": then_label, "delay": None,
+                                       "detail": f"{when_label}{where}未{then_label}"})
+
+
+def _check_absent(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+                  then_label: str) -> Iterator[Hit]:
+    win = prep.params.then_within
+    backwards = prep.params.direction == "before"
+    reported: set[int] = set()
+    for occ in occs:
+        for u, a, b in _scan(call, occ, win, backwards=backwards):
+            if u.index in reported or _first(call, prep.then, u, a, b) is None:
+                continue
+            reported.add(u.index)
+            side = "之前" if backwards else "之后"
+            detail = f"{then_label}出现在{when_label}{side}(第 {u.start:.1f} 秒)"
+            yield Hit(u.index, u.start, u.end, matched=u.text,
+                      values={"trigger": _trigger_text(call, occ), "when": when_label,
+                              "then": then_label, "delay": None, "detail": detail})
