@@ -149,7 +149,8 @@ def literal_alternation(phrases: Iterable[str]) -> re.Pattern[str]:
 class CallView:
     """A transcript as rules see it, with per-utterance folding and matching done once, lazily."""
 
-    __slots__ = ("_folded", "_hits", "_positions", "bank", "memo", "transcript", "utterances")
+    __slots__ = ("_by_set", "_folded", "_hits", "_positions", "bank", "memo", "transcript",
+                 "utterances")
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
@@ -160,6 +161,7 @@ class CallView:
         self._positions: dict[int, list[int]] = {}
         #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
         self.memo: dict[Any, Any] = {}
+        self._by_set: dict[int, list[int]] | None = None
 
     def folded(self, index: int) -> str:
         text = self._folded.get(index)
@@ -176,6 +178,20 @@ class CallView:
     def contains(self, set_id: int, index: int) -> bool:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
         return set_id in self._scan(index)
+
+    def having(self, set_id: int) -> list[int]:
+        """Indexes of the utterances containing a phrase of set ``set_id`` (one pass, then cached).
+
+        For rules that look for a few phrases across the whole call: they visit only the
+        utterances that have them instead of asking every utterance.
+        """
+        if self._by_set is None:
+            by_set: dict[int, list[int]] = {}
+            for i in range(len(self.utterances)):
+                for sid in self._scan(i):
+                    by_set.setdefault(sid, []).append(i)
+            self._by_set = by_set
+        return self._by_set.get(set_id, [])
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""

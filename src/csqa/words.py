@@ -85,6 +85,32 @@ class Segmenter:
             pos = end
         return out
 
+    def crossed(self, text: str, pos: int, lo: int, hi: int) -> bool:
+        """Whether a word boundary at ``pos`` could be crossed: a dictionary word of two or
+        more characters inside ``text[lo:hi]`` spans it, or ASCII letters/digits (which jieba
+        glues together) touch it from both sides.
+
+        Without HMM, jieba only ever emits dictionary words and single characters, so when
+        nothing crosses ``pos`` it is a boundary in any segmentation: no need to run jieba.
+        """
+        if lo < pos < hi and _glued(text[pos - 1]) and _glued(text[pos]):
+            return True
+        freq = self._tk.FREQ
+        for a in range(pos - 1, lo - 1, -1):
+            b = a + 1
+            while b <= hi:
+                frag = text[a:b]
+                if frag not in freq:
+                    break
+                if b > pos and b - a > 1 and freq[frag]:
+                    return True
+                b += 1
+        return False
+
+    def tag(self, word: str) -> str:
+        """The POS tag of a dictionary word (``x`` when unknown)."""
+        return self._tags.get(word, "x")
+
     def tagged(self, tags: Iterable[str]) -> frozenset[str]:
         """Every dictionary word whose POS tag is one of ``tags``."""
         wanted = set(tags)
@@ -93,36 +119,83 @@ class Segmenter:
 
 def segmenter(user_words: Iterable[str] = ()) -> Segmenter:
     """The process-wide segmenter for this set of user words (built on first use)."""
+    if isinstance(user_words, frozenset):
+        seg = _SEGMENTERS.get(user_words)  # the hot path: rules pass the same frozenset
+        if seg is not None:
+            return seg
     key = frozenset(w.strip() for w in user_words if w.strip())
     seg = _SEGMENTERS.get(key)
     if seg is None:
         seg = Segmenter(key)
         with _LOCK:
             seg = _SEGMENTERS.setdefault(key, seg)
+    if isinstance(user_words, frozenset):
+        _SEGMENTERS.setdefault(user_words, seg)
     return seg
 
 
-def call_tokens(call: CallView, index: int, user_words: frozenset[str]) -> list[Token]:
-    """The words of utterance ``index`` of ``call``, segmented once per call and word list."""
-    key = ("words", user_words, index)
+def _glued(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _in_block(ch: str) -> bool:
+    """Whether jieba keeps ``ch`` inside a block it segments (its ``re_han_default`` class)."""
+    return "\u4e00" <= ch <= "\u9fd5" or ch.isascii() and (ch.isalnum() or ch in "+#&._%-")
+
+
+def block_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The smallest run of whole jieba blocks covering ``text[start:end]``.
+
+    jieba cuts text into blocks at punctuation and spaces and segments each block on its own,
+    so segmenting just these blocks gives exactly the words of the whole utterance there, at
+    a fraction of the cost (an utterance has several clauses; a match needs one).
+    """
+    while start > 0 and _in_block(text[start - 1]):
+        start -= 1
+    while end < len(text) and _in_block(text[end]):
+        end += 1
+    return start, end
+
+
+def call_tokens(call: CallView, index: int, user_words: frozenset[str],
+                start: int = 0, end: int | None = None) -> list[Token]:
+    """The words of utterance ``index`` around ``[start, end)`` (default: all of it), with
+    offsets in the original text; segmented once per call, word list and block."""
+    text = call.utterances[index].text
+    lo, hi = block_span(text, start, len(text) if end is None else end)
+    key = ("words", user_words, index, lo, hi)
     toks = call.memo.get(key)
     if toks is None:
-        toks = call.memo[key] = segmenter(user_words).tokens(call.utterances[index].text)
+        toks = [Token(t.word, t.tag, t.start + lo, t.end + lo)
+                for t in segmenter(user_words).tokens(text[lo:hi])]
+        call.memo[key] = toks
     return toks  # type: ignore[no-any-return]
-
-
-def boundaries(call: CallView, index: int, user_words: frozenset[str]) -> tuple[set[int], set[int]]:
-    """(word starts, word ends) of utterance ``index``, as offsets in its original text."""
-    key = ("bounds", user_words, index)
-    b = call.memo.get(key)
-    if b is None:
-        toks = call_tokens(call, index, user_words)
-        b = call.memo[key] = ({t.start for t in toks}, {t.end for t in toks})
-    return b  # type: ignore[no-any-return]
 
 
 def on_word_boundaries(call: CallView, index: int, start: int, end: int,
                        user_words: frozenset[str]) -> bool:
     """Whether original-text span ``[start, end)`` begins and ends on word boundaries."""
-    starts, ends = boundaries(call, index, user_words)
-    return start in starts and end in ends
+    text = call.utterances[index].text
+    lo, hi = block_span(text, start, end)
+    if (lo, hi) == (start, end):
+        return True  # a whole block (between punctuation): its edges are boundaries, no jieba
+    seg = segmenter(user_words)
+    if not seg.crossed(text, start, lo, hi) and not seg.crossed(text, end, lo, hi):
+        return True  # no word can span either edge: a boundary whatever jieba chooses
+    toks = call_tokens(call, index, user_words, start, end)
+    return any(t.start == start for t in toks) and any(t.end == end for t in toks)
+
+
+def token_tag(call: CallView, index: int, start: int, end: int,
+              user_words: frozenset[str]) -> str | None:
+    """The POS tag of ``text[start:end]`` when it is one word of the utterance, else ``None``."""
+    if not on_word_boundaries(call, index, start, end, user_words):
+        return None
+    text = call.utterances[index].text
+    seg = segmenter(user_words)
+    if end - start == 1:
+        return seg.tag(text[start])  # one character between two boundaries is a word
+    for t in call_tokens(call, index, user_words, start, end):
+        if t.start == start:
+            return t.tag if t.end == end else None
+    return None

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from csqa.matching import CallView, Match, PhraseBank
 from csqa.model import AGENT, CUSTOMER, Utterance
 from csqa.rules.base import Phrase, Speaker, announced_hold, gaps
-from csqa.words import boundaries, call_tokens
+from csqa.words import call_tokens, on_word_boundaries
 
 CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》"}
@@ -98,17 +98,37 @@ class PhraseMatcher:
 
     def find(self, call: CallView, index: int) -> list[Match]:
         """The phrases said in utterance ``index`` that count, in original-text offsets."""
-        if not self.candidate(call, index):
+        if self.speaker != "any" and call.utterances[index].speaker != self.speaker:
             return []
-        return self.keep(call, index, call.find(self.set_id, index))
+        found = call.find(self.set_id, index)
+        return self.keep(call, index, found) if found and self._filters else found
+
+    def where(self, call: CallView) -> dict[int, list[Match]]:
+        """Every utterance where the phrases count, with their matches (once per call)."""
+        key = ("where", id(self))
+        got: dict[int, list[Match]] | None = call.memo.get(key)
+        if got is None:
+            got = {}
+            for i in call.having(self.set_id):
+                found = self.find(call, i)
+                if found:
+                    got[i] = found
+            call.memo[key] = got
+        return got
+
+    @cached_property
+    def _filters(self) -> bool:
+        o = self.opts
+        return (o.match == "word" or o.ignore_quoted or self.before_id is not None
+                or self.near_id is not None)
 
     def keep(self, call: CallView, index: int, matches: list[Match]) -> list[Match]:
         """Filter matches of utterance ``index`` (also regex matches) through the options."""
         o = self.opts
         text = call.utterances[index].text
         if o.match == "word" and matches:
-            starts, ends = boundaries(call, index, self.user_words)
-            matches = [m for m in matches if m.start in starts and m.end in ends]
+            matches = [m for m in matches
+                       if on_word_boundaries(call, index, m.start, m.end, self.user_words)]
         if o.ignore_quoted and matches:
             matches = [m for m in matches if not quoted(text, m.start, m.end)]
         if self.before_id is not None and matches:
@@ -138,7 +158,7 @@ class PhraseMatcher:
     def _distance(self, call: CallView, index: int, a: Match, b: Match) -> int:
         lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
         if self.opts.near is not None and self.opts.near.unit == "words":
-            toks = call_tokens(call, index, self.user_words)
+            toks = call_tokens(call, index, self.user_words, lo, hi)
             return sum(1 for t in toks if t.start >= lo and t.end <= hi and t.tag != "x")
         text = call.utterances[index].text[lo:hi]
         return sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)
@@ -210,12 +230,31 @@ Condition.model_rebuild()
 
 
 class Compiled:
-    """A condition ready to evaluate; ``at(call, i)`` is where in utterance ``i`` it holds."""
+    """A condition ready to evaluate; ``at(call, i)`` is where in utterance ``i`` it holds.
+
+    Utterance-level conditions compute ``where`` (utterance -> matches) once per call from the
+    utterances the shared phrase scan found, so a rule never asks every utterance.
+    """
 
     call_level: bool = False
 
     def at(self, call: CallView, index: int) -> list[Match]:
-        raise NotImplementedError
+        if self.call_level:
+            return [_CALL_START] if self.holds(call) else []
+        return self.where(call).get(index, [])
+
+    def where(self, call: CallView) -> dict[int, list[Match]]:
+        key = ("cond", id(self))
+        got: dict[int, list[Match]] | None = call.memo.get(key)
+        if got is None:
+            got = call.memo[key] = self._where(call)
+        return got
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        """For a call-level condition: every utterance when it holds."""
+        if self.holds(call):
+            return {i: [_CALL_START] for i in range(len(call.utterances))}
+        return {}
 
     def holds(self, call: CallView) -> bool:
         """For call-level conditions: whether it holds for this call."""
@@ -230,8 +269,8 @@ class _Says(Compiled):
         self.key = key
         self.matcher = PhraseMatcher(phrases, opts, bank, speaker=SAYS[key])
 
-    def at(self, call: CallView, index: int) -> list[Match]:
-        return self.matcher.find(call, index)
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        return self.matcher.where(call)
 
     def label(self) -> str:
         who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.key]
@@ -241,9 +280,6 @@ class _Says(Compiled):
 
 class _CallLevel(Compiled):
     call_level = True
-
-    def at(self, call: CallView, index: int) -> list[Match]:
-        return [_CALL_START] if self.holds(call) else []
 
 
 class _Longer(_CallLevel):
@@ -318,13 +354,14 @@ class _All(Compiled):
     def holds(self, call: CallView) -> bool:
         return all(p.holds(call) for p in self.parts)
 
-    def at(self, call: CallView, index: int) -> list[Match]:
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        if self.call_level:
+            return super()._where(call)
         if not all(p.holds(call) for p in self.parts if p.call_level):
-            return []
-        found = self.anchor.at(call, index)
-        if found and all(p.at(call, index) for p in self.parts if p is not self.anchor):
-            return found
-        return []
+            return {}
+        others = [p.where(call) for p in self.parts if p is not self.anchor and not p.call_level]
+        return {i: found for i, found in self.anchor.where(call).items()
+                if all(i in o for o in others)}
 
     def label(self) -> str:
         return "且".join(p.label() for p in self.parts)
@@ -338,11 +375,14 @@ class _Any(Compiled):
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)
 
-    def at(self, call: CallView, index: int) -> list[Match]:
-        out: list[Match] = []
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        if self.call_level:
+            return super()._where(call)
+        merged: dict[int, set[Match]] = {}
         for p in self.parts:
-            out.extend(p.at(call, index))
-        return sorted(set(out), key=lambda m: (m.start, m.end))
+            for i, found in p.where(call).items():
+                merged.setdefault(i, set()).update(found)
+        return {i: sorted(ms, key=lambda m: (m.start, m.end)) for i, ms in sorted(merged.items())}
 
     def label(self) -> str:
         return "或".join(p.label() for p in self.parts)
@@ -356,8 +396,11 @@ class _Not(Compiled):
     def holds(self, call: CallView) -> bool:
         return not self.part.holds(call)
 
-    def at(self, call: CallView, index: int) -> list[Match]:
-        return [] if self.part.at(call, index) else [_CALL_START]
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        if self.call_level:
+            return super()._where(call)
+        inner = self.part.where(call)
+        return {i: [_CALL_START] for i in range(len(call.utterances)) if i not in inner}
 
     def label(self) -> str:
         return f"非({self.part.label()})"
@@ -402,4 +445,4 @@ def occurrences(call: CallView, cond: Compiled) -> list[Occurrence]:
     """Every place ``cond`` holds, in call order (one call-level occurrence if it is call-level)."""
     if cond.call_level:
         return [Occurrence(None, _CALL_START)] if cond.holds(call) else []
-    return [Occurrence(i, m) for i in range(len(call.utterances)) for m in cond.at(call, i)[:1]]
+    return [Occurrence(i, found[0]) for i, found in sorted(cond.where(call).items())]

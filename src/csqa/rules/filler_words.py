@@ -33,7 +33,7 @@ from csqa.model import AGENT, Hit
 from csqa.rules.base import Phrase
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 from csqa.rules.rates import Counted, RateParams, rate_hits
-from csqa.words import call_tokens, segmenter
+from csqa.words import segmenter, token_tag
 
 KIND = "filler_words"
 
@@ -79,10 +79,11 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
     out: list[Counted] = []
     pos_chars: frozenset[str] | None = None
     tags = set(prep.params.pos)
+    listed_at = prep.words.where(call)
     for u in call.utterances:
         if u.speaker != AGENT:
             continue
-        listed = prep.words.find(call, u.index)
+        listed = listed_at.get(u.index, [])
         spans = {(m.start, m.end) for m in listed}
         for m in listed:
             if u.text[m.start : m.end] not in prep.allowed:
@@ -93,10 +94,11 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
             pos_chars = prep.pos_chars(prep.words.user_words)
         if pos_chars.isdisjoint(u.text):
             continue  # the pre-filter: no candidate particle, no jieba
-        for tok in call_tokens(call, u.index, prep.words.user_words):
-            if (tok.word in pos_chars and tok.tag in tags
-                    and (tok.start, tok.end) not in spans):
-                out.append(Counted(u.index, tok.word))
+        for i, ch in enumerate(u.text):
+            if ch not in pos_chars or (i, i + 1) in spans:
+                continue
+            if token_tag(call, u.index, i, i + 1, prep.words.user_words) in tags:
+                out.append(Counted(u.index, ch))
     return out
 
 

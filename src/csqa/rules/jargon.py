@@ -67,12 +67,11 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 def unexplained(call: CallView, prep: Prepared) -> list[Counted]:
     """Every term the agent used and did not explain right after, in order."""
     out: list[Counted] = []
-    for u in call.utterances:
-        found = prep.terms.find(call, u.index)
-        if not found:
-            continue
-        explained = {(m.start, m.end) for m in prep.explained.find(call, u.index)}
-        out.extend(Counted(u.index, u.text[m.start : m.end]) for m in found
+    explained_at = prep.explained.where(call)
+    for i, found in sorted(prep.terms.where(call).items()):
+        text = call.utterances[i].text
+        explained = {(m.start, m.end) for m in explained_at.get(i, [])}
+        out.extend(Counted(i, text[m.start : m.end]) for m in found
                    if (m.start, m.end) not in explained)
     return out
 
