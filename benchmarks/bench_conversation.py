@@ -7,7 +7,7 @@ pre-filters select some utterances and jieba really runs), audits it with the bu
 ruleset and with the same ruleset minus the rules this issue added, and compares steady-state
 times (jieba's one-off load is reported separately: it is paid once per process).
 
-    python benchmarks/bench_conversation.py [--calls 1500] [--seed 7] [--repeat 3] [--limit 1.5]
+    python benchmarks/bench_conversation.py [--calls 1000] [--seed 7] [--repeat 7] [--limit 1.5]
 
 Exits 1 when the ratio is above ``--limit``.
 """
@@ -111,9 +111,9 @@ def timed(engine: Engine, calls: list[Transcript], repeat: int) -> tuple[float, 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--calls", type=int, default=1500)
+    ap.add_argument("--calls", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--limit", type=float, default=1.5)
     args = ap.parse_args()
 
@@ -131,14 +131,22 @@ def main() -> int:
     base_engine, full_engine = Engine(base), Engine(full)
     full_engine.audit(calls[0])  # warm the per-dictionary segmenter too
 
-    # interleave the two, best of --repeat each: other load on the machine hits both alike
-    t_base = t_full = float("inf")
+    # Interleave the two engines chunk by chunk and keep each chunk's best time: on a shared
+    # machine, load from other processes then hits both alike and the minimum filters it out.
+    chunks = [calls[i : i + 50] for i in range(0, len(calls), 50)]
+    best_base = [float("inf")] * len(chunks)
+    best_full = [float("inf")] * len(chunks)
     f_base = f_full = 0
     for _ in range(args.repeat):
-        t, f_base = timed(base_engine, calls, 1)
-        t_base = min(t_base, t)
-        t, f_full = timed(full_engine, calls, 1)
-        t_full = min(t_full, t)
+        f_base = f_full = 0
+        for k, chunk in enumerate(chunks):
+            t, f = timed(base_engine, chunk, 1)
+            best_base[k] = min(best_base[k], t)
+            f_base += f
+            t, f = timed(full_engine, chunk, 1)
+            best_full[k] = min(best_full[k], t)
+            f_full += f
+    t_base, t_full = sum(best_base), sum(best_full)
     segmented = 0
     original = words.Segmenter.tokens
 

@@ -73,6 +73,7 @@ class PhraseBank:
 
     def __init__(self) -> None:
         self._sets: list[tuple[str, ...]] = []
+        self._ids: dict[tuple[str, ...], int] = {}
         self._automaton: Any = None
         #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
         self.dictionary: set[str] = set()
@@ -81,7 +82,12 @@ class PhraseBank:
         """Register a set of phrases; returns the set id to ask matches for."""
         if self._automaton is not None:
             raise RuntimeError("PhraseBank is already built")
-        self._sets.append(tuple(phrases))
+        key = tuple(phrases)
+        known = self._ids.get(key)
+        if known is not None:
+            return known  # rules with the same list share one set (and one hit per match)
+        self._sets.append(key)
+        self._ids[key] = len(self._sets) - 1
         return len(self._sets) - 1
 
     def build(self) -> None:
@@ -161,7 +167,7 @@ class CallView:
         self._positions: dict[int, list[int]] = {}
         #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
         self.memo: dict[Any, Any] = {}
-        self._by_set: dict[int, list[int]] | None = None
+        self._by_set: dict[str | None, dict[int, list[int]]] = {}
 
     def folded(self, index: int) -> str:
         text = self._folded.get(index)
@@ -179,19 +185,22 @@ class CallView:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
         return set_id in self._scan(index)
 
-    def having(self, set_id: int) -> list[int]:
-        """Indexes of the utterances containing a phrase of set ``set_id`` (one pass, then cached).
+    def having(self, set_id: int, speaker: str | None = None) -> list[int]:
+        """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
+        ``set_id``: one pass over those utterances, then cached for the call.
 
         For rules that look for a few phrases across the whole call: they visit only the
         utterances that have them instead of asking every utterance.
         """
-        if self._by_set is None:
-            by_set: dict[int, list[int]] = {}
-            for i in range(len(self.utterances)):
-                for sid in self._scan(i):
-                    by_set.setdefault(sid, []).append(i)
-            self._by_set = by_set
-        return self._by_set.get(set_id, [])
+        index = self._by_set.get(speaker)
+        if index is None:
+            index = {}
+            for u in self.utterances:
+                if speaker is None or u.speaker == speaker:
+                    for sid in self._scan(u.index):
+                        index.setdefault(sid, []).append(u.index)
+            self._by_set[speaker] = index
+        return index.get(set_id, [])
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""

@@ -16,6 +16,7 @@ search; results are cached per call in :attr:`csqa.matching.CallView.memo`.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +45,16 @@ def _load() -> tuple[Any, dict[str, str]]:
         return _BASE, _POS_TABLE
 
 
+_LONGEST: list[int] = []
+
+
+def _longest_word(tk: Any) -> int:
+    """Length of the longest word of jieba's own dictionary (computed once)."""
+    if not _LONGEST:
+        _LONGEST.append(max(len(w) for w, f in tk.FREQ.items() if f))
+    return _LONGEST[0]
+
+
 @dataclass(slots=True, frozen=True)
 class Token:
     """One word of an utterance: its text, POS tag, and offsets in the original text."""
@@ -64,6 +75,7 @@ class Segmenter:
         if not user_words:
             self._tk = base
             self._tags = tags
+            self.longest = _longest_word(base)
             return
         tk = jieba.Tokenizer()
         tk.FREQ = dict(base.FREQ)
@@ -73,6 +85,7 @@ class Segmenter:
             tk.add_word(word)
         self._tk = tk
         self._tags = {**tags, **{w: tags.get(w, "nz") for w in user_words}}
+        self.longest = max(_longest_word(base), *(len(w) for w in user_words))
 
     def tokens(self, text: str) -> list[Token]:
         """The words of ``text`` with their POS tags (``x`` for punctuation and unknowns)."""
@@ -96,8 +109,10 @@ class Segmenter:
         if lo < pos < hi and _glued(text[pos - 1]) and _glued(text[pos]):
             return True
         freq = self._tk.FREQ
-        for a in range(pos - 1, lo - 1, -1):
-            b = a + 1
+        for a in range(pos - 1, max(lo, pos - self.longest) - 1, -1):
+            if text[a : pos + 1] not in freq:
+                continue  # no word (nor prefix of one) from a reaches past pos
+            b = pos + 1
             while b <= hi:
                 frag = text[a:b]
                 if frag not in freq:
@@ -143,6 +158,28 @@ def _in_block(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fd5" or ch.isascii() and (ch.isalnum() or ch in "+#&._%-")
 
 
+_BLOCKS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")  # jieba's re_han_default
+
+
+def _blocks(call: CallView, index: int) -> list[tuple[int, int]]:
+    key = ("blocks", index)
+    got: list[tuple[int, int]] | None = call.memo.get(key)
+    if got is None:
+        got = call.memo[key] = [m.span() for m in _BLOCKS.finditer(call.utterances[index].text)]
+    return got
+
+
+def call_block_span(call: CallView, index: int, start: int, end: int) -> tuple[int, int]:
+    """:func:`block_span` for an utterance, from its blocks found once per call."""
+    lo, hi = start, end
+    for b_lo, b_hi in _blocks(call, index):
+        if b_lo <= start < b_hi or b_lo < start == b_hi:
+            lo = min(lo, b_lo)
+        if b_lo < end <= b_hi or b_lo == end < b_hi:
+            hi = max(hi, b_hi)
+    return lo, hi
+
+
 def block_span(text: str, start: int, end: int) -> tuple[int, int]:
     """The smallest run of whole jieba blocks covering ``text[start:end]``.
 
@@ -176,7 +213,7 @@ def on_word_boundaries(call: CallView, index: int, start: int, end: int,
                        user_words: frozenset[str]) -> bool:
     """Whether original-text span ``[start, end)`` begins and ends on word boundaries."""
     text = call.utterances[index].text
-    lo, hi = block_span(text, start, end)
+    lo, hi = call_block_span(call, index, start, end)
     if (lo, hi) == (start, end):
         return True  # a whole block (between punctuation): its edges are boundaries, no jieba
     seg = segmenter(user_words)

@@ -105,15 +105,14 @@ class PhraseMatcher:
 
     def where(self, call: CallView) -> dict[int, list[Match]]:
         """Every utterance where the phrases count, with their matches (once per call)."""
-        key = ("where", id(self))
-        got: dict[int, list[Match]] | None = call.memo.get(key)
+        got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is None:
             got = {}
-            for i in call.having(self.set_id):
+            for i in call.having(self.set_id, None if self.speaker == "any" else self.speaker):
                 found = self.find(call, i)
                 if found:
                     got[i] = found
-            call.memo[key] = got
+            call.memo[self] = got
         return got
 
     @cached_property
@@ -132,16 +131,17 @@ class PhraseMatcher:
         if o.ignore_quoted and matches:
             matches = [m for m in matches if not quoted(text, m.start, m.end)]
         if self.before_id is not None and matches:
-            guards = call.find(self.before_id, index)
+            guards = _found(call, self.before_id, index)
             matches = [m for m in matches if not preceded_in_clause(text, m, guards)]
         if o.near is not None and self.near_id is not None and matches:
-            matches = [m for m in matches if self._near(call, index, m)]
+            matches = [m for m in matches if self.near_ok(call, index, m)]
         return matches
 
-    def _near(self, call: CallView, index: int, m: Match) -> bool:
+    def near_ok(self, call: CallView, index: int, m: Match) -> bool:
+        """Whether the ``near`` phrases are close enough to match ``m`` of utterance ``index``."""
         near = self.opts.near
         assert near is not None and self.near_id is not None
-        for n in call.find(self.near_id, index):
+        for n in _found(call, self.near_id, index):
             if n.start < m.end and m.start < n.end:
                 continue  # the near phrase is (part of) the match itself
             after = n.start >= m.end
@@ -150,9 +150,15 @@ class PhraseMatcher:
             if self._distance(call, index, m, n) <= near.within:
                 return True
         if near.turns:
-            nxt = [u for u in call.utterances[index + 1:]
-                   if near.speaker == "any" or u.speaker == near.speaker][: near.turns]
-            return any(call.contains(self.near_id, u.index) for u in nxt)
+            left = near.turns
+            for u in call.utterances[index + 1:]:
+                if near.speaker != "any" and u.speaker != near.speaker:
+                    continue
+                if call.contains(self.near_id, u.index):
+                    return True
+                left -= 1
+                if not left:
+                    break
         return False
 
     def _distance(self, call: CallView, index: int, a: Match, b: Match) -> int:
@@ -162,6 +168,15 @@ class PhraseMatcher:
             return sum(1 for t in toks if t.start >= lo and t.end <= hi and t.tag != "x")
         text = call.utterances[index].text[lo:hi]
         return sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)
+
+
+def _found(call: CallView, set_id: int, index: int) -> list[Match]:
+    """``call.find`` memoised per call: guard and near phrases are asked about once per match."""
+    key = ("found", set_id, index)
+    got: list[Match] | None = call.memo.get(key)
+    if got is None:
+        got = call.memo[key] = call.find(set_id, index)
+    return got
 
 
 def quoted(text: str, start: int, end: int) -> bool:
@@ -244,10 +259,9 @@ class Compiled:
         return self.where(call).get(index, [])
 
     def where(self, call: CallView) -> dict[int, list[Match]]:
-        key = ("cond", id(self))
-        got: dict[int, list[Match]] | None = call.memo.get(key)
+        got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is None:
-            got = call.memo[key] = self._where(call)
+            got = call.memo[self] = self._where(call)
         return got
 
     def _where(self, call: CallView) -> dict[int, list[Match]]:

@@ -23,8 +23,10 @@ Passes::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import Field
 
@@ -56,6 +58,7 @@ class Prepared:
     words: PhraseMatcher
     allowed: frozenset[str]
     _pos_chars: frozenset[str] | None = field(default=None)
+    _pos_search: Any = field(default=None)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
@@ -65,6 +68,8 @@ class Prepared:
                 self._pos_chars = frozenset(w for w in tagged if len(w) == 1) - self.allowed
             else:
                 self._pos_chars = frozenset()
+            chars = "".join(sorted(self._pos_chars))
+            self._pos_search = re.compile(f"[{re.escape(chars)}]").search if chars else None
         return self._pos_chars
 
 
@@ -83,17 +88,18 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
     for u in call.utterances:
         if u.speaker != AGENT:
             continue
-        listed = listed_at.get(u.index, [])
-        spans = {(m.start, m.end) for m in listed}
-        for m in listed:
-            if u.text[m.start : m.end] not in prep.allowed:
-                out.append(Counted(u.index, u.text[m.start : m.end]))
+        listed = listed_at.get(u.index)
+        if listed:
+            for m in listed:
+                if u.text[m.start : m.end] not in prep.allowed:
+                    out.append(Counted(u.index, u.text[m.start : m.end]))
         if not tags:
             continue
         if pos_chars is None:
             pos_chars = prep.pos_chars(prep.words.user_words)
-        if pos_chars.isdisjoint(u.text):
-            continue  # the pre-filter: no candidate particle, no jieba
+        if prep._pos_search is None or prep._pos_search(u.text) is None:
+            continue  # the pre-filter (one C-level search): no candidate particle, no jieba
+        spans = {(m.start, m.end) for m in listed} if listed else set()
         for i, ch in enumerate(u.text):
             if ch not in pos_chars or (i, i + 1) in spans:
                 continue

@@ -67,12 +67,10 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 def unexplained(call: CallView, prep: Prepared) -> list[Counted]:
     """Every term the agent used and did not explain right after, in order."""
     out: list[Counted] = []
-    explained_at = prep.explained.where(call)
     for i, found in sorted(prep.terms.where(call).items()):
         text = call.utterances[i].text
-        explained = {(m.start, m.end) for m in explained_at.get(i, [])}
         out.extend(Counted(i, text[m.start : m.end]) for m in found
-                   if (m.start, m.end) not in explained)
+                   if not prep.explained.near_ok(call, i, m))
     return out
 
 

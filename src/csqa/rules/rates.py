@@ -38,8 +38,12 @@ class Counted:
 
 
 def agent_seconds(call: CallView) -> float:
-    """How long the agent spoke, in seconds."""
-    return sum(max(0.0, u.end - u.start) for u in call.utterances if u.speaker == AGENT)
+    """How long the agent spoke, in seconds (once per call)."""
+    got = call.memo.get("agent_seconds")
+    if got is None:
+        got = call.memo["agent_seconds"] = sum(
+            max(0.0, u.end - u.start) for u in call.utterances if u.speaker == AGENT)
+    return float(got)
 
 
 def rate_hits(call: CallView, params: RateParams, found: list[Counted], what: str) -> Iterator[Hit]:

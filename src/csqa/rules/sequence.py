@@ -36,6 +36,7 @@ Passes when the agent says 非常抱歉,我理解您的心情 in the next turn, 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -186,41 +187,57 @@ def _trigger_text(call: CallView, occ: Occurrence) -> str:
     return call.utterances[occ.utterance].text[occ.match.start : occ.match.end]
 
 
+def _window_last(call: CallView, occ: Occurrence, win: Window | None) -> int:
+    """Index of the last utterance inside the window after the trigger."""
+    last = len(call.utterances) - 1 if win is None else (occ.utterance or 0)
+    if win is not None:
+        for u, _, _ in _scan(call, occ, win, backwards=False):
+            last = u.index
+    return last
+
+
 def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
                  then_label: str) -> Iterator[Hit]:
     win = prep.params.then_within
+    then_where = prep.then.where(call)
+    expl_where = prep.then_before.where(call) if prep.then_before is not None else {}
+    # only utterances where the behaviour or an explanation happens need a look
+    candidates = sorted({*then_where, *expl_where})
     busy_until = -1  # utterances up to here belong to a trigger already handled
     for occ in occs:
         if occ.utterance is not None and occ.utterance <= busy_until:
             continue
         values: dict[str, Any] = {"trigger": _trigger_text(call, occ), "when": when_label,
                                   "then": then_label, "delay": None}
-        t_end = call.utterances[occ.utterance].end if occ.utterance is not None else 0.0
-        done: Utterance | None = None
-        explained: Utterance | None = None
-        last_seen = -1 if occ.utterance is None else occ.utterance
-        for u, after_pos, _ in _scan(call, occ, win, backwards=False):
-            last_seen = u.index
+        t_index = -1 if occ.utterance is None else occ.utterance
+        t_end = call.utterances[t_index].end if t_index >= 0 else 0.0
+        last = _window_last(call, occ, win)
+        outcome: tuple[str, Utterance] | None = None
+        for i in candidates[bisect_left(candidates, max(t_index, 0)):]:
+            if i > last:
+                break
+            u = call.utterances[i]
+            after_pos = occ.match.end if i == t_index else None
             then_at = _first(call, prep.then, u, after_pos, None)
             expl_at = (_first(call, prep.then_before, u, after_pos, None)
                        if prep.then_before is not None else None)
             if expl_at is not None and (then_at is None or expl_at < then_at):
-                explained = u
+                outcome = ("explained", u)
                 break
             if then_at is not None:
-                done = u
+                outcome = ("done", u)
                 break
-        if done is not None:
-            busy_until = done.index
+        if outcome is not None and outcome[0] == "done":
+            busy_until = outcome[1].index
             continue
-        if explained is not None:
-            busy_until = explained.index
+        if outcome is not None:
+            u = outcome[1]
+            busy_until = u.index
             detail = f"{when_label}(第 {t_end:.1f} 秒)后,未先{then_label}就先作解释"
-            yield Hit(explained.index, explained.start, explained.end, matched=explained.text,
-                      values={**values, "detail": detail})
+            yield Hit(u.index, u.start, u.end, matched=u.text, values={**values, "detail": detail})
             continue
-        busy_until = last_seen if win is not None else len(call.utterances)
-        late = next((u for u in call.utterances[last_seen + 1:] if prep.then.at(call, u.index)), None)
+        busy_until = last if win is not None else len(call.utterances)
+        late = next((call.utterances[i] for i in sorted(then_where) if i > last), None)
         where = f" {win.describe()}内" if win is not None else ""
         detail = f"{when_label}后{where}未{then_label}"
         if late is not None:
@@ -232,22 +249,41 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
 def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
                   then_label: str) -> Iterator[Hit]:
     win = prep.params.then_within
+    then_at = sorted(prep.then.where(call))
     reported_at: int | None = None  # one omission is reported once, until the behaviour is seen
     for occ in occs:
         if occ.utterance is None:
             continue  # a call-level trigger has nothing before it
-        if any(_first(call, prep.then, u, a, b) is not None
-               for u, a, b in _scan(call, occ, win, backwards=True)):
+        if _came_before(call, prep.then, then_at, occ, win):
             reported_at = None
             continue
-        if reported_at is not None and not any(
-                prep.then.at(call, i) for i in range(reported_at + 1, occ.utterance + 1)):
+        if reported_at is not None and not any(reported_at < i <= occ.utterance for i in then_at):
             continue
         reported_at = occ.utterance
         where = f"前{win.describe()}内" if win is not None else "之前"
         yield _trigger_hit(call, occ, {"trigger": _trigger_text(call, occ), "when": when_label,
                                        "then": then_label, "delay": None,
                                        "detail": f"{when_label}{where}未{then_label}"})
+
+
+def _came_before(call: CallView, then: Compiled, then_at: list[int], occ: Occurrence,
+                 win: Window | None) -> bool:
+    """Whether ``then`` held before the trigger, inside the window counted backwards."""
+    assert occ.utterance is not None
+    t = call.utterances[occ.utterance]
+    for i in reversed(then_at):
+        if i > t.index:
+            continue
+        if i == t.index:
+            if _first(call, then, t, None, occ.match.start) is None:
+                continue
+            return True
+        if win is None:
+            return True
+        u = call.utterances[i]
+        turns = sum(1 for v in call.utterances[i : t.index] if v.speaker == AGENT)
+        return _in_window(win, t.start - u.end, turns)
+    return False
 
 
 def _check_absent(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
