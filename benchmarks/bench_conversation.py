@@ -46,12 +46,14 @@ AGENT_VERIFY = ["为了保证信息安全,能否提供一下您的注册手机�
 AGENT_ACCOUNT = ["好的,您的地址是北京市朝阳区幸福路八号。", "您的订单信息显示昨天已经发货了。"]
 AGENT_HOLD = ["好的,请您稍等,我帮您查询一下。", "您稍等,我这边查一下。"]
 AGENT_AFTER_HOLD = ["感谢您的耐心等待,查到了。", "让您久等了,系统显示明天送达。"]
-AGENT_BODY = ["这个情况需要师傅上门检测一下。", "我已经为您登记了,师傅会在四十八小时内联系您。",
-              "根据产品保修条款,非人为损坏的部件可免费更换。", "您可以先尝试重启一下设备。",
-              "可能是主控板的问题,也就是说控制电路的板子需要检查。", "需要刷一下固件,再看看压缩机。",
-              "好嘛,我帮您看一下喽。", "这个你们自己先看看说明书。", "那就这样呗,行嘞。",
-              "您的问题我已经提交给技术部门了,工单编号是二零二六一一二一。",
-              "我已为您创建工单,稍后会有专人联系您。", "您的滚筒洗衣机是哪一年买的?"]
+AGENT_PLAIN = ["这个情况需要师傅上门检测一下。", "我已经为您登记了,师傅会在四十八小时内联系您。",
+               "根据产品保修条款,非人为损坏的部件可免费更换。", "您可以先尝试重启一下设备。",
+               "您的滚筒洗衣机是哪一年买的?", "好的,我这边帮您记录下来。"]
+# agent lines that the new rules' pre-filters select (fillers, jargon, 你们, escalation)
+AGENT_MARKED = ["可能是主控板的问题,也就是说控制电路的板子需要检查。", "需要刷一下固件,再看看压缩机。",
+                "好嘛,我帮您看一下喽。", "这个你们自己先看看说明书。", "那就这样呗,行嘞。",
+                "您的问题我已经提交给技术部门了,工单编号是二零二六一一二一。",
+                "我已为您创建工单,稍后会有专人联系您。"]
 CUSTOMER_BODY = ["好的。", "嗯,那要多久?", "订单号是二零二六一一一四零零八八。", "一三八零零一三八零零零。",
                  "行,那就这样吧。", "明天上午可以。", "你们能不能快一点?", "那我等你们电话。"]
 AGENT_CLOSE = [["请问您对本次服务是否满意?", "感谢您的来电,祝您生活愉快,再见!"],
@@ -59,7 +61,7 @@ AGENT_CLOSE = [["请问您对本次服务是否满意?", "感谢您的来电,祝
                ["好的,再见。", "请问您对本次服务是否满意?"]]
 
 
-def synth_call(rng: random.Random, n: int) -> Transcript:
+def synth_call(rng: random.Random, n: int, marked: float = 0.5) -> Transcript:
     """One plausible call of 20-40 utterances, alternating roughly between the two sides."""
     lines: list[tuple[str, str]] = [("agent", rng.choice(AGENT_OPEN)),
                                     ("customer", rng.choice(CUSTOMER_PROBLEM))]
@@ -80,7 +82,8 @@ def synth_call(rng: random.Random, n: int) -> Transcript:
         elif r < 0.2:
             lines.append(("agent", rng.choice(AGENT_ACCOUNT)))
         elif r < 0.6:
-            lines.append(("agent", rng.choice(AGENT_BODY)))
+            body = AGENT_MARKED if rng.random() < marked else AGENT_PLAIN
+            lines.append(("agent", rng.choice(body)))
         else:
             lines.append(("customer", rng.choice(CUSTOMER_BODY)))
     lines.extend(("agent", t) for t in rng.choice(AGENT_CLOSE))
@@ -115,10 +118,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--limit", type=float, default=1.5)
+    ap.add_argument("--marked", type=float, default=0.5,
+                    help="share of the agent's body lines with fillers/jargon/你们/escalation")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
-    calls = [synth_call(rng, i) for i in range(args.calls)]
+    calls = [synth_call(rng, i, args.marked) for i in range(args.calls)]
     n_utts = sum(len(c.utterances) for c in calls)
     full = load_ruleset()
     base = without_new_rules(full)
@@ -161,7 +166,8 @@ def main() -> int:
     n_chars = sum(len(u.text) for c in calls for u in c.utterances)
     share = segmented / n_chars
     ratio = t_full / t_base
-    print(f"corpus: {args.calls} calls, {n_utts} utterances (seed {args.seed})")
+    print(f"corpus: {args.calls} calls, {n_utts} utterances (seed {args.seed}, "
+          f"marked {args.marked:g})")
     print(f"jieba load (once per process): {load:.2f} s")
     print(f"default without the {added} conversation rules: {t_base:.2f} s "
           f"({t_base / args.calls * 1000:.2f} ms/call, {f_base} findings)")

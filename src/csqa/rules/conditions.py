@@ -103,6 +103,12 @@ class PhraseMatcher:
         found = call.find(self.set_id, index)
         return self.keep(call, index, found) if found and self._filters else found
 
+    def said(self, call: CallView, index: int) -> bool:
+        """Whether the phrases count in utterance ``index`` (a dict lookup without options)."""
+        if not self._filters:
+            return self.speaks(call.utterances[index]) and call.contains(self.set_id, index)
+        return bool(self.find(call, index))
+
     def where(self, call: CallView) -> dict[int, list[Match]]:
         """Every utterance where the phrases count, with their matches (once per call)."""
         got: dict[int, list[Match]] | None = call.memo.get(self)

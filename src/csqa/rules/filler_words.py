@@ -24,6 +24,7 @@ Passes::
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,7 @@ class Prepared:
     words: PhraseMatcher
     allowed: frozenset[str]
     _pos_chars: frozenset[str] | None = field(default=None)
-    _pos_search: Any = field(default=None)
+    _pos_finditer: Any = field(default=None)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
@@ -69,7 +70,7 @@ class Prepared:
             else:
                 self._pos_chars = frozenset()
             chars = "".join(sorted(self._pos_chars))
-            self._pos_search = re.compile(f"[{re.escape(chars)}]").search if chars else None
+            self._pos_finditer = re.compile(f"[{re.escape(chars)}]").finditer if chars else None
         return self._pos_chars
 
 
@@ -81,31 +82,34 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 def fillers(call: CallView, prep: Prepared) -> list[Counted]:
     """Every filler the agent said, in order."""
-    out: list[Counted] = []
-    pos_chars: frozenset[str] | None = None
+    user_words = prep.words.user_words
+    found: list[tuple[int, int, str]] = []  # (utterance, offset, word)
+    listed: set[tuple[int, int]] = set()  # characters already inside a listed word
+    for i, matches in prep.words.where(call).items():
+        text = call.utterances[i].text
+        for m in matches:
+            listed.update((i, k) for k in range(m.start, m.end))
+            if text[m.start : m.end] not in prep.allowed:
+                found.append((i, m.start, text[m.start : m.end]))
     tags = set(prep.params.pos)
-    listed_at = prep.words.where(call)
-    for u in call.utterances:
-        if u.speaker != AGENT:
-            continue
-        listed = listed_at.get(u.index)
-        if listed:
-            for m in listed:
-                if u.text[m.start : m.end] not in prep.allowed:
-                    out.append(Counted(u.index, u.text[m.start : m.end]))
-        if not tags:
-            continue
-        if pos_chars is None:
-            pos_chars = prep.pos_chars(prep.words.user_words)
-        if prep._pos_search is None or prep._pos_search(u.text) is None:
-            continue  # the pre-filter (one C-level search): no candidate particle, no jieba
-        spans = {(m.start, m.end) for m in listed} if listed else set()
-        for i, ch in enumerate(u.text):
-            if ch not in pos_chars or (i, i + 1) in spans:
+    if tags:
+        prep.pos_chars(user_words)
+    if tags and prep._pos_finditer is not None:
+        # the pre-filter: one C-level search over all the agent's text for candidate particles;
+        # jieba's dictionary is consulted only for the characters it finds
+        agent = [u for u in call.utterances if u.speaker == AGENT]
+        starts, pos = [], 0
+        for u in agent:
+            starts.append(pos)
+            pos += len(u.text) + 1
+        for hit in prep._pos_finditer("\n".join(u.text for u in agent)):
+            k = bisect_right(starts, hit.start()) - 1
+            u, offset = agent[k], hit.start() - starts[k]
+            if (u.index, offset) in listed:
                 continue
-            if token_tag(call, u.index, i, i + 1, prep.words.user_words) in tags:
-                out.append(Counted(u.index, ch))
-    return out
+            if token_tag(call, u.index, offset, offset + 1, user_words) in tags:
+                found.append((u.index, offset, hit.group()))
+    return [Counted(i, w) for i, _, w in sorted(found)]
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:

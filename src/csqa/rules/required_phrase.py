@@ -88,7 +88,7 @@ def prepare(params: RequiredParams, bank: PhraseBank) -> Prepared:
 
 def _missing(call: CallView, utts: list[Utterance],
              groups: tuple[tuple[str, PhraseMatcher], ...]) -> list[str]:
-    return [name for name, m in groups if not any(m.find(call, u.index) for u in utts)]
+    return [name for name, m in groups if not any(m.said(call, u.index) for u in utts)]
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
@@ -104,7 +104,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     anchor = scoped[0] if scoped else (everything[-1] if _looks_at_end(prep.scope) else everything[0])
     if prep.scope is not None and not _missing(call, everything, prep.groups):
         found = next(u for u in everything if u not in scoped and any(
-            m.find(call, u.index) for _, m in prep.groups))
+            m.said(call, u.index) for _, m in prep.groups))
         detail = f"在第 {found.start:.1f} 秒说出,不在规定范围({where})内"
         yield Hit(found.index, found.start, found.end, matched=found.text,
                   values={"detail": detail, "missing": "、".join(missing), "where": where})

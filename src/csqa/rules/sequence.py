@@ -161,11 +161,13 @@ def _scan(call: CallView, occ: Occurrence, win: Window | None,
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
-    when_label = p.when_label or prep.when.label()
-    then_label = p.then_label or prep.then.label()
     occs = occurrences(call, prep.when)
+    if not occs:
+        return
     if p.first_only:
         occs = occs[:1]
+    when_label = p.when_label or prep.when.label()
+    then_label = p.then_label or prep.then.label()
     if p.expect == "absent":
         yield from _check_absent(call, prep, occs, when_label, then_label)
     elif p.direction == "before":
