@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from csqa import words  # noqa: E402
-from csqa.engine import Engine  # noqa: E402
-from csqa.model import Transcript, Utterance  # noqa: E402
-from csqa.ruleset import Ruleset, load_ruleset  # noqa: E402
+from csqa import words
+from csqa.engine import Engine
+from csqa.model import Transcript, Utterance
+from csqa.ruleset import Ruleset, load_ruleset
 
 NEW_KINDS = ("sequence", "filler_words", "jargon")
 NEW_PREFIXES = ("sequence.", "wording.")

@@ -155,7 +155,7 @@ def _glued(ch: str) -> bool:
 
 def _in_block(ch: str) -> bool:
     """Whether jieba keeps ``ch`` inside a block it segments (its ``re_han_default`` class)."""
-    return "\u4e00" <= ch <= "\u9fd5" or ch.isascii() and (ch.isalnum() or ch in "+#&._%-")
+    return "\u4e00" <= ch <= "\u9fd5" or (ch.isascii() and (ch.isalnum() or ch in "+#&._%-"))
 
 
 _BLOCKS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")  # jieba's re_han_default
@@ -201,12 +201,12 @@ def call_tokens(call: CallView, index: int, user_words: frozenset[str],
     text = call.utterances[index].text
     lo, hi = block_span(text, start, len(text) if end is None else end)
     key = ("words", user_words, index, lo, hi)
-    toks = call.memo.get(key)
+    toks: list[Token] | None = call.memo.get(key)
     if toks is None:
         toks = [Token(t.word, t.tag, t.start + lo, t.end + lo)
                 for t in segmenter(user_words).tokens(text[lo:hi])]
         call.memo[key] = toks
-    return toks  # type: ignore[no-any-return]
+    return toks
 
 
 def on_word_boundaries(call: CallView, index: int, start: int, end: int,

@@ -75,7 +75,7 @@ class Prepared:
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
-    opts = PhraseOptions(match="word")
+    opts = PhraseOptions.model_validate({"match": "word"})
     return Prepared(params, PhraseMatcher(params.words, opts, bank, speaker=AGENT),
                     frozenset(params.allowed))
 

@@ -30,7 +30,7 @@ from pydantic import Field
 from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, Hit
 from csqa.rules.base import Phrase
-from csqa.rules.conditions import Near, PhraseMatcher, PhraseOptions
+from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 from csqa.rules.rates import Counted, RateParams, rate_hits
 
 KIND = "jargon"
@@ -55,11 +55,11 @@ class Prepared:
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     bank.dictionary.update(params.terms)
-    plain = PhraseOptions(match="word", ignore_quoted=True)
-    explained = PhraseOptions(
-        match="word", ignore_quoted=True,
-        near=Near(phrases=params.explainers, within=params.explain_within, side="after",
-                  turns=1, speaker=AGENT))
+    plain = PhraseOptions.model_validate({"match": "word", "ignore_quoted": True})
+    explained = PhraseOptions.model_validate({
+        "match": "word", "ignore_quoted": True,
+        "near": {"phrases": params.explainers, "within": params.explain_within, "side": "after",
+                 "turns": 1, "speaker": AGENT}})
     return Prepared(params, PhraseMatcher(params.terms, plain, bank, speaker=AGENT),
                     PhraseMatcher(params.terms, explained, bank, speaker=AGENT))
 
