@@ -20,11 +20,11 @@ install: $(STAMP)
 demo: install
 	$(BIN)/csqa audit sample_transcripts --out csqa-out
 
-test: install
+test: install ensure-chromium
 	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests tools $(wildcard benchmarks)
 	$(BIN)/mypy
 
 bench: install
@@ -33,3 +33,9 @@ bench: install
 
 clean:
 	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache
+
+# Debian's chromium (and a CJK font) for the HTML report's browser test; never fails the build:
+# without root or apt-get it only says why, and that test skips.
+.PHONY: ensure-chromium
+ensure-chromium:
+	sh tests/support/ensure_chromium.sh

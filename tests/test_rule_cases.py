@@ -32,7 +32,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import audit_one
 
 CASES_DIR = Path(__file__).parent / "rule_cases"

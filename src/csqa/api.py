@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,10 @@ from csqa import __version__
 from csqa.engine import Engine
 from csqa.loaders import discover, load_all
 from csqa.model import CallResult, InputProblem, Transcript
+from csqa.profile import Profile, load_profile
+from csqa.records import CallRecords, load_records
 from csqa.reporters.files import OutputFolder
+from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
 
@@ -44,6 +47,11 @@ class RunSummary:
     seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
     agents: pd.DataFrame | None = None
+    #: Calls audited with speaker roles flagged ``uncertain`` (see calls.csv role_source).
+    roles_uncertain: int = 0
+    #: With call records: transcripts that had no record, and records that had no transcript.
+    transcripts_without_record: int = 0
+    records_without_transcript: int = 0
 
     @property
     def calls_failed(self) -> int:
@@ -72,20 +80,73 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
         yield engine.audit(item)
 
 
+@dataclass
+class ExportOptions:
+    """How to read real exports: forced format, speaker roles, call records (all optional)."""
+
+    format: str | None = None
+    agent_channel: int | None = None
+    speakers: dict[str, str] = field(default_factory=dict)
+    strict_roles: bool = False
+    calls: str | Path | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_profile(cls, profile: Profile | str | Path, **overrides: Any) -> ExportOptions:
+        """A profile file's settings, with ``overrides`` (not None) taking precedence."""
+        p = profile if isinstance(profile, Profile) else load_profile(profile)
+        opts = cls(format=p.format, agent_channel=p.agent_channel, speakers=dict(p.speakers),
+                   strict_roles=p.strict_roles, calls=p.calls, column_map=dict(p.map))
+        for key, value in overrides.items():
+            if value is not None and value != {} and value is not False:
+                setattr(opts, key, value)
+        return opts
+
+    def roles(self) -> RoleOptions:
+        return RoleOptions(self.agent_channel, dict(self.speakers), self.strict_roles)
+
+
+def prepare_calls(items: Iterable[Transcript | InputProblem], options: ExportOptions,
+                  records: CallRecords | None = None) -> Iterator[Transcript | InputProblem]:
+    """Join each loaded call to its call record, then settle its speaker roles."""
+    roles = options.roles()
+    for item in items:
+        if isinstance(item, InputProblem):
+            yield item
+            continue
+        if records is not None:
+            item, missing = records.join(item)
+            if missing is not None:
+                yield missing
+        if not item.agent_id:
+            item.agent_id = "unknown"
+        yield assign_roles(item, roles)
+
+
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
-          on_file: Callable[[Path, int], None] | None = None) -> RunSummary:
+          on_file: Callable[[Path, int, int], None] | None = None,
+          options: ExportOptions | None = None) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
-    ``on_file(path, total)`` is called before each file is read (for progress bars).
+    ``on_file(path, done, total)`` is called before each file is read, with the number of
+    files already read (for progress bars).
+    ``options`` says how to read vendor exports (format, roles, call records).
     Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
-    and :class:`~csqa.errors.InputError` for a path that does not exist.
+    and :class:`~csqa.errors.InputError` for a path that does not exist, an unknown format
+    or an unusable call-record file.
     """
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
-    paths = [Path(p) for p in paths]
-    files = list(discover(paths))
+    options = options or ExportOptions()
+    inputs: list[Path] = [Path(p) for p in paths]
+    if options.format:
+        from csqa.loaders.formats import forced
+
+        forced(options.format)  # an unknown name fails before anything is read
+    records = load_records(options.calls, options.column_map) if options.calls else None
+    files = list(discover(inputs, options.format))
     engine = Engine(rs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -94,21 +155,31 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
 
     def loaded() -> Iterator[Transcript | InputProblem]:
-        for path, _ in files:
+        for done, (path, _) in enumerate(files):
             if on_file is not None:
-                on_file(path, len(files))
-            yield from load_all([path])
+                on_file(path, done, len(files))
+            yield from load_all([path], options.format)
+
+    def problem(item: InputProblem) -> None:
+        folder.write_problem(item)
+        summary.problems.append(item)
+        if item.status == "skipped":
+            summary.skipped += 1
+        elif item.status == "no_record":
+            summary.transcripts_without_record += 1
+        elif item.status == "no_transcript":
+            summary.records_without_transcript += 1
+        else:
+            summary.input_errors += 1
 
     try:
-        for item in audit_calls(loaded(), engine):
+        for p in records.problems if records else []:
+            problem(p)
+        for item in audit_calls(prepare_calls(loaded(), options, records), engine):
             if isinstance(item, InputProblem):
-                folder.write_problem(item)
-                summary.problems.append(item)
-                if item.status == "skipped":
-                    summary.skipped += 1
-                else:
-                    summary.input_errors += 1
+                problem(item)
                 continue
+            summary.roles_uncertain += item.transcript.role_source == "uncertain"
             folder.write_call(item)
             cards.add(item)
             summary.calls_audited += 1
@@ -119,28 +190,41 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error",
                                                      call_id=item.transcript.call_id))
+        for p in records.unmatched() if records else []:
+            problem(p)
+        audited = time.perf_counter()
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
-        folder.finish(agents.to_csv(index=False), _run_record(summary, paths, started_at))
+        timings = {"audit": round(audited - started, 3), "aggregate": round(time.perf_counter() - audited, 3)}
+        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at, timings))
     except BaseException:
         folder.abort()
         raise
     return summary
 
 
-def _run_record(s: RunSummary, paths: list[Path], started_at: str) -> dict[str, Any]:
+def _run_record(s: RunSummary, paths: list[Path], started_at: str,
+                timings: dict[str, float]) -> dict[str, Any]:
     rs = s.ruleset
     return {
         "csqa_version": __version__,
         "started_at": started_at,
         "seconds": s.seconds,
+        "timings": timings,
         "inputs": [str(p) for p in paths],
         "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
                     "rules": [r.id for r in rs.rules], "disabled": rs.disabled,
-                    "base_score": rs.base_score, "pass_mark": rs.pass_mark},
+                    "base_score": rs.base_score, "pass_mark": rs.pass_mark,
+                    # what each rule costs, so reviews can re-score a run from its folder alone
+                    "rule_scoring": {r.id: {"name": r.name, "kind": r.kind, "points": r.points,
+                                            "max_points": r.max_points, "veto": r.veto}
+                                     for r in rs.rules}},
         "counts": {"files_seen": s.files_seen, "calls_audited": s.calls_audited,
                    "calls_passed": s.calls_passed, "calls_failed": s.calls_failed,
                    "findings": s.findings, "input_errors": s.input_errors,
-                   "skipped_files": s.skipped, "agents": 0 if s.agents is None else len(s.agents)},
+                   "skipped_files": s.skipped, "agents": 0 if s.agents is None else len(s.agents),
+                   "roles_uncertain": s.roles_uncertain,
+                   "transcripts_without_record": s.transcripts_without_record,
+                   "records_without_transcript": s.records_without_transcript},
     }

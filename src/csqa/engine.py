@@ -4,15 +4,22 @@ Rule kinds yield bare :class:`~csqa.model.Hit` objects; the engine, not the rule
 each with the rule's id, kind, severity, points and message. A rule that fails on one call
 (a bug, or data it did not expect) is recorded on that call's result and the audit goes on:
 one bad call never stops a night's run.
+
+Every finding gets a stable :func:`finding_id`, so that a reviewer's verdict on it survives
+re-runs (see :mod:`csqa.review`).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from csqa.matching import CallView, PhraseBank
+import orjson
+
+from csqa.matching import CallView, PhraseBank, fold
 from csqa.model import CallResult, Finding, Hit, Transcript
 from csqa.rules import KINDS
 from csqa.rules.base import NotEvaluable
@@ -25,6 +32,22 @@ class CompiledRule:
     rule: Rule
     module: ModuleType
     prepared: Any
+
+
+def finding_id(call_id: str, rule_id: str, utterance: int | None, matched: str,
+               ruleset_version: str, occurrence: int = 1) -> str:
+    """The stable id of a finding: a hash of call, rule, utterance index, matched text and
+    ruleset version.
+
+    The matched text is folded (punctuation and spaces ignored), so the same call exported as
+    JSON or as timestamped text gets the same ids. ``occurrence`` tells apart identical
+    findings in one call (the same phrase said twice in one utterance): the n-th gets ``n``.
+    Times are left out on purpose: formats round them differently.
+    """
+    key: list[Any] = [call_id, rule_id, utterance, fold(matched), ruleset_version]
+    if occurrence > 1:
+        key.append(occurrence)
+    return "F" + hashlib.blake2b(orjson.dumps(key), digest_size=8).hexdigest()
 
 
 class Engine:
@@ -46,6 +69,8 @@ class Engine:
         findings: list[Finding] = []
         not_evaluable: dict[str, str] = {}
         rule_errors: dict[str, str] = {}
+        seen: Counter[tuple[str, int | None, str]] = Counter()
+        version = self.ruleset.version
         for cr in self.rules:
             try:
                 hits = list(cr.module.check(call, cr.prepared))
@@ -55,11 +80,16 @@ class Engine:
             except Exception as exc:  # one rule's failure must not lose the call
                 rule_errors[cr.rule.id] = f"{type(exc).__name__}: {exc}"
                 continue
-            findings.extend(self._stamp(cr.rule, transcript, h) for h in hits)
+            for h in hits:
+                key = (cr.rule.id, h.utterance, fold(h.matched))
+                seen[key] += 1
+                fid = finding_id(transcript.call_id, cr.rule.id, h.utterance, h.matched, version,
+                                 seen[key])
+                findings.append(self._stamp(cr.rule, transcript, h, fid))
         return score_call(transcript, findings, self.ruleset, not_evaluable, rule_errors)
 
     @staticmethod
-    def _stamp(rule: Rule, t: Transcript, hit: Hit) -> Finding:
+    def _stamp(rule: Rule, t: Transcript, hit: Hit, fid: str = "") -> Finding:
         utt = t.utterances[hit.utterance] if hit.utterance is not None else None
         values = {"matched": hit.matched, "name": rule.name, "id": rule.id,
                   "points": rule.points, **hit.values}
@@ -76,5 +106,5 @@ class Engine:
             name=rule.name, severity=rule.severity, points=rule.points,
             utterance=hit.utterance, start=round(hit.start, 3), end=round(hit.end, 3),
             speaker=utt.speaker if utt else None, matched=hit.matched,
-            evidence=utt.text if utt else "", message=message,
+            evidence=utt.text if utt else "", message=message, finding_id=fid,
         )

@@ -51,6 +51,17 @@ class Transcript:
     source: str = ""
     line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Call direction from the call record (``inbound`` / ``outbound``), when known.
+    direction: str | None = None
+    #: The export format the call was read from (``csqa``, ``alibaba``, ``whisperx`` …).
+    format: str = "csqa"
+    #: ``None`` when utterance speakers are roles (agent/customer); ``channel`` or ``speaker``
+    #: while they are still a vendor's raw channel / diarization labels (see csqa.roles).
+    speaker_kind: str | None = None
+    #: How speaker roles were decided: ``given`` (export or mapping), ``detected``, ``uncertain``.
+    role_source: str = "given"
+    role_evidence: str = ""
+    role_confidence: float | None = None
 
     @property
     def location(self) -> str:
@@ -102,6 +113,9 @@ class Finding:
     matched: str
     evidence: str
     message: str
+    #: Stable id of this finding (see :func:`csqa.engine.finding_id`): the same call audited
+    #: again with the same ruleset version, from any input format, gets the same id.
+    finding_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +133,7 @@ class Finding:
             "matched": self.matched,
             "evidence": self.evidence,
             "message": self.message,
+            "finding_id": self.finding_id,
         }
 
 

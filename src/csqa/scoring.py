@@ -15,8 +15,9 @@ Rules that were not evaluable for a call (e.g. unknown hang-up side) neither ded
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from csqa.model import CallResult, Finding, Transcript
 
@@ -26,14 +27,25 @@ if TYPE_CHECKING:
     from csqa.ruleset import Ruleset
 
 
-def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset,
-               not_evaluable: dict[str, str] | None = None,
-               rule_errors: dict[str, str] | None = None) -> CallResult:
-    """Score one call's findings under ``ruleset``'s scoring model."""
-    counts = Counter(f.rule_id for f in findings)
+class RuleCost(Protocol):
+    """What scoring needs of a rule: a :class:`~csqa.ruleset.Rule`, or a run's recorded copy."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def points(self) -> float: ...
+    @property
+    def max_points(self) -> float | None: ...
+    @property
+    def veto(self) -> bool: ...
+
+
+def deduct(counts: Mapping[str, int], rules: Iterable[RuleCost], base: float, pass_mark: float
+           ) -> tuple[float, bool, bool, dict[str, float]]:
+    """``(score, passed, vetoed, deductions)`` of a call with ``counts`` findings per rule id."""
     deductions: dict[str, float] = {}
     vetoed = False
-    for rule in ruleset.rules:
+    for rule in rules:
         n = counts.get(rule.id, 0)
         if not n:
             continue
@@ -42,10 +54,20 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
             total = min(total, rule.max_points)
         deductions[rule.id] = total
         vetoed = vetoed or rule.veto
-    score = round(max(0.0, ruleset.base_score - sum(deductions.values())), 2)
+    score = round(max(0.0, base - sum(deductions.values())), 2)
+    return score, (not vetoed and score >= pass_mark), vetoed, deductions
+
+
+def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset,
+               not_evaluable: dict[str, str] | None = None,
+               rule_errors: dict[str, str] | None = None) -> CallResult:
+    """Score one call's findings under ``ruleset``'s scoring model."""
+    counts = Counter(f.rule_id for f in findings)
+    score, passed, vetoed, deductions = deduct(counts, ruleset.rules, ruleset.base_score,
+                                               ruleset.pass_mark)
     return CallResult(
         transcript=transcript, findings=findings, score=score,
-        passed=(not vetoed and score >= ruleset.pass_mark), vetoed=vetoed,
+        passed=passed, vetoed=vetoed,
         rule_counts=dict(counts), deductions=deductions,
         not_evaluable=not_evaluable or {}, rule_errors=rule_errors or {},
     )
@@ -63,6 +85,7 @@ class _Agent:
     vetoed: int = 0
     findings: int = 0
     worst_call: str = ""
+    worst_key: tuple[int, float] = (2, float("inf"))
     rule_counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -82,8 +105,10 @@ class Scorecards:
         a.team = t.team or a.team
         a.calls += 1
         a.score_sum += result.score
-        if result.score < a.min_score:
-            a.min_score = result.score
+        a.min_score = min(a.min_score, result.score)
+        key = (0 if result.vetoed else 1, result.score)  # a vetoed call is worse than any score
+        if key < a.worst_key:
+            a.worst_key = key
             a.worst_call = t.call_id
         a.passed += result.passed
         a.vetoed += result.vetoed

@@ -1,5 +1,9 @@
 """Loaders: one module per input format, chosen by file suffix; folders are walked recursively.
 
+``*.json`` files are told apart by content (csqa JSON or an ASR vendor's export, see
+:mod:`csqa.loaders.formats`); archives (``.zip``, ``.tar.gz``, ``*.gz``) are read in place by
+:mod:`csqa.loaders.archive`; ``fmt`` (``--format``) forces one format for every transcript file.
+
 Each loader's ``load(path)`` yields a :class:`~csqa.model.Transcript` per call it could read
 and an :class:`~csqa.model.InputProblem` per call, line or file it could not, so that every
 input is either audited or listed with its reason.
@@ -8,27 +12,39 @@ input is either audited or listed with its reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from csqa.errors import InputError
-from csqa.loaders import csqa_json, csv_table, jsonl, text
+from csqa.loaders import archive, csv_table, formats, jsonl, subtitles, text
 from csqa.model import InputProblem, Transcript
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
 
 LOADERS: dict[str, Loader] = {
-    ".json": csqa_json.load,
+    ".json": formats.load_json,
     ".jsonl": jsonl.load,
     ".txt": text.load,
     ".csv": csv_table.load,
+    ".vtt": subtitles.load_vtt,
+    ".srt": subtitles.load_srt,
 }
+ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar", ".gz")
 
 
-def loader_for(path: Path) -> Loader | None:
-    return LOADERS.get(path.suffix.lower())
+def loader_for(path: Any, fmt: str | None = None) -> Loader | None:
+    """The loader of a file (or archive member) by its suffix; ``fmt`` forces a format."""
+    if archive.kind(path.name):
+        return partial(archive.load, pick=partial(loader_for, fmt=fmt))
+    suffix = path.suffix.lower()
+    if suffix not in LOADERS:
+        return None
+    return formats.forced(fmt) if fmt else LOADERS[suffix]
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Loader | None]]:
+def discover(paths: Iterable[str | Path], fmt: str | None = None
+             ) -> Iterator[tuple[Path, Loader | None]]:
     """Every file under ``paths`` (folders walked recursively, in sorted order) with its loader.
 
     Raises :class:`~csqa.errors.InputError` for a path that does not exist.
@@ -38,20 +54,21 @@ def discover(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Loader | None]
         if path.is_dir():
             for f in sorted(path.rglob("*")):
                 if f.is_file():
-                    yield f, loader_for(f)
+                    yield f, loader_for(f, fmt)
         elif path.is_file():
-            yield path, loader_for(path)
+            yield path, loader_for(path, fmt)
         else:
             raise InputError(f"{path}: no such file or folder")
 
 
 def supported() -> str:
-    return " ".join(sorted(LOADERS))
+    return " ".join(sorted(LOADERS) + list(ARCHIVES))
 
 
-def load_all(paths: Iterable[str | Path]) -> Iterator[Transcript | InputProblem]:
+def load_all(paths: Iterable[str | Path], fmt: str | None = None
+             ) -> Iterator[Transcript | InputProblem]:
     """Every call under ``paths``, and every problem: unsupported files are listed as skipped."""
-    for path, loader in discover(paths):
+    for path, loader in discover(paths, fmt):
         if loader is None:
             yield InputProblem(str(path), None,
                                f"not a transcript file type ({path.suffix or 'no suffix'}); "

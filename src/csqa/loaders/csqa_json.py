@@ -26,9 +26,14 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
     except orjson.JSONDecodeError as exc:
         yield InputProblem(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return
+    yield from from_data(data, name, path.stem)
+
+
+def from_data(data: object, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
+    """The calls of already-parsed csqa JSON (one call object, or a list of them)."""
     items = data if isinstance(data, list) else [data]
     for i, obj in enumerate(items):
-        default_id = path.stem if len(items) == 1 else f"{path.stem}#{i}"
+        default_id = stem if len(items) == 1 else f"{stem}#{i}"
         try:
             yield from_mapping(obj, name, default_id)
         except LoadProblem as exc:

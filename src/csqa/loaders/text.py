@@ -86,3 +86,25 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         yield parse(decode(path.read_bytes()), name, path.stem)
     except LoadProblem as exc:
         yield InputProblem(name, exc.line, exc.reason)
+
+
+def utterance_lines(transcript: Transcript) -> dict[int, int]:
+    """For a call read from a ``.txt`` file: utterance index -> line of the file it was on.
+
+    Used to point CI annotations at the right line. Empty when the file cannot be re-read.
+    """
+    try:
+        text = decode(Path(transcript.source).read_bytes())
+    except (OSError, LoadProblem):
+        return {}
+    by_key: dict[tuple[float, str], list[int]] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        m = _UTTERANCE.match(raw.strip())
+        if m:
+            by_key.setdefault((round(parse_time(m["start"]), 3), m["text"].strip()), []).append(lineno)
+    out: dict[int, int] = {}
+    for u in transcript.utterances:
+        lines = by_key.get((round(u.start, 3), u.text))
+        if lines:
+            out[u.index] = lines.pop(0)
+    return out

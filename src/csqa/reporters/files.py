@@ -1,4 +1,6 @@
-"""The output folder of ``csqa audit``: findings.jsonl, calls.csv, agents.csv, errors.csv, run.json.
+"""The output folder of ``csqa audit``: findings.jsonl, calls.csv, agents.csv, errors.csv, run.json,
+and customer_text.jsonl (one ``{"call_id", "text"}`` per call: the customer's utterances joined by
+newlines, which ``csqa report`` needs for the period's customer keywords).
 
 Rows stream to temporary files as calls are audited (memory does not grow with the number of
 calls) and every file is moved into place only when the run completes, so an interrupted run
@@ -14,10 +16,12 @@ from typing import IO, Any
 
 import orjson
 
-from csqa.model import CallResult, InputProblem
+from csqa.model import CUSTOMER, CallResult, InputProblem
 
 CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
-                "passed", "vetoed", "n_findings", "not_evaluable", "source"]
+                "passed", "vetoed", "n_findings", "not_evaluable", "source",
+                "format", "direction", "hangup_by",
+                "role_source", "role_confidence", "role_evidence"]
 ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -40,6 +44,7 @@ class OutputFolder:
         self._findings = self._open("findings.jsonl", "wb")
         self._calls_fh = self._open("calls.csv", "w")
         self._errors_fh = self._open("errors.csv", "w")
+        self._customer = self._open("customer_text.jsonl", "wb")
         self._calls = csv.writer(self._calls_fh)
         self._errors = csv.writer(self._errors_fh)
         self._calls.writerow(CALL_COLUMNS + rule_ids)
@@ -58,10 +63,14 @@ class OutputFolder:
             self._findings.write(orjson.dumps(f.as_dict()) + b"\n")
         row = [t.call_id, t.agent_id, t.agent_name or "", t.team or "", t.started_at or "",
                round(t.length, 2), result.score, result.passed, result.vetoed,
-               len(result.findings), ";".join(sorted(result.not_evaluable)), t.location]
+               len(result.findings), ";".join(sorted(result.not_evaluable)), t.location,
+               t.format, t.direction or "", t.hangup_by or "", t.role_source,
+               "" if t.role_confidence is None else t.role_confidence, t.role_evidence]
         row = [safe_cell(v) for v in row]
         row.extend(result.rule_counts.get(rid, 0) for rid in self.rule_ids)
         self._calls.writerow(row)
+        customer = "\n".join(u.text for u in t.by(CUSTOMER) if u.text)
+        self._customer.write(orjson.dumps({"call_id": t.call_id, "text": customer}) + b"\n")
         for rid, err in result.rule_errors.items():
             self._errors.writerow([safe_cell(t.source), t.line or "", safe_cell(t.call_id), "rule_error",
                                    f"rule {rid} failed on this call: {err}"])
@@ -72,7 +81,7 @@ class OutputFolder:
 
     def finish(self, agents_csv: str, run: dict[str, Any]) -> None:
         """Close the streams, write agents.csv and run.json, and move everything into place."""
-        for fh in (self._findings, self._calls_fh, self._errors_fh):
+        for fh in (self._findings, self._calls_fh, self._errors_fh, self._customer):
             fh.close()
         self._write_tmp("agents.csv", agents_csv.encode("utf-8"))
         self._write_tmp("run.json", orjson.dumps(run, option=orjson.OPT_INDENT_2) + b"\n")
@@ -86,7 +95,7 @@ class OutputFolder:
 
     def abort(self) -> None:
         """Remove the temporary files of an interrupted run (the previous outputs stay)."""
-        for fh in (self._findings, self._calls_fh, self._errors_fh):
+        for fh in (self._findings, self._calls_fh, self._errors_fh, self._customer):
             fh.close()
         for tmp in self._tmp.values():
             tmp.unlink(missing_ok=True)

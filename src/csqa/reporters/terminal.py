@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from rich.table import Table
 from rich.text import Text
@@ -10,7 +11,23 @@ from rich.text import Text
 if TYPE_CHECKING:
     import pandas as pd
 
-    from csqa.api import RunSummary
+
+class RunCounts(Protocol):
+    """What the summary line needs of a run (``csqa.api.RunSummary`` has it)."""
+
+    out_dir: Path
+    calls_audited: int
+    calls_passed: int
+    findings: int
+    input_errors: int
+    skipped: int
+    seconds: float
+    roles_uncertain: int
+    transcripts_without_record: int
+    records_without_transcript: int
+
+    @property
+    def calls_failed(self) -> int: ...
 
 
 def _score_style(score: float, pass_mark: float) -> str:
@@ -45,11 +62,17 @@ def scorecard_table(agents: pd.DataFrame, rule_names: dict[str, str], pass_mark:
     return table
 
 
-def summary_line(s: RunSummary) -> str:
+def summary_line(s: RunCounts) -> str:
     parts = [f"审计 {s.calls_audited} 通通话", f"合格 {s.calls_passed}", f"不合格 {s.calls_failed}",
              f"{s.findings} 条违规"]
     if s.input_errors:
         parts.append(f"{s.input_errors} 个输入无法读取(见 errors.csv)")
+    if s.roles_uncertain:
+        parts.append(f"{s.roles_uncertain} 通角色不确定(见 calls.csv role_source)")
+    if s.transcripts_without_record:
+        parts.append(f"{s.transcripts_without_record} 通无通话记录")
+    if s.records_without_transcript:
+        parts.append(f"{s.records_without_transcript} 条通话记录无转写")
     if s.skipped:
         parts.append(f"跳过 {s.skipped} 个非转写文件")
     parts.append(f"用时 {s.seconds:.2f} 秒")

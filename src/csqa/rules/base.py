@@ -25,7 +25,7 @@ from csqa.model import Utterance
 Speaker = Literal["agent", "customer", "any"]
 
 
-class NotEvaluable(Exception):  # noqa: N818 - it is a verdict, not an error
+class NotEvaluable(Exception):
     """The call cannot show whether the rule was kept (e.g. hang-up side unknown)."""
 
 

@@ -43,7 +43,8 @@ KIND = "forbidden_phrase"
 
 class Params(BaseParams, PhraseOptions):
     phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
-    regexes: list[str] = Field(default_factory=list, description="RE2 regexes over the folded text (no punctuation or spaces)")
+    regexes: list[str] = Field(default_factory=list,
+                               description="RE2 regexes over the folded text (no punctuation or spaces)")
     speaker: Speaker = Field("agent", description="whose utterances are checked: agent, customer or any")
     scope: Scope | None = Field(None, description="where in the call to look (default: the whole call)")
     unless: list[Phrase] = Field(default_factory=list, description="phrases that cancel a match in the same utterance")

@@ -32,7 +32,8 @@ KIND = "response_delay"
 
 
 class Params(BaseParams):
-    first_response: float | None = Field(5.0, ge=0, description="the agent must speak within N s of the call start (null: not checked)")
+    first_response: float | None = Field(
+        5.0, ge=0, description="the agent must speak within N s of the call start (null: not checked)")
     max_delay: float = Field(5.0, gt=0, description="seconds the customer may wait for the agent's answer")
     ignore_above: float | None = Field(None, gt=0, description="longer pauses are left to the silence rule")
     hold_phrases: list[Phrase] = Field(default_factory=lambda: list(DEFAULT_HOLD),

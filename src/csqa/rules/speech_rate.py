@@ -30,7 +30,8 @@ KIND = "speech_rate"
 class Params(BaseParams):
     min_cpm: float = Field(90.0, ge=0, description="slowest acceptable rate, characters per minute")
     max_cpm: float = Field(180.0, gt=0, description="fastest acceptable rate, characters per minute")
-    min_speaking_seconds: float = Field(20.0, ge=0, description="below this much agent speech the rate is not evaluable")
+    min_speaking_seconds: float = Field(
+        20.0, ge=0, description="below this much agent speech the rate is not evaluable")
 
     @model_validator(mode="after")
     def _range(self) -> Params:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -67,6 +68,24 @@ class Rule:
     description: str | None = None
     examples: Any = None
     source: str = ""
+    #: key -> (document, key path) of the file that last set it (``extends`` merges key by key);
+    #: keys absent here have their built-in default. Used by ``rules show``/``lint``/``test``.
+    origins: Mapping[str, tuple[YamlDoc, KeyPath]] = field(default_factory=dict, compare=False,
+                                                           repr=False)
+    enabled: bool = True
+
+    def where(self, key: str, *sub: str | int, key_pos: bool = False) -> str | None:
+        """``file:line:col`` where ``key`` (or an item below it) was set, ``None`` if defaulted."""
+        origin = self.origins.get(key)
+        if origin is None:
+            return None
+        doc, path = origin
+        return doc.where((*path, *sub), key=key_pos)
+
+    def path(self, key: str, *sub: str | int) -> str:
+        """``rules[3].phrases[2]``: the key path of ``key`` in the file that set it."""
+        origin = self.origins.get(key)
+        return fmt_path((*origin[1], *sub)) if origin else fmt_path((key, *sub))
 
 
 @dataclass(slots=True)
@@ -84,6 +103,10 @@ class Ruleset:
     hash: str = ""
     #: user words for word-level matching, from ``dictionary`` (a child adds to its parent's)
     dictionary: list[str] = field(default_factory=list)
+    #: disabled rules, validated like the others (for ``rules show`` and ``rules lint``)
+    disabled_rules: list[Rule] = field(default_factory=list)
+    #: top-level key (``name``, ``scoring.base`` …) -> ``file:line:col`` that set it
+    provenance: dict[str, str] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -106,6 +129,7 @@ class _Raw:
     rules: dict[str, _RawRule]
     files: list[str]
     dictionary: list[str] = field(default_factory=list)
+    meta_where: dict[str, str] = field(default_factory=dict)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -136,14 +160,15 @@ def _read(ref: str | Path, base_dir: Path | None) -> tuple[str, str, Path | None
     return text, str(path), path.parent
 
 
-def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
+def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems: list[str]) -> _Raw:
+    """Read ``ref`` and its ``extends`` chain; problems are collected, not raised, where the
+    rest of the file can still be read (so that every problem is reported at once)."""
     text, name, directory = _read(ref, base_dir)
     if name in chain:
         raise RulesetError([f"{name}: extends cycle: {' -> '.join([*chain, name])}"])
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise RulesetError([f"{name}: extends chain deeper than {MAX_EXTENDS_DEPTH}"])
     doc = load_yaml(text, name)
-    problems: list[str] = []
     data = doc.data
     if data is None:
         data = {}
@@ -156,7 +181,7 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
         parent_ref = data["extends"]
         if not isinstance(parent_ref, str) or not parent_ref:
             raise RulesetError([f"{doc.where(('extends',))}: extends: must be a ruleset name or path"])
-        raw = _resolve(parent_ref, directory, [*chain, name])
+        raw = _resolve(parent_ref, directory, [*chain, name], problems)
     else:
         raw = _Raw(meta={}, scoring={}, rules={}, files=[])
     raw.files.append(name)
@@ -168,6 +193,7 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
                 problems.append(f"{doc.where((key,))}: {key}: must be text")
             else:
                 raw.meta[key] = str(data[key])
+                raw.meta_where[key] = doc.where((key,))
     scoring = data.get("scoring")
     if scoring is not None:
         if not isinstance(scoring, dict):
@@ -206,8 +232,6 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str]) -> _Raw:
             if existing is not None:
                 del raw.rules[rid]  # a new kind under an old id replaces the parent rule whole
             raw.rules[rid] = _RawRule(values=dict(item), where=where, anchor=(doc, path))
-    if problems:
-        raise RulesetError(problems)
     return raw
 
 
@@ -237,7 +261,8 @@ def _friendly(err: Any) -> str:
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()), "")
-        return f"must be a number {sign} {bound}"
+        shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        return f"must be a number {sign} {shown}"
     if kind in ("float_parsing", "float_type", "finite_number"):
         return "must be a number"
     if kind in ("int_parsing", "int_type", "int_from_float"):
@@ -363,7 +388,7 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
         points=common["points"], max_points=common["max_points"], veto=common["veto"],
         message=common["message"], category=common["category"],
         description=common["description"], params=params, examples=v.get("examples"),
-        source=doc.where(rpath),
+        source=doc.where(rpath), origins=dict(raw.where), enabled=common["enabled"],
     ), []
 
 
@@ -411,10 +436,11 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
 
     Raises :class:`~csqa.errors.RulesetError` listing every problem found.
     """
-    raw = _resolve(ref if ref is not None else "default", Path.cwd(), [])
     problems: list[str] = []
+    raw = _resolve(ref if ref is not None else "default", Path.cwd(), [], problems)
     rules: list[Rule] = []
     disabled: list[str] = []
+    disabled_rules: list[Rule] = []
     for raw_rule in raw.rules.values():
         rule, errs = _validate_rule(raw_rule)
         problems.extend(errs)
@@ -422,6 +448,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
             continue
         if raw_rule.values.get("enabled", True) is False:
             disabled.append(rule.id)
+            disabled_rules.append(rule)
         else:
             rules.append(rule)
     scoring = {"base": 100.0, "pass_mark": 80.0}
@@ -448,4 +475,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         base_score=scoring["base"], pass_mark=scoring["pass_mark"],
         hash=hashlib.sha256(canonical).hexdigest()[:16],
         dictionary=list(raw.dictionary),
+        disabled_rules=disabled_rules,
+        provenance={**raw.meta_where,
+                    **{f"scoring.{k}": doc.where(path) for k, (_, doc, path) in raw.scoring.items()}},
     )

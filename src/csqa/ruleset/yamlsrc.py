@@ -88,7 +88,8 @@ def load_yaml(text: str, file: str) -> YamlDoc:
                 key = str(constructor.construct_object(k))
                 if k.value == "<<":
                     line, col = _mark(k)
-                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: merge keys (<<) are not supported")
+                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
+                                    "merge keys (<<) are not supported")
                     continue
                 if key in out:
                     line, col = _mark(k)

@@ -1,0 +1,371 @@
+"""Backtesting a ruleset change: what would a candidate ruleset have done to past runs?
+
+:func:`backtest` re-reads the inputs recorded in each run's run.json, audits them with the
+candidate ruleset, and compares, call by call, with what the run recorded (its findings.jsonl
+and calls.csv machine scores):
+
+- findings are matched by call, rule, utterance and matched text (punctuation ignored), the
+  n-th identical one with the n-th; what the candidate finds and the run did not is *added*,
+  the reverse *removed* (a change of message or points alone is not a finding change, but
+  shows in the scores);
+- per rule: findings before/after, added, removed, with examples;
+- per agent and overall: mean score and pass rate before/after and their deltas.
+
+Calls the run audited that cannot be found in the inputs any more are listed in
+:attr:`Backtest.missing`, never silently dropped; calls in the inputs that the run did not
+audit are left out (they have no "before"). When several runs audited the same call, the
+last run given is its "before".
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from csqa.api import audit_calls, resolve_ruleset
+from csqa.engine import Engine
+from csqa.errors import CsqaError
+from csqa.loaders import load_all
+from csqa.matching import fold
+from csqa.model import InputProblem
+from csqa.reporters.files import safe_cell
+from csqa.review import format_time
+from csqa.ruleset import Ruleset
+from csqa.runs import AuditRun, RunError, open_run
+
+ADDED, REMOVED = "added", "removed"
+FINDING_COLUMNS = ["change", "call_id", "agent_id", "rule_id", "name", "utterance", "time",
+                   "speaker", "matched", "evidence", "message"]
+
+
+@dataclass
+class CallDiff:
+    call_id: str
+    agent_id: str
+    score_before: float
+    score_after: float
+    passed_before: bool
+    passed_after: bool
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def score_delta(self) -> float:
+        return round(self.score_after - self.score_before, 2)
+
+
+@dataclass
+class RuleDiff:
+    rule_id: str
+    name: str
+    before: int = 0
+    after: int = 0
+    added: int = 0
+    removed: int = 0
+    calls_added: set[str] = field(default_factory=set)
+    calls_removed: set[str] = field(default_factory=set)
+    added_examples: list[dict[str, Any]] = field(default_factory=list)
+    removed_examples: list[dict[str, Any]] = field(default_factory=list)
+    status: str = ""  # "new" / "dropped" when only one side has the rule
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.status)
+
+
+@dataclass
+class GroupDiff:
+    """Mean score and pass rate before/after for a set of calls (an agent, or all)."""
+
+    key: str
+    calls: int
+    mean_before: float
+    mean_after: float
+    pass_rate_before: float
+    pass_rate_after: float
+    added: int
+    removed: int
+
+    @property
+    def mean_delta(self) -> float:
+        return round(self.mean_after - self.mean_before, 2)
+
+    @property
+    def pass_rate_delta(self) -> float:
+        return round(self.pass_rate_after - self.pass_rate_before, 4)
+
+
+@dataclass
+class Backtest:
+    """The diff of a candidate ruleset against recorded runs."""
+
+    runs: list[Path]
+    ruleset: Ruleset
+    baseline_versions: list[str]
+    calls: list[CallDiff]
+    rules: list[RuleDiff]
+    agents: list[GroupDiff]
+    overall: GroupDiff
+    findings: list[dict[str, Any]]  # every added/removed finding, with "change"
+    missing: list[str]  # calls of the runs not found in their inputs now
+    problems: list[InputProblem]  # inputs that could not be read now
+
+    @property
+    def pass_rate_drop(self) -> float:
+        """How much the overall pass rate falls (a fraction; negative when it rises)."""
+        return round(self.overall.pass_rate_before - self.overall.pass_rate_after, 4)
+
+
+def _key(f: dict[str, Any]) -> tuple[str, int | None, str]:
+    return (str(f["rule_id"]), f.get("utterance"), fold(str(f.get("matched") or "")))
+
+
+def _diff(before: list[dict[str, Any]], after: list[dict[str, Any]]
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(added, removed): multiset difference of findings by rule, utterance, matched text."""
+    n_before = Counter(_key(f) for f in before)
+    n_after = Counter(_key(f) for f in after)
+    added, removed = [], []
+    seen: Counter[tuple[str, int | None, str]] = Counter()
+    for f in after:
+        k = _key(f)
+        seen[k] += 1
+        if seen[k] > n_before[k]:
+            added.append(f)
+    seen.clear()
+    for f in before:
+        k = _key(f)
+        seen[k] += 1
+        if seen[k] > n_after[k]:
+            removed.append(f)
+    return added, removed
+
+
+def _truth(text: str) -> bool:
+    return text.strip().lower() in ("true", "1", "yes")
+
+
+def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
+             examples: int = 3) -> Backtest:
+    """Re-audit the inputs of ``run_dirs`` with ``ruleset`` and diff against the runs.
+
+    Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
+    findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
+    an audit run or whose recorded inputs are gone, :class:`~csqa.errors.RulesetError` for a
+    bad ruleset.
+    """
+    rs = resolve_ruleset(ruleset)
+    runs = [open_run(d) for d in run_dirs]
+    baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] = {}
+    for run in runs:  # the last run given wins for a call audited twice
+        by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for f in run.findings():
+            by_call[str(f["call_id"])].append(f)
+        for c in run.table("calls.csv"):
+            baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []))
+    diff = _Differ(runs, rs, examples)
+    engine = Engine(rs)
+    problems: list[InputProblem] = []
+    for item in audit_calls(load_all(_inputs(runs)), engine):
+        if isinstance(item, InputProblem):
+            if item.status != "skipped" and not (item.call_id and item.call_id in diff.seen):
+                problems.append(item)
+            continue
+        cid = item.transcript.call_id
+        for rid, error in item.rule_errors.items():
+            problems.append(InputProblem(item.transcript.source, item.transcript.line,
+                                         f"rule {rid} failed: {error}", status="rule_error",
+                                         call_id=cid))
+        if cid in baseline and cid not in diff.seen:
+            row, old = baseline[cid]
+            diff.add(row, old, [f.as_dict() for f in item.findings], item.score, item.passed)
+    missing = sorted(cid for cid in baseline if cid not in diff.seen)
+    return diff.result(missing, problems)
+
+
+def _inputs(runs: list[AuditRun]) -> list[Path]:
+    paths: list[Path] = []
+    for run in runs:
+        if not run.inputs:
+            raise RunError(f"{run.path / 'run.json'}: records no inputs to re-audit")
+        for p in run.inputs:
+            path = Path(p)
+            if not path.exists():
+                raise RunError(f"{run.path / 'run.json'}: recorded input {p} no longer exists "
+                               "(run the backtest from the folder the audit was run in)")
+            if path.resolve() not in {q.resolve() for q in paths}:
+                paths.append(path)
+    return paths
+
+
+class _Differ:
+    """Accumulates the per-call, per-rule and finding-level diff, one call at a time."""
+
+    def __init__(self, runs: list[AuditRun], rs: Ruleset, examples: int) -> None:
+        self.runs, self.rs, self.examples = runs, rs, examples
+        self.rules: dict[str, RuleDiff] = {}
+        old_rules: set[str] = set()
+        for run in runs:
+            for rid, cost in run.rules.items():
+                self.rules.setdefault(rid, RuleDiff(rid, cost.name))
+                old_rules.add(rid)
+        for r in rs.rules:
+            self.rules.setdefault(r.id, RuleDiff(r.id, r.name))
+        new_rules = {r.id for r in rs.rules}
+        for rid, rd in self.rules.items():
+            rd.status = ("new" if rid not in old_rules else
+                         "dropped" if rid not in new_rules else "")
+        self.calls: list[CallDiff] = []
+        self.changes: list[dict[str, Any]] = []
+        self.seen: set[str] = set()
+
+    def _rule(self, f: dict[str, Any]) -> RuleDiff:
+        return self.rules.setdefault(f["rule_id"], RuleDiff(f["rule_id"], f.get("name", "")))
+
+    def add(self, row: dict[str, str], old: list[dict[str, Any]], new: list[dict[str, Any]],
+            score: float, passed: bool) -> None:
+        cid = row["call_id"]
+        self.seen.add(cid)
+        added, removed = _diff(old, new)
+        self.calls.append(CallDiff(cid, row.get("agent_id", ""), float(row["score"]), score,
+                                   _truth(row["passed"]), passed, len(added), len(removed)))
+        for f in old:
+            self._rule(f).before += 1
+        for f in new:
+            self._rule(f).after += 1
+        for f in added:
+            rd = self._rule(f)
+            rd.added += 1
+            rd.calls_added.add(cid)
+            if len(rd.added_examples) < self.examples:
+                rd.added_examples.append(f)
+            self.changes.append({"change": ADDED, **f})
+        for f in removed:
+            rd = self._rule(f)
+            rd.removed += 1
+            rd.calls_removed.add(cid)
+            if len(rd.removed_examples) < self.examples:
+                rd.removed_examples.append(f)
+            self.changes.append({"change": REMOVED, **f})
+
+    def result(self, missing: list[str], problems: list[InputProblem]) -> Backtest:
+        calls = sorted(self.calls, key=lambda c: c.call_id)
+        changes = sorted(self.changes, key=lambda f: (str(f["call_id"]), f.get("start") or 0.0,
+                                                      str(f["rule_id"]), f["change"]))
+        per_agent: dict[str, list[CallDiff]] = defaultdict(list)
+        for c in calls:
+            per_agent[c.agent_id].append(c)
+        return Backtest(runs=[r.path for r in self.runs], ruleset=self.rs,
+                        baseline_versions=sorted({r.ruleset_version for r in self.runs}),
+                        calls=calls, rules=list(self.rules.values()),
+                        agents=[_group(a, cs) for a, cs in sorted(per_agent.items())],
+                        overall=_group("all", calls), findings=changes, missing=missing,
+                        problems=problems)
+
+
+def _group(key: str, calls: list[CallDiff]) -> GroupDiff:
+    n = len(calls)
+
+    def mean(xs: list[float]) -> float:
+        return round(sum(xs) / n, 2) if n else 0.0
+
+    def rate(xs: list[bool]) -> float:
+        return round(sum(xs) / n, 4) if n else 0.0
+
+    return GroupDiff(key, n, mean([c.score_before for c in calls]),
+                     mean([c.score_after for c in calls]),
+                     rate([c.passed_before for c in calls]), rate([c.passed_after for c in calls]),
+                     sum(c.added for c in calls), sum(c.removed for c in calls))
+
+
+# --------------------------------------------------------------------------- output
+
+def tables(bt: Backtest) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The diff as named tables (columns, rows): summary, rules, agents, calls, findings."""
+    o = bt.overall
+    group_cols = ["calls", "mean_before", "mean_after", "mean_delta", "pass_rate_before",
+                  "pass_rate_after", "pass_rate_delta", "findings_added", "findings_removed"]
+
+    def group_row(g: GroupDiff) -> list[Any]:
+        return [g.calls, g.mean_before, g.mean_after, g.mean_delta, g.pass_rate_before,
+                g.pass_rate_after, g.pass_rate_delta, g.added, g.removed]
+
+    return {
+        "summary": (["candidate_ruleset", "candidate_version", "baseline_versions", "runs",
+                     *group_cols, "missing_calls", "input_problems"],
+                    [[bt.ruleset.name, bt.ruleset.version, " ".join(bt.baseline_versions),
+                      " ".join(str(p) for p in bt.runs), *group_row(o), len(bt.missing),
+                      len(bt.problems)]]),
+        "rules": (["rule_id", "name", "status", "before", "after", "added", "removed",
+                   "calls_added", "calls_removed"],
+                  [[r.rule_id, r.name, r.status, r.before, r.after, r.added, r.removed,
+                    len(r.calls_added), len(r.calls_removed)] for r in bt.rules]),
+        "agents": (["agent_id", *group_cols], [[g.key, *group_row(g)] for g in bt.agents]),
+        "calls": (["call_id", "agent_id", "score_before", "score_after", "score_delta",
+                   "passed_before", "passed_after", "findings_added", "findings_removed"],
+                  [[c.call_id, c.agent_id, c.score_before, c.score_after, c.score_delta,
+                    c.passed_before, c.passed_after, c.added, c.removed] for c in bt.calls]),
+        "findings": (FINDING_COLUMNS,
+                     [[f["change"], f["call_id"], f.get("agent_id", ""), f["rule_id"],
+                       f.get("name", ""), f.get("utterance"), format_time(f.get("start")),
+                       f.get("speaker") or "", f.get("matched", ""), f.get("evidence", ""),
+                       f.get("message", "")] for f in bt.findings]),
+    }
+
+
+def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
+    """Write the full diff: ``.xlsx`` one sheet per table; ``.csv`` the finding changes in
+    ``out`` and the other tables next to it (``NAME.summary.csv``, ``NAME.rules.csv``,
+    ``NAME.agents.csv``, ``NAME.calls.csv``). Returns the files written."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    named = tables(bt)
+    if suffix == ".xlsx":
+        _write_xlsx(out, named)
+        return [out]
+    if suffix != ".csv":
+        raise CsqaError(f"{out}: --out must end in .xlsx or .csv")
+    written = []
+    for name, (cols, rows) in named.items():
+        path = out if name == "findings" else out.with_name(f"{out.stem}.{name}.csv")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(cols)
+            w.writerows([[safe_cell("" if v is None else v) for v in row] for row in rows])
+        os.replace(tmp, path)
+        written.append(path)
+    return written
+
+
+def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big diffs
+    bold = Font(bold=True)
+    for name, (cols, rows) in named.items():
+        ws = wb.create_sheet(name)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
+        header = []
+        for c in cols:
+            cell = WriteOnlyCell(ws, value=c)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in rows:
+            ws.append([safe_cell(v) for v in row])
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,311 @@
+"""``csqa rules lint``: every error ``audit`` would give, plus warnings about rules that load but
+do not do what their author meant.
+
+Warnings (each with a code, reported at the ``file:line:col`` of the value):
+
+- ``shadowed-phrase``: a phrase contains another phrase of the same list of the same rule
+  (once punctuation and spaces are ignored), so wherever it is said the shorter one matches
+  too and the longer one never changes a verdict; or the two are the same phrase; or a
+  forbidden phrase contains one of the rule's ``unless`` phrases, so it can never fire;
+- ``empty-phrase``: a phrase made only of punctuation or spaces, which can never match;
+- ``duplicate-phrase``: a forbidden phrase that another rule also forbids (one utterance is
+  deducted twice) or requires (a contradiction);
+- ``regex-never-matches``: a regex with a character that matching removes or changes
+  (punctuation, spaces, capitals: regexes run on the folded text), so that part never matches;
+- ``regex-backtracking``: nested repetition such as ``(a+)+``, catastrophic on backtracking
+  regex engines (csqa itself runs RE2 in linear time, but rulesets get copied elsewhere);
+- ``scope-never-holds``: a scope or window of 0 seconds, and parameters that contradict each
+  other so that part of a rule can never fire;
+- ``disabled-rule``: a rule switched off where it is defined and enabled nowhere.
+
+Only values written in the linted file are warned about: ``extends: default`` does not make
+a team's ruleset inherit the default's warnings.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Python's own regex parser (3.11+), to inspect a pattern's structure; RE2 syntax is close
+# enough for literals and repetition, and patterns it cannot parse are simply not inspected.
+import re._parser as _sre_parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from re._constants import MAXREPEAT as _MAXREPEAT
+from typing import Any
+
+from csqa.errors import RulesetError
+from csqa.matching import fold
+from csqa.rules.base import Scope
+from csqa.ruleset import Rule, Ruleset, load_ruleset
+from csqa.ruletests import collect_examples, tests_file_for
+
+#: parameters that are any-of phrase lists, where one phrase containing another is redundant
+PHRASE_LISTS = ("phrases", "unless", "hold_phrases", "customer_hold_phrases")
+#: phrase lists that say what a rule detects (compared across rules)
+DETECTING = ("phrases", "groups")
+
+
+@dataclass(frozen=True, slots=True)
+class Warning_:
+    """One lint warning: where, which value (key path), what is wrong, and its code."""
+
+    where: str
+    path: str
+    message: str
+    code: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: warning: {self.path}: {self.message} [{self.code}]"
+
+
+@dataclass
+class LintReport:
+    """Errors (as ``audit`` reports them) and warnings, in file order."""
+
+    file: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+
+
+def _sort_key(w: Warning_) -> tuple[str, int, int, str]:
+    m = re.match(r"^(.*):(\d+):(\d+)$", w.where)
+    if not m:
+        return (w.where, 0, 0, w.code)
+    return (m[1], int(m[2]), int(m[3]), w.code)
+
+
+def lint(ref: str | Path | None = None) -> LintReport:
+    """Lint a ruleset file (or built-in name). Never raises for a bad ruleset: errors are listed."""
+    try:
+        rs = load_ruleset(ref)
+    except RulesetError as exc:
+        return LintReport(file=str(ref or "default"), errors=list(exc.problems))
+    report = LintReport(file=rs.files[-1])
+    tests = tests_file_for(ref) if ref is not None and Path(ref).is_file() else None
+    try:
+        collect_examples(rs, tests)
+    except RulesetError as exc:
+        report.errors.extend(exc.problems)
+    warnings = list(_warnings(rs, report.file))
+    report.warnings = sorted(dict.fromkeys(warnings), key=_sort_key)
+    return report
+
+
+def _mine(rule: Rule, key: str, file: str) -> bool:
+    origin = rule.origins.get(key)
+    return origin is not None and origin[0].file == file
+
+
+def _warnings(rs: Ruleset, file: str) -> Iterator[Warning_]:
+    everything = [*rs.rules, *rs.disabled_rules]
+    for rule in everything:
+        yield from _phrase_lists(rule, file)
+        yield from _cancelled(rule, file)
+        yield from _regexes(rule, file)
+        yield from _scopes(rule, file)
+    yield from _duplicates(rs.rules, file)
+    for rule in rs.disabled_rules:
+        where = rule.where("enabled")
+        origin = rule.origins.get("enabled")
+        if where and origin and origin[0].file == file and rule.source.startswith(file + ":"):
+            yield Warning_(where, rule.path("enabled"),
+                           f"rule '{rule.id}' is disabled where it is defined and enabled nowhere: "
+                           "it never runs (delete it, or set enabled: true)", "disabled-rule")
+
+
+def _lists_of(rule: Rule) -> Iterator[tuple[tuple[str | int, ...], list[str]]]:
+    """(key path under the rule, phrases) of each any-of phrase list the rule has."""
+    params = rule.params
+    for key in PHRASE_LISTS:
+        value = getattr(params, key, None)
+        if value:
+            yield (key,), list(value)
+    for gi, group in enumerate(getattr(params, "groups", None) or []):
+        yield ("groups", gi, "phrases"), list(group.phrases)
+
+
+def _phrase_lists(rule: Rule, file: str) -> Iterator[Warning_]:
+    for sub, phrases in _lists_of(rule):
+        key = str(sub[0])
+        if not _mine(rule, key, file):
+            continue
+        folded = [fold(p) for p in phrases]
+        for i, (phrase, f) in enumerate(zip(phrases, folded, strict=True)):
+            at = rule.where(key, *sub[1:], i) or rule.source
+            path = rule.path(key, *sub[1:], i)
+            if not f:
+                yield Warning_(at, path, f"phrase '{phrase}' is only punctuation or spaces: it can "
+                                         "never match", "empty-phrase")
+                continue
+            for j, (other, g) in enumerate(zip(phrases, folded, strict=True)):
+                if i == j or not g:
+                    continue
+                if g == f and j < i:
+                    yield Warning_(at, path, f"phrase '{phrase}' repeats '{other}' "
+                                             f"({sub[-1]}[{j}]) once punctuation and spaces "
+                                             "are ignored", "shadowed-phrase")
+                    break
+                if g != f and g in f:
+                    yield Warning_(at, path, f"phrase '{phrase}' is shadowed by '{other}' "
+                                             f"({sub[-1]}[{j}]) of the same rule: wherever it is "
+                                             f"said, '{other}' matches too", "shadowed-phrase")
+                    break
+
+
+def _cancelled(rule: Rule, file: str) -> Iterator[Warning_]:
+    """Forbidden phrases that contain one of the rule's ``unless`` phrases never fire."""
+    unless = [(u, fold(u)) for u in getattr(rule.params, "unless", None) or []]
+    if rule.kind != "forbidden_phrase" or not unless:
+        return
+    if not (_mine(rule, "phrases", file) or _mine(rule, "unless", file)):
+        return
+    for i, phrase in enumerate(rule.params.phrases):  # type: ignore[attr-defined]
+        f = fold(phrase)
+        hit = next(((u, j) for j, (u, g) in enumerate(unless) if g and g in f), None)
+        if f and hit is not None:
+            key = "phrases" if _mine(rule, "phrases", file) else "unless"
+            sub = (i,) if key == "phrases" else (hit[1],)
+            yield Warning_(rule.where(key, *sub) or rule.source, rule.path(key, *sub),
+                           f"phrase '{phrase}' can never fire: it contains the unless phrase "
+                           f"'{hit[0]}' (unless[{hit[1]}]), which cancels it whenever it is said",
+                           "shadowed-phrase")
+
+
+def _detecting(rule: Rule) -> Iterator[tuple[str, tuple[str | int, ...], str]]:
+    """(phrase, key path under the rule, key) of the phrases a rule looks for."""
+    params = rule.params
+    for i, phrase in enumerate(getattr(params, "phrases", None) or []):
+        yield phrase, ("phrases", i), "phrases"
+    for gi, group in enumerate(getattr(params, "groups", None) or []):
+        for i, phrase in enumerate(group.phrases):
+            yield phrase, ("groups", gi, "phrases", i), "groups"
+
+
+def _duplicates(rules: list[Rule], file: str) -> Iterator[Warning_]:
+    seen: dict[str, list[tuple[Rule, str, tuple[str | int, ...], str]]] = {}
+    for rule in rules:
+        for phrase, sub, key in _detecting(rule):
+            f = fold(phrase)
+            if f:
+                seen.setdefault(f, []).append((rule, phrase, sub, key))
+    for entries in seen.values():
+        if len({r.id for r, *_ in entries}) < 2:
+            continue
+        for rule, phrase, sub, key in entries:
+            if not _mine(rule, key, file):
+                continue
+            # two rules requiring the same words is harmless; a forbidden phrase that another
+            # rule forbids too (deducted twice) or requires (a contradiction) is not
+            others = [(r, s, k) for r, _, s, k in entries if r.id != rule.id
+                      and "forbidden_phrase" in (r.kind, rule.kind)]
+            if not others:
+                continue
+            other, osub, okey = others[0]
+            effect = ("one utterance is deducted twice" if rule.kind == other.kind
+                      else "one rule requires it and the other forbids it")
+            where_other = other.where(okey, *osub[1:]) or other.source
+            yield Warning_(rule.where(key, *sub[1:]) or rule.source, rule.path(key, *sub[1:]),
+                           f"phrase '{phrase}' is also a phrase of rule '{other.id}' "
+                           f"({where_other}): {effect}", "duplicate-phrase")
+
+
+def _regexes(rule: Rule, file: str) -> Iterator[Warning_]:
+    patterns = getattr(rule.params, "regexes", None) or []
+    if not patterns or not _mine(rule, "regexes", file):
+        return
+    for i, pattern in enumerate(patterns):
+        at = rule.where("regexes", i) or rule.source
+        path = rule.path("regexes", i)
+        try:
+            tree = _sre_parse.parse(pattern)
+        except Exception:  # RE2-only syntax: RE2 accepted it, nothing more to say
+            continue
+        bad = sorted(set(_folded_away(tree)))
+        if bad:
+            shown = " ".join(repr(c) for c in bad)
+            yield Warning_(at, path, f"regex '{pattern}' has {shown}, which matching removes or "
+                                     "changes (regexes run on text without punctuation or spaces, "
+                                     "in lower case): that part can never match",
+                           "regex-never-matches")
+        if _nested_repeat(tree, inside=False):
+            yield Warning_(at, path, f"regex '{pattern}' nests a repetition inside a repetition: "
+                                     "safe on csqa's RE2, but catastrophic backtracking on other "
+                                     "regex engines; simplify it", "regex-backtracking")
+
+
+def _folded_away(tree: Any) -> Iterator[str]:
+    for op, arg in tree:
+        name = str(op)
+        if name == "LITERAL":
+            ch = chr(arg)
+            if fold(ch) != ch:
+                yield ch
+        elif name == "IN":
+            for iop, iarg in arg:
+                if str(iop) == "CATEGORY" and str(iarg) == "CATEGORY_SPACE":
+                    yield "\\s"
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            yield from _folded_away(arg[2])
+        elif name == "SUBPATTERN":
+            yield from _folded_away(arg[-1])
+        elif name == "BRANCH":
+            for branch in arg[1]:
+                yield from _folded_away(branch)
+
+
+def _nested_repeat(tree: Any, inside: bool) -> bool:
+    for op, arg in tree:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT"):
+            unbounded = arg[1] == _MAXREPEAT or arg[1] > 1
+            if (inside and unbounded) or _nested_repeat(arg[2], inside or unbounded):
+                return True
+        elif name == "SUBPATTERN":
+            children = [arg[-1]]
+        elif name == "BRANCH":
+            children = list(arg[1])
+        else:
+            continue
+        if name in ("SUBPATTERN", "BRANCH") and any(_nested_repeat(c, inside) for c in children):
+            return True
+    return False
+
+
+def _scopes(rule: Rule, file: str) -> Iterator[Warning_]:
+    p: Any = rule.params  # the kind's own Params model
+    scope = getattr(p, "scope", None)
+    if isinstance(scope, Scope) and _mine(rule, "scope", file):
+        for key in ("first_seconds", "last_seconds"):
+            if getattr(scope, key) != 0:
+                continue
+            edge = "start" if key.startswith("first") else "end"
+            yield Warning_(rule.where("scope", key) or rule.source, rule.path("scope", key),
+                           f"a window of 0 s holds only an utterance touching the very {edge} "
+                           "of the call: the scope (almost) never holds", "scope-never-holds")
+    for key, what in (("within_seconds", "start"), ("last_seconds", "end")):
+        if rule.kind in ("greeting", "closing") and getattr(p, key, None) == 0 \
+                and _mine(rule, key, file):
+            yield Warning_(rule.where(key) or rule.source, rule.path(key),
+                           f"a window of 0 s holds only an utterance touching the very {what} of "
+                           "the call: the rule fires on (almost) every call", "scope-never-holds")
+    if rule.kind == "response_delay" and p.ignore_above is not None \
+            and p.ignore_above <= p.max_delay and (_mine(rule, "ignore_above", file)
+                                                   or _mine(rule, "max_delay", file)):
+        key = "ignore_above" if _mine(rule, "ignore_above", file) else "max_delay"
+        yield Warning_(rule.where(key) or rule.source, rule.path(key),
+                       f"ignore_above ({p.ignore_above:g}) is not above max_delay "
+                       f"({p.max_delay:g}): a late answer can never fire", "scope-never-holds")
+    if rule.kind == "silence" and p.hold_max < p.max_gap and (_mine(rule, "hold_max", file)
+                                                               or _mine(rule, "max_gap", file)):
+        key = "hold_max" if _mine(rule, "hold_max", file) else "max_gap"
+        yield Warning_(rule.where(key) or rule.source, rule.path(key),
+                       f"hold_max ({p.hold_max:g}) is below max_gap ({p.max_gap:g}): announcing "
+                       "a wait allows less silence than not announcing it", "scope-never-holds")
+    if rule.kind == "interruption" and p.backchannel_max_chars == 0 \
+            and _mine(rule, "backchannel_max_chars", file):
+        yield Warning_(rule.where("backchannel_max_chars") or rule.source,
+                       rule.path("backchannel_max_chars"),
+                       "backchannel_max_chars is 0: no backchannel (嗯/好的) is ever excused",
+                       "scope-never-holds")

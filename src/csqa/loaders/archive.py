@@ -1,0 +1,148 @@
+"""Archives read in place, streaming: ``.zip``, ``.tar.gz``/``.tgz``/``.tar``, and any single
+``*.gz`` file (``calls.jsonl.gz``, ``call.json.gz``).
+
+Nothing is unpacked to disk: each member is handed to the loader of its own suffix as a
+:class:`Member`, a read-only stand-in for a file path, and named ``archive.zip!dir/call.json``
+in messages and outputs. ``.tar.gz`` is read as a stream (one pass, member by member), a
+``.jsonl.gz`` line by line. Member names in zip files written by Windows tools in GBK (no
+UTF-8 flag) are decoded as GBK; member text may be UTF-8, UTF-8-BOM or GB18030/GBK like any
+file. An archive inside an archive is listed as skipped, not opened.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from csqa.model import InputProblem, Transcript
+
+Picker = Callable[[Any], Callable[[Any], Iterator[Transcript | InputProblem]] | None]
+_ERRORS = (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+
+def kind(name: str) -> str | None:
+    """``zip``, ``tar`` or ``gz`` for an archive file name, else ``None``."""
+    n = name.lower()
+    if n.endswith(".zip"):
+        return "zip"
+    if n.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")):
+        return "tar"
+    if n.endswith(".gz"):
+        return "gz"
+    return None
+
+
+class Member:
+    """One file inside an archive, with the parts of :class:`pathlib.Path` the loaders use."""
+
+    def __init__(self, archive: str, inner: str, opener: Callable[[], IO[bytes]]) -> None:
+        self.archive = archive
+        self.inner = inner
+        self._opener = opener
+        p = PurePosixPath(inner)
+        self.name, self.stem, self.suffix = p.name, p.stem, p.suffix
+
+    def __str__(self) -> str:
+        return f"{self.archive}!{self.inner}"
+
+    def __fspath__(self) -> str:
+        return str(self)
+
+    def open(self, mode: str = "rb") -> IO[bytes]:
+        if mode != "rb":
+            raise ValueError("archive members are read-only, binary")
+        return self._opener()
+
+    def read_bytes(self) -> bytes:
+        with self._opener() as fh:
+            return fh.read()
+
+    def is_file(self) -> bool:
+        return True
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    if info.flag_bits & 0x800:  # the UTF-8 flag: the name is already right
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _hidden(inner: str) -> bool:
+    parts = PurePosixPath(inner).parts
+    return any(p.startswith(".") or p == "__MACOSX" for p in parts)
+
+
+def _members(path: Path) -> Iterator[Member]:
+    archive = str(path)
+    k = kind(path.name)
+    if k == "gz":
+
+        def gz() -> IO[bytes]:
+            return gzip.GzipFile(path, "rb")  # type: ignore[return-value]
+
+        yield Member(archive, path.name[:-3], gz)
+    elif k == "zip":
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.is_dir():
+                    yield Member(archive, _zip_name(info), partial(zf.open, info))
+    else:
+        with tarfile.open(path, "r|*") as tf:
+            for ti in tf:
+                fh = tf.extractfile(ti) if ti.isfile() else None
+                if fh is not None:
+                    yield Member(archive, ti.name, partial(_same, fh))
+
+
+def _same(fh: IO[bytes]) -> IO[bytes]:
+    """A tar member's stream: valid only until the next member is read (one pass)."""
+    return fh
+
+
+def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
+    """Every call in the archive at ``path``; ``pick(member)`` gives each member's loader.
+
+    A member that cannot be read is one error naming it; a zip goes on with its other members,
+    a stream (tar, gzip) cannot go past a corrupt point and ends there.
+    """
+    what = {"zip": "zip archive", "tar": "tar archive", "gz": "gzip file"}[kind(path.name) or "gz"]
+    failed_member = False
+    try:
+        for member in _members(path):
+            if _hidden(member.inner):
+                continue
+            if kind(member.name):
+                yield InputProblem(
+                    str(member),
+                    None,
+                    "archive inside an archive: not read; unpack the outer archive",
+                    status="skipped",
+                )
+                continue
+            loader = pick(member)
+            if loader is None:
+                yield InputProblem(
+                    str(member),
+                    None,
+                    f"not a transcript file type ({member.suffix or 'no suffix'})",
+                    status="skipped",
+                )
+                continue
+            failed_member = False
+            try:
+                yield from loader(member)
+            except _ERRORS as exc:
+                failed_member = True
+                yield InputProblem(str(member), None, f"cannot read {what}: {exc}")
+    except _ERRORS as exc:
+        if not failed_member:  # the stream broke inside the member already reported
+            yield InputProblem(str(path), None, f"cannot read {what}: {exc}")

@@ -1,0 +1,171 @@
+"""Export formats by name, and content-based detection of JSON exports.
+
+A ``*.json`` file may be csqa's own call JSON or any ASR vendor's result: the content, not the
+name, says which (:func:`detect_json`). ``--format NAME`` forces one format for every input
+file, for exports whose shape is ambiguous or mislabelled. The vendor modules each document
+their format and cite its documented field names and units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import orjson
+
+from csqa.errors import InputError
+from csqa.loaders import (
+    alibaba,
+    aws_call_analytics,
+    aws_transcribe,
+    csqa_json,
+    dashscope,
+    funasr,
+    iflytek,
+    subtitles,
+    tencent,
+    whisper,
+)
+from csqa.loaders.common import LoadProblem, decode
+from csqa.model import InputProblem, Transcript
+
+Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
+
+#: Vendor JSON formats, in detection order (most specific shapes first).
+JSON_FORMATS: tuple[ModuleType, ...] = (
+    aws_call_analytics,
+    aws_transcribe,
+    alibaba,
+    tencent,
+    iflytek,
+    dashscope,
+    funasr,
+    whisper,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    title: str
+    loader: Loader
+
+
+def _is_csqa(data: Any) -> bool:
+    first = data[0] if isinstance(data, list) and data else data
+    return isinstance(first, dict) and "utterances" in first
+
+
+def detect_json(data: Any) -> ModuleType | None:
+    """The vendor module whose documented shape ``data`` has; ``None`` for csqa JSON or unknown."""
+    if _is_csqa(data):
+        return None
+    for module in JSON_FORMATS:
+        if module.detect(data):
+            return module
+    return None
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return orjson.loads(decode(path.read_bytes()))
+    except orjson.JSONDecodeError as exc:
+        raise LoadProblem(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+
+
+def _run(
+    module: ModuleType, data: Any, name: str, stem: str
+) -> Iterator[Transcript | InputProblem]:
+    try:
+        yield from module.parse(data, name, stem)
+    except LoadProblem as exc:
+        yield InputProblem(name, exc.line, f"{module.NAME}: {exc.reason}")
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # a field of an unexpected type deep inside an otherwise recognised export
+        yield InputProblem(
+            name,
+            None,
+            f"{module.NAME}: unexpected structure ({type(exc).__name__}: "
+            f"{exc}); expected {module.TITLE}",
+        )
+
+
+def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
+    """A ``*.json`` file of any supported shape, detected from its content."""
+    name = str(path)
+    try:
+        data = read_json(path)
+    except LoadProblem as exc:
+        yield InputProblem(name, exc.line, exc.reason)
+        return
+    module = detect_json(data)
+    if module is not None:
+        yield from _run(module, data, name, path.stem)
+    elif _is_csqa(data) or not isinstance(data, (dict, list)):
+        yield from csqa_json.from_data(data, name, path.stem)
+    else:
+        keys = ", ".join(list(data)[:6]) if isinstance(data, dict) else "a list"
+        yield InputProblem(
+            name,
+            None,
+            f"unknown JSON shape (top level: {keys}): not csqa JSON "
+            f"nor a known ASR export; supported: {names()} "
+            "(use --format to force one)",
+        )
+
+
+def _forced_json(module: ModuleType) -> Loader:
+    def load(path: Path) -> Iterator[Transcript | InputProblem]:
+        name = str(path)
+        try:
+            data = read_json(path)
+        except LoadProblem as exc:
+            yield InputProblem(name, exc.line, exc.reason)
+            return
+        if not isinstance(data, (dict, list)) or not _shape_ok(module, data):
+            yield InputProblem(name, None, f"not a {module.NAME} export ({module.TITLE})")
+            return
+        yield from _run(module, data, name, path.stem)
+
+    return load
+
+
+def _shape_ok(module: ModuleType, data: Any) -> bool:
+    try:
+        return bool(module.detect(data))
+    except Exception:  # a detector meeting a foreign shape: simply "not this format"
+        return False
+
+
+FORMATS: dict[str, Format] = {
+    "csqa": Format("csqa", "csqa call JSON (utterances[] speaker/start/end/text)", csqa_json.load),
+    **{m.NAME: Format(m.NAME, m.TITLE, _forced_json(m)) for m in JSON_FORMATS},
+    "webvtt": Format("webvtt", "WebVTT with <v 坐席> voice tags", subtitles.load_vtt),
+    "srt": Format("srt", "SubRip with 坐席：/客户： prefixes", subtitles.load_srt),
+}
+
+
+def names() -> str:
+    return ", ".join(FORMATS)
+
+
+def forced(name: str) -> Loader:
+    """The loader for ``--format NAME``; InputError for an unknown name."""
+    key = name.strip().lower()
+    aliases = {
+        "whisperx": "whisper",
+        "vtt": "webvtt",
+        "paraformer": "funasr",
+        "aws": "aws-transcribe",
+        "aws-ca": "aws-call-analytics",
+        "xfyun": "iflytek",
+        "aliyun": "alibaba",
+        "json": "csqa",
+    }
+    key = aliases.get(key, key)
+    if key not in FORMATS:
+        raise InputError(f"--format {name}: unknown format; choose one of: {names()}")
+    return FORMATS[key].loader

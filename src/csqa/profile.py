@@ -1,0 +1,100 @@
+"""Export profiles: how one call centre's exports are to be read, kept in a small YAML file.
+
+::
+
+    # profile.yaml — our Alibaba dual-channel recordings and the PBX's CDR export
+    format: alibaba            # force a format (else detected from content)
+    agent_channel: 1           # the agent's audio channel
+    speakers:                  # or: label -> role, for channel or diarization labels
+      "1": agent
+      "0": customer
+    strict_roles: false        # true: a call whose roles are uncertain is an error
+    calls: cdr/2026-11.xlsx    # call records, relative to this file
+    map:                       # call-record columns, where the names are not recognised
+      agent_id: 工号
+
+Options given on the command line win over the profile's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from csqa.errors import InputError, RulesetError
+from csqa.loaders.common import speaker_role
+
+KEYS = ("format", "agent_channel", "speakers", "strict_roles", "calls", "map")
+
+
+@dataclass
+class Profile:
+    """The settings of a profile file (all optional)."""
+
+    format: str | None = None
+    agent_channel: int | None = None
+    speakers: dict[str, str] = field(default_factory=dict)
+    strict_roles: bool = False
+    calls: Path | None = None
+    map: dict[str, str] = field(default_factory=dict)
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and check a profile; InputError naming ``file:line:col: key`` for each problem."""
+    from csqa.ruleset import did_you_mean
+    from csqa.ruleset.yamlsrc import load_yaml
+
+    path = Path(path)
+    try:
+        doc = load_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: profile is not UTF-8 text") from None
+    except RulesetError as exc:
+        raise InputError("; ".join(exc.problems)) from None
+    data: Any = doc.data or {}
+    if not isinstance(data, dict):
+        raise InputError(f"{path}:1: a profile is a mapping of settings ({', '.join(KEYS)})")
+
+    def bad(key: Any, what: str, sub: Any = None, at_key: bool = False) -> InputError:
+        where = doc.where((key,) if sub is None else (key, sub), key=at_key)
+        return InputError(f"{where}: {key}{'' if sub is None else f'.{sub}'}: {what}")
+
+    p = Profile()
+    for key, value in data.items():
+        if key not in KEYS:
+            raise bad(
+                key,
+                f"unknown setting{did_you_mean(str(key), KEYS)}; settings: {', '.join(KEYS)}",
+                at_key=True,
+            )
+        if key == "format":
+            if not isinstance(value, str):
+                raise bad(key, "expected a format name")
+            p.format = value
+        elif key == "agent_channel":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise bad(key, f"expected a channel number (0, 1 …), got {value!r}")
+            p.agent_channel = value
+        elif key == "strict_roles":
+            if not isinstance(value, bool):
+                raise bad(key, f"expected true or false, got {value!r}")
+            p.strict_roles = value
+        elif key == "calls":
+            if not isinstance(value, str):
+                raise bad(key, "expected a file name")
+            p.calls = (path.parent / value) if not Path(value).is_absolute() else Path(value)
+        else:
+            if not isinstance(value, dict):
+                raise bad(key, "expected a mapping")
+            for k, v in value.items():
+                if key == "speakers":
+                    if speaker_role(v) is None:
+                        raise bad(key, f"expected agent/坐席 or customer/客户, got {v!r}", k)
+                    v = speaker_role(v)
+                if not isinstance(v, (str, int)) or isinstance(v, bool):
+                    raise bad(key, f"expected text, got {v!r}", k)
+                getattr(p, key)[str(k)] = str(v)
+    return p

@@ -1,0 +1,482 @@
+"""Call records (CDR): per-call metadata from the telephony system, joined to transcripts.
+
+``--calls FILE.csv|.xlsx`` is a table with one row per call. Its columns are found by name,
+English or Chinese (see :data:`COLUMNS`); ``--map agent_id=工号`` names a column explicitly.
+A row is joined to a transcript by call id, or else by the transcript's file name (a
+``file`` column such as 录音文件, or a call id equal to the file's name). The record's values
+replace the transcript's own call-level fields.
+
+Hang-up values are normalised from common telephony vocabularies (:data:`HANGUP_VALUES`):
+csqa/Chinese words (坐席/客户/系统 …), FreeSWITCH ``sip_hangup_disposition`` (read for the
+customer's leg: ``recv_bye`` = the customer hung up, ``send_bye`` = our side, the agent, did;
+``send_refuse``/``send_cancel`` = the system), Amazon Connect ``DisconnectReason``
+(``AGENT_DISCONNECT`` …) and the Genesys Cloud interactions view "Disconnect Type"
+(``Agent``, ``External`` = the customer, ``System``, ``Conversation Inactivity``,
+``Session Expired``). A value in none of them is reported with its file and line and left
+unknown (the hang-up rule is then not evaluable for that call).
+
+Transcripts with no record and records with no transcript are both reported (errors.csv,
+status ``no_record`` / ``no_transcript``) and counted in the run summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from csqa.errors import InputError
+from csqa.loaders.common import LoadProblem, decode
+from csqa.model import InputProblem, Transcript
+
+#: The fields a record can give, and the column names recognised for each (case, spaces,
+#: ``_`` and ``-`` ignored).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "call_id": (
+        "call_id",
+        "callid",
+        "call_uuid",
+        "uuid",
+        "contact_id",
+        "contactid",
+        "conversation_id",
+        "通话id",
+        "通话编号",
+        "呼叫id",
+        "呼叫编号",
+        "通话流水号",
+        "流水号",
+        "录音编号",
+        "会话id",
+    ),
+    "file": (
+        "file",
+        "filename",
+        "file_name",
+        "recording",
+        "recording_file",
+        "录音文件",
+        "录音文件名",
+        "文件名",
+        "录音",
+    ),
+    "agent_id": (
+        "agent_id",
+        "agentid",
+        "agent",
+        "工号",
+        "坐席工号",
+        "座席工号",
+        "坐席id",
+        "座席id",
+        "坐席编号",
+        "员工工号",
+        "客服工号",
+    ),
+    "agent_name": (
+        "agent_name",
+        "agentname",
+        "坐席姓名",
+        "座席姓名",
+        "坐席名称",
+        "客服姓名",
+        "姓名",
+        "坐席",
+    ),
+    "team": (
+        "team",
+        "group",
+        "queue",
+        "skill_group",
+        "班组",
+        "组别",
+        "技能组",
+        "团队",
+        "部门",
+        "小组",
+    ),
+    "started_at": (
+        "started_at",
+        "start_time",
+        "start_stamp",
+        "start_epoch",
+        "starttime",
+        "call_start",
+        "开始时间",
+        "通话开始时间",
+        "呼叫时间",
+        "接通时间",
+        "来电时间",
+    ),
+    "direction": ("direction", "call_direction", "呼叫方向", "通话方向", "方向", "呼叫类型"),
+    "hangup_by": (
+        "hangup_by",
+        "hangup",
+        "hangup_side",
+        "sip_hangup_disposition",
+        "disconnect_reason",
+        "disconnectreason",
+        "disconnect_type",
+        "disconnecttype",
+        "挂机方",
+        "挂断方",
+        "挂机方向",
+        "挂机原因",
+        "挂机类型",
+        "谁挂机",
+    ),
+}
+FIELDS = tuple(COLUMNS)
+
+#: Hang-up vocabulary -> agent / customer / system; ``None`` = the record does not know.
+HANGUP_VALUES: dict[str, str | None] = {
+    # csqa and Chinese call-centre exports
+    "agent": "agent",
+    "坐席": "agent",
+    "座席": "agent",
+    "客服": "agent",
+    "坐席挂机": "agent",
+    "坐席挂断": "agent",
+    "座席挂机": "agent",
+    "坐席先挂": "agent",
+    "员工挂机": "agent",
+    "customer": "customer",
+    "客户": "customer",
+    "用户": "customer",
+    "顾客": "customer",
+    "客户挂机": "customer",
+    "客户挂断": "customer",
+    "用户挂机": "customer",
+    "客户先挂": "customer",
+    "system": "system",
+    "系统": "system",
+    "系统挂机": "system",
+    "系统挂断": "system",
+    "超时挂机": "system",
+    "ivr": "system",
+    "ivr挂机": "system",
+    "unknown": None,
+    "未知": None,
+    "": None,
+    "none": None,
+    "null": None,
+    "-": None,
+    # FreeSWITCH sip_hangup_disposition, read on the customer's leg
+    "recv_bye": "customer",
+    "recv_cancel": "customer",
+    "recv_refuse": "customer",
+    "send_bye": "agent",
+    "send_cancel": "system",
+    "send_refuse": "system",
+    # Amazon Connect contact record DisconnectReason
+    "agent_disconnect": "agent",
+    "customer_disconnect": "customer",
+    "third_party_disconnect": "system",
+    "telecom_problem": "system",
+    "contact_flow_disconnect": "system",
+    "expired": "system",
+    "api": "system",
+    "barged": "system",
+    "other": None,
+    # Genesys Cloud interactions view, Disconnect Type (External = the customer)
+    "external": "customer",
+    "conversation_inactivity": "system",
+    "session_expired": "system",
+    "system_disconnect": "system",
+}
+DIRECTIONS = {
+    "inbound": "inbound",
+    "in": "inbound",
+    "incoming": "inbound",
+    "呼入": "inbound",
+    "来电": "inbound",
+    "outbound": "outbound",
+    "out": "outbound",
+    "outgoing": "outbound",
+    "呼出": "outbound",
+    "外呼": "outbound",
+    "去电": "outbound",
+}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", str(text)).lower()
+
+
+def normalise_hangup(value: Any) -> str | None:
+    """agent / customer / system / None from any known vocabulary; ValueError otherwise."""
+    if value is None:
+        return None
+    k = re.sub(r"[\s\-]+", "_", str(value).strip()).lower()
+    if k in HANGUP_VALUES:
+        return HANGUP_VALUES[k]
+    raise ValueError(value)
+
+
+def normalise_direction(value: str) -> str:
+    return DIRECTIONS.get(value.strip().lower(), value.strip())
+
+
+def _started(value: Any) -> str | None:
+    """ISO 8601 text for a start time as CDRs write it: ISO or ``2026/11/21 09:15:02``,
+    compact ``20261121091502``, an epoch in seconds (FreeSWITCH ``start_epoch``) or
+    milliseconds (UTC), or an Excel date cell."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip().replace("/", "-")
+    try:
+        if text.isdigit() and len(text) == 14:
+            return datetime.strptime(text, "%Y%m%d%H%M%S").isoformat()
+        if text.isdigit() and len(text) in (10, 13):
+            seconds = int(text) / (1000 if len(text) == 13 else 1)
+            return datetime.fromtimestamp(seconds, UTC).isoformat()
+        return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        raise LoadProblem(
+            f"started_at: expected a date-time such as 2026-11-21 09:15:02, got {value!r}"
+        ) from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores 工号 1024 as 1024.0
+    return str(value).strip()
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One row of the call records: its line and its normalised values."""
+
+    line: int
+    call_id: str | None
+    file: str | None
+    values: dict[str, str | None]
+
+
+@dataclass
+class CallRecords:
+    """The call records of one file, indexed for joining, with the problems found reading it."""
+
+    path: str
+    by_id: dict[str, CallRecord] = field(default_factory=dict)
+    by_file: dict[str, CallRecord] = field(default_factory=dict)
+    problems: list[InputProblem] = field(default_factory=list)
+    matched: set[int] = field(default_factory=set)
+    transcripts_without_record: int = 0
+
+    def find(self, t: Transcript) -> CallRecord | None:
+        """The record of a transcript: by call id, else by its file name (with or without suffix)"""
+        rec = self.by_id.get(t.call_id)
+        if rec is not None:
+            return rec
+        name = re.split(r"[/\\!]", t.source)[-1]
+        stem = name.rsplit(".", 1)[0]
+        for key in (name, stem):
+            rec = self.by_file.get(key) or self.by_id.get(key)
+            if rec is not None:
+                return rec
+        return None
+
+    def join(self, t: Transcript) -> tuple[Transcript, InputProblem | None]:
+        """Fill ``t`` from its record; a ``no_record`` problem when there is none."""
+        rec = self.find(t)
+        if rec is None:
+            self.transcripts_without_record += 1
+            return t, InputProblem(
+                t.source,
+                t.line,
+                f"no call record for call {t.call_id!r} in "
+                f"{self.path} (audited without its metadata)",
+                status="no_record",
+                call_id=t.call_id,
+            )
+        self.matched.add(rec.line)
+        v = rec.values
+        if rec.call_id:
+            t.call_id = rec.call_id
+        for name in ("agent_id", "agent_name", "team", "started_at", "direction"):
+            if v.get(name):
+                setattr(t, name, v[name])
+        if "hangup_by" in v:
+            t.hangup_by = v["hangup_by"]
+        t.extra["call_record"] = f"{self.path}:{rec.line}"
+        return t, None
+
+    def unmatched(self) -> Iterator[InputProblem]:
+        """A ``no_transcript`` problem for every record no transcript was joined to."""
+        seen: set[int] = set()
+        for rec in [*self.by_id.values(), *self.by_file.values()]:
+            if rec.line in self.matched or rec.line in seen:
+                continue
+            seen.add(rec.line)
+            yield InputProblem(
+                self.path,
+                rec.line,
+                f"call record {rec.call_id or rec.file!r} has no transcript",
+                status="no_transcript",
+                call_id=rec.call_id,
+            )
+
+    @property
+    def records_without_transcript(self) -> int:
+        return len({r.line for r in [*self.by_id.values(), *self.by_file.values()]} - self.matched)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """(line, cells) of a CSV or XLSX table, blank rows skipped."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise InputError(
+                f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+            ) from None
+        try:
+            ws = wb.worksheets[0]
+            for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                if any(c not in (None, "") for c in row):
+                    yield i, list(row)
+        finally:
+            wb.close()
+        return
+    if suffix not in (".csv", ".tsv", ".txt"):
+        raise InputError(f"{path}: call records must be a .csv or .xlsx table")
+    try:
+        text = decode(path.read_bytes())
+    except LoadProblem as exc:
+        raise InputError(f"{path}: {exc.reason}") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+    for row in reader:
+        if any(c.strip() for c in row):
+            yield reader.line_num, row
+
+
+def _columns(header: list[str], mapping: Mapping[str, str], path: Path) -> dict[str, int]:
+    keys = {_key(h): i for i, h in enumerate(header) if h}
+    cols: dict[str, int] = {}
+    for name, col in mapping.items():
+        if _key(col) not in keys:
+            raise InputError(
+                f"{path}:1: --map {name}={col}: no column {col!r}; the columns are: "
+                + ", ".join(h for h in header if h)
+            )
+        cols[name] = keys[_key(col)]
+    for name, aliases in COLUMNS.items():
+        if name in cols:
+            continue
+        for alias in aliases:
+            i = keys.get(_key(alias))
+            if i is not None and i not in cols.values():
+                cols[name] = i
+                break
+    if "call_id" not in cols and "file" not in cols:
+        raise InputError(
+            f"{path}:1: no call id column (looked for call_id, 通话ID, 呼叫编号 … or a "
+            "file name column such as 录音文件); name it with --map call_id=COLUMN"
+        )
+    return cols
+
+
+def check_mapping(mapping: Mapping[str, str]) -> None:
+    """InputError for a ``--map`` field csqa does not know."""
+    from csqa.ruleset import did_you_mean
+
+    for name in mapping:
+        if name not in COLUMNS:
+            raise InputError(
+                f"--map {name}=…: unknown field{did_you_mean(name, FIELDS)}; "
+                f"fields: {', '.join(FIELDS)}"
+            )
+
+
+def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> CallRecords:
+    """Read a call-record table. InputError when the file cannot be used at all; problems with
+    single rows (bad values, duplicate ids) are listed in ``problems`` with their line."""
+    path = Path(path)
+    mapping = dict(mapping or {})
+    check_mapping(mapping)
+    if not path.is_file():
+        raise InputError(f"{path}: no such call-record file")
+    records = CallRecords(str(path))
+    rows = _rows(path)
+    try:
+        first = next(rows)
+    except StopIteration:
+        raise InputError(f"{path}: empty call-record file (expected a header row)") from None
+    header = [_cell(c) for c in first[1]]
+    cols = _columns(header, mapping, path)
+    for line, row in rows:
+        cells = {name: _cell(row[i]) if i < len(row) else "" for name, i in cols.items()}
+        raw = {name: (row[i] if i < len(row) else None) for name, i in cols.items()}
+        rec = _record(line, cells, raw, records)
+        if rec is None:
+            continue
+        if rec.call_id:
+            if rec.call_id in records.by_id:
+                first_line = records.by_id[rec.call_id].line
+                records.problems.append(
+                    InputProblem(
+                        str(path),
+                        line,
+                        f"duplicate call record "
+                        f"{rec.call_id!r} (first on line {first_line}); ignored",
+                        call_id=rec.call_id,
+                    )
+                )
+                continue
+            records.by_id[rec.call_id] = rec
+        if rec.file:
+            records.by_file.setdefault(rec.file, rec)
+            records.by_file.setdefault(rec.file.rsplit(".", 1)[0], rec)
+    return records
+
+
+def _record(
+    line: int, cells: dict[str, str], raw: dict[str, Any], records: CallRecords
+) -> CallRecord | None:
+    call_id = cells.get("call_id") or None
+    file = Path(cells["file"].replace("\\", "/")).name if cells.get("file") else None
+    if not call_id and not file:
+        records.problems.append(
+            InputProblem(records.path, line, "call record without a call id or file name; ignored")
+        )
+        return None
+    values: dict[str, str | None] = {}
+    for name in ("agent_id", "agent_name", "team"):
+        if cells.get(name):
+            values[name] = cells[name]
+    if cells.get("direction"):
+        values["direction"] = normalise_direction(cells["direction"])
+    if cells.get("started_at"):
+        try:
+            values["started_at"] = _started(raw["started_at"])
+        except LoadProblem as exc:
+            records.problems.append(InputProblem(records.path, line, exc.reason, call_id=call_id))
+    if "hangup_by" in cells:
+        try:
+            values["hangup_by"] = normalise_hangup(cells["hangup_by"])
+        except ValueError:
+            values["hangup_by"] = None
+            records.problems.append(
+                InputProblem(
+                    records.path,
+                    line,
+                    f"hangup_by: unknown value {cells['hangup_by']!r} (left unknown); "
+                    "expected 坐席/客户/系统, a FreeSWITCH sip_hangup_disposition, "
+                    "an Amazon Connect DisconnectReason or a Genesys Disconnect Type",
+                    call_id=call_id,
+                )
+            )
+    return CallRecord(line, call_id, file, values)

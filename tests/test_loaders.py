@@ -1,0 +1,179 @@
+"""Each input format loads into the same canonical Transcript; bad input is named precisely."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from csqa.loaders import load_all
+from csqa.model import InputProblem, Transcript, Utterance
+
+CALL = {
+    "call_id": "C-1", "agent_id": "A1024", "agent_name": "张丽", "team": "售后一组",
+    "started_at": "2026-11-21T09:15:02+08:00", "hangup_by": "customer",
+    "utterances": [
+        {"speaker": "客户", "start": 4.6, "end": 9.0, "text": "你好,我的洗衣机漏水了。"},
+        {"speaker": "坐席", "start": 0.8, "end": 4.2, "text": "您好,很高兴为您服务。"},
+    ],
+}
+EXPECTED_UTTS = [
+    Utterance(0, "agent", 0.8, 4.2, "您好,很高兴为您服务。"),
+    Utterance(1, "customer", 4.6, 9.0, "你好,我的洗衣机漏水了。"),
+]
+
+
+def _load(path: Path) -> list[Transcript | InputProblem]:
+    return list(load_all([path]))
+
+
+def _check_canonical(t: Transcript | InputProblem) -> None:
+    assert isinstance(t, Transcript), t
+    assert (t.call_id, t.agent_id, t.agent_name, t.team, t.started_at, t.hangup_by) == (
+        "C-1", "A1024", "张丽", "售后一组", "2026-11-21T09:15:02+08:00", "customer")
+    assert t.utterances == EXPECTED_UTTS  # sorted by start, indexes renumbered
+
+
+def test_json(tmp_path: Path) -> None:
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps(CALL, ensure_ascii=False), encoding="utf-8")
+    [t] = _load(p)
+    _check_canonical(t)
+    assert isinstance(t, Transcript) and t.location == str(p)
+
+
+def test_json_call_id_defaults_to_file_stem(tmp_path: Path) -> None:
+    p = tmp_path / "20261121-0099.json"
+    p.write_text(json.dumps({k: v for k, v in CALL.items() if k != "call_id"}), encoding="utf-8")
+    [t] = _load(p)
+    assert isinstance(t, Transcript) and t.call_id == "20261121-0099"
+
+
+def test_jsonl_bad_line_loses_only_that_line(tmp_path: Path) -> None:
+    p = tmp_path / "night.jsonl"
+    other = {**CALL, "call_id": "C-2"}
+    p.write_text(json.dumps(CALL, ensure_ascii=False) + "\n{broken\n\n"
+                 + json.dumps(other, ensure_ascii=False) + "\n", encoding="utf-8")
+    items = _load(p)
+    assert [type(i).__name__ for i in items] == ["Transcript", "InputProblem", "Transcript"]
+    _check_canonical(items[0])
+    bad = items[1]
+    assert isinstance(bad, InputProblem) and bad.line == 2 and bad.reason.startswith("invalid JSON")
+    assert isinstance(items[2], Transcript) and items[2].line == 4
+
+
+def test_text_format(tmp_path: Path) -> None:
+    p = tmp_path / "C-1.txt"
+    p.write_text(
+        "# agent_id: A1024\n# agent_name: 张丽\n# team: 售后一组\n"
+        "# started_at: 2026-11-21T09:15:02+08:00\n# a free comment\n\n"
+        "[00:00:04.6-00:00:09.0] 客户: 你好,我的洗衣机漏水了。\n"
+        "[00:00.8 - 00:04.2] 坐席：您好,很高兴为您服务。\n"
+        "[00:00:12] <挂机: 客户>\n", encoding="utf-8")
+    [t] = _load(p)
+    _check_canonical(t)
+    assert isinstance(t, Transcript) and t.duration == 12.0
+
+
+def test_text_error_names_line(tmp_path: Path) -> None:
+    p = tmp_path / "c.txt"
+    p.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 坐席: 您好\n坐席 说了点什么\n", encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem)
+    assert (bad.line, bad.reason.split(":")[0]) == (3, "cannot read line")
+    p.write_text("# agent_id: A1\n[00:00:05.0-00:00:02.0] 坐席: 您好\n", encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and bad.line == 2 and "end 2 is before start 5" in bad.reason
+    p.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 机器人: 您好\n", encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and bad.line == 2 and "unknown speaker '机器人'" in bad.reason
+
+
+def test_csv_many_calls_rows_not_adjacent(tmp_path: Path) -> None:
+    p = tmp_path / "u.csv"
+    p.write_text(
+        "call_id,agent_id,agent_name,team,started_at,hangup_by,speaker,start,end,text\n"
+        "C-1,A1024,张丽,售后一组,2026-11-21T09:15:02+08:00,customer,customer,4.6,9.0,"
+        "你好,我的洗衣机漏水了。\n".replace("你好,我的洗衣机漏水了。", '"你好,我的洗衣机漏水了。"')
+        + "C-2,A2007,李娜,,,,agent,0.5,1.0,您好\n"
+        "C-1,A1024,,,,,agent,0.8,4.2,\"您好,很高兴为您服务。\"\n", encoding="utf-8")
+    items = _load(p)
+    _check_canonical(items[0])
+    assert isinstance(items[1], Transcript) and items[1].call_id == "C-2" and items[1].line == 3
+
+
+def test_csv_bad_row_rejects_its_call_only(tmp_path: Path) -> None:
+    p = tmp_path / "u.csv"
+    p.write_text("call_id,agent_id,speaker,start,end,text\n"
+                 "C-1,A1,agent,abc,1.0,您好\nC-2,A1,agent,0.0,1.0,您好\n", encoding="utf-8")
+    items = _load(p)
+    bad, good = items
+    assert isinstance(bad, InputProblem) and bad.line == 2 and bad.call_id == "C-1"
+    assert "row 2.start: expected seconds as a number, got 'abc'" in bad.reason
+    assert isinstance(good, Transcript) and good.call_id == "C-2"
+
+
+def test_csv_missing_columns(tmp_path: Path) -> None:
+    p = tmp_path / "u.csv"
+    p.write_text("call_id,speaker,text\nC-1,agent,hi\n", encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and bad.line == 1
+    assert bad.reason.startswith("missing column(s): agent_id, start, end")
+
+
+def test_encodings_gb18030_and_bom(tmp_path: Path) -> None:
+    text = json.dumps(CALL, ensure_ascii=False)
+    (tmp_path / "gbk.json").write_bytes(text.encode("gb18030"))
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    for item in _load(tmp_path):
+        _check_canonical(item)
+
+
+def test_missing_agent_and_bad_fields(tmp_path: Path) -> None:
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps({"utterances": []}), encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and bad.reason == "agent_id: missing (every call must name its agent)"
+    p.write_text(json.dumps({**CALL, "hangup_by": "robot"}), encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and "hangup_by: expected agent, customer, system or null" in bad.reason
+    p.write_text(json.dumps({**CALL, "utterances": [{"speaker": "agent", "start": -1, "end": 1}]}),
+                 encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and bad.reason == "utterances[0].start: negative time -1"
+    p.write_text(json.dumps({**CALL, "started_at": "yesterday"}), encoding="utf-8")
+    [bad] = _load(p)
+    assert isinstance(bad, InputProblem) and bad.reason.startswith("started_at: expected an ISO 8601")
+
+
+def test_hangup_vocabulary(tmp_path: Path) -> None:
+    for value, side in (("坐席", "agent"), ("客户", "customer"), ("系统", "system"),
+                        (None, None), ("未知", None), ("", None)):
+        p = tmp_path / "c.json"
+        p.write_text(json.dumps({**CALL, "hangup_by": value}, ensure_ascii=False), encoding="utf-8")
+        [t] = _load(p)
+        assert isinstance(t, Transcript) and t.hangup_by == side
+
+
+def test_folders_walked_recursively_unsupported_listed(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "x.json").write_text(json.dumps(CALL, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "a" / "readme.md").write_text("hi", encoding="utf-8")
+    items = _load(tmp_path)
+    assert isinstance(items[0], Transcript)
+    skipped = items[1]
+    assert isinstance(skipped, InputProblem) and skipped.status == "skipped"
+    assert skipped.reason.startswith("not a transcript file type (.md)")
+
+
+def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
+    from csqa.api import audit_calls
+    from csqa.engine import Engine
+    from csqa.ruleset import load_ruleset
+
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(CALL, ensure_ascii=False), encoding="utf-8")
+    out = list(audit_calls(load_all([tmp_path]), Engine(load_ruleset())))
+    assert out[0].transcript.call_id == "C-1"  # type: ignore[union-attr]
+    dup = out[1]
+    assert isinstance(dup, InputProblem) and dup.file == str(tmp_path / "b.json")
+    assert dup.reason == f"duplicate call_id 'C-1': already audited from {tmp_path / 'a.json'}; this copy was not audited"
