@@ -150,7 +150,9 @@ def test_json_format(calls: Path) -> None:
     veto = next(c for c in doc["calls"] if c["call_id"] == "C-VETO")
     assert veto["passed"] is False and veto["vetoed"] is True
     assert [(f["rule_id"], f["kind"], f["utterance"]) for f in veto["findings"]] == [
-        ("forbidden.abuse", "forbidden_phrase", 2)]
+        ("forbidden.abuse", "forbidden_phrase", 2),
+        # 你们这什么破服务 is a complaint, answered with abuse instead of empathy
+        ("sequence.empathy_after_complaint", "sequence", 1)]
 
 
 def test_github_annotations_exact(calls: Path) -> None:

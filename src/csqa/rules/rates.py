@@ -3,8 +3,8 @@
 Each counts occurrences in the agent's speech, divides by the agent's speaking minutes (the
 sum of the agent's utterance durations), and gives one call-level finding when the rate is
 above ``max_per_minute`` and at least ``min_count`` occurrences were found. Calls with less
-than ``min_agent_seconds`` of agent speech are not evaluable: a rate over a few seconds says
-nothing.
+than ``min_agent_seconds`` of agent speech are not judged (a rate over a few seconds says
+nothing) and pass; a call where the agent never speaks is not evaluable.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class RateParams(BaseParams):
 
     max_per_minute: float = Field(2.0, ge=0, description="most occurrences allowed per agent minute")
     min_count: int = Field(3, ge=1, description="fewer occurrences than this never fire")
-    min_agent_seconds: float = Field(20.0, ge=0, description="below this much agent speech: not evaluable")
+    min_agent_seconds: float = Field(20.0, ge=0, description="below this much agent speech the rate is not judged")
 
 
 @dataclass(slots=True, frozen=True)
@@ -49,8 +49,10 @@ def agent_seconds(call: CallView) -> float:
 def rate_hits(call: CallView, params: RateParams, found: list[Counted], what: str) -> Iterator[Hit]:
     """The call-level finding for ``found`` occurrences of ``what`` (e.g. 语气词), if over the limit."""
     seconds = agent_seconds(call)
+    if seconds <= 0:
+        raise NotEvaluable("坐席在通话中没有发言")
     if seconds < params.min_agent_seconds:
-        raise NotEvaluable(f"坐席发言仅 {seconds:.0f} 秒,不足以计算{what}频率")
+        return
     rate = len(found) / (seconds / 60.0)
     if len(found) < params.min_count or rate <= params.max_per_minute:
         return

@@ -12,8 +12,10 @@ within the same bounds counted backwards.
 
 A trigger that comes while an earlier one is still being answered (the customer complaining
 over several sentences) belongs to that earlier one, so one complaint gives one finding. The
-finding points at the trigger utterance (at the explanation, when it came first), with a
-``{detail}`` sentence, the ``{trigger}`` text and, when the behaviour came too late, ``{delay}``.
+finding points at the agent's first reply after the trigger, where the behaviour was missing
+(at the explanation, when that came first; at the trigger when the agent said nothing after
+it), with a ``{detail}`` sentence, the ``{trigger}`` text and, when the behaviour came too
+late, ``{delay}``. A ``direction: before`` finding points at the trigger.
 A call where the trigger never happens passes. ``first_only: true`` checks only the first
 trigger (the customer's first statement of the problem). ``expect: absent`` turns the rule
 round: the behaviour must *not* happen in the window (a farewell before the satisfaction
@@ -241,11 +243,25 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
         busy_until = last if win is not None else len(call.utterances)
         late = next((call.utterances[i] for i in sorted(then_where) if i > last), None)
         where = f" {win.describe()}内" if win is not None else ""
-        detail = f"{when_label}后{where}未{then_label}"
+        said = f"“{values['trigger']}”(第 {t_end:.1f} 秒)" if t_index >= 0 else ""
+        detail = f"{when_label}{said}后{where}未{then_label}"
         if late is not None:
             values["delay"] = round(late.start - t_end, 2)
             detail += f"(第 {late.start:.1f} 秒才做到,晚了 {values['delay']:g} 秒)"
-        yield _trigger_hit(call, occ, {**values, "detail": detail})
+        reply = _agent_reply(call, t_index, last) if t_index >= 0 else None
+        if reply is not None:  # the agent's answer is where the behaviour was missing
+            yield Hit(reply.index, reply.start, reply.end, matched="",
+                      values={**values, "detail": detail})
+        else:
+            yield _trigger_hit(call, occ, {**values, "detail": detail})
+
+
+def _agent_reply(call: CallView, t_index: int, last: int) -> Utterance | None:
+    """The agent's first utterance after the trigger (within the window when there is one)."""
+    for u in call.utterances[t_index + 1 : last + 1]:
+        if u.speaker == AGENT:
+            return u
+    return None
 
 
 def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
