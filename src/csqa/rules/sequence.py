@@ -12,9 +12,9 @@ within the same bounds counted backwards.
 
 A trigger that comes while an earlier one is still being answered (the customer complaining
 over several sentences) belongs to that earlier one, so one complaint gives one finding. The
-finding points at the agent's first reply after the trigger, where the behaviour was missing
-(at the explanation, when that came first; at the trigger when the agent said nothing after
-it), with a ``{detail}`` sentence, the ``{trigger}`` text and, when the behaviour came too
+finding points at the agent's first reply after a trigger of the customer's, where the
+behaviour was missing (at the explanation, when that came first), and at the trigger itself
+when the agent said it or said nothing after it, with a ``{detail}`` sentence, the ``{trigger}`` text and, when the behaviour came too
 late, ``{delay}``. A ``direction: before`` finding points at the trigger.
 A call where the trigger never happens passes. ``first_only: true`` checks only the first
 trigger (the customer's first statement of the problem). ``expect: absent`` turns the rule
@@ -248,7 +248,8 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
         if late is not None:
             values["delay"] = round(late.start - t_end, 2)
             detail += f"(第 {late.start:.1f} 秒才做到,晚了 {values['delay']:g} 秒)"
-        reply = _agent_reply(call, t_index, last) if t_index >= 0 else None
+        reply = (_agent_reply(call, t_index, last)
+                 if t_index >= 0 and call.utterances[t_index].speaker != AGENT else None)
         if reply is not None:  # the agent's answer is where the behaviour was missing
             yield Hit(reply.index, reply.start, reply.end, matched="",
                       values={**values, "detail": detail})
@@ -257,11 +258,11 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
 
 
 def _agent_reply(call: CallView, t_index: int, last: int) -> Utterance | None:
-    """The agent's first utterance after the trigger (within the window when there is one)."""
-    for u in call.utterances[t_index + 1 : last + 1]:
-        if u.speaker == AGENT:
-            return u
-    return None
+    """The agent's first real answer after the trigger (within the window when there is one):
+    a backchannel such as 嗯/好的 (three characters or fewer) is passed over when a longer
+    answer follows."""
+    replies = [u for u in call.utterances[t_index + 1 : last + 1] if u.speaker == AGENT]
+    return next((u for u in replies if len(call.folded(u.index)) > 3), replies[0] if replies else None)
 
 
 def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
