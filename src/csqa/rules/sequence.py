@@ -14,8 +14,9 @@ A trigger that comes while an earlier one is still being answered (the customer 
 over several sentences) belongs to that earlier one, so one complaint gives one finding. The
 finding points at the agent's first reply after a trigger of the customer's, where the
 behaviour was missing (at the explanation, when that came first), and at the trigger itself
-when the agent said it or said nothing after it, with a ``{detail}`` sentence, the ``{trigger}`` text and, when the behaviour came too
-late, ``{delay}``. A ``direction: before`` finding points at the trigger.
+when the agent said it or said nothing after it, with a ``{detail}`` sentence, the
+``{trigger}`` text and, when the behaviour came too late, ``{delay}``. A ``direction: before``
+finding points at the trigger.
 A call where the trigger never happens passes. ``first_only: true`` checks only the first
 trigger (the customer's first statement of the problem). ``expect: absent`` turns the rule
 round: the behaviour must *not* happen in the window (a farewell before the satisfaction
