@@ -169,8 +169,10 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
     assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
     many = tmp_path / "many.jsonl"
     many.write_text(
-        '{"call_id": "a", "agent_id": "A", "utterances": []}\n'
-        '{"call_id": "b", "agent_id": "A", "utterances": []}\n'
+        '{"call_id": "a", "agent_id": "A", "utterances": [{"speaker": "agent", "start": 0, '
+        '"end": 1, "text": "您好"}]}\n'
+        '{"call_id": "b", "agent_id": "A", "utterances": [{"speaker": "agent", "start": 0, '
+        '"end": 1, "text": "您好"}]}\n'
         '{"call_id": "c", "agent_id": "A", "utterances": [{"speaker": "robot", "start": 0, '
         '"end": 1, "text": "x"}]}\n', encoding="utf-8")
     result = runner.invoke(app, ["explain", str(many)])

@@ -81,8 +81,10 @@ def test_text_error_names_line(tmp_path: Path) -> None:
     assert isinstance(bad, InputProblem)
     assert (bad.line, bad.reason.split(":")[0]) == (3, "cannot read line")
     p.write_text("# agent_id: A1\n[00:00:05.0-00:00:02.0] 坐席: 您好\n", encoding="utf-8")
-    [bad] = _load(p)
-    assert isinstance(bad, InputProblem) and bad.line == 2 and "end 2 is before start 5" in bad.reason
+    [call] = _load(p)  # end < start is clamped with a warning naming the line (README)
+    assert isinstance(call, Transcript) and call.utterances[0].end == 5.0
+    assert call.warnings == ["line 2: end 2 is before start 5; clamped to end = start "
+                             "(expected end ≥ start)"]
     p.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 机器人: 您好\n", encoding="utf-8")
     [bad] = _load(p)
     assert isinstance(bad, InputProblem) and bad.line == 2 and "unknown speaker '机器人'" in bad.reason
@@ -108,7 +110,8 @@ def test_csv_bad_row_rejects_its_call_only(tmp_path: Path) -> None:
     items = _load(p)
     bad, good = items
     assert isinstance(bad, InputProblem) and bad.line == 2 and bad.call_id == "C-1"
-    assert "row 2.start: expected seconds as a number, got 'abc'" in bad.reason
+    assert "row 2.start: expected seconds from the start of the call as a number ≥ 0, got 'abc'" \
+        in bad.reason
     assert isinstance(good, Transcript) and good.call_id == "C-2"
 
 
@@ -139,7 +142,9 @@ def test_missing_agent_and_bad_fields(tmp_path: Path) -> None:
     p.write_text(json.dumps({**CALL, "utterances": [{"speaker": "agent", "start": -1, "end": 1}]}),
                  encoding="utf-8")
     [bad] = _load(p)
-    assert isinstance(bad, InputProblem) and bad.reason == "utterances[0].start: negative time -1"
+    assert isinstance(bad, InputProblem) and bad.reason == (
+        "utterances[0].start: negative time -1 (expected seconds from the start of the call as "
+        "a number ≥ 0)")
     p.write_text(json.dumps({**CALL, "started_at": "yesterday"}), encoding="utf-8")
     [bad] = _load(p)
     assert isinstance(bad, InputProblem) and bad.reason.startswith("started_at: expected an ISO 8601")
@@ -176,4 +181,5 @@ def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
     assert out[0].transcript.call_id == "C-1"  # type: ignore[union-attr]
     dup = out[1]
     assert isinstance(dup, InputProblem) and dup.file == str(tmp_path / "b.json")
-    assert dup.reason == f"duplicate call_id 'C-1': already audited from {tmp_path / 'a.json'}; this copy was not audited"
+    assert dup.reason == (f"duplicate call_id 'C-1': already audited from {tmp_path / 'a.json'}; "
+                          "this copy was not audited (call ids must be unique across all inputs)")

@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from csqa import __version__
+from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.loaders import discover, load_all
+from csqa.loaders.common import Limits, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
 from csqa.records import CallRecords, load_records
-from csqa.reporters.files import OutputFolder
+from csqa.redact import redact_problem, redact_result
+from csqa.reporters.files import OutputFolder, safe_frame
 from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
@@ -47,6 +50,8 @@ class RunSummary:
     seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
     agents: pd.DataFrame | None = None
+    #: Where every input went (see :mod:`csqa.accounting`); also in run.json.
+    accounting: dict[str, Any] = field(default_factory=dict)
     #: Calls audited with speaker roles flagged ``uncertain`` (see calls.csv role_source).
     roles_uncertain: int = 0
     #: With call records: transcripts that had no record, and records that had no transcript.
@@ -74,7 +79,8 @@ def audit_calls(items: Iterable[Transcript | InputProblem], engine: Engine
         if first is not None:
             yield InputProblem(item.source, item.line,
                                f"duplicate call_id {item.call_id!r}: already audited from {first}; "
-                               "this copy was not audited", call_id=item.call_id)
+                               "this copy was not audited (call ids must be unique across all "
+                               "inputs)", call_id=item.call_id)
             continue
         seen[item.call_id] = item.location
         yield engine.audit(item)
@@ -126,16 +132,28 @@ def prepare_calls(items: Iterable[Transcript | InputProblem], options: ExportOpt
 def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = None,
           out: str | Path = "csqa-out",
           on_file: Callable[[Path, int, int], None] | None = None,
-          options: ExportOptions | None = None) -> RunSummary:
+          options: ExportOptions | None = None,
+          limits: Limits | None = None, redact: bool = True) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
     ``on_file(path, done, total)`` is called before each file is read, with the number of
     files already read (for progress bars).
     ``options`` says how to read vendor exports (format, roles, call records).
+    ``limits`` bounds input sizes (see :class:`~csqa.loaders.common.Limits`); ``redact``
+    masks phone, ID, bank card numbers and e-mail addresses in every output (see
+    :mod:`csqa.redact`). Every input file and record is accounted for in
+    ``summary.accounting`` (see :mod:`csqa.accounting`).
     Raises :class:`~csqa.errors.RulesetError` for a bad ruleset (before reading any input)
     and :class:`~csqa.errors.InputError` for a path that does not exist, an unknown format
     or an unusable call-record file.
     """
+    with use_limits(limits):
+        return _audit(paths, ruleset, out, on_file, options, redact)
+
+
+def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
+           on_file: Callable[[Path, int, int], None] | None, options: ExportOptions | None,
+           redact: bool) -> RunSummary:
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     rs = resolve_ruleset(ruleset)
@@ -153,14 +171,20 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     folder = OutputFolder(out_dir, rule_ids)
     cards = Scorecards(rule_ids)
     summary = RunSummary(out_dir=out_dir, ruleset=rs, files_seen=len(files))
+    ledger = Ledger(files_expected=len(files))
 
     def loaded() -> Iterator[Transcript | InputProblem]:
         for done, (path, _) in enumerate(files):
             if on_file is not None:
                 on_file(path, done, len(files))
+            ledger.begin_file(str(path))
             yield from load_all([path], options.format)
 
-    def problem(item: InputProblem) -> None:
+    def problem(item: InputProblem, from_inputs: bool = True) -> None:
+        if redact:
+            item = redact_problem(item)
+        if from_inputs:
+            ledger.problem(item)
         folder.write_problem(item)
         summary.problems.append(item)
         if item.status == "skipped":
@@ -174,11 +198,21 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
 
     try:
         for p in records.problems if records else []:
-            problem(p)
+            problem(p, from_inputs=False)
         for item in audit_calls(prepare_calls(loaded(), options, records), engine):
             if isinstance(item, InputProblem):
                 problem(item)
                 continue
+            if redact:
+                item = redact_result(item)
+            ledger.call()
+            t = item.transcript
+            for warning in t.warnings:
+                repaired = InputProblem(t.source, t.line, warning, status="warning",
+                                        call_id=t.call_id)
+                ledger.problem(repaired)
+                folder.write_problem(repaired)
+                summary.problems.append(repaired)
             summary.roles_uncertain += item.transcript.role_source == "uncertain"
             folder.write_call(item)
             cards.add(item)
@@ -186,18 +220,21 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
             summary.calls_passed += item.passed
             summary.findings += len(item.findings)
             for rid, err in item.rule_errors.items():
+                ledger.rule_error()
                 summary.problems.append(InputProblem(item.transcript.source, item.transcript.line,
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error",
                                                      call_id=item.transcript.call_id))
         for p in records.unmatched() if records else []:
-            problem(p)
+            problem(p, from_inputs=False)
         audited = time.perf_counter()
         agents = cards.frame()
         summary.agents = agents
         summary.seconds = round(time.perf_counter() - started, 3)
+        summary.accounting = ledger.close()
         timings = {"audit": round(audited - started, 3), "aggregate": round(time.perf_counter() - audited, 3)}
-        folder.finish(agents.to_csv(index=False), _run_record(summary, inputs, started_at, timings))
+        folder.finish(safe_frame(agents).to_csv(index=False),
+                      _run_record(summary, inputs, started_at, timings))
     except BaseException:
         folder.abort()
         raise
@@ -227,4 +264,5 @@ def _run_record(s: RunSummary, paths: list[Path], started_at: str,
                    "roles_uncertain": s.roles_uncertain,
                    "transcripts_without_record": s.transcripts_without_record,
                    "records_without_transcript": s.records_without_transcript},
+        "accounting": s.accounting,
     }

@@ -43,6 +43,11 @@ RulesetOpt = Annotated[
 ]
 
 
+NoRedactOpt = Annotated[bool, typer.Option(
+    "--no-redact", help="Keep phone, ID and bank card numbers and e-mail addresses in the output "
+                        "(masked by default, as reports are forwarded widely).")]
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -74,6 +79,17 @@ def audit(
                                                "errors.csv and run.json.")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
+    no_redact: NoRedactOpt = False,
+    max_file_mb: Annotated[float, typer.Option(
+        "--max-file-mb", min=0.001, metavar="MB",
+        help="Refuse files read whole (.json .txt .csv …) over this size; .jsonl is streamed "
+             "(only a line over it is refused), archives member by member.")] = 100.0,
+    max_utterance_chars: Annotated[int, typer.Option(
+        "--max-utterance-chars", min=1, metavar="N",
+        help="Reject a call with an utterance longer than N characters.")] = 20_000,
+    max_utterances: Annotated[int, typer.Option(
+        "--max-utterances", min=1, metavar="N",
+        help="Reject a call with more than N utterances.")] = 20_000,
     fmt: Annotated[str | None, typer.Option(
         "--format", metavar="NAME",
         help="Force the input format instead of detecting it from content: csqa, "
@@ -111,7 +127,12 @@ def audit(
     """
     from csqa.api import audit as run_audit
     from csqa.errors import InputError
-    from csqa.reporters.terminal import scorecard_table, summary_line
+    from csqa.loaders.common import Limits
+    from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
+
+    limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
+                    max_utterances=max_utterances)
+    guard: dict[str, Any] = {"limits": limits, "redact": not no_redact}
 
     rs = _load_ruleset(ruleset)
     try:
@@ -132,10 +153,10 @@ def audit(
                 def on_file(path: Path, done: int, total: int) -> None:
                     progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options)
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard)
                 progress.update(task, completed=summary.files_seen)
         else:
-            summary = run_audit(paths, rs, out_dir, options=options)
+            summary = run_audit(paths, rs, out_dir, options=options, **guard)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except KeyboardInterrupt:
@@ -146,11 +167,15 @@ def audit(
 
     for p in summary.problems:
         if p.status != "skipped":
-            err.print(f"{p}", highlight=False, soft_wrap=True, markup=False)
+            prefix = "警告 (warning): " if p.status == "warning" else ""
+            err.print(f"{prefix}{p}", highlight=False, soft_wrap=True, markup=False)
     if not quiet and summary.agents is not None and len(summary.agents):
         names = {r.id: r.name for r in rs.rules}
         out.print(scorecard_table(summary.agents, names, rs.pass_mark))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
+    if summary.accounting:
+        out.print(accounting_line(summary.accounting), highlight=False, soft_wrap=True,
+                  markup=False)
     if review_set is not None:
         _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
     if summary.input_errors:
@@ -352,6 +377,7 @@ def check(
         "--format", "-f", metavar="text|json|github|junit",
         help="text: one line per failing call (default); json; github: workflow annotations; "
              "junit: JUnit XML on stdout.")] = "text",
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Audit transcripts and gate them for CI: exit 0 when every call passes.
 
@@ -370,7 +396,8 @@ def check(
         raise _fail(f"--junit-group: must be agent or folder (got {junit_group!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on)
+        report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
+                           redact=not no_redact)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
@@ -406,6 +433,7 @@ def explain(
                                           "html: a single-call page.")] = "text",
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Show one call as a conversation with each finding on its utterance, and its score.
 
@@ -420,7 +448,7 @@ def explain(
         raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        ex = explain_call(call_file, call_id, rs)
+        ex = explain_call(call_file, call_id, rs, redact=not no_redact)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except UnreadableCall as exc:
@@ -726,8 +754,16 @@ def version() -> None:
     out.print(f"csqa {__version__}", highlight=False)
 
 
+def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``csqa`` script."""
+    import signal
+
+    # kill (SIGTERM) gets the same clean exit as Ctrl-C: temp outputs removed, message printed.
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         app()
     except KeyboardInterrupt:

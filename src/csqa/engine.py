@@ -21,6 +21,7 @@ import orjson
 
 from csqa.matching import CallView, PhraseBank, fold
 from csqa.model import CallResult, Finding, Hit, Transcript
+from csqa.normalize import Normalizer
 from csqa.rules import KINDS
 from csqa.rules.base import NotEvaluable
 from csqa.ruleset import Rule, Ruleset, format_message
@@ -55,7 +56,7 @@ class Engine:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
-        self.bank = PhraseBank()
+        self.bank = PhraseBank(Normalizer(ruleset.fillers))
         self.bank.dictionary.update(ruleset.dictionary)
         self.rules = [
             CompiledRule(r, KINDS[r.kind], KINDS[r.kind].prepare(r.params, self.bank))

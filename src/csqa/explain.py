@@ -14,6 +14,7 @@ from csqa.engine import Engine
 from csqa.errors import CsqaError, InputError
 from csqa.loaders import load_all
 from csqa.model import InputProblem, Transcript
+from csqa.redact import redact_result
 from csqa.reporters.explain import Explained
 from csqa.ruleset import Ruleset
 
@@ -68,8 +69,14 @@ def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
 
 
 def explain_call(path: str | Path, call_id: str | None = None,
-                 ruleset: Ruleset | str | Path | None = None) -> Explained:
-    """Load one call and audit it under ``ruleset`` (default: the built-in one)."""
+                 ruleset: Ruleset | str | Path | None = None,
+                 redact: bool = True) -> Explained:
+    """Load one call and audit it under ``ruleset`` (default: the built-in one).
+
+    ``redact`` masks personal numbers in the transcript and findings shown (see
+    :mod:`csqa.redact`).
+    """
     rs = resolve_ruleset(ruleset)
     transcript = pick_call(path, call_id)
-    return Explained(result=Engine(rs).audit(transcript), ruleset=rs)
+    result = Engine(rs).audit(transcript)
+    return Explained(result=redact_result(result) if redact else result, ruleset=rs)

@@ -6,9 +6,14 @@ scans each utterance once (lazily, only if some rule asks) and hands every rule 
 of its own sets.
 
 Matching is done on *folded* text: punctuation and white space removed, full-width ASCII
-folded to half-width, Latin letters lower-cased. Phrases are folded the same way, so
-``你问我,我问谁?`` in a ruleset matches ``你问我 我问谁`` in a transcript. Offsets are mapped
-back to the original text, so evidence is always shown as it was said.
+folded to half-width, Latin letters lower-cased, traditional characters converted to
+simplified (OpenCC ``t2s``, character by character). Phrases are folded the same way, so
+``你问我,我问谁?`` in a ruleset matches ``你问我 我问谁`` in a transcript. The phrase bank then
+removes the ruleset's fillers (呃 嗯 啊 那个, see :mod:`csqa.normalize`) from both sides.
+Offsets are mapped back to the original text, so evidence is always shown as it was said.
+
+Phrase sets registered with ``tolerance: fuzzy`` or ``pinyin`` are matched by
+:mod:`csqa.tolerant` instead of the exact automaton, through the same :class:`CallView`.
 """
 
 from __future__ import annotations
@@ -24,10 +29,29 @@ import ahocorasick
 
 from csqa.model import Transcript, Utterance
 
+# Han blocks converted by t2s: CJK Unified Ideographs, Extension A, compatibility ideographs.
+_HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+
+
+def t2s_table() -> dict[int, int]:
+    """Traditional -> simplified, one character to one character, from OpenCC's ``t2s`` data.
+
+    Every Han character of the blocks above is converted in isolation (one per line, so that
+    OpenCC's phrase table cannot join neighbours or change the length) and the ones that turn
+    into a single other character are kept. About 10 ms, once per process.
+    """
+    import opencc
+
+    chars = [chr(c) for lo, hi in _HAN_RANGES for c in range(lo, hi)]
+    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):  # pragma: no cover - would mean OpenCC ate a newline
+        raise RuntimeError("OpenCC t2s changed the number of lines; cannot build the table")
+    return {ord(a): ord(b) for a, b in zip(chars, converted, strict=True) if len(b) == 1 and a != b}
+
 
 def _build_tables() -> tuple[dict[int, int | None], frozenset[str]]:
     """Translate table for folding, and the set of characters it deletes."""
-    table: dict[int, int | None] = {}
+    table: dict[int, int | None] = dict(t2s_table())
     deleted: set[str] = set()
     ranges = [(0x00, 0x80), (0xA0, 0x100), (0x2000, 0x2070), (0x2E00, 0x2E80), (0x3000, 0x3040),
               (0xFE10, 0xFE20), (0xFE30, 0xFE70), (0xFF00, 0xFF66)]
@@ -50,7 +74,7 @@ _FOLD_TABLE, _DELETED = _build_tables()
 
 
 def fold(text: str) -> str:
-    """The form text is matched in: no punctuation or spaces, half-width, lower-case."""
+    """The form text is matched in: no punctuation or spaces, half-width, lower-case, simplified."""
     return text.translate(_FOLD_TABLE)
 
 
@@ -61,40 +85,86 @@ def folded_positions(text: str) -> list[int]:
 
 @dataclass(slots=True, frozen=True)
 class Match:
-    """A phrase found in an utterance; ``start``/``end`` index the original text."""
+    """A phrase found in an utterance; ``start``/``end`` index the original text.
+
+    ``similarity`` is 1.0 for an exact match, less for a tolerant one (see :mod:`csqa.tolerant`).
+    """
 
     phrase: str
     start: int
     end: int
+    similarity: float = 1.0
+
+
+@dataclass(slots=True, frozen=True)
+class NearMiss:
+    """What came closest to a phrase set in some utterances: the phrase, the original text of
+    the closest stretch, the utterance it is in, and the similarity (0–1)."""
+
+    phrase: str
+    text: str
+    utterance: int
+    similarity: float
 
 
 class PhraseBank:
-    """All phrase sets of a ruleset, compiled into one automaton."""
+    """All phrase sets of a ruleset, compiled into one automaton (and, for tolerant sets, one
+    :class:`~csqa.tolerant.TolerantIndex` per comparison space).
 
-    def __init__(self) -> None:
+    ``normalizer`` removes the ruleset's fillers from phrases and utterances alike (default:
+    :data:`csqa.normalize.DEFAULT_FILLERS`).
+    """
+
+    def __init__(self, normalizer: Any = None) -> None:
+        from csqa.normalize import Normalizer
+
+        self.normalizer: Normalizer = normalizer if normalizer is not None else Normalizer()
         self._sets: list[tuple[str, ...]] = []
-        self._ids: dict[tuple[str, ...], int] = {}
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self._space: dict[int, str] = {}  # set id -> "fuzzy"/"pinyin" for tolerant sets
+        self._tolerant: dict[str, Any] = {}
         self._automaton: Any = None
+        self.unmatchable: list[str] = []  # phrases that normalise to nothing (only fillers)
         #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
         self.dictionary: set[str] = set()
 
-    def add(self, phrases: Iterable[str]) -> int:
-        """Register a set of phrases; returns the set id to ask matches for."""
+    def add(self, phrases: Iterable[str], tolerance: str = "exact",
+            similarity: float | None = None) -> int:
+        """Register a set of phrases; returns the set id to ask matches for.
+
+        ``tolerance`` is ``exact`` (default), ``fuzzy`` or ``pinyin``; ``similarity`` the bound
+        for the tolerant ones (default :data:`csqa.tolerant.DEFAULT_SIMILARITY`).
+        """
         if self._automaton is not None:
             raise RuntimeError("PhraseBank is already built")
-        key = tuple(phrases)
-        known = self._ids.get(key)
+        phrases = tuple(phrases)
+        known = self._ids.get((phrases, tolerance, similarity))
         if known is not None:
             return known  # rules with the same list share one set (and one hit per match)
-        self._sets.append(key)
-        self._ids[key] = len(self._sets) - 1
-        return len(self._sets) - 1
+        set_id = len(self._sets)
+        self._ids[(phrases, tolerance, similarity)] = set_id
+        self._sets.append(phrases)
+        for phrase in phrases:
+            if fold(phrase) and not self.normalizer.key(phrase):
+                self.unmatchable.append(phrase)
+        if tolerance != "exact":
+            from csqa.tolerant import DEFAULT_SIMILARITY, TolerantIndex
+
+            index = self._tolerant.get(tolerance)
+            if index is None:
+                index = self._tolerant[tolerance] = TolerantIndex(tolerance)
+            index.add(set_id, ((p, self.normalizer.key(p)) for p in phrases),
+                      DEFAULT_SIMILARITY if similarity is None else similarity)
+            self._space[set_id] = tolerance
+        return set_id
 
     def build(self) -> None:
+        # Tolerant sets are in the exact automaton too: an exact occurrence answers contains()
+        # without the tolerant pass, which is then only needed when the exact one finds nothing.
         entries: dict[str, list[tuple[int, str]]] = {}
         for set_id, phrases in enumerate(self._sets):
             for phrase in phrases:
-                key = fold(phrase)
+                key = self.normalizer.key(phrase)
                 if key:
                     entries.setdefault(key, []).append((set_id, phrase))
         automaton = ahocorasick.Automaton()
@@ -105,9 +175,24 @@ class PhraseBank:
             self._automaton = automaton
         else:
             self._automaton = False
+        for index in self._tolerant.values():
+            index.build()
+
+    def space(self, set_id: int) -> str | None:
+        """``fuzzy``/``pinyin`` for a tolerant set, ``None`` for an exact one."""
+        return self._space.get(set_id)
+
+    def tolerant(self, space: str) -> Any:
+        """The :class:`~csqa.tolerant.TolerantIndex` of a space (``fuzzy``/``pinyin``)."""
+        return self._tolerant[space]
+
+    def keys(self, set_id: int) -> list[tuple[str, str]]:
+        """``(phrase as written, normalised phrase)`` of every phrase of a set."""
+        return [(p, self.normalizer.key(p)) for p in self._sets[set_id]]
 
     def scan(self, folded: str) -> dict[int, list[tuple[int, int, str]]]:
-        """One pass over folded text: ``{set_id: [(start, end, phrase), …]}`` in folded offsets."""
+        """One pass over normalised text: ``{set_id: [(start, end, phrase), …]}`` in its offsets
+        (exact occurrences, of every set)."""
         out: dict[int, list[tuple[int, int, str]]] = {}
         if not self._automaton or not folded:
             return out
@@ -141,7 +226,10 @@ def compile_safe_regex(pattern: str) -> Any:
     try:
         return re2.compile(pattern)
     except Exception as exc:  # re2.error has no stable public base; message is what matters
-        raise ValueError(str(exc) or "invalid regular expression") from None
+        reason = exc.args[0] if exc.args else ""
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(str(reason) or "invalid regular expression") from None
 
 
 def literal_alternation(phrases: Iterable[str]) -> re.Pattern[str]:
@@ -153,10 +241,15 @@ def literal_alternation(phrases: Iterable[str]) -> re.Pattern[str]:
 
 
 class CallView:
-    """A transcript as rules see it, with per-utterance folding and matching done once, lazily."""
+    """A transcript as rules see it, with per-utterance folding and matching done once, lazily.
 
-    __slots__ = ("_by_set", "_folded", "_hits", "_positions", "bank", "memo", "transcript",
-                 "utterances")
+    Two forms of each utterance: :meth:`folded` (punctuation/width/case/traditional folded;
+    what regexes and character counts use) and the *normalised* form (folded, then the
+    ruleset's fillers removed; what phrases are matched in). Both map back to the original.
+    """
+
+    __slots__ = ("_by_set", "_folded", "_hits", "_norm", "_norm_text", "_positions", "_spaces",
+                 "_thits", "bank", "memo", "transcript", "utterances")
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
@@ -165,6 +258,10 @@ class CallView:
         self._folded: dict[int, str] = {}
         self._hits: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
         self._positions: dict[int, list[int]] = {}
+        self._norm: dict[int, tuple[str, list[int]]] = {}
+        self._norm_text: dict[int, str] = {}
+        self._spaces: dict[tuple[str, int], str] = {}
+        self._thits: dict[tuple[str, int], dict[int, Any]] = {}
         #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
         self.memo: dict[Any, Any] = {}
         self._by_set: dict[str | None, dict[int, list[int]]] = {}
@@ -175,15 +272,48 @@ class CallView:
             text = self._folded[index] = fold(self.utterances[index].text)
         return text
 
+    def normalized(self, index: int) -> tuple[str, list[int]]:
+        """The utterance as phrases are matched in it, and each character's original index."""
+        got = self._norm.get(index)
+        if got is None:
+            got = self._norm[index] = self.bank.normalizer.normalize(self.utterances[index].text)
+        return got
+
+    def norm_text(self, index: int) -> str:
+        """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""
+        text = self._norm_text.get(index)
+        if text is None:
+            text = self._norm_text[index] = self.bank.normalizer.strip_folded(self.folded(index))
+        return text
+
     def _scan(self, index: int) -> dict[int, list[tuple[int, int, str]]]:
         hits = self._hits.get(index)
         if hits is None:
-            hits = self._hits[index] = self.bank.scan(self.folded(index))
+            hits = self._hits[index] = self.bank.scan(self.norm_text(index))
+        return hits
+
+    def _in_space(self, space: str, index: int) -> str:
+        key = (space, index)
+        sym = self._spaces.get(key)
+        if sym is None:
+            from csqa.tolerant import to_space
+
+            sym = self._spaces[key] = to_space(self.norm_text(index), space)
+        return sym
+
+    def _tscan(self, space: str, index: int) -> dict[int, Any]:
+        key = (space, index)
+        hits = self._thits.get(key)
+        if hits is None:
+            hits = self._thits[key] = self.bank.tolerant(space).scan(self._in_space(space, index))
         return hits
 
     def contains(self, set_id: int, index: int) -> bool:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
-        return set_id in self._scan(index)
+        if set_id in self._scan(index):
+            return True
+        space = self.bank.space(set_id)
+        return space is not None and set_id in self._tscan(space, index)
 
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
         """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
@@ -192,6 +322,9 @@ class CallView:
         For rules that look for a few phrases across the whole call: they visit only the
         utterances that have them instead of asking every utterance.
         """
+        if self.bank.space(set_id) is not None:  # a tolerant set: ask each utterance
+            return [u.index for u in self.utterances
+                    if (speaker is None or u.speaker == speaker) and self.contains(set_id, u.index)]
         index = self._by_set.get(speaker)
         if index is None:
             index = {}
@@ -204,10 +337,38 @@ class CallView:
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""
+        space = self.bank.space(set_id)
+        if space is not None:
+            found = self._tscan(space, index).get(set_id)
+            if not found:
+                return []
+            positions = self.normalized(index)[1]
+            return [_to_original(positions, t.start, t.end, t.phrase, t.similarity) for t in found]
         raw = self._scan(index).get(set_id)
         if not raw:
             return []
-        return [self._to_original(index, s, e, p) for s, e, p in raw]
+        positions = self.normalized(index)[1]
+        return [_to_original(positions, s, e, p) for s, e, p in raw]
+
+    def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
+        """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
+        found there), from a similarity of 0.6 up; exact sets are compared character by
+        character."""
+        from csqa.tolerant import NEAR_MISS_FLOOR, closest
+
+        space = self.bank.space(set_id)
+        best: NearMiss | None = None
+        for i in indexes:
+            if space is not None:
+                t = self.bank.tolerant(space).closest(set_id, self._in_space(space, i))
+            else:
+                t = closest(self.bank.keys(set_id), self.norm_text(i))
+            if t is None or t.similarity < NEAR_MISS_FLOOR:
+                continue
+            if best is None or t.similarity > best.similarity:
+                m = _to_original(self.normalized(i)[1], t.start, t.end, t.phrase)
+                best = NearMiss(t.phrase, self.utterances[i].text[m.start : m.end], i, t.similarity)
+        return best
 
     def regex(self, pattern: Any, index: int) -> list[Match]:
         """Matches of a compiled (RE2) regex on the folded utterance, in original offsets."""
@@ -221,6 +382,12 @@ class CallView:
         positions = self._positions.get(index)
         if positions is None:
             positions = self._positions[index] = folded_positions(self.utterances[index].text)
-        if not positions:
-            return Match(phrase, 0, 0)
-        return Match(phrase, positions[start], positions[end - 1] + 1)
+        return _to_original(positions, start, end, phrase)
+
+
+def _to_original(positions: list[int], start: int, end: int, phrase: str,
+                 similarity: float = 1.0) -> Match:
+    """A match in normalised offsets -> the same match in offsets of the original text."""
+    if not positions or end <= start:
+        return Match(phrase, 0, 0, similarity)
+    return Match(phrase, positions[start], positions[end - 1] + 1, similarity)

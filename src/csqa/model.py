@@ -38,6 +38,14 @@ class Transcript:
 
     Overlapping utterances are kept as they are: overlap is how interruptions are seen.
     ``source`` names where the call came from (``file`` or ``file:line``), for messages.
+    ``warnings`` lists what the loader repaired (clamped times, milliseconds converted).
+
+    What the recording can show, as the loader was told (see the README, "Not evaluable"):
+    ``timing`` is ``utterance`` (each utterance has real start/end times) or ``none`` (times
+    absent or meaningless: order only); ``channels`` is ``stereo`` (agent and customer on
+    separate channels, so overlapping speech is visible) or ``mono`` (one channel, no overlap
+    information); ``truncated`` is ``start``, ``end`` or ``both`` when the export itself says
+    the transcript is cut (csqa also detects visible truncation, see :mod:`csqa.coverage`).
     """
 
     call_id: str
@@ -51,6 +59,7 @@ class Transcript:
     source: str = ""
     line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     #: Call direction from the call record (``inbound`` / ``outbound``), when known.
     direction: str | None = None
     #: The export format the call was read from (``csqa``, ``alibaba``, ``whisperx`` …).
@@ -62,6 +71,19 @@ class Transcript:
     role_source: str = "given"
     role_evidence: str = ""
     role_confidence: float | None = None
+    timing: str = "utterance"
+    channels: str = "stereo"
+    truncated: str | None = None
+
+    @property
+    def has_timing(self) -> bool:
+        """Whether utterances carry real times (silence, delays and speech rate can be measured)."""
+        return self.timing != "none"
+
+    @property
+    def has_overlap(self) -> bool:
+        """Whether overlapping speech can be seen (timed, and not a mono recording)."""
+        return self.has_timing and self.channels != "mono"
 
     @property
     def location(self) -> str:
@@ -150,6 +172,8 @@ class CallResult:
     deductions: dict[str, float]
     not_evaluable: dict[str, str]
     rule_errors: dict[str, str] = field(default_factory=dict)
+    #: Share (0–1) of the ruleset's weight that could be evaluated for this call (see scoring).
+    evaluated_share: float = 1.0
 
 
 @dataclass(slots=True, frozen=True)

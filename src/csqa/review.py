@@ -562,7 +562,8 @@ def apply_reviews(run_dir: str | Path | AuditRun, reviews: Reviews | str | Path)
             rc.missed += 1
             findings_out.append(_missed_finding(m, c, run.rules[m.rule_id]))
         rc.reviewed_score, rc.reviewed_passed, rc.reviewed_vetoed, _ = deduct(
-            counts, run.rules.values(), run.base_score, run.pass_mark)
+            counts, run.rules.values(), run.base_score, run.pass_mark,
+            set(filter(None, (c.get("not_evaluable") or "").split(";"))))
         applied.update({CONFIRMED: rc.confirmed, FALSE_ALARM: rc.false_alarms,
                         MISSED: rc.missed})
         results[cid] = rc

@@ -9,13 +9,27 @@ The model (also in the README):
 - a finding of a ``veto`` rule (一票否决) fails the call whatever its score;
 - otherwise the call passes when its score is at least ``scoring.pass_mark`` (80).
 
-Rules that were not evaluable for a call (e.g. unknown hang-up side) neither deduct nor fail.
+Rules that were not evaluable for a call (unknown hang-up side, a transcript without times,
+a truncated transcript …) neither deduct nor fail, and the score is computed over what *was*
+evaluable — the N/A model of evaluation forms, where an item marked N/A is taken out of both
+the points earned and the points possible:
+
+- a rule's *weight* is the most it can normally take off a call: ``max_points`` when set,
+  else ``points`` (one finding); ``W`` is the weight of all enabled rules, ``W_e`` that of the
+  rules evaluable for this call;
+- ``score = base − D × W / W_e`` (``D`` the capped deductions as above), clamped to
+  ``[0, base]``. With everything evaluable ``W_e = W`` and this is ``base − D`` exactly;
+  with part of the ruleset N/A, each point lost on what could be checked weighs ``W / W_e``,
+  so the call keeps the same *share* of the points at stake, and an untimed transcript earns
+  no free points from the timing rules it could not be checked against;
+- ``evaluated_share = W_e / W`` is reported with the call (calls.csv); when no rule has
+  weight (``W = 0``) the share is 1 and nothing is rescaled.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -40,9 +54,27 @@ class RuleCost(Protocol):
     def veto(self) -> bool: ...
 
 
-def deduct(counts: Mapping[str, int], rules: Iterable[RuleCost], base: float, pass_mark: float
-           ) -> tuple[float, bool, bool, dict[str, float]]:
-    """``(score, passed, vetoed, deductions)`` of a call with ``counts`` findings per rule id."""
+def rule_weight(rule: RuleCost) -> float:
+    """The most a rule normally takes off one call: ``max_points`` if set, else ``points``."""
+    return rule.max_points if rule.max_points is not None else rule.points
+
+
+def evaluated_share(rules: Iterable[RuleCost], not_evaluable: Collection[str] = ()) -> float:
+    """``W_e / W``: the share of the rules' weight that was evaluable (1 when nothing weighs)."""
+    total = evaluable = 0.0
+    for rule in rules:
+        w = rule_weight(rule)
+        total += w
+        if rule.id not in not_evaluable:
+            evaluable += w
+    return evaluable / total if total > 0 else 1.0
+
+
+def deduct(counts: Mapping[str, int], rules: Iterable[RuleCost], base: float, pass_mark: float,
+           not_evaluable: Collection[str] = ()) -> tuple[float, bool, bool, dict[str, float]]:
+    """``(score, passed, vetoed, deductions)`` of a call with ``counts`` findings per rule id,
+    scored over what was evaluable (``not_evaluable``: rule ids that could not be judged)."""
+    rules = list(rules)
     deductions: dict[str, float] = {}
     vetoed = False
     for rule in rules:
@@ -54,7 +86,11 @@ def deduct(counts: Mapping[str, int], rules: Iterable[RuleCost], base: float, pa
             total = min(total, rule.max_points)
         deductions[rule.id] = total
         vetoed = vetoed or rule.veto
-    score = round(max(0.0, base - sum(deductions.values())), 2)
+    lost = sum(deductions.values())
+    share = evaluated_share(rules, not_evaluable)
+    if share > 0:
+        lost /= share  # = × W / W_e
+    score = round(min(base, max(0.0, base - lost)), 2)
     return score, (not vetoed and score >= pass_mark), vetoed, deductions
 
 
@@ -63,13 +99,15 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
                rule_errors: dict[str, str] | None = None) -> CallResult:
     """Score one call's findings under ``ruleset``'s scoring model."""
     counts = Counter(f.rule_id for f in findings)
+    skipped = set(not_evaluable or ())
     score, passed, vetoed, deductions = deduct(counts, ruleset.rules, ruleset.base_score,
-                                               ruleset.pass_mark)
+                                               ruleset.pass_mark, skipped)
     return CallResult(
         transcript=transcript, findings=findings, score=score,
         passed=passed, vetoed=vetoed,
         rule_counts=dict(counts), deductions=deductions,
         not_evaluable=not_evaluable or {}, rule_errors=rule_errors or {},
+        evaluated_share=round(evaluated_share(ruleset.rules, skipped), 4),
     )
 
 
@@ -86,6 +124,8 @@ class _Agent:
     findings: int = 0
     worst_call: str = ""
     worst_key: tuple[int, float] = (2, float("inf"))
+    not_evaluable: int = 0
+    partly_evaluable: int = 0
     rule_counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -113,6 +153,9 @@ class Scorecards:
         a.passed += result.passed
         a.vetoed += result.vetoed
         a.findings += len(result.findings)
+        skipped = len(result.not_evaluable)
+        a.not_evaluable += skipped
+        a.partly_evaluable += bool(skipped)
         a.rule_counts.update(result.rule_counts)
 
     def __len__(self) -> int:
@@ -136,11 +179,13 @@ class Scorecards:
                 "findings": a.findings,
                 "findings_per_100_calls": round(100.0 * a.findings / a.calls, 1),
                 "worst_call": a.worst_call,
+                "not_evaluable": a.not_evaluable,
+                "calls_partly_evaluable": a.partly_evaluable,
             }
             for rid in self.rule_ids:
                 row[rid] = a.rule_counts.get(rid, 0)
             rows.append(row)
         columns = ["agent_id", "agent_name", "team", "calls", "mean_score", "min_score",
                    "pass_rate", "vetoes", "findings", "findings_per_100_calls", "worst_call",
-                   *self.rule_ids]
+                   "not_evaluable", "calls_partly_evaluable", *self.rule_ids]
         return pd.DataFrame(rows, columns=columns)

@@ -18,6 +18,7 @@ from typing import Any
 
 from csqa.errors import InputError
 from csqa.loaders import archive, csv_table, formats, jsonl, subtitles, text
+from csqa.loaders.common import read_guarded
 from csqa.model import InputProblem, Transcript
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
@@ -74,7 +75,4 @@ def load_all(paths: Iterable[str | Path], fmt: str | None = None
                                f"not a transcript file type ({path.suffix or 'no suffix'}); "
                                f"supported: {supported()}", status="skipped")
             continue
-        try:
-            yield from loader(path)
-        except OSError as exc:
-            yield InputProblem(str(path), None, f"cannot read: {exc.strerror or exc}")
+        yield from read_guarded(path, loader)

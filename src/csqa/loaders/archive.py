@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from csqa.loaders.common import LoadProblem, current_limits
 from csqa.model import InputProblem, Transcript
 
 Picker = Callable[[Any], Callable[[Any], Iterator[Transcript | InputProblem]] | None]
@@ -60,8 +61,15 @@ class Member:
         return self._opener()
 
     def read_bytes(self) -> bytes:
+        """The member's bytes, refused past the file-size limit without holding more of it
+        in memory (a small archive can unpack to gigabytes: a "zip bomb")."""
+        limit = current_limits()
         with self._opener() as fh:
-            return fh.read()
+            data = fh.read(limit.max_file_bytes + 1)
+        if len(data) > limit.max_file_bytes:
+            raise LoadProblem(f"unpacks to more than the {limit.max_file_mb:g} MB limit for files "
+                              "read whole (--max-file-mb); not read")
+        return data
 
     def is_file(self) -> bool:
         return True

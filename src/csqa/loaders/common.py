@@ -1,13 +1,28 @@
-"""What every loader shares: decoding text, and turning a call mapping into a Transcript."""
+"""What every loader shares: decoding text, size limits, and turning a call into a Transcript.
+
+Hostile input is handled here once for every format:
+
+- :func:`decode` detects the encoding (BOM, strict UTF-8, or GB18030/GBK checked for being
+  plausible Chinese text) and refuses binary data;
+- :class:`Limits` bounds utterance length, utterances per call and file size;
+- :func:`finish` repairs what can be repaired *with a warning* (an utterance ending before it
+  starts is clamped; times written in milliseconds are converted) and rejects the rest with a
+  message saying what was wrong and what was expected.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+import statistics
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from csqa.model import Transcript, Utterance
+from csqa.model import InputProblem, Transcript, Utterance
 
 AGENT_LABELS = {"agent", "坐席", "客服", "座席", "seat", "staff", "a"}
 CUSTOMER_LABELS = {"customer", "客户", "顾客", "用户", "caller", "client", "user", "c"}
@@ -17,7 +32,14 @@ HANGUP_LABELS = {
     "system": "system", "系统": "system",
 }
 UNKNOWN_HANGUP = {"", "unknown", "未知", "none", "null"}
-CALL_FIELDS = ("call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "duration")
+CALL_FIELDS = ("call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "duration",
+               "timing", "channels", "truncated")
+# What a recording can show (see Transcript): accepted spellings -> canonical value.
+TIMING_LABELS = {"utterance": "utterance", "utterances": "utterance", "yes": "utterance",
+                 "none": "none", "no": "none", "无": "none", "untimed": "none"}
+CHANNEL_LABELS = {"stereo": "stereo", "dual": "stereo", "2": "stereo", "双声道": "stereo",
+                  "mono": "mono", "1": "mono", "单声道": "mono"}
+TRUNCATED_LABELS = {"start": "start", "end": "end", "both": "both", "none": None, "no": None}
 
 
 class LoadProblem(Exception):
@@ -29,21 +51,190 @@ class LoadProblem(Exception):
         self.line = line
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Size limits for input (all configurable from the CLI).
+
+    ``max_file_mb`` refuses a whole-file format (.json, .txt, .csv…) larger than this before
+    reading it; JSON Lines files are streamed line by line whatever their size, and a single
+    line over this size is refused (that line only).
+    """
+
+    max_file_mb: float = 100.0
+    max_utterance_chars: int = 20_000
+    max_utterances: int = 20_000
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+_limits = Limits()
+
+
+def current_limits() -> Limits:
+    """The limits loaders apply now (see :func:`use_limits`)."""
+    return _limits
+
+
+@contextmanager
+def use_limits(limits: Limits | None) -> Iterator[Limits]:
+    """Apply ``limits`` (``None``: the defaults) to every load inside the ``with`` block."""
+    global _limits
+    previous = _limits
+    _limits = limits or Limits()
+    try:
+        yield _limits
+    finally:
+        _limits = previous
+
+
+#: Streamed formats: read line by line (JSON Lines) or member by member (archives, whose
+#: members are limited one by one), so the file-size limit does not apply to the file.
+STREAMED_SUFFIXES = {".jsonl", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz"}
+
+ENCODINGS_EXPECTED = "expected UTF-8, UTF-8 or UTF-16 with a byte-order mark, or GB18030/GBK"
+# C0 controls other than tab, newline, form feed and carriage return; DEL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.005
+# Share of non-ASCII characters that must be common (GB2312) Chinese for bytes to be read as
+# GBK: real Chinese text is almost all GB2312; binary junk decoded as GB18030 lands mostly in
+# the GBK extension areas and in four-byte sequences.
+_MIN_GB2312_SHARE = 0.6
+
+
+def _too_many_controls(text: str) -> bool:
+    if _CONTROL.search(text) is None:
+        return False
+    return len(_CONTROL.findall(text)) > max(1, len(text) * _MAX_CONTROL_SHARE)
+
+
+def _plausible_gbk(text: str) -> bool:
+    # Counted by the codecs (C speed, even for a 100 MB file): characters GB2312 cannot
+    # encode become "?" in the encoded form.
+    wide = len(text) - len(text.encode("ascii", "ignore"))
+    if not wide:
+        return True
+    failed = text.encode("gb2312", "replace").count(b"?") - text.count("?")
+    return wide - failed >= _MIN_GB2312_SHARE * wide
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(b > 0x7F for b in data)
+
+
 def decode(data: bytes) -> str:
-    """Text of a transcript file: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030."""
+    """Text of a transcript file, its encoding detected from the bytes (never the file name).
+
+    A UTF-16 or UTF-8 byte-order mark decides; otherwise strict UTF-8; otherwise GB18030
+    (a superset of GBK) when the result reads as Chinese text. Anything else — binary data,
+    another encoding, a file cut in the middle of a character — raises :class:`LoadProblem`.
+    """
+    if not data:
+        raise LoadProblem("empty file (0 bytes): expected a transcript")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise LoadProblem("not valid UTF-16 text despite its byte-order mark") from None
+            raise LoadProblem("not valid UTF-16 text despite its byte-order mark "
+                              "(truncated or corrupt)") from None
+        if _too_many_controls(text):
+            raise LoadProblem("binary data after a UTF-16 byte-order mark: not a text file")
+        return text
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LoadProblem(f"not valid UTF-8 despite its byte-order mark (bad byte at offset "
+                              f"{exc.start})") from None
+    if b"\x00" in data:
+        raise LoadProblem("binary data (NUL bytes): not a text file "
+                          f"({ENCODINGS_EXPECTED}; UTF-16 needs its byte-order mark)")
+    utf8_error: str | None = None
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if _is_utf8(data[: exc.start]):  # UTF-8 text up to here: say where it breaks
+            if exc.reason == "unexpected end of data":
+                raise LoadProblem(f"truncated: the file ends in the middle of a UTF-8 character "
+                                  f"(at byte {exc.start}); expected a complete file") from None
+            utf8_error = (f"not valid UTF-8: bad byte at offset {exc.start} (a corrupt file, or "
+                          f"mixed encodings); {ENCODINGS_EXPECTED}")
+    else:
+        if _too_many_controls(text):
+            raise LoadProblem("binary data (control characters): not a text file")
+        return text
+    unsupported = utf8_error or f"not text in a supported encoding: {ENCODINGS_EXPECTED}"
     try:
-        return data.decode("gb18030")
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
-        raise LoadProblem("not text: neither UTF-8, UTF-16 nor GB18030/GBK") from None
+        raise LoadProblem(unsupported) from None
+    if _too_many_controls(text) or not _plausible_gbk(text):
+        raise LoadProblem(unsupported)
+    return text
+
+
+def file_too_big(path: Path, size: int, limits: Limits | None = None) -> str | None:
+    """Why ``path`` (of ``size`` bytes) is refused before reading, or ``None`` when it is fine."""
+    limits = limits or _limits
+    if path.suffix.lower() in STREAMED_SUFFIXES or size <= limits.max_file_bytes:
+        return None
+    return (f"file is {size / 1024 / 1024:.1f} MB, over the {limits.max_file_mb:g} MB limit for "
+            f"files read whole (split it, export JSON Lines, which is streamed, or raise "
+            f"--max-file-mb); not read")
+
+
+def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]:
+    """Run ``loader`` on ``path`` so that the file is always accounted for.
+
+    Too-large files are refused before any byte is read; a loader that fails unexpectedly
+    lists the file instead of stopping the run; a file that gives nothing at all (0 bytes,
+    only blank lines) is listed too, so no file is ever silently lost.
+    """
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        yield InputProblem(name, None, f"cannot read: {exc.strerror or exc}")
+        return
+    too_big = file_too_big(path, size)
+    if too_big:
+        yield InputProblem(name, None, too_big)
+        return
+    count = 0
+    try:
+        for item in loader(path):
+            count += 1
+            yield item
+    except OSError as exc:
+        count += 1
+        yield InputProblem(name, None, f"cannot read: {exc.strerror or exc}")
+    except LoadProblem as exc:
+        count += 1
+        yield InputProblem(name, exc.line, exc.reason)
+    except Exception as exc:  # a loader bug must cost one file, never the night's run
+        count += 1
+        yield InputProblem(name, None, f"could not be read: internal error {type(exc).__name__}: "
+                                       f"{str(exc)[:200]} (please report this)")
+    if count == 0:
+        yield InputProblem(name, None, "empty file (0 bytes): expected a transcript" if size == 0
+                           else "no calls found in the file (only blank lines, or a header "
+                                "without rows)")
+
+
+_CONTROL_TABLE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
+                                *range(0x80, 0xA0)])
+_CONTROL_TABLE_ID = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)])
+
+
+def clean_text(text: str) -> str:
+    """Utterance text without control characters (terminal escapes, NUL, BEL…): they can
+    drive a terminal, break XML reports, and never carry speech."""
+    return text.translate(_CONTROL_TABLE)
 
 
 def speaker_role(label: Any) -> str | None:
@@ -74,25 +265,28 @@ def hangup_side(value: Any) -> str | None:
 
 def seconds(value: Any, what: str) -> float:
     """A time in seconds: a finite number ≥ 0 (numeric strings accepted, as CSV gives them)."""
-    if isinstance(value, bool):
-        raise LoadProblem(f"{what}: expected seconds as a number, got {value!r}")
+    expected = "expected seconds from the start of the call as a number ≥ 0"
+    if isinstance(value, bool) or value is None:
+        raise LoadProblem(f"{what}: {expected}, got {value!r}")
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise LoadProblem(f"{what}: expected seconds as a number, got {value!r}") from None
+            raise LoadProblem(f"{what}: {expected}, got {value[:40]!r}") from None
     if not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise LoadProblem(f"{what}: expected seconds as a number, got {value!r}")
+        shown = value if isinstance(value, (int, float)) else type(value).__name__
+        raise LoadProblem(f"{what}: {expected}, got {shown!r}")
     if value < 0:
-        raise LoadProblem(f"{what}: negative time {value}")
+        raise LoadProblem(f"{what}: negative time {value:g} ({expected})")
     return float(value)
 
 
 def optional_text(value: Any, what: str) -> str | None:
+    """A call-level text field (ids, names) with control characters removed; ``None`` if empty."""
     if value is None or value == "":
         return None
     if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return str(value).strip() or None
+        return str(value).translate(_CONTROL_TABLE_ID).strip() or None
     raise LoadProblem(f"{what}: expected text, got {type(value).__name__}")
 
 
@@ -103,68 +297,169 @@ def check_started_at(value: str | None) -> str | None:
         datetime.fromisoformat(value)
     except ValueError:
         raise LoadProblem(f"started_at: expected an ISO 8601 date-time such as "
-                          f"2026-11-21T09:15:02+08:00, got {value!r}") from None
+                          f"2026-11-21T09:15:02+08:00, got {value[:40]!r}") from None
     return value
 
 
-def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str) -> Utterance:
+def label(value: Any, labels: dict[str, Any], what: str) -> Any:
+    """A call-level flag (timing, channels, truncated) in one of its accepted spellings."""
+    if value is None or value == "":
+        return None
+    key = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if key is None or key not in labels:
+        choices = ", ".join(dict.fromkeys(k for k in labels if k.isascii()))
+        raise LoadProblem(f"{what}: expected one of {choices}, got {value!r}")
+    return labels[key]
+
+
+def untimed(value: Any) -> bool:
+    """Whether a start/end value is absent (allowed only in a transcript without timing)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass(slots=True, frozen=True)
+class RawUtterance(Utterance):
+    """An utterance as read, before :func:`finish` checks it; ``where`` names it in messages."""
+
+    where: str = ""
+
+
+def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str,
+                   timed: bool = True) -> Utterance:
+    """One utterance read from a file, checked field by field (``where``: ``line 3``, …).
+
+    With ``timed=False`` (a transcript without times) start/end may be absent and default to 0.
+    An end before the start is not an error here: :func:`finish` clamps it with a warning.
+    """
     role = speaker_role(speaker)
     if role is None:
-        raise LoadProblem(f"{where}.speaker: unknown speaker {speaker!r} "
+        shown = speaker[:40] if isinstance(speaker, str) else speaker
+        raise LoadProblem(f"{where}.speaker: unknown speaker {shown!r} "
                           "(expected agent/坐席/客服 or customer/客户/顾客)")
+    if not timed and untimed(start) and untimed(end):
+        start = end = 0.0
     s = seconds(start, f"{where}.start")
     e = seconds(end, f"{where}.end")
-    if e < s:
-        raise LoadProblem(f"{where}: end {e:g} is before start {s:g}")
     if text is None:
         text = ""
     if not isinstance(text, str):
         raise LoadProblem(f"{where}.text: expected text, got {type(text).__name__}")
-    return Utterance(index=-1, speaker=role, start=s, end=e, text=text)
+    limit = _limits.max_utterance_chars
+    if len(text) > limit:
+        raise LoadProblem(f"{where}.text: {len(text)} characters, over the limit of {limit} per "
+                          "utterance (--max-utterance-chars)")
+    return RawUtterance(index=-1, speaker=role, start=s, end=e, text=clean_text(text), where=where)
+
+
+# Times are taken as milliseconds when the call has at least 3 utterances, every time is a
+# whole number, and the median utterance would last longer than this many seconds: spoken
+# turns last seconds, so a median of 100+ "seconds" means the export counted milliseconds.
+# (One or two long utterances may be a whole channel exported as one segment: left alone.)
+_MS_MEDIAN_SECONDS = 100.0
+
+
+def _looks_like_milliseconds(utterances: list[Utterance]) -> bool:
+    if len(utterances) < 3:
+        return False
+    times = [t for u in utterances for t in (u.start, u.end)]
+    if any(t != int(t) for t in times):
+        return False
+    durations = [u.end - u.start for u in utterances]
+    return statistics.median(durations) >= _MS_MEDIAN_SECONDS
+
+
+def _where(u: Utterance) -> str:
+    return u.where if isinstance(u, RawUtterance) and u.where else f"utterance {u.index}"
 
 
 def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
            default_call_id: str | None, line: int | None = None) -> Transcript:
-    """Build a Transcript from call-level fields and unsorted utterances, checking both."""
+    """Build a Transcript from call-level fields and unsorted utterances, checking both.
+
+    Repairs, each recorded in ``Transcript.warnings``: times in milliseconds are converted to
+    seconds; an utterance whose end is before its start gets ``end = start``.
+    """
     call_id = optional_text(meta.get("call_id"), "call_id") or default_call_id
     if not call_id:
-        raise LoadProblem("call_id: missing")
+        raise LoadProblem('call_id: missing (expected a call id, e.g. "call_id": '
+                          '"20261121-000123")')
     agent_id = optional_text(meta.get("agent_id"), "agent_id")
     if not agent_id:
         raise LoadProblem("agent_id: missing (every call must name its agent)")
-    duration = meta.get("duration")
-    ordered = sorted(utterances, key=lambda u: (u.start, u.end))
-    return Transcript(
+    if not utterances:
+        raise LoadProblem("utterances: none (expected at least one utterance with speaker, start, "
+                          "end and text)")
+    limit = _limits.max_utterances
+    if len(utterances) > limit:
+        raise LoadProblem(f"utterances: {len(utterances)}, over the limit of {limit} per call "
+                          "(--max-utterances)")
+    timing = label(meta.get("timing"), TIMING_LABELS, "timing") or "utterance"
+    warnings: list[str] = []
+    raw_duration = meta.get("duration")
+    duration = seconds(raw_duration, "duration") if raw_duration not in (None, "") else None
+    if timing != "none" and _looks_like_milliseconds(utterances):
+        latest = max(u.end for u in utterances)
+        warnings.append(f"times look like milliseconds (median utterance "
+                        f"{statistics.median(u.end - u.start for u in utterances):g}, latest end "
+                        f"{latest:g}); read as milliseconds")
+        utterances = [replace(u, start=u.start / 1000, end=u.end / 1000) for u in utterances]
+        if duration is not None and duration >= latest / 2:
+            duration /= 1000
+    fixed: list[Utterance] = []
+    for u in utterances:
+        if u.end < u.start:
+            warnings.append(f"{_where(u)}: end {u.end:g} is before start {u.start:g}; "
+                            f"clamped to end = start (expected end ≥ start)")
+            u = replace(u, end=u.start)
+        fixed.append(u)
+    # without times, the order given is the order spoken
+    ordered = sorted(fixed, key=lambda u: (u.start, u.end)) if timing != "none" else fixed
+    t = Transcript(
         call_id=call_id,
         agent_id=agent_id,
         agent_name=optional_text(meta.get("agent_name"), "agent_name"),
         team=optional_text(meta.get("team"), "team"),
         started_at=check_started_at(optional_text(meta.get("started_at"), "started_at")),
         hangup_by=hangup_side(meta.get("hangup_by")),
-        duration=seconds(duration, "duration") if duration not in (None, "") else None,
+        duration=duration,
         utterances=[Utterance(i, u.speaker, u.start, u.end, u.text) for i, u in enumerate(ordered)],
         source=source,
         line=line,
+        timing=timing,
+        channels=label(meta.get("channels"), CHANNEL_LABELS, "channels") or "stereo",
+        truncated=label(meta.get("truncated"), TRUNCATED_LABELS, "truncated"),
     )
+    t.warnings.extend(warnings)
+    return t
+
+
+CALL_SHAPE = ('expected {"call_id", "agent_id", "utterances": [{"speaker", "start", "end", '
+              '"text"}, …]}')
 
 
 def from_mapping(obj: Any, source: str, default_call_id: str | None,
                  line: int | None = None) -> Transcript:
     """A csqa JSON call object -> Transcript (raises LoadProblem naming the bad field)."""
     if not isinstance(obj, dict):
-        raise LoadProblem(f"expected a call object, got {type(obj).__name__}")
+        raise LoadProblem(f"expected a call object, got {type(obj).__name__} ({CALL_SHAPE})")
     utts = obj.get("utterances")
     if utts is None:
-        raise LoadProblem("not a csqa call: no 'utterances' list")
+        raise LoadProblem(f"utterances: missing, not a csqa call ({CALL_SHAPE})")
     if not isinstance(utts, list):
-        raise LoadProblem("utterances: expected a list")
+        raise LoadProblem(f"utterances: expected a list, got {type(utts).__name__}")
+    for i, u in enumerate(utts):
+        if not isinstance(u, dict):
+            raise LoadProblem(f"utterances[{i}]: expected an object with speaker, start, end, text")
+    meta = dict(obj)
+    if meta.get("timing") is None and utts and not any("start" in u or "end" in u for u in utts):
+        meta["timing"] = "none"  # an ASR export with no times at all: order only
+    timed = label(meta.get("timing"), TIMING_LABELS, "timing") != "none"
     out = []
     for i, u in enumerate(utts):
         where = f"utterances[{i}]"
-        if not isinstance(u, dict):
-            raise LoadProblem(f"{where}: expected an object with speaker, start, end, text")
-        for key in ("speaker", "start", "end"):
+        for key in ("speaker", "start", "end") if timed else ("speaker",):
             if key not in u:
-                raise LoadProblem(f"{where}.{key}: missing")
-        out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"), u.get("text"), where))
-    return finish(obj, out, source, default_call_id, line)
+                raise LoadProblem(f"{where}.{key}: missing (expected speaker, start, end, text)")
+        out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"),
+                                  u.get("text"), where, timed=timed))
+    return finish(meta, out, source, default_call_id, line)

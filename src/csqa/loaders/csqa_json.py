@@ -2,6 +2,12 @@
 
 ``{"call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "utterances": [
 {"speaker", "start", "end", "text"}, …]}``; ``call_id`` defaults to the file stem.
+
+What the recording can show (optional): ``"timing": "none"`` for a transcript without
+per-utterance times (``start``/``end`` may then be left out; a call whose utterances have no
+``start``/``end`` at all is read so too), ``"channels": "mono"`` for a one-channel recording
+without overlap information, ``"truncated": "start"|"end"|"both"`` for an export known to be
+cut. See the README, "Not evaluable".
 """
 
 from __future__ import annotations

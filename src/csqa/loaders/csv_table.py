@@ -1,8 +1,9 @@
 """CSV utterance table (``*.csv``): one row per utterance, many calls per file.
 
 Required columns: ``call_id, agent_id, speaker, start, end, text``; optional call-level
-columns ``agent_name, team, started_at, hangup_by, duration`` (taken from the call's first
-row that fills them). Rows of one call need not be adjacent. A bad row rejects its call only,
+columns ``agent_name, team, started_at, hangup_by, duration, timing, channels, truncated``
+(taken from the call's first row that fills them). With ``timing`` = ``none`` the start and
+end cells may be empty. Rows of one call need not be adjacent. A bad row rejects its call only,
 reported with the row's line number.
 """
 
@@ -13,11 +14,19 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from csqa.loaders.common import LoadProblem, decode, finish, make_utterance
+from csqa.loaders.common import (
+    TIMING_LABELS,
+    LoadProblem,
+    decode,
+    finish,
+    label,
+    make_utterance,
+)
 from csqa.model import InputProblem, Transcript, Utterance
 
 REQUIRED = ("call_id", "agent_id", "speaker", "start", "end", "text")
-OPTIONAL = ("agent_name", "team", "started_at", "hangup_by", "duration")
+OPTIONAL = ("agent_name", "team", "started_at", "hangup_by", "duration", "timing", "channels",
+            "truncated")
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
@@ -27,6 +36,10 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
     except LoadProblem as exc:
         yield InputProblem(name, None, exc.reason)
         return
+    # A cell can be as long as the file (the file-size limit bounds it); an over-long
+    # utterance is then reported by the utterance limit, with its row, not by a csv.Error.
+    if len(text) >= csv.field_size_limit():
+        csv.field_size_limit(len(text) + 1)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -41,7 +54,7 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         lineno = reader.line_num
         cid = (row.get("call_id") or "").strip()
         if not cid:
-            yield InputProblem(name, lineno, "call_id: empty")
+            yield InputProblem(name, lineno, "call_id: empty (expected the call's id on every row)")
             continue
         if cid in bad:
             continue
@@ -51,8 +64,9 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
             if value and not meta.get(key):
                 meta[key] = value
         try:
+            timed = label(meta.get("timing"), TIMING_LABELS, "timing") != "none"
             utts.append(make_utterance(row.get("speaker"), row.get("start"), row.get("end"),
-                                       row.get("text"), f"row {lineno}"))
+                                       row.get("text"), f"row {lineno}", timed=timed))
         except LoadProblem as exc:
             bad[cid] = (lineno, exc.reason)
     for cid, (meta, utts, first) in calls.items():

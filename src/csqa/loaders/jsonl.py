@@ -1,37 +1,124 @@
 """JSON Lines: one csqa call object per line (``*.jsonl``), the shape of a nightly bulk export.
 
-Read line by line: a bad line loses that line only, reported with its line number.
+Read line by line, never whole: a bad line loses that line only, reported with its line
+number, and a line longer than the file-size limit (``--max-file-mb``) is refused without
+being held in memory. Each line's encoding is detected on its own (UTF-8, GB18030/GBK); a
+file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import orjson
 
-from csqa.loaders.common import LoadProblem, decode, from_mapping
+from csqa.loaders.common import LoadProblem, current_limits, decode, from_mapping
 from csqa.model import InputProblem, Transcript
+
+_CHUNK = 1 << 20
+
+
+class _Rejoined:
+    """A stream whose first bytes were read to sniff them, put back in front: archive
+    members (tar streams) cannot seek back."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = io.BytesIO(head)
+        self._rest = rest
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self._head.readline(limit)
+        if line.endswith(b"\n") or (limit >= 0 and len(line) >= limit):
+            return line
+        return line + self._rest.readline(-1 if limit < 0 else limit - len(line))
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._head.read(size)
+        if size < 0:
+            return data + self._rest.read()
+        if len(data) < size:
+            data += self._rest.read(size - len(data))
+        return data
+
+
+def _lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)``; ``bytes`` is ``None`` for a line over ``limit`` (skipped)."""
+    lineno = 0
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while True:  # skip the rest of the over-long line, a chunk at a time
+                rest = fh.readline(_CHUNK)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield lineno, None
+            continue
+        yield lineno, raw
+
+
+def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """UTF-16 lines re-encoded as UTF-8, so the rest of the loader sees one encoding."""
+    head = fh.read(2)
+    reader = codecs.getreader("utf-16-le" if head == b"\xff\xfe" else "utf-16-be")(fh)
+    lineno = 0
+    while True:
+        line = reader.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > limit // 2 and not line.endswith("\n"):
+            yield lineno, None
+            return  # cannot resynchronise cheaply on UTF-16; the rest is not read
+        yield lineno, line.encode("utf-8")
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
     name = str(path)
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                try:
-                    obj = orjson.loads(decode(raw))
-                except (orjson.JSONDecodeError, LoadProblem) as exc:
-                    msg = exc.reason if isinstance(exc, LoadProblem) else exc.msg
-                    yield InputProblem(name, lineno, f"invalid JSON: {msg}")
+    limit = current_limits().max_file_bytes
+    with path.open("rb") as raw:
+        head = raw.read(8192)
+        fh: IO[bytes] = _Rejoined(head, raw)  # type: ignore[assignment]
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        if not utf16 and b"\x00" in head:
+            yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
+                                           "(expected one call object per line, UTF-8 or GBK)")
+            return
+        try:
+            for lineno, line in (_utf16_lines if utf16 else _lines)(fh, limit):
+                if line is None:
+                    yield InputProblem(name, lineno, f"line longer than the "
+                                       f"{current_limits().max_file_mb:g} MB limit "
+                                       "(--max-file-mb); not read")
                     continue
-            try:
-                yield from_mapping(obj, name, None, lineno)
-            except LoadProblem as exc:
-                cid = obj.get("call_id") if isinstance(obj, dict) else None
-                yield InputProblem(name, lineno, exc.reason,
-                                   call_id=cid if isinstance(cid, str) else None)
+                yield from _load_line(line, name, lineno)
+        except UnicodeDecodeError:
+            yield InputProblem(name, None, "not valid UTF-16 text despite its byte-order mark "
+                                           "(truncated or corrupt); the rest was not read")
+
+
+def _load_line(raw: bytes, name: str, lineno: int) -> Iterator[Transcript | InputProblem]:
+    if not raw.strip():
+        return
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:
+            obj = orjson.loads(decode(raw))
+        except (orjson.JSONDecodeError, LoadProblem) as exc:
+            msg = exc.reason if isinstance(exc, LoadProblem) else exc.msg
+            yield InputProblem(name, lineno, f"invalid JSON: {msg} (expected one call object "
+                                             "per line)")
+            return
+    try:
+        yield from_mapping(obj, name, None, lineno)
+    except LoadProblem as exc:
+        cid = obj.get("call_id") if isinstance(obj, dict) else None
+        yield InputProblem(name, lineno, exc.reason,
+                           call_id=cid if isinstance(cid, str) else None)

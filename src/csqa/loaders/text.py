@@ -18,6 +18,11 @@ One call per file::
   Speakers: 坐席/客服/agent and 客户/顾客/customer.
 - ``[TIME] <挂机: 客户>`` (or 坐席/系统/未知) records who hung up, and when the call ended.
 - ``call_id`` defaults to the file name.
+- A transcript without times (plain ASR text) writes its utterances as ``坐席: text``, with no
+  brackets; every utterance of the file must then be written so, and the call is read as
+  ``timing: none`` (silence, delays, speech rate and interruptions are not evaluable).
+  ``# channels: mono`` says the recording has both parties on one channel (interruptions
+  are not evaluable); ``# truncated: start|end|both`` that the export is cut.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from csqa.loaders.common import CALL_FIELDS, LoadProblem, decode, finish, make_utterance
+from csqa.loaders.common import (
+    CALL_FIELDS,
+    LoadProblem,
+    decode,
+    finish,
+    make_utterance,
+    speaker_role,
+)
 from csqa.model import InputProblem, Transcript, Utterance
 
 _TIME = r"(?:\d+:)?(?:\d+:)?\d+(?:\.\d+)?"
@@ -35,6 +47,7 @@ _UTTERANCE = re.compile(
     r"(?P<speaker>[^:：\s]+)\s*[:：]\s?(?P<text>.*)$"
 )
 _HANGUP = re.compile(rf"^\[\s*(?P<time>{_TIME})\s*\]\s*<\s*挂机\s*[:：]\s*(?P<side>[^>]*?)\s*>\s*$")
+_UNTIMED = re.compile(r"^(?P<speaker>[^\[\]:：\s]+)\s*[:：]\s?(?P<text>.*)$")
 _HEADER = re.compile(r"^#\s*(?P<key>[A-Za-z_]+)\s*[:：]\s*(?P<value>.*?)\s*$")
 EXPECTED = ("expected '[00:00:01.0-00:00:03.5] 坐席: text', '# key: value', "
             "or '[00:05:12] <挂机: 客户>'")
@@ -51,6 +64,8 @@ def parse_time(text: str) -> float:
 def parse(text: str, source: str, default_call_id: str) -> Transcript:
     meta: dict[str, object] = {}
     utterances: list[Utterance] = []
+    timed_line: int | None = None  # first line with times, and first without
+    untimed_line: int | None = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -62,6 +77,7 @@ def parse(text: str, source: str, default_call_id: str) -> Transcript:
             continue
         m = _UTTERANCE.match(line)
         if m:
+            timed_line = timed_line or lineno
             try:
                 utterances.append(make_utterance(m["speaker"], parse_time(m["start"]),
                                                  parse_time(m["end"]), m["text"].strip(),
@@ -74,7 +90,19 @@ def parse(text: str, source: str, default_call_id: str) -> Transcript:
             meta["hangup_by"] = m["side"] or None
             meta["duration"] = parse_time(m["time"])
             continue
+        m = _UNTIMED.match(line)
+        if m and speaker_role(m["speaker"]) is not None:
+            untimed_line = untimed_line or lineno
+            utterances.append(make_utterance(m["speaker"], None, None, m["text"].strip(),
+                                             f"line {lineno}", timed=False))
+            continue
         raise LoadProblem(f"cannot read line: {EXPECTED}", lineno)
+    if untimed_line is not None:
+        if timed_line is not None:
+            raise LoadProblem("utterance without times in a transcript whose other utterances have "
+                              f"times (line {timed_line}); give every utterance times, or none",
+                              untimed_line)
+        meta["timing"] = "none"
     if not utterances:
         raise LoadProblem("no utterances found: " + EXPECTED)
     return finish(meta, utterances, source, default_call_id)

@@ -140,6 +140,12 @@ def build(
 
     With ``speaker_kind=None`` the labels must be roles (坐席/客户/agent/customer …).
     Call-level metadata (agent, team, hang-up side) comes later from the call records.
+
+    A diarized export (``speaker_kind="speaker"``: parties told apart by voice on one audio
+    channel) whose segments never overlap is marked ``channels="mono"``: such a diarizer lays
+    turns end to end, so talking over each other cannot be seen and interruptions are not
+    evaluable. One whose segments do overlap has overlap information and stays ``stereo``, as
+    do channel-separated exports.
     """
     utts: list[Utterance] = []
     for i, s in enumerate(segments):
@@ -173,4 +179,15 @@ def build(
         format=fmt,
         speaker_kind=speaker_kind,
         role_source="given" if speaker_kind is None else "pending",
+        channels="mono" if speaker_kind == "speaker" and not _any_overlap(utts) else "stereo",
     )
+
+
+def _any_overlap(utts: list[Utterance]) -> bool:
+    """Whether two utterances overlap in time (``utts`` sorted by start)."""
+    reach = float("-inf")
+    for u in utts:
+        if u.start < reach:
+            return True
+        reach = max(reach, u.end)
+    return False

@@ -10,18 +10,24 @@ leaves the previous outputs, never half-written ones.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
+import re
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from csqa.model import CUSTOMER, CallResult, InputProblem
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
                 "passed", "vetoed", "n_findings", "not_evaluable", "source",
                 "format", "direction", "hangup_by",
-                "role_source", "role_confidence", "role_evidence"]
+                "role_source", "role_confidence", "role_evidence",
+                "n_not_evaluable", "evaluated_share"]
 ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,6 +39,66 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised with :func:`safe_cell`."""
+    from pandas.api.types import is_numeric_dtype
+
+    out = frame.copy()
+    for col in out.columns:
+        if not is_numeric_dtype(out[col]):
+            out[col] = out[col].map(safe_cell)
+    return out
+
+
+_UNSAFE_NAME = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+")
+
+
+def safe_name(value: str, max_len: int = 60) -> str:
+    """A file name made from an untrusted value (agent_id, call_id): never a path.
+
+    Only letters, digits, ``_``, ``-`` and Chinese characters are kept, everything else
+    (``/``, ``..``, ``\\``, NUL, drive letters) becomes ``_``; a short hash of the raw value
+    keeps distinct values distinct (``a/b`` and ``a_b`` do not collide). Use it for every
+    per-agent or per-call file; the result is always a plain name inside the output folder.
+    """
+    cleaned = _UNSAFE_NAME.sub("_", value).strip("_")[:max_len] or "x"
+    if cleaned == value:
+        return cleaned
+    digest = hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{cleaned}-{digest}"
+
+
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)(?:\.[a-z]+)?\.tmp$")
+
+
+def remove_stale_temp_files(out_dir: Path) -> list[Path]:
+    """Remove the temp files of runs that were killed (``kill -9``) in ``out_dir``.
+
+    Only files named like csqa's temp files whose process is no longer alive on this machine
+    are removed, so a run still writing into the same folder is left alone.
+    """
+    removed = []
+    for f in out_dir.glob(".*.tmp"):
+        m = _TEMP_NAME.match(f.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        f.unlink(missing_ok=True)
+        removed.append(f)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or cannot tell: keep its files
+    return True
+
+
 class OutputFolder:
     """Writes one run's files into ``out_dir`` atomically (temp files, renamed at the end)."""
 
@@ -40,6 +106,7 @@ class OutputFolder:
         self.out_dir = out_dir
         self.rule_ids = rule_ids
         out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp_files(out_dir)
         self._tmp: dict[str, Path] = {}
         self._findings = self._open("findings.jsonl", "wb")
         self._calls_fh = self._open("calls.csv", "w")
@@ -65,7 +132,8 @@ class OutputFolder:
                round(t.length, 2), result.score, result.passed, result.vetoed,
                len(result.findings), ";".join(sorted(result.not_evaluable)), t.location,
                t.format, t.direction or "", t.hangup_by or "", t.role_source,
-               "" if t.role_confidence is None else t.role_confidence, t.role_evidence]
+               "" if t.role_confidence is None else t.role_confidence, t.role_evidence,
+               len(result.not_evaluable), result.evaluated_share]
         row = [safe_cell(v) for v in row]
         row.extend(result.rule_counts.get(rid, 0) for rid in self.rule_ids)
         self._calls.writerow(row)
@@ -80,8 +148,14 @@ class OutputFolder:
                                safe_cell(p.call_id or ""), p.status, safe_cell(p.reason)])
 
     def finish(self, agents_csv: str, run: dict[str, Any]) -> None:
-        """Close the streams, write agents.csv and run.json, and move everything into place."""
+        """Close the streams, write agents.csv and run.json, and move everything into place.
+
+        Every file is flushed to disk before any is renamed, and run.json is renamed last:
+        a run killed before this point leaves the previous outputs untouched.
+        """
         for fh in (self._findings, self._calls_fh, self._errors_fh, self._customer):
+            fh.flush()
+            os.fsync(fh.fileno())
             fh.close()
         self._write_tmp("agents.csv", agents_csv.encode("utf-8"))
         self._write_tmp("run.json", orjson.dumps(run, option=orjson.OPT_INDENT_2) + b"\n")
@@ -90,7 +164,10 @@ class OutputFolder:
 
     def _write_tmp(self, name: str, data: bytes) -> None:
         tmp = self.out_dir / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(data)
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         self._tmp[name] = tmp
 
     def abort(self) -> None:

@@ -59,6 +59,7 @@ def resolved(rs: Ruleset) -> dict[str, Any]:
         "description": entry(rs.description, "description"),
         "scoring": {"base": entry(rs.base_score, "scoring.base"),
                     "pass_mark": entry(rs.pass_mark, "scoring.pass_mark")},
+        "normalize": {"fillers": entry(list(rs.fillers), "normalize.fillers")},
         "rules": [{k: {"value": v, "from": f} for k, v, f in _rule_values(r)}
                   for r in [*rs.rules, *rs.disabled_rules]],
     }
@@ -101,6 +102,8 @@ def text_lines(rs: Ruleset) -> Iterator[str]:
     yield "scoring:"
     yield _line("  ", "base", rs.base_score, prov.get("scoring.base", DEFAULT))
     yield _line("  ", "pass_mark", rs.pass_mark, prov.get("scoring.pass_mark", DEFAULT))
+    yield "normalize:"
+    yield _line("  ", "fillers", list(rs.fillers), prov.get("normalize.fillers", DEFAULT))
     yield "rules:"
     for rule in [*rs.rules, *rs.disabled_rules]:
         first = True

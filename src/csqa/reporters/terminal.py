@@ -52,12 +52,14 @@ def scorecard_table(agents: pd.DataFrame, rule_names: dict[str, str], pass_mark:
         counts = {rid: int(row[rid]) for rid in rule_ids if int(row[rid]) > 0}
         top = max(counts, key=lambda r: (counts[r], -rule_ids.index(r))) if counts else None
         top_text = f"{rule_names[top]} ×{counts[top]}" if top else "—"
+        # Text(), not str: names come from the input and must not be read as rich markup.
         table.add_row(
-            str(row["agent_id"]), str(row["agent_name"]), str(row["team"]), str(row["calls"]),
+            Text(str(row["agent_id"])), Text(str(row["agent_name"])), Text(str(row["team"])),
+            str(row["calls"]),
             Text(f"{row['mean_score']:.1f}", style=_score_style(row["mean_score"], pass_mark)),
             Text(f"{row['min_score']:.0f}", style=_score_style(row["min_score"], pass_mark)),
             f"{row['pass_rate']:.0%}", str(row["findings"]),
-            f"{row['findings_per_100_calls']:.0f}", top_text, str(row["worst_call"]),
+            f"{row['findings_per_100_calls']:.0f}", top_text, Text(str(row["worst_call"])),
         )
     return table
 
@@ -77,3 +79,13 @@ def summary_line(s: RunCounts) -> str:
         parts.append(f"跳过 {s.skipped} 个非转写文件")
     parts.append(f"用时 {s.seconds:.2f} 秒")
     return " · ".join(parts) + f"  →  {s.out_dir}"
+
+
+def accounting_line(acc: dict[str, int | bool]) -> str:
+    """Where every input went: files audited / unreadable / skipped, records audited / lost."""
+    line = (f"输入文件 {acc['files_seen']} 个 = 已审计 {acc['files_audited']} + 无法读取 "
+            f"{acc['files_failed']} + 跳过 {acc['files_skipped']};记录 {acc['records_read']} 条 = "
+            f"审计 {acc['calls_audited']} 通 + 出错 {acc['records_rejected']} 条(见 errors.csv)")
+    if acc.get("warnings"):
+        line += f";已修复并警告 {acc['warnings']} 处"
+    return line

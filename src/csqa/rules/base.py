@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from csqa.matching import CallView
 from csqa.model import Utterance
+from csqa.tolerant import DEFAULT_SIMILARITY, Tolerance
 
 Speaker = Literal["agent", "customer", "any"]
 
@@ -33,6 +34,31 @@ class Params(BaseModel):
     """Base of every kind's params: unknown keys are errors, values are checked strictly."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+TOLERANCE_HELP = "exact, fuzzy (edit distance) or pinyin (homophones too)"
+
+
+class TolerantParams(Params):
+    """Options of the phrase rules that can match tolerantly (see :mod:`csqa.tolerant`)."""
+
+    tolerance: Tolerance = Field("exact", description=TOLERANCE_HELP)
+    similarity: float = Field(DEFAULT_SIMILARITY, ge=0.5, le=1.0,
+                              description="for fuzzy/pinyin: how similar (0.5–1) a stretch "
+                                          "must be to a phrase")
+
+
+def require_timing(call: CallView) -> None:
+    """Raise :class:`NotEvaluable` when the transcript has no per-utterance times."""
+    if not call.transcript.has_timing:
+        raise NotEvaluable("转写没有逐句时间,无法评估")
+
+
+def require_overlap(call: CallView) -> None:
+    """Raise :class:`NotEvaluable` unless overlapping speech can be seen (times, two channels)."""
+    require_timing(call)
+    if not call.transcript.has_overlap:
+        raise NotEvaluable("单声道录音,无重叠语音信息,无法评估")
 
 
 class Scope(BaseModel):
@@ -87,6 +113,8 @@ def in_scope(call: CallView, speaker: str, scope: Scope | None) -> list[Utteranc
         utts = utts[: scope.first_utterances]
     elif scope.last_utterances is not None:
         utts = utts[-scope.last_utterances :]
+    if not call.transcript.has_timing:  # time bounds cannot be applied; utterance bounds still are
+        return utts
     if scope.first_seconds is not None:
         limit = scope.first_seconds
         utts = [u for u in utts if u.start <= limit]

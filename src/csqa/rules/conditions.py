@@ -75,11 +75,12 @@ class PhraseMatcher:
     """Phrases plus their options, compiled against a bank; ``find`` gives the matches that count."""
 
     def __init__(self, phrases: Iterable[str], opts: PhraseOptions, bank: PhraseBank,
-                 speaker: str = "any") -> None:
+                 speaker: str = "any", tolerance: str = "exact",
+                 similarity: float | None = None) -> None:
         self.opts = opts
         self.speaker = speaker
         self.phrases = tuple(phrases)
-        self.set_id = bank.add(self.phrases)
+        self.set_id = bank.add(self.phrases, tolerance, similarity)
         self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
         self.near_id = bank.add(opts.near.phrases) if opts.near else None
         self._bank = bank

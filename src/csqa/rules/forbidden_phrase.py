@@ -4,8 +4,14 @@ Fires once per occurrence (leftmost-longest, non-overlapping) of any listed phra
 an utterance of ``speaker`` inside ``scope``. A phrase in ``unless`` said in the same utterance
 cancels the match (e.g. the agent quoting a colleague to apologise for it).
 
-Phrases are matched after folding (punctuation and spaces ignored), all rules' phrases in one
-Aho-Corasick pass per utterance. Regexes run on RE2 (linear time) over the folded text.
+Phrases are matched after normalisation (punctuation, spaces and fillers ignored, full-width
+and traditional characters folded), all rules' phrases in one Aho-Corasick pass per utterance.
+Regexes run on RE2 (linear time) over the folded text (fillers kept).
+
+``tolerance`` is ``exact`` by default: a forbidden phrase costs the agent points, so precision
+comes first. ``fuzzy`` or ``pinyin`` (see :mod:`csqa.tolerant`) also catch an ASR-damaged
+phrase (这事与我门无关), and apply to ``unless`` as well; phrases of up to 4 characters still
+need every character (homophones aside), so 我不太清楚 never becomes a short phrase's match.
 
 The phrase options of :mod:`csqa.rules.conditions` apply to phrases and regexes alike:
 ``match: word`` (only on jieba word boundaries: 滚 does not fire inside 滚筒洗衣机),
@@ -34,14 +40,13 @@ from pydantic import Field, field_validator, model_validator
 
 from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_longest
 from csqa.model import Hit
-from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase, Scope, Speaker, in_scope
+from csqa.rules.base import Phrase, Scope, Speaker, TolerantParams, in_scope
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 
 KIND = "forbidden_phrase"
 
 
-class Params(BaseParams, PhraseOptions):
+class Params(TolerantParams, PhraseOptions):
     phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
     regexes: list[str] = Field(default_factory=list,
                                description="RE2 regexes over the folded text (no punctuation or spaces)")
@@ -77,8 +82,10 @@ class Prepared:
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     return Prepared(
         params=params,
-        phrases=PhraseMatcher(params.phrases, params, bank),
-        unless=bank.add(params.unless) if params.unless else None,
+        phrases=PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
+                              similarity=params.similarity),
+        unless=(bank.add(params.unless, params.tolerance, params.similarity)
+                if params.unless else None),
         regexes=tuple(compile_safe_regex(p) for p in params.regexes),
     )
 
@@ -97,4 +104,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
             continue
         for m in leftmost_longest(matches):
             matched = u.text[m.start : m.end]
-            yield Hit(u.index, u.start, u.end, matched=matched, values={"phrase": m.phrase})
+            values: dict[str, Any] = {"phrase": m.phrase}
+            if m.similarity < 1.0:
+                values["similarity"] = m.similarity
+            yield Hit(u.index, u.start, u.end, matched=matched, values=values)

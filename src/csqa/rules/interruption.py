@@ -4,13 +4,17 @@ An agent utterance that starts after a customer utterance started and before it 
 overlaps it by at least ``min_overlap`` seconds, is an interruption. Not counted:
 
 - backchannels: agent utterances made only of short acknowledgements (嗯/好的/对/明白/是的/
-  我理解 …) and at most ``backchannel_max_chars`` characters long (punctuation excluded).
+  我理解 …) and fillers (呃/啊, the ruleset's ``normalize.fillers``), at most
+  ``backchannel_max_chars`` characters long (punctuation and fillers excluded).
   The norms ask for these (用"嗯""好的""我理解"等简短回应给予反馈);
 - the customer talking over the agent, which is not the agent's fault.
 
 The first ``allowed`` interruptions of a call are tolerated; each one after that is a finding
 on the agent's utterance, with the overlap in ``{overlap}`` and the customer's words in
 ``{customer_text}``.
+
+Not evaluable for a transcript without per-utterance times or a mono recording
+(``timing: none`` / ``channels: mono``): overlapping speech cannot be seen there.
 
 Example (fires on utterance 1, overlap 2.0 s)::
 
@@ -34,7 +38,7 @@ from pydantic import Field
 from csqa.matching import CallView, PhraseBank, literal_alternation
 from csqa.model import AGENT, CUSTOMER, Hit
 from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase
+from csqa.rules.base import Phrase, require_overlap
 
 KIND = "interruption"
 
@@ -61,6 +65,7 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    require_overlap(call)
     p = prep.params
     seen = 0
     reach = None  # the customer utterance, started so far, that ends last
@@ -75,8 +80,8 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
         overlap = min(over.end, u.end) - u.start
         if overlap < p.min_overlap:
             continue
-        folded = call.folded(u.index)
-        if len(folded) <= p.backchannel_max_chars and prep.backchannel.fullmatch(folded):
+        said = call.norm_text(u.index)  # fillers (呃, 嗯 …) removed: a lone 呃 is no interruption
+        if not said or (len(said) <= p.backchannel_max_chars and prep.backchannel.fullmatch(said)):
             continue
         seen += 1
         if seen <= p.allowed:

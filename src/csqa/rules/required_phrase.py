@@ -6,11 +6,20 @@ Give ``phrases`` (any one of them will do) and/or ``groups``: named phrase lists
 finding names it; when the phrases were said but outside the scope (a greeting 40 s into the
 call) the finding says where they were found.
 
+Matching is ``tolerance: pinyin`` by default (see :mod:`csqa.tolerant`): a missing required
+phrase costs the agent points, and ASR homophones (感谢您的来店) or a swallowed character
+(很高兴您服务) are not the agent's omission. When a part is still missing, the finding names
+what came closest and how close (``最接近:“很高心为您”0.71``, also ``{closest}`` and
+``{similarity}`` for message templates), so a reviewer sees at once whether it is an ASR slip
+or a real omission. ``tolerance: exact`` turns this off.
+
 The phrase options of :mod:`csqa.rules.conditions` (``match: word``, ``near``,
 ``unless_before``, ``ignore_quoted``) decide which occurrences count, for every group.
 
 Not evaluable when the speaker says nothing at all in the call (a wrong channel or an
-empty transcript is not the agent's omission).
+empty transcript is not the agent's omission), and when the wording is missing but the
+transcript is visibly cut at the end the scope looks at (:mod:`csqa.coverage`): the start for
+``first_*`` scopes (greeting), the end for ``last_*`` scopes (closing), either for no scope.
 
 Example (fires: the agent never confirms the address)::
 
@@ -29,11 +38,21 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from csqa.matching import CallView, PhraseBank
+from csqa.coverage import describe, truncation
+from csqa.matching import CallView, NearMiss, PhraseBank
 from csqa.model import Hit, Utterance
-from csqa.rules.base import NotEvaluable, Phrase, Scope, Speaker, in_scope, speaker_utterances
-from csqa.rules.base import Params as BaseParams
+from csqa.rules.base import (
+    TOLERANCE_HELP,
+    NotEvaluable,
+    Phrase,
+    Scope,
+    Speaker,
+    TolerantParams,
+    in_scope,
+    speaker_utterances,
+)
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
+from csqa.tolerant import Tolerance
 
 KIND = "required_phrase"
 
@@ -46,8 +65,10 @@ class Group(BaseModel):
     phrases: list[Phrase] = Field(min_length=1, description="any of these satisfies the part")
 
 
-class RequiredParams(BaseParams, PhraseOptions):
+class RequiredParams(TolerantParams, PhraseOptions):
     """Options shared by every required-wording kind (required_phrase, greeting, closing)."""
+
+    tolerance: Tolerance = Field("pinyin", description=TOLERANCE_HELP)
 
     phrases: list[Phrase] = Field(default_factory=list, description="any one of these must be said")
     groups: list[Group] = Field(default_factory=list, description="named parts that must all be said")
@@ -82,7 +103,9 @@ class Prepared:
 
 
 def prepare(params: RequiredParams, bank: PhraseBank) -> Prepared:
-    groups = tuple((g.name, PhraseMatcher(g.phrases, params, bank)) for g in params.all_groups())
+    groups = tuple((g.name, PhraseMatcher(g.phrases, params, bank, tolerance=params.tolerance,
+                                          similarity=params.similarity))
+                   for g in params.all_groups())
     return Prepared(params=params, scope=params.effective_scope(), groups=groups)
 
 
@@ -109,9 +132,44 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
         yield Hit(found.index, found.start, found.end, matched=found.text,
                   values={"detail": detail, "missing": "、".join(missing), "where": where})
         return
+    cut = truncation(call.transcript) & _ends_looked_at(prep.scope)
+    if cut:
+        raise NotEvaluable(f"{describe(cut)},无法判断{where}是否说出:{'、'.join(missing)}")
+    values: dict[str, object] = {"missing": "、".join(missing), "where": where,
+                                 "closest": "", "similarity": ""}
+    near: list[str] = []
+    indexes = [u.index for u in scoped]
+    for name, matcher in prep.groups:
+        if name not in missing:
+            continue
+        miss = call.closest(matcher.set_id, indexes)
+        if miss is None:
+            continue
+        near.append(_near_text(name, miss, len(missing) > 1))
+        if not values["closest"]:
+            values["closest"], values["similarity"] = miss.text, miss.similarity
     detail = f"{where}内缺少:{'、'.join(missing)}"
-    yield Hit(anchor.index, anchor.start, anchor.end, matched="",
-              values={"detail": detail, "missing": "、".join(missing), "where": where})
+    if near:
+        detail += "(" + ";".join(near) + ")"
+    values["detail"] = detail
+    yield Hit(anchor.index, anchor.start, anchor.end, matched="", values=values)
+
+
+def _near_text(group: str, miss: NearMiss, named: bool) -> str:
+    prefix = f"{group} " if named else ""
+    return f"{prefix}最接近:“{miss.text}”{miss.similarity:.2f}"
+
+
+def _ends_looked_at(scope: Scope | None) -> frozenset[str]:
+    """Which ends of the call a scope depends on (truncation there hides the wording)."""
+    if scope is None:
+        return frozenset({"start", "end"})
+    ends = set()
+    if scope.first_utterances is not None or scope.first_seconds is not None:
+        ends.add("start")
+    if scope.last_utterances is not None or scope.last_seconds is not None:
+        ends.add("end")
+    return frozenset(ends)
 
 
 def _looks_at_end(scope: Scope | None) -> bool:

@@ -7,6 +7,8 @@ agent's next turn must start within ``max_delay`` seconds, unless a wait was ann
 ``silence`` rule so that one pause is not deducted twice. The finding points at the agent's
 late utterance, from the moment the customer stopped to the moment the agent spoke.
 
+Not evaluable for a transcript without per-utterance times (``timing: none``).
+
 Example (fires on utterance 1, 7.0 s)::
 
     [00:00:05.0-00:00:08.0] 客户: 我想查一下维修进度。
@@ -25,7 +27,7 @@ from pydantic import Field
 from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, CUSTOMER, Hit
 from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase, announced_hold, gaps
+from csqa.rules.base import Phrase, announced_hold, gaps, require_timing
 from csqa.rules.silence import DEFAULT_CUSTOMER_HOLD, DEFAULT_HOLD
 
 KIND = "response_delay"
@@ -54,6 +56,7 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    require_timing(call)
     p = prep.params
     first = next((u for u in call.utterances if u.speaker == AGENT), None)
     if first is not None and p.first_response is not None and first.start > p.first_response:

@@ -6,6 +6,9 @@ or the customer: 我找一下/您等一下), in which case up to ``hold_max`` se
 only a longer hold is a finding. The finding points at the utterance before the silence,
 with the silence's own start and end times, ``{gap}`` seconds and a ``{detail}`` sentence.
 
+Not evaluable for a transcript without per-utterance times (``timing: none``). A mono
+recording is still measured: its utterance times show the gaps.
+
 Example (fires on utterance 0: 25 s of unannounced silence)::
 
     [00:00:10.0-00:00:12.0] 坐席: 您的订单号是多少?
@@ -27,7 +30,7 @@ from pydantic import Field
 from csqa.matching import CallView, PhraseBank
 from csqa.model import Hit
 from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase, announced_hold, gaps
+from csqa.rules.base import Phrase, announced_hold, gaps, require_timing
 
 KIND = "silence"
 
@@ -57,6 +60,7 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    require_timing(call)
     p = prep.params
     for before, after, gap_start in gaps(call):
         gap = after.start - gap_start

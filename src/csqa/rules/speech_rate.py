@@ -6,6 +6,8 @@ and fires once per call when the rate is below ``min_cpm`` or above ``max_cpm``.
 语速适中,每分钟应保持在120个字左右. Not evaluable when the agent spoke for less than
 ``min_speaking_seconds`` (too little speech to measure).
 
+Not evaluable for a transcript without per-utterance times (``timing: none``).
+
 Example (fires: 60 characters in 10 s of speech is 360 字/分钟)::
 
     [00:00:00.0-00:00:10.0] 坐席: (60 characters)
@@ -21,7 +23,7 @@ from pydantic import Field, model_validator
 
 from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, Hit
-from csqa.rules.base import NotEvaluable
+from csqa.rules.base import NotEvaluable, require_timing
 from csqa.rules.base import Params as BaseParams
 
 KIND = "speech_rate"
@@ -56,6 +58,7 @@ def agent_rate(call: CallView) -> tuple[float, float, int]:
 
 
 def check(call: CallView, params: Params) -> Iterator[Hit]:
+    require_timing(call)
     rate, seconds, chars = agent_rate(call)
     if seconds < params.min_speaking_seconds:
         raise NotEvaluable(f"坐席发言仅 {seconds:.0f} 秒,不足以计算语速")

@@ -21,6 +21,10 @@ A ruleset file::
 A rule's own keys are ``id kind name category description message severity points
 max_points veto enabled examples``; every other key is a parameter of its kind. Every problem is
 reported at once as ``file:line:col: rules[3].min_overlap: must be a number ≥ 0``.
+
+``normalize: {fillers: [呃, 嗯, 啊, 那个]}`` sets the fillers removed from utterances and
+phrases before matching (see :mod:`csqa.normalize`); a child ruleset's list replaces its
+parent's, ``fillers: []`` turns removal off.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from csqa.errors import RulesetError
+from csqa.normalize import DEFAULT_FILLERS
 from csqa.rules import KINDS
 from csqa.rules.base import Params
 from csqa.ruleset.yamlsrc import Path as KeyPath
@@ -46,7 +51,9 @@ BUILTIN = {"default": "default.yaml"}
 SEVERITIES = ("info", "minor", "major", "critical")
 RULE_KEYS = ("id", "kind", "name", "category", "description", "message", "severity", "points",
              "max_points", "veto", "enabled", "examples")
-TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "dictionary")
+TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "normalize",
+            "dictionary")
+NORMALIZE_KEYS = ("fillers",)
 SCORING_KEYS = ("base", "pass_mark")
 MAX_EXTENDS_DEPTH = 16
 
@@ -107,6 +114,8 @@ class Ruleset:
     disabled_rules: list[Rule] = field(default_factory=list)
     #: top-level key (``name``, ``scoring.base`` …) -> ``file:line:col`` that set it
     provenance: dict[str, str] = field(default_factory=dict)
+    #: fillers removed before matching (``normalize.fillers``)
+    fillers: tuple[str, ...] = DEFAULT_FILLERS
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -194,6 +203,10 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
             else:
                 raw.meta[key] = str(data[key])
                 raw.meta_where[key] = doc.where((key,))
+    norm = data.get("normalize")
+    if norm is not None:
+        problems.extend(_read_normalize(norm, doc, raw.meta))
+        raw.meta_where["normalize.fillers"] = doc.where(("normalize",))
     scoring = data.get("scoring")
     if scoring is not None:
         if not isinstance(scoring, dict):
@@ -246,6 +259,45 @@ def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
                             "must be one word (text without spaces)")
         elif word.strip() not in into:
             into.append(word.strip())
+    return problems
+
+
+def _read_normalize(norm: Any, doc: YamlDoc, meta: dict[str, Any]) -> list[str]:
+    """The ``normalize`` block: problems found; the filler list goes to ``meta["fillers"]``."""
+    if not isinstance(norm, dict):
+        return [f"{doc.where(('normalize',))}: normalize: must be a mapping such as "
+                "{fillers: [呃, 嗯, 啊, 那个]}"]
+    problems = []
+    for key, value in norm.items():
+        where = doc.where(("normalize", key), key=True)
+        if key not in NORMALIZE_KEYS:
+            problems.append(f"{where}: normalize.{key}: unknown key"
+                            f"{did_you_mean(str(key), NORMALIZE_KEYS)}")
+        elif value is None:
+            meta["fillers"] = ()
+        elif not isinstance(value, list) or not all(isinstance(f, str) and f.strip()
+                                                    for f in value):
+            problems.append(f"{doc.where(('normalize', key))}: normalize.fillers: "
+                            "must be a list of non-empty words such as [呃, 嗯, 啊, 那个]")
+        else:
+            meta["fillers"] = tuple(f.strip() for f in value)
+    return problems
+
+
+def _filler_only_phrases(rules: list[Rule], fillers: tuple[str, ...]) -> list[str]:
+    """Phrases that normalise to nothing (made only of fillers) and so could never match."""
+    from csqa.matching import PhraseBank
+    from csqa.normalize import Normalizer
+
+    bank = PhraseBank(Normalizer(fillers))
+    problems = []
+    for rule in rules:
+        before = len(bank.unmatchable)
+        KINDS[rule.kind].prepare(rule.params, bank)
+        for phrase in bank.unmatchable[before:]:
+            problems.append(f"{rule.source}: rules.{rule.id}: phrase {phrase!r} is made only of "
+                            f"fillers ({'、'.join(fillers)}), which are removed before matching, "
+                            "so it can never match; remove it or change normalize.fillers")
     return problems
 
 
@@ -457,16 +509,20 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
             problems.append(f"{doc.where(path)}: {fmt_path(path)}: must be a number ≥ 0")
         else:
             scoring[key] = float(value)
+    fillers = tuple(raw.meta.get("fillers", DEFAULT_FILLERS))
+    problems.extend(_filler_only_phrases(rules, fillers))
     if scoring["pass_mark"] > scoring["base"]:
         problems.append(f"{raw.files[-1]}: scoring.pass_mark: must not exceed scoring.base ({scoring['base']:g})")
     if problems:
         raise RulesetError(problems)
-    canonical = orjson.dumps(
-        {"scoring": scoring,
-         "rules": [{**{k: v for k, v in r.values.items() if k != "examples"}} for r in raw.rules.values()],
-         **({"dictionary": raw.dictionary} if raw.dictionary else {})},
-        option=orjson.OPT_SORT_KEYS, default=str,
-    )
+    content: dict[str, Any] = {
+        "scoring": scoring,
+        "rules": [{**{k: v for k, v in r.values.items() if k != "examples"}} for r in raw.rules.values()]}
+    if "fillers" in raw.meta:  # only when set, so that rulesets without it keep their hash
+        content["fillers"] = list(raw.meta["fillers"])
+    if raw.dictionary:  # likewise
+        content["dictionary"] = raw.dictionary
+    canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)
     return Ruleset(
         name=raw.meta.get("name", Path(raw.files[-1]).stem),
         version=raw.meta.get("version", ""),
@@ -478,4 +534,5 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         disabled_rules=disabled_rules,
         provenance={**raw.meta_where,
                     **{f"scoring.{k}": doc.where(path) for k, (_, doc, path) in raw.scoring.items()}},
+        fillers=fillers,
     )

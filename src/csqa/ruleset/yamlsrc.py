@@ -21,6 +21,7 @@ _PLAIN_TAGS = {
     for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 }
 MAX_NODES = 100_000
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -61,17 +62,32 @@ def load_yaml(text: str, file: str) -> YamlDoc:
         raise RulesetError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
         raise RulesetError([f"{file}: invalid YAML: {exc}"]) from None
+    except RecursionError:
+        raise RulesetError([f"{file}: invalid YAML: nested too deeply"]) from None
     doc = YamlDoc(file=file, data=None)
     if node is None:
         return doc
     problems: list[str] = []
     constructor = yaml.SafeLoader("")
     budget = [MAX_NODES]
+    open_nodes: set[int] = set()  # nodes being built: an alias to one of them is a cycle
 
     def build(n: yaml.Node, path: Path) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise RulesetError([f"{file}: document too large (over {MAX_NODES} nodes; alias bomb?)"])
+        if id(n) in open_nodes or len(path) > MAX_DEPTH:
+            line, col = _mark(n)
+            what = ("recursive alias (an anchor used inside itself)" if id(n) in open_nodes
+                    else f"nested deeper than {MAX_DEPTH} levels")
+            raise RulesetError([f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: {what}"])
+        open_nodes.add(id(n))
+        try:
+            return build_node(n, path)
+        finally:
+            open_nodes.discard(id(n))
+
+    def build_node(n: yaml.Node, path: Path) -> Any:
         doc.marks.setdefault(path, _mark(n))
         if n.tag not in _PLAIN_TAGS:
             line, col = _mark(n)
@@ -85,12 +101,12 @@ def load_yaml(text: str, file: str) -> YamlDoc:
                     line, col = _mark(k)
                     problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: keys must be plain text")
                     continue
-                key = str(constructor.construct_object(k))
-                if k.value == "<<":
+                if k.value == "<<" or k.tag == "tag:yaml.org,2002:merge":
                     line, col = _mark(k)
                     problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
                                     "merge keys (<<) are not supported")
                     continue
+                key = str(scalar(k, path))
                 if key in out:
                     line, col = _mark(k)
                     problems.append(f"{file}:{line}:{col}: {fmt_path((*path, key))}: duplicate key")
@@ -100,8 +116,23 @@ def load_yaml(text: str, file: str) -> YamlDoc:
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, (*path, i)) for i, item in enumerate(n.value)]
-        value = constructor.construct_object(n)
+        value = scalar(n, path)
         return value.isoformat() if hasattr(value, "isoformat") else value
+
+    def scalar(n: yaml.Node, path: Path) -> Any:
+        if n.tag not in _PLAIN_TAGS:
+            line, col = _mark(n)
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
+                            f"tag {n.tag!r} is not allowed (plain YAML only)")
+            return None
+        try:
+            return constructor.construct_object(n)
+        except Exception as exc:  # e.g. !!int abc: a value its own tag cannot read
+            line, col = _mark(n)
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: cannot read "
+                            f"{n.value!r} as {n.tag.rsplit(':', 1)[-1]} "
+                            f"({type(exc).__name__})")
+            return None
 
     doc.data = build(node, ())
     if problems:

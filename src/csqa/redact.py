@@ -1,0 +1,239 @@
+"""Finding and masking customers' personal numbers: mobile, ID card, bank card, e-mail.
+
+Reports are forwarded widely, so by default every output masks them (``--no-redact`` keeps
+them). What counts, checked so that ordinary numbers (order numbers, amounts, hotlines) are
+not masked by mistake:
+
+- **mainland mobile numbers**: 11 digits ``1[3-9]…``, optionally after ``+86``/``86``;
+- **ID card numbers**: 18 characters, 17 digits and a check character (digit or X) that
+  satisfies the GB 11643 checksum, with a plausible birth date;
+- **bank card numbers**: 13 to 19 digits passing the Luhn check;
+- **e-mail addresses**.
+
+Digits may be ASCII, full-width (``１３８``) or spoken Chinese digits as ASR writes them
+(``幺三八…``), and may be grouped by single spaces or hyphens (``138 1234 5678``). Masking
+keeps the first 3 and last 4 digits of phone and ID numbers (``138****5678``), the first and
+last 4 of a card, and the first character of an e-mail's name (``z***@example.com``);
+separators are kept, so the masked text still reads as what it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+from csqa.model import CallResult, Finding, InputProblem, Transcript, Utterance
+
+MOBILE = "mobile"
+ID_CARD = "id_card"
+BANK_CARD = "bank_card"
+EMAIL = "email"
+KINDS = (MOBILE, ID_CARD, BANK_CARD, EMAIL)
+
+_DIGIT_CHARS = "0123456789０１２３４５６７８９零〇一二三四五六七八九幺"
+_DIGIT_VALUE = {ch: str(i % 10) for i, ch in enumerate("0123456789０１２３４５６７８９")}
+_DIGIT_VALUE.update({"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
+                     "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"})
+_SPOKEN = frozenset("零〇一二三四五六七八九幺")
+_SEPARATORS = " -‐－\u3000"
+_D = f"[{_DIGIT_CHARS}]"
+_S = f"[{_SEPARATORS}]"
+# A candidate: at least 11 digits, single separators allowed between them, an optional
+# trailing X (ID check character). Found by one C-speed regex search per text.
+_RUN = re.compile(f"(?:[+＋])?{_D}(?:{_S}?{_D}){{10,}}[XxＸｘ]?")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+                    re.ASCII)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+
+
+@dataclass(frozen=True, slots=True)
+class PiiMatch:
+    """A personal number found in a text: its kind, where it is, and its normalised value."""
+
+    kind: str
+    start: int
+    end: int
+    value: str
+    positions: tuple[int, ...] = ()  # indices in the text of its digits (not separators)
+
+
+def id_checksum_ok(number: str) -> bool:
+    """Whether an 18-character ID number's check character and birth date are valid."""
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != number[17].upper():
+        return False
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    return 1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
+
+
+def luhn_ok(number: str) -> bool:
+    """Whether a digit string passes the Luhn check (bank card numbers do)."""
+    if not number.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _classify(value: str) -> str | None:
+    n = len(value)
+    if n == 18 and id_checksum_ok(value):
+        return ID_CARD
+    if n == 11 and _MOBILE_RE.fullmatch(value):
+        return MOBILE
+    if n == 13 and value.startswith("86") and _MOBILE_RE.fullmatch(value[2:]):
+        return MOBILE
+    if 13 <= n <= 19 and value.isdigit() and luhn_ok(value):
+        return BANK_CARD
+    return None
+
+
+def _segments(text: str, start: int, end: int) -> list[list[int]]:
+    """Digit positions of a candidate run, grouped by the separators between them."""
+    groups: list[list[int]] = [[]]
+    script = None
+    for i in range(start, end):
+        ch = text[i]
+        if ch in _DIGIT_VALUE or ch in "XxＸｘ":
+            # 第一13812345678: spoken digits next to written ones are not one number
+            this = ch in _SPOKEN
+            if script is not None and this != script and groups[-1]:
+                groups.append([])
+            script = this
+            groups[-1].append(i)
+        elif ch in _SEPARATORS and groups[-1]:
+            groups.append([])
+    return [g for g in groups if g]
+
+
+def _value(text: str, positions: list[int]) -> str:
+    return "".join(_DIGIT_VALUE.get(text[i], "X") for i in positions)
+
+
+def _numbers_in_run(text: str, start: int, end: int) -> list[PiiMatch]:
+    """Numbers in a run of digit groups: the longest valid number from each group, left to right.
+
+    ``138 1234 5678 6222…`` is one run of groups; trying joins of whole groups finds each
+    number even when the speaker ran two together.
+    """
+    groups = _segments(text, start, end)
+    found: list[PiiMatch] = []
+    i = 0
+    while i < len(groups):
+        hit = None
+        for j in range(len(groups) - 1, i - 1, -1):
+            positions = [p for g in groups[i : j + 1] for p in g]
+            if not 11 <= len(positions) <= 19:
+                continue
+            value = _value(text, positions)
+            if "X" in value[:-1]:
+                continue
+            kind = _classify(value)
+            if kind is not None:
+                hit = PiiMatch(kind, positions[0], positions[-1] + 1, value, tuple(positions))
+                i = j + 1
+                break
+        if hit is None:
+            i += 1
+        else:
+            found.append(hit)
+    return found
+
+
+def find_pii(text: str) -> list[PiiMatch]:
+    """Every personal number and e-mail address in ``text``, in order."""
+    found: list[PiiMatch] = []
+    for m in _RUN.finditer(text):
+        found.extend(_numbers_in_run(text, m.start(), m.end()))
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            found.append(PiiMatch(EMAIL, m.start(), m.end(), m.group(0)))
+    found.sort(key=lambda p: p.start)
+    return found
+
+
+def _mask(text: str, chars: list[str], p: PiiMatch) -> None:
+    if p.kind == EMAIL:
+        at = text.index("@", p.start, p.end)
+        for i in range(p.start + 1 if at - p.start > 1 else p.start, at):
+            chars[i] = "*"
+        return
+    keep_head, keep_tail = (4, 4) if p.kind == BANK_CARD else (3, 4)
+    if p.kind == MOBILE:
+        keep_head += len(p.value) - 11  # +86 138****5678
+    for i in p.positions[keep_head : len(p.positions) - keep_tail]:
+        chars[i] = "*"
+
+
+def redact(text: str) -> str:
+    """``text`` with every personal number and e-mail address masked (see module docs)."""
+    if len(text) < 6:  # shorter than any e-mail address or number
+        return text
+    found = find_pii(text)
+    # Masking can reveal a number or address that overlapped one just masked (a@b.cna@b.cn):
+    # mask again until nothing is found (each round masks at least one more character).
+    while found:
+        chars = list(text)
+        for p in found:
+            _mask(text, chars, p)
+        masked = "".join(chars)
+        if masked == text:
+            break
+        text = masked
+        found = find_pii(text)
+    return text
+
+
+class _Memo(dict[str, str]):
+    """``redact`` with each distinct text of a call done once (evidence repeats utterances)."""
+
+    def __missing__(self, text: str) -> str:
+        value = self[text] = redact(text)
+        return value
+
+
+def redact_finding(f: Finding, memo: _Memo | None = None) -> Finding:
+    """A finding with its matched text, evidence and message masked."""
+    m = memo if memo is not None else _Memo()
+    matched, evidence, message = m[f.matched], m[f.evidence], m[f.message]
+    if (matched, evidence, message) == (f.matched, f.evidence, f.message):
+        return f
+    return dataclasses.replace(f, matched=matched, evidence=evidence, message=message)
+
+
+def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
+    """The call with its utterance text masked (same object when nothing needed masking)."""
+    m = memo if memo is not None else _Memo()
+    changed = False
+    utts: list[Utterance] = []
+    for u in t.utterances:
+        text = m[u.text]
+        if text != u.text:
+            changed = True
+            u = dataclasses.replace(u, text=text)
+        utts.append(u)
+    return dataclasses.replace(t, utterances=utts) if changed else t
+
+
+def redact_result(r: CallResult) -> CallResult:
+    """A call's result as every output shows it: findings and transcript text masked."""
+    memo = _Memo()
+    transcript = redact_transcript(r.transcript, memo)
+    findings = [redact_finding(f, memo) for f in r.findings]
+    errors = {k: memo[v] for k, v in r.rule_errors.items()}
+    return dataclasses.replace(r, findings=findings, transcript=transcript, rule_errors=errors)
+
+
+def redact_problem(p: InputProblem) -> InputProblem:
+    """An input problem with its reason masked (reasons quote bits of the input)."""
+    reason = redact(p.reason)
+    return p if reason == p.reason else dataclasses.replace(p, reason=reason)

@@ -1,0 +1,274 @@
+"""Tolerant phrase matching: ``fuzzy`` (edit distance) and ``pinyin`` (homophones too).
+
+A phrase rule's ``tolerance`` says how close an utterance must come to a phrase:
+
+- ``exact``: the normalised phrase occurs in the normalised utterance (:mod:`csqa.matching`);
+- ``fuzzy``: some stretch of the utterance is within a Levenshtein similarity of
+  ``similarity`` (default 0.8) of the phrase, with at most ``floor(len × (1 − similarity))``
+  edits: a phrase of up to 4 characters must be said exactly, 5–9 characters may lose, gain
+  or change one (为 swallowed in 很高兴为您服务), 10–14 two;
+- ``pinyin``: the same, but characters are compared by their toneless pinyin, so ASR
+  homophones (在/再, 已/以, 帐/账, 门/们) cost nothing.
+
+Similarity is ``1 − distance / max(len(phrase), len(stretch))``, computed by rapidfuzz.
+
+Speed: nothing loops over every phrase for every utterance. Each *space* (characters for
+``fuzzy``, syllables for ``pinyin``) has one Aho-Corasick automaton for the exact occurrences
+and inverted bigram/character indexes: an utterance's bigrams vote for the phrases sharing
+them, and only phrases with enough shared bigrams to be within their edit budget (the q-gram
+lemma: each edit destroys at most two bigrams) are aligned. Near-miss search (what came
+closest to a required phrase that was not said) runs only for a rule that is about to fire,
+over its own scope.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ahocorasick
+
+Tolerance = Literal["exact", "fuzzy", "pinyin"]
+TOLERANCES: tuple[str, ...] = ("exact", "fuzzy", "pinyin")
+DEFAULT_SIMILARITY = 0.8
+#: Below this similarity a near miss is not worth showing: it is simply not there (two of
+#: four characters alike, 盘不转一 for 满不满意, is noise).
+NEAR_MISS_FLOOR = 0.6
+#: Phrases shorter than this get no near-miss report.
+NEAR_MISS_MIN_CHARS = 3
+
+_EPS = 1e-9
+
+
+def max_edits(length: int, similarity: float) -> int:
+    """The edit budget of a phrase of ``length`` characters at ``similarity``."""
+    return int(length * (1.0 - similarity) + _EPS)
+
+
+class _Syllables(dict[int, int]):
+    """``str.translate`` table: Han character -> a private-use code point standing for its
+    toneless pinyin syllable (homophones share one); filled lazily, one entry per character seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from pypinyin import Style, lazy_pinyin
+
+        self._lazy_pinyin = lazy_pinyin
+        self._style = Style.NORMAL
+        self._symbols: dict[str, int] = {}
+
+    def __missing__(self, code: int) -> int:
+        ch = chr(code)
+        syllables = self._lazy_pinyin(ch, style=self._style)
+        syllable = syllables[0] if len(syllables) == 1 else ch
+        if syllable == ch:
+            value = code
+        elif syllable in self._symbols:
+            value = self._symbols[syllable]
+        else:
+            value = self._symbols[syllable] = 0xF0000 + len(self._symbols)
+        self[code] = value
+        return value
+
+
+_SYLLABLES: _Syllables | None = None
+
+
+def to_pinyin_space(text: str) -> str:
+    """``text`` with every Han character replaced by a symbol for its syllable (same length)."""
+    global _SYLLABLES
+    if _SYLLABLES is None:
+        _SYLLABLES = _Syllables()
+    return text.translate(_SYLLABLES)
+
+
+def to_space(text: str, space: str) -> str:
+    """Normalised text in a tolerance's comparison space (same length as ``text``)."""
+    return to_pinyin_space(text) if space == "pinyin" else text
+
+
+@dataclass(slots=True, frozen=True)
+class _Entry:
+    set_id: int
+    phrase: str  # as written in the ruleset (reported in findings)
+    key: str  # in the index's space
+    similarity: float
+    edits: int
+    grams: frozenset[str]  # distinct bigrams (or characters, when bigrams cannot filter)
+    min_shared: int  # grams an utterance must share to be within the edit budget
+
+
+@dataclass(slots=True, frozen=True)
+class Tolerant:
+    """A tolerant occurrence, in offsets of the normalised text."""
+
+    start: int
+    end: int
+    phrase: str
+    similarity: float
+
+
+def _bigrams(s: str) -> set[str]:
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+class TolerantIndex:
+    """All phrase sets of one space (``fuzzy`` or ``pinyin``), compiled for one pass per
+    utterance."""
+
+    def __init__(self, space: str) -> None:
+        self.space = space
+        self._entries: list[_Entry] = []
+        self._by_set: dict[int, list[int]] = {}
+        self._automaton: Any = None
+        self._bigram_index: dict[str, list[int]] = {}
+        self._char_index: dict[str, list[int]] = {}
+
+    def add(self, set_id: int, phrases: Iterable[tuple[str, str]], similarity: float) -> None:
+        """Register ``(phrase as written, normalised phrase)`` pairs under ``set_id``."""
+        for phrase, norm in phrases:
+            key = to_space(norm, self.space)
+            if not key:
+                continue
+            edits = max_edits(len(key), similarity)
+            grams: set[str] = set()
+            need = 0
+            if edits:
+                grams = _bigrams(key)
+                need = len(grams) - 2 * edits
+                if need < 1:  # too short for bigrams to rule anything out: use characters
+                    grams = set(key)
+                    need = max(1, len(grams) - edits)
+            self._by_set.setdefault(set_id, []).append(len(self._entries))
+            self._entries.append(
+                _Entry(set_id, phrase, key, similarity, edits, frozenset(grams), need))
+
+    def build(self) -> None:
+        automaton = ahocorasick.Automaton()
+        keys: dict[str, list[int]] = {}
+        for i, e in enumerate(self._entries):
+            keys.setdefault(e.key, []).append(i)
+            if e.edits:
+                bigrams = all(len(g) == 2 for g in e.grams)
+                index = self._bigram_index if bigrams else self._char_index
+                for g in e.grams:
+                    index.setdefault(g, []).append(i)
+        for key, ids in keys.items():
+            automaton.add_word(key, (len(key), tuple(ids)))
+        if keys:
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def scan(self, sym: str) -> dict[int, list[Tolerant]]:
+        """Every set's occurrences in ``sym`` (text already in this index's space)."""
+        out: dict[int, list[Tolerant]] = {}
+        if self._automaton is None or not sym:
+            return out
+        exact: dict[int, list[tuple[int, int]]] = {}
+        for end, (length, ids) in self._automaton.iter(sym):
+            for i in ids:
+                e = self._entries[i]
+                exact.setdefault(i, []).append((end + 1 - length, end + 1))
+                out.setdefault(e.set_id, []).append(
+                    Tolerant(end + 1 - length, end + 1, e.phrase, 1.0))
+        for i in self._candidates(sym):
+            e = self._entries[i]
+            taken = exact.get(i, [])
+            for start, end, score in _align_all(e.key, sym, e.edits, e.similarity):
+                if all(end <= s or start >= t for s, t in taken):
+                    out.setdefault(e.set_id, []).append(
+                        Tolerant(start, end, e.phrase, round(score, 2)))
+        return out
+
+    def _candidates(self, sym: str) -> list[int]:
+        votes: Counter[int] = Counter()
+        if self._bigram_index:
+            for g in _bigrams(sym):
+                for i in self._bigram_index.get(g, ()):
+                    votes[i] += 1
+        if self._char_index:
+            for g in set(sym):
+                for i in self._char_index.get(g, ()):
+                    votes[i] += 1
+        return [i for i, n in votes.items() if n >= self._entries[i].min_shared]
+
+    def closest(self, set_id: int, sym: str) -> Tolerant | None:
+        """The stretch of ``sym`` most similar to any phrase of ``set_id`` (a near miss)."""
+        entries = (self._entries[i] for i in self._by_set.get(set_id, ()))
+        return closest(((e.phrase, e.key) for e in entries), sym)
+
+
+def closest(phrases: Iterable[tuple[str, str]], sym: str) -> Tolerant | None:
+    """The stretch of ``sym`` most similar to any ``(phrase, key)`` (key in ``sym``'s space).
+
+    Phrases of fewer than :data:`NEAR_MISS_MIN_CHARS` characters are skipped: one shared
+    character of 您好 says nothing. Stretches of up to half the phrase's length more or less
+    are compared.
+    """
+    best: Tolerant | None = None
+    for phrase, key in phrases:
+        if len(key) < NEAR_MISS_MIN_CHARS:
+            continue
+        found = _align_best(key, sym, max(1, len(key) // 2))
+        if found is not None and (best is None or found[2] > best.similarity):
+            best = Tolerant(found[0], found[1], phrase, round(found[2], 2))
+    return best
+
+
+def _windows(key: str, sym: str, edits: int) -> tuple[list[str], list[tuple[int, int]]]:
+    m, n = len(key), len(sym)
+    texts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for length in range(max(1, m - edits), min(n, m + edits) + 1):
+        for start in range(n - length + 1):
+            texts.append(sym[start : start + length])
+            spans.append((start, start + length))
+    return texts, spans
+
+
+def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[int, int, float]]:
+    """Non-overlapping stretches of ``sym`` within ``edits`` of ``key`` and at ``similarity``,
+    best first."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    texts, spans = _windows(key, sym, edits)
+    if not texts:
+        return []
+    found = process.extract(key, texts, scorer=Levenshtein.normalized_similarity,
+                            score_cutoff=similarity - _EPS, limit=None)
+    m = len(key)
+    ranked = sorted(((score, spans[idx]) for _, score, idx in found),
+                    key=lambda t: (-t[0], abs((t[1][1] - t[1][0]) - m), t[1][0]))
+    chosen: list[tuple[int, int, float]] = []
+    for score, (s, e) in ranked:
+        if Levenshtein.distance(key, sym[s:e], score_cutoff=edits) > edits:
+            continue
+        if all(e <= cs or s >= ce for cs, ce, _ in chosen):
+            chosen.append((s, e, score))
+    chosen.sort()
+    return chosen
+
+
+def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None:
+    """The most similar stretch at or above :data:`NEAR_MISS_FLOOR`, or ``None``."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    texts, spans = _windows(key, sym, edits)
+    if not texts:
+        return None
+    found = process.extract(key, texts, scorer=Levenshtein.normalized_similarity, limit=None,
+                            score_cutoff=NEAR_MISS_FLOOR - _EPS)
+    if not found:
+        return None
+    # ties: the stretch closest to the phrase's length (reads as the phrase would), then the first
+    m = len(key)
+    _, score, idx = min(found, key=lambda f: (-f[1], abs(spans[f[2]][1] - spans[f[2]][0] - m),
+                                              f[2]))
+    return spans[idx][0], spans[idx][1], float(score)

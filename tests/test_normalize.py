@@ -1,0 +1,95 @@
+"""Normalisation (one place for utterances and phrases) and offsets back to the original text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_call, ruleset_with
+
+from csqa.engine import Engine
+from csqa.errors import RulesetError
+from csqa.matching import CallView, PhraseBank, fold
+from csqa.normalize import DEFAULT_FILLERS, Normalizer
+
+
+def test_fold_converts_traditional_width_case_and_punctuation() -> None:
+    assert fold("很高興為您服務，感謝您的來電！ＡＰＰ Ok") == "很高兴为您服务感谢您的来电appok"
+
+
+def test_fold_is_character_for_character() -> None:
+    # t2s never changes length: each kept character maps to exactly one character
+    text = "這個帳戶已經註銷了"
+    assert len(fold(text)) == len(text)
+
+
+def test_normalize_removes_fillers_and_maps_back() -> None:
+    text = "您,嗯,好!這裡是那個客服中心"
+    norm, positions = Normalizer().normalize(text)
+    assert norm == "您好这里是客服中心"
+    assert [text[i] for i in positions] == list("您好這裡是客服中心")
+
+
+def test_longest_filler_wins_and_phrases_are_normalised_the_same() -> None:
+    n = Normalizer(["那", "那个"])
+    assert n.key("那个订单") == "订单"
+    assert n.normalize("那個訂單")[0] == "订单"
+
+
+def test_default_fillers() -> None:
+    assert DEFAULT_FILLERS == ("呃", "嗯", "啊", "那个")
+    assert Normalizer([]).normalize("呃嗯啊")[0] == "呃嗯啊"
+
+
+@pytest.mark.parametrize(("text", "phrase", "span"), [
+    ("唉,這個沒辦法。", "这个没办法", "這個沒辦法"),
+    ("这个真的没,呃,办法。", "没办法", "没,呃,办法"),
+    ("你那个ＡＰＰ 闪退", "app闪退", "ＡＰＰ 闪退"),
+    ("嗯，這事與我門無關啊。", "这事与我们无关", "這事與我門無關"),
+])
+def test_match_offsets_map_back_to_the_original(text: str, phrase: str, span: str) -> None:
+    bank = PhraseBank()
+    exact = bank.add([phrase])
+    pinyin = bank.add([phrase], "pinyin")
+    bank.build()
+    view = CallView(make_call(f"[00:00:01.0-00:00:02.0] 坐席: {text}"), bank)
+    want = text.index(span), text.index(span) + len(span)
+    if "門" not in text:
+        [m] = view.find(exact, 0)
+        assert (m.start, m.end, m.phrase) == (*want, phrase)
+    [t] = view.find(pinyin, 0)
+    assert (t.start, t.end) == want
+    assert text[t.start : t.end] == span
+
+
+def _audit(tmp_path: Path, text: str, **top: object) -> list[str]:
+    rs = ruleset_with(tmp_path, [{"id": "r", "kind": "forbidden_phrase", "points": 1,
+                                  "phrases": ["没办法"]}], **top)
+    result = Engine(rs).audit(make_call(f"[00:00:01.0-00:00:02.0] 坐席: {text}"))
+    return [f.matched for f in result.findings]
+
+
+def test_ruleset_fillers_are_configurable(tmp_path: Path) -> None:
+    assert _audit(tmp_path, "没呃办法") == ["没呃办法"]
+    assert _audit(tmp_path, "没呃办法", normalize={"fillers": []}) == []
+    assert _audit(tmp_path, "没哈办法", normalize={"fillers": ["哈"]}) == ["没哈办法"]
+
+
+def test_filler_only_phrase_is_a_ruleset_error(tmp_path: Path) -> None:
+    with pytest.raises(RulesetError) as exc:
+        ruleset_with(tmp_path, [{"id": "r", "kind": "forbidden_phrase",
+                                 "phrases": ["嗯嗯", "不行"]}])
+    [problem] = exc.value.problems
+    assert problem.startswith(f"{tmp_path / 'rules.yaml'}:")
+    assert "rules.r: phrase '嗯嗯' is made only of fillers" in problem
+
+
+@pytest.mark.parametrize(("normalize", "message"), [
+    ({"filers": ["嗯"]}, "normalize.filers: unknown key (did you mean 'fillers'?)"),
+    ({"fillers": "嗯"}, "normalize.fillers: must be a list of non-empty words"),
+    ([1], "normalize: must be a mapping"),
+])
+def test_bad_normalize_block(tmp_path: Path, normalize: object, message: str) -> None:
+    with pytest.raises(RulesetError) as exc:
+        ruleset_with(tmp_path, [{"id": "r", "kind": "hangup"}], normalize=normalize)
+    assert any(message in p for p in exc.value.problems), exc.value.problems

@@ -1,0 +1,158 @@
+"""Property tests (hypothesis): for any input the loaders give calls or clean problems, the
+engine gives findings within the scoring bounds, and redaction leaves no number behind."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from csqa.engine import Engine
+from csqa.loaders import load_all
+from csqa.loaders.common import LoadProblem, decode, from_mapping
+from csqa.model import InputProblem, Transcript, Utterance
+from csqa.redact import find_pii, redact
+from csqa.ruleset import load_ruleset
+
+FAST = settings(max_examples=60, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+ENGINE = Engine(load_ruleset(None))
+RULESET = ENGINE.ruleset
+
+# Text that exercises the rules: service phrases, forbidden phrases, numbers, junk.
+PHRASES = ["您好", "很高兴为您服务", "我是小王", "请您稍等", "感谢您的来电", "再见",
+           "你问我,我问谁",
+           "没办法", "喂", "嘿", "13812345678", "11010519491231002X", "6222021234567890128",
+           "a@b.cn", "尾号5678", "?", "!", " ", "\t", "ＡＰＰ", "幺三八"]
+TEXT = st.one_of(st.lists(st.sampled_from(PHRASES), max_size=6).map("".join),
+                 st.text(max_size=40))
+TIME = st.floats(min_value=0, max_value=4000, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def transcripts(draw: Any) -> Transcript:
+    n = draw(st.integers(min_value=0, max_value=12))
+    utts = []
+    for _ in range(n):
+        start = draw(TIME)
+        end = start + draw(st.floats(min_value=0, max_value=60, allow_nan=False))
+        utts.append((draw(st.sampled_from(["agent", "customer"])), start, end, draw(TEXT)))
+    utts.sort(key=lambda u: (u[1], u[2]))
+    return Transcript(
+        call_id="P", agent_id="A1",
+        utterances=[Utterance(i, sp, s, e, t) for i, (sp, s, e, t) in enumerate(utts)],
+        hangup_by=draw(st.sampled_from([None, "agent", "customer", "system"])),
+        duration=draw(st.one_of(st.none(), TIME)),
+    )
+
+
+@FAST
+@given(transcripts())
+def test_engine_never_fails_and_scores_stay_in_bounds(t: Transcript) -> None:
+    result = ENGINE.audit(t)
+    assert result.rule_errors == {}
+    assert 0 <= result.score <= RULESET.base_score
+    assert result.passed == (not result.vetoed and result.score >= RULESET.pass_mark)
+    for f in result.findings:
+        assert f.rule_id in {r.id for r in RULESET.rules}
+        assert f.start <= f.end or f.utterance is None
+        if f.utterance is not None:
+            assert 0 <= f.utterance < len(t.utterances)
+            assert f.speaker == t.utterances[f.utterance].speaker
+    rules = {r.id: r for r in RULESET.rules}
+    for rid, points in result.deductions.items():
+        cap = rules[rid].max_points
+        assert 0 <= points <= (cap if cap is not None else float("inf"))
+
+
+@FAST
+@given(st.binary(max_size=300))
+def test_decode_gives_text_or_a_clean_problem(data: bytes) -> None:
+    try:
+        assert isinstance(decode(data), str)
+    except LoadProblem as exc:
+        assert exc.reason
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+        st.sampled_from(["call_id", "agent_id", "utterances", "speaker", "start", "end", "text",
+                         "hangup_by", "duration", "started_at", "x"]), kids, max_size=6),
+    max_leaves=20)
+
+
+@FAST
+@given(JSONISH)
+def test_any_json_value_is_a_call_or_a_clean_problem(obj: Any) -> None:
+    try:
+        t = from_mapping(obj, "<p>", "default")
+    except LoadProblem as exc:
+        assert exc.reason
+    else:
+        assert t.utterances and all(0 <= u.start <= u.end for u in t.utterances)
+        assert ENGINE.audit(t).rule_errors == {}
+
+
+@FAST
+@given(st.sampled_from([".json", ".jsonl", ".txt", ".csv"]),
+       st.one_of(st.binary(max_size=400),
+                 st.text(max_size=300).map(lambda s: s.encode("utf-8")),
+                 JSONISH.map(lambda o: json.dumps(o).encode())))
+def test_any_file_gives_calls_or_problems_never_an_exception(suffix: str, data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"f{suffix}"
+        path.write_bytes(data)
+        items = list(load_all([path]))
+    assert items, "every file must be accounted for"
+    for item in items:
+        assert isinstance(item, (Transcript, InputProblem))
+        if isinstance(item, InputProblem):
+            assert item.file == str(path) and item.reason
+        else:
+            assert ENGINE.audit(item).rule_errors == {}
+
+
+@FAST
+@given(st.lists(st.sampled_from([*PHRASES, "1", "3", "8", "-", " ", "X", "一", "@", "x.y"]),
+                max_size=25).map("".join))
+def test_redaction_leaves_no_number_and_keeps_the_length(text: str) -> None:
+    masked = redact(text)
+    assert len(masked) == len(text)
+    assert find_pii(masked) == []
+    assert redact(masked) == masked
+
+
+VENDOR_KEYS = ["Transcript", "Participants", "results", "transcripts", "items", "Result",
+               "Sentences", "SpeakerId", "BeginTime", "EndTime", "Text", "ChannelId", "segments",
+               "start", "end", "text", "speaker", "sentence_info", "spk", "timestamp", "words",
+               "lattice", "json_1best", "bg", "ed", "onebest", "status", "JobStatus",
+               "ParticipantRole", "Content", "BeginOffsetMillis", "EndOffsetMillis", "utterances"]
+VENDOR_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-10, max_value=10**6) | st.floats()
+    | st.text(max_size=6),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(VENDOR_KEYS), kids,
+                                                              max_size=6),
+    max_leaves=25)
+
+
+@FAST
+@given(st.sampled_from(["csqa", "aws-call-analytics", "aws-transcribe", "alibaba", "tencent",
+                        "iflytek", "dashscope", "funasr", "whisper", "webvtt", "srt"]),
+       VENDOR_JSON)
+def test_every_forced_format_gives_calls_or_clean_problems(fmt: str, obj: Any) -> None:
+    suffix = {"webvtt": ".vtt", "srt": ".srt"}.get(fmt, ".json")
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"f{suffix}"
+        path.write_text(json.dumps(obj), encoding="utf-8")
+        items = list(load_all([path], fmt))
+    assert items
+    for item in items:
+        if isinstance(item, InputProblem):
+            assert "internal error" not in item.reason, item.reason
+        else:
+            assert all(0 <= u.start <= u.end for u in item.utterances)
