@@ -84,9 +84,9 @@ def test_exit_1_on_score_with_one_quiet_line_per_failing_call(calls: Path) -> No
     assert code == 1
     lines = out.splitlines()
     # 10 points lost; speech_rate (weight 2 of 111) is not evaluable on 11 s of agent speech, so
-    # the score is over what was evaluable: 100 − 10 × 131 / 129 = 89.84 (README, N/A model)
+    # the score is over what was evaluable: 100 − 10 × 160 / 158 = 89.87 (README, N/A model)
     assert lines == [
-        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.84 低于 95 | "
+        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.87 低于 95 | "
         "forbidden.shirk −5 @00:09 “这个没办法”; closing.satisfaction −3 @00:09; "
         "response_delay −2 @00:18",
         "检查 2 通通话:合格 1,不合格 1(合格线 95)",
