@@ -127,3 +127,31 @@ def test_default_ruleset_runs_the_conversation_rules_end_to_end() -> None:
     fired = {(f.rule_id, f.utterance) for f in result.findings}
     assert ("sequence.empathy_after_complaint", 2) in fired
     assert result.rule_errors == {}
+
+
+def test_call_record_tags_and_hold_drive_when(tmp_path: Path) -> None:
+    """A CDR's 标签 and 保持时长 columns reach ``when: {tag: …}`` and ``when: {hold: …}``."""
+    import orjson
+
+    from csqa.api import ExportOptions, audit
+
+    calls = tmp_path / "in"
+    calls.mkdir()
+    text = ("[00:00:00.5-00:00:04.0] 坐席: 您好,很高兴为您服务。\n"
+            "[00:00:05.0-00:00:09.0] 坐席: 您的问题我已经提交给技术部门了。\n")
+    for cid in ("C1", "C2"):
+        (calls / f"{cid}.txt").write_text(f"# call_id: {cid}\n# agent_id: A1\n{text}",
+                                          encoding="utf-8")
+    cdr = tmp_path / "cdr.csv"
+    cdr.write_text("通话ID,工号,标签,保持时长\nC1,A1,售后/升级,45\nC2,A1,咨询,\n", encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "name: t\nrules:\n"
+        "  - {id: ticket, kind: sequence, points: 1, when: {tag: 升级},\n"
+        "     then: {agent_says: [工单编号, 编号为]}}\n"
+        "  - {id: hold, kind: sequence, points: 1, when: {hold: 30},\n"
+        "     then: {agent_says: [感谢您的耐心等待]}}\n", encoding="utf-8")
+    audit([calls], ruleset=rules, out=tmp_path / "out", options=ExportOptions(calls=cdr))
+    lines = (tmp_path / "out" / "findings.jsonl").read_bytes().splitlines()
+    got = sorted((f["call_id"], f["rule_id"], f["utterance"]) for f in map(orjson.loads, lines))
+    assert got == [("C1", "hold", None), ("C1", "ticket", None)]
