@@ -155,3 +155,12 @@ def test_call_record_tags_and_hold_drive_when(tmp_path: Path) -> None:
     lines = (tmp_path / "out" / "findings.jsonl").read_bytes().splitlines()
     got = sorted((f["call_id"], f["rule_id"], f["utterance"]) for f in map(orjson.loads, lines))
     assert got == [("C1", "hold", None), ("C1", "ticket", None)]
+
+
+def test_known_filler_chars_are_jiebas_own() -> None:
+    """The filler pre-filter's built-in set is exactly jieba's one-character 语气词 (tag y)."""
+    from csqa.words import KNOWN_Y_CHARS, chars_tagged, segmenter
+
+    scanned = chars_tagged(["y"], scan=True)
+    assert scanned == KNOWN_Y_CHARS
+    assert scanned == frozenset(w for w in segmenter(frozenset()).tagged(["y"]) if len(w) == 1)

@@ -46,6 +46,34 @@ def _load() -> tuple[Any, dict[str, str]]:
 
 
 _LONGEST: list[int] = []
+# jieba 0.42's one-character 语气词 (tag y), so that the default filler rule's pre-filter needs
+# no dictionary scan at all; tests/test_conversation.py checks it against jieba's dictionary.
+KNOWN_Y_CHARS = frozenset("么兮吗吧呀呃呐呗呢呵哇哉哩唔啦啵嘛嘞欤")
+_CHARS_TAGGED: dict[frozenset[str], frozenset[str]] = {frozenset({"y"}): KNOWN_Y_CHARS}
+
+
+def chars_tagged(tags: Iterable[str], scan: bool = False) -> frozenset[str]:
+    """One-character dictionary words whose POS tag is one of ``tags``, read from jieba's
+    dictionary file without building jieba's tables (a pre-filter must stay cheap: this takes
+    ~0.2 s once per process, building the segmenter ~2 s). User words never add to this set:
+    they are tagged ``nz`` unless jieba already knows them (see :class:`Segmenter`)."""
+    wanted = frozenset(tags)
+    with _LOCK:
+        cached = None if scan else _CHARS_TAGGED.get(wanted)
+        if cached is None:
+            import jieba
+
+            path = jieba.get_dict_file()
+            found = set()
+            with path as fh:
+                for raw in fh:
+                    parts = raw.decode("utf-8").split()
+                    if len(parts) == 3 and len(parts[0]) == 1 and parts[2] in wanted:
+                        found.add(parts[0])
+            cached = frozenset(found)
+            if not scan:
+                _CHARS_TAGGED[wanted] = cached
+        return cached
 
 
 def _longest_word(tk: Any) -> int:

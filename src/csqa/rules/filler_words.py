@@ -36,7 +36,7 @@ from csqa.model import AGENT, Hit
 from csqa.rules.base import Phrase
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 from csqa.rules.rates import Counted, RateParams, rate_hits
-from csqa.words import segmenter, token_tag
+from csqa.words import chars_tagged, token_tag
 
 KIND = "filler_words"
 
@@ -65,8 +65,7 @@ class Prepared:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
         if self._pos_chars is None:
             if self.params.pos:
-                tagged = segmenter(user_words).tagged(self.params.pos)
-                self._pos_chars = frozenset(w for w in tagged if len(w) == 1) - self.allowed
+                self._pos_chars = chars_tagged(self.params.pos) - self.allowed
             else:
                 self._pos_chars = frozenset()
             chars = "".join(sorted(self._pos_chars))
