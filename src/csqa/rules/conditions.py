@@ -316,7 +316,7 @@ class _Longer(_CallLevel):
 
 class _Hold(_CallLevel):
     def __init__(self, min_seconds: float, bank: PhraseBank) -> None:
-        from csqa.rules.silence import DEFAULT_CUSTOMER_HOLD, DEFAULT_HOLD
+        from csqa.rules.holds import DEFAULT_CUSTOMER_HOLD, DEFAULT_HOLD
 
         self.min_seconds = min_seconds
         self.agent_set = bank.add(DEFAULT_HOLD)
