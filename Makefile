@@ -29,6 +29,7 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_conversation.py
 
 clean:
 	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache

@@ -31,9 +31,15 @@ def ruleset_with(tmp_path: Path, rules: list[dict[str, Any]], **top: Any) -> Any
     return load_ruleset(path)
 
 
-def audit_one(tmp_path: Path, rule: dict[str, Any], call: str) -> CallResult:
-    rs = ruleset_with(tmp_path, [rule])
-    return Engine(rs).audit(make_call(call))
+def audit_one(tmp_path: Path, rule: dict[str, Any], call: str,
+              top: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> CallResult:
+    """Audit one call with a one-rule ruleset (``top``: other ruleset keys such as dictionary;
+    ``extra``: call-record fields such as tags, as loaders of CDR metadata fill them)."""
+    rs = ruleset_with(tmp_path, [rule], **(top or {}))
+    transcript = make_call(call)
+    if extra:
+        transcript.extra.update(extra)
+    return Engine(rs).audit(transcript)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ GOOD = """\
 # agent_id: A2
 [00:00:00.8-00:00:04.2] 坐席: 您好,很高兴为您服务,我是客服代表小王。
 [00:00:04.6-00:00:09.0] 客户: 你好,我的洗衣机漏水了。
-[00:00:09.5-00:00:12.0] 坐席: 好的,我帮您登记维修,师傅明天上午上门。
+[00:00:09.5-00:00:12.0] 坐席: 您的意思是洗衣机漏水了,对吗?我帮您登记维修,师傅明天上午上门。
 [00:00:12.5-00:00:14.0] 客户: 行,谢谢。
 [00:00:14.5-00:00:17.0] 坐席: 请问您还有其他需要帮助的地方吗?
 [00:00:17.5-00:00:18.5] 客户: 没有了。
@@ -84,9 +84,9 @@ def test_exit_1_on_score_with_one_quiet_line_per_failing_call(calls: Path) -> No
     assert code == 1
     lines = out.splitlines()
     # 10 points lost; speech_rate (weight 2 of 111) is not evaluable on 11 s of agent speech, so
-    # the score is over what was evaluable: 100 − 10 × 131 / 129 = 89.84 (README, N/A model)
+    # the score is over what was evaluable: 100 − 10 × 160 / 158 = 89.87 (README, N/A model)
     assert lines == [
-        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.84 低于 95 | "
+        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.87 低于 95 | "
         "forbidden.shirk −5 @00:09 “这个没办法”; closing.satisfaction −3 @00:09; "
         "response_delay −2 @00:18",
         "检查 2 通通话:合格 1,不合格 1(合格线 95)",
@@ -152,7 +152,9 @@ def test_json_format(calls: Path) -> None:
     veto = next(c for c in doc["calls"] if c["call_id"] == "C-VETO")
     assert veto["passed"] is False and veto["vetoed"] is True
     assert [(f["rule_id"], f["kind"], f["utterance"]) for f in veto["findings"]] == [
-        ("forbidden.abuse", "forbidden_phrase", 2)]
+        ("forbidden.abuse", "forbidden_phrase", 2),
+        # 你们这什么破服务 is a complaint, answered with abuse instead of empathy
+        ("sequence.empathy_after_complaint", "sequence", 2)]
 
 
 def test_github_annotations_exact(calls: Path) -> None:
@@ -165,6 +167,10 @@ def test_github_annotations_exact(calls: Path) -> None:
         "通话 C-VETO 不合格:一票否决:谩骂客户(一票否决)",
         f"::error file={f},line=5,title=forbidden.abuse 谩骂客户(一票否决)::[00:09] "
         "谩骂客户:“你有病吧”(服务禁忌:责问、反问、训斥或谩骂客户)(−0 分)",
+        # 你们这什么破服务 is a complaint: the answer (the abuse) also lacks empathy
+        f"::warning file={f},line=5,title=sequence.empathy_after_complaint 投诉后先共情安抚::"
+        "[00:09] 客户投诉/不满“什么破”(第 9.0 秒)后 30 秒且坐席 2 句内未共情安抚"
+        "(规范:先共情再引导,如“非常抱歉给您带来不好的体验”“我理解您现在的心情”)(−5 分)",
         "检查 2 通通话:合格 1,不合格 1(合格线 80)",
     ]
 

@@ -113,7 +113,9 @@ def test_header_silence_hangup_call_level_and_breakdown(call_file: Path) -> None
     assert ["forbidden.shirk", "服务禁语·推诿客户", "forbidden_phrase", "3", "5", "−15"] in rows
     assert ["response_delay", "响应不及时", "response_delay", "2", "2", "−4"] in rows
     assert ["hangup", "坐席先挂机", "hangup", "1", "10", "−10"] in rows
-    assert lines[-1].rstrip() == ("基础分 100 − 扣分 52 = 得分 48 · 合格线 80 · "
+    # −2 of them for sequence.confirm_problem: 漏水 never restated
+    assert ["sequence.confirm_problem", "复述确认客户问题", "sequence", "1", "2", "−2"] in rows
+    assert lines[-1].rstrip() == ("基础分 100 − 扣分 54 = 得分 46 · 合格线 80 · "
                                   "结论:不合格(低于合格线 80)")
 
 

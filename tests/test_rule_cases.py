@@ -18,6 +18,9 @@ A case file::
         call: …
         not_evaluable: true            # the rule reports "not evaluable", no finding
 
+A case may also give ``ruleset:`` (other top-level ruleset keys, e.g. ``{dictionary: [小天鹅]}``)
+and ``extra:`` (call-record fields of the transcript, e.g. ``{tags: [投诉]}``).
+
 Each expected finding lists the fields to compare (utterance, start, end, matched, and any
 ``values`` the message is built from, such as ``detail``); ``message`` checks the formatted text.
 """
@@ -47,7 +50,7 @@ def _collect() -> list[Any]:
 def test_rule_case(tmp_path: Path, kind: str, case: dict[str, Any]) -> None:
     rule = {"id": "r", "kind": kind, "points": 1, **(case.get("rule") or {}),
             **(case.get("params") or {})}
-    result = audit_one(tmp_path, rule, case["call"])
+    result = audit_one(tmp_path, rule, case["call"], case.get("ruleset"), case.get("extra"))
     if case.get("not_evaluable"):
         assert "r" in result.not_evaluable, "expected the rule to be not evaluable"
         assert result.findings == []

@@ -57,6 +57,7 @@ class Engine:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self.bank = PhraseBank(Normalizer(ruleset.fillers))
+        self.bank.dictionary.update(ruleset.dictionary)
         self.rules = [
             CompiledRule(r, KINDS[r.kind], KINDS[r.kind].prepare(r.params, self.bank))
             for r in ruleset.rules

@@ -120,10 +120,13 @@ class PhraseBank:
 
         self.normalizer: Normalizer = normalizer if normalizer is not None else Normalizer()
         self._sets: list[tuple[str, ...]] = []
+        self._ids: dict[tuple[Any, ...], int] = {}
         self._space: dict[int, str] = {}  # set id -> "fuzzy"/"pinyin" for tolerant sets
         self._tolerant: dict[str, Any] = {}
         self._automaton: Any = None
         self.unmatchable: list[str] = []  # phrases that normalise to nothing (only fillers)
+        #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
+        self.dictionary: set[str] = set()
 
     def add(self, phrases: Iterable[str], tolerance: str = "exact",
             similarity: float | None = None) -> int:
@@ -135,7 +138,11 @@ class PhraseBank:
         if self._automaton is not None:
             raise RuntimeError("PhraseBank is already built")
         phrases = tuple(phrases)
+        known = self._ids.get((phrases, tolerance, similarity))
+        if known is not None:
+            return known  # rules with the same list share one set (and one hit per match)
         set_id = len(self._sets)
+        self._ids[(phrases, tolerance, similarity)] = set_id
         self._sets.append(phrases)
         for phrase in phrases:
             if fold(phrase) and not self.normalizer.key(phrase):
@@ -241,8 +248,8 @@ class CallView:
     ruleset's fillers removed; what phrases are matched in). Both map back to the original.
     """
 
-    __slots__ = ("_folded", "_hits", "_norm", "_norm_text", "_positions", "_spaces", "_thits",
-                 "bank", "transcript", "utterances")
+    __slots__ = ("_by_set", "_folded", "_hits", "_norm", "_norm_text", "_positions", "_spaces",
+                 "_thits", "bank", "memo", "transcript", "utterances")
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
@@ -255,6 +262,9 @@ class CallView:
         self._norm_text: dict[int, str] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, Any]] = {}
+        #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
+        self.memo: dict[Any, Any] = {}
+        self._by_set: dict[str | None, dict[int, list[int]]] = {}
 
     def folded(self, index: int) -> str:
         text = self._folded.get(index)
@@ -304,6 +314,26 @@ class CallView:
             return True
         space = self.bank.space(set_id)
         return space is not None and set_id in self._tscan(space, index)
+
+    def having(self, set_id: int, speaker: str | None = None) -> list[int]:
+        """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
+        ``set_id``: one pass over those utterances, then cached for the call.
+
+        For rules that look for a few phrases across the whole call: they visit only the
+        utterances that have them instead of asking every utterance.
+        """
+        if self.bank.space(set_id) is not None:  # a tolerant set: ask each utterance
+            return [u.index for u in self.utterances
+                    if (speaker is None or u.speaker == speaker) and self.contains(set_id, u.index)]
+        index = self._by_set.get(speaker)
+        if index is None:
+            index = {}
+            for u in self.utterances:
+                if speaker is None or u.speaker == speaker:
+                    for sid in self._scan(u.index):
+                        index.setdefault(sid, []).append(u.index)
+            self._by_set[speaker] = index
+        return index.get(set_id, [])
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""

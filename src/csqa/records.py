@@ -130,6 +130,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "挂机类型",
         "谁挂机",
     ),
+    # for rules' ``when: {tag: …}`` / ``when: {hold: …}`` (csqa.rules.conditions)
+    "tags": ("tags", "tag", "labels", "标签", "通话标签", "工单标签", "业务标签", "服务类型"),
+    "hold_seconds": ("hold_seconds", "hold_time", "holdtime", "hold_duration",
+                     "保持时长", "保持时间", "等待时长"),
 }
 FIELDS = tuple(COLUMNS)
 
@@ -309,6 +313,11 @@ class CallRecords:
         if "hangup_by" in v:
             t.hangup_by = v["hangup_by"]
         t.extra["call_record"] = f"{self.path}:{rec.line}"
+        if v.get("tags"):
+            t.extra["tags"] = [x.strip() for x in re.split(r"[,,;;|/、]", str(v["tags"]))
+                               if x.strip()]
+        if v.get("hold_seconds") is not None:
+            t.extra["hold_seconds"] = float(str(v["hold_seconds"]))
         return t, None
 
     def unmatched(self) -> Iterator[InputProblem]:
@@ -459,6 +468,18 @@ def _record(
             values[name] = cells[name]
     if cells.get("direction"):
         values["direction"] = normalise_direction(cells["direction"])
+    if cells.get("tags"):
+        values["tags"] = cells["tags"]
+    if cells.get("hold_seconds"):
+        try:
+            hold = float(cells["hold_seconds"])
+            if not hold >= 0:
+                raise ValueError
+            values["hold_seconds"] = str(hold)
+        except ValueError:
+            records.problems.append(InputProblem(
+                records.path, line, f"hold_seconds: expected seconds as a number ≥ 0, got "
+                f"{cells['hold_seconds']!r} (left unknown)", call_id=call_id))
     if cells.get("started_at"):
         try:
             values["started_at"] = _started(raw["started_at"])

@@ -57,7 +57,7 @@ FOLLOW_ANSWERS = ["一般一到两个工作日就可以,请您留意电话", "�
                   "工单号在短信里,您也可以在我们的公众号里查看", "师傅上门前会提前给您打电话"]
 CUSTOMER_ACKS = ["好的,明白了", "行,那我等着", "好的好的,谢谢你", "嗯,知道了"]
 CUSTOMER_DECOYS = ["你们这服务真是没办法说", "我怎么知道你们是这么弄的",
-                   "你有病吧这个系统,老是出问题",
+                   "你有病吧这个系统,老是这样",
                    "不行就是不行吗,你们总这么说"]
 BACKCHANNELS = ["嗯,好的", "嗯嗯", "好的", "我理解"]
 
@@ -154,13 +154,13 @@ class Generator:
         # the customer's problem; the agent asks for details
         turns.append(_Turn(c, problem + "。", gap=rng.uniform(0.4, 1.5)))
         if "interruption" in wanted:
-            turns.append(_Turn(a, f"您先别说了,{ask}?", gap=-rng.uniform(1.0, 2.0),
+            turns.append(_Turn(a, f"您先别说了,跟您确认一下,是{item}的问题,对吗?{ask}?", gap=-rng.uniform(1.0, 2.0),
                                tag="interruption"))
         else:
             late = "response_delay" in wanted
             if not late and rng.random() < 0.3:  # decoy: a backchannel over the customer
                 turns.append(_Turn(a, rng.choice(BACKCHANNELS) + "。", gap=-rng.uniform(0.6, 1.2)))
-            turns.append(_Turn(a, f"好的,非常抱歉给您带来不便。{ask}?",
+            turns.append(_Turn(a, f"好的,非常抱歉给您带来不便。跟您确认一下,是{item}的问题,对吗?{ask}?",
                                gap=rng.uniform(6.0, 9.0) if late else rng.uniform(0.3, 2.0),
                                tag="response_delay" if late else ""))
         turns.append(_Turn(c, rng.choice(INFO) + "。", gap=rng.uniform(0.4, 1.5)))

@@ -6,13 +6,16 @@ from types import ModuleType
 
 from csqa.rules import (
     closing,
+    filler_words,
     forbidden_phrase,
     greeting,
     hangup,
     interruption,
+    jargon,
     privacy,
     required_phrase,
     response_delay,
+    sequence,
     silence,
     speech_rate,
 )
@@ -28,6 +31,9 @@ _MODULES: tuple[ModuleType, ...] = (
     speech_rate,
     response_delay,
     privacy,
+    sequence,
+    filler_words,
+    jargon,
 )
 
 #: kind name -> module (with ``Params``, ``prepare``, ``check`` and its docstring)

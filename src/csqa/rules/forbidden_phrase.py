@@ -13,6 +13,11 @@ comes first. ``fuzzy`` or ``pinyin`` (see :mod:`csqa.tolerant`) also catch an AS
 phrase (这事与我门无关), and apply to ``unless`` as well; phrases of up to 4 characters still
 need every character (homophones aside), so 我不太清楚 never becomes a short phrase's match.
 
+The phrase options of :mod:`csqa.rules.conditions` apply to phrases and regexes alike:
+``match: word`` (only on jieba word boundaries: 滚 does not fire inside 滚筒洗衣机),
+``near`` (only when another phrase is close by), ``unless_before`` (not when 同事说/不是
+precedes it in the same clause) and ``ignore_quoted`` (not inside quotation marks).
+
 Example (fires on utterance 1, 责问客户)::
 
     - id: forbidden.blame
@@ -36,11 +41,12 @@ from pydantic import Field, field_validator, model_validator
 from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_longest
 from csqa.model import Hit
 from csqa.rules.base import Phrase, Scope, Speaker, TolerantParams, in_scope
+from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 
 KIND = "forbidden_phrase"
 
 
-class Params(TolerantParams):
+class Params(TolerantParams, PhraseOptions):
     phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
     regexes: list[str] = Field(default_factory=list,
                                description="RE2 regexes over the folded text (no punctuation or spaces)")
@@ -68,7 +74,7 @@ class Params(TolerantParams):
 @dataclass(slots=True, frozen=True)
 class Prepared:
     params: Params
-    phrases: int
+    phrases: PhraseMatcher
     unless: int | None
     regexes: tuple[Any, ...]
 
@@ -76,7 +82,8 @@ class Prepared:
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     return Prepared(
         params=params,
-        phrases=bank.add(params.phrases, params.tolerance, params.similarity),
+        phrases=PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
+                              similarity=params.similarity),
         unless=(bank.add(params.unless, params.tolerance, params.similarity)
                 if params.unless else None),
         regexes=tuple(compile_safe_regex(p) for p in params.regexes),
@@ -86,9 +93,11 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
     for u in in_scope(call, p.speaker, p.scope):
-        matches = call.find(prep.phrases, u.index)
+        matches = call.find(prep.phrases.set_id, u.index)
         for rx in prep.regexes:
             matches.extend(call.regex(rx, u.index))
+        if matches:
+            matches = prep.phrases.keep(call, u.index, matches)
         if not matches:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):

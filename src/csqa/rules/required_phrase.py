@@ -13,6 +13,9 @@ what came closest and how close (``最接近:“很高心为您”0.71``, also `
 ``{similarity}`` for message templates), so a reviewer sees at once whether it is an ASR slip
 or a real omission. ``tolerance: exact`` turns this off.
 
+The phrase options of :mod:`csqa.rules.conditions` (``match: word``, ``near``,
+``unless_before``, ``ignore_quoted``) decide which occurrences count, for every group.
+
 Not evaluable when the speaker says nothing at all in the call (a wrong channel or an
 empty transcript is not the agent's omission), and when the wording is missing but the
 transcript is visibly cut at the end the scope looks at (:mod:`csqa.coverage`): the start for
@@ -48,6 +51,7 @@ from csqa.rules.base import (
     in_scope,
     speaker_utterances,
 )
+from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 from csqa.tolerant import Tolerance
 
 KIND = "required_phrase"
@@ -61,7 +65,7 @@ class Group(BaseModel):
     phrases: list[Phrase] = Field(min_length=1, description="any of these satisfies the part")
 
 
-class RequiredParams(TolerantParams):
+class RequiredParams(TolerantParams, PhraseOptions):
     """Options shared by every required-wording kind (required_phrase, greeting, closing)."""
 
     tolerance: Tolerance = Field("pinyin", description=TOLERANCE_HELP)
@@ -95,19 +99,19 @@ class Params(RequiredParams):
 class Prepared:
     params: RequiredParams
     scope: Scope | None
-    groups: tuple[tuple[str, int], ...]  # (group name, phrase set id)
+    groups: tuple[tuple[str, PhraseMatcher], ...]  # (group name, its phrases)
 
 
 def prepare(params: RequiredParams, bank: PhraseBank) -> Prepared:
-    groups = tuple((g.name, bank.add(g.phrases, params.tolerance, params.similarity))
+    groups = tuple((g.name, PhraseMatcher(g.phrases, params, bank, tolerance=params.tolerance,
+                                          similarity=params.similarity))
                    for g in params.all_groups())
     return Prepared(params=params, scope=params.effective_scope(), groups=groups)
 
 
-def _missing(call: CallView, utts: list[Utterance], groups: tuple[tuple[str, int], ...]) -> list[str]:
-    return [
-        name for name, set_id in groups if not any(call.contains(set_id, u.index) for u in utts)
-    ]
+def _missing(call: CallView, utts: list[Utterance],
+             groups: tuple[tuple[str, PhraseMatcher], ...]) -> list[str]:
+    return [name for name, m in groups if not any(m.said(call, u.index) for u in utts)]
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
@@ -123,7 +127,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     anchor = scoped[0] if scoped else (everything[-1] if _looks_at_end(prep.scope) else everything[0])
     if prep.scope is not None and not _missing(call, everything, prep.groups):
         found = next(u for u in everything if u not in scoped and any(
-            call.contains(set_id, u.index) for _, set_id in prep.groups))
+            m.said(call, u.index) for _, m in prep.groups))
         detail = f"在第 {found.start:.1f} 秒说出,不在规定范围({where})内"
         yield Hit(found.index, found.start, found.end, matched=found.text,
                   values={"detail": detail, "missing": "、".join(missing), "where": where})
@@ -135,10 +139,10 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
                                  "closest": "", "similarity": ""}
     near: list[str] = []
     indexes = [u.index for u in scoped]
-    for name, set_id in prep.groups:
+    for name, matcher in prep.groups:
         if name not in missing:
             continue
-        miss = call.closest(set_id, indexes)
+        miss = call.closest(matcher.set_id, indexes)
         if miss is None:
             continue
         near.append(_near_text(name, miss, len(missing) > 1))

@@ -20,42 +20,28 @@ Passes when the agent answers within 5 s.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pydantic import Field
 
-from csqa.matching import CallView, PhraseBank
+from csqa.matching import CallView
 from csqa.model import AGENT, CUSTOMER, Hit
-from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase, announced_hold, gaps, require_timing
-from csqa.rules.silence import DEFAULT_CUSTOMER_HOLD, DEFAULT_HOLD
+from csqa.rules.base import announced_hold, gaps, require_timing
+from csqa.rules.holds import HoldParams, HoldPrepared, prepare_hold
 
 KIND = "response_delay"
 
 
-class Params(BaseParams):
+class Params(HoldParams):
     first_response: float | None = Field(
         5.0, ge=0, description="the agent must speak within N s of the call start (null: not checked)")
     max_delay: float = Field(5.0, gt=0, description="seconds the customer may wait for the agent's answer")
     ignore_above: float | None = Field(None, gt=0, description="longer pauses are left to the silence rule")
-    hold_phrases: list[Phrase] = Field(default_factory=lambda: list(DEFAULT_HOLD),
-                                       description="agent phrases that announce a wait")
-    customer_hold_phrases: list[Phrase] = Field(default_factory=lambda: list(DEFAULT_CUSTOMER_HOLD),
-                                                description="customer phrases asking the agent to wait")
 
 
-@dataclass(slots=True, frozen=True)
-class Prepared:
-    params: Params
-    hold: int
-    customer_hold: int
+prepare = prepare_hold  # registers the hold phrase sets
 
 
-def prepare(params: Params, bank: PhraseBank) -> Prepared:
-    return Prepared(params, bank.add(params.hold_phrases), bank.add(params.customer_hold_phrases))
-
-
-def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+def check(call: CallView, prep: HoldPrepared) -> Iterator[Hit]:
     require_timing(call)
     p = prep.params
     first = next((u for u in call.utterances if u.speaker == AGENT), None)

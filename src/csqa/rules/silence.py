@@ -23,43 +23,27 @@ Passes (announced, 40 s ≤ 60 s)::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pydantic import Field
 
-from csqa.matching import CallView, PhraseBank
+from csqa.matching import CallView
 from csqa.model import Hit
-from csqa.rules.base import Params as BaseParams
-from csqa.rules.base import Phrase, announced_hold, gaps, require_timing
+from csqa.rules.base import announced_hold, gaps, require_timing
+from csqa.rules.holds import HoldParams, HoldPrepared, prepare_hold
 
 KIND = "silence"
 
-DEFAULT_HOLD = ["请您稍等", "请稍等", "稍等一下", "请稍候", "您稍等", "麻烦您稍等", "我帮您查询一下",
-                "我帮您查一下", "我帮您查询", "我为您查询", "我这边查一下", "我帮您核实一下"]
-DEFAULT_CUSTOMER_HOLD = ["我找一下", "我看一下", "我查一下", "等一下", "稍等", "我去拿"]
 
 
-class Params(BaseParams):
+class Params(HoldParams):
     max_gap: float = Field(10.0, gt=0, description="seconds of silence allowed without an announced hold")
     hold_max: float = Field(60.0, gt=0, description="seconds of silence allowed after an announced hold")
-    hold_phrases: list[Phrase] = Field(default_factory=lambda: list(DEFAULT_HOLD),
-                                       description="agent phrases that announce a hold")
-    customer_hold_phrases: list[Phrase] = Field(default_factory=lambda: list(DEFAULT_CUSTOMER_HOLD),
-                                                description="customer phrases asking the agent to wait")
 
 
-@dataclass(slots=True, frozen=True)
-class Prepared:
-    params: Params
-    hold: int
-    customer_hold: int
+prepare = prepare_hold  # registers the hold phrase sets
 
 
-def prepare(params: Params, bank: PhraseBank) -> Prepared:
-    return Prepared(params, bank.add(params.hold_phrases), bank.add(params.customer_hold_phrases))
-
-
-def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+def check(call: CallView, prep: HoldPrepared) -> Iterator[Hit]:
     require_timing(call)
     p = prep.params
     for before, after, gap_start in gaps(call):

@@ -6,6 +6,7 @@ A ruleset file::
     version: "2026.11"
     extends: default          # a built-in name or a path relative to this file
     scoring: {base: 100, pass_mark: 80}
+    dictionary: [小天鹅, 滚筒洗衣机]   # words for ``match: word`` (product names, company terms)
     rules:
       - id: interruption      # same id as a rule of the parent: override key by key
         allowed: 1
@@ -50,7 +51,8 @@ BUILTIN = {"default": "default.yaml"}
 SEVERITIES = ("info", "minor", "major", "critical")
 RULE_KEYS = ("id", "kind", "name", "category", "description", "message", "severity", "points",
              "max_points", "veto", "enabled", "examples")
-TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "normalize")
+TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "normalize",
+            "dictionary")
 NORMALIZE_KEYS = ("fillers",)
 SCORING_KEYS = ("base", "pass_mark")
 MAX_EXTENDS_DEPTH = 16
@@ -106,6 +108,8 @@ class Ruleset:
     disabled: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     hash: str = ""
+    #: user words for word-level matching, from ``dictionary`` (a child adds to its parent's)
+    dictionary: list[str] = field(default_factory=list)
     #: disabled rules, validated like the others (for ``rules show`` and ``rules lint``)
     disabled_rules: list[Rule] = field(default_factory=list)
     #: top-level key (``name``, ``scoring.base`` …) -> ``file:line:col`` that set it
@@ -133,6 +137,7 @@ class _Raw:
     scoring: dict[str, tuple[Any, YamlDoc, KeyPath]]
     rules: dict[str, _RawRule]
     files: list[str]
+    dictionary: list[str] = field(default_factory=list)
     meta_where: dict[str, str] = field(default_factory=dict)
 
 
@@ -189,6 +194,8 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
     else:
         raw = _Raw(meta={}, scoring={}, rules={}, files=[])
     raw.files.append(name)
+    if "dictionary" in data:
+        problems.extend(_read_dictionary(data["dictionary"], doc, raw.dictionary))
     for key in ("name", "version", "description"):
         if key in data:
             if not isinstance(data[key], (str, int, float)):
@@ -239,6 +246,20 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
                 del raw.rules[rid]  # a new kind under an old id replaces the parent rule whole
             raw.rules[rid] = _RawRule(values=dict(item), where=where, anchor=(doc, path))
     return raw
+
+
+def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
+    """Add a ruleset's ``dictionary`` words to ``into``; returns the problems found."""
+    if not isinstance(value, list):
+        return [f"{doc.where(('dictionary',))}: dictionary: must be a list of words"]
+    problems = []
+    for i, word in enumerate(value):
+        if not isinstance(word, str) or not word.strip() or any(ch.isspace() for ch in word.strip()):
+            problems.append(f"{doc.where(('dictionary', i))}: dictionary[{i}]: "
+                            "must be one word (text without spaces)")
+        elif word.strip() not in into:
+            into.append(word.strip())
+    return problems
 
 
 def _read_normalize(norm: Any, doc: YamlDoc, meta: dict[str, Any]) -> list[str]:
@@ -499,6 +520,8 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         "rules": [{**{k: v for k, v in r.values.items() if k != "examples"}} for r in raw.rules.values()]}
     if "fillers" in raw.meta:  # only when set, so that rulesets without it keep their hash
         content["fillers"] = list(raw.meta["fillers"])
+    if raw.dictionary:  # likewise
+        content["dictionary"] = raw.dictionary
     canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)
     return Ruleset(
         name=raw.meta.get("name", Path(raw.files[-1]).stem),
@@ -507,6 +530,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         rules=rules, disabled=disabled, files=raw.files,
         base_score=scoring["base"], pass_mark=scoring["pass_mark"],
         hash=hashlib.sha256(canonical).hexdigest()[:16],
+        dictionary=list(raw.dictionary),
         disabled_rules=disabled_rules,
         provenance={**raw.meta_where,
                     **{f"scoring.{k}": doc.where(path) for k, (_, doc, path) in raw.scoring.items()}},

@@ -1,0 +1,469 @@
+"""The shared rule language above single phrases: word matching, guards, ``near``, conditions.
+
+Every phrase-based kind (``forbidden_phrase``, ``required_phrase``, ``sequence``, ``jargon``,
+``filler_words``) matches through a :class:`PhraseMatcher`, so these options mean the same
+thing everywhere:
+
+``match: word``
+    a phrase counts only where it begins and ends on jieba word boundaries, so 滚 does not
+    fire inside 滚筒洗衣机. The ruleset's ``dictionary`` (product names, company terms) is
+    added to jieba's words. ``substring`` (the default) is the plain, fast phrase search.
+``near: {phrases: […], within: 10, unit: chars, turns: 0, side: either, speaker: any}``
+    a match counts only when one of ``phrases`` is within ``within`` characters (or words)
+    of it in the same utterance, or anywhere in the next ``turns`` utterances of ``speaker``.
+``unless_before: […]``
+    negation / reporting guard: a match is cancelled when one of these phrases comes before
+    it in the same clause (之前同事说“没办法”, 不是没办法). Clauses end at 。!?;, and commas.
+``ignore_quoted: true``
+    a match inside quotation marks (“”「」『』"") is someone else's words, not the speaker's.
+
+Conditions (``when``/``then`` of :mod:`csqa.rules.sequence`) are built from these atoms:
+``agent_says``/``customer_says``/``says`` (with the phrase options above), ``call_longer_than``
+(seconds), ``hold`` (the call had a hold: announced and followed by ≥ N s of silence, or the
+call record says so), ``tag`` (a tag of the call record, ``extra["tags"]``), and the logic
+``all``/``any``/``not``. Conditions are evaluated per utterance (``a && (b || !c)`` holds at
+an utterance when each part does); a condition made only of call-level atoms
+(``call_longer_than``, ``hold``, ``tag``) holds for the call as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from csqa.matching import CallView, Match, PhraseBank
+from csqa.model import AGENT, CUSTOMER, Utterance
+from csqa.rules.base import Phrase, Speaker, announced_hold, gaps
+from csqa.words import call_tokens, on_word_boundaries
+
+CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
+QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》"}
+SAME_QUOTES = frozenset("\"'")
+
+
+class Near(BaseModel):
+    """Another phrase that must be close to the match for it to count."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phrases: list[Phrase] = Field(min_length=1, description="phrases that must be near the match")
+    within: int = Field(10, ge=0, description="at most this many characters/words between them")
+    unit: Literal["chars", "words"] = Field("chars", description="count the distance in chars or jieba words")
+    turns: int = Field(0, ge=0, description="also accept them anywhere in the next N utterances")
+    side: Literal["either", "after", "before"] = Field("either", description="where the near phrase may be")
+    speaker: Speaker = Field("any", description="whose next utterances count for turns")
+
+
+class PhraseOptions(BaseModel):
+    """How a list of phrases is matched; mixed into the params of phrase-based kinds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: Literal["substring", "word"] = Field(
+        "substring", description="substring (fast) or word: only on jieba word boundaries")
+    near: Near | None = Field(None, description="count a match only when another phrase is near it")
+    unless_before: list[Phrase] = Field(
+        default_factory=list, description="cancel a match when one of these precedes it in the same clause")
+    ignore_quoted: bool = Field(False, description="ignore matches inside quotation marks")
+
+
+class PhraseMatcher:
+    """Phrases plus their options, compiled against a bank; ``find`` gives the matches that count."""
+
+    def __init__(self, phrases: Iterable[str], opts: PhraseOptions, bank: PhraseBank,
+                 speaker: str = "any", tolerance: str = "exact",
+                 similarity: float | None = None) -> None:
+        self.opts = opts
+        self.speaker = speaker
+        self.phrases = tuple(phrases)
+        self.set_id = bank.add(self.phrases, tolerance, similarity)
+        self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
+        self.near_id = bank.add(opts.near.phrases) if opts.near else None
+        self._bank = bank
+
+    @cached_property
+    def user_words(self) -> frozenset[str]:
+        # read once, at the first check: every rule has added its words by then
+        return frozenset(self._bank.dictionary)
+
+    def speaks(self, u: Utterance) -> bool:
+        return self.speaker == "any" or u.speaker == self.speaker
+
+    def candidate(self, call: CallView, index: int) -> bool:
+        """Cheap test (one shared Aho-Corasick pass) whether ``find`` can return anything."""
+        return self.speaks(call.utterances[index]) and call.contains(self.set_id, index)
+
+    def find(self, call: CallView, index: int) -> list[Match]:
+        """The phrases said in utterance ``index`` that count, in original-text offsets."""
+        if self.speaker != "any" and call.utterances[index].speaker != self.speaker:
+            return []
+        found = call.find(self.set_id, index)
+        return self.keep(call, index, found) if found and self._filters else found
+
+    def said(self, call: CallView, index: int) -> bool:
+        """Whether the phrases count in utterance ``index`` (a dict lookup without options)."""
+        if not self._filters:
+            return self.speaks(call.utterances[index]) and call.contains(self.set_id, index)
+        return bool(self.find(call, index))
+
+    def where(self, call: CallView) -> dict[int, list[Match]]:
+        """Every utterance where the phrases count, with their matches (once per call)."""
+        got: dict[int, list[Match]] | None = call.memo.get(self)
+        if got is None:
+            got = {}
+            for i in call.having(self.set_id, None if self.speaker == "any" else self.speaker):
+                found = self.find(call, i)
+                if found:
+                    got[i] = found
+            call.memo[self] = got
+        return got
+
+    @cached_property
+    def _filters(self) -> bool:
+        o = self.opts
+        return (o.match == "word" or o.ignore_quoted or self.before_id is not None
+                or self.near_id is not None)
+
+    def keep(self, call: CallView, index: int, matches: list[Match]) -> list[Match]:
+        """Filter matches of utterance ``index`` (also regex matches) through the options."""
+        o = self.opts
+        text = call.utterances[index].text
+        if o.match == "word" and matches:
+            matches = [m for m in matches
+                       if on_word_boundaries(call, index, m.start, m.end, self.user_words)]
+        if o.ignore_quoted and matches:
+            matches = [m for m in matches if not quoted(text, m.start, m.end)]
+        if self.before_id is not None and matches:
+            guards = _found(call, self.before_id, index)
+            matches = [m for m in matches if not preceded_in_clause(text, m, guards)]
+        if o.near is not None and self.near_id is not None and matches:
+            matches = [m for m in matches if self.near_ok(call, index, m)]
+        return matches
+
+    def near_ok(self, call: CallView, index: int, m: Match) -> bool:
+        """Whether the ``near`` phrases are close enough to match ``m`` of utterance ``index``."""
+        near = self.opts.near
+        assert near is not None and self.near_id is not None
+        for n in _found(call, self.near_id, index):
+            if n.start < m.end and m.start < n.end:
+                continue  # the near phrase is (part of) the match itself
+            after = n.start >= m.end
+            if (near.side == "after" and not after) or (near.side == "before" and after):
+                continue
+            if self._distance(call, index, m, n) <= near.within:
+                return True
+        if near.turns:
+            left = near.turns
+            for u in call.utterances[index + 1:]:
+                if near.speaker != "any" and u.speaker != near.speaker:
+                    continue
+                if call.contains(self.near_id, u.index):
+                    return True
+                left -= 1
+                if not left:
+                    break
+        return False
+
+    def _distance(self, call: CallView, index: int, a: Match, b: Match) -> int:
+        lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+        if self.opts.near is not None and self.opts.near.unit == "words":
+            toks = call_tokens(call, index, self.user_words, lo, hi)
+            return sum(1 for t in toks if t.start >= lo and t.end <= hi and t.tag != "x")
+        text = call.utterances[index].text[lo:hi]
+        return sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)
+
+
+def _found(call: CallView, set_id: int, index: int) -> list[Match]:
+    """``call.find`` memoised per call: guard and near phrases are asked about once per match."""
+    key = ("found", set_id, index)
+    got: list[Match] | None = call.memo.get(key)
+    if got is None:
+        got = call.memo[key] = call.find(set_id, index)
+    return got
+
+
+def quoted(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies inside quotation marks."""
+    before, after = text[:start], text[end:]
+    for open_q, close_q in QUOTE_PAIRS.items():
+        if before.count(open_q) > before.count(close_q) and close_q in after:
+            return True
+    return any(before.count(q) % 2 == 1 and q in after for q in SAME_QUOTES)
+
+
+def clause_start(text: str, pos: int) -> int:
+    """Offset where the clause holding ``pos`` begins."""
+    i = pos - 1
+    while i >= 0 and text[i] not in CLAUSE_ENDS:
+        i -= 1
+    return i + 1
+
+
+def preceded_in_clause(text: str, m: Match, guards: list[Match]) -> bool:
+    """Whether a guard phrase ends before ``m`` begins, inside ``m``'s clause."""
+    begin = clause_start(text, m.start)
+    return any(g.end <= m.start and g.start >= begin for g in guards)
+
+
+# ---- conditions --------------------------------------------------------------------------
+
+ATOMS = ("agent_says", "customer_says", "says", "call_longer_than", "hold", "tag", "all", "any", "not")
+SAYS = {"agent_says": AGENT, "customer_says": CUSTOMER, "says": "any"}
+_CALL_START = Match("", 0, 0)
+
+
+class Condition(PhraseOptions):
+    """One condition: exactly one of the atoms (the phrase options go with the ``*_says`` ones)."""
+
+    agent_says: list[Phrase] | None = Field(None, description="the agent says any of these")
+    customer_says: list[Phrase] | None = Field(None, description="the customer says any of these")
+    says: list[Phrase] | None = Field(None, description="either side says any of these")
+    call_longer_than: float | None = Field(None, ge=0, description="the call lasts longer than N s")
+    hold: bool | float | None = Field(
+        None, description="the call had a hold (true: ≥ 10 s; a number: at least that many seconds)")
+    tag: str | list[str] | None = Field(None, description="the call record carries this tag (any of these)")
+    all: list[Condition] | None = Field(None, min_length=1, description="every sub-condition holds")
+    any: list[Condition] | None = Field(None, min_length=1, description="at least one sub-condition holds")
+    not_: Condition | None = Field(None, alias="not", description="the sub-condition does not hold")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        given = [a for a in ATOMS if getattr(self, "not_" if a == "not" else a) is not None]
+        if len(given) != 1:
+            what = "none" if not given else ", ".join(given)
+            raise ValueError(f"a condition needs exactly one of {', '.join(ATOMS)} (got {what})")
+        uses_options = (self.match == "word" or self.near is not None or bool(self.unless_before)
+                        or self.ignore_quoted)
+        if given[0] not in SAYS and uses_options:
+            raise ValueError("match, near, unless_before and ignore_quoted go with agent_says, "
+                             "customer_says or says")
+        if isinstance(self.hold, (int, float)) and not isinstance(self.hold, bool) and self.hold < 0:
+            raise ValueError("hold: must be true or a number of seconds ≥ 0")
+        return self
+
+
+Condition.model_rebuild()
+
+
+class Compiled:
+    """A condition ready to evaluate; ``at(call, i)`` is where in utterance ``i`` it holds.
+
+    Utterance-level conditions compute ``where`` (utterance -> matches) once per call from the
+    utterances the shared phrase scan found, so a rule never asks every utterance.
+    """
+
+    call_level: bool = False
+
+    def at(self, call: CallView, index: int) -> list[Match]:
+        if self.call_level:
+            return [_CALL_START] if self.holds(call) else []
+        return self.where(call).get(index, [])
+
+    def where(self, call: CallView) -> dict[int, list[Match]]:
+        got: dict[int, list[Match]] | None = call.memo.get(self)
+        if got is None:
+            got = call.memo[self] = self._where(call)
+        return got
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        """For a call-level condition: every utterance when it holds."""
+        if self.holds(call):
+            return {i: [_CALL_START] for i in range(len(call.utterances))}
+        return {}
+
+    def holds(self, call: CallView) -> bool:
+        """For call-level conditions: whether it holds for this call."""
+        raise NotImplementedError
+
+    def label(self) -> str:
+        raise NotImplementedError
+
+
+class _Says(Compiled):
+    def __init__(self, key: str, phrases: list[str], opts: PhraseOptions, bank: PhraseBank) -> None:
+        self.key = key
+        self.matcher = PhraseMatcher(phrases, opts, bank, speaker=SAYS[key])
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        return self.matcher.where(call)
+
+    def label(self) -> str:
+        who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.key]
+        shown = "/".join(self.matcher.phrases[:3]) + ("…" if len(self.matcher.phrases) > 3 else "")
+        return f"{who}说“{shown}”"
+
+
+class _CallLevel(Compiled):
+    call_level = True
+
+
+class _Longer(_CallLevel):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def holds(self, call: CallView) -> bool:
+        return call.transcript.length > self.seconds
+
+    def label(self) -> str:
+        return f"通话超过 {self.seconds:g} 秒"
+
+
+class _Hold(_CallLevel):
+    def __init__(self, min_seconds: float, bank: PhraseBank) -> None:
+        from csqa.rules.holds import DEFAULT_CUSTOMER_HOLD, DEFAULT_HOLD
+
+        self.min_seconds = min_seconds
+        self.agent_set = bank.add(DEFAULT_HOLD)
+        self.customer_set = bank.add(DEFAULT_CUSTOMER_HOLD)
+
+    def holds(self, call: CallView) -> bool:
+        key = ("hold", self.min_seconds, self.agent_set)
+        if key not in call.memo:
+            call.memo[key] = self._holds(call)
+        return bool(call.memo[key])
+
+    def _holds(self, call: CallView) -> bool:
+        extra = call.transcript.extra
+        recorded = extra.get("hold_seconds")
+        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool):
+            if recorded >= max(self.min_seconds, 1e-9):
+                return True
+        elif extra.get("hold") is True:
+            return True
+        return any(after.start - start >= self.min_seconds
+                   and announced_hold(call, before, self.agent_set, self.customer_set)
+                   for before, after, start in gaps(call))
+
+    def label(self) -> str:
+        return f"通话中有等待(≥{self.min_seconds:g} 秒)"
+
+
+class _Tag(_CallLevel):
+    def __init__(self, tags: list[str]) -> None:
+        self.tags = frozenset(t.strip() for t in tags)
+
+    def holds(self, call: CallView) -> bool:
+        return not self.tags.isdisjoint(call_tags(call))
+
+    def label(self) -> str:
+        return "通话标签为“" + "/".join(sorted(self.tags)) + "”"
+
+
+def call_tags(call: CallView) -> set[str]:
+    """The call record's tags: ``extra["tags"]`` as a list or a comma-separated string."""
+    raw = call.transcript.extra.get("tags")
+    if isinstance(raw, str):
+        raw = raw.replace(",", ",").split(",")
+    if not isinstance(raw, (list, tuple, set)):
+        return set()
+    return {str(t).strip() for t in raw if str(t).strip()}
+
+
+class _All(Compiled):
+    def __init__(self, parts: list[Compiled]) -> None:
+        self.parts = parts
+        self.call_level = all(p.call_level for p in parts)
+        # the position of an all is where its first utterance-level part matched
+        self.anchor = next((p for p in parts if not p.call_level), parts[0])
+
+    def holds(self, call: CallView) -> bool:
+        return all(p.holds(call) for p in self.parts)
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        if self.call_level:
+            return super()._where(call)
+        if not all(p.holds(call) for p in self.parts if p.call_level):
+            return {}
+        others = [p.where(call) for p in self.parts if p is not self.anchor and not p.call_level]
+        return {i: found for i, found in self.anchor.where(call).items()
+                if all(i in o for o in others)}
+
+    def label(self) -> str:
+        return "且".join(p.label() for p in self.parts)
+
+
+class _Any(Compiled):
+    def __init__(self, parts: list[Compiled]) -> None:
+        self.parts = parts
+        self.call_level = all(p.call_level for p in parts)
+
+    def holds(self, call: CallView) -> bool:
+        return any(p.holds(call) for p in self.parts)
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        if self.call_level:
+            return super()._where(call)
+        merged: dict[int, set[Match]] = {}
+        for p in self.parts:
+            for i, found in p.where(call).items():
+                merged.setdefault(i, set()).update(found)
+        return {i: sorted(ms, key=lambda m: (m.start, m.end)) for i, ms in sorted(merged.items())}
+
+    def label(self) -> str:
+        return "或".join(p.label() for p in self.parts)
+
+
+class _Not(Compiled):
+    def __init__(self, part: Compiled) -> None:
+        self.part = part
+        self.call_level = part.call_level
+
+    def holds(self, call: CallView) -> bool:
+        return not self.part.holds(call)
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        if self.call_level:
+            return super()._where(call)
+        inner = self.part.where(call)
+        return {i: [_CALL_START] for i in range(len(call.utterances)) if i not in inner}
+
+    def label(self) -> str:
+        return f"非({self.part.label()})"
+
+
+def compile_condition(cond: Condition, bank: PhraseBank) -> Compiled:
+    """Register a condition's phrases with the bank and return its evaluator."""
+    for key in SAYS:
+        phrases = getattr(cond, key)
+        if phrases is not None:
+            return _Says(key, phrases, cond, bank)
+    if cond.call_longer_than is not None:
+        return _Longer(cond.call_longer_than)
+    if cond.hold is not None:
+        if cond.hold is True:
+            return _Hold(10.0, bank)
+        if cond.hold is False:
+            return _Not(_Hold(10.0, bank))
+        return _Hold(float(cond.hold), bank)
+    if cond.tag is not None:
+        return _Tag([cond.tag] if isinstance(cond.tag, str) else list(cond.tag))
+    if cond.all is not None:
+        return _All([compile_condition(c, bank) for c in cond.all])
+    if cond.any is not None:
+        return _Any([compile_condition(c, bank) for c in cond.any])
+    assert cond.not_ is not None
+    return _Not(compile_condition(cond.not_, bank))
+
+
+@dataclass(slots=True, frozen=True)
+class Occurrence:
+    """Where a condition held: utterance index (``None``: the call as a whole) and match."""
+
+    utterance: int | None
+    match: Match
+
+    def key(self) -> tuple[int, int]:
+        return (-1 if self.utterance is None else self.utterance, self.match.start)
+
+
+def occurrences(call: CallView, cond: Compiled) -> list[Occurrence]:
+    """Every place ``cond`` holds, in call order (one call-level occurrence if it is call-level)."""
+    if cond.call_level:
+        return [Occurrence(None, _CALL_START)] if cond.holds(call) else []
+    return [Occurrence(i, found[0]) for i, found in sorted(cond.where(call).items())]

@@ -1,0 +1,323 @@
+"""sequence: when something happens, something else must follow (or must have come first).
+
+``when`` is the trigger and ``then`` the required behaviour, both conditions of
+:mod:`csqa.rules.conditions` (``agent_says``/``customer_says`` with the phrase options,
+``call_longer_than``, ``hold``, ``tag``, ``all``/``any``/``not``). ``then_within`` bounds how
+soon: ``seconds`` after the trigger utterance ends and/or ``agent_turns`` agent utterances
+(both must hold when both are given; no bound means "by the end of the call"). ``then_before``
+adds an order: the required behaviour must come before any of these (an apology *before* an
+explanation). With ``direction: before`` the behaviour must instead come *before* the trigger
+(identity verification before account details; the satisfaction question before the farewell),
+within the same bounds counted backwards.
+
+A trigger that comes while an earlier one is still being answered (the customer complaining
+over several sentences) belongs to that earlier one, so one complaint gives one finding. The
+finding points at the agent's first reply after a trigger of the customer's, where the
+behaviour was missing (at the explanation, when that came first), and at the trigger itself
+when the agent said it or said nothing after it, with a ``{detail}`` sentence, the
+``{trigger}`` text and, when the behaviour came too late, ``{delay}``. A ``direction: before``
+finding points at the trigger.
+A call where the trigger never happens passes. ``first_only: true`` checks only the first
+trigger (the customer's first statement of the problem). ``expect: absent`` turns the rule
+round: the behaviour must *not* happen in the window (a farewell before the satisfaction
+question), and the finding points at the utterance where it did.
+
+Example (fires on utterance 1: the empathy comes 40 s after the complaint)::
+
+    - id: empathy_after_complaint
+      kind: sequence
+      when: {customer_says: [投诉, 太差, 生气]}
+      then: {agent_says: [抱歉, 理解您的心情]}
+      then_within: {seconds: 15, agent_turns: 2}
+      then_before: {agent_says: [因为, 原因是]}
+
+    [00:00:05.0-00:00:09.0] 客户: 你们的服务太差了,我要投诉!
+    [00:00:49.0-00:00:52.0] 坐席: 非常抱歉给您带来不便。
+
+Passes when the agent says 非常抱歉,我理解您的心情 in the next turn, before any explanation.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from csqa.matching import CallView, PhraseBank
+from csqa.model import AGENT, Hit, Utterance
+from csqa.rules.base import Params as BaseParams
+from csqa.rules.conditions import Compiled, Condition, Occurrence, compile_condition, occurrences
+
+KIND = "sequence"
+
+
+class Window(BaseModel):
+    """How soon the required behaviour must come: seconds and/or agent turns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seconds: float | None = Field(None, ge=0, description="within N s of the trigger")
+    agent_turns: int | None = Field(None, ge=1, description="within the agent's next N utterances")
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> Window:
+        if self.seconds is None and self.agent_turns is None:
+            raise ValueError("give seconds, agent_turns or both")
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} 秒")
+        if self.agent_turns is not None:
+            parts.append(f"坐席 {self.agent_turns} 句")
+        return "且".join(parts)
+
+
+class Params(BaseParams):
+    when: Condition = Field(description="the trigger")
+    then: Condition = Field(description="the behaviour required after (or before) the trigger")
+    then_within: Window | None = Field(None, description="how soon (default: any time)")
+    then_before: Condition | None = Field(None, description="the behaviour must come before any of this")
+    direction: Literal["after", "before"] = Field("after", description="after: follow the trigger; before: precede it")
+    when_label: str | None = Field(None, description="what the trigger is called in findings (e.g. 客户投诉)")
+    then_label: str | None = Field(None, description="what the behaviour is called in findings (e.g. 安抚致歉)")
+    expect: Literal["present", "absent"] = Field(
+        "present", description="present: the behaviour is required; absent: it must not happen there")
+    first_only: bool = Field(False, description="check only the first trigger of the call")
+
+    @model_validator(mode="after")
+    def _before_only_after(self) -> Params:
+        if self.then_before is not None and (self.direction == "before" or self.expect == "absent"):
+            raise ValueError("then_before goes with direction: after and expect: present")
+        return self
+
+
+@dataclass(slots=True, frozen=True)
+class Prepared:
+    params: Params
+    when: Compiled
+    then: Compiled
+    then_before: Compiled | None
+
+
+def prepare(params: Params, bank: PhraseBank) -> Prepared:
+    return Prepared(
+        params=params,
+        when=compile_condition(params.when, bank),
+        then=compile_condition(params.then, bank),
+        then_before=compile_condition(params.then_before, bank) if params.then_before else None,
+    )
+
+
+def _first(call: CallView, cond: Compiled, u: Utterance, after_pos: int | None,
+           before_pos: int | None) -> int | None:
+    """Offset of the first place ``cond`` holds in ``u`` (restricted around the trigger)."""
+    for m in cond.at(call, u.index):
+        if after_pos is not None and m.start < after_pos:
+            continue
+        if before_pos is not None and m.end > before_pos:
+            continue
+        return m.start
+    return None
+
+
+def _in_window(win: Window | None, seconds_away: float, agent_turns: int) -> bool:
+    if win is None:
+        return True
+    if win.seconds is not None and seconds_away > win.seconds:
+        return False
+    return not (win.agent_turns is not None and agent_turns > win.agent_turns)
+
+
+def _scan(call: CallView, occ: Occurrence, win: Window | None,
+          backwards: bool) -> Iterator[tuple[Utterance, int | None, int | None]]:
+    """The utterances inside the window, nearest first, each with the (after, before) offset
+    bounds for conditions in it: only the trigger's own utterance is bounded, by the trigger."""
+    t_index = -1 if occ.utterance is None else occ.utterance
+    if backwards:
+        if t_index < 0:
+            return
+        t = call.utterances[t_index]
+        order = list(reversed(call.utterances[: t_index + 1]))
+        ref = t.start
+    else:
+        order = call.utterances[max(t_index, 0):]
+        ref = call.utterances[t_index].end if t_index >= 0 else 0.0
+    agent_turns = 0
+    for u in order:
+        same = u.index == t_index
+        if not same:
+            if u.speaker == AGENT:
+                agent_turns += 1
+            away = (ref - u.end) if backwards else (u.start - ref)
+            if not _in_window(win, away, agent_turns):
+                return
+        if same:
+            yield u, (None if backwards else occ.match.end), (occ.match.start if backwards else None)
+        else:
+            yield u, None, None
+
+
+def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    p = prep.params
+    occs = occurrences(call, prep.when)
+    if not occs:
+        return
+    if p.first_only:
+        occs = occs[:1]
+    when_label = p.when_label or prep.when.label()
+    then_label = p.then_label or prep.then.label()
+    if p.expect == "absent":
+        yield from _check_absent(call, prep, occs, when_label, then_label)
+    elif p.direction == "before":
+        yield from _check_before(call, prep, occs, when_label, then_label)
+    else:
+        yield from _check_after(call, prep, occs, when_label, then_label)
+
+
+def _trigger_hit(call: CallView, occ: Occurrence, values: dict[str, Any]) -> Hit:
+    if occ.utterance is None:
+        return Hit(None, 0.0, call.transcript.length, matched="", values=values)
+    u = call.utterances[occ.utterance]
+    return Hit(u.index, u.start, u.end, matched=values["trigger"], values=values)
+
+
+def _trigger_text(call: CallView, occ: Occurrence) -> str:
+    if occ.utterance is None:
+        return ""
+    return call.utterances[occ.utterance].text[occ.match.start : occ.match.end]
+
+
+def _window_last(call: CallView, occ: Occurrence, win: Window | None) -> int:
+    """Index of the last utterance inside the window after the trigger."""
+    last = len(call.utterances) - 1 if win is None else (occ.utterance or 0)
+    if win is not None:
+        for u, _, _ in _scan(call, occ, win, backwards=False):
+            last = u.index
+    return last
+
+
+def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+                 then_label: str) -> Iterator[Hit]:
+    win = prep.params.then_within
+    then_where = prep.then.where(call)
+    expl_where = prep.then_before.where(call) if prep.then_before is not None else {}
+    # only utterances where the behaviour or an explanation happens need a look
+    candidates = sorted({*then_where, *expl_where})
+    busy_until = -1  # utterances up to here belong to a trigger already handled
+    for occ in occs:
+        if occ.utterance is not None and occ.utterance <= busy_until:
+            continue
+        values: dict[str, Any] = {"trigger": _trigger_text(call, occ), "when": when_label,
+                                  "then": then_label, "delay": None}
+        t_index = -1 if occ.utterance is None else occ.utterance
+        t_end = call.utterances[t_index].end if t_index >= 0 else 0.0
+        last = _window_last(call, occ, win)
+        outcome: tuple[str, Utterance] | None = None
+        for i in candidates[bisect_left(candidates, max(t_index, 0)):]:
+            if i > last:
+                break
+            u = call.utterances[i]
+            after_pos = occ.match.end if i == t_index else None
+            then_at = _first(call, prep.then, u, after_pos, None)
+            expl_at = (_first(call, prep.then_before, u, after_pos, None)
+                       if prep.then_before is not None else None)
+            if expl_at is not None and (then_at is None or expl_at < then_at):
+                outcome = ("explained", u)
+                break
+            if then_at is not None:
+                outcome = ("done", u)
+                break
+        if outcome is not None and outcome[0] == "done":
+            busy_until = outcome[1].index
+            continue
+        if outcome is not None:
+            u = outcome[1]
+            busy_until = u.index
+            detail = f"{when_label}(第 {t_end:.1f} 秒)后,未先{then_label}就先作解释"
+            yield Hit(u.index, u.start, u.end, matched=u.text, values={**values, "detail": detail})
+            continue
+        busy_until = last if win is not None else len(call.utterances)
+        late = next((call.utterances[i] for i in sorted(then_where) if i > last), None)
+        where = f" {win.describe()}内" if win is not None else ""
+        said = f"“{values['trigger']}”(第 {t_end:.1f} 秒)" if t_index >= 0 else ""
+        detail = f"{when_label}{said}后{where}未{then_label}"
+        if late is not None:
+            values["delay"] = round(late.start - t_end, 2)
+            detail += f"(第 {late.start:.1f} 秒才做到,晚了 {values['delay']:g} 秒)"
+        reply = (_agent_reply(call, t_index, last)
+                 if t_index >= 0 and call.utterances[t_index].speaker != AGENT else None)
+        if reply is not None:  # the agent's answer is where the behaviour was missing
+            yield Hit(reply.index, reply.start, reply.end, matched="",
+                      values={**values, "detail": detail})
+        else:
+            yield _trigger_hit(call, occ, {**values, "detail": detail})
+
+
+def _agent_reply(call: CallView, t_index: int, last: int) -> Utterance | None:
+    """The agent's first real answer after the trigger (within the window when there is one):
+    a backchannel such as 嗯/好的 (three characters or fewer) is passed over when a longer
+    answer follows."""
+    replies = [u for u in call.utterances[t_index + 1 : last + 1] if u.speaker == AGENT]
+    return next((u for u in replies if len(call.folded(u.index)) > 3), replies[0] if replies else None)
+
+
+def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+                  then_label: str) -> Iterator[Hit]:
+    win = prep.params.then_within
+    then_at = sorted(prep.then.where(call))
+    reported_at: int | None = None  # one omission is reported once, until the behaviour is seen
+    for occ in occs:
+        if occ.utterance is None:
+            continue  # a call-level trigger has nothing before it
+        if _came_before(call, prep.then, then_at, occ, win):
+            reported_at = None
+            continue
+        if reported_at is not None and not any(reported_at < i <= occ.utterance for i in then_at):
+            continue
+        reported_at = occ.utterance
+        where = f"前{win.describe()}内" if win is not None else "之前"
+        yield _trigger_hit(call, occ, {"trigger": _trigger_text(call, occ), "when": when_label,
+                                       "then": then_label, "delay": None,
+                                       "detail": f"{when_label}{where}未{then_label}"})
+
+
+def _came_before(call: CallView, then: Compiled, then_at: list[int], occ: Occurrence,
+                 win: Window | None) -> bool:
+    """Whether ``then`` held before the trigger, inside the window counted backwards."""
+    assert occ.utterance is not None
+    t = call.utterances[occ.utterance]
+    for i in reversed(then_at):
+        if i > t.index:
+            continue
+        if i == t.index:
+            if _first(call, then, t, None, occ.match.start) is None:
+                continue
+            return True
+        if win is None:
+            return True
+        u = call.utterances[i]
+        turns = sum(1 for v in call.utterances[i : t.index] if v.speaker == AGENT)
+        return _in_window(win, t.start - u.end, turns)
+    return False
+
+
+def _check_absent(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+                  then_label: str) -> Iterator[Hit]:
+    win = prep.params.then_within
+    backwards = prep.params.direction == "before"
+    reported: set[int] = set()
+    for occ in occs:
+        for u, a, b in _scan(call, occ, win, backwards=backwards):
+            if u.index in reported or _first(call, prep.then, u, a, b) is None:
+                continue
+            reported.add(u.index)
+            side = "之前" if backwards else "之后"
+            detail = f"{then_label}出现在{when_label}{side}(第 {u.start:.1f} 秒)"
+            yield Hit(u.index, u.start, u.end, matched=u.text,
+                      values={"trigger": _trigger_text(call, occ), "when": when_label,
+                              "then": then_label, "delay": None, "detail": detail})

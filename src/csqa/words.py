@@ -1,0 +1,266 @@
+"""Word segmentation (jieba), for rules where words matter and substrings lie.
+
+jieba is loaded lazily, the first time a rule actually needs words, and initialised once per
+process (its prefix dictionary takes about a second to build); its log on stderr is silenced.
+A ruleset's own ``dictionary`` (product names, company terms) and a jargon rule's terms are
+added to a *copy* of jieba's word table, one copy per distinct word list, so two rulesets
+audited in one process never change each other's segmentation.
+
+Segmentation is done without jieba's HMM guesser: unknown text is cut into single characters
+instead of being glued into invented words, which is what a word-boundary test wants (``给我滚``
+stays 给/我/滚, and 滚 is still a word of its own). Rules call this module only on utterances
+a cheap pre-filter (the Aho-Corasick pass) selected, because segmentation costs ~100x a phrase
+search; results are cached per call in :attr:`csqa.matching.CallView.memo`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from csqa.matching import CallView
+
+_LOCK = threading.Lock()
+_BASE: Any = None
+_POS_TABLE: dict[str, str] | None = None
+_SEGMENTERS: dict[frozenset[str], Segmenter] = {}
+
+
+def _load() -> tuple[Any, dict[str, str]]:
+    """jieba's default tokenizer and part-of-speech table, loaded once per process."""
+    global _BASE, _POS_TABLE
+    with _LOCK:
+        if _BASE is None or _POS_TABLE is None:
+            import jieba
+            import jieba.posseg
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.dt.check_initialized()
+            _POS_TABLE = jieba.posseg.dt.word_tag_tab
+            _BASE = jieba.dt
+        return _BASE, _POS_TABLE
+
+
+_LONGEST: list[int] = []
+# jieba 0.42's one-character 语气词 (tag y), so that the default filler rule's pre-filter needs
+# no dictionary scan at all; tests/test_conversation.py checks it against jieba's dictionary.
+KNOWN_Y_CHARS = frozenset("么兮吗吧呀呃呐呗呢呵哇哉哩唔啦啵嘛嘞欤")
+_CHARS_TAGGED: dict[frozenset[str], frozenset[str]] = {frozenset({"y"}): KNOWN_Y_CHARS}
+
+
+def chars_tagged(tags: Iterable[str], scan: bool = False) -> frozenset[str]:
+    """One-character dictionary words whose POS tag is one of ``tags``, read from jieba's
+    dictionary file without building jieba's tables (a pre-filter must stay cheap: this takes
+    ~0.2 s once per process, building the segmenter ~2 s). User words never add to this set:
+    they are tagged ``nz`` unless jieba already knows them (see :class:`Segmenter`)."""
+    wanted = frozenset(tags)
+    with _LOCK:
+        cached = None if scan else _CHARS_TAGGED.get(wanted)
+        if cached is None:
+            import jieba
+
+            path = jieba.get_dict_file()
+            found = set()
+            with path as fh:
+                for raw in fh:
+                    parts = raw.decode("utf-8").split()
+                    if len(parts) == 3 and len(parts[0]) == 1 and parts[2] in wanted:
+                        found.add(parts[0])
+            cached = frozenset(found)
+            if not scan:
+                _CHARS_TAGGED[wanted] = cached
+        return cached
+
+
+def _longest_word(tk: Any) -> int:
+    """Length of the longest word of jieba's own dictionary (computed once)."""
+    if not _LONGEST:
+        _LONGEST.append(max(len(w) for w, f in tk.FREQ.items() if f))
+    return _LONGEST[0]
+
+
+@dataclass(slots=True, frozen=True)
+class Token:
+    """One word of an utterance: its text, POS tag, and offsets in the original text."""
+
+    word: str
+    tag: str
+    start: int
+    end: int
+
+
+class Segmenter:
+    """jieba with one set of user words; get one with :func:`segmenter`."""
+
+    def __init__(self, user_words: frozenset[str]) -> None:
+        import jieba
+
+        base, tags = _load()
+        if not user_words:
+            self._tk = base
+            self._tags = tags
+            self.longest = _longest_word(base)
+            return
+        tk = jieba.Tokenizer()
+        tk.FREQ = dict(base.FREQ)
+        tk.total = base.total
+        tk.initialized = True
+        for word in sorted(user_words):
+            tk.add_word(word)
+        self._tk = tk
+        self._tags = {**tags, **{w: tags.get(w, "nz") for w in user_words}}
+        self.longest = max(_longest_word(base), *(len(w) for w in user_words))
+
+    def tokens(self, text: str) -> list[Token]:
+        """The words of ``text`` with their POS tags (``x`` for punctuation and unknowns)."""
+        out: list[Token] = []
+        pos = 0
+        for word in self._tk.cut(text, HMM=False):
+            end = pos + len(word)
+            if word.strip():
+                out.append(Token(word, self._tags.get(word, "x"), pos, end))
+            pos = end
+        return out
+
+    def crossed(self, text: str, pos: int, lo: int, hi: int) -> bool:
+        """Whether a word boundary at ``pos`` could be crossed: a dictionary word of two or
+        more characters inside ``text[lo:hi]`` spans it, or ASCII letters/digits (which jieba
+        glues together) touch it from both sides.
+
+        Without HMM, jieba only ever emits dictionary words and single characters, so when
+        nothing crosses ``pos`` it is a boundary in any segmentation: no need to run jieba.
+        """
+        if lo < pos < hi and _glued(text[pos - 1]) and _glued(text[pos]):
+            return True
+        freq = self._tk.FREQ
+        for a in range(pos - 1, max(lo, pos - self.longest) - 1, -1):
+            if text[a : pos + 1] not in freq:
+                continue  # no word (nor prefix of one) from a reaches past pos
+            b = pos + 1
+            while b <= hi:
+                frag = text[a:b]
+                if frag not in freq:
+                    break
+                if b > pos and b - a > 1 and freq[frag]:
+                    return True
+                b += 1
+        return False
+
+    def tag(self, word: str) -> str:
+        """The POS tag of a dictionary word (``x`` when unknown)."""
+        return self._tags.get(word, "x")
+
+    def tagged(self, tags: Iterable[str]) -> frozenset[str]:
+        """Every dictionary word whose POS tag is one of ``tags``."""
+        wanted = set(tags)
+        return frozenset(w for w, t in self._tags.items() if t in wanted)
+
+
+def segmenter(user_words: Iterable[str] = ()) -> Segmenter:
+    """The process-wide segmenter for this set of user words (built on first use)."""
+    if isinstance(user_words, frozenset):
+        seg = _SEGMENTERS.get(user_words)  # the hot path: rules pass the same frozenset
+        if seg is not None:
+            return seg
+    key = frozenset(w.strip() for w in user_words if w.strip())
+    seg = _SEGMENTERS.get(key)
+    if seg is None:
+        seg = Segmenter(key)
+        with _LOCK:
+            seg = _SEGMENTERS.setdefault(key, seg)
+    if isinstance(user_words, frozenset):
+        _SEGMENTERS.setdefault(user_words, seg)
+    return seg
+
+
+def _glued(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _in_block(ch: str) -> bool:
+    """Whether jieba keeps ``ch`` inside a block it segments (its ``re_han_default`` class)."""
+    return "\u4e00" <= ch <= "\u9fd5" or (ch.isascii() and (ch.isalnum() or ch in "+#&._%-"))
+
+
+_BLOCKS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")  # jieba's re_han_default
+
+
+def _blocks(call: CallView, index: int) -> list[tuple[int, int]]:
+    key = ("blocks", index)
+    got: list[tuple[int, int]] | None = call.memo.get(key)
+    if got is None:
+        got = call.memo[key] = [m.span() for m in _BLOCKS.finditer(call.utterances[index].text)]
+    return got
+
+
+def call_block_span(call: CallView, index: int, start: int, end: int) -> tuple[int, int]:
+    """:func:`block_span` for an utterance, from its blocks found once per call."""
+    lo, hi = start, end
+    for b_lo, b_hi in _blocks(call, index):
+        if b_lo <= start < b_hi or b_lo < start == b_hi:
+            lo = min(lo, b_lo)
+        if b_lo < end <= b_hi or b_lo == end < b_hi:
+            hi = max(hi, b_hi)
+    return lo, hi
+
+
+def block_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The smallest run of whole jieba blocks covering ``text[start:end]``.
+
+    jieba cuts text into blocks at punctuation and spaces and segments each block on its own,
+    so segmenting just these blocks gives exactly the words of the whole utterance there, at
+    a fraction of the cost (an utterance has several clauses; a match needs one).
+    """
+    while start > 0 and _in_block(text[start - 1]):
+        start -= 1
+    while end < len(text) and _in_block(text[end]):
+        end += 1
+    return start, end
+
+
+def call_tokens(call: CallView, index: int, user_words: frozenset[str],
+                start: int = 0, end: int | None = None) -> list[Token]:
+    """The words of utterance ``index`` around ``[start, end)`` (default: all of it), with
+    offsets in the original text; segmented once per call, word list and block."""
+    text = call.utterances[index].text
+    lo, hi = block_span(text, start, len(text) if end is None else end)
+    key = ("words", user_words, index, lo, hi)
+    toks: list[Token] | None = call.memo.get(key)
+    if toks is None:
+        toks = [Token(t.word, t.tag, t.start + lo, t.end + lo)
+                for t in segmenter(user_words).tokens(text[lo:hi])]
+        call.memo[key] = toks
+    return toks
+
+
+def on_word_boundaries(call: CallView, index: int, start: int, end: int,
+                       user_words: frozenset[str]) -> bool:
+    """Whether original-text span ``[start, end)`` begins and ends on word boundaries."""
+    text = call.utterances[index].text
+    lo, hi = call_block_span(call, index, start, end)
+    if (lo, hi) == (start, end):
+        return True  # a whole block (between punctuation): its edges are boundaries, no jieba
+    seg = segmenter(user_words)
+    if not seg.crossed(text, start, lo, hi) and not seg.crossed(text, end, lo, hi):
+        return True  # no word can span either edge: a boundary whatever jieba chooses
+    toks = call_tokens(call, index, user_words, start, end)
+    return any(t.start == start for t in toks) and any(t.end == end for t in toks)
+
+
+def token_tag(call: CallView, index: int, start: int, end: int,
+              user_words: frozenset[str]) -> str | None:
+    """The POS tag of ``text[start:end]`` when it is one word of the utterance, else ``None``."""
+    if not on_word_boundaries(call, index, start, end, user_words):
+        return None
+    text = call.utterances[index].text
+    seg = segmenter(user_words)
+    if end - start == 1:
+        return seg.tag(text[start])  # one character between two boundaries is a word
+    for t in call_tokens(call, index, user_words, start, end):
+        if t.start == start:
+            return t.tag if t.end == end else None
+    return None
