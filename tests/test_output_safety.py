@@ -229,8 +229,10 @@ def test_interrupted_run_leaves_previous_outputs_intact(tmp_path: Path, sig: sig
     proc = _start(big, out)
     mid_write = _wait_mid_write(proc, out)
     proc.send_signal(sig)
-    code = proc.wait(60)
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    # communicate, not wait + read: an orphaned worker holding stderr open fails here, not hangs
+    _, err_bytes = proc.communicate(timeout=60)
+    code = proc.returncode
+    stderr = err_bytes.decode()
     if not mid_write:
         pytest.skip("the run finished before it could be interrupted")
     names = {p.name for p in out.iterdir()}

@@ -210,7 +210,9 @@ def _die_with_parent(parent: int) -> None:
         import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG (Linux)
+        # SIGKILL, not SIGTERM: a worker inherits the CLI's SIGTERM handler (a clean "interrupted"
+        # exit for the main process), which would keep an orphaned worker alive
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):  # not Linux: the pool's own shutdown has to do
         return
     if os.getppid() != parent:  # the parent died before the line above
