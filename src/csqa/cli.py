@@ -60,11 +60,15 @@ def _load_ruleset(ref: str | None) -> Any:
     try:
         return load_ruleset(ref)
     except RulesetError as exc:
-        for problem in exc.problems:
-            err.print(problem, highlight=False, soft_wrap=True, markup=False)
-        n = len(exc.problems)
-        raise _fail(f"ruleset rejected ({n} problem{'s' if n != 1 else ''}); nothing was audited",
-                    EXIT_USAGE) from None
+        raise _reject(exc.problems, "ruleset rejected", "; nothing was audited") from None
+
+
+def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
+    """Print every problem (one line each), then a one-line verdict; exit for bad usage."""
+    for problem in problems:
+        err.print(problem, highlight=False, soft_wrap=True, markup=False)
+    n = len(problems)
+    return _fail(f"{what} ({n} problem{'s' if n != 1 else ''}){tail}", EXIT_USAGE)
 
 
 @app.command()
@@ -288,11 +292,7 @@ def _read_reviews(path: Path) -> Any:
     try:
         return read_reviews(path)
     except ReviewsError as exc:
-        for problem in exc.problems:
-            err.print(problem, highlight=False, soft_wrap=True, markup=False)
-        n = len(exc.problems)
-        raise _fail(f"reviews file rejected ({n} problem{'s' if n != 1 else ''})",
-                    EXIT_USAGE) from None
+        raise _reject(exc.problems, "reviews file rejected") from None
 
 
 def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark: float) -> None:

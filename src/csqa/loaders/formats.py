@@ -93,13 +93,20 @@ def _run(
         )
 
 
+def _read_or_problem(path: Path) -> Any:
+    """The parsed JSON of ``path``, or the InputProblem saying why it cannot be read."""
+    try:
+        return read_json(path)
+    except LoadProblem as exc:
+        return InputProblem(str(path), exc.line, exc.reason)
+
+
 def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
     """A ``*.json`` file of any supported shape, detected from its content."""
     name = str(path)
-    try:
-        data = read_json(path)
-    except LoadProblem as exc:
-        yield InputProblem(name, exc.line, exc.reason)
+    data = _read_or_problem(path)
+    if isinstance(data, InputProblem):
+        yield data
         return
     module = detect_json(data)
     if module is not None:
@@ -120,10 +127,9 @@ def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
 def _forced_json(module: ModuleType) -> Loader:
     def load(path: Path) -> Iterator[Transcript | InputProblem]:
         name = str(path)
-        try:
-            data = read_json(path)
-        except LoadProblem as exc:
-            yield InputProblem(name, exc.line, exc.reason)
+        data = _read_or_problem(path)
+        if isinstance(data, InputProblem):
+            yield data
             return
         if not isinstance(data, (dict, list)) or not _shape_ok(module, data):
             yield InputProblem(name, None, f"not a {module.NAME} export ({module.TITLE})")
