@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from csqa import parallel
 from csqa.api import audit
 from csqa.cli import app
+from csqa.loaders.common import Limits
 from csqa.parallel import audit_records
 from csqa.synth import VIOLATIONS, write_corpus
 
@@ -108,6 +109,32 @@ def test_jobs_give_identical_outputs(mixed: Path, tmp_path: Path,
     rows = (tmp_path / "j2" / "calls.csv").read_text(encoding="utf-8").splitlines()
     assert [r.split(",")[0] for r in rows[1:4]] == ["SYN-0000000", "SYN-0000001", "SYN-0000002"]
     assert rows[-1].startswith("d,A9,")
+
+
+def test_workers_parse_jsonl_exactly_as_the_reader_does(corpus: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain JSONL lines are parsed in the workers; an incremental run parses them in the
+    reading process (its cache is keyed by the loaded call). Both give the same outputs,
+    problems included: bad JSON, blank lines, a line over the size limit, too many utterances."""
+    monkeypatch.setattr(parallel, "BATCH_ITEMS", 16)
+    src = tmp_path / "in"
+    src.mkdir()
+    lines = (corpus / "transcripts" / "calls.jsonl").read_bytes().splitlines(keepends=True)
+    many = orjson.loads(lines[5])
+    many["call_id"] = "MANY"
+    many["utterances"] = many["utterances"] * 2
+    (src / "a.jsonl").write_bytes(b"".join(lines[:40]) + b"\n  \n{not json\n"
+                                  + b'{"call_id": "BIG", "utterances": [], "x": "' + b"x" * 20000
+                                  + b'"}\n' + orjson.dumps(many) + b"\n" + b"".join(lines[40:70]))
+    limits = Limits(max_file_mb=0.01, max_utterances=20)
+    workers = audit([src], out=tmp_path / "w", jobs=2, limits=limits)
+    reader = audit([src], out=tmp_path / "r", jobs=1, limits=limits, incremental=True)
+    assert outputs(tmp_path / "w") == outputs(tmp_path / "r")
+    assert workers.calls_audited == reader.calls_audited == 70
+    errors = (tmp_path / "w" / "errors.csv").read_text(encoding="utf-8").splitlines()
+    assert [e.split(",")[1:4] for e in errors[1:]] == [
+        ["43", "", "error"], ["44", "", "error"], ["45", "MANY", "error"]]
+    assert "MB limit (--max-file-mb); not read" in errors[2]
 
 
 def test_dask_engine_matches_local(mixed: Path, tmp_path: Path,

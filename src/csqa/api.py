@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,8 @@ from csqa import __version__
 from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.errors import InputError
-from csqa.loaders import discover, load_all
-from csqa.loaders.common import Limits, use_limits
+from csqa.loaders import discover, jsonl, load_all
+from csqa.loaders.common import Limits, current_limits, read_guarded, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
 from csqa.records import CallRecords, load_records
@@ -172,6 +173,7 @@ class _Scale:
 def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
            on_file: Callable[[Path, int, int], None] | None, options: ExportOptions | None,
            redact: bool, scale: _Scale) -> RunSummary:
+    from csqa import parallel
     from csqa.parallel import Job, default_jobs
 
     started = time.perf_counter()
@@ -186,7 +188,8 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     records = load_records(options.calls, options.column_map) if options.calls else None
     files = list(discover(inputs, options.format))
     n_jobs = default_jobs() if scale.jobs is None or scale.jobs < 1 else scale.jobs
-    job = Job(rs, redact, repr((options.format, options.roles())))
+    job = Job(rs, redact, repr((options.format, options.roles())), options.roles(),
+              current_limits())
     runner = _runner(scale.engine, scale.scheduler, job, n_jobs)
     rule_ids = [r.id for r in rs.rules]
     out_dir = Path(out)
@@ -201,10 +204,15 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     ledger = Ledger(files_expected=len(files))
 
     def work() -> Iterator[Any]:
-        for done, (path, _) in enumerate(files):
+        for done, (path, loader) in enumerate(files):
             if on_file is not None:
                 on_file(path, done, len(files))
             yield ("begin", str(path))
+            if loader is jsonl.load and records is None and not scale.incremental:
+                # the workers parse the lines: this process only reads them
+                for chunk in read_guarded(path, partial(jsonl.chunks, size=parallel.BATCH_ITEMS)):
+                    yield ("lines", chunk) if isinstance(chunk, jsonl.Lines) else ("ready", chunk)
+                continue
             for item in prepare_calls(load_all([path], options.format), options, records):
                 yield ("ready", item)
 

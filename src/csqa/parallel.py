@@ -26,13 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from csqa.engine import Engine
+from csqa.loaders.common import Limits, use_limits
 from csqa.model import InputProblem, Transcript
 from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
 from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
 
 #: A unit of work: ``("begin", file)`` where an input file starts; ``("ready", item)`` a
-#: loaded, prepared call (or an input problem, passed through in its place).
+#: loaded, prepared call (or an input problem, passed through in its place); ``("lines",
+#: chunk)`` raw JSON Lines (:class:`csqa.loaders.jsonl.Lines`) that the worker parses.
 Item = tuple[Any, ...]
 
 
@@ -73,6 +75,10 @@ class Job:
     redact: bool = True
     #: how the calls were read (``--format``, roles): part of the incremental cache key
     reading: str = ""
+    #: speaker roles for calls the workers parse themselves (``("lines", …)`` items)
+    roles: RoleOptions | None = None
+    #: input size limits for those calls (the reader's ``--max-utterances`` etc.)
+    limits: Limits | None = None
 
     @property
     def key(self) -> str:
@@ -95,18 +101,26 @@ def audit_items(items: list[Item], job: Job) -> list[list[Outcome]]:
     for item in items:
         if item[0] == "begin":
             out.append([FileStart(item[1])])
-            continue
-        loaded = item[1]
-        if isinstance(loaded, InputProblem):
-            out.append([loaded])
-            continue
-        result = engine.audit(loaded)
-        if job.redact:
-            from csqa.redact import redact_result
-
-            result = redact_result(result)
-        out.append([render_call(result, rule_ids)])
+        elif item[0] == "lines":  # raw JSON Lines, parsed here rather than in the reader
+            with use_limits(job.limits):
+                calls = list(item[1].load())
+            out.append([_audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
+                        if isinstance(loaded, Transcript) else loaded for loaded in calls])
+        else:
+            out.append([_audit_one(item[1], engine, rule_ids, job)])
     return out
+
+
+def _audit_one(loaded: Transcript | InputProblem, engine: Engine, rule_ids: list[str],
+               job: Job) -> Outcome:
+    if isinstance(loaded, InputProblem):
+        return loaded
+    result = engine.audit(loaded)
+    if job.redact:
+        from csqa.redact import redact_result
+
+        result = redact_result(result)
+    return render_call(result, rule_ids)
 
 
 # ---- the public per-partition function (Dask, Spark mapInPandas, anything) ------------------
@@ -178,14 +192,18 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
 
 
 def ready_batches(items: Iterable[Item], size: int | None = None) -> Iterator[list[Item]]:
-    """Work items cut into batches of ``size`` (default ``BATCH_ITEMS``)."""
+    """Work items cut into batches of about ``size`` calls (default ``BATCH_ITEMS``); a chunk of
+    raw lines counts as its number of lines."""
     size = size or BATCH_ITEMS
     batch: list[Item] = []
+    weight = 0
     for item in items:
         batch.append(item)
-        if len(batch) >= size:
+        weight += len(item[1].lines) if item[0] == "lines" else 1
+        if weight >= size:
             yield batch
             batch = []
+            weight = 0
     if batch:
         yield batch
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -79,7 +80,41 @@ def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]
         yield lineno, line.encode("utf-8")
 
 
+#: non-blank lines per :class:`Lines` chunk
+CHUNK_LINES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Raw, non-blank lines of a JSON Lines file, parsed where they are audited.
+
+    ``csqa audit`` hands these to its worker processes, so that parsing runs in parallel and the
+    reading process only reads; :meth:`load` gives exactly what :func:`load` gives for them.
+    """
+
+    file: str
+    lines: list[tuple[int, bytes]]
+
+    def load(self) -> Iterator[Transcript | InputProblem]:
+        for lineno, raw in self.lines:
+            try:
+                yield from _load_line(raw, self.file, lineno)
+            except Exception as exc:  # a loader bug must cost one line, never the batch
+                yield InputProblem(self.file, lineno, "could not be read: internal error "
+                                   f"{type(exc).__name__}: {exc}")
+
+
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
+    for item in chunks(path, size=1):  # each call as soon as its line is read
+        if isinstance(item, Lines):
+            yield from item.load()
+        else:
+            yield item
+
+
+def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem]:
+    """The file as :class:`Lines` chunks of up to ``size`` non-blank lines, and a problem for
+    each line or file that cannot be read (same checks and messages as :func:`load`)."""
     name = str(path)
     limit = current_limits().max_file_bytes
     with path.open("rb") as raw:
@@ -90,17 +125,35 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
             yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
                                            "(expected one call object per line, UTF-8 or GBK)")
             return
+        batch: list[tuple[int, bytes]] = []
         try:
             for lineno, line in (_utf16_lines if utf16 else _lines)(fh, limit):
                 if line is None:
+                    if batch:
+                        yield Lines(name, batch)
+                        batch = []
                     yield InputProblem(name, lineno, f"line longer than the "
                                        f"{current_limits().max_file_mb:g} MB limit "
                                        "(--max-file-mb); not read")
                     continue
-                yield from _load_line(line, name, lineno)
+                if not line.strip():
+                    continue
+                batch.append((lineno, line))
+                if len(batch) >= size:
+                    yield Lines(name, batch)
+                    batch = []
         except UnicodeDecodeError:
+            if batch:
+                yield Lines(name, batch)
+                batch = []
             yield InputProblem(name, None, "not valid UTF-16 text despite its byte-order mark "
                                            "(truncated or corrupt); the rest was not read")
+        except Exception:  # a read error: the lines read before it are still audited
+            if batch:
+                yield Lines(name, batch)
+            raise
+        if batch:
+            yield Lines(name, batch)
 
 
 def _load_line(raw: bytes, name: str, lineno: int) -> Iterator[Transcript | InputProblem]:
