@@ -93,3 +93,28 @@ def test_bad_normalize_block(tmp_path: Path, normalize: object, message: str) ->
     with pytest.raises(RulesetError) as exc:
         ruleset_with(tmp_path, [{"id": "r", "kind": "hangup"}], normalize=normalize)
     assert any(message in p for p in exc.value.problems), exc.value.problems
+
+
+WHOLE_CALL = """[00:00:01.0-00:00:02.0] 坐席: 喂
+[00:00:02.5-00:00:03.0] 客户: 喂!喂!
+[00:00:03.5-00:00:05.0] 坐席: 喂,您好,呃,没办
+[00:00:05.5-00:00:06.0] 坐席: 法。
+[00:00:06.1-00:00:06.4] 坐席: 喂喂
+[00:00:06.5-00:00:08.0] 坐席: 那\ue000个没办法,你找物流问去"""
+
+
+def test_whole_call_pass_equals_utterance_by_utterance(tmp_path: Path) -> None:
+    """The call is folded and scanned in one pass (its utterances joined by a separator);
+    nothing matches across two utterances, anchors still mean one utterance, and an utterance
+    holding the separator character itself is still read right."""
+    rs = ruleset_with(tmp_path, [
+        {"id": "bare", "kind": "forbidden_phrase", "points": 1, "regexes": ["^(喂)+$"]},
+        {"id": "start", "kind": "forbidden_phrase", "points": 1, "regexes": [r"\A喂喂"]},
+        {"id": "phrase", "kind": "forbidden_phrase", "points": 1, "phrases": ["没办法"],
+         "regexes": ["你找.{1,12}问去"]},
+    ])
+    for text in (WHOLE_CALL, WHOLE_CALL.replace("\ue000", "")):
+        result = Engine(rs).audit(make_call(text))
+        got = [(f.rule_id, f.utterance, f.matched) for f in result.findings]
+        assert got == [("bare", 0, "喂"), ("bare", 4, "喂喂"), ("start", 4, "喂喂")] + [
+            ("phrase", 5, m) for m in ("没办法", "你找物流问去")], repr(text)

@@ -86,7 +86,7 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
                               similarity=params.similarity),
         unless=(bank.add(params.unless, params.tolerance, params.similarity)
                 if params.unless else None),
-        regexes=tuple(compile_safe_regex(p) for p in params.regexes),
+        regexes=tuple(bank.add_regex(p) for p in params.regexes),
     )
 
 
