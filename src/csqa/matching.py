@@ -435,6 +435,16 @@ class CallView:
         space = self.bank.space(set_id)
         return space is not None and set_id in self._tscan(space, index)
 
+    def contains_any(self, set_id: int, indexes: Iterable[int]) -> bool:
+        """Whether any of utterances ``indexes`` contains a phrase of set ``set_id``: exact
+        occurrences first (dictionary lookups), the tolerant pass only when none is exact."""
+        indexes = list(indexes)
+        for i in indexes:
+            if set_id in self._scan(i):
+                return True
+        space = self.bank.space(set_id)
+        return space is not None and any(set_id in self._tscan(space, i) for i in indexes)
+
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
         """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
         ``set_id``: one pass over those utterances, then cached for the call.

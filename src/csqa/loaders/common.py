@@ -231,10 +231,14 @@ _CONTROL_TABLE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x2
 _CONTROL_TABLE_ID = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)])
 
 
+_CONTROL_RE = re.compile("[" + "".join(map(chr, _CONTROL_TABLE)) + "]")
+
+
 def clean_text(text: str) -> str:
     """Utterance text without control characters (terminal escapes, NUL, BEL…): they can
     drive a terminal, break XML reports, and never carry speech."""
-    return text.translate(_CONTROL_TABLE)
+    # one regex search finds there are none (nearly always), cheaper than translating
+    return text.translate(_CONTROL_TABLE) if _CONTROL_RE.search(text) else text
 
 
 def speaker_role(label: Any) -> str | None:
@@ -422,7 +426,9 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
         started_at=check_started_at(optional_text(meta.get("started_at"), "started_at")),
         hangup_by=hangup_side(meta.get("hangup_by")),
         duration=duration,
-        utterances=[Utterance(i, u.speaker, u.start, u.end, u.text) for i, u in enumerate(ordered)],
+        utterances=[u if u.index == i and type(u) is Utterance
+                    else Utterance(i, u.speaker, u.start, u.end, u.text)
+                    for i, u in enumerate(ordered)],
         source=source,
         line=line,
         timing=timing,
@@ -431,6 +437,30 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
     )
     t.warnings.extend(warnings)
     return t
+
+
+_ROLES: dict[str, str] = {}  # speaker labels seen -> role, for _quick_utterance
+_NUMBERS = (int, float)
+
+
+def _quick_utterance(u: dict[str, Any], limit: int, index: int) -> Utterance | None:
+    """What :func:`make_utterance` gives for a plain timed utterance (a known speaker label,
+    finite times with end ≥ start, text within the limit), or ``None`` to take the slow path,
+    which also names whatever is wrong. It is made with its final ``index`` already (its
+    position in the input): :func:`finish` keeps it as it is when the call is in order."""
+    speaker, start, end, text = u.get("speaker"), u.get("start"), u.get("end"), u.get("text")
+    if (type(start) not in _NUMBERS or type(end) not in _NUMBERS or type(text) is not str
+            or type(speaker) is not str or not 0 <= start <= end < math.inf
+            or len(text) > limit):
+        return None
+    role = _ROLES.get(speaker)
+    if role is None:
+        role = speaker_role(speaker)
+        if role is None:
+            return None
+        if len(_ROLES) < 1000:
+            _ROLES[speaker] = role
+    return Utterance(index, role, float(start), float(end), clean_text(text))
 
 
 CALL_SHAPE = ('expected {"call_id", "agent_id", "utterances": [{"speaker", "start", "end", '
@@ -454,8 +484,14 @@ def from_mapping(obj: Any, source: str, default_call_id: str | None,
     if meta.get("timing") is None and utts and not any("start" in u or "end" in u for u in utts):
         meta["timing"] = "none"  # an ASR export with no times at all: order only
     timed = label(meta.get("timing"), TIMING_LABELS, "timing") != "none"
-    out = []
+    out: list[Utterance] = []
+    limit = _limits.max_utterance_chars
     for i, u in enumerate(utts):
+        if timed:  # the common, well-formed case without the field-by-field checks' cost
+            quick = _quick_utterance(u, limit, i)
+            if quick is not None:
+                out.append(quick)
+                continue
         where = f"utterances[{i}]"
         for key in ("speaker", "start", "end") if timed else ("speaker",):
             if key not in u:

@@ -110,6 +110,13 @@ class PhraseMatcher:
             return self.speaks(call.utterances[index]) and call.contains(self.set_id, index)
         return bool(self.find(call, index))
 
+    def said_any(self, call: CallView, utts: Iterable[Utterance]) -> bool:
+        """Whether the phrases count in any of ``utts`` (exact occurrences are looked up in
+        all of them before any tolerant pass)."""
+        if self._filters:
+            return any(self.find(call, u.index) for u in utts)
+        return call.contains_any(self.set_id, (u.index for u in utts if self.speaks(u)))
+
     def where(self, call: CallView) -> dict[int, list[Match]]:
         """Every utterance where the phrases count, with their matches (once per call)."""
         got: dict[int, list[Match]] | None = call.memo.get(self)
@@ -264,6 +271,13 @@ class Compiled:
         if self.call_level:
             return [_CALL_START] if self.holds(call) else []
         return self.where(call).get(index, [])
+
+    def said_any(self, call: CallView, utts: Iterable[Utterance]) -> bool:
+        """Whether the phrases count in any of ``utts`` (exact occurrences are looked up in
+        all of them before any tolerant pass)."""
+        if self._filters:
+            return any(self.find(call, u.index) for u in utts)
+        return call.contains_any(self.set_id, (u.index for u in utts if self.speaks(u)))
 
     def where(self, call: CallView) -> dict[int, list[Match]]:
         got: dict[int, list[Match]] | None = call.memo.get(self)

@@ -111,7 +111,7 @@ def prepare(params: RequiredParams, bank: PhraseBank) -> Prepared:
 
 def _missing(call: CallView, utts: list[Utterance],
              groups: tuple[tuple[str, PhraseMatcher], ...]) -> list[str]:
-    return [name for name, m in groups if not any(m.said(call, u.index) for u in utts)]
+    return [name for name, m in groups if not m.said_any(call, utts)]
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
