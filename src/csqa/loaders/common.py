@@ -450,7 +450,7 @@ def _quick_utterance(u: dict[str, Any], limit: int, index: int) -> Utterance | N
     position in the input): :func:`finish` keeps it as it is when the call is in order."""
     speaker, start, end, text = u.get("speaker"), u.get("start"), u.get("end"), u.get("text")
     if (type(start) not in _NUMBERS or type(end) not in _NUMBERS or type(text) is not str
-            or type(speaker) is not str or not 0 <= start <= end < math.inf
+            or type(speaker) is not str or not 0 <= start <= end < math.inf  # type: ignore[operator]
             or len(text) > limit):
         return None
     role = _ROLES.get(speaker)
@@ -460,7 +460,7 @@ def _quick_utterance(u: dict[str, Any], limit: int, index: int) -> Utterance | N
             return None
         if len(_ROLES) < 1000:
             _ROLES[speaker] = role
-    return Utterance(index, role, float(start), float(end), clean_text(text))
+    return Utterance(index, role, float(start), float(end), clean_text(text))  # type: ignore[arg-type]
 
 
 CALL_SHAPE = ('expected {"call_id", "agent_id", "utterances": [{"speaker", "start", "end", '

@@ -272,13 +272,6 @@ class Compiled:
             return [_CALL_START] if self.holds(call) else []
         return self.where(call).get(index, [])
 
-    def said_any(self, call: CallView, utts: Iterable[Utterance]) -> bool:
-        """Whether the phrases count in any of ``utts`` (exact occurrences are looked up in
-        all of them before any tolerant pass)."""
-        if self._filters:
-            return any(self.find(call, u.index) for u in utts)
-        return call.contains_any(self.set_id, (u.index for u in utts if self.speaks(u)))
-
     def where(self, call: CallView) -> dict[int, list[Match]]:
         got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is None:
