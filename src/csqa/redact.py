@@ -224,8 +224,20 @@ def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
     return dataclasses.replace(t, utterances=utts) if changed else t
 
 
+def may_hold_pii(texts: list[str]) -> bool:
+    """Whether any of ``texts`` can hold a number or an address: one search over them all,
+    joined by a character that is neither a digit nor a separator (so no run spans two)."""
+    joined = "\ue000".join(texts)
+    return "@" in joined or _RUN.search(joined) is not None
+
+
 def redact_result(r: CallResult) -> CallResult:
     """A call's result as every output shows it: findings and transcript text masked."""
+    texts = [u.text for u in r.transcript.utterances]
+    for f in r.findings:
+        texts += (f.matched, f.evidence, f.message)
+    if not may_hold_pii(texts + list(r.rule_errors.values())):
+        return r  # the common case: nothing to mask anywhere in the call
     memo = _Memo()
     transcript = redact_transcript(r.transcript, memo)
     findings = [redact_finding(f, memo) for f in r.findings]

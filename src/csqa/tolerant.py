@@ -220,15 +220,20 @@ def closest(phrases: Iterable[tuple[str, str]], sym: str) -> Tolerant | None:
     return best
 
 
+def _cannot_reach(key: str, sym: str, cutoff: float) -> bool:
+    """Whether no stretch of ``sym`` can be ``cutoff`` similar to ``key``: an alignment matches
+    at most the characters the two share (``c``), so the distance to any stretch is at least
+    ``max(len) - c`` and the similarity at most ``c / len(key)``. Rules most texts out before
+    comparing hundreds of stretches."""
+    shared = sum((Counter(key) & Counter(sym)).values())
+    return shared < cutoff * len(key)
+
+
 def _windows(key: str, sym: str, edits: int) -> tuple[list[str], list[tuple[int, int]]]:
     m, n = len(key), len(sym)
-    texts: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for length in range(max(1, m - edits), min(n, m + edits) + 1):
-        for start in range(n - length + 1):
-            texts.append(sym[start : start + length])
-            spans.append((start, start + length))
-    return texts, spans
+    lengths = range(max(1, m - edits), min(n, m + edits) + 1)
+    spans = [(start, start + length) for length in lengths for start in range(n - length + 1)]
+    return [sym[s:e] for s, e in spans], spans
 
 
 def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[int, int, float]]:
@@ -237,6 +242,8 @@ def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
+    if _cannot_reach(key, sym, similarity - _EPS):
+        return []
     texts, spans = _windows(key, sym, edits)
     if not texts:
         return []
@@ -260,6 +267,8 @@ def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
+    if _cannot_reach(key, sym, NEAR_MISS_FLOOR - _EPS):
+        return None
     texts, spans = _windows(key, sym, edits)
     if not texts:
         return None

@@ -101,7 +101,11 @@ def speaker_utterances(call: CallView, speaker: str) -> list[Utterance]:
     """The utterances of ``speaker`` (``any`` for all), in order."""
     if speaker == "any":
         return list(call.utterances)
-    return [u for u in call.utterances if u.speaker == speaker]
+    key = ("speaker", speaker)
+    got: list[Utterance] | None = call.memo.get(key)
+    if got is None:  # once per call and speaker, however many rules ask
+        got = call.memo[key] = [u for u in call.utterances if u.speaker == speaker]
+    return list(got)
 
 
 def in_scope(call: CallView, speaker: str, scope: Scope | None) -> list[Utterance]:

@@ -34,7 +34,7 @@ from pydantic import Field
 
 from csqa.matching import CallView, PhraseBank
 from csqa.model import Hit
-from csqa.redact import BANK_CARD, EMAIL, ID_CARD, MOBILE, find_pii
+from csqa.redact import BANK_CARD, EMAIL, ID_CARD, MOBILE, find_pii, may_hold_pii
 from csqa.rules.base import Params as BaseParams
 from csqa.rules.base import Scope, Speaker, in_scope
 
@@ -67,7 +67,10 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
-    for u in in_scope(call, prep.params.speaker, prep.params.scope):
+    utts = in_scope(call, prep.params.speaker, prep.params.scope)
+    if not may_hold_pii([u.text for u in utts]):
+        return
+    for u in utts:
         for p in find_pii(u.text):
             if p.kind in prep.kinds:
                 label = LABELS[p.kind]
