@@ -158,9 +158,9 @@ def test_terminal_does_not_interpret_markup_from_input(tmp_path: Path) -> None:
                    + "\n", encoding="utf-8")
     summary = audit([src], out=tmp_path / "out")
     console = Console(width=400, record=True, color_system=None)
-    assert summary.agents is not None
+    assert summary.scorecards is not None
     names = {r.id: r.name for r in summary.ruleset.rules}
-    console.print(scorecard_table(summary.agents, names, 80))
+    console.print(scorecard_table(summary.scorecards.rows(), names, 80))
     text = console.export_text()
     assert "[bold]A1[/bold]" in text and "[link=file:///etc]x" in text
 

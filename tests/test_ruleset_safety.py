@@ -61,6 +61,9 @@ def test_recursive_alias_and_deep_nesting_are_errors(tmp_path: Path) -> None:
     assert problems(tmp_path, "rules: " + "[" * 1500) == ["R: invalid YAML: nested too deeply"]
     assert problems(tmp_path, "rules: " + "[" * 80 + "]" * 80 + "\n")[0].endswith(
         "nested deeper than 64 levels")
+    # read by the pure-Python parser: libyaml's (used for ordinary rulesets) crashes at this depth
+    assert problems(tmp_path, "rules: " + "[" * 100_000 + "]" * 100_000 + "\n") == [
+        "R: invalid YAML: nested too deeply"]
 
 
 @pytest.mark.parametrize(("pattern", "why"), [

@@ -71,3 +71,20 @@ def test_scorecards(tmp_path: Path) -> None:
         "T1", 3, 93.33, 80.0, 1.0, 4, 133.3, "c0", 4)
     b = df.iloc[0].to_dict()
     assert (b["calls"], b["mean_score"], b["findings"], b["worst_call"]) == (1, 100.0, 0, "c3")
+
+
+def test_agents_csv_is_what_pandas_writes() -> None:
+    """agents.csv is written without pandas; it is byte for byte the pandas table's CSV:
+    a column with any float is written as floats, text is neutralised, quoting as pandas'."""
+    from csqa.reporters.files import csv_like_pandas, safe_frame
+
+    cards = Scorecards(["r1", "r.2"])
+    cards.add_values("A2", "张,三", "一组", "C1", 100, True, False, 0, {})
+    cards.add_values("A2", None, None, "C2", 87.5, True, False, 2, {"r1": 2}, 1)
+    cards.add_values("=A1", '引"号', "", "C3", 100, True, False, 0, {})
+    cards.add_values("A3", "@x", "+1", "-C4", 0, False, True, 1, {"r.2": 1})
+    for subset in (cards, Scorecards(["r1"])):
+        want = safe_frame(subset.frame()).to_csv(index=False)
+        assert csv_like_pandas(subset.rows(), subset.columns) == want
+    assert csv_like_pandas(cards.rows(), cards.columns).splitlines()[1].startswith(
+        "'=A1,\"引\"\"号\",,1,100.0,100.0,1.0,0,0,0.0,C3,0,0,0,0")

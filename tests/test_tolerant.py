@@ -61,3 +61,25 @@ def test_closest_reports_best_stretch_and_skips_short_phrases() -> None:
     assert near is not None
     assert (near.phrase, near.start, near.end, near.similarity) == ("感谢您的来电", 2, 8, 0.67)
     assert closest([("您好", "您好")], "您") is None
+
+
+def test_syllable_table_is_pypinyins_and_current() -> None:
+    """The shipped table (csqa/data/pinyin.json) is what tools/make_pinyin_table.py writes
+    from the installed pypinyin, and reading it gives each character pypinyin's syllable."""
+    import importlib.util
+    from pathlib import Path
+
+    from pypinyin import Style, lazy_pinyin
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "make_pinyin_table.py"
+    spec = importlib.util.spec_from_file_location("make_pinyin_table", tool)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.OUT.read_bytes() == module.table(), "stale: run python tools/make_pinyin_table.py"
+    text = "绿路率嗯在再已以帐账门们〇a1,重"
+    symbols = to_pinyin_space(text)
+    syllables = [lazy_pinyin(ch, style=Style.NORMAL)[0] for ch in text]
+    for i, j in ((a, b) for a in range(len(text)) for b in range(len(text))):
+        assert (symbols[i] == symbols[j]) == (syllables[i] == syllables[j]), (text[i], text[j])
+    assert symbols[text.index("a")] == "a" and symbols[text.index(",")] == ","

@@ -29,7 +29,7 @@ from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
 from csqa.records import CallRecords, load_records
 from csqa.redact import redact_problem
-from csqa.reporters.files import OutputFolder, RenderedCall, safe_frame
+from csqa.reporters.files import OutputFolder, RenderedCall, csv_like_pandas
 from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
@@ -53,7 +53,8 @@ class RunSummary:
     calls_cached: int = 0
     seconds: float = 0.0
     problems: list[InputProblem] = field(default_factory=list)
-    agents: pd.DataFrame | None = None
+    #: the per-agent scorecards (``agents`` is the same as a pandas table)
+    scorecards: Scorecards | None = None
     #: Where every input went (see :mod:`csqa.accounting`); also in run.json.
     accounting: dict[str, Any] = field(default_factory=dict)
     #: Calls audited with speaker roles flagged ``uncertain`` (see calls.csv role_source).
@@ -62,9 +63,19 @@ class RunSummary:
     transcripts_without_record: int = 0
     records_without_transcript: int = 0
 
+    _agents: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
     @property
     def calls_failed(self) -> int:
         return self.calls_audited - self.calls_passed
+
+    @property
+    def agents(self) -> pd.DataFrame | None:
+        """The scorecards as a pandas table, one row per agent (the rows of agents.csv);
+        built on first use, so that runs that do not ask never load pandas."""
+        if self._agents is None and self.scorecards is not None:
+            self._agents = self.scorecards.frame()
+        return self._agents
 
 
 def resolve_ruleset(ruleset: Ruleset | str | Path | None) -> Ruleset:
@@ -287,13 +298,12 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         for p in records.unmatched() if records else []:
             problem(p, from_inputs=False)
         audited = time.perf_counter()
-        agents = cards.frame()
-        summary.agents = agents
+        summary.scorecards = cards
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.accounting = ledger.close()
         timings = {"audit": round(audited - started, 3),
                    "aggregate": round(time.perf_counter() - audited, 3)}
-        folder.finish(safe_frame(agents).to_csv(index=False),
+        folder.finish(csv_like_pandas(cards.rows(), cards.columns),
                       _run_record(summary, inputs, started_at, timings))
         if cache is not None:
             cache.finish()
@@ -371,7 +381,7 @@ def _run_record(s: RunSummary, paths: list[Path], started_at: str,
         "counts": {"files_seen": s.files_seen, "calls_audited": s.calls_audited,
                    "calls_passed": s.calls_passed, "calls_failed": s.calls_failed,
                    "findings": s.findings, "input_errors": s.input_errors,
-                   "skipped_files": s.skipped, "agents": 0 if s.agents is None else len(s.agents),
+                   "skipped_files": s.skipped, "agents": 0 if s.scorecards is None else len(s.scorecards),
                    "roles_uncertain": s.roles_uncertain,
                    "transcripts_without_record": s.transcripts_without_record,
                    "records_without_transcript": s.records_without_transcript},

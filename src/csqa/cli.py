@@ -190,9 +190,9 @@ def audit(
         if p.status != "skipped":
             prefix = "警告 (warning): " if p.status == "warning" else ""
             err.print(f"{prefix}{p}", highlight=False, soft_wrap=True, markup=False)
-    if not quiet and summary.agents is not None and len(summary.agents):
+    if not quiet and summary.scorecards is not None and len(summary.scorecards):
         names = {r.id: r.name for r in rs.rules}
-        out.print(scorecard_table(summary.agents, names, rs.pass_mark))
+        out.print(scorecard_table(summary.scorecards.rows(), names, rs.pass_mark))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
     if summary.accounting:
         out.print(accounting_line(summary.accounting), highlight=False, soft_wrap=True,

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from csqa.model import CallResult, Finding, Transcript
 
@@ -171,13 +171,19 @@ class Scorecards:
     def __len__(self) -> int:
         return len(self._agents)
 
-    def frame(self) -> pd.DataFrame:
-        """The scorecards as a table, one row per agent, sorted by agent id."""
-        import pandas as pd
+    COLUMNS = ("agent_id", "agent_name", "team", "calls", "mean_score", "min_score",
+               "pass_rate", "vetoes", "findings", "findings_per_100_calls", "worst_call",
+               "not_evaluable", "calls_partly_evaluable")
 
+    @property
+    def columns(self) -> list[str]:
+        return [*self.COLUMNS, *self.rule_ids]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The scorecards, one dict per agent (the columns of agents.csv), sorted by agent id."""
         rows = []
         for a in sorted(self._agents.values(), key=lambda a: a.agent_id):
-            row: dict[str, object] = {
+            row: dict[str, Any] = {
                 "agent_id": a.agent_id,
                 "agent_name": a.agent_name or "",
                 "team": a.team or "",
@@ -195,7 +201,10 @@ class Scorecards:
             for rid in self.rule_ids:
                 row[rid] = a.rule_counts.get(rid, 0)
             rows.append(row)
-        columns = ["agent_id", "agent_name", "team", "calls", "mean_score", "min_score",
-                   "pass_rate", "vetoes", "findings", "findings_per_100_calls", "worst_call",
-                   "not_evaluable", "calls_partly_evaluable", *self.rule_ids]
-        return pd.DataFrame(rows, columns=columns)
+        return rows
+
+    def frame(self) -> pd.DataFrame:
+        """The scorecards as a pandas table, one row per agent, sorted by agent id."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(), columns=self.columns)

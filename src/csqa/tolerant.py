@@ -47,41 +47,30 @@ def max_edits(length: int, similarity: float) -> int:
     return int(length * (1.0 - similarity) + _EPS)
 
 
-class _Syllables(dict[int, int]):
+_SYLLABLES: dict[int, int] | None = None
+
+
+def syllable_table() -> dict[int, int]:
     """``str.translate`` table: Han character -> a private-use code point standing for its
-    toneless pinyin syllable (homophones share one); filled lazily, one entry per character seen."""
+    toneless pinyin syllable (homophones share one). From ``csqa/data/pinyin.json``, pypinyin's
+    syllable of each character (written by ``tools/make_pinyin_table.py``); other characters
+    stand for themselves."""
+    global _SYLLABLES
+    if _SYLLABLES is None:
+        from importlib.resources import files
 
-    def __init__(self) -> None:
-        super().__init__()
-        from pypinyin import Style, lazy_pinyin
+        import orjson
 
-        self._lazy_pinyin = lazy_pinyin
-        self._style = Style.NORMAL
-        self._symbols: dict[str, int] = {}
-
-    def __missing__(self, code: int) -> int:
-        ch = chr(code)
-        syllables = self._lazy_pinyin(ch, style=self._style)
-        syllable = syllables[0] if len(syllables) == 1 else ch
-        if syllable == ch:
-            value = code
-        elif syllable in self._symbols:
-            value = self._symbols[syllable]
-        else:
-            value = self._symbols[syllable] = 0xF0000 + len(self._symbols)
-        self[code] = value
-        return value
-
-
-_SYLLABLES: _Syllables | None = None
+        data = orjson.loads(files("csqa.data").joinpath("pinyin.json").read_bytes())
+        table = dict(zip(range(0x10000), range(0x10000), strict=True))  # no KeyError per char
+        table.update((ord(ch), 0xF0000 + n) for n, chars in enumerate(data.values()) for ch in chars)
+        _SYLLABLES = table
+    return _SYLLABLES
 
 
 def to_pinyin_space(text: str) -> str:
     """``text`` with every Han character replaced by a symbol for its syllable (same length)."""
-    global _SYLLABLES
-    if _SYLLABLES is None:
-        _SYLLABLES = _Syllables()
-    return text.translate(_SYLLABLES)
+    return text.translate(_SYLLABLES if _SYLLABLES is not None else syllable_table())
 
 
 def to_space(text: str, space: str) -> str:

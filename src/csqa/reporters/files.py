@@ -52,6 +52,27 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_like_pandas(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """What ``safe_frame(pd.DataFrame(rows, columns=columns)).to_csv(index=False)`` writes,
+    without loading pandas (so that a one-call audit starts in well under a second): a column
+    holding any float is written as floats, as its dtype would be; a column of text goes
+    through :func:`safe_cell`."""
+    cells: list[list[Any]] = [[row[c] for c in columns] for row in rows]
+    for j, _ in enumerate(columns):
+        values = [r[j] for r in cells]
+        if all(isinstance(v, str) for v in values):
+            for r in cells:
+                r[j] = safe_cell(r[j])
+        elif any(isinstance(v, float) for v in values):
+            for r in cells:
+                r[j] = repr(float(r[j]))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(cells)
+    return buf.getvalue()
+
+
 _UNSAFE_NAME = re.compile(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+")
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 
 class RunCounts(Protocol):
@@ -39,8 +40,10 @@ def _score_style(score: float, pass_mark: float) -> str:
     return "green"
 
 
-def scorecard_table(agents: pd.DataFrame, rule_names: dict[str, str], pass_mark: float) -> Table:
-    """Agents, worst mean score first, with their most-broken rule."""
+def scorecard_table(agents: Iterable[Mapping[str, Any]], rule_names: dict[str, str],
+                    pass_mark: float) -> Table:
+    """Agents (scorecard rows, see :meth:`csqa.scoring.Scorecards.rows`), worst mean score
+    first, with their most-broken rule."""
     table = Table(title="坐席质检成绩单 (per-agent scorecards)", title_justify="left")
     for col, justify in (("坐席", "left"), ("姓名", "left"), ("班组", "left"), ("通话", "right"),
                          ("平均分", "right"), ("最低分", "right"), ("合格率", "right"),
@@ -48,8 +51,7 @@ def scorecard_table(agents: pd.DataFrame, rule_names: dict[str, str], pass_mark:
                          ("最差通话", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     rule_ids = list(rule_names)
-    ordered = agents.sort_values(["mean_score", "agent_id"], kind="stable")
-    for _, row in ordered.iterrows():
+    for row in sorted(agents, key=lambda r: (r["mean_score"], r["agent_id"])):
         counts = {rid: int(row[rid]) for rid in rule_ids if int(row[rid]) > 0}
         top = max(counts, key=lambda r: (counts[r], -rule_ids.index(r))) if counts else None
         top_text = f"{rule_names[top]} ×{counts[top]}" if top else "—"

@@ -20,6 +20,11 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:" + t
     for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 }
+#: libyaml's parser when PyYAML was built with it (eight times faster), else the pure-Python one
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml composes nested nodes on the C stack (it crashed at 100,000 levels): a document that
+#: could nest deeper than this (brackets, or indentation) is read by the pure-Python parser
+_FAST_MAX_NESTING = 1000
 MAX_NODES = 100_000
 MAX_DEPTH = 64
 
@@ -52,10 +57,15 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def _loader_for(text: str) -> Any:
+    nesting = text.count("[") + text.count("{") + max(map(len, text.splitlines()), default=0)
+    return _FAST_LOADER if nesting <= _FAST_MAX_NESTING else yaml.SafeLoader
+
+
 def load_yaml(text: str, file: str) -> YamlDoc:
     """Parse ``text`` (from ``file``) into a :class:`YamlDoc`; raises :class:`RulesetError`."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_loader_for(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
