@@ -232,6 +232,7 @@ _CONTROL_TABLE_ID = dict.fromkeys([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
 
 
 _CONTROL_RE = re.compile("[" + "".join(map(chr, _CONTROL_TABLE)) + "]")
+_CONTROL_ID_RE = re.compile("[" + "".join(map(chr, _CONTROL_TABLE_ID)) + "]")
 
 
 def clean_text(text: str) -> str:
@@ -290,7 +291,10 @@ def optional_text(value: Any, what: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return str(value).translate(_CONTROL_TABLE_ID).strip() or None
+        text = str(value)
+        if _CONTROL_ID_RE.search(text):
+            text = text.translate(_CONTROL_TABLE_ID)
+        return text.strip() or None
     raise LoadProblem(f"{what}: expected text, got {type(value).__name__}")
 
 

@@ -94,14 +94,15 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
     set_id = prep.phrases.set_id
     regexes = [rx for rx in prep.regexes if call.may_match(rx)]
-    utts = in_scope(call, p.speaker, p.scope)
     if not regexes and call.bank.space(set_id) is None:
         # exact phrases only: visit just the utterances the call's phrase scan found them in
         found = call.having(set_id, None if p.speaker == "any" else p.speaker)
         if not found:
             return
         wanted = set(found)
-        utts = [u for u in utts if u.index in wanted]
+        utts = [u for u in in_scope(call, p.speaker, p.scope) if u.index in wanted]
+    else:
+        utts = in_scope(call, p.speaker, p.scope)
     for u in utts:
         matches = call.find(set_id, u.index)
         for rx in regexes:
