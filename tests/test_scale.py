@@ -111,11 +111,12 @@ def test_jobs_give_identical_outputs(mixed: Path, tmp_path: Path,
     assert rows[-1].startswith("d,A9,")
 
 
-def test_workers_parse_jsonl_exactly_as_the_reader_does(corpus: Path, tmp_path: Path,
+def test_workers_parse_exactly_as_the_reader_does(corpus: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plain JSONL lines are parsed in the workers; an incremental run parses them in the
-    reading process (its cache is keyed by the loaded call). Both give the same outputs,
-    problems included: bad JSON, blank lines, a line over the size limit, too many utterances."""
+    """Plain JSONL lines and .json files are parsed in the workers; an incremental run parses
+    them in the reading process (its cache is keyed by the loaded call). Both give the same
+    outputs and accounting, problems included: bad JSON, blank lines, empty files, a line or
+    file over the size limit, too many utterances."""
     monkeypatch.setattr(parallel, "BATCH_ITEMS", 16)
     src = tmp_path / "in"
     src.mkdir()
@@ -126,14 +127,22 @@ def test_workers_parse_jsonl_exactly_as_the_reader_does(corpus: Path, tmp_path: 
     (src / "a.jsonl").write_bytes(b"".join(lines[:40]) + b"\n  \n{not json\n"
                                   + b'{"call_id": "BIG", "utterances": [], "x": "' + b"x" * 20000
                                   + b'"}\n' + orjson.dumps(many) + b"\n" + b"".join(lines[40:70]))
+    # .json files are read by the workers too: a good one, broken ones, one over the limit
+    (src / "b1.json").write_bytes(lines[70])
+    (src / "b2.json").write_bytes(b"{not json")
+    (src / "b3.json").write_bytes(b"")
+    (src / "b4.json").write_bytes(b'{"call_id": "B4", "x": "' + b"x" * 20000 + b'"}')
     limits = Limits(max_file_mb=0.01, max_utterances=20)
     workers = audit([src], out=tmp_path / "w", jobs=2, limits=limits)
     reader = audit([src], out=tmp_path / "r", jobs=1, limits=limits, incremental=True)
     assert outputs(tmp_path / "w") == outputs(tmp_path / "r")
-    assert workers.calls_audited == reader.calls_audited == 70
+    assert workers.calls_audited == reader.calls_audited == 71
+    assert workers.accounting == reader.accounting
     errors = (tmp_path / "w" / "errors.csv").read_text(encoding="utf-8").splitlines()
-    assert [e.split(",")[1:4] for e in errors[1:]] == [
-        ["43", "", "error"], ["44", "", "error"], ["45", "MANY", "error"]]
+    assert [e.split(",")[:4] for e in errors[1:]] == [
+        [str(src / "a.jsonl"), "43", "", "error"], [str(src / "a.jsonl"), "44", "", "error"],
+        [str(src / "a.jsonl"), "45", "MANY", "error"], [str(src / "b2.json"), "1", "", "error"],
+        [str(src / "b3.json"), "", "", "error"], [str(src / "b4.json"), "", "", "error"]]
     assert "MB limit (--max-file-mb); not read" in errors[2]
 
 

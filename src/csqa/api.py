@@ -23,7 +23,7 @@ from csqa import __version__
 from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.errors import InputError
-from csqa.loaders import discover, jsonl, load_all
+from csqa.loaders import discover, formats, jsonl, load_all
 from csqa.loaders.common import Limits, current_limits, read_guarded, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
@@ -218,6 +218,10 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         for done, (path, loader) in enumerate(files):
             if on_file is not None:
                 on_file(path, done, len(files))
+            if (loader is formats.load_json and records is None and not scale.incremental
+                    and scale.engine == "local"):
+                yield ("file", str(path))  # a worker reads and parses it (same machine)
+                continue
             yield ("begin", str(path))
             if loader is jsonl.load and records is None and not scale.incremental:
                 # the workers parse the lines: this process only reads them

@@ -1,7 +1,11 @@
-"""Streaming, parallel audit: loaded calls in batches to workers, compact results back.
+"""Streaming, parallel audit: batches of calls to workers, compact results back.
 
-The main process reads the inputs exactly as a one-process run does (every loader, size
-limits, encodings, call records, speaker roles) and cuts the stream into batches. Each worker
+The main process walks the inputs and cuts them into batches. The bulk formats are parsed
+where they are audited: a plain JSON Lines file goes to the workers as chunks of raw lines, a
+``.json`` file as its path (local engine), so the main process only reads. Everything else
+(archives, text, CSV, subtitle files, joins with call records, ``--incremental`` runs) is
+loaded by the main process exactly as a one-process run loads it (every loader, size limits,
+encodings, speaker roles), and the loaded calls are sent. Each worker
 compiles the ruleset once and turns a batch into outcomes: an
 :class:`~csqa.reporters.files.RenderedCall` per call (audited, redacted, and already formatted
 as its findings.jsonl bytes, calls.csv line, customer_text.jsonl line and scorecard numbers),
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from csqa.engine import Engine
-from csqa.loaders.common import Limits, use_limits
+from csqa.loaders.common import Limits, read_guarded, use_limits
 from csqa.model import InputProblem, Transcript
 from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
 from csqa.roles import RoleOptions, assign_roles
@@ -34,7 +38,8 @@ from csqa.ruleset import Ruleset, load_ruleset
 
 #: A unit of work: ``("begin", file)`` where an input file starts; ``("ready", item)`` a
 #: loaded, prepared call (or an input problem, passed through in its place); ``("lines",
-#: chunk)`` raw JSON Lines (:class:`csqa.loaders.jsonl.Lines`) that the worker parses.
+#: chunk)`` raw JSON Lines (:class:`csqa.loaders.jsonl.Lines`) that the worker parses;
+#: ``("file", path)`` a ``.json`` file that the worker reads (local engine only).
 Item = tuple[Any, ...]
 
 
@@ -106,6 +111,14 @@ def audit_items(items: list[Item], job: Job) -> list[list[Outcome]]:
                 calls = list(item[1].load())
             out.append([_audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
                         if isinstance(loaded, Transcript) else loaded for loaded in calls])
+        elif item[0] == "file":  # a .json file on this machine, read and parsed here
+            from csqa.loaders.formats import load_json
+
+            with use_limits(job.limits):
+                calls = list(read_guarded(Path(item[1]), load_json))
+            out.append([FileStart(item[1]), *(
+                _audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
+                if isinstance(loaded, Transcript) else loaded for loaded in calls)])
         else:
             out.append([_audit_one(item[1], engine, rule_ids, job)])
     return out
