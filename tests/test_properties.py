@@ -156,3 +156,84 @@ def test_every_forced_format_gives_calls_or_clean_problems(fmt: str, obj: Any) -
             assert "internal error" not in item.reason, item.reason
         else:
             assert all(0 <= u.start <= u.end for u in item.utterances)
+
+
+# ---- fast paths give exactly what the plain paths give ----------------------------------------
+
+def _plain_findings(t: Transcript, monkeypatch: Any) -> list[dict[str, Any]]:
+    """The findings with the whole-call pass and the regex pre-filter switched off (every
+    utterance folded and scanned on its own, every regex run on every utterance)."""
+    from csqa import matching
+
+    with monkeypatch.context() as m:
+        m.setattr(matching.CallView, "_prescan", lambda self: setattr(self, "_prescanned", True))
+        m.setattr(matching.PhraseBank, "regex_slot", lambda self, pattern: None)
+        return [f.as_dict() for f in Engine(RULESET).audit(t).findings]
+
+
+@FAST
+@given(transcripts())
+def test_whole_call_pass_and_regex_prefilter_change_nothing(t: Transcript) -> None:
+    import pytest
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        plain = _plain_findings(t, monkeypatch)
+    assert [f.as_dict() for f in ENGINE.audit(t).findings] == plain
+
+
+UTTERANCE = st.fixed_dictionaries(
+    {"speaker": st.sampled_from(["agent", "坐席", "客户", "Customer ", "nobody", 3, None]),
+     "start": st.one_of(TIME, st.integers(-2, 5), st.sampled_from([True, None, "1.5", float("nan"),
+                                                                   float("inf")])),
+     "end": st.one_of(TIME, st.integers(-2, 5000), st.just(None)),
+     "text": st.one_of(TEXT, st.none(), st.integers(), st.text(max_size=3).map(lambda s: s + "\x1b"))})
+
+
+@FAST
+@given(st.lists(UTTERANCE, max_size=6), st.sampled_from([None, "none", "utterance"]))
+def test_loader_fast_path_equals_the_checked_path(utts: list[dict[str, Any]],
+                                                  timing: str | None) -> None:
+    import pytest
+
+    from csqa.loaders import common
+
+    obj = {"call_id": "P", "agent_id": "A1", "utterances": utts, "timing": timing}
+
+    def load() -> Transcript | str:
+        try:
+            return from_mapping(obj, "<p>", None)
+        except LoadProblem as exc:
+            return exc.reason
+
+    fast = load()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(common, "_quick_utterance", lambda u, limit, index: None)
+        checked = load()
+    assert fast == checked
+
+
+@FAST
+@given(st.text(alphabet="abcdefgh", min_size=1, max_size=9),
+       st.text(alphabet="abcdefghij", max_size=40), st.floats(0.5, 1.0))
+def test_alignment_bound_rules_out_nothing_that_would_match(key: str, sym: str,
+                                                            similarity: float) -> None:
+    import pytest
+
+    from csqa import tolerant
+
+    edits = tolerant.max_edits(len(key), similarity)
+    got = (tolerant._align_all(key, sym, edits, similarity),
+           tolerant._align_best(key, sym, max(1, len(key) // 2)))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(tolerant, "_cannot_reach", lambda key, sym, cutoff: False)
+        assert got == (tolerant._align_all(key, sym, edits, similarity),
+                       tolerant._align_best(key, sym, max(1, len(key) // 2)))
+
+
+@FAST
+@given(st.lists(TEXT, max_size=5))
+def test_pii_prefilter_never_hides_a_number(texts: list[str]) -> None:
+    from csqa.redact import may_hold_pii
+
+    if not may_hold_pii(texts):
+        assert all(not find_pii(t) and redact(t) == t for t in texts)
