@@ -72,8 +72,11 @@ class Normalizer:
 
     def normalize(self, text: str) -> tuple[str, list[int]]:
         """(normalised text, for each of its characters the index in ``text``)."""
-        folded = fold(text)
-        positions = folded_positions(text)
+        return self.normalize_folded(text, fold(text))
+
+    def normalize_folded(self, text: str, folded: str) -> tuple[str, list[int]]:
+        """:meth:`normalize` for a text already folded (``folded == fold(text)``)."""
+        positions = folded_positions(text) if len(folded) != len(text) else list(range(len(text)))
         stripped, kept = self.strip(folded)
         if kept is None:
             return folded, positions

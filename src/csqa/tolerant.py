@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import ahocorasick
@@ -47,14 +48,15 @@ def max_edits(length: int, similarity: float) -> int:
     return int(length * (1.0 - similarity) + _EPS)
 
 
-_SYLLABLES: dict[int, int] | None = None
+_SYLLABLES: list[int] | None = None
 
 
-def syllable_table() -> dict[int, int]:
+def syllable_table() -> list[int]:
     """``str.translate`` table: Han character -> a private-use code point standing for its
     toneless pinyin syllable (homophones share one). From ``csqa/data/pinyin.json``, pypinyin's
     syllable of each character (written by ``tools/make_pinyin_table.py``); other characters
-    stand for themselves."""
+    stand for themselves. A list indexed by code point (see :func:`csqa.matching.fold`);
+    characters past the BMP (where it does not reach) are left as they are."""
     global _SYLLABLES
     if _SYLLABLES is None:
         from importlib.resources import files
@@ -62,15 +64,29 @@ def syllable_table() -> dict[int, int]:
         import orjson
 
         data = orjson.loads(files("csqa.data").joinpath("pinyin.json").read_bytes())
-        table = dict(zip(range(0x10000), range(0x10000), strict=True))  # no KeyError per char
-        table.update((ord(ch), 0xF0000 + n) for n, chars in enumerate(data.values()) for ch in chars)
+        table = list(range(0x10000))
+        extra: dict[int, int] = {}
+        for n, chars in enumerate(data.values()):
+            for ch in chars:
+                code = ord(ch)
+                if code < 0x10000:
+                    table[code] = 0xF0000 + n
+                else:
+                    extra[code] = 0xF0000 + n
         _SYLLABLES = table
+        _EXTRA_SYLLABLES.update(extra)
     return _SYLLABLES
+
+
+_EXTRA_SYLLABLES: dict[int, int] = {}  # Han characters past the BMP (extensions B and up)
 
 
 def to_pinyin_space(text: str) -> str:
     """``text`` with every Han character replaced by a symbol for its syllable (same length)."""
-    return text.translate(_SYLLABLES if _SYLLABLES is not None else syllable_table())
+    out = text.translate(_SYLLABLES if _SYLLABLES is not None else syllable_table())
+    if text and max(text) >= "\U00010000":  # rare: a character past the BMP
+        out = out.translate(_EXTRA_SYLLABLES)
+    return out
 
 
 def to_space(text: str, space: str) -> str:
@@ -214,8 +230,15 @@ def _cannot_reach(key: str, sym: str, cutoff: float) -> bool:
     at most the characters the two share (``c``), so the distance to any stretch is at least
     ``max(len) - c`` and the similarity at most ``c / len(key)``. Rules most texts out before
     comparing hundreds of stretches."""
-    shared = sum((Counter(key) & Counter(sym)).values())
+    have = _counts(sym)
+    shared = sum(min(n, have.get(ch, 0)) for ch, n in _counts(key).items())
     return shared < cutoff * len(key)
+
+
+@lru_cache(maxsize=1024)
+def _counts(text: str) -> dict[str, int]:
+    """Character counts of a phrase key or an utterance (asked about for several phrases)."""
+    return dict(Counter(text))
 
 
 def _windows(key: str, sym: str, edits: int) -> tuple[list[str], list[tuple[int, int]]]:
