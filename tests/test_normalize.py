@@ -118,3 +118,14 @@ def test_whole_call_pass_equals_utterance_by_utterance(tmp_path: Path) -> None:
         got = [(f.rule_id, f.utterance, f.matched) for f in result.findings]
         assert got == [("bare", 0, "喂"), ("bare", 4, "喂喂"), ("start", 4, "喂喂")] + [
             ("phrase", 5, m) for m in ("没办法", "你找物流问去")], repr(text)
+
+
+def test_a_phrase_holding_the_separator_never_spans_two_utterances(tmp_path: Path) -> None:
+    """A ruleset phrase containing the joining character itself makes the call matched
+    utterance by utterance: 法 (end of one utterance) + 喂 (start of the next) is no match."""
+    rs = ruleset_with(tmp_path, [{"id": "cross", "kind": "forbidden_phrase", "points": 1,
+                                  "phrases": ["法\ue000喂"]}])
+    text = WHOLE_CALL.replace("\ue000", "")
+    assert Engine(rs).audit(make_call(text)).findings == []
+    said = text.replace("坐席: 法。", "坐席: 法\ue000喂。")
+    assert [f.matched for f in Engine(rs).audit(make_call(said)).findings] == ["法\ue000喂"]

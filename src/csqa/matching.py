@@ -134,6 +134,7 @@ class PhraseBank:
         self._automaton: Any = None
         self._regexes: dict[str, int] = {}  # pattern -> slot in the regex pre-filter
         self._regex_set: Any = None
+        self.sep_in_phrases = False
         self.unmatchable: list[str] = []  # phrases that normalise to nothing (only fillers)
         #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
         self.dictionary: set[str] = set()
@@ -190,6 +191,9 @@ class PhraseBank:
                 key = self.normalizer.key(phrase)
                 if key:
                     entries.setdefault(key, []).append((set_id, phrase))
+        #: a phrase holding the separator CallView joins utterances with could match across
+        #: two of them: such a ruleset is matched utterance by utterance
+        self.sep_in_phrases = any(_SEP in key for key in entries)
         automaton = ahocorasick.Automaton()
         for key, owners in entries.items():
             automaton.add_word(key, (len(key), tuple(owners)))
@@ -335,11 +339,14 @@ class CallView:
         self._prescanned = True
         texts = [u.text for u in self.utterances]
         joined = _SEP.join(texts)
-        if joined.count(_SEP) != len(texts) - 1 or not texts:
-            return  # an utterance holds the separator itself: utterance by utterance, lazily
+        seps = len(texts) - 1
+        if not texts or joined.count(_SEP) != seps or self.bank.sep_in_phrases:
+            return  # the separator is in the text (or a phrase) itself: utterance by utterance
         folded = joined.translate(_FOLD_TABLE)
-        self._folded = dict(enumerate(folded.split(_SEP)))
         norm = self.bank.normalizer.strip_folded(folded)
+        if norm.count(_SEP) != seps:  # a filler holding the separator: utterance by utterance
+            return
+        self._folded = dict(enumerate(folded.split(_SEP)))
         lines = norm.split(_SEP)
         self._norm_text = dict(enumerate(lines))
         hits: dict[int, dict[int, list[tuple[int, int, str]]]] = dict.fromkeys(range(len(lines)),
