@@ -1,11 +1,13 @@
 """``csqa audit --engine dask``: the same audit, its batches run as tasks on a Dask cluster.
 
-The client (this process) cuts the inputs into batches exactly as the local engine does (JSONL
-chunks, ``.json`` files), submits each batch as one task running
-:func:`csqa.parallel.audit_items` with the job (ruleset, read options) scattered once to every worker (each
-worker compiles it once), and writes the results in input order. The outputs are therefore the
-same bytes as the local engine's. The workers need csqa installed; they do not need to see
-the input files (the batches carry the data). At most ``4 × workers`` tasks are in flight.
+The client (this process) cuts the inputs into batches as the local engine does (raw JSONL
+lines, parsed by the workers), except that ``.json`` files are read here (a cluster's workers
+may not see this machine's files), submits each batch as one task running
+:func:`csqa.parallel.audit_items` with the job (ruleset, read options, limits) scattered once to
+every worker (each worker compiles it once), and writes the results in input order. The outputs
+are therefore the same bytes as the local engine's. The workers need csqa installed; they do
+not need to see the input files (the batches carry the data). At most ``4 × workers`` tasks are
+in flight.
 
 Without ``--scheduler``, a ``LocalCluster`` of ``--jobs`` single-threaded worker processes is
 started for the run and stopped after it. Dask is an optional extra: ``pip install 'csqa[dask]'``.
