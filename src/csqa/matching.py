@@ -352,6 +352,7 @@ class CallView:
         hits: dict[int, dict[int, list[tuple[int, int, str]]]] = dict.fromkeys(range(len(lines)),
                                                                               _NO_HITS)
         automaton = self.bank._automaton
+        by_set: dict[int, list[int]] = {}
         if automaton:
             # hits come in order of their end; no match spans a separator, so the utterance of
             # a hit is the one its end is in
@@ -376,9 +377,15 @@ class CallView:
                     found = got.get(set_id)
                     if found is None:
                         got[set_id] = [(start, end, phrase)]
+                        where = by_set.get(set_id)
+                        if where is None:
+                            by_set[set_id] = [i]
+                        else:
+                            where.append(i)
                     else:
                         found.append((start, end, phrase))
         self._hits = hits
+        self._by_set[None] = by_set  # the utterances holding each set, everyone's
 
     def folded(self, index: int) -> str:
         text = self._folded.get(index)
@@ -466,6 +473,14 @@ class CallView:
             return [u.index for u in self.utterances
                     if (speaker is None or u.speaker == speaker) and self.contains(set_id, u.index)]
         index = self._by_set.get(speaker)
+        if index is None and not self._prescanned:
+            self._prescan()
+            index = self._by_set.get(speaker)
+        if index is None and None in self._by_set:  # from the call's pass: keep the speaker's
+            utts = self.utterances
+            index = {sid: mine for sid, found in self._by_set[None].items()
+                     if (mine := [i for i in found if utts[i].speaker == speaker])}
+            self._by_set[speaker] = index
         if index is None:
             index = {}
             for u in self.utterances:
