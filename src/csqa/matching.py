@@ -91,7 +91,7 @@ def folded_positions(text: str) -> list[int]:
     return [i for i, ch in enumerate(text) if ch not in _DELETED]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: built often (see model.Utterance)
 class Match:
     """A phrase found in an utterance; ``start``/``end`` index the original text.
 

@@ -105,7 +105,7 @@ class _Entry:
     min_shared: int  # grams an utterance must share to be within the edit budget
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: built often (see model.Utterance)
 class Tolerant:
     """A tolerant occurrence, in offsets of the normalised text."""
 

@@ -325,7 +325,7 @@ def untimed(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RawUtterance(Utterance):
     """An utterance as read, before :func:`finish` checks it; ``where`` names it in messages."""
 

@@ -458,7 +458,7 @@ def compile_condition(cond: Condition, bank: PhraseBank) -> Compiled:
     return _Not(compile_condition(cond.not_, bank))
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: built often (see model.Utterance)
 class Occurrence:
     """Where a condition held: utterance index (``None``: the call as a whole) and match."""
 
