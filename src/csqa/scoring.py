@@ -61,6 +61,8 @@ def rule_weight(rule: RuleCost) -> float:
 
 def evaluated_share(rules: Iterable[RuleCost], not_evaluable: Collection[str] = ()) -> float:
     """``W_e / W``: the share of the rules' weight that was evaluable (1 when nothing weighs)."""
+    if not not_evaluable:
+        return 1.0  # W_e = W (the common case, without summing the weights)
     total = evaluable = 0.0
     for rule in rules:
         w = rule_weight(rule)
