@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -113,10 +114,10 @@ def test_jobs_give_identical_outputs(mixed: Path, tmp_path: Path,
 
 def test_workers_parse_exactly_as_the_reader_does(corpus: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plain JSONL lines and .json files are parsed in the workers; an incremental run parses
-    them in the reading process (its cache is keyed by the loaded call). Both give the same
-    outputs and accounting, problems included: bad JSON, blank lines, empty files, a line or
-    file over the size limit, too many utterances."""
+    """Plain JSONL lines (also inside archives) and .json files are parsed in the workers; an
+    incremental run parses them in the reading process (its cache is keyed by the loaded call).
+    Both give the same outputs and accounting, problems included: bad JSON, blank lines, empty
+    files, a line or file over the size limit, too many utterances, skipped archive members."""
     monkeypatch.setattr(parallel, "BATCH_ITEMS", 16)
     src = tmp_path / "in"
     src.mkdir()
@@ -132,17 +133,26 @@ def test_workers_parse_exactly_as_the_reader_does(corpus: Path, tmp_path: Path,
     (src / "b2.json").write_bytes(b"{not json")
     (src / "b3.json").write_bytes(b"")
     (src / "b4.json").write_bytes(b'{"call_id": "B4", "x": "' + b"x" * 20000 + b'"}')
+    # and JSON Lines inside archives: unpacked by the reader, parsed by the workers
+    with gzip.open(src / "c.jsonl.gz", "wb") as fh:
+        fh.write(b"".join(lines[71:76]) + b"{bad\n")
+    with zipfile.ZipFile(src / "d.zip", "w") as zf:
+        zf.writestr("night/d.jsonl", b"".join(lines[76:80]))
+        zf.writestr("night/e.json", lines[80])
+        zf.writestr("night/notes.md", b"not a transcript")
     limits = Limits(max_file_mb=0.01, max_utterances=20)
     workers = audit([src], out=tmp_path / "w", jobs=2, limits=limits)
     reader = audit([src], out=tmp_path / "r", jobs=1, limits=limits, incremental=True)
     assert outputs(tmp_path / "w") == outputs(tmp_path / "r")
-    assert workers.calls_audited == reader.calls_audited == 71
+    assert workers.calls_audited == reader.calls_audited == 81
     assert workers.accounting == reader.accounting
     errors = (tmp_path / "w" / "errors.csv").read_text(encoding="utf-8").splitlines()
     assert [e.split(",")[:4] for e in errors[1:]] == [
         [str(src / "a.jsonl"), "43", "", "error"], [str(src / "a.jsonl"), "44", "", "error"],
         [str(src / "a.jsonl"), "45", "MANY", "error"], [str(src / "b2.json"), "1", "", "error"],
-        [str(src / "b3.json"), "", "", "error"], [str(src / "b4.json"), "", "", "error"]]
+        [str(src / "b3.json"), "", "", "error"], [str(src / "b4.json"), "", "", "error"],
+        [f"{src / 'c.jsonl.gz'}!c.jsonl", "6", "", "error"],
+        [f"{src / 'd.zip'}!night/notes.md", "", "", "skipped"]]
     assert "MB limit (--max-file-mb); not read" in errors[2]
 
 

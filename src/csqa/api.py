@@ -23,7 +23,7 @@ from csqa import __version__
 from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.errors import InputError
-from csqa.loaders import discover, formats, jsonl, load_all
+from csqa.loaders import archive, discover, formats, jsonl, load_all, loader_for
 from csqa.loaders.common import Limits, current_limits, read_guarded, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
@@ -228,6 +228,16 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
                 for chunk in read_guarded(path, partial(jsonl.chunks, size=parallel.BATCH_ITEMS)):
                     yield ("lines", chunk) if isinstance(chunk, jsonl.Lines) else ("ready", chunk)
                 continue
+            if (archive.kind(path.name) and not options.format and records is None
+                    and not scale.incremental):
+                # JSON Lines inside an archive too: this process unpacks, the workers parse
+                for got in read_guarded(path, partial(archive.load, pick=_raw_lines_pick)):
+                    if isinstance(got, jsonl.Lines):
+                        yield ("lines", got)
+                    else:
+                        for item in prepare_calls([got], options):
+                            yield ("ready", item)
+                continue
             for item in prepare_calls(load_all([path], options.format), options, records):
                 yield ("ready", item)
 
@@ -317,6 +327,15 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             cache.abort()
         raise
     return summary
+
+
+def _raw_lines_pick(member: Any) -> Any:
+    """An archive member's loader for ``csqa audit``: JSON Lines members as raw line chunks
+    (parsed by the workers), every other member as :func:`csqa.loaders.loader_for` reads it."""
+    from csqa import parallel
+
+    loader = loader_for(member)
+    return partial(jsonl.chunks, size=parallel.BATCH_ITEMS) if loader is jsonl.load else loader
 
 
 def _runner(engine: str, scheduler: str | None, job: Any, jobs: int

@@ -1,9 +1,10 @@
 """Streaming, parallel audit: batches of calls to workers, compact results back.
 
 The main process walks the inputs and cuts them into batches. The bulk formats are parsed
-where they are audited: a plain JSON Lines file goes to the workers as chunks of raw lines, a
-``.json`` file as its path (local engine), so the main process only reads. Everything else
-(archives, text, CSV, subtitle files, joins with call records, ``--incremental`` runs) is
+where they are audited: a JSON Lines file (also one inside an archive) goes to the workers as
+chunks of raw lines, a ``.json`` file as its path (local engine), so the main process only reads
+and unpacks. Everything else (other archive members, text, CSV, subtitle files, joins with call
+records, ``--incremental`` runs) is
 loaded by the main process exactly as a one-process run loads it (every loader, size limits,
 encodings, speaker roles), and the loaded calls are sent. Each worker
 compiles the ruleset once and turns a batch into outcomes: an
