@@ -10,6 +10,8 @@ errors.csv and on stderr). ``check`` adds 1: some call failed the gate (preceden
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,6 +53,18 @@ NoRedactOpt = Annotated[bool, typer.Option(
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def _usage_errors(where: object, *expected: type[Exception]) -> Iterator[None]:
+    """A command's expected failures as one-line errors (exit 2): its own errors (``expected``)
+    by their message, operating-system errors naming the file (``where`` when they do not)."""
+    try:
+        yield
+    except expected as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or where}: {exc.strerror or exc}", EXIT_USAGE) from None
 
 
 def _load_ruleset(ref: str | None) -> Any:
@@ -262,7 +276,7 @@ def report(
     """
     from csqa.report import ReportError, build_report, write_report
 
-    try:
+    with _usage_errors(out_file, ReportError):
         rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
                            tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
                            lang=lang)
@@ -276,10 +290,6 @@ def report(
             return
         target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
         written = write_report(rep, target, fmt)
-    except ReportError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise _fail(f"{exc.filename or out_file}: {exc.strerror or exc}", EXIT_USAGE) from None
     for note in rep.notes:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True, markup=False)
     out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
@@ -300,13 +310,9 @@ def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark:
     from csqa.reporters.reviewed import reviewed_table
     from csqa.review import CONFIRMED, FALSE_ALARM, MISSED, apply_reviews, write_reviewed
 
-    try:
+    with _usage_errors(run_dir, CsqaError):
         reviewed = apply_reviews(run_dir, review_set)
         write_reviewed(reviewed)
-    except CsqaError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise _fail(f"{exc.filename or run_dir}: {exc.strerror or exc}", EXIT_USAGE) from None
     for p in reviewed.problems:
         err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)
     if reviewed.stale:
@@ -356,16 +362,13 @@ def review(
         raise _fail(f"--by: expected one of {', '.join(SAMPLE_BY)}, got {by!r}", EXIT_USAGE)
     if by is not None and sample is None:
         raise _fail("--by needs --sample N (how many findings per group)", EXIT_USAGE)
-    try:
-        done = update_reviews(run_dir, reviews_file, sample=sample, by=by, seed=seed)
-    except ReviewsError as exc:
-        for problem in exc.problems:
-            err.print(problem, highlight=False, soft_wrap=True, markup=False)
-        raise _fail("reviews file not written", EXIT_USAGE) from None
-    except CsqaError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise _fail(f"{exc.filename or reviews_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+    with _usage_errors(reviews_file, CsqaError):
+        try:
+            done = update_reviews(run_dir, reviews_file, sample=sample, by=by, seed=seed)
+        except ReviewsError as exc:
+            for problem in exc.problems:
+                err.print(problem, highlight=False, soft_wrap=True, markup=False)
+            raise _fail("reviews file not written", EXIT_USAGE) from None
     what = f"抽样 {done.added} 条" if sample is not None else f"新增 {done.added} 条"
     if done.by_stratum:
         what += " (" + ", ".join(f"{k} {v}" for k, v in sorted(done.by_stratum.items())) + ")"
@@ -561,13 +564,9 @@ def backtest(
     if out_file is not None and out_file.suffix.lower() not in (".xlsx", ".csv"):
         raise _fail(f"{out_file}: --out must end in .xlsx or .csv", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
-    try:
+    with _usage_errors(out_file, CsqaError):
         bt = run_backtest(run_dirs, rs, examples=examples)
         written = write_backtest(bt, out_file) if out_file is not None else []
-    except CsqaError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise _fail(f"{exc.filename or out_file}: {exc.strerror or exc}", EXIT_USAGE) from None
     for p in bt.problems:
         err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)
     if bt.missing:
@@ -784,10 +783,8 @@ def synth(
 
     if fmt not in ("jsonl", "json"):
         raise _fail(f"--format: expected jsonl or json, got {fmt!r}", EXIT_USAGE)
-    try:
+    with _usage_errors(out_dir):
         folder = write_corpus(n, out_dir, seed=seed, fmt=fmt)
-    except OSError as exc:
-        raise _fail(f"{exc.filename or out_dir}: {exc.strerror or exc}", EXIT_USAGE) from None
     truth = out_dir / "truth.jsonl"
     out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
 
