@@ -309,7 +309,7 @@ class CallView:
     ruleset's fillers removed; what phrases are matched in). Both map back to the original.
     """
 
-    __slots__ = ("_by_set", "_folded", "_hits", "_norm", "_norm_text", "_positions",
+    __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm", "_norm_text", "_positions",
                  "_prescanned", "_regex_slots", "_spaces", "_thits", "bank", "memo", "transcript",
                  "utterances")
 
@@ -328,6 +328,7 @@ class CallView:
         self.memo: dict[Any, Any] = {}
         self._by_set: dict[str | None, dict[int, list[int]]] = {}
         self._prescanned = False
+        self._joined: str | None = None  # the folded utterances joined by _SEP, from _prescan
         self._regex_slots: frozenset[int] | None = None
 
     def _prescan(self) -> None:
@@ -347,6 +348,7 @@ class CallView:
         if norm.count(_SEP) != seps:  # a filler holding the separator: utterance by utterance
             return
         self._folded = dict(enumerate(folded.split(_SEP)))
+        self._joined = folded
         lines = norm.split(_SEP)
         self._norm_text = dict(enumerate(lines))
         hits: dict[int, dict[int, list[tuple[int, int, str]]]] = dict.fromkeys(range(len(lines)),
@@ -532,7 +534,10 @@ class CallView:
         if slot is None:
             return True
         if self._regex_slots is None:
-            lines = "\n".join(self.folded(i) for i in range(len(self.utterances)))
+            if not self._prescanned:
+                self._prescan()
+            lines = (self._joined.replace(_SEP, "\n") if self._joined is not None
+                     else "\n".join(self.folded(i) for i in range(len(self.utterances))))
             self._regex_slots = self.bank.regex_slots(lines)
         return slot in self._regex_slots
 
