@@ -188,3 +188,10 @@ def test_rules_lists_kinds_and_default_rules() -> None:
                  "speech_rate", "response_delay", "required_phrase"):
         assert kind in result.stdout
     assert "forbidden.blame" in result.stdout and "坐席先挂机" in result.stdout
+
+
+def test_help_keeps_bracketed_words() -> None:
+    """Rich markup would eat ``[dask]`` from ``pip install 'csqa[dask]'``: it is escaped."""
+    result = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "pip install 'csqa[dask]'" in result.stdout

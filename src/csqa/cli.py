@@ -103,7 +103,7 @@ def audit(
                                              show_default=False)] = None,
     engine: Annotated[str, typer.Option("--engine", metavar="local|dask",
                                         help="Run locally, or on a Dask cluster (needs "
-                                             "pip install 'csqa[dask]').")] = "local",
+                                             "pip install 'csqa\\[dask]').")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
                                                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
                                                        "(default: a local cluster).",
