@@ -122,7 +122,14 @@ class PhraseMatcher:
         got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is None:
             got = {}
-            for i in call.having(self.set_id, None if self.speaker == "any" else self.speaker):
+            if self.speaker == "any":
+                idx = call.having(self.set_id)
+            elif call.bank.space(self.set_id) is None:
+                utts = call.utterances
+                idx = [i for i in call.having(self.set_id) if utts[i].speaker == self.speaker]
+            else:
+                idx = call.having(self.set_id, self.speaker)
+            for i in idx:
                 found = self.find(call, i)
                 if found:
                     got[i] = found
