@@ -122,19 +122,22 @@ class PhraseMatcher:
         got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is None:
             got = {}
-            if self.speaker == "any":
-                idx = call.having(self.set_id)
-            elif call.bank.space(self.set_id) is None:
-                utts = call.utterances
-                idx = [i for i in call.having(self.set_id) if utts[i].speaker == self.speaker]
-            else:
-                idx = call.having(self.set_id, self.speaker)
-            for i in idx:
+            for i in self.having(call):
                 found = self.find(call, i)
                 if found:
                     got[i] = found
             call.memo[self] = got
         return got
+
+    def having(self, call: CallView) -> list[int]:
+        """The speaker's utterances holding any of the phrases (before the options), in order."""
+        if self.speaker == "any":
+            return call.having(self.set_id)
+        if call.bank.space(self.set_id) is None:
+            # filtered from the call-wide list: cheaper than the speaker's index of every set
+            utts = call.utterances
+            return [i for i in call.having(self.set_id) if utts[i].speaker == self.speaker]
+        return call.having(self.set_id, self.speaker)
 
     @cached_property
     def _filters(self) -> bool:
@@ -273,6 +276,23 @@ class Compiled:
     """
 
     call_level: bool = False
+    #: whether :meth:`candidates` are exactly the utterances where the condition holds
+    exact: bool = False
+
+    def candidates(self, call: CallView) -> list[int] | None:
+        """The utterances where the condition may hold, in order: a superset of :meth:`where`'s,
+        from the call's shared phrase scan alone (no offsets, no phrase options); ``None`` when
+        that cannot tell (call-level atoms, ``not``)."""
+        return None
+
+    def holds_at(self, call: CallView, index: int) -> bool:
+        """Whether the condition holds anywhere in utterance ``index``."""
+        return bool(self.at(call, index))
+
+    def at_one(self, call: CallView, index: int) -> list[Match]:
+        """The same as :meth:`at`, for when only a few utterances are asked about: phrase
+        atoms look at utterance ``index`` alone instead of computing ``where`` for the call."""
+        return self.at(call, index)
 
     def at(self, call: CallView, index: int) -> list[Match]:
         if self.call_level:
@@ -303,6 +323,22 @@ class _Says(Compiled):
     def __init__(self, key: str, phrases: list[str], opts: PhraseOptions, bank: PhraseBank) -> None:
         self.key = key
         self.matcher = PhraseMatcher(phrases, opts, bank, speaker=SAYS[key])
+        self.exact = not self.matcher._filters and bank.space(self.matcher.set_id) is None
+
+    def candidates(self, call: CallView) -> list[int] | None:
+        return self.matcher.having(call)
+
+    def holds_at(self, call: CallView, index: int) -> bool:
+        got: dict[int, list[Match]] | None = call.memo.get(self)
+        if got is not None:
+            return index in got
+        return bool(self.matcher.find(call, index))
+
+    def at_one(self, call: CallView, index: int) -> list[Match]:
+        got: dict[int, list[Match]] | None = call.memo.get(self)
+        if got is not None:
+            return got.get(index, [])
+        return self.matcher.find(call, index)
 
     def _where(self, call: CallView) -> dict[int, list[Match]]:
         return self.matcher.where(call)
@@ -386,6 +422,9 @@ class _All(Compiled):
         # the position of an all is where its first utterance-level part matched
         self.anchor = next((p for p in parts if not p.call_level), parts[0])
 
+    def candidates(self, call: CallView) -> list[int] | None:
+        return None if self.call_level else self.anchor.candidates(call)
+
     def holds(self, call: CallView) -> bool:
         return all(p.holds(call) for p in self.parts)
 
@@ -406,6 +445,29 @@ class _Any(Compiled):
     def __init__(self, parts: list[Compiled]) -> None:
         self.parts = parts
         self.call_level = all(p.call_level for p in parts)
+        self.exact = all(p.exact for p in parts)
+
+    def candidates(self, call: CallView) -> list[int] | None:
+        found: set[int] = set()
+        for p in self.parts:
+            got = p.candidates(call)
+            if got is None:
+                return None
+            found.update(got)
+        return sorted(found)
+
+    def holds_at(self, call: CallView, index: int) -> bool:
+        if self.call_level:
+            return super().holds_at(call, index)
+        return any(p.holds_at(call, index) for p in self.parts)
+
+    def at_one(self, call: CallView, index: int) -> list[Match]:
+        if self.call_level:
+            return super().at_one(call, index)
+        merged: set[Match] = set()
+        for p in self.parts:  # as in _where, so that equal places come in the same order
+            merged.update(p.at_one(call, index))
+        return sorted(merged, key=lambda m: (m.start, m.end))
 
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)
