@@ -84,6 +84,9 @@ class PhraseMatcher:
         self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
         self.near_id = bank.add(opts.near.phrases) if opts.near else None
         self._bank = bank
+        self._exact_set = bank.space(self.set_id) is None
+        #: the near phrases must be in the match's own utterance
+        self._near_here = opts.near is not None and not opts.near.turns
 
     @cached_property
     def user_words(self) -> frozenset[str]:
@@ -130,14 +133,21 @@ class PhraseMatcher:
         return got
 
     def having(self, call: CallView) -> list[int]:
-        """The speaker's utterances holding any of the phrases (before the options), in order."""
-        if self.speaker == "any":
-            return call.having(self.set_id)
-        if call.bank.space(self.set_id) is None:
-            # filtered from the call-wide list: cheaper than the speaker's index of every set
-            utts = call.utterances
-            return [i for i in call.having(self.set_id) if utts[i].speaker == self.speaker]
-        return call.having(self.set_id, self.speaker)
+        """The speaker's utterances holding any of the phrases, in order: where ``find`` can
+        give something (the options are not applied, except that a ``near`` without ``turns``
+        needs its phrases in the same utterance)."""
+        if self._exact_set:
+            found = call.having(self.set_id)
+            if self.speaker != "any" and found:
+                # filtered from the call-wide list: cheaper than the speaker's index of every set
+                utts = call.utterances
+                found = [i for i in found if utts[i].speaker == self.speaker]
+        else:
+            found = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
+        if self._near_here and found:
+            near = call.having(self.near_id)  # type: ignore[arg-type]
+            found = [i for i in found if i in near]
+        return found
 
     @cached_property
     def _filters(self) -> bool:
@@ -448,13 +458,16 @@ class _Any(Compiled):
         self.exact = all(p.exact for p in parts)
 
     def candidates(self, call: CallView) -> list[int] | None:
-        found: set[int] = set()
+        lists = []
         for p in self.parts:
             got = p.candidates(call)
             if got is None:
                 return None
-            found.update(got)
-        return sorted(found)
+            if got:
+                lists.append(got)
+        if len(lists) <= 1:
+            return lists[0] if lists else []
+        return sorted(set().union(*lists))
 
     def holds_at(self, call: CallView, index: int) -> bool:
         if self.call_level:
