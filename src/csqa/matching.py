@@ -478,11 +478,19 @@ class CallView:
         if index is None and not self._prescanned:
             self._prescan()
             index = self._by_set.get(speaker)
-        if index is None and None in self._by_set:  # from the call's pass: keep the speaker's
-            utts = self.utterances
-            index = {sid: mine for sid, found in self._by_set[None].items()
-                     if (mine := [i for i in found if utts[i].speaker == speaker])}
-            self._by_set[speaker] = index
+        whole = self._by_set.get(None) if speaker is not None else None
+        if whole is not None:
+            # from everyone's index (the call's pass): the speaker's share, set by set as rules
+            # ask (a call holds many sets; one speaker's rules ask about a few)
+            if index is None:
+                index = self._by_set[speaker] = {}
+            mine = index.get(set_id)
+            if mine is None:
+                found = whole.get(set_id)
+                utts = self.utterances
+                mine = index[set_id] = ([i for i in found if utts[i].speaker == speaker]
+                                        if found else [])
+            return mine
         if index is None:
             index = {}
             for u in self.utterances:
