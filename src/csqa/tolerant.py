@@ -171,18 +171,34 @@ class TolerantIndex:
 
     def scan(self, sym: str) -> dict[int, list[Tolerant]]:
         """Every set's occurrences in ``sym`` (text already in this index's space)."""
-        out: dict[int, list[Tolerant]] = {}
+        return self.occurrences(sym, self.first_pass(sym))
+
+    def first_pass(self, sym: str) -> tuple[list[tuple[int, int, int]], list[int]]:
+        """The cheap part of a scan, shared by all sets: exact occurrences ``(entry, start,
+        end)`` in order of their end, and the entries close enough to be worth aligning."""
         if self._automaton is None or not sym:
-            return out
+            return [], []
+        exact = [(i, end + 1 - length, end + 1)
+                 for end, (length, ids) in self._automaton.iter(sym) for i in ids]
+        return exact, self._candidates(sym)
+
+    def occurrences(self, sym: str, first: tuple[list[tuple[int, int, int]], list[int]],
+                    set_id: int | None = None) -> dict[int, list[Tolerant]]:
+        """Occurrences in ``sym`` from its :meth:`first_pass`: of every set, or of ``set_id``
+        only (the alignments, the costly part, are then done for that set's phrases alone)."""
+        out: dict[int, list[Tolerant]] = {}
         exact: dict[int, list[tuple[int, int]]] = {}
-        for end, (length, ids) in self._automaton.iter(sym):
-            for i in ids:
-                e = self._entries[i]
-                exact.setdefault(i, []).append((end + 1 - length, end + 1))
-                out.setdefault(e.set_id, []).append(
-                    Tolerant(end + 1 - length, end + 1, e.phrase, 1.0))
-        for i in self._candidates(sym):
-            e = self._entries[i]
+        entries = self._entries
+        for i, start, end in first[0]:
+            e = entries[i]
+            if set_id is not None and e.set_id != set_id:
+                continue
+            exact.setdefault(i, []).append((start, end))
+            out.setdefault(e.set_id, []).append(Tolerant(start, end, e.phrase, 1.0))
+        for i in first[1]:
+            e = entries[i]
+            if set_id is not None and e.set_id != set_id:
+                continue
             taken = exact.get(i, [])
             for start, end, score in _align_all(e.key, sym, e.edits, e.similarity):
                 if all(end <= s or start >= t for s, t in taken):
