@@ -28,6 +28,7 @@ from typing import Any
 import ahocorasick
 
 from csqa.model import Transcript, Utterance
+from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
 
 # Han blocks converted by t2s: CJK Unified Ideographs, Extension A, compatibility ideographs.
 _HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
@@ -437,8 +438,6 @@ class CallView:
         key = (space, index)
         sym = self._spaces.get(key)
         if sym is None:
-            from csqa.tolerant import to_space
-
             sym = self._spaces[key] = to_space(self.norm_text(index), space)
         return sym
 
@@ -531,8 +530,6 @@ class CallView:
         """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
         found there), from a similarity of 0.6 up; exact sets are compared character by
         character."""
-        from csqa.tolerant import NEAR_MISS_FLOOR, closest
-
         space = self.bank.space(set_id)
         best: NearMiss | None = None
         for i in indexes:
