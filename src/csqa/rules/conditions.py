@@ -84,7 +84,6 @@ class PhraseMatcher:
         self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
         self.near_id = bank.add(opts.near.phrases) if opts.near else None
         self._bank = bank
-        self._exact_set = bank.space(self.set_id) is None
         #: the near phrases must be in the match's own utterance
         self._near_here = opts.near is not None and not opts.near.turns
 
@@ -136,14 +135,7 @@ class PhraseMatcher:
         """The speaker's utterances holding any of the phrases, in order: where ``find`` can
         give something (the options are not applied, except that a ``near`` without ``turns``
         needs its phrases in the same utterance)."""
-        if self._exact_set:
-            found = call.having(self.set_id)
-            if self.speaker != "any" and found:
-                # filtered from the call-wide list: cheaper than the speaker's index of every set
-                utts = call.utterances
-                found = [i for i in found if utts[i].speaker == self.speaker]
-        else:
-            found = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
+        found = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
         if self._near_here and found:
             near = call.having(self.near_id)  # type: ignore[arg-type]
             found = [i for i in found if i in near]
