@@ -84,6 +84,8 @@ class PhraseMatcher:
         self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
         self.near_id = bank.add(opts.near.phrases) if opts.near else None
         self._bank = bank
+        #: the near phrases must be in the match's own utterance
+        self._near_here = opts.near is not None and not opts.near.turns
 
     @cached_property
     def user_words(self) -> frozenset[str]:
@@ -122,12 +124,22 @@ class PhraseMatcher:
         got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is None:
             got = {}
-            for i in call.having(self.set_id, None if self.speaker == "any" else self.speaker):
+            for i in self.having(call):
                 found = self.find(call, i)
                 if found:
                     got[i] = found
             call.memo[self] = got
         return got
+
+    def having(self, call: CallView) -> list[int]:
+        """The speaker's utterances holding any of the phrases, in order: where ``find`` can
+        give something (the options are not applied, except that a ``near`` without ``turns``
+        needs its phrases in the same utterance)."""
+        found = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
+        if self._near_here and found:
+            near = call.having(self.near_id)  # type: ignore[arg-type]
+            found = [i for i in found if i in near]
+        return found
 
     @cached_property
     def _filters(self) -> bool:
@@ -266,6 +278,23 @@ class Compiled:
     """
 
     call_level: bool = False
+    #: whether :meth:`candidates` are exactly the utterances where the condition holds
+    exact: bool = False
+
+    def candidates(self, call: CallView) -> list[int] | None:
+        """The utterances where the condition may hold, in order: a superset of :meth:`where`'s,
+        from the call's shared phrase scan alone (no offsets, no phrase options); ``None`` when
+        that cannot tell (call-level atoms, ``not``)."""
+        return None
+
+    def holds_at(self, call: CallView, index: int) -> bool:
+        """Whether the condition holds anywhere in utterance ``index``."""
+        return bool(self.at(call, index))
+
+    def at_one(self, call: CallView, index: int) -> list[Match]:
+        """The same as :meth:`at`, for when only a few utterances are asked about: phrase
+        atoms look at utterance ``index`` alone instead of computing ``where`` for the call."""
+        return self.at(call, index)
 
     def at(self, call: CallView, index: int) -> list[Match]:
         if self.call_level:
@@ -296,6 +325,22 @@ class _Says(Compiled):
     def __init__(self, key: str, phrases: list[str], opts: PhraseOptions, bank: PhraseBank) -> None:
         self.key = key
         self.matcher = PhraseMatcher(phrases, opts, bank, speaker=SAYS[key])
+        self.exact = not self.matcher._filters and bank.space(self.matcher.set_id) is None
+
+    def candidates(self, call: CallView) -> list[int] | None:
+        return self.matcher.having(call)
+
+    def holds_at(self, call: CallView, index: int) -> bool:
+        got: dict[int, list[Match]] | None = call.memo.get(self)
+        if got is not None:
+            return index in got
+        return bool(self.matcher.find(call, index))
+
+    def at_one(self, call: CallView, index: int) -> list[Match]:
+        got: dict[int, list[Match]] | None = call.memo.get(self)
+        if got is not None:
+            return got.get(index, [])
+        return self.matcher.find(call, index)
 
     def _where(self, call: CallView) -> dict[int, list[Match]]:
         return self.matcher.where(call)
@@ -379,6 +424,9 @@ class _All(Compiled):
         # the position of an all is where its first utterance-level part matched
         self.anchor = next((p for p in parts if not p.call_level), parts[0])
 
+    def candidates(self, call: CallView) -> list[int] | None:
+        return None if self.call_level else self.anchor.candidates(call)
+
     def holds(self, call: CallView) -> bool:
         return all(p.holds(call) for p in self.parts)
 
@@ -399,6 +447,32 @@ class _Any(Compiled):
     def __init__(self, parts: list[Compiled]) -> None:
         self.parts = parts
         self.call_level = all(p.call_level for p in parts)
+        self.exact = all(p.exact for p in parts)
+
+    def candidates(self, call: CallView) -> list[int] | None:
+        lists = []
+        for p in self.parts:
+            got = p.candidates(call)
+            if got is None:
+                return None
+            if got:
+                lists.append(got)
+        if len(lists) <= 1:
+            return lists[0] if lists else []
+        return sorted(set().union(*lists))
+
+    def holds_at(self, call: CallView, index: int) -> bool:
+        if self.call_level:
+            return super().holds_at(call, index)
+        return any(p.holds_at(call, index) for p in self.parts)
+
+    def at_one(self, call: CallView, index: int) -> list[Match]:
+        if self.call_level:
+            return super().at_one(call, index)
+        merged: set[Match] = set()
+        for p in self.parts:  # as in _where, so that equal places come in the same order
+            merged.update(p.at_one(call, index))
+        return sorted(merged, key=lambda m: (m.start, m.end))
 
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)

@@ -39,14 +39,14 @@ Passes when the agent says 非常抱歉,我理解您的心情 in the next turn, 
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from csqa.matching import CallView, PhraseBank
+from csqa.matching import CallView, Match, PhraseBank
 from csqa.model import AGENT, Hit, Utterance
 from csqa.rules.base import Params as BaseParams
 from csqa.rules.conditions import Compiled, Condition, Occurrence, compile_condition, occurrences
@@ -163,6 +163,13 @@ def _scan(call: CallView, occ: Occurrence, win: Window | None,
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    if not quiet(call, prep):
+        yield from findings(call, prep)
+
+
+def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    """The rule's findings in the call, every trigger looked at (:func:`check` first asks
+    :func:`quiet`, which tells most calls without finding apart cheaply)."""
     p = prep.params
     occs = occurrences(call, prep.when)
     if not occs:
@@ -177,6 +184,133 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
         yield from _check_before(call, prep, occs, when_label, then_label)
     else:
         yield from _check_after(call, prep, occs, when_label, then_label)
+
+
+def quiet(call: CallView, prep: Prepared) -> bool:
+    """Whether the rule surely finds nothing in this call, told from the utterances the call's
+    phrase scan found the phrases in (``Compiled.candidates``), without placing matches.
+
+    Most calls end here: no trigger at all, or every possible trigger clearly answered (the
+    behaviour in a later utterance inside the window, before any explanation; clearly absent
+    from the window with ``expect: absent``). Anything less clear, e.g. both in one utterance,
+    is left to the full check (``False``), so the findings are the same either way.
+    """
+    trig = prep.when.candidates(call)
+    if trig is None:
+        return False
+    if not trig:
+        return True
+    then = prep.then.candidates(call)
+    if then is None:
+        return False
+    p = prep.params
+    win = p.then_within
+    expl: list[int] | None = []
+    if prep.then_before is not None:
+        expl = prep.then_before.candidates(call)
+        if expl is None:
+            return False
+    when = prep.when
+    for t in trig:
+        if p.expect == "absent":
+            ok = not _then_in_window(call, t, then, win, p.direction == "before")
+        elif p.direction == "before":
+            ok = _surely_before(call, prep.then, t, then, win)
+        else:
+            ok = _surely_answered(call, prep, t, then, expl, win)
+        # a candidate that is no trigger (a phrase option ruled it out) does not count
+        if ok:
+            if p.first_only and (when.exact or when.holds_at(call, t)):
+                return True  # the first trigger is the only one checked
+        elif when.exact or when.holds_at(call, t):
+            return False
+    return True
+
+
+def _reaches(call: CallView, t: int, j: int, win: Window | None) -> bool:
+    """Whether utterance ``j`` lies inside the window of the trigger in utterance ``t`` (after
+    it, or before it when ``j < t``), as :func:`_scan` walks it."""
+    if win is None:
+        return True
+    utts = call.utterances
+    turns = 0
+    if j > t:
+        ref = utts[t].end
+        for u in utts[t + 1 : j + 1]:
+            if u.speaker == AGENT:
+                turns += 1
+            if not _in_window(win, u.start - ref, turns):
+                return False
+    else:
+        ref = utts[t].start
+        for u in reversed(utts[j:t]):
+            if u.speaker == AGENT:
+                turns += 1
+            if not _in_window(win, ref - u.end, turns):
+                return False
+    return True
+
+
+def _then_in_window(call: CallView, t: int, then: list[int], win: Window | None,
+                    backwards: bool) -> bool:
+    """Whether a candidate of ``then`` may lie in the window of the trigger utterance ``t``."""
+    k = bisect_left(then, t)
+    if k < len(then) and then[k] == t:
+        return True
+    if backwards:
+        return k > 0 and _reaches(call, t, then[k - 1], win)
+    return k < len(then) and _reaches(call, t, then[k], win)
+
+
+def _surely_before(call: CallView, cond: Compiled, t: int, then: list[int],
+                   win: Window | None) -> bool:
+    """Whether ``then`` surely came before the trigger utterance ``t`` (:func:`_came_before`)."""
+    k = bisect_left(then, t)
+    if k == 0 or (k < len(then) and then[k] == t):
+        return False
+    j = then[k - 1]
+    if not cond.holds_at(call, j):
+        return False
+    if win is None:
+        return True
+    utts = call.utterances
+    turns = sum(1 for v in utts[j:t] if v.speaker == AGENT)
+    return _in_window(win, utts[t].start - utts[j].end, turns)
+
+
+def _surely_answered(call: CallView, prep: Prepared, t: int, then: list[int], expl: list[int],
+                     win: Window | None) -> bool:
+    """Whether the trigger utterance ``t`` is surely answered (:func:`_check_after`): the
+    first place after the trigger holding either ``then`` or an explanation holds ``then``,
+    inside the window. ``True`` also when ``t`` turns out to hold no trigger."""
+    k = bisect_left(then, t)
+    e = bisect_left(expl, t)
+    if (k < len(then) and then[k] == t) or (e < len(expl) and expl[e] == t):
+        # in the trigger's own utterance only what comes after the trigger counts
+        found = prep.when.at_one(call, t)
+        if not found:
+            return True
+        after = found[0].end
+        then_at = _first_from(prep.then.at_one(call, t), after)
+        expl_at = (_first_from(prep.then_before.at_one(call, t), after)
+                   if prep.then_before is not None else None)
+        if expl_at is not None and (then_at is None or expl_at < then_at):
+            return False
+        if then_at is not None:
+            return True
+        k = bisect_right(then, t)
+        e = bisect_right(expl, t)
+    if k == len(then):
+        return False
+    j = then[k]
+    if e < len(expl) and expl[e] <= j:
+        return False
+    return _reaches(call, t, j, win) and prep.then.holds_at(call, j)
+
+
+def _first_from(matches: list[Match], after: int) -> int | None:
+    """Where the first of ``matches`` starting at ``after`` or later starts (:func:`_first`)."""
+    return next((m.start for m in matches if m.start >= after), None)
 
 
 def _trigger_hit(call: CallView, occ: Occurrence, values: dict[str, Any]) -> Hit:

@@ -1,0 +1,139 @@
+"""The ``sequence`` shortcut (``rules.sequence.quiet``) skips only calls the full check finds
+nothing in: checked on generated calls against every shape of rule (direction, expect,
+then_before, windows, first_only, phrase options, call-level atoms, all/any/not)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from csqa.matching import CallView, PhraseBank
+from csqa.model import Transcript, Utterance
+from csqa.normalize import Normalizer
+from csqa.rules import sequence
+
+FAST = settings(max_examples=40, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+WHENS: list[dict[str, Any]] = [
+    {"customer_says": ["投诉"]},
+    {"says": ["投诉", "工单"]},
+    {"customer_says": ["投诉"], "unless_before": ["不是"]},
+    {"agent_says": ["工单"], "near": {"phrases": ["创建"], "within": 2, "side": "before"}},
+    {"any": [{"agent_says": ["工单", "升级"]},
+             {"customer_says": ["投诉"], "unless_before": ["不是"]}]},
+    {"all": [{"says": ["投诉"]}, {"call_longer_than": 50}]},
+    {"all": [{"says": ["投诉"]}, {"says": ["工单"]}]},
+    {"call_longer_than": 50},
+    {"not": {"says": ["投诉"]}},
+    {"any": [{"says": ["投诉"]}, {"tag": "VIP"}]},
+]
+THENS: list[dict[str, Any]] = [
+    {"agent_says": ["抱歉"]},
+    {"says": ["抱歉", "工单号"]},
+    {"agent_says": ["抱歉"], "near": {"phrases": ["对吗"], "within": 3, "side": "after"}},
+    {"any": [{"agent_says": ["抱歉"]}, {"customer_says": ["工单"]}]},
+    {"all": [{"agent_says": ["抱歉"]}, {"not": {"says": ["因为"]}}]},
+    {"not": {"says": ["抱歉"]}},
+    {"tag": "VIP"},
+]
+EXPLAINS: list[dict[str, Any] | None] = [
+    None, {"agent_says": ["因为"]}, {"says": ["因为", "抱歉"]},
+    {"agent_says": ["因为"], "unless_before": ["不是"]}, {"call_longer_than": 50}]
+SHAPES: list[dict[str, Any]] = [
+    *({"then_before": e} if e else {} for e in EXPLAINS),
+    {"direction": "before"},
+    {"expect": "absent"},
+    {"expect": "absent", "direction": "before"},
+]
+WINDOWS: list[dict[str, Any] | None] = [None, {"seconds": 10}, {"agent_turns": 1},
+                                         {"seconds": 20, "agent_turns": 2}]
+
+
+def _rules() -> tuple[PhraseBank, list[sequence.Prepared], sequence.Prepared]:
+    bank = PhraseBank(Normalizer())
+    answered = sequence.prepare(sequence.Params.model_validate(
+        {"when": {"customer_says": ["投诉"]}, "then": {"says": ["抱歉"]},
+         "then_within": {"agent_turns": 1}}), bank)
+    prepared = []
+    # every shape, window and first_only with every trigger, the behaviours taking turns
+    for k, (shape, win, first) in enumerate(itertools.product(SHAPES, WINDOWS, [False, True])):
+        for w, when in enumerate(WHENS):
+            then = THENS[(k + w) % len(THENS)]
+            params = {"when": when, "then": then, **shape, "first_only": first}
+            if win:
+                params["then_within"] = win
+            prepared.append(sequence.prepare(sequence.Params.model_validate(params), bank))
+    bank.build()
+    return bank, prepared, answered
+
+
+BANK, RULES, ANSWERED = _rules()
+WORDS = ["投诉", "抱歉", "因为", "工单", "工单号", "升级", "创建", "对吗", "不是", "好的", ",", "。",
+         "嗯"]
+
+
+@st.composite
+def calls(draw: Any) -> Transcript:
+    utts = []
+    at = 0.0
+    for i in range(draw(st.integers(min_value=0, max_value=8))):
+        # mostly one after the other, a few seconds apart; now and then out of order
+        at += draw(st.sampled_from([0.0, 2.0, 5.0, 9.0, 25.0, -30.0]))
+        start = max(at, 0.0)
+        end = start + draw(st.sampled_from([0.0, 3.0, 12.0]))
+        text = "".join(draw(st.lists(st.sampled_from(WORDS), max_size=4)))
+        utts.append(Utterance(i, draw(st.sampled_from(["agent", "customer"])), start, end, text))
+    t = Transcript(call_id="Q", agent_id="A", utterances=utts,
+                   duration=draw(st.one_of(st.none(), st.floats(min_value=0, max_value=100))))
+    if draw(st.booleans()):
+        t.extra["tags"] = ["VIP"]
+    return t
+
+
+def _call(*utts: tuple[str, float, str]) -> Transcript:
+    us = [Utterance(i, sp, at, at + 3, text) for i, (sp, at, text) in enumerate(utts)]
+    return Transcript(call_id="Q", agent_id="A", utterances=us)
+
+
+@FAST
+@given(calls())
+# the behaviour three agent turns before the trigger
+@example(_call(("agent", 0, "抱歉"), ("agent", 4, "好的"), ("agent", 8, "好的"), ("customer", 12, "投诉")))
+# the first candidate is no trigger (不是投诉), the first trigger goes unanswered
+@example(_call(("customer", 0, "不是投诉"), ("agent", 4, "抱歉"), ("customer", 8, "投诉"),
+               ("agent", 12, "好的")))
+# trigger, explanation and behaviour in one utterance; the behaviour without its near phrase
+@example(_call(("agent", 0, "投诉因为抱歉"), ("customer", 4, "工单因为抱歉")))
+@example(_call(("customer", 0, "投诉"), ("agent", 4, "抱歉"), ("agent", 8, "抱歉对吗")))
+def test_quiet_calls_have_no_findings_and_check_equals_the_full_check(t: Transcript) -> None:
+    for prep in RULES:
+        full = list(sequence.findings(CallView(t, BANK), prep))
+        view = CallView(t, BANK)
+        if sequence.quiet(view, prep):
+            assert full == [], prep.params
+        else:  # what the shortcut worked out on the way leaves the full check as it was
+            assert list(sequence.findings(view, prep)) == full, prep.params
+
+
+def _view(*utts: tuple[str, float, str]) -> CallView:
+    return CallView(_call(*utts), BANK)
+
+
+def test_quiet_decides_the_usual_calls_and_leaves_the_unclear_ones() -> None:
+    """Not a shortcut that never takes: answered triggers are told apart without the full
+    check, and a trigger answered in its own utterance or too late is left to it."""
+    answered = ANSWERED
+    assert sequence.quiet(_view(("customer", 0, "我要投诉"), ("agent", 4, "抱歉")), answered)
+    assert sequence.quiet(_view(("customer", 0, "好的"), ("agent", 4, "好的")), answered)
+    late = _view(("customer", 0, "我要投诉"), ("agent", 4, "好的"), ("agent", 8, "抱歉"))
+    assert not sequence.quiet(late, answered)
+    assert [h.utterance for h in sequence.check(late, answered)] == [1]
+    # in one utterance: the apology after the complaint answers it, before it does not
+    assert sequence.quiet(_view(("customer", 0, "我要投诉,抱歉"), ("agent", 4, "好的")), answered)
+    early = _view(("customer", 0, "抱歉,我要投诉"), ("agent", 4, "好的"))
+    assert not sequence.quiet(early, answered)
+    assert [h.utterance for h in sequence.check(early, answered)] == [1]
