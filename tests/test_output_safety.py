@@ -135,7 +135,9 @@ def test_formula_injection_is_neutralised_in_every_csv(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     calls = [leaky_call(cid="=1+1", agent="@SUM(A1)", agent_name="=HYPERLINK(\"http://x\")",
                         team="+cmd|' /C calc'!A0"),
-             leaky_call(cid="=1+1", agent="-2")]  # duplicate: listed in errors.csv
+             leaky_call(cid="=1+1", agent="-2"),  # duplicate: listed in errors.csv
+             # one dangerous cell, late in an otherwise harmless row
+             leaky_call(cid="C-ok", agent="A7", agent_name="王五", team="-售后")]
     src.write_text("\n".join(json.dumps(c) for c in calls) + "\n", encoding="utf-8")
     audit([src], out=tmp_path / "out")
     cells: list[str] = []
@@ -143,7 +145,7 @@ def test_formula_injection_is_neutralised_in_every_csv(tmp_path: Path) -> None:
         with (tmp_path / "out" / name).open(encoding="utf-8", newline="") as fh:
             cells.extend(c for row in csv.reader(fh) for c in row)
     assert "'=1+1" in cells and "'@SUM(A1)" in cells and "'=HYPERLINK(\"http://x\")" in cells
-    assert "'+cmd|' /C calc'!A0" in cells
+    assert "'+cmd|' /C calc'!A0" in cells and "'-售后" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert safe_cell(-3) == -3 and safe_cell("\tx") == "'\tx"
 

@@ -34,6 +34,10 @@ ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: a cell that :func:`safe_cell` would change, in text cells joined by NULs (one search per row)
+_MAY_BE_FORMULA = re.compile("\0[" + re.escape("".join(_DANGEROUS)) + "]")
+
+
 def safe_cell(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula is prefixed with ' (numbers are kept)."""
     if isinstance(value, str) and value.startswith(_DANGEROUS):
@@ -165,13 +169,15 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
            t.format, t.direction or "", t.hangup_by or "", t.role_source,
            "" if t.role_confidence is None else t.role_confidence, t.role_evidence,
            len(result.not_evaluable), result.evaluated_share]
-    row = [safe_cell(v) for v in row]
-    row.extend(result.rule_counts.get(rid, 0) for rid in rule_ids)
+    if _MAY_BE_FORMULA.search("\0" + "\0".join(v for v in row if isinstance(v, str))):
+        row = [safe_cell(v) for v in row]  # rare: one search rules it out for the whole row
+    counts = result.rule_counts
+    row.extend([counts.get(rid, 0) for rid in rule_ids] if counts else [0] * len(rule_ids))
     _ROW_WRITER.writerow(row)
     csv_row = _ROW_BUFFER.getvalue()
     _ROW_BUFFER.seek(0)
     _ROW_BUFFER.truncate()
-    customer = "\n".join(u.text for u in t.by(CUSTOMER) if u.text)
+    customer = "\n".join([u.text for u in t.utterances if u.speaker == CUSTOMER and u.text])
     return RenderedCall(t.call_id, t.agent_id, t.agent_name, t.team, t.source, t.line,
                         result.score, result.passed, result.vetoed, len(result.findings),
                         result.rule_counts, findings, csv_row, list(result.rule_errors.items()),
