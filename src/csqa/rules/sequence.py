@@ -205,11 +205,12 @@ def quiet(call: CallView, prep: Prepared) -> bool:
         return False
     p = prep.params
     win = p.then_within
-    expl: list[int] | None = []
+    expl: list[int] = []
     if prep.then_before is not None:
-        expl = prep.then_before.candidates(call)
-        if expl is None:
+        found = prep.then_before.candidates(call)
+        if found is None:
             return False
+        expl = found
     when = prep.when
     for t in trig:
         if p.expect == "absent":
