@@ -20,27 +20,36 @@ from csqa.loaders.common import Limits, LoadProblem, from_mapping, use_limits
 from csqa.model import Transcript
 from csqa.parallel import prepare_call
 
-SETTINGS = settings(max_examples=400, deadline=None, database=None,
+SETTINGS = settings(max_examples=300, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 ABSENT = object()  # a field left out of the object altogether
 
-SPEAKER = st.sampled_from(["agent", "customer", "坐席", "客户", "客服", "顾客", " Customer ", "AGENT",
-                           "A", "c", "nobody", "", "speaker_1", 3, 1.0, True, None, ["agent"],
-                           ABSENT])
+ODD_TIMES = [-0.0, 0.0, -1.5, -1, -3, 0, 2, 4000, 10.0, 1e300, 2.0**53 + 1, 2**64 + 1, 10**400,
+             float("nan"), float("inf"), -float("inf"), True, False, None, "1.5", " 2 ", "", "x",
+             [1], ABSENT]
+#: Awkward values for each utterance field (ABSENT: the field left out).
+ODD_UTTERANCE_VALUES: dict[str, list[Any]] = {
+    "speaker": ["agent", "customer", "坐席", "客户", "客服", "顾客", " Customer ", "AGENT", "A",
+                "c", "nobody", "", "speaker_1", 3, 1.0, True, None, ["agent"], ABSENT],
+    "start": ODD_TIMES,
+    "end": ODD_TIMES,
+    "text": ["您好,很高兴为您服务", "", " ", "\t缩进", "x" * 30, "a\x1b[31mb", "\x00", "\x7f\x85\x9f",
+             "\u3000", None, 3, 1.5, True, ["t"], {"t": 1}, ABSENT],
+    "confidence": [ABSENT, None, "x", {"nested": [1, 2]}],
+}
+SPEAKER = st.sampled_from(ODD_UTTERANCE_VALUES["speaker"])
 PLAIN_TIME = st.floats(min_value=0, max_value=4000, allow_nan=False, allow_infinity=False)
+ODD_TIME = st.sampled_from(ODD_TIMES)
 TIME = st.one_of(
     PLAIN_TIME, PLAIN_TIME.map(round),  # ints, as orjson gives "12"
     st.integers(-3, 300_000),  # negative, and big enough to look like milliseconds
-    st.sampled_from([-0.0, 0.0, -1.5, 1e300, 2.0**53 + 1, 2**64 + 1, 10**400, float("nan"),
-                     float("inf"), -float("inf"), True, False, None, "1.5", " 2 ", "", "x",
-                     [1], ABSENT]))
+    ODD_TIME)
 TEXT = st.one_of(
-    st.sampled_from(["您好,很高兴为您服务", "请您稍等", "好的", "", " ", "\t缩进", "x" * 30]),
+    st.sampled_from(ODD_UTTERANCE_VALUES["text"]),
     st.text(max_size=12),
-    st.text(alphabet="ab\x00\x07\x1b\x7f\x85\x9f\t\n\u3000 ", max_size=8),
-    st.sampled_from([None, 3, 1.5, True, ["t"], {"t": 1}, ABSENT]))
-EXTRA = st.sampled_from([ABSENT, None, "x", {"nested": [1, 2]}])
+    st.text(alphabet="ab\x00\x07\x1b\x7f\x85\x9f\t\n\u3000 ", max_size=8))
+EXTRA = st.sampled_from(ODD_UTTERANCE_VALUES["confidence"])
 
 
 @st.composite
@@ -52,73 +61,87 @@ def utterance(draw: Any) -> Any:
     return {k: v for k, v in u.items() if v is not ABSENT}
 
 
+AWKWARD_UTTERANCE_FIELD = {"speaker": SPEAKER, "start": ODD_TIME, "end": ODD_TIME, "text": TEXT,
+                           "confidence": EXTRA}
+
+
 @st.composite
-def plainish_utterances(draw: Any) -> list[dict[str, Any]]:
+def plainish_utterances(draw: Any) -> list[Any]:
     """Mostly well-formed utterances (so the fast path is taken), now and then in
-    milliseconds, out of order, swapped, or with one awkward field."""
+    milliseconds, out of order, with equal times, or with a field or two made awkward."""
     n = draw(st.integers(1, 8))
-    ms = draw(st.booleans())
-    out, t = [], 0.0
+    ms = draw(st.integers(0, 4)) == 0
+    whole = draw(st.booleans())
+    out: list[Any] = []
+    t = 0.0
     for _ in range(n):
-        start = t + draw(st.floats(0, 5, allow_nan=False))
-        end = start + draw(st.floats(0, 20, allow_nan=False))
+        start = t + draw(st.sampled_from([0.0, 0.0, 0.5, 1.25, 3.0]) | st.floats(0, 5))
+        end = start + draw(st.sampled_from([0.0, 0.5, 2.0, 150.0]) | st.floats(0, 20))
         if ms:
             start, end = round(start * 1000), round(end * 1000)
-        elif draw(st.booleans()):
+        elif whole:
             start, end = round(start), round(end)
         t = end if draw(st.booleans()) else start
         out.append({"speaker": draw(st.sampled_from(["agent", "customer", "坐席", "客户"])),
-                    "start": start, "end": end, "text": draw(TEXT.filter(lambda x: x is not
-                                                                           ABSENT))})
+                    "start": start, "end": end, "text": draw(st.sampled_from(
+                        ["您好,很高兴为您服务", "请您稍等", "好的", "", "x" * 9, "a\x1bb"]))})
     if draw(st.booleans()):
-        out = draw(st.permutations(out))
-    if draw(st.integers(0, 3)) == 0:
-        out[draw(st.integers(0, n - 1))] = draw(utterance())
-    return list(out)
+        out = list(draw(st.permutations(out)))
+    for _ in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
+        i = draw(st.integers(0, n - 1))
+        if draw(st.integers(0, 9)) == 0:
+            out[i] = draw(utterance())
+        elif isinstance(out[i], dict):
+            key = draw(st.sampled_from(sorted(AWKWARD_UTTERANCE_FIELD)))
+            value = draw(AWKWARD_UTTERANCE_FIELD[key])
+            out[i] = {k: v for k, v in {**out[i], key: value}.items() if v is not ABSENT}
+    return out
 
 
-CALL_ID = st.sampled_from(["P-1", " P-2 ", "", " ", "P\x07", "P\t3", "\x85", 12, 0, True, 1.5,
-                           None, ["x"], ABSENT])
-NAME = st.sampled_from(["田浩然", " 售后 ", "", "a\x1bb", 7, False, None, {"x": 1}, ABSENT])
-STARTED = st.sampled_from(["2026-11-21T09:15:02+08:00", " 2026-11-21T09:15:02 ", "2026-11-21",
-                           "yesterday", "", "\x00", 20261121, None, ABSENT])
-HANGUP = st.sampled_from(["agent", "customer", "system", " Customer", "坐席", "未知", "unknown",
-                          "", "null", "nobody", 1, True, None, ["agent"], ABSENT])
-DURATION = st.one_of(PLAIN_TIME, st.integers(0, 400_000), st.sampled_from(
-    [-1, -0.0, float("nan"), float("inf"), "12", "", " ", True, 2**64 + 1, 10**400, None,
-     [1], ABSENT]))
-TIMING = st.sampled_from(["utterance", "utterances", "yes", "", " Utterance", "none", "no", "无",
-                          "bogus", 1, None, ["x"], ABSENT])
-CHANNELS = st.sampled_from(["stereo", "mono", "dual", "2", "1", "双声道", " Mono", "", 2, "bad",
-                            None, ["x"], ABSENT])
-TRUNCATED = st.sampled_from(["start", "end", "both", "none", "no", "", " End", "bad", 1, None,
-                             ABSENT])
+IDS = ["P-1", " P-2 ", "", " ", "P\x07", "P\t3", "\x85", 12, 0, True, 1.5, None, ["x"], ABSENT]
+NAMES = ["田浩然", " 售后 ", "", "a\x1bb", "\t", 7, False, None, {"x": 1}, ABSENT]
+#: Awkward values for each call-level field (ABSENT: the field left out).
+ODD_CALL_VALUES: dict[str, list[Any]] = {
+    "call_id": IDS,
+    "agent_id": IDS,
+    "agent_name": NAMES,
+    "team": NAMES,
+    "started_at": ["2026-11-21T09:15:02+08:00", " 2026-11-21T09:15:02 ", "2026-11-21",
+                   "yesterday", "", "\x00", 20261121, None, ABSENT],
+    "hangup_by": ["agent", "customer", "system", " Customer", "坐席", "未知", "unknown", "",
+                  "null", "nobody", 1, True, None, ["agent"], ABSENT],
+    "duration": [0, 12, 300_000, 12.5, -1, -0.0, float("nan"), float("inf"), "12", "", " ", True,
+                 2**64 + 1, 10**400, None, [1], ABSENT],
+    "timing": ["utterance", "utterances", "yes", "", " Utterance", "none", "no", "无", "bogus",
+               1, None, ["x"], ABSENT],
+    "channels": ["stereo", "mono", "dual", "2", "1", "双声道", " Mono", "", 2, "bad", None,
+                 ["x"], ABSENT],
+    "truncated": ["start", "end", "both", "none", "no", "", " End", "bad", 1, None, ABSENT],
+    "extra_field": ODD_UTTERANCE_VALUES["confidence"],
+}
+AWKWARD_CALL_FIELD = {
+    k: st.one_of(PLAIN_TIME, st.sampled_from(v)) if k == "duration" else st.sampled_from(v)
+    for k, v in ODD_CALL_VALUES.items()}
 
 
 @st.composite
 def calls(draw: Any) -> Any:
-    utts = draw(st.one_of(plainish_utterances(), st.lists(utterance(), max_size=6),
+    """A plain call with up to three call-level fields made awkward (or left out), and
+    plain-ish utterances, or now and then utterances of any shape."""
+    utts = draw(st.one_of(plainish_utterances(), plainish_utterances(),
+                          st.lists(utterance(), max_size=6),
                           st.sampled_from([None, "x", {"a": 1}, [], ABSENT])))
-    plain = draw(st.booleans())  # plain call-level fields half the time
-    obj = {
-        "call_id": "C-1" if plain else draw(CALL_ID),
-        "agent_id": "A1" if plain else draw(CALL_ID),
-        "agent_name": "田浩然" if plain else draw(NAME),
-        "team": ABSENT if plain else draw(NAME),
-        "started_at": "2026-11-21T09:15:02+08:00" if plain else draw(STARTED),
-        "hangup_by": "customer" if plain else draw(HANGUP),
-        "duration": ABSENT if plain else draw(DURATION),
-        "timing": ABSENT if plain else draw(TIMING),
-        "channels": ABSENT if plain else draw(CHANNELS),
-        "truncated": ABSENT if plain else draw(TRUNCATED),
-        "utterances": utts,
-        "extra_field": draw(EXTRA),
-    }
+    obj = {"call_id": "C-1", "agent_id": "A1", "agent_name": "田浩然", "team": "售后一组",
+           "started_at": "2026-11-21T09:15:02+08:00", "hangup_by": "customer",
+           "duration": 110.5, "utterances": utts}
+    for _ in range(draw(st.integers(0, 3))):
+        key = draw(st.sampled_from(sorted(AWKWARD_CALL_FIELD)))
+        obj[key] = draw(AWKWARD_CALL_FIELD[key])
     return {k: v for k, v in obj.items() if v is not ABSENT}
 
 
 LIMITS = st.sampled_from([Limits(), Limits(max_utterance_chars=8, max_utterances=4),
-                          Limits(max_utterance_chars=0, max_utterances=1)])
+                          Limits(max_utterance_chars=0), Limits(max_utterances=1)])
 
 
 def _outcome(obj: Any, default_call_id: str | None) -> Any:
@@ -147,6 +170,44 @@ def test_fast_paths_give_exactly_what_the_checked_path_gives(obj: Any, default: 
             _checked_only(m)
             checked = _outcome(obj, default)
     assert fast == checked
+
+
+def _one_field_changed() -> Iterator[dict[str, Any]]:
+    """A plain call (in seconds, in milliseconds, out of order) with each awkward value, in
+    turn, in one call-level field or in one field of its first or last utterance."""
+    sec = _plain_call(4)
+    ms = _plain_call(4)
+    ms["utterances"] = [{**u, "start": round(u["start"] * 1000), "end": round(u["end"] * 1000)}
+                        for u in ms["utterances"]]
+    unordered = _plain_call(4)
+    unordered["utterances"].reverse()
+    for base in (sec, ms, unordered):
+        yield base
+        for key, values in ODD_CALL_VALUES.items():
+            for value in values:
+                call = {**base, key: value}
+                yield {k: v for k, v in call.items() if v is not ABSENT}
+        for i in (0, -1):
+            for key, values in ODD_UTTERANCE_VALUES.items():
+                for value in values:
+                    utts = [dict(u) for u in base["utterances"]]
+                    utts[i][key] = value
+                    utts[i] = {k: v for k, v in utts[i].items() if v is not ABSENT}
+                    yield {**base, "utterances": utts}
+
+
+def test_every_awkward_field_of_a_plain_call_gives_what_the_checked_path_gives() -> None:
+    cases = list(_one_field_changed())
+    for limits in [Limits(), Limits(max_utterance_chars=8, max_utterances=4),
+                   Limits(max_utterance_chars=0), Limits(max_utterances=3)]:
+        with use_limits(limits):
+            fast = [_outcome(obj, default) for obj in cases for default in (None, "D-9")]
+            with pytest.MonkeyPatch.context() as m:
+                _checked_only(m)
+                checked = [_outcome(obj, default) for obj in cases for default in (None, "D-9")]
+        for got, want, obj in zip(fast, checked, [c for c in cases for _ in (0, 1)],
+                                  strict=True):
+            assert got == want, obj
 
 
 def _lines(objs: list[Any]) -> jsonl.Lines:
