@@ -505,9 +505,10 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
         return None
     try:
         speakers, starts, ends, texts = zip(*map(_GET_UTTERANCE, utts), strict=True)
-    except KeyError:  # a field missing: the checked path names it, or defaults the text
+        joined = "".join(texts)  # TypeError: a text that is not text
+    except (KeyError, TypeError):  # a field missing: the checked path names it (or defaults it)
         return None
-    if not (_STR.issuperset(map(type, speakers + texts))
+    if not (_STR.issuperset(map(type, speakers))
             and _NUMBER.issuperset(map(type, starts + ends))):
         return None
     try:
@@ -534,27 +535,34 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
                 roles[i] = role
                 if len(_ROLES) < 1000:
                     _ROLES[speaker] = role
-    if _CONTROL_RE.search("".join(texts)):
+    # control characters are never printable: one C-level pass over all texts rules them out
+    if not joined.isprintable() and _CONTROL_RE.search(joined):
         texts = tuple(map(clean_text, texts))
     # sorted by (start, end), stably, as finish sorts; nearly always already in order
-    pairs = list(zip(fs, fe, strict=True))
-    if not all(map(operator.le, pairs, pairs[1:])):
-        order = sorted(range(n), key=pairs.__getitem__)
-        roles = [roles[i] for i in order]
-        fs = [fs[i] for i in order]
-        fe = [fe[i] for i in order]
-        texts = tuple(texts[i] for i in order)
-    # call-level fields, as finish reads them
+    if not all(map(operator.lt, fs, fs[1:])):
+        pairs = list(zip(fs, fe, strict=True))
+        if not all(map(operator.le, pairs, pairs[1:])):
+            order = sorted(range(n), key=pairs.__getitem__)
+            roles = [roles[i] for i in order]
+            fs = [fs[i] for i in order]
+            fe = [fe[i] for i in order]
+            texts = tuple(texts[i] for i in order)
+    # call-level fields, as finish reads them (optional_text: stripped, empty -> None)
     fields = (get("call_id"), get("agent_id"), get("agent_name"), get("team"),
               get("started_at"))
-    if (not _STR_OR_NONE.issuperset(map(type, fields))
-            or _CONTROL_ID_RE.search("".join(filter(None, fields)))):  # type: ignore[arg-type]
+    if not _STR_OR_NONE.issuperset(map(type, fields)):
         return None
-    call_id, agent_id, agent_name, team, started_at = (
-        (f and f.strip()) or None for f in fields)  # type: ignore[union-attr]
-    call_id = call_id or default_call_id
+    ids = "".join(filter(None, fields))  # type: ignore[arg-type]
+    if not ids.isprintable() and _CONTROL_ID_RE.search(ids):
+        return None
+    call_id, agent_id, agent_name, team, started_at = fields
+    call_id = (call_id and call_id.strip()) or default_call_id
+    agent_id = agent_id and agent_id.strip()
     if not call_id or not agent_id:
         return None
+    agent_name = (agent_name and agent_name.strip()) or None
+    team = (team and team.strip()) or None
+    started_at = (started_at and started_at.strip()) or None
     if started_at is not None:
         try:
             datetime.fromisoformat(started_at)
