@@ -156,7 +156,7 @@ def _outcome(obj: Any, default_call_id: str | None) -> Any:
 
 
 def _checked_only(m: pytest.MonkeyPatch) -> None:
-    m.setattr(common, "_quick_call", lambda obj, source, default_call_id, line: None)
+    m.setattr(common, "_quick_call", lambda *args: None)
     m.setattr(common, "_quick_utterance", lambda u, limit, index: None)
 
 
@@ -339,3 +339,20 @@ def test_speaker_cache_is_bounded() -> None:
     for call in label_calls():
         assert from_mapping(call, "f", None, 1).utterances[0].speaker == "agent"
     assert len(common._ROLES) <= 1000
+
+
+def test_raw_bytes_without_escapes_hold_no_control_character() -> None:
+    """The byte scan that lets JSON Lines skip the per-character check never misses one: every
+    character, as orjson and as Python's json write it (escaped or not), is either seen as a
+    possible control character or is none."""
+    control = set(common._CONTROL_TABLE) | set(common._CONTROL_TABLE_ID)
+    for cp in [*range(0x800), *range(0x800, 0x110000, 97), 0xFFFF, 0x10FFFF]:
+        ch = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        for raw in (orjson.dumps({"text": f"a{ch}b"}),
+                    json.dumps({"text": f"a{ch}b"}, ensure_ascii=False).encode(),
+                    json.dumps({"text": f"a{ch}b"}).encode()):
+            assert orjson.loads(raw)["text"] == f"a{ch}b"
+            if common.no_control_characters(raw):
+                assert cp not in control, (cp, raw)

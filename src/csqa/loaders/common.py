@@ -482,8 +482,16 @@ _TRUNCATED_EXACT = {**TRUNCATED_LABELS, "": None}
 _HANGUP_EXACT: dict[str, str | None] = {**HANGUP_LABELS, **dict.fromkeys(UNKNOWN_HANGUP)}
 
 
+def no_control_characters(raw: bytes) -> bool:
+    """Whether no string of the JSON text ``raw`` (valid UTF-8, as orjson parsed it) can hold a
+    control character: JSON writes U+0000–U+001F only as escapes (a backslash), U+007F is the
+    byte 0x7F and U+0080–U+009F start with the byte 0xC2. Three C-level byte scans, cheaper
+    than looking at every character of every text."""
+    return b"\\" not in raw and b"\x7f" not in raw and b"\xc2" not in raw
+
+
 def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
-                line: int | None) -> Transcript | None:
+                line: int | None, printable: bool = False) -> Transcript | None:
     """What :func:`from_mapping` gives for a plain, well-formed call, or ``None`` to take the
     checked path (which also names whatever is wrong). Never raises for bad input.
 
@@ -492,7 +500,8 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
     limit); call-level ids and names as text without control characters; flags in their plain
     spelling; times not in milliseconds. Each check runs over the whole call at once (C-level
     ``map``/``zip``/``join``) rather than utterance by utterance. Utterance texts with control
-    characters are cleaned exactly as the checked path cleans them.
+    characters are cleaned exactly as the checked path cleans them; ``printable=True`` says
+    the caller knows that no string in ``obj`` holds one (see :func:`no_control_characters`).
     """
     get = obj.get
     timing = get("timing")
@@ -536,7 +545,7 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
                 if len(_ROLES) < 1000:
                     _ROLES[speaker] = role
     # control characters are never printable: one C-level pass over all texts rules them out
-    if not joined.isprintable() and _CONTROL_RE.search(joined):
+    if not printable and not joined.isprintable() and _CONTROL_RE.search(joined):
         texts = tuple(map(clean_text, texts))
     # sorted by (start, end), stably, as finish sorts; nearly always already in order
     if not all(map(operator.lt, fs, fs[1:])):
@@ -553,7 +562,7 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
     if not _STR_OR_NONE.issuperset(map(type, fields)):
         return None
     ids = "".join(filter(None, fields))  # type: ignore[arg-type]
-    if not ids.isprintable() and _CONTROL_ID_RE.search(ids):
+    if not printable and not ids.isprintable() and _CONTROL_ID_RE.search(ids):
         return None
     call_id, agent_id, agent_name, team, started_at = fields
     call_id = (call_id and call_id.strip()) or default_call_id

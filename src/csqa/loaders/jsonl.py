@@ -18,7 +18,13 @@ from typing import IO
 import orjson
 
 from csqa.loaders import common
-from csqa.loaders.common import LoadProblem, current_limits, decode, from_mapping
+from csqa.loaders.common import (
+    LoadProblem,
+    current_limits,
+    decode,
+    from_mapping,
+    no_control_characters,
+)
 from csqa.model import InputProblem, Transcript
 
 _CHUNK = 1 << 20
@@ -106,7 +112,7 @@ class Lines:
                 except orjson.JSONDecodeError:
                     obj = None
                 if type(obj) is dict:
-                    call = quick_call(obj, name, None, lineno)
+                    call = quick_call(obj, name, None, lineno, no_control_characters(raw))
                     if call is not None:
                         yield call
                         continue
