@@ -183,3 +183,27 @@ def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
     assert isinstance(dup, InputProblem) and dup.file == str(tmp_path / "b.json")
     assert dup.reason == (f"duplicate call_id 'C-1': already audited from {tmp_path / 'a.json'}; "
                           "this copy was not audited (call ids must be unique across all inputs)")
+
+
+def test_folders_are_walked_in_sorted_path_order_as_rglob_would(tmp_path: Path) -> None:
+    """discover() lists a folder's files in the order of ``sorted(rglob("*"))`` (by path
+    components, not by string: ``a/x`` before ``a-b/y``), symlinked files included, symlinked
+    folders not entered, broken links passed over."""
+    from csqa.loaders import discover
+
+    root = tmp_path / "in"
+    for name in ["a/x.json", "a-b/y.json", "a0.txt", "A/z.jsonl", "a.json", "é.csv", "中文/一.json",
+                 ".hidden.json", "deep/er/still/f.json", "real/r.json"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}")
+    (root / "deep" / "link-to-real").symlink_to(root / "real", target_is_directory=True)
+    (root / "file-link.json").symlink_to(root / "a.json")
+    (root / "broken.json").symlink_to(root / "missing.json")
+    (root / "empty-folder").mkdir()
+
+    expected = [f for f in sorted(root.rglob("*")) if f.is_file()]
+    got = [f for f, _ in discover([root])]
+    assert got == expected
+    assert [f.relative_to(root).as_posix() for f in got] == [
+        ".hidden.json", "A/z.jsonl", "a/x.json", "a-b/y.json", "a.json", "a0.txt",
+        "deep/er/still/f.json", "file-link.json", "real/r.json", "é.csv", "中文/一.json"]

@@ -237,3 +237,31 @@ def test_pii_prefilter_never_hides_a_number(texts: list[str]) -> None:
 
     if not may_hold_pii(texts):
         assert all(not find_pii(t) and redact(t) == t for t in texts)
+
+
+# Words of the default ruleset's tolerant (pinyin) phrases, and homophones/near misses of them.
+TOLERANT_BITS = ["您好", "你好", "我是", "工号", "感谢您的来电", "感谢来电", "再见", "在见",
+                 "是否满意", "是否蛮意", "还有其他需要", "还有其它须要", "还有什么可以帮您",
+                 "请问有什么可以帮您", "对本次服务", "祝您生活愉快", "住您生活愉快", "好的", "嗯"]
+
+
+@FAST
+@given(st.lists(st.one_of(st.sampled_from(TOLERANT_BITS), st.text(max_size=3)), max_size=8)
+       .map("".join))
+def test_tolerant_occurrences_of_one_set_are_that_sets_share_of_the_full_scan(text: str) -> None:
+    """Aligning only the set asked about gives exactly that set's part of the full scan."""
+    from csqa.tolerant import to_space
+
+    bank = ENGINE.bank
+    for space in ("pinyin", "fuzzy"):
+        try:
+            index = bank.tolerant(space)
+        except KeyError:
+            continue
+        sym = to_space(bank.normalizer.text(text), space)
+        full = index.scan(sym)
+        first = index.first_pass(sym)
+        sets = {e.set_id for e in index._entries}
+        assert sets, "the default ruleset has tolerant phrase sets"
+        for set_id in sets:
+            assert index.occurrences(sym, first, set_id).get(set_id, []) == full.get(set_id, [])

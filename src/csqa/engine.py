@@ -63,6 +63,7 @@ class Engine:
             for r in ruleset.rules
         ]
         self.bank.build()
+        self._checks = [(cr.rule, cr.module.check, cr.prepared) for cr in self.rules]
 
     def audit(self, transcript: Transcript) -> CallResult:
         """Run every rule over one call and score it."""
@@ -70,23 +71,27 @@ class Engine:
         findings: list[Finding] = []
         not_evaluable: dict[str, str] = {}
         rule_errors: dict[str, str] = {}
-        seen: Counter[tuple[str, int | None, str]] = Counter()
+        seen: Counter[tuple[str, int | None, str]] | None = None
         version = self.ruleset.version
-        for cr in self.rules:
+        for rule, check, prepared in self._checks:
             try:
-                hits = list(cr.module.check(call, cr.prepared))
+                hits = list(check(call, prepared))
             except NotEvaluable as exc:
-                not_evaluable[cr.rule.id] = str(exc)
+                not_evaluable[rule.id] = str(exc)
                 continue
             except Exception as exc:  # one rule's failure must not lose the call
-                rule_errors[cr.rule.id] = f"{type(exc).__name__}: {exc}"
+                rule_errors[rule.id] = f"{type(exc).__name__}: {exc}"
                 continue
+            if not hits:
+                continue
+            if seen is None:
+                seen = Counter()
             for h in hits:
-                key = (cr.rule.id, h.utterance, fold(h.matched))
+                key = (rule.id, h.utterance, fold(h.matched))
                 seen[key] += 1
-                fid = finding_id(transcript.call_id, cr.rule.id, h.utterance, h.matched, version,
+                fid = finding_id(transcript.call_id, rule.id, h.utterance, h.matched, version,
                                  seen[key])
-                findings.append(self._stamp(cr.rule, transcript, h, fid))
+                findings.append(self._stamp(rule, transcript, h, fid))
         return score_call(transcript, findings, self.ruleset, not_evaluable, rule_errors)
 
     @staticmethod

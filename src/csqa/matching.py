@@ -28,6 +28,7 @@ from typing import Any
 import ahocorasick
 
 from csqa.model import Transcript, Utterance
+from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
 
 # Han blocks converted by t2s: CJK Unified Ideographs, Extension A, compatibility ideographs.
 _HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
@@ -310,7 +311,8 @@ class CallView:
     """
 
     __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm", "_norm_text", "_positions",
-                 "_prescanned", "_regex_slots", "_spaces", "_thits", "bank", "memo", "transcript",
+                 "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "bank", "memo",
+                 "transcript",
                  "utterances")
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
@@ -323,7 +325,8 @@ class CallView:
         self._norm: dict[int, tuple[str, list[int]]] = {}
         self._norm_text: dict[int, str] = {}
         self._spaces: dict[tuple[str, int], str] = {}
-        self._thits: dict[tuple[str, int], dict[int, Any]] = {}
+        self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
+        self._tfirst: dict[tuple[str, int], Any] = {}
         #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
         self.memo: dict[Any, Any] = {}
         self._by_set: dict[str | None, dict[int, list[int]]] = {}
@@ -435,24 +438,32 @@ class CallView:
         key = (space, index)
         sym = self._spaces.get(key)
         if sym is None:
-            from csqa.tolerant import to_space
-
             sym = self._spaces[key] = to_space(self.norm_text(index), space)
         return sym
 
-    def _tscan(self, space: str, index: int) -> dict[int, Any]:
+    def _tfound(self, space: str, index: int, set_id: int) -> list[Any]:
+        """Tolerant occurrences of set ``set_id`` in utterance ``index``: the utterance's first
+        pass once, then alignments only for the sets asked about."""
         key = (space, index)
-        hits = self._thits.get(key)
-        if hits is None:
-            hits = self._thits[key] = self.bank.tolerant(space).scan(self._in_space(space, index))
-        return hits
+        by_set = self._thits.get(key)
+        if by_set is None:
+            by_set = self._thits[key] = {}
+        found = by_set.get(set_id)
+        if found is None:
+            tolerant = self.bank.tolerant(space)
+            sym = self._in_space(space, index)
+            first = self._tfirst.get(key)
+            if first is None:
+                first = self._tfirst[key] = tolerant.first_pass(sym)
+            found = by_set[set_id] = tolerant.occurrences(sym, first, set_id).get(set_id, [])
+        return found
 
     def contains(self, set_id: int, index: int) -> bool:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
         if set_id in self._scan(index):
             return True
         space = self.bank.space(set_id)
-        return space is not None and set_id in self._tscan(space, index)
+        return space is not None and bool(self._tfound(space, index, set_id))
 
     def contains_any(self, set_id: int, indexes: Iterable[int]) -> bool:
         """Whether any of utterances ``indexes`` contains a phrase of set ``set_id``: exact
@@ -462,7 +473,7 @@ class CallView:
             if set_id in self._scan(i):
                 return True
         space = self.bank.space(set_id)
-        return space is not None and any(set_id in self._tscan(space, i) for i in indexes)
+        return space is not None and any(self._tfound(space, i, set_id) for i in indexes)
 
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
         """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
@@ -478,11 +489,19 @@ class CallView:
         if index is None and not self._prescanned:
             self._prescan()
             index = self._by_set.get(speaker)
-        if index is None and None in self._by_set:  # from the call's pass: keep the speaker's
-            utts = self.utterances
-            index = {sid: mine for sid, found in self._by_set[None].items()
-                     if (mine := [i for i in found if utts[i].speaker == speaker])}
-            self._by_set[speaker] = index
+        whole = self._by_set.get(None) if speaker is not None else None
+        if whole is not None:
+            # from everyone's index (the call's pass): the speaker's share, set by set as rules
+            # ask (a call holds many sets; one speaker's rules ask about a few)
+            if index is None:
+                index = self._by_set[speaker] = {}
+            mine = index.get(set_id)
+            if mine is None:
+                found = whole.get(set_id)
+                utts = self.utterances
+                mine = index[set_id] = ([i for i in found if utts[i].speaker == speaker]
+                                        if found else [])
+            return mine
         if index is None:
             index = {}
             for u in self.utterances:
@@ -496,7 +515,7 @@ class CallView:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""
         space = self.bank.space(set_id)
         if space is not None:
-            found = self._tscan(space, index).get(set_id)
+            found = self._tfound(space, index, set_id)
             if not found:
                 return []
             positions = self.normalized(index)[1]
@@ -511,8 +530,6 @@ class CallView:
         """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
         found there), from a similarity of 0.6 up; exact sets are compared character by
         character."""
-        from csqa.tolerant import NEAR_MISS_FLOOR, closest
-
         space = self.bank.space(set_id)
         best: NearMiss | None = None
         for i in indexes:

@@ -33,6 +33,7 @@ from typing import Any
 from csqa.engine import Engine
 from csqa.loaders.common import Limits, read_guarded, use_limits
 from csqa.model import InputProblem, Transcript
+from csqa.redact import redact_result
 from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
 from csqa.roles import RoleOptions, assign_roles
 from csqa.ruleset import Ruleset, load_ruleset
@@ -131,8 +132,6 @@ def _audit_one(loaded: Transcript | InputProblem, engine: Engine, rule_ids: list
         return loaded
     result = engine.audit(loaded)
     if job.redact:
-        from csqa.redact import redact_result
-
         result = redact_result(result)
     return render_call(result, rule_ids)
 

@@ -76,22 +76,24 @@ def deduct(counts: Mapping[str, int], rules: Iterable[RuleCost], base: float, pa
            not_evaluable: Collection[str] = ()) -> tuple[float, bool, bool, dict[str, float]]:
     """``(score, passed, vetoed, deductions)`` of a call with ``counts`` findings per rule id,
     scored over what was evaluable (``not_evaluable``: rule ids that could not be judged)."""
-    rules = list(rules)
     deductions: dict[str, float] = {}
     vetoed = False
-    for rule in rules:
-        n = counts.get(rule.id, 0)
-        if not n:
-            continue
-        total = n * rule.points
-        if rule.max_points is not None:
-            total = min(total, rule.max_points)
-        deductions[rule.id] = total
-        vetoed = vetoed or rule.veto
-    lost = sum(deductions.values())
-    share = evaluated_share(rules, not_evaluable)
-    if share > 0:
-        lost /= share  # = × W / W_e
+    lost = 0.0
+    if counts:  # a clean call (the common case) has nothing to add up
+        rules = list(rules)
+        for rule in rules:
+            n = counts.get(rule.id, 0)
+            if not n:
+                continue
+            total = n * rule.points
+            if rule.max_points is not None:
+                total = min(total, rule.max_points)
+            deductions[rule.id] = total
+            vetoed = vetoed or rule.veto
+        lost = sum(deductions.values())
+        share = evaluated_share(rules, not_evaluable)
+        if share > 0:
+            lost /= share  # = × W / W_e
     score = round(min(base, max(0.0, base - lost)), 2)
     return score, (not vetoed and score >= pass_mark), vetoed, deductions
 

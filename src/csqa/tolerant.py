@@ -171,18 +171,34 @@ class TolerantIndex:
 
     def scan(self, sym: str) -> dict[int, list[Tolerant]]:
         """Every set's occurrences in ``sym`` (text already in this index's space)."""
-        out: dict[int, list[Tolerant]] = {}
+        return self.occurrences(sym, self.first_pass(sym))
+
+    def first_pass(self, sym: str) -> tuple[list[tuple[int, int, int]], list[int]]:
+        """The cheap part of a scan, shared by all sets: exact occurrences ``(entry, start,
+        end)`` in order of their end, and the entries close enough to be worth aligning."""
         if self._automaton is None or not sym:
-            return out
+            return [], []
+        exact = [(i, end + 1 - length, end + 1)
+                 for end, (length, ids) in self._automaton.iter(sym) for i in ids]
+        return exact, self._candidates(sym)
+
+    def occurrences(self, sym: str, first: tuple[list[tuple[int, int, int]], list[int]],
+                    set_id: int | None = None) -> dict[int, list[Tolerant]]:
+        """Occurrences in ``sym`` from its :meth:`first_pass`: of every set, or of ``set_id``
+        only (the alignments, the costly part, are then done for that set's phrases alone)."""
+        out: dict[int, list[Tolerant]] = {}
         exact: dict[int, list[tuple[int, int]]] = {}
-        for end, (length, ids) in self._automaton.iter(sym):
-            for i in ids:
-                e = self._entries[i]
-                exact.setdefault(i, []).append((end + 1 - length, end + 1))
-                out.setdefault(e.set_id, []).append(
-                    Tolerant(end + 1 - length, end + 1, e.phrase, 1.0))
-        for i in self._candidates(sym):
-            e = self._entries[i]
+        entries = self._entries
+        for i, start, end in first[0]:
+            e = entries[i]
+            if set_id is not None and e.set_id != set_id:
+                continue
+            exact.setdefault(i, []).append((start, end))
+            out.setdefault(e.set_id, []).append(Tolerant(start, end, e.phrase, 1.0))
+        for i in first[1]:
+            e = entries[i]
+            if set_id is not None and e.set_id != set_id:
+                continue
             taken = exact.get(i, [])
             for start, end, score in _align_all(e.key, sym, e.edits, e.similarity):
                 if all(end <= s or start >= t for s, t in taken):
@@ -191,16 +207,20 @@ class TolerantIndex:
         return out
 
     def _candidates(self, sym: str) -> list[int]:
-        votes: Counter[int] = Counter()
+        votes: dict[int, int] = {}  # a plain dict: Counter's missing-key hook is Python code
+        get = votes.get
         if self._bigram_index:
+            index = self._bigram_index
             for g in _bigrams(sym):
-                for i in self._bigram_index.get(g, ()):
-                    votes[i] += 1
+                for i in index.get(g, ()):
+                    votes[i] = get(i, 0) + 1
         if self._char_index:
+            index = self._char_index
             for g in set(sym):
-                for i in self._char_index.get(g, ()):
-                    votes[i] += 1
-        return [i for i, n in votes.items() if n >= self._entries[i].min_shared]
+                for i in index.get(g, ()):
+                    votes[i] = get(i, 0) + 1
+        entries = self._entries
+        return [i for i, n in votes.items() if n >= entries[i].min_shared]
 
     def closest(self, set_id: int, sym: str) -> Tolerant | None:
         """The stretch of ``sym`` most similar to any phrase of ``set_id`` (a near miss)."""
@@ -241,6 +261,21 @@ def _counts(text: str) -> dict[str, int]:
     return dict(Counter(text))
 
 
+_RAPIDFUZZ: tuple[Any, Any] | None = None
+
+
+def _rapidfuzz() -> tuple[Any, Any]:
+    """rapidfuzz's ``process`` and ``Levenshtein``, imported on first use (55 ms: not at start-up,
+    and not again per alignment)."""
+    global _RAPIDFUZZ
+    if _RAPIDFUZZ is None:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        _RAPIDFUZZ = (process, Levenshtein)
+    return _RAPIDFUZZ
+
+
 def _windows(key: str, sym: str, edits: int) -> tuple[list[str], list[tuple[int, int]]]:
     m, n = len(key), len(sym)
     lengths = range(max(1, m - edits), min(n, m + edits) + 1)
@@ -251,14 +286,12 @@ def _windows(key: str, sym: str, edits: int) -> tuple[list[str], list[tuple[int,
 def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[int, int, float]]:
     """Non-overlapping stretches of ``sym`` within ``edits`` of ``key`` and at ``similarity``,
     best first."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import Levenshtein
-
     if _cannot_reach(key, sym, similarity - _EPS):
         return []
     texts, spans = _windows(key, sym, edits)
     if not texts:
         return []
+    process, Levenshtein = _rapidfuzz()
     found = process.extract(key, texts, scorer=Levenshtein.normalized_similarity,
                             score_cutoff=similarity - _EPS, limit=None)
     m = len(key)
@@ -276,14 +309,12 @@ def _align_all(key: str, sym: str, edits: int, similarity: float) -> list[tuple[
 
 def _align_best(key: str, sym: str, edits: int) -> tuple[int, int, float] | None:
     """The most similar stretch at or above :data:`NEAR_MISS_FLOOR`, or ``None``."""
-    from rapidfuzz import process
-    from rapidfuzz.distance import Levenshtein
-
     if _cannot_reach(key, sym, NEAR_MISS_FLOOR - _EPS):
         return None
     texts, spans = _windows(key, sym, edits)
     if not texts:
         return None
+    process, Levenshtein = _rapidfuzz()
     found = process.extract(key, texts, scorer=Levenshtein.normalized_similarity, limit=None,
                             score_cutoff=NEAR_MISS_FLOOR - _EPS)
     if not found:

@@ -11,6 +11,7 @@ input is either audited or listed with its reason.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
@@ -53,13 +54,36 @@ def discover(paths: Iterable[str | Path], fmt: str | None = None
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                if f.is_file():
-                    yield f, loader_for(f, fmt)
+            for f in _files_under(path):
+                yield f, loader_for(f, fmt)
         elif path.is_file():
             yield path, loader_for(path, fmt)
         else:
             raise InputError(f"{path}: no such file or folder")
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    """The files under ``folder`` in the order of ``sorted(folder.rglob("*"))``, i.e. by path
+    components: each folder's entries sorted by name, a sub-folder's files where its name falls.
+    Symbolic links to files are listed, those to folders not entered, and folders that cannot be
+    read are passed over, as ``rglob`` does; but without a ``stat`` and a ``Path`` comparison
+    per file (a night's export is 100,000 files: seconds before the first call is audited).
+    """
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except PermissionError:
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir() and not entry.is_symlink()
+            is_file = not is_dir and entry.is_file()
+        except OSError:
+            continue
+        if is_dir:
+            yield from _files_under(folder / entry.name)
+        elif is_file:
+            yield Path(entry.path)
 
 
 def supported() -> str:
