@@ -534,7 +534,7 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
         return None  # milliseconds: converted, with a warning, by the checked path
     if max(map(len, texts)) > _limits.max_utterance_chars:
         return None
-    roles = list(map(_ROLES.get, speakers))
+    roles: list[Any] = list(map(_ROLES.get, speakers))
     if None in roles:
         for i, speaker in enumerate(speakers):
             if roles[i] is None:
@@ -561,7 +561,7 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
               get("started_at"))
     if not _STR_OR_NONE.issuperset(map(type, fields)):
         return None
-    ids = "".join(filter(None, fields))  # type: ignore[arg-type]
+    ids = "".join(filter(None, fields))
     if not printable and not ids.isprintable() and _CONTROL_ID_RE.search(ids):
         return None
     call_id, agent_id, agent_name, team, started_at = fields
@@ -628,9 +628,9 @@ def from_mapping(obj: Any, source: str, default_call_id: str | None,
                  line: int | None = None) -> Transcript:
     """A csqa JSON call object -> Transcript (raises LoadProblem naming the bad field)."""
     if type(obj) is dict:
-        quick = _quick_call(obj, source, default_call_id, line)
-        if quick is not None:
-            return quick
+        call = _quick_call(obj, source, default_call_id, line)
+        if call is not None:
+            return call
     if not isinstance(obj, dict):
         raise LoadProblem(f"expected a call object, got {type(obj).__name__} ({CALL_SHAPE})")
     utts = obj.get("utterances")
