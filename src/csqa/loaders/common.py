@@ -13,6 +13,7 @@ Hostile input is handled here once for every format:
 from __future__ import annotations
 
 import math
+import operator
 import re
 import statistics
 from collections.abc import Iterator, Mapping
@@ -467,6 +468,158 @@ def _quick_utterance(u: dict[str, Any], limit: int, index: int) -> Utterance | N
     return Utterance(index, role, float(start), float(end), clean_text(text))  # type: ignore[arg-type]
 
 
+_GET_UTTERANCE = operator.itemgetter("speaker", "start", "end", "text")
+_DICT = frozenset((dict,))
+_STR = frozenset((str,))
+_STR_OR_NONE = frozenset((str, type(None)))
+_NUMBER = frozenset((int, float))
+_MISSING = object()
+# Call-level flags as :func:`label` reads them, for values already in their plain spelling
+# (``label`` strips and lower-cases first; any other spelling takes the checked path).
+_TIMED_SPELLINGS = frozenset(k for k, v in TIMING_LABELS.items() if v == "utterance") | {""}
+_CHANNELS_EXACT = {**CHANNEL_LABELS, "": "stereo"}
+_TRUNCATED_EXACT = {**TRUNCATED_LABELS, "": None}
+_HANGUP_EXACT: dict[str, str | None] = {**HANGUP_LABELS, **dict.fromkeys(UNKNOWN_HANGUP)}
+
+
+def no_control_characters(raw: bytes) -> bool:
+    """Whether no string of the JSON text ``raw`` (valid UTF-8, as orjson parsed it) can hold a
+    control character: JSON writes U+0000–U+001F only as escapes (a backslash), U+007F is the
+    byte 0x7F and U+0080–U+009F start with the byte 0xC2. Three C-level byte scans, cheaper
+    than looking at every character of every text."""
+    return b"\\" not in raw and b"\x7f" not in raw and b"\xc2" not in raw
+
+
+def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
+                line: int | None, printable: bool = False) -> Transcript | None:
+    """What :func:`from_mapping` gives for a plain, well-formed call, or ``None`` to take the
+    checked path (which also names whatever is wrong). Never raises for bad input.
+
+    Plain means: timed utterances, each an object with speaker, start, end and text of the
+    expected types (a known speaker label, finite times ≥ 0 with end ≥ start, text within the
+    limit); call-level ids and names as text without control characters; flags in their plain
+    spelling; times not in milliseconds. Each check runs over the whole call at once (C-level
+    ``map``/``zip``/``join``) rather than utterance by utterance. Utterance texts with control
+    characters are cleaned exactly as the checked path cleans them; ``printable=True`` says
+    the caller knows that no string in ``obj`` holds one (see :func:`no_control_characters`).
+    """
+    get = obj.get
+    timing = get("timing")
+    if timing is not None and (type(timing) is not str or timing not in _TIMED_SPELLINGS):
+        return None
+    utts = get("utterances")
+    if type(utts) is not list or not utts or len(utts) > _limits.max_utterances:
+        return None
+    if not _DICT.issuperset(map(type, utts)):
+        return None
+    try:
+        speakers, starts, ends, texts = zip(*map(_GET_UTTERANCE, utts), strict=True)
+        joined = "".join(texts)  # TypeError: a text that is not text
+    except (KeyError, TypeError):  # a field missing: the checked path names it (or defaults it)
+        return None
+    if not (_STR.issuperset(map(type, speakers))
+            and _NUMBER.issuperset(map(type, starts + ends))):
+        return None
+    try:
+        fs = list(map(float, starts))
+        fe = list(map(float, ends))
+    except OverflowError:  # an int too large for a float
+        return None
+    # end ≥ start for every utterance (False for NaN), then all ≥ 0 and finite
+    if not all(map(operator.le, fs, fe)) or min(fs) < 0 or max(fe) >= math.inf:
+        return None
+    n = len(fs)
+    if (n >= 3 and all(map(float.is_integer, fs)) and all(map(float.is_integer, fe))
+            and statistics.median(map(operator.sub, fe, fs)) >= _MS_MEDIAN_SECONDS):
+        return None  # milliseconds: converted, with a warning, by the checked path
+    if max(map(len, texts)) > _limits.max_utterance_chars:
+        return None
+    roles: list[Any] = list(map(_ROLES.get, speakers))
+    if None in roles:
+        for i, speaker in enumerate(speakers):
+            if roles[i] is None:
+                role = speaker_role(speaker)
+                if role is None:
+                    return None
+                roles[i] = role
+                if len(_ROLES) < 1000:
+                    _ROLES[speaker] = role
+    # control characters are never printable: one C-level pass over all texts rules them out
+    if not printable and not joined.isprintable() and _CONTROL_RE.search(joined):
+        texts = tuple(map(clean_text, texts))
+    # sorted by (start, end), stably, as finish sorts; nearly always already in order
+    if not all(map(operator.lt, fs, fs[1:])):
+        pairs = list(zip(fs, fe, strict=True))
+        if not all(map(operator.le, pairs, pairs[1:])):
+            order = sorted(range(n), key=pairs.__getitem__)
+            roles = [roles[i] for i in order]
+            fs = [fs[i] for i in order]
+            fe = [fe[i] for i in order]
+            texts = tuple(texts[i] for i in order)
+    # call-level fields, as finish reads them (optional_text: stripped, empty -> None)
+    fields = (get("call_id"), get("agent_id"), get("agent_name"), get("team"),
+              get("started_at"))
+    if not _STR_OR_NONE.issuperset(map(type, fields)):
+        return None
+    ids = "".join(filter(None, fields))
+    if not printable and not ids.isprintable() and _CONTROL_ID_RE.search(ids):
+        return None
+    call_id, agent_id, agent_name, team, started_at = fields
+    call_id = (call_id and call_id.strip()) or default_call_id
+    agent_id = agent_id and agent_id.strip()
+    if not call_id or not agent_id:
+        return None
+    agent_name = (agent_name and agent_name.strip()) or None
+    team = (team and team.strip()) or None
+    started_at = (started_at and started_at.strip()) or None
+    if started_at is not None:
+        try:
+            datetime.fromisoformat(started_at)
+        except ValueError:
+            return None
+    hangup = get("hangup_by")
+    if hangup is not None:
+        hangup = _HANGUP_EXACT.get(hangup, _MISSING) if type(hangup) is str else _MISSING
+        if hangup is _MISSING:
+            return None
+    duration = get("duration")
+    if duration is not None:
+        if type(duration) not in _NUMBER:
+            return None
+        try:
+            duration = float(duration)
+        except OverflowError:
+            return None
+        if not 0 <= duration < math.inf:
+            return None
+    channels = get("channels")
+    if channels is None:
+        channels = "stereo"
+    elif type(channels) is not str or (channels := _CHANNELS_EXACT.get(channels)) is None:
+        return None
+    truncated = get("truncated")
+    if truncated is not None:
+        truncated = (_TRUNCATED_EXACT.get(truncated, _MISSING) if type(truncated) is str
+                     else _MISSING)
+        if truncated is _MISSING:
+            return None
+    return Transcript(
+        call_id=call_id,
+        agent_id=agent_id,
+        agent_name=agent_name,
+        team=team,
+        started_at=started_at,
+        hangup_by=hangup,  # type: ignore[arg-type]
+        duration=duration,
+        utterances=list(map(Utterance, range(n), roles, fs, fe, texts)),
+        source=source,
+        line=line,
+        timing="utterance",
+        channels=channels,
+        truncated=truncated,  # type: ignore[arg-type]
+    )
+
+
 CALL_SHAPE = ('expected {"call_id", "agent_id", "utterances": [{"speaker", "start", "end", '
               '"text"}, …]}')
 
@@ -474,6 +627,10 @@ CALL_SHAPE = ('expected {"call_id", "agent_id", "utterances": [{"speaker", "star
 def from_mapping(obj: Any, source: str, default_call_id: str | None,
                  line: int | None = None) -> Transcript:
     """A csqa JSON call object -> Transcript (raises LoadProblem naming the bad field)."""
+    if type(obj) is dict:
+        call = _quick_call(obj, source, default_call_id, line)
+        if call is not None:
+            return call
     if not isinstance(obj, dict):
         raise LoadProblem(f"expected a call object, got {type(obj).__name__} ({CALL_SHAPE})")
     utts = obj.get("utterances")

@@ -17,7 +17,14 @@ from typing import IO
 
 import orjson
 
-from csqa.loaders.common import LoadProblem, current_limits, decode, from_mapping
+from csqa.loaders import common
+from csqa.loaders.common import (
+    LoadProblem,
+    current_limits,
+    decode,
+    from_mapping,
+    no_control_characters,
+)
 from csqa.model import InputProblem, Transcript
 
 _CHUNK = 1 << 20
@@ -96,9 +103,20 @@ class Lines:
     lines: list[tuple[int, bytes]]
 
     def load(self) -> Iterator[Transcript | InputProblem]:
+        name = self.file
+        loads, quick_call = orjson.loads, common._quick_call
         for lineno, raw in self.lines:
             try:
-                yield from _load_line(raw, self.file, lineno)
+                try:  # a plain call straight away; anything else as _load_line reads it
+                    obj = loads(raw)
+                except orjson.JSONDecodeError:
+                    obj = None
+                if type(obj) is dict:
+                    call = quick_call(obj, name, None, lineno, no_control_characters(raw))
+                    if call is not None:
+                        yield call
+                        continue
+                yield from _load_line(raw, name, lineno)
             except Exception as exc:  # a loader bug must cost one line, never the batch
                 yield InputProblem(self.file, lineno, "could not be read: internal error "
                                    f"{type(exc).__name__}: {exc}")
