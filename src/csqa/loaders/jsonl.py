@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -27,7 +28,8 @@ from csqa.loaders.common import (
 )
 from csqa.model import InputProblem, Transcript
 
-_CHUNK = 1 << 20
+#: bytes read at a time (lines are cut from blocks in C, not read one by one)
+_BLOCK = 1 << 20
 
 
 class _Rejoined:
@@ -53,22 +55,60 @@ class _Rejoined:
         return data
 
 
-def _lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, bytes)``; ``bytes`` is ``None`` for a line over ``limit`` (skipped)."""
+def _lines(blocks: Iterable[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` of the lines in ``blocks`` (the file cut anywhere), each with its
+    ``\n`` as read; ``bytes`` is ``None`` for a line over ``limit`` (skipped: at most ``limit``
+    bytes of it are held, then the rest is dropped block by block). Blocks are split in C; the
+    lines are the same as ``readline`` gives."""
     lineno = 0
-    while True:
-        raw = fh.readline(limit + 1)
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) > limit and not raw.endswith(b"\n"):
-            while True:  # skip the rest of the over-long line, a chunk at a time
-                rest = fh.readline(_CHUNK)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield lineno, None
+    parts: list[bytes] = []  # the start of a line that goes on in the next block
+    held = 0  # the bytes in ``parts``
+    skipping = False  # inside a line over the limit
+    for block in blocks:
+        pieces = block.split(b"\n")
+        if len(pieces) == 1:  # no line ends in this block
+            if not skipping:
+                held += len(block)
+                if held > limit:
+                    skipping, parts, held = True, [], 0
+                else:
+                    parts.append(block)
             continue
-        yield lineno, raw
+        first = pieces[0]
+        lineno += 1
+        if skipping:
+            skipping = False
+            yield lineno, None
+        elif parts:
+            if held + len(first) > limit:
+                yield lineno, None
+            else:
+                parts.append(first)
+                parts.append(b"\n")
+                yield lineno, b"".join(parts)
+            parts, held = [], 0
+        else:
+            yield lineno, first + b"\n" if len(first) <= limit else None
+        tail = pieces.pop()
+        for piece in islice(pieces, 1, None):
+            lineno += 1
+            yield lineno, piece + b"\n" if len(piece) <= limit else None
+        if tail:
+            if len(tail) > limit:
+                skipping = True
+            else:
+                parts, held = [tail], len(tail)
+    if skipping or parts:
+        yield lineno + 1, None if skipping else b"".join(parts)
+
+
+def _blocks(head: bytes, rest: IO[bytes]) -> Iterator[bytes]:
+    """``head`` then the rest of the stream, a block at a time."""
+    if head:
+        yield head
+    read = rest.read
+    while block := read(_BLOCK):
+        yield block
 
 
 def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -86,6 +126,8 @@ def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]
             return  # cannot resynchronise cheaply on UTF-16; the rest is not read
         yield lineno, line.encode("utf-8")
 
+
+_BLANK = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() removes
 
 #: non-blank lines per :class:`Lines` chunk
 CHUNK_LINES = 256
@@ -137,7 +179,6 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
     limit = current_limits().max_file_bytes
     with path.open("rb") as raw:
         head = raw.read(8192)
-        fh: IO[bytes] = _Rejoined(head, raw)  # type: ignore[assignment]
         utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
         if not utf16 and b"\x00" in head:
             yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
@@ -145,7 +186,9 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
             return
         batch: list[tuple[int, bytes]] = []
         try:
-            for lineno, line in (_utf16_lines if utf16 else _lines)(fh, limit):
+            lines = (_utf16_lines(_Rejoined(head, raw), limit) if utf16  # type: ignore[arg-type]
+                     else _lines(_blocks(head, raw), limit))
+            for lineno, line in lines:
                 if line is None:
                     if batch:
                         yield Lines(name, batch)
@@ -154,7 +197,7 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
                                        f"{current_limits().max_file_mb:g} MB limit "
                                        "(--max-file-mb); not read")
                     continue
-                if not line.strip():
+                if line[0] in _BLANK and not line.strip():  # a blank line starts with a blank
                     continue
                 batch.append((lineno, line))
                 if len(batch) >= size:
