@@ -58,41 +58,42 @@ class _Rejoined:
 def _lines(blocks: Iterable[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
     """``(line number, bytes)`` of the lines in ``blocks`` (the file cut anywhere), each with its
     ``\n`` as read; ``bytes`` is ``None`` for a line over ``limit`` (skipped: at most ``limit``
-    bytes of it are held, then the rest is dropped block by block). Blocks are split in C; the
-    lines are the same as ``readline`` gives."""
+    bytes of it are held, then the rest is dropped block by block). A block is cut into lines
+    in C (``BytesIO.readlines``, a ``memchr`` per line); the lines are those ``readline`` gives.
+    """
     lineno = 0
     parts: list[bytes] = []  # the start of a line that goes on in the next block
     held = 0  # the bytes in ``parts``
     skipping = False  # inside a line over the limit
+    longest = limit + 1  # with its newline
     for block in blocks:
-        pieces = block.split(b"\n")
-        if len(pieces) == 1:  # no line ends in this block
+        lines = io.BytesIO(block).readlines()
+        tail = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+        if not lines:  # no line ends in this block
             if not skipping:
-                held += len(block)
+                held += len(tail)
                 if held > limit:
                     skipping, parts, held = True, [], 0
                 else:
-                    parts.append(block)
+                    parts.append(tail)
             continue
-        first = pieces[0]
+        first = lines[0]
         lineno += 1
         if skipping:
             skipping = False
             yield lineno, None
         elif parts:
-            if held + len(first) > limit:
+            if held + len(first) > longest:
                 yield lineno, None
             else:
                 parts.append(first)
-                parts.append(b"\n")
                 yield lineno, b"".join(parts)
             parts, held = [], 0
         else:
-            yield lineno, first + b"\n" if len(first) <= limit else None
-        tail = pieces.pop()
-        for piece in islice(pieces, 1, None):
+            yield lineno, first if len(first) <= longest else None
+        for line in islice(lines, 1, None):
             lineno += 1
-            yield lineno, piece + b"\n" if len(piece) <= limit else None
+            yield lineno, line if len(line) <= longest else None
         if tail:
             if len(tail) > limit:
                 skipping = True
