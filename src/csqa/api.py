@@ -10,6 +10,7 @@ call them directly::
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -206,6 +207,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     out_dir = Path(out)
     folder = OutputFolder(out_dir, rule_ids)
     cache = None
+    freeze = False
     # call id -> where it was first read, packed as file number << 32 | line (small at 1M calls)
     seen: dict[str, int] = {}
     file_numbers: dict[str, int] = {}
@@ -266,49 +268,69 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             problem(p, from_inputs=False)
         from csqa.parallel import FileStart, ready_batches
 
+        # the run's long-lived objects (ruleset, compiled engine, modules) are left out of the
+        # garbage collector's full passes while outcomes stream through (undone below, and
+        # left alone when the caller froze objects of its own)
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        calls = passed = n_findings = uncertain = 0
+        last_source: str | None = None
+        fnum = 0
+        write_rendered, add_card, count_call = folder.write_rendered, cards.add_values, ledger.call
         for item in _outcomes(ready_batches(work()), runner, cache, job.key, summary):
-            if isinstance(item, FileStart):
-                ledger.begin_file(item.file)
-                continue
-            if isinstance(item, RenderedCall):
-                fnum = file_numbers.get(item.source)
-                if fnum is None:
-                    fnum = file_numbers[item.source] = len(file_names)
-                    file_names.append(item.source)
+            if type(item) is RenderedCall:
+                source = item.source
+                if source is not last_source:  # calls of one file share their source
+                    got = file_numbers.get(source)
+                    if got is None:
+                        got = file_numbers[source] = len(file_names)
+                        file_names.append(source)
+                    fnum, last_source = got, source
                 first = seen.get(item.call_id)
                 if first is not None:
                     line = first & 0xFFFFFFFF
                     where = file_names[first >> 32] + ("" if line == 0xFFFFFFFF else f":{line}")
-                    item = InputProblem(item.source, item.line,
-                                        f"duplicate call_id {item.call_id!r}: already audited "
-                                        f"from {where}; this copy was not audited",
-                                        call_id=item.call_id)
-                else:
-                    seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None
-                                                       else item.line)
-            if isinstance(item, InputProblem):
+                    problem(InputProblem(source, item.line,
+                                         f"duplicate call_id {item.call_id!r}: already audited "
+                                         f"from {where}; this copy was not audited",
+                                         call_id=item.call_id))
+                    continue
+                seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None else item.line)
+            elif isinstance(item, FileStart):
+                ledger.begin_file(item.file)
+                continue
+            else:
                 problem(item)
                 continue
-            ledger.call()
-            for warning in item.warnings:
-                repaired = InputProblem(item.source, item.line, warning, status="warning",
-                                        call_id=item.call_id)
-                ledger.problem(repaired)
-                folder.write_problem(repaired)
-                summary.problems.append(repaired)
-            summary.roles_uncertain += item.role_source == "uncertain"
-            folder.write_rendered(item)
-            cards.add_values(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
-                             item.passed, item.vetoed, item.n_findings, item.rule_counts,
-                             item.n_not_evaluable)
-            summary.calls_audited += 1
-            summary.calls_passed += item.passed
-            summary.findings += item.n_findings
+            count_call()
+            if item.warnings:
+                for warning in item.warnings:
+                    repaired = InputProblem(source, item.line, warning, status="warning",
+                                            call_id=item.call_id)
+                    ledger.problem(repaired)
+                    folder.write_problem(repaired)
+                    summary.problems.append(repaired)
+            uncertain += item.role_source == "uncertain"
+            write_rendered(item)
+            add_card(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
+                     item.passed, item.vetoed, item.n_findings, item.rule_counts,
+                     item.n_not_evaluable)
+            calls += 1
+            passed += item.passed
+            n_findings += item.n_findings
             for rid, err in item.rule_errors:
                 ledger.rule_error()
-                summary.problems.append(InputProblem(item.source, item.line,
+                summary.problems.append(InputProblem(source, item.line,
                                                      f"rule {rid} failed: {err}",
                                                      status="rule_error", call_id=item.call_id))
+        if freeze:
+            gc.unfreeze()
+            freeze = False
+        summary.calls_audited += calls
+        summary.calls_passed += passed
+        summary.findings += n_findings
+        summary.roles_uncertain += uncertain
         for p in records.unmatched() if records else []:
             problem(p, from_inputs=False)
         audited = time.perf_counter()
@@ -322,6 +344,8 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         if cache is not None:
             cache.finish()
     except BaseException:
+        if freeze:
+            gc.unfreeze()
         folder.abort()
         if cache is not None:
             cache.abort()
