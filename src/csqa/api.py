@@ -24,7 +24,7 @@ from csqa import __version__
 from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.errors import InputError
-from csqa.loaders import archive, discover, formats, jsonl, load_all, loader_for
+from csqa.loaders import archive, discover_names, formats, jsonl, load_all, loader_for
 from csqa.loaders.common import Limits, current_limits, read_guarded, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
@@ -198,7 +198,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
 
         forced(options.format)  # an unknown name fails before anything is read
     records = load_records(options.calls, options.column_map) if options.calls else None
-    files = list(discover(inputs, options.format))
+    files = list(discover_names(inputs, options.format))
     n_jobs = default_jobs() if scale.jobs is None or scale.jobs < 1 else scale.jobs
     job = Job(rs, redact, repr((options.format, options.roles())), options.roles(),
               current_limits())
@@ -217,14 +217,15 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     ledger = Ledger(files_expected=len(files))
 
     def work() -> Iterator[Any]:
-        for done, (path, loader) in enumerate(files):
+        for done, (name, loader) in enumerate(files):
             if on_file is not None:
-                on_file(path, done, len(files))
+                on_file(Path(name), done, len(files))
             if (loader is formats.load_json and records is None and not scale.incremental
                     and scale.engine == "local"):
-                yield ("file", str(path))  # a worker reads and parses it (same machine)
+                yield ("file", name)  # a worker reads and parses it (same machine)
                 continue
-            yield ("begin", str(path))
+            path = Path(name)
+            yield ("begin", name)
             if loader is jsonl.load and records is None and not scale.incremental:
                 # the workers parse the lines: this process only reads them
                 for chunk in read_guarded(path, partial(jsonl.chunks, size=parallel.BATCH_ITEMS)):
