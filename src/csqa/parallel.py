@@ -206,7 +206,7 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
                                      "status": o.status, "reason": o.reason})
             elif isinstance(o, RenderedCall):
                 out.findings.extend(orjson.loads(line) for line in o.findings.splitlines())
-                row = next(csv.reader([o.csv_row]))
+                row = next(csv.reader([o.csv_row.decode("utf-8")]))
                 out.calls.append(dict(zip(CALL_COLUMNS + rule_ids, row, strict=True)))
     return out
 
