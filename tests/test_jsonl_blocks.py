@@ -134,3 +134,12 @@ def test_nul_bytes_after_the_head_cost_their_line(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
     p.write_bytes(b" " * 8192 + b"\n{}\n\x00\x01\n")
     assert chunk_summary(p) == [[(2, b"{}\n"), (3, b"\x00\x01\n")]]
+
+
+def test_lines_pickle_to_the_same_lines() -> None:
+    import pickle
+
+    chunk = jsonl.Lines("a.jsonl", [(1, b"{}\n"), (4, b'{"a":"\xe5\x9d\x90"}\r\n'), (5, b"[]")])
+    back = pickle.loads(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == chunk and back.lines == chunk.lines
+    assert pickle.loads(pickle.dumps(jsonl.Lines("e", []))) == jsonl.Lines("e", [])

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -145,6 +145,13 @@ class Lines:
     file: str
     lines: list[tuple[int, bytes]]
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickled as one block of bytes with the line numbers and lengths: the reading process
+        # pickles every chunk it sends, and a bytes object per line costs it far more
+        numbers = [n for n, _ in self.lines]
+        raws = [raw for _, raw in self.lines]
+        return _rebuilt, (self.file, numbers, list(map(len, raws)), b"".join(raws))
+
     def load(self) -> Iterator[Transcript | InputProblem]:
         name = self.file
         loads, quick_call = orjson.loads, common._quick_call
@@ -163,6 +170,17 @@ class Lines:
             except Exception as exc:  # a loader bug must cost one line, never the batch
                 yield InputProblem(self.file, lineno, "could not be read: internal error "
                                    f"{type(exc).__name__}: {exc}")
+
+
+def _rebuilt(file: str, numbers: list[int], lengths: list[int], data: bytes) -> Lines:
+    """A :class:`Lines` from what its ``__reduce__`` gives."""
+    lines = []
+    pos = 0
+    for n, size in zip(numbers, lengths, strict=True):
+        end = pos + size
+        lines.append((n, data[pos:end]))
+        pos = end
+    return Lines(file, lines)
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
