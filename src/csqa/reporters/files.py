@@ -187,13 +187,20 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
     _ROW_BUFFER.seek(0)
     _ROW_BUFFER.truncate()
     customer = "\n".join([u.text for u in t.utterances if u.speaker == CUSTOMER and u.text])
-    return RenderedCall(t.call_id, t.agent_id, t.agent_name, t.team, t.source, t.line,
+    shared = _SHARED.setdefault if len(_SHARED) < 4096 else _SHARED.get
+    return RenderedCall(t.call_id, shared(t.agent_id, t.agent_id),
+                        t.agent_name and shared(t.agent_name, t.agent_name),
+                        t.team and shared(t.team, t.team), t.source, t.line,
                         result.score, result.passed, result.vetoed, len(result.findings),
                         result.rule_counts, findings, csv_row, list(result.rule_errors.items()),
                         t.role_source,
                         orjson.dumps({"call_id": t.call_id, "text": customer}) + b"\n",
                         len(result.not_evaluable), list(t.warnings))
 
+
+#: one object per distinct agent id, name and team in this process: the calls of a batch then
+#: share them, and pickle sends each once per batch (the main process decodes it once)
+_SHARED: dict[str, str] = {}
 
 _ROW_BUFFER = io.StringIO(newline="")
 _ROW_WRITER = csv.writer(_ROW_BUFFER)
