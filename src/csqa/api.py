@@ -14,6 +14,7 @@ import gc
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -207,7 +208,6 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     out_dir = Path(out)
     folder = OutputFolder(out_dir, rule_ids)
     cache = None
-    freeze = False
     # call id -> where it was first read, packed as file number << 32 | line (small at 1M calls)
     seen: dict[str, int] = {}
     file_numbers: dict[str, int] = {}
@@ -269,65 +269,57 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             problem(p, from_inputs=False)
         from csqa.parallel import FileStart, ready_batches
 
-        # the run's long-lived objects (ruleset, compiled engine, modules) are left out of the
-        # garbage collector's full passes while outcomes stream through (undone below, and
-        # left alone when the caller froze objects of its own)
-        freeze = gc.get_freeze_count() == 0
-        if freeze:
-            gc.freeze()
         calls = passed = n_findings = uncertain = 0
         last_source: str | None = None
         fnum = 0
         write_rendered, add_card, count_call = folder.write_rendered, cards.add_values, ledger.call
-        for item in _outcomes(ready_batches(work()), runner, cache, job.key, summary):
-            if type(item) is RenderedCall:
-                source = item.source
-                if source is not last_source:  # calls of one file share their source
-                    got = file_numbers.get(source)
-                    if got is None:
-                        got = file_numbers[source] = len(file_names)
-                        file_names.append(source)
-                    fnum, last_source = got, source
-                first = seen.get(item.call_id)
-                if first is not None:
-                    line = first & 0xFFFFFFFF
-                    where = file_names[first >> 32] + ("" if line == 0xFFFFFFFF else f":{line}")
-                    problem(InputProblem(source, item.line,
-                                         f"duplicate call_id {item.call_id!r}: already audited "
-                                         f"from {where}; this copy was not audited",
-                                         call_id=item.call_id))
+        with _quiet_collector():
+            for item in _outcomes(ready_batches(work()), runner, cache, job.key, summary):
+                if type(item) is RenderedCall:
+                    source = item.source
+                    if source is not last_source:  # calls of one file share their source
+                        got = file_numbers.get(source)
+                        if got is None:
+                            got = file_numbers[source] = len(file_names)
+                            file_names.append(source)
+                        fnum, last_source = got, source
+                    first = seen.get(item.call_id)
+                    if first is not None:
+                        line = first & 0xFFFFFFFF
+                        where = file_names[first >> 32] + ("" if line == 0xFFFFFFFF else f":{line}")
+                        problem(InputProblem(source, item.line,
+                                             f"duplicate call_id {item.call_id!r}: already audited "
+                                             f"from {where}; this copy was not audited",
+                                             call_id=item.call_id))
+                        continue
+                    seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None else item.line)
+                elif isinstance(item, FileStart):
+                    ledger.begin_file(item.file)
                     continue
-                seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None else item.line)
-            elif isinstance(item, FileStart):
-                ledger.begin_file(item.file)
-                continue
-            else:
-                problem(item)
-                continue
-            count_call()
-            if item.warnings:
-                for warning in item.warnings:
-                    repaired = InputProblem(source, item.line, warning, status="warning",
-                                            call_id=item.call_id)
-                    ledger.problem(repaired)
-                    folder.write_problem(repaired)
-                    summary.problems.append(repaired)
-            uncertain += item.role_source == "uncertain"
-            write_rendered(item)
-            add_card(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
-                     item.passed, item.vetoed, item.n_findings, item.rule_counts,
-                     item.n_not_evaluable)
-            calls += 1
-            passed += item.passed
-            n_findings += item.n_findings
-            for rid, err in item.rule_errors:
-                ledger.rule_error()
-                summary.problems.append(InputProblem(source, item.line,
-                                                     f"rule {rid} failed: {err}",
-                                                     status="rule_error", call_id=item.call_id))
-        if freeze:
-            gc.unfreeze()
-            freeze = False
+                else:
+                    problem(item)
+                    continue
+                count_call()
+                if item.warnings:
+                    for warning in item.warnings:
+                        repaired = InputProblem(source, item.line, warning, status="warning",
+                                                call_id=item.call_id)
+                        ledger.problem(repaired)
+                        folder.write_problem(repaired)
+                        summary.problems.append(repaired)
+                uncertain += item.role_source == "uncertain"
+                write_rendered(item)
+                add_card(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
+                         item.passed, item.vetoed, item.n_findings, item.rule_counts,
+                         item.n_not_evaluable)
+                calls += 1
+                passed += item.passed
+                n_findings += item.n_findings
+                for rid, err in item.rule_errors:
+                    ledger.rule_error()
+                    summary.problems.append(InputProblem(source, item.line,
+                                                         f"rule {rid} failed: {err}",
+                                                         status="rule_error", call_id=item.call_id))
         summary.calls_audited += calls
         summary.calls_passed += passed
         summary.findings += n_findings
@@ -345,13 +337,30 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         if cache is not None:
             cache.finish()
     except BaseException:
-        if freeze:
-            gc.unfreeze()
         folder.abort()
         if cache is not None:
             cache.abort()
         raise
     return summary
+
+
+@contextmanager
+def _quiet_collector() -> Iterator[None]:
+    """While outcomes stream through the main process: the run's long-lived objects (modules,
+    ruleset, compiled engine) are kept out of the garbage collector's passes, and its youngest
+    generation is collected every 20,000 allocations rather than 700 (each batch's outcomes
+    would otherwise be scanned over and over). Left alone when the caller froze objects."""
+    if gc.get_freeze_count():
+        yield
+        return
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _raw_lines_pick(member: Any) -> Any:
