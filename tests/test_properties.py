@@ -266,3 +266,21 @@ def test_tolerant_occurrences_of_one_set_are_that_sets_share_of_the_full_scan(te
         assert sets, "the default ruleset has tolerant phrase sets"
         for set_id in sets:
             assert index.occurrences(sym, first, set_id).get(set_id, []) == full.get(set_id, [])
+
+
+# Text for folding: the punctuation folding deletes with str.replace, other characters it
+# changes (traditional, full-width, upper-case, Latin-1 punctuation), the separator, astral ones.
+FOLD_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.sampled_from([*",.?!:; ，。？！、：；", "很高興為您服務", "ＡＰＰ", "SF", "\u00a0", "·",
+                              "\ue000", "😀", "您好", "\t"]), max_size=12).map("".join))
+
+
+@FAST
+@given(FOLD_TEXT)
+def test_fold_is_the_translate_table(text: str) -> None:
+    """fold's str.replace + changed-runs path gives exactly the per-character table."""
+    from csqa.matching import _FOLD_TABLE, fold
+
+    assert fold(text) == text.translate(_FOLD_TABLE)
+

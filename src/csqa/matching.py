@@ -81,10 +81,36 @@ _FOLD_TABLE, _DELETED = _build_tables()
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
 _NO_HITS: dict[int, list[tuple[int, int, str]]] = {}  # shared, never written to
 
+#: the punctuation and spaces transcripts are full of, deleted by str.replace (a memchr-like
+#: scan) before the rest of the folding: str.translate pays a lookup per character
+_COMMON_DELETED = tuple(",.?!:; ，。？！、：；")
+
+
+def _changing_class() -> re.Pattern[str]:
+    """A regex for runs of the characters folding changes (deletes or maps), past the common ones."""
+    changing = sorted({chr(code) for code, value in enumerate(_FOLD_TABLE) if value != code}
+                      - set(_COMMON_DELETED))
+    return re.compile("[" + "".join(re.escape(ch) for ch in changing) + "]")
+
+
+_CHANGING = _changing_class()
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    return m.group().translate(_FOLD_TABLE)
+
 
 def fold(text: str) -> str:
-    """The form text is matched in: no punctuation or spaces, half-width, lower-case, simplified."""
-    return text.translate(_FOLD_TABLE)
+    """The form text is matched in: no punctuation or spaces, half-width, lower-case, simplified.
+
+    Exactly ``text.translate(_FOLD_TABLE)`` (each character is folded on its own), done as a
+    few ``str.replace`` for the common punctuation and one regex pass that translates only the
+    runs of other characters folding changes (most Chinese text has none).
+    """
+    for ch in _COMMON_DELETED:
+        if ch in text:  # a test is cheaper than a replace that finds nothing
+            text = text.replace(ch, "")
+    return _CHANGING.sub(_fold_run, text)
 
 
 def folded_positions(text: str) -> list[int]:
@@ -346,7 +372,7 @@ class CallView:
         seps = len(texts) - 1
         if not texts or joined.count(_SEP) != seps or self.bank.sep_in_phrases:
             return  # the separator is in the text (or a phrase) itself: utterance by utterance
-        folded = joined.translate(_FOLD_TABLE)
+        folded = fold(joined)
         norm = self.bank.normalizer.strip_folded(folded)
         if norm.count(_SEP) != seps:  # a filler holding the separator: utterance by utterance
             return
