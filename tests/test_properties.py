@@ -166,7 +166,7 @@ def _plain_findings(t: Transcript, monkeypatch: Any) -> list[dict[str, Any]]:
     from csqa import matching
 
     with monkeypatch.context() as m:
-        m.setattr(matching.CallView, "_prescan", lambda self: setattr(self, "_prescanned", True))
+        m.setattr(matching.CallView, "whole_call", False)
         m.setattr(matching.PhraseBank, "regex_slot", lambda self, pattern: None)
         return [f.as_dict() for f in Engine(RULESET).audit(t).findings]
 
@@ -284,3 +284,27 @@ def test_fold_is_the_translate_table(text: str) -> None:
 
     assert fold(text) == text.translate(_FOLD_TABLE)
 
+
+@FAST
+@given(transcripts())
+def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
+    """What the whole-call pass answers (hits made lazily from its raw hits, the utterances
+    holding each set) is exactly what scanning each utterance on its own gives."""
+    from csqa.matching import CallView
+
+    class Plain(CallView):
+        whole_call = False
+
+    bank = ENGINE.bank
+    whole = CallView(t, bank)
+    plain = Plain(t, bank)
+    sets = range(len(bank._sets))
+    for u in t.utterances:
+        own = bank.scan(bank.normalizer.text(u.text))
+        assert whole._scan(u.index) == own
+        assert whole.norm_text(u.index) == plain.norm_text(u.index)
+        assert whole.folded(u.index) == plain.folded(u.index)
+    for speaker in (None, "agent", "customer"):
+        for set_id in sets:
+            if bank.space(set_id) is None:
+                assert whole.having(set_id, speaker) == plain.having(set_id, speaker)

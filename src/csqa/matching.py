@@ -223,7 +223,9 @@ class PhraseBank:
         self.sep_in_phrases = any(_SEP in key for key in entries)
         automaton = ahocorasick.Automaton()
         for key, owners in entries.items():
-            automaton.add_word(key, (len(key), tuple(owners)))
+            # (length, ((set id, phrase), …), the distinct set ids)
+            sids = tuple(dict.fromkeys(set_id for set_id, _ in owners))
+            automaton.add_word(key, (len(key), tuple(owners), sids))
         if entries:
             automaton.make_automaton()
             self._automaton = automaton
@@ -284,7 +286,7 @@ class PhraseBank:
         out: dict[int, list[tuple[int, int, str]]] = {}
         if not self._automaton or not folded:
             return out
-        for end_index, (length, owners) in self._automaton.iter(folded):
+        for end_index, (length, owners, _) in self._automaton.iter(folded):
             start = end_index + 1 - length
             for set_id, phrase in owners:
                 out.setdefault(set_id, []).append((start, end_index + 1, phrase))
@@ -337,96 +339,105 @@ class CallView:
     """
 
     __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm", "_norm_text", "_positions",
-                 "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "bank", "memo",
-                 "transcript",
-                 "utterances")
+                 "_prescanned", "_raw", "_regex_slots", "_spaces", "_tfirst", "_thits", "_where",
+                 "bank", "memo", "transcript", "utterances")
+
+    #: fold, normalise and scan the call's utterances in one pass (see :meth:`_prescan`);
+    #: ``False`` does it utterance by utterance (the plain path the tests compare with)
+    whole_call = True
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
         self.utterances: list[Utterance] = transcript.utterances
         self.bank = bank
-        self._folded: dict[int, str] = {}
-        self._hits: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
+        # per utterance, by index; None until _prescan (then None for one not yet computed)
+        self._folded: list[str | None] | None = None
+        self._norm_text: list[str | None] = []
+        self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
+        #: per utterance, the automaton's raw hits of the whole-call pass and the offset of the
+        #: utterance in the joined text: turned into ``_hits`` when the utterance is asked about
+        self._raw: list[tuple[int, list[Any]] | None] = []
         self._positions: dict[int, list[int]] = {}
         self._norm: dict[int, tuple[str, list[int]]] = {}
-        self._norm_text: dict[int, str] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
         self._tfirst: dict[tuple[str, int], Any] = {}
         #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
         self.memo: dict[Any, Any] = {}
-        self._by_set: dict[str | None, dict[int, list[int]]] = {}
+        #: {set id: [utterances holding it]} of the whole-call pass (None without it)
+        self._where: dict[int, list[int]] | None = None
+        self._by_set: dict[str | None, dict[int, list[int]]] = {}  # the same, utterance by utterance
         self._prescanned = False
         self._joined: str | None = None  # the folded utterances joined by _SEP, from _prescan
         self._regex_slots: frozenset[int] | None = None
 
     def _prescan(self) -> None:
         """Fold, normalise and scan every utterance at once: the call's texts joined by a
-        separator (a private-use character, kept by folding and in no phrase), one translate,
+        separator (a private-use character, kept by folding and in no phrase), one fold,
         one filler pass and one automaton pass for the whole call instead of one per utterance.
         Results are exactly the per-utterance ones: no phrase can match across the separator.
+
+        The pass records which utterances hold each set (what :meth:`having` answers) and each
+        utterance's raw hits; the per-utterance ``{set id: [(start, end, phrase)]}`` of
+        :meth:`_scan` is made only for the utterances some rule asks about.
         """
         self._prescanned = True
-        texts = [u.text for u in self.utterances]
-        joined = _SEP.join(texts)
-        seps = len(texts) - 1
-        if not texts or joined.count(_SEP) != seps or self.bank.sep_in_phrases:
-            return  # the separator is in the text (or a phrase) itself: utterance by utterance
+        n = len(self.utterances)
+        self._folded = [None] * n
+        self._norm_text = [None] * n
+        self._hits = [None] * n
+        self._raw = [None] * n
+        if not self.whole_call or not n or self.bank.sep_in_phrases:
+            return
+        joined = _SEP.join([u.text for u in self.utterances])
+        if joined.count(_SEP) != n - 1:
+            return  # the separator is in the text itself: utterance by utterance
         folded = fold(joined)
         norm = self.bank.normalizer.strip_folded(folded)
-        if norm.count(_SEP) != seps:  # a filler holding the separator: utterance by utterance
+        if norm.count(_SEP) != n - 1:  # a filler holding the separator: utterance by utterance
             return
-        self._folded = dict(enumerate(folded.split(_SEP)))
+        self._folded = folded.split(_SEP)  # type: ignore[assignment]
         self._joined = folded
-        lines = norm.split(_SEP)
-        self._norm_text = dict(enumerate(lines))
-        hits: dict[int, dict[int, list[tuple[int, int, str]]]] = dict.fromkeys(range(len(lines)),
-                                                                              _NO_HITS)
+        lines = self._norm_text = norm.split(_SEP)  # type: ignore[assignment]
+        where: dict[int, list[int]] = {}
+        self._where = where
         automaton = self.bank._automaton
-        by_set: dict[int, list[int]] = {}
-        if automaton:
-            # hits come in order of their end; no match spans a separator, so the utterance of
-            # a hit is the one its end is in
-            ends = []
-            at = -1
-            for line in lines:
-                at += len(line) + 1
-                ends.append(at)  # offset of the separator after each utterance
-            i = 0
-            base = 0
-            got = _NO_HITS
-            for end_index, (length, owners) in automaton.iter(norm):
-                if end_index >= ends[i]:
-                    while end_index >= ends[i]:
-                        i += 1
-                    base = ends[i - 1] + 1
-                    got = _NO_HITS
-                if got is _NO_HITS:
-                    got = hits[i] = {}
-                start, end = end_index + 1 - length - base, end_index + 1 - base
-                for set_id, phrase in owners:
-                    found = got.get(set_id)
-                    if found is None:
-                        got[set_id] = [(start, end, phrase)]
-                        where = by_set.get(set_id)
-                        if where is None:
-                            by_set[set_id] = [i]
-                        else:
-                            where.append(i)
-                    else:
-                        found.append((start, end, phrase))
-        self._hits = hits
-        self._by_set[None] = by_set  # the utterances holding each set, everyone's
+        if not automaton:
+            return
+        raw = self._raw
+        # hits come in order of their end; no match spans a separator, so the utterance of a
+        # hit is the one its end is in
+        i = 0
+        base = 0
+        end = len(lines[0])  # offset of the separator after utterance i
+        mine: list[Any] = []
+        for hit in automaton.iter(norm):
+            at = hit[0]
+            if at >= end:
+                while at >= end:
+                    i += 1
+                    base = end + 1
+                    end = base + len(lines[i])
+                mine = []
+            if not mine:
+                raw[i] = (base, mine)
+            mine.append(hit)
+            for set_id in hit[1][2]:
+                found = where.get(set_id)
+                if found is None:
+                    where[set_id] = [i]
+                elif found[-1] != i:
+                    found.append(i)
 
     def folded(self, index: int) -> str:
-        text = self._folded.get(index)
+        texts = self._folded
+        if texts is None:
+            self._prescan()
+            texts = self._folded
+            assert texts is not None
+        text = texts[index]
         if text is None:
-            if not self._prescanned:
-                self._prescan()
-                text = self._folded.get(index)
-                if text is not None:
-                    return text
-            text = self._folded[index] = fold(self.utterances[index].text)
+            text = texts[index] = fold(self.utterances[index].text)
         return text
 
     def normalized(self, index: int) -> tuple[str, list[int]]:
@@ -439,25 +450,37 @@ class CallView:
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""
-        text = self._norm_text.get(index)
+        if not self._prescanned:
+            self._prescan()
+        texts = self._norm_text
+        text = texts[index]
         if text is None:
-            if not self._prescanned:
-                self._prescan()
-                text = self._norm_text.get(index)
-                if text is not None:
-                    return text
-            text = self._norm_text[index] = self.bank.normalizer.strip_folded(self.folded(index))
+            text = texts[index] = self.bank.normalizer.strip_folded(self.folded(index))
         return text
 
     def _scan(self, index: int) -> dict[int, list[tuple[int, int, str]]]:
-        hits = self._hits.get(index)
+        if not self._prescanned:
+            self._prescan()
+        hits = self._hits[index]
         if hits is None:
-            if not self._prescanned:
-                self._prescan()
-                hits = self._hits.get(index)
-                if hits is not None:
-                    return hits
-            hits = self._hits[index] = self.bank.scan(self.norm_text(index))
+            if self._where is None:  # no whole-call pass: this utterance on its own
+                hits = self.bank.scan(self.norm_text(index))
+            else:
+                got = self._raw[index]
+                if got is None:
+                    hits = _NO_HITS
+                else:
+                    base, raw = got
+                    hits = {}
+                    for at, (length, owners, _) in raw:
+                        start, end = at + 1 - length - base, at + 1 - base
+                        for set_id, phrase in owners:
+                            found = hits.get(set_id)
+                            if found is None:
+                                hits[set_id] = [(start, end, phrase)]
+                            else:
+                                found.append((start, end, phrase))
+            self._hits[index] = hits
         return hits
 
     def _in_space(self, space: str, index: int) -> str:
@@ -503,31 +526,32 @@ class CallView:
 
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
         """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
-        ``set_id``: one pass over those utterances, then cached for the call.
+        ``set_id``, in order (do not change the list).
 
         For rules that look for a few phrases across the whole call: they visit only the
         utterances that have them instead of asking every utterance.
         """
-        if self.bank.space(set_id) is not None:  # a tolerant set: ask each utterance
+        if set_id in self.bank._space:  # a tolerant set: ask each utterance
             return [u.index for u in self.utterances
                     if (speaker is None or u.speaker == speaker) and self.contains(set_id, u.index)]
+        where = self._where
+        if where is None:
+            if not self._prescanned:
+                self._prescan()
+                where = self._where
+            if where is None:
+                return self._having_plain(set_id, speaker)
+        found = where.get(set_id)
+        if not found:
+            return []
+        if speaker is None:
+            return found
+        utts = self.utterances
+        return [i for i in found if utts[i].speaker == speaker]
+
+    def _having_plain(self, set_id: int, speaker: str | None) -> list[int]:
+        """:meth:`having` without the whole-call pass: every utterance of the speaker scanned."""
         index = self._by_set.get(speaker)
-        if index is None and not self._prescanned:
-            self._prescan()
-            index = self._by_set.get(speaker)
-        whole = self._by_set.get(None) if speaker is not None else None
-        if whole is not None:
-            # from everyone's index (the call's pass): the speaker's share, set by set as rules
-            # ask (a call holds many sets; one speaker's rules ask about a few)
-            if index is None:
-                index = self._by_set[speaker] = {}
-            mine = index.get(set_id)
-            if mine is None:
-                found = whole.get(set_id)
-                utts = self.utterances
-                mine = index[set_id] = ([i for i in found if utts[i].speaker == speaker]
-                                        if found else [])
-            return mine
         if index is None:
             index = {}
             for u in self.utterances:
@@ -580,7 +604,7 @@ class CallView:
             if not self._prescanned:
                 self._prescan()
             lines = (self._joined.replace(_SEP, "\n") if self._joined is not None
-                     else "\n".join(self.folded(i) for i in range(len(self.utterances))))
+                     else "\n".join([self.folded(i) for i in range(len(self.utterances))]))
             self._regex_slots = self.bank.regex_slots(lines)
         return slot in self._regex_slots
 
