@@ -289,7 +289,8 @@ def test_fold_is_the_translate_table(text: str) -> None:
 @given(transcripts())
 def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
     """What the whole-call pass answers (hits made lazily from its raw hits, the utterances
-    holding each set) is exactly what scanning each utterance on its own gives."""
+    holding each set, contains/contains_any from those) is exactly what scanning each
+    utterance on its own gives."""
     from csqa.matching import CallView
 
     class Plain(CallView):
@@ -305,6 +306,11 @@ def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
         assert whole.norm_text(u.index) == plain.norm_text(u.index)
         assert whole.folded(u.index) == plain.folded(u.index)
     for speaker in (None, "agent", "customer"):
+        mine = [u.index for u in t.utterances if speaker is None or u.speaker == speaker]
         for set_id in sets:
             if bank.space(set_id) is None:
                 assert whole.having(set_id, speaker) == plain.having(set_id, speaker)
+            assert whole.contains_any(set_id, iter(mine)) == plain.contains_any(set_id, mine)
+    for set_id in sets:
+        for i in range(len(t.utterances)):
+            assert whole.contains(set_id, i) == plain.contains(set_id, i)

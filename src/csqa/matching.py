@@ -80,6 +80,7 @@ def _build_tables() -> tuple[list[int | None], frozenset[str]]:
 _FOLD_TABLE, _DELETED = _build_tables()
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
 _NO_HITS: dict[int, list[tuple[int, int, str]]] = {}  # shared, never written to
+_NOWHERE: list[int] = []  # shared, never written to
 
 #: the punctuation and spaces transcripts are full of, deleted by str.replace (a memchr-like
 #: scan) before the rest of the folding: str.translate pays a lookup per character
@@ -507,21 +508,43 @@ class CallView:
             found = by_set[set_id] = tolerant.occurrences(sym, first, set_id).get(set_id, [])
         return found
 
+    def _holding(self, set_id: int) -> list[int] | None:
+        """The utterances holding exact occurrences of set ``set_id`` by the whole-call pass
+        (``None`` without that pass: ask :meth:`_scan`)."""
+        where = self._where
+        if where is None:
+            if self._prescanned:
+                return None
+            self._prescan()
+            where = self._where
+            if where is None:
+                return None
+        return where.get(set_id, _NOWHERE)
+
     def contains(self, set_id: int, index: int) -> bool:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
-        if set_id in self._scan(index):
+        holding = self._holding(set_id)
+        if index in holding if holding is not None else set_id in self._scan(index):
             return True
-        space = self.bank.space(set_id)
+        space = self.bank._space.get(set_id)
         return space is not None and bool(self._tfound(space, index, set_id))
 
     def contains_any(self, set_id: int, indexes: Iterable[int]) -> bool:
         """Whether any of utterances ``indexes`` contains a phrase of set ``set_id``: exact
         occurrences first (dictionary lookups), the tolerant pass only when none is exact."""
-        indexes = list(indexes)
-        for i in indexes:
-            if set_id in self._scan(i):
+        space = self.bank._space.get(set_id)
+        holding = self._holding(set_id)
+        if holding is not None:
+            if space is None:  # an exact set: the call's index alone answers
+                return bool(holding) and any(i in holding for i in indexes)
+            indexes = list(indexes)
+            if holding and any(i in holding for i in indexes):
                 return True
-        space = self.bank.space(set_id)
+        else:
+            indexes = list(indexes)
+            for i in indexes:
+                if set_id in self._scan(i):
+                    return True
         return space is not None and any(self._tfound(space, i, set_id) for i in indexes)
 
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
