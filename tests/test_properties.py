@@ -288,7 +288,7 @@ def test_fold_is_the_translate_table(text: str) -> None:
 @FAST
 @given(transcripts())
 def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
-    """What the whole-call pass answers (hits made lazily from its raw hits, the utterances
+    """What the whole-call pass answers (normalised texts, the utterances
     holding each set, contains/contains_any from those) is exactly what scanning each
     utterance on its own gives."""
     from csqa.matching import CallView

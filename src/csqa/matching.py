@@ -79,7 +79,6 @@ def _build_tables() -> tuple[list[int | None], frozenset[str]]:
 
 _FOLD_TABLE, _DELETED = _build_tables()
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
-_NO_HITS: dict[int, list[tuple[int, int, str]]] = {}  # shared, never written to
 _NOWHERE: list[int] = []  # shared, never written to
 
 #: the punctuation and spaces transcripts are full of, deleted by str.replace (a memchr-like
@@ -340,7 +339,7 @@ class CallView:
     """
 
     __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm", "_norm_text", "_positions",
-                 "_prescanned", "_raw", "_regex_slots", "_spaces", "_tfirst", "_thits", "_where",
+                 "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "_where",
                  "bank", "memo", "transcript", "utterances")
 
     #: fold, normalise and scan the call's utterances in one pass (see :meth:`_prescan`);
@@ -355,9 +354,6 @@ class CallView:
         self._folded: list[str | None] | None = None
         self._norm_text: list[str | None] = []
         self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
-        #: per utterance, the automaton's raw hits of the whole-call pass and the offset of the
-        #: utterance in the joined text: turned into ``_hits`` when the utterance is asked about
-        self._raw: list[tuple[int, list[Any]] | None] = []
         self._positions: dict[int, list[int]] = {}
         self._norm: dict[int, tuple[str, list[int]]] = {}
         self._spaces: dict[tuple[str, int], str] = {}
@@ -378,16 +374,15 @@ class CallView:
         one filler pass and one automaton pass for the whole call instead of one per utterance.
         Results are exactly the per-utterance ones: no phrase can match across the separator.
 
-        The pass records which utterances hold each set (what :meth:`having` answers) and each
-        utterance's raw hits; the per-utterance ``{set id: [(start, end, phrase)]}`` of
-        :meth:`_scan` is made only for the utterances some rule asks about.
+        The pass records which utterances hold each set (what :meth:`having`, :meth:`contains`
+        and :meth:`contains_any` answer from); the per-utterance ``{set id: [(start, end,
+        phrase)]}`` of :meth:`_scan` is made only for the utterances some rule asks ``find``.
         """
         self._prescanned = True
         n = len(self.utterances)
         self._folded = [None] * n
         self._norm_text = [None] * n
         self._hits = [None] * n
-        self._raw = [None] * n
         if not self.whole_call or not n or self.bank.sep_in_phrases:
             return
         joined = _SEP.join([u.text for u in self.utterances])
@@ -405,25 +400,15 @@ class CallView:
         automaton = self.bank._automaton
         if not automaton:
             return
-        raw = self._raw
         # hits come in order of their end; no match spans a separator, so the utterance of a
         # hit is the one its end is in
         i = 0
-        base = 0
         end = len(lines[0])  # offset of the separator after utterance i
-        mine: list[Any] = []
-        for hit in automaton.iter(norm):
-            at = hit[0]
-            if at >= end:
-                while at >= end:
-                    i += 1
-                    base = end + 1
-                    end = base + len(lines[i])
-                mine = []
-            if not mine:
-                raw[i] = (base, mine)
-            mine.append(hit)
-            for set_id in hit[1][2]:
+        for at, value in automaton.iter(norm):
+            while at >= end:
+                i += 1
+                end += len(lines[i]) + 1
+            for set_id in value[2]:
                 found = where.get(set_id)
                 if found is None:
                     where[set_id] = [i]
@@ -460,28 +445,14 @@ class CallView:
         return text
 
     def _scan(self, index: int) -> dict[int, list[tuple[int, int, str]]]:
+        """``{set id: [(start, end, phrase)]}`` of utterance ``index`` (normalised offsets): the
+        utterance scanned on its own, once, when a rule asks (the whole-call pass only records
+        which utterances hold each set; few utterances are asked about)."""
         if not self._prescanned:
             self._prescan()
         hits = self._hits[index]
         if hits is None:
-            if self._where is None:  # no whole-call pass: this utterance on its own
-                hits = self.bank.scan(self.norm_text(index))
-            else:
-                got = self._raw[index]
-                if got is None:
-                    hits = _NO_HITS
-                else:
-                    base, raw = got
-                    hits = {}
-                    for at, (length, owners, _) in raw:
-                        start, end = at + 1 - length - base, at + 1 - base
-                        for set_id, phrase in owners:
-                            found = hits.get(set_id)
-                            if found is None:
-                                hits[set_id] = [(start, end, phrase)]
-                            else:
-                                found.append((start, end, phrase))
-            self._hits[index] = hits
+            hits = self._hits[index] = self.bank.scan(self.norm_text(index))
         return hits
 
     def _in_space(self, space: str, index: int) -> str:
