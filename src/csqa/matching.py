@@ -161,6 +161,7 @@ class PhraseBank:
         self._automaton: Any = None
         self._regexes: dict[str, int] = {}  # pattern -> slot in the regex pre-filter
         self._regex_set: Any = None
+        self._slot_of: dict[Any, int | None] = {}  # compiled regex -> regex_slot()
         self.sep_in_phrases = False
         self.unmatchable: list[str] = []  # phrases that normalise to nothing (only fillers)
         #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
@@ -266,7 +267,11 @@ class PhraseBank:
 
     def regex_slot(self, pattern: Any) -> int | None:
         """The pre-filter slot of a compiled regex, ``None`` when it is not pre-filtered."""
-        return self._regexes.get(pattern.pattern)
+        try:
+            return self._slot_of[pattern]  # by the compiled object: .pattern is a property
+        except KeyError:
+            slot = self._slot_of[pattern] = self._regexes.get(pattern.pattern)
+            return slot
 
     def space(self, set_id: int) -> str | None:
         """``fuzzy``/``pinyin`` for a tolerant set, ``None`` for an exact one."""
@@ -505,17 +510,20 @@ class CallView:
         occurrences first (dictionary lookups), the tolerant pass only when none is exact."""
         space = self.bank._space.get(set_id)
         holding = self._holding(set_id)
-        if holding is not None:
-            if space is None:  # an exact set: the call's index alone answers
-                return bool(holding) and any(i in holding for i in indexes)
-            indexes = list(indexes)
-            if holding and any(i in holding for i in indexes):
-                return True
-        else:
+        if holding is None:
             indexes = list(indexes)
             for i in indexes:
                 if set_id in self._scan(i):
                     return True
+        else:
+            if not holding and space is None:
+                return False
+            looked = []
+            for i in indexes:  # stops at the first that has it: most often an early one
+                if i in holding:
+                    return True
+                looked.append(i)
+            indexes = looked
         return space is not None and any(self._tfound(space, i, set_id) for i in indexes)
 
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
