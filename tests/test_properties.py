@@ -271,9 +271,9 @@ def test_tolerant_occurrences_of_one_set_are_that_sets_share_of_the_full_scan(te
 # Text for folding: the punctuation folding deletes with str.replace, other characters it
 # changes (traditional, full-width, upper-case, Latin-1 punctuation), the separator, astral ones.
 FOLD_TEXT = st.one_of(
-    st.text(max_size=60),
+    st.text(max_size=80),
     st.lists(st.sampled_from([*",.?!:; ，。？！、：；", "很高興為您服務", "ＡＰＰ", "SF", "\u00a0", "·",
-                              "\ue000", "😀", "您好", "\t"]), max_size=12).map("".join))
+                              "\ue000", "😀", "您好", "\t"]), max_size=20).map("".join))
 
 
 @FAST
