@@ -314,3 +314,23 @@ def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
     for set_id in sets:
         for i in range(len(t.utterances)):
             assert whole.contains(set_id, i) == plain.contains(set_id, i)
+
+
+@FAST
+@given(st.lists(st.sampled_from([*",.?!:; ，。？！、", "呃", "嗯", "那个", "那,个", "很高興", "ＡＰＰ", "SF",
+                                 "您好", "\u00a0", "😀", "\t", "a"]), max_size=14).map("".join),
+       st.data())
+def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, data: Any) -> None:
+    """Mapping only a match's two offsets (through the pieces between deleted characters and
+    the filler-kept indexes) gives the offsets the full per-character position lists give."""
+    from csqa.matching import CallView, _to_original, folded_positions
+
+    t = Transcript(call_id="P", agent_id="A1", utterances=[Utterance(0, "agent", 0, 1, text)])
+    call = CallView(t, ENGINE.bank)
+    norm, positions = ENGINE.bank.normalizer.normalize(text)
+    folded = call.folded(0)
+    for length, plain, mapped in ((len(norm), positions, call._from_norm),
+                                  (len(folded), folded_positions(text), call._to_original)):
+        start = data.draw(st.integers(0, length))
+        end = data.draw(st.integers(start, length))
+        assert mapped(0, start, end, "p") == _to_original(plain, start, end, "p")

@@ -116,6 +116,22 @@ def fold(text: str) -> str:
     return _CHANGING.sub(_fold_run, text)
 
 
+_DELETED_RE = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_DELETED)) + "]")
+
+
+def _kept_index(pieces: list[str], k: int) -> int:
+    """Index in a text of the ``k``-th character it keeps, the text given as the pieces left
+    between the characters it loses (one lost character between two pieces)."""
+    at = 0
+    for piece in pieces:
+        n = len(piece)
+        if k < n:
+            return at + k
+        k -= n
+        at += n + 1
+    raise IndexError(k)
+
+
 def folded_positions(text: str) -> list[int]:
     """For each character of ``fold(text)``, its index in ``text``."""
     return [i for i, ch in enumerate(text) if ch not in _DELETED]
@@ -362,7 +378,7 @@ class CallView:
         self._folded: list[str | None] | None = None
         self._norm_text: list[str | None] = []
         self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
-        self._positions: dict[int, list[int]] = {}
+        self._positions: dict[int, tuple[list[int] | None, list[str] | None]] = {}
         self._norm: dict[int, tuple[str, list[int]]] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
@@ -568,18 +584,16 @@ class CallView:
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""
-        space = self.bank.space(set_id)
+        space = self.bank._space.get(set_id)
         if space is not None:
             found = self._tfound(space, index, set_id)
             if not found:
                 return []
-            positions = self.normalized(index)[1]
-            return [_to_original(positions, t.start, t.end, t.phrase, t.similarity) for t in found]
+            return [self._from_norm(index, t.start, t.end, t.phrase, t.similarity) for t in found]
         raw = self._scan(index).get(set_id)
         if not raw:
             return []
-        positions = self.normalized(index)[1]
-        return [_to_original(positions, s, e, p) for s, e, p in raw]
+        return [self._from_norm(index, s, e, p) for s, e, p in raw]
 
     def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
         """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
@@ -595,7 +609,7 @@ class CallView:
             if t is None or t.similarity < NEAR_MISS_FLOOR:
                 continue
             if best is None or t.similarity > best.similarity:
-                m = _to_original(self.normalized(i)[1], t.start, t.end, t.phrase)
+                m = self._from_norm(i, t.start, t.end, t.phrase)
                 best = NearMiss(t.phrase, self.utterances[i].text[m.start : m.end], i, t.similarity)
         return best
 
@@ -623,11 +637,43 @@ class CallView:
             if m.end() > m.start()
         ]
 
-    def _to_original(self, index: int, start: int, end: int, phrase: str) -> Match:
-        positions = self._positions.get(index)
-        if positions is None:
-            positions = self._positions[index] = folded_positions(self.utterances[index].text)
-        return _to_original(positions, start, end, phrase)
+    def _maps(self, index: int) -> tuple[list[int] | None, list[str] | None]:
+        """How utterance ``index``'s offsets map back: the folded index of each normalised
+        character (``None``: no filler removed, the same), and the original text as the pieces
+        between the characters folding deletes (``None``: none deleted, the same offsets).
+
+        Only the two offsets of a match are mapped (see :meth:`_to_original`), instead of a
+        list of every character's original index.
+        """
+        got = self._positions.get(index)
+        if got is None:
+            text = self.utterances[index].text
+            folded = self.folded(index)
+            kept = self.bank.normalizer.strip(folded)[1]
+            pieces = _DELETED_RE.split(text) if len(folded) != len(text) else None
+            got = self._positions[index] = (kept, pieces)
+        return got
+
+    def _from_norm(self, index: int, start: int, end: int, phrase: str,
+                   similarity: float = 1.0) -> Match:
+        """A match in normalised offsets of utterance ``index`` -> original offsets."""
+        kept = self._maps(index)[0]
+        if kept is not None:
+            if not kept or end <= start:
+                return Match(phrase, 0, 0, similarity)
+            start, end = kept[start], kept[end - 1] + 1
+        return self._to_original(index, start, end, phrase, similarity)
+
+    def _to_original(self, index: int, start: int, end: int, phrase: str,
+                     similarity: float = 1.0) -> Match:
+        """A match in folded offsets of utterance ``index`` -> original offsets."""
+        if end <= start:
+            return Match(phrase, 0, 0, similarity)
+        pieces = self._maps(index)[1]
+        if pieces is None:
+            return Match(phrase, start, end, similarity)
+        return Match(phrase, _kept_index(pieces, start), _kept_index(pieces, end - 1) + 1,
+                     similarity)
 
 
 def _to_original(positions: list[int], start: int, end: int, phrase: str,
