@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
+from csqa import tolerant
 from csqa.tolerant import TolerantIndex, closest, max_edits, to_pinyin_space
 
 
@@ -51,9 +53,38 @@ def test_prefilter_aligns_only_phrases_sharing_enough_bigrams() -> None:
                 "行方又如前所本见经头面公同三已老从动两长")
     phrases = ["".join(rng.choice(alphabet) for _ in range(rng.randint(5, 12))) for _ in range(500)]
     index = _index("fuzzy", [*phrases, "感谢您的来电"])
-    candidates = index._candidates("好的感谢您来电祝您生活愉快")
-    assert len(index._entries) - 1 in candidates
-    assert len(candidates) <= 5  # not a loop over 501 phrases
+    text = "好的感谢您来电祝您生活愉快"
+    aligned: list[str] = []
+    real = tolerant._align_all
+
+    def counting(key: str, sym: str, edits: int, similarity: float) -> Any:
+        aligned.append(key)
+        return real(key, sym, edits, similarity)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(tolerant, "_align_all", counting)
+        hits = index.scan(text)
+    assert [(t.phrase, t.start, t.end) for t in hits[0]] == [("感谢您的来电", 2, 7)]
+    assert "感谢您的来电" in aligned and len(aligned) <= 5  # not 501 alignments
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_candidates_by_index_and_by_intersection_agree(seed: int) -> None:
+    """Many phrases go through a gram index, a few through one set intersection each: both
+    give the same candidates, in the order the phrases were added."""
+    rng = random.Random(seed)
+    alphabet = "感谢您的来电再见祝生活愉快请问有什么可以帮好是否满意"
+    phrases = ["".join(rng.choice(alphabet) for _ in range(rng.randint(2, 9))) for _ in range(40)]
+    index = _index(rng.choice(["fuzzy", "pinyin"]), phrases)
+    for _ in range(30):
+        sym = tolerant.to_space("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25))),
+                                index.space)
+        first = index.first_pass(sym)
+        by_index = index._candidates(first, 0)  # 40 phrases in set 0: the index
+        pool = index._aligned_of.get(0, [])
+        by_hand = [i for i in pool if len(index._entries[i].grams & (
+            first[1] if index._entries[i].by_bigrams else first[2])) >= index._entries[i].min_shared]
+        assert len(pool) > tolerant._FEW and by_index == by_hand
 
 
 def test_closest_reports_best_stretch_and_skips_short_phrases() -> None:
@@ -83,3 +114,24 @@ def test_syllable_table_is_pypinyins_and_current() -> None:
     for i, j in ((a, b) for a in range(len(text)) for b in range(len(text))):
         assert (symbols[i] == symbols[j]) == (syllables[i] == syllables[j]), (text[i], text[j])
     assert symbols[text.index("a")] == "a" and symbols[text.index(",")] == ","
+
+
+def test_tolerant_matches_come_in_the_same_order_whatever_the_hash_seed() -> None:
+    """Two phrases of one set aligning in the same text: their order (which a sequence rule's
+    first occurrence takes) must not depend on Python's per-process string hashing."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from csqa.tolerant import TolerantIndex\n"
+            "i = TolerantIndex('fuzzy')\n"
+            "i.add(0, [(p, p) for p in ['我帮您查询一下订单', '请您耐心稍等片刻', '马上为您处理好']], 0.7)\n"
+            "i.build()\n"
+            "print([(t.phrase, t.start) for t in i.scan('我帮您查一下订单请您耐心等片刻马上为您处理')[0]])\n")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(6)}
+    assert len(outputs) == 1
+    [out] = outputs
+    assert out.count("(") == 3  # all three phrases aligned, in the order they were added
+    assert out.index("我帮您查询一下订单") < out.index("请您耐心稍等片刻") < out.index("马上为您处理好")

@@ -103,6 +103,7 @@ class _Entry:
     edits: int
     grams: frozenset[str]  # distinct bigrams (or characters, when bigrams cannot filter)
     min_shared: int  # grams an utterance must share to be within the edit budget
+    by_bigrams: bool  # whether ``grams`` are bigrams (else characters)
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: built often (see model.Utterance)
@@ -119,6 +120,15 @@ def _bigrams(s: str) -> set[str]:
     return {s[i : i + 2] for i in range(len(s) - 1)}
 
 
+#: up to this many phrases, candidates are found by a set intersection each; beyond, through an
+#: index of their grams
+_FEW = 16
+
+#: what :meth:`TolerantIndex.first_pass` gives: exact occurrences (entry, start, end), and the
+#: text's bigrams and characters
+FirstPass = tuple[list[tuple[int, int, int]], "set[str] | frozenset[str]", "set[str] | frozenset[str]"]
+
+
 class TolerantIndex:
     """All phrase sets of one space (``fuzzy`` or ``pinyin``), compiled for one pass per
     utterance."""
@@ -128,8 +138,9 @@ class TolerantIndex:
         self._entries: list[_Entry] = []
         self._by_set: dict[int, list[int]] = {}
         self._automaton: Any = None
-        self._bigram_index: dict[str, list[int]] = {}
-        self._char_index: dict[str, list[int]] = {}
+        self._aligned: list[int] = []  # entries with an edit budget (aligned, not only exact)
+        self._aligned_of: dict[int, list[int]] = {}  # the same, by set
+        self._indexes: dict[int | None, tuple[dict[str, list[int]], dict[str, list[int]]]] = {}
 
     def add(self, set_id: int, phrases: Iterable[tuple[str, str]], similarity: float) -> None:
         """Register ``(phrase as written, normalised phrase)`` pairs under ``set_id``."""
@@ -148,23 +159,22 @@ class TolerantIndex:
                     need = max(1, len(grams) - edits)
             self._by_set.setdefault(set_id, []).append(len(self._entries))
             self._entries.append(
-                _Entry(set_id, phrase, key, similarity, edits, frozenset(grams), need))
+                _Entry(set_id, phrase, key, similarity, edits, frozenset(grams), need,
+                       all(len(g) == 2 for g in grams)))
 
     def build(self) -> None:
         automaton = ahocorasick.Automaton()
         keys: dict[str, list[int]] = {}
         for i, e in enumerate(self._entries):
             keys.setdefault(e.key, []).append(i)
-            if e.edits:
-                bigrams = all(len(g) == 2 for g in e.grams)
-                index = self._bigram_index if bigrams else self._char_index
-                for g in e.grams:
-                    index.setdefault(g, []).append(i)
         for key, ids in keys.items():
             automaton.add_word(key, (len(key), tuple(ids)))
         if keys:
             automaton.make_automaton()
             self._automaton = automaton
+        self._aligned = [i for i, e in enumerate(self._entries) if e.edits]
+        for i in self._aligned:
+            self._aligned_of.setdefault(self._entries[i].set_id, []).append(i)
 
     def __bool__(self) -> bool:
         return bool(self._entries)
@@ -173,19 +183,24 @@ class TolerantIndex:
         """Every set's occurrences in ``sym`` (text already in this index's space)."""
         return self.occurrences(sym, self.first_pass(sym))
 
-    def first_pass(self, sym: str) -> tuple[list[tuple[int, int, int]], list[int]]:
+    def first_pass(self, sym: str) -> FirstPass:
         """The cheap part of a scan, shared by all sets: exact occurrences ``(entry, start,
-        end)`` in order of their end, and the entries close enough to be worth aligning."""
+        end)`` in order of their end, and the text's bigrams and characters (what decides
+        which phrases are worth aligning)."""
         if self._automaton is None or not sym:
-            return [], []
+            return [], frozenset(), frozenset()
         exact = [(i, end + 1 - length, end + 1)
                  for end, (length, ids) in self._automaton.iter(sym) for i in ids]
-        return exact, self._candidates(sym)
+        return exact, _bigrams(sym), set(sym)
 
-    def occurrences(self, sym: str, first: tuple[list[tuple[int, int, int]], list[int]],
+    def occurrences(self, sym: str, first: FirstPass,
                     set_id: int | None = None) -> dict[int, list[Tolerant]]:
         """Occurrences in ``sym`` from its :meth:`first_pass`: of every set, or of ``set_id``
-        only (the alignments, the costly part, are then done for that set's phrases alone)."""
+        only (the alignments, the costly part, are then done for that set's phrases alone).
+
+        Exact occurrences come first, in order of their end; then the tolerant ones, phrase by
+        phrase in the order they were added.
+        """
         out: dict[int, list[Tolerant]] = {}
         exact: dict[int, list[tuple[int, int]]] = {}
         entries = self._entries
@@ -195,10 +210,8 @@ class TolerantIndex:
                 continue
             exact.setdefault(i, []).append((start, end))
             out.setdefault(e.set_id, []).append(Tolerant(start, end, e.phrase, 1.0))
-        for i in first[1]:
+        for i in self._candidates(first, set_id):
             e = entries[i]
-            if set_id is not None and e.set_id != set_id:
-                continue
             taken = exact.get(i, [])
             for start, end, score in _align_all(e.key, sym, e.edits, e.similarity):
                 if all(end <= s or start >= t for s, t in taken):
@@ -206,21 +219,39 @@ class TolerantIndex:
                         Tolerant(start, end, e.phrase, round(score, 2)))
         return out
 
-    def _candidates(self, sym: str) -> list[int]:
+    def _candidates(self, first: FirstPass, set_id: int | None) -> list[int]:
+        """The phrases (of ``set_id``, or all) worth aligning, in the order they were added: an
+        alignment within the edit budget shares at least ``min_shared`` of the phrase's bigrams
+        (or characters) with the text, so the others cannot match."""
+        bigrams, chars = first[1], first[2]
+        entries = self._entries
+        pool = self._aligned if set_id is None else self._aligned_of.get(set_id, [])
+        if len(pool) <= _FEW:  # a set intersection per phrase
+            return [i for i in pool if len(entries[i].grams & (bigrams if entries[i].by_bigrams
+                                                               else chars)) >= entries[i].min_shared]
+        # many phrases: count shared grams through an index of the pool's grams
+        by_bigram, by_char = self._gram_index(set_id, pool)
         votes: dict[int, int] = {}  # a plain dict: Counter's missing-key hook is Python code
         get = votes.get
-        if self._bigram_index:
-            index = self._bigram_index
-            for g in _bigrams(sym):
-                for i in index.get(g, ()):
-                    votes[i] = get(i, 0) + 1
-        if self._char_index:
-            index = self._char_index
-            for g in set(sym):
-                for i in index.get(g, ()):
-                    votes[i] = get(i, 0) + 1
-        entries = self._entries
-        return [i for i, n in votes.items() if n >= entries[i].min_shared]
+        for grams, index in ((bigrams, by_bigram), (chars, by_char)):
+            if index:
+                for g in grams:
+                    for i in index.get(g, ()):
+                        votes[i] = get(i, 0) + 1
+        return sorted(i for i, n in votes.items() if n >= entries[i].min_shared)
+
+    def _gram_index(self, set_id: int | None, pool: list[int]
+                    ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        got = self._indexes.get(set_id)
+        if got is None:
+            by_bigram: dict[str, list[int]] = {}
+            by_char: dict[str, list[int]] = {}
+            for i in pool:
+                e = self._entries[i]
+                for g in e.grams:
+                    (by_bigram if e.by_bigrams else by_char).setdefault(g, []).append(i)
+            got = self._indexes[set_id] = (by_bigram, by_char)
+        return got
 
     def closest(self, set_id: int, sym: str) -> Tolerant | None:
         """The stretch of ``sym`` most similar to any phrase of ``set_id`` (a near miss)."""

@@ -14,7 +14,6 @@ The module docstring is the kind's user documentation (``csqa rules``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -132,14 +131,21 @@ Phrase = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 """A phrase to look for: a non-empty string, matched after folding (see :mod:`csqa.matching`)."""
 
 
-def gaps(call: CallView) -> Iterator[tuple[Utterance, Utterance, float]]:
-    """Every stretch where nobody speaks: (last utterance before, first after, gap start)."""
-    last: Utterance | None = None
-    for u in call.utterances:
-        if last is not None and u.start > last.end:
-            yield last, u, last.end
-        if last is None or u.end > last.end:
-            last = u
+def gaps(call: CallView) -> list[tuple[Utterance, Utterance, float]]:
+    """Every stretch where nobody speaks: (last utterance before, first after, gap start).
+
+    Found once per call (silence, response delays and hold conditions all ask).
+    """
+    found: list[tuple[Utterance, Utterance, float]] | None = call.memo.get("gaps")
+    if found is None:
+        found = call.memo["gaps"] = []
+        last: Utterance | None = None
+        for u in call.utterances:
+            if last is not None and u.start > last.end:
+                found.append((last, u, last.end))
+            if last is None or u.end > last.end:
+                last = u
+    return found
 
 
 def announced_hold(call: CallView, before: Utterance, agent_set: int, customer_set: int,
