@@ -678,7 +678,9 @@ class CallView:
 
 def _to_original(positions: list[int], start: int, end: int, phrase: str,
                  similarity: float = 1.0) -> Match:
-    """A match in normalised offsets -> the same match in offsets of the original text."""
+    """A match in normalised offsets -> the same match in offsets of the original text, given
+    every character's original index (:meth:`Normalizer.normalize`, :func:`folded_positions`);
+    :class:`CallView` maps just the two offsets without such a list (the same result)."""
     if not positions or end <= start:
         return Match(phrase, 0, 0, similarity)
     return Match(phrase, positions[start], positions[end - 1] + 1, similarity)
