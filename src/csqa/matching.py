@@ -362,7 +362,7 @@ class CallView:
     ruleset's fillers removed; what phrases are matched in). Both map back to the original.
     """
 
-    __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm", "_norm_text", "_positions",
+    __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm_text", "_positions",
                  "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "_where",
                  "bank", "memo", "transcript", "utterances")
 
@@ -379,7 +379,6 @@ class CallView:
         self._norm_text: list[str | None] = []
         self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
         self._positions: dict[int, tuple[list[int] | None, list[str] | None]] = {}
-        self._norm: dict[int, tuple[str, list[int]]] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
         self._tfirst: dict[tuple[str, int], Any] = {}
@@ -449,14 +448,6 @@ class CallView:
         if text is None:
             text = texts[index] = fold(self.utterances[index].text)
         return text
-
-    def normalized(self, index: int) -> tuple[str, list[int]]:
-        """The utterance as phrases are matched in it, and each character's original index."""
-        got = self._norm.get(index)
-        if got is None:
-            got = self._norm[index] = self.bank.normalizer.normalize_folded(
-                self.utterances[index].text, self.folded(index))
-        return got
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""
