@@ -166,7 +166,7 @@ def _plain_findings(t: Transcript, monkeypatch: Any) -> list[dict[str, Any]]:
     from csqa import matching
 
     with monkeypatch.context() as m:
-        m.setattr(matching.CallView, "_prescan", lambda self: setattr(self, "_prescanned", True))
+        m.setattr(matching.CallView, "whole_call", False)
         m.setattr(matching.PhraseBank, "regex_slot", lambda self, pattern: None)
         return [f.as_dict() for f in Engine(RULESET).audit(t).findings]
 
@@ -266,3 +266,71 @@ def test_tolerant_occurrences_of_one_set_are_that_sets_share_of_the_full_scan(te
         assert sets, "the default ruleset has tolerant phrase sets"
         for set_id in sets:
             assert index.occurrences(sym, first, set_id).get(set_id, []) == full.get(set_id, [])
+
+
+# Text for folding: the punctuation folding deletes with str.replace, other characters it
+# changes (traditional, full-width, upper-case, Latin-1 punctuation), the separator, astral ones.
+FOLD_TEXT = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from([*",.?!:; ，。？！、：；", "很高興為您服務", "ＡＰＰ", "SF", "\u00a0", "·",
+                              "\ue000", "😀", "您好", "\t"]), max_size=20).map("".join))
+
+
+@FAST
+@given(FOLD_TEXT)
+def test_fold_is_the_translate_table(text: str) -> None:
+    """fold's str.replace + changed-runs path gives exactly the per-character table."""
+    from csqa.matching import _FOLD_TABLE, fold
+
+    assert fold(text) == text.translate(_FOLD_TABLE)
+
+
+@FAST
+@given(transcripts())
+def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
+    """What the whole-call pass answers (normalised texts, the utterances
+    holding each set, contains/contains_any from those) is exactly what scanning each
+    utterance on its own gives."""
+    from csqa.matching import CallView
+
+    class Plain(CallView):
+        whole_call = False
+
+    bank = ENGINE.bank
+    whole = CallView(t, bank)
+    plain = Plain(t, bank)
+    sets = range(len(bank._sets))
+    for u in t.utterances:
+        own = bank.scan(bank.normalizer.text(u.text))
+        assert whole._scan(u.index) == own
+        assert whole.norm_text(u.index) == plain.norm_text(u.index)
+        assert whole.folded(u.index) == plain.folded(u.index)
+    for speaker in (None, "agent", "customer"):
+        mine = [u.index for u in t.utterances if speaker is None or u.speaker == speaker]
+        for set_id in sets:
+            if bank.space(set_id) is None:
+                assert whole.having(set_id, speaker) == plain.having(set_id, speaker)
+            assert whole.contains_any(set_id, iter(mine)) == plain.contains_any(set_id, mine)
+    for set_id in sets:
+        for i in range(len(t.utterances)):
+            assert whole.contains(set_id, i) == plain.contains(set_id, i)
+
+
+@FAST
+@given(st.lists(st.sampled_from([*",.?!:; ，。？！、", "呃", "嗯", "那个", "那,个", "很高興", "ＡＰＰ", "SF",
+                                 "您好", "\u00a0", "😀", "\t", "a"]), max_size=14).map("".join),
+       st.data())
+def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, data: Any) -> None:
+    """Mapping only a match's two offsets (through the pieces between deleted characters and
+    the filler-kept indexes) gives the offsets the full per-character position lists give."""
+    from csqa.matching import CallView, _to_original, folded_positions
+
+    t = Transcript(call_id="P", agent_id="A1", utterances=[Utterance(0, "agent", 0, 1, text)])
+    call = CallView(t, ENGINE.bank)
+    norm, positions = ENGINE.bank.normalizer.normalize(text)
+    folded = call.folded(0)
+    for length, plain, mapped in ((len(norm), positions, call._from_norm),
+                                  (len(folded), folded_positions(text), call._to_original)):
+        start = data.draw(st.integers(0, length))
+        end = data.draw(st.integers(start, length))
+        assert mapped(0, start, end, "p") == _to_original(plain, start, end, "p")

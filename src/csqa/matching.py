@@ -79,12 +79,57 @@ def _build_tables() -> tuple[list[int | None], frozenset[str]]:
 
 _FOLD_TABLE, _DELETED = _build_tables()
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
-_NO_HITS: dict[int, list[tuple[int, int, str]]] = {}  # shared, never written to
+_NOWHERE: list[int] = []  # shared, never written to
+
+#: the punctuation and spaces transcripts are full of, deleted by str.replace (a memchr-like
+#: scan) before the rest of the folding: str.translate pays a lookup per character
+_COMMON_DELETED = tuple(",.?!:; ，。？！、：；")
+
+
+def _changing_class() -> re.Pattern[str]:
+    """A regex for runs of the characters folding changes (deletes or maps), past the common ones."""
+    changing = sorted({chr(code) for code, value in enumerate(_FOLD_TABLE) if value != code}
+                      - set(_COMMON_DELETED))
+    return re.compile("[" + "".join(re.escape(ch) for ch in changing) + "]")
+
+
+_CHANGING = _changing_class()
+
+
+def _fold_run(m: re.Match[str]) -> str:
+    return m.group().translate(_FOLD_TABLE)
 
 
 def fold(text: str) -> str:
-    """The form text is matched in: no punctuation or spaces, half-width, lower-case, simplified."""
-    return text.translate(_FOLD_TABLE)
+    """The form text is matched in: no punctuation or spaces, half-width, lower-case, simplified.
+
+    Exactly ``text.translate(_FOLD_TABLE)`` (each character is folded on its own), done as a
+    few ``str.replace`` for the common punctuation and one regex pass that translates only the
+    runs of other characters folding changes (most Chinese text has none); a short text (one
+    utterance, a phrase) in one translate, cheaper there.
+    """
+    if len(text) <= 24:
+        return text.translate(_FOLD_TABLE)
+    for ch in _COMMON_DELETED:
+        if ch in text:  # a test is cheaper than a replace that finds nothing
+            text = text.replace(ch, "")
+    return _CHANGING.sub(_fold_run, text)
+
+
+_DELETED_RE = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_DELETED)) + "]")
+
+
+def _kept_index(pieces: list[str], k: int) -> int:
+    """Index in a text of the ``k``-th character it keeps, the text given as the pieces left
+    between the characters it loses (one lost character between two pieces)."""
+    at = 0
+    for piece in pieces:
+        n = len(piece)
+        if k < n:
+            return at + k
+        k -= n
+        at += n + 1
+    raise IndexError(k)
 
 
 def folded_positions(text: str) -> list[int]:
@@ -135,6 +180,7 @@ class PhraseBank:
         self._automaton: Any = None
         self._regexes: dict[str, int] = {}  # pattern -> slot in the regex pre-filter
         self._regex_set: Any = None
+        self._slot_of: dict[Any, int | None] = {}  # compiled regex -> regex_slot()
         self.sep_in_phrases = False
         self.unmatchable: list[str] = []  # phrases that normalise to nothing (only fillers)
         #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
@@ -197,7 +243,9 @@ class PhraseBank:
         self.sep_in_phrases = any(_SEP in key for key in entries)
         automaton = ahocorasick.Automaton()
         for key, owners in entries.items():
-            automaton.add_word(key, (len(key), tuple(owners)))
+            # (length, ((set id, phrase), …), the distinct set ids)
+            sids = tuple(dict.fromkeys(set_id for set_id, _ in owners))
+            automaton.add_word(key, (len(key), tuple(owners), sids))
         if entries:
             automaton.make_automaton()
             self._automaton = automaton
@@ -238,7 +286,11 @@ class PhraseBank:
 
     def regex_slot(self, pattern: Any) -> int | None:
         """The pre-filter slot of a compiled regex, ``None`` when it is not pre-filtered."""
-        return self._regexes.get(pattern.pattern)
+        try:
+            return self._slot_of[pattern]  # by the compiled object: .pattern is a property
+        except KeyError:
+            slot = self._slot_of[pattern] = self._regexes.get(pattern.pattern)
+            return slot
 
     def space(self, set_id: int) -> str | None:
         """``fuzzy``/``pinyin`` for a tolerant set, ``None`` for an exact one."""
@@ -258,7 +310,7 @@ class PhraseBank:
         out: dict[int, list[tuple[int, int, str]]] = {}
         if not self._automaton or not folded:
             return out
-        for end_index, (length, owners) in self._automaton.iter(folded):
+        for end_index, (length, owners, _) in self._automaton.iter(folded):
             start = end_index + 1 - length
             for set_id, phrase in owners:
                 out.setdefault(set_id, []).append((start, end_index + 1, phrase))
@@ -310,127 +362,111 @@ class CallView:
     ruleset's fillers removed; what phrases are matched in). Both map back to the original.
     """
 
-    __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm", "_norm_text", "_positions",
-                 "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "bank", "memo",
-                 "transcript",
-                 "utterances")
+    __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm_text", "_positions",
+                 "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "_where",
+                 "bank", "memo", "transcript", "utterances")
+
+    #: fold, normalise and scan the call's utterances in one pass (see :meth:`_prescan`);
+    #: ``False`` does it utterance by utterance (the plain path the tests compare with)
+    whole_call = True
 
     def __init__(self, transcript: Transcript, bank: PhraseBank) -> None:
         self.transcript = transcript
         self.utterances: list[Utterance] = transcript.utterances
         self.bank = bank
-        self._folded: dict[int, str] = {}
-        self._hits: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
-        self._positions: dict[int, list[int]] = {}
-        self._norm: dict[int, tuple[str, list[int]]] = {}
-        self._norm_text: dict[int, str] = {}
+        # per utterance, by index; None until _prescan (then None for one not yet computed)
+        self._folded: list[str | None] | None = None
+        self._norm_text: list[str | None] = []
+        self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
+        self._positions: dict[int, tuple[list[int] | None, list[str] | None]] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
         self._tfirst: dict[tuple[str, int], Any] = {}
         #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
         self.memo: dict[Any, Any] = {}
-        self._by_set: dict[str | None, dict[int, list[int]]] = {}
+        #: {set id: [utterances holding it]} of the whole-call pass (None without it)
+        self._where: dict[int, list[int]] | None = None
+        self._by_set: dict[str | None, dict[int, list[int]]] = {}  # the same, utterance by utterance
         self._prescanned = False
         self._joined: str | None = None  # the folded utterances joined by _SEP, from _prescan
         self._regex_slots: frozenset[int] | None = None
 
     def _prescan(self) -> None:
         """Fold, normalise and scan every utterance at once: the call's texts joined by a
-        separator (a private-use character, kept by folding and in no phrase), one translate,
+        separator (a private-use character, kept by folding and in no phrase), one fold,
         one filler pass and one automaton pass for the whole call instead of one per utterance.
         Results are exactly the per-utterance ones: no phrase can match across the separator.
+
+        The pass records which utterances hold each set (what :meth:`having`, :meth:`contains`
+        and :meth:`contains_any` answer from); the per-utterance ``{set id: [(start, end,
+        phrase)]}`` of :meth:`_scan` is made only for the utterances some rule asks ``find``.
         """
         self._prescanned = True
-        texts = [u.text for u in self.utterances]
-        joined = _SEP.join(texts)
-        seps = len(texts) - 1
-        if not texts or joined.count(_SEP) != seps or self.bank.sep_in_phrases:
-            return  # the separator is in the text (or a phrase) itself: utterance by utterance
-        folded = joined.translate(_FOLD_TABLE)
-        norm = self.bank.normalizer.strip_folded(folded)
-        if norm.count(_SEP) != seps:  # a filler holding the separator: utterance by utterance
+        n = len(self.utterances)
+        self._folded = [None] * n
+        self._norm_text = [None] * n
+        self._hits = [None] * n
+        if not self.whole_call or not n or self.bank.sep_in_phrases:
             return
-        self._folded = dict(enumerate(folded.split(_SEP)))
+        joined = _SEP.join([u.text for u in self.utterances])
+        if joined.count(_SEP) != n - 1:
+            return  # the separator is in the text itself: utterance by utterance
+        folded = fold(joined)
+        norm = self.bank.normalizer.strip_folded(folded)
+        if norm.count(_SEP) != n - 1:  # a filler holding the separator: utterance by utterance
+            return
+        self._folded = folded.split(_SEP)  # type: ignore[assignment]
         self._joined = folded
-        lines = norm.split(_SEP)
-        self._norm_text = dict(enumerate(lines))
-        hits: dict[int, dict[int, list[tuple[int, int, str]]]] = dict.fromkeys(range(len(lines)),
-                                                                              _NO_HITS)
+        lines = self._norm_text = norm.split(_SEP)  # type: ignore[assignment]
+        where: dict[int, list[int]] = {}
+        self._where = where
         automaton = self.bank._automaton
-        by_set: dict[int, list[int]] = {}
-        if automaton:
-            # hits come in order of their end; no match spans a separator, so the utterance of
-            # a hit is the one its end is in
-            ends = []
-            at = -1
-            for line in lines:
-                at += len(line) + 1
-                ends.append(at)  # offset of the separator after each utterance
-            i = 0
-            base = 0
-            got = _NO_HITS
-            for end_index, (length, owners) in automaton.iter(norm):
-                if end_index >= ends[i]:
-                    while end_index >= ends[i]:
-                        i += 1
-                    base = ends[i - 1] + 1
-                    got = _NO_HITS
-                if got is _NO_HITS:
-                    got = hits[i] = {}
-                start, end = end_index + 1 - length - base, end_index + 1 - base
-                for set_id, phrase in owners:
-                    found = got.get(set_id)
-                    if found is None:
-                        got[set_id] = [(start, end, phrase)]
-                        where = by_set.get(set_id)
-                        if where is None:
-                            by_set[set_id] = [i]
-                        else:
-                            where.append(i)
-                    else:
-                        found.append((start, end, phrase))
-        self._hits = hits
-        self._by_set[None] = by_set  # the utterances holding each set, everyone's
+        if not automaton:
+            return
+        # hits come in order of their end; no match spans a separator, so the utterance of a
+        # hit is the one its end is in
+        i = 0
+        end = len(lines[0])  # offset of the separator after utterance i
+        for at, value in automaton.iter(norm):
+            while at >= end:
+                i += 1
+                end += len(lines[i]) + 1
+            for set_id in value[2]:
+                found = where.get(set_id)
+                if found is None:
+                    where[set_id] = [i]
+                elif found[-1] != i:
+                    found.append(i)
 
     def folded(self, index: int) -> str:
-        text = self._folded.get(index)
+        texts = self._folded
+        if texts is None:
+            self._prescan()
+            texts = self._folded
+            assert texts is not None
+        text = texts[index]
         if text is None:
-            if not self._prescanned:
-                self._prescan()
-                text = self._folded.get(index)
-                if text is not None:
-                    return text
-            text = self._folded[index] = fold(self.utterances[index].text)
+            text = texts[index] = fold(self.utterances[index].text)
         return text
-
-    def normalized(self, index: int) -> tuple[str, list[int]]:
-        """The utterance as phrases are matched in it, and each character's original index."""
-        got = self._norm.get(index)
-        if got is None:
-            got = self._norm[index] = self.bank.normalizer.normalize_folded(
-                self.utterances[index].text, self.folded(index))
-        return got
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""
-        text = self._norm_text.get(index)
+        if not self._prescanned:
+            self._prescan()
+        texts = self._norm_text
+        text = texts[index]
         if text is None:
-            if not self._prescanned:
-                self._prescan()
-                text = self._norm_text.get(index)
-                if text is not None:
-                    return text
-            text = self._norm_text[index] = self.bank.normalizer.strip_folded(self.folded(index))
+            text = texts[index] = self.bank.normalizer.strip_folded(self.folded(index))
         return text
 
     def _scan(self, index: int) -> dict[int, list[tuple[int, int, str]]]:
-        hits = self._hits.get(index)
+        """``{set id: [(start, end, phrase)]}`` of utterance ``index`` (normalised offsets): the
+        utterance scanned on its own, once, when a rule asks (the whole-call pass only records
+        which utterances hold each set; few utterances are asked about)."""
+        if not self._prescanned:
+            self._prescan()
+        hits = self._hits[index]
         if hits is None:
-            if not self._prescanned:
-                self._prescan()
-                hits = self._hits.get(index)
-                if hits is not None:
-                    return hits
             hits = self._hits[index] = self.bank.scan(self.norm_text(index))
         return hits
 
@@ -458,50 +494,76 @@ class CallView:
             found = by_set[set_id] = tolerant.occurrences(sym, first, set_id).get(set_id, [])
         return found
 
+    def _holding(self, set_id: int) -> list[int] | None:
+        """The utterances holding exact occurrences of set ``set_id`` by the whole-call pass
+        (``None`` without that pass: ask :meth:`_scan`)."""
+        where = self._where
+        if where is None:
+            if self._prescanned:
+                return None
+            self._prescan()
+            where = self._where
+            if where is None:
+                return None
+        return where.get(set_id, _NOWHERE)
+
     def contains(self, set_id: int, index: int) -> bool:
         """Whether utterance ``index`` contains any phrase of set ``set_id``."""
-        if set_id in self._scan(index):
+        holding = self._holding(set_id)
+        if index in holding if holding is not None else set_id in self._scan(index):
             return True
-        space = self.bank.space(set_id)
+        space = self.bank._space.get(set_id)
         return space is not None and bool(self._tfound(space, index, set_id))
 
     def contains_any(self, set_id: int, indexes: Iterable[int]) -> bool:
         """Whether any of utterances ``indexes`` contains a phrase of set ``set_id``: exact
         occurrences first (dictionary lookups), the tolerant pass only when none is exact."""
-        indexes = list(indexes)
-        for i in indexes:
-            if set_id in self._scan(i):
-                return True
-        space = self.bank.space(set_id)
+        space = self.bank._space.get(set_id)
+        holding = self._holding(set_id)
+        if holding is None:
+            indexes = list(indexes)
+            for i in indexes:
+                if set_id in self._scan(i):
+                    return True
+        else:
+            if not holding and space is None:
+                return False
+            looked = []
+            for i in indexes:  # stops at the first that has it: most often an early one
+                if i in holding:
+                    return True
+                looked.append(i)
+            indexes = looked
         return space is not None and any(self._tfound(space, i, set_id) for i in indexes)
 
     def having(self, set_id: int, speaker: str | None = None) -> list[int]:
         """Indexes of the utterances (of ``speaker``, or everyone's) containing a phrase of set
-        ``set_id``: one pass over those utterances, then cached for the call.
+        ``set_id``, in order (do not change the list).
 
         For rules that look for a few phrases across the whole call: they visit only the
         utterances that have them instead of asking every utterance.
         """
-        if self.bank.space(set_id) is not None:  # a tolerant set: ask each utterance
+        if set_id in self.bank._space:  # a tolerant set: ask each utterance
             return [u.index for u in self.utterances
                     if (speaker is None or u.speaker == speaker) and self.contains(set_id, u.index)]
+        where = self._where
+        if where is None:
+            if not self._prescanned:
+                self._prescan()
+                where = self._where
+            if where is None:
+                return self._having_plain(set_id, speaker)
+        found = where.get(set_id)
+        if not found:
+            return []
+        if speaker is None:
+            return found
+        utts = self.utterances
+        return [i for i in found if utts[i].speaker == speaker]
+
+    def _having_plain(self, set_id: int, speaker: str | None) -> list[int]:
+        """:meth:`having` without the whole-call pass: every utterance of the speaker scanned."""
         index = self._by_set.get(speaker)
-        if index is None and not self._prescanned:
-            self._prescan()
-            index = self._by_set.get(speaker)
-        whole = self._by_set.get(None) if speaker is not None else None
-        if whole is not None:
-            # from everyone's index (the call's pass): the speaker's share, set by set as rules
-            # ask (a call holds many sets; one speaker's rules ask about a few)
-            if index is None:
-                index = self._by_set[speaker] = {}
-            mine = index.get(set_id)
-            if mine is None:
-                found = whole.get(set_id)
-                utts = self.utterances
-                mine = index[set_id] = ([i for i in found if utts[i].speaker == speaker]
-                                        if found else [])
-            return mine
         if index is None:
             index = {}
             for u in self.utterances:
@@ -513,18 +575,16 @@ class CallView:
 
     def find(self, set_id: int, index: int) -> list[Match]:
         """Every phrase of set ``set_id`` found in utterance ``index`` (original offsets)."""
-        space = self.bank.space(set_id)
+        space = self.bank._space.get(set_id)
         if space is not None:
             found = self._tfound(space, index, set_id)
             if not found:
                 return []
-            positions = self.normalized(index)[1]
-            return [_to_original(positions, t.start, t.end, t.phrase, t.similarity) for t in found]
+            return [self._from_norm(index, t.start, t.end, t.phrase, t.similarity) for t in found]
         raw = self._scan(index).get(set_id)
         if not raw:
             return []
-        positions = self.normalized(index)[1]
-        return [_to_original(positions, s, e, p) for s, e, p in raw]
+        return [self._from_norm(index, s, e, p) for s, e, p in raw]
 
     def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
         """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
@@ -540,7 +600,7 @@ class CallView:
             if t is None or t.similarity < NEAR_MISS_FLOOR:
                 continue
             if best is None or t.similarity > best.similarity:
-                m = _to_original(self.normalized(i)[1], t.start, t.end, t.phrase)
+                m = self._from_norm(i, t.start, t.end, t.phrase)
                 best = NearMiss(t.phrase, self.utterances[i].text[m.start : m.end], i, t.similarity)
         return best
 
@@ -554,7 +614,7 @@ class CallView:
             if not self._prescanned:
                 self._prescan()
             lines = (self._joined.replace(_SEP, "\n") if self._joined is not None
-                     else "\n".join(self.folded(i) for i in range(len(self.utterances))))
+                     else "\n".join([self.folded(i) for i in range(len(self.utterances))]))
             self._regex_slots = self.bank.regex_slots(lines)
         return slot in self._regex_slots
 
@@ -568,16 +628,50 @@ class CallView:
             if m.end() > m.start()
         ]
 
-    def _to_original(self, index: int, start: int, end: int, phrase: str) -> Match:
-        positions = self._positions.get(index)
-        if positions is None:
-            positions = self._positions[index] = folded_positions(self.utterances[index].text)
-        return _to_original(positions, start, end, phrase)
+    def _maps(self, index: int) -> tuple[list[int] | None, list[str] | None]:
+        """How utterance ``index``'s offsets map back: the folded index of each normalised
+        character (``None``: no filler removed, the same), and the original text as the pieces
+        between the characters folding deletes (``None``: none deleted, the same offsets).
+
+        Only the two offsets of a match are mapped (see :meth:`_to_original`), instead of a
+        list of every character's original index.
+        """
+        got = self._positions.get(index)
+        if got is None:
+            text = self.utterances[index].text
+            folded = self.folded(index)
+            kept = self.bank.normalizer.strip(folded)[1]
+            pieces = _DELETED_RE.split(text) if len(folded) != len(text) else None
+            got = self._positions[index] = (kept, pieces)
+        return got
+
+    def _from_norm(self, index: int, start: int, end: int, phrase: str,
+                   similarity: float = 1.0) -> Match:
+        """A match in normalised offsets of utterance ``index`` -> original offsets."""
+        kept = self._maps(index)[0]
+        if kept is not None:
+            if not kept or end <= start:
+                return Match(phrase, 0, 0, similarity)
+            start, end = kept[start], kept[end - 1] + 1
+        return self._to_original(index, start, end, phrase, similarity)
+
+    def _to_original(self, index: int, start: int, end: int, phrase: str,
+                     similarity: float = 1.0) -> Match:
+        """A match in folded offsets of utterance ``index`` -> original offsets."""
+        if end <= start:
+            return Match(phrase, 0, 0, similarity)
+        pieces = self._maps(index)[1]
+        if pieces is None:
+            return Match(phrase, start, end, similarity)
+        return Match(phrase, _kept_index(pieces, start), _kept_index(pieces, end - 1) + 1,
+                     similarity)
 
 
 def _to_original(positions: list[int], start: int, end: int, phrase: str,
                  similarity: float = 1.0) -> Match:
-    """A match in normalised offsets -> the same match in offsets of the original text."""
+    """A match in normalised offsets -> the same match in offsets of the original text, given
+    every character's original index (:meth:`Normalizer.normalize`, :func:`folded_positions`);
+    :class:`CallView` maps just the two offsets without such a list (the same result)."""
     if not positions or end <= start:
         return Match(phrase, 0, 0, similarity)
     return Match(phrase, positions[start], positions[end - 1] + 1, similarity)
