@@ -1,9 +1,9 @@
 """JSON Lines: one csqa call object per line (``*.jsonl``), the shape of a nightly bulk export.
 
-Read line by line, never whole: a bad line loses that line only, reported with its line
-number, and a line longer than the file-size limit (``--max-file-mb``) is refused without
-being held in memory. Each line's encoding is detected on its own (UTF-8, GB18030/GBK); a
-file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
+Streamed, never read whole (1 MiB blocks, cut into lines in C): a bad line loses that line
+only, reported with its line number, and a line longer than the file-size limit
+(``--max-file-mb``) is refused without being held in memory. Each line's encoding is detected
+on its own (UTF-8, GB18030/GBK); a file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
 """
 
 from __future__ import annotations
