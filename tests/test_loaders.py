@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from csqa.loaders import load_all
 from csqa.model import InputProblem, Transcript, Utterance
 
@@ -207,3 +209,35 @@ def test_folders_are_walked_in_sorted_path_order_as_rglob_would(tmp_path: Path) 
     assert [f.relative_to(root).as_posix() for f in got] == [
         ".hidden.json", "A/z.jsonl", "a/x.json", "a-b/y.json", "a.json", "a0.txt",
         "deep/er/still/f.json", "file-link.json", "real/r.json", "é.csv", "中文/一.json"]
+
+
+@pytest.mark.parametrize("spelling", [".", "./in", "in", "in/", "in//sub/..", "ABS"])
+def test_discover_names_are_the_paths_as_str_with_the_same_loaders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """The main process walks folders without a Path per file: each name is ``str(path)`` of
+    what discover() gives, and each loader the one loader_for() picks for that path."""
+    from functools import partial
+
+    from csqa.loaders import discover, discover_names, loader_for
+
+    root = tmp_path / "in"
+    for name in ["a.json", "b.JSON", "c.jsonl", "d.tar.gz", "e.zip", "f", ".json", "g.", "h..json",
+                 "sub/i.txt", "sub/j.srt", "k.unknown"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}")
+    monkeypatch.chdir(tmp_path if spelling != "." else root)
+    arg = str(root) if spelling == "ABS" else spelling
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, partial) and isinstance(b, partial):
+            return a.func is b.func and a.args == b.args and a.keywords.keys() == b.keywords.keys()
+        return a is b
+
+    for fmt in (None, "whisper"):
+        names = list(discover_names([arg], fmt))
+        paths = list(discover([arg], fmt))
+        assert [n for n, _ in names] == [str(p) for p, _ in paths]
+        assert [str(p) for p, _ in paths] == [str(f) for f in sorted(Path(arg).rglob("*"))
+                                              if f.is_file()]
+        assert all(same(lo, loader_for(Path(n), fmt)) for n, lo in names)
+    assert len(names) == 12

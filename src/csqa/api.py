@@ -10,9 +10,11 @@ call them directly::
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -23,7 +25,7 @@ from csqa import __version__
 from csqa.accounting import Ledger
 from csqa.engine import Engine
 from csqa.errors import InputError
-from csqa.loaders import archive, discover, formats, jsonl, load_all, loader_for
+from csqa.loaders import archive, discover_names, formats, jsonl, load_all, loader_for
 from csqa.loaders.common import Limits, current_limits, read_guarded, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
 from csqa.profile import Profile, load_profile
@@ -197,7 +199,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
 
         forced(options.format)  # an unknown name fails before anything is read
     records = load_records(options.calls, options.column_map) if options.calls else None
-    files = list(discover(inputs, options.format))
+    files = list(discover_names(inputs, options.format))
     n_jobs = default_jobs() if scale.jobs is None or scale.jobs < 1 else scale.jobs
     job = Job(rs, redact, repr((options.format, options.roles())), options.roles(),
               current_limits())
@@ -215,14 +217,15 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
     ledger = Ledger(files_expected=len(files))
 
     def work() -> Iterator[Any]:
-        for done, (path, loader) in enumerate(files):
+        for done, (name, loader) in enumerate(files):
             if on_file is not None:
-                on_file(path, done, len(files))
+                on_file(Path(name), done, len(files))
             if (loader is formats.load_json and records is None and not scale.incremental
                     and scale.engine == "local"):
-                yield ("file", str(path))  # a worker reads and parses it (same machine)
+                yield ("file", name)  # a worker reads and parses it (same machine)
                 continue
-            yield ("begin", str(path))
+            path = Path(name)
+            yield ("begin", name)
             if loader is jsonl.load and records is None and not scale.incremental:
                 # the workers parse the lines: this process only reads them
                 for chunk in read_guarded(path, partial(jsonl.chunks, size=parallel.BATCH_ITEMS)):
@@ -266,49 +269,61 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             problem(p, from_inputs=False)
         from csqa.parallel import FileStart, ready_batches
 
-        for item in _outcomes(ready_batches(work()), runner, cache, job.key, summary):
-            if isinstance(item, FileStart):
-                ledger.begin_file(item.file)
-                continue
-            if isinstance(item, RenderedCall):
-                fnum = file_numbers.get(item.source)
-                if fnum is None:
-                    fnum = file_numbers[item.source] = len(file_names)
-                    file_names.append(item.source)
-                first = seen.get(item.call_id)
-                if first is not None:
-                    line = first & 0xFFFFFFFF
-                    where = file_names[first >> 32] + ("" if line == 0xFFFFFFFF else f":{line}")
-                    item = InputProblem(item.source, item.line,
-                                        f"duplicate call_id {item.call_id!r}: already audited "
-                                        f"from {where}; this copy was not audited",
-                                        call_id=item.call_id)
+        calls = passed = n_findings = uncertain = 0
+        last_source: str | None = None
+        fnum = 0
+        write_rendered, add_card, count_call = folder.write_rendered, cards.add_values, ledger.call
+        with _quiet_collector():
+            for item in _outcomes(ready_batches(work()), runner, cache, job.key, summary):
+                if type(item) is RenderedCall:
+                    source = item.source
+                    if source is not last_source:  # calls of one file share their source
+                        got = file_numbers.get(source)
+                        if got is None:
+                            got = file_numbers[source] = len(file_names)
+                            file_names.append(source)
+                        fnum, last_source = got, source
+                    first = seen.get(item.call_id)
+                    if first is not None:
+                        line = first & 0xFFFFFFFF
+                        where = file_names[first >> 32] + ("" if line == 0xFFFFFFFF else f":{line}")
+                        problem(InputProblem(source, item.line,
+                                             f"duplicate call_id {item.call_id!r}: already audited "
+                                             f"from {where}; this copy was not audited",
+                                             call_id=item.call_id))
+                        continue
+                    seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None else item.line)
+                elif isinstance(item, FileStart):
+                    ledger.begin_file(item.file)
+                    continue
                 else:
-                    seen[item.call_id] = fnum << 32 | (0xFFFFFFFF if item.line is None
-                                                       else item.line)
-            if isinstance(item, InputProblem):
-                problem(item)
-                continue
-            ledger.call()
-            for warning in item.warnings:
-                repaired = InputProblem(item.source, item.line, warning, status="warning",
-                                        call_id=item.call_id)
-                ledger.problem(repaired)
-                folder.write_problem(repaired)
-                summary.problems.append(repaired)
-            summary.roles_uncertain += item.role_source == "uncertain"
-            folder.write_rendered(item)
-            cards.add_values(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
-                             item.passed, item.vetoed, item.n_findings, item.rule_counts,
-                             item.n_not_evaluable)
-            summary.calls_audited += 1
-            summary.calls_passed += item.passed
-            summary.findings += item.n_findings
-            for rid, err in item.rule_errors:
-                ledger.rule_error()
-                summary.problems.append(InputProblem(item.source, item.line,
-                                                     f"rule {rid} failed: {err}",
-                                                     status="rule_error", call_id=item.call_id))
+                    problem(item)
+                    continue
+                count_call()
+                if item.warnings:
+                    for warning in item.warnings:
+                        repaired = InputProblem(source, item.line, warning, status="warning",
+                                                call_id=item.call_id)
+                        ledger.problem(repaired)
+                        folder.write_problem(repaired)
+                        summary.problems.append(repaired)
+                uncertain += item.role_source == "uncertain"
+                write_rendered(item)
+                add_card(item.agent_id, item.agent_name, item.team, item.call_id, item.score,
+                         item.passed, item.vetoed, item.n_findings, item.rule_counts,
+                         item.n_not_evaluable)
+                calls += 1
+                passed += item.passed
+                n_findings += item.n_findings
+                for rid, err in item.rule_errors:
+                    ledger.rule_error()
+                    summary.problems.append(InputProblem(source, item.line,
+                                                         f"rule {rid} failed: {err}",
+                                                         status="rule_error", call_id=item.call_id))
+        summary.calls_audited += calls
+        summary.calls_passed += passed
+        summary.findings += n_findings
+        summary.roles_uncertain += uncertain
         for p in records.unmatched() if records else []:
             problem(p, from_inputs=False)
         audited = time.perf_counter()
@@ -327,6 +342,25 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             cache.abort()
         raise
     return summary
+
+
+@contextmanager
+def _quiet_collector() -> Iterator[None]:
+    """While outcomes stream through the main process: the run's long-lived objects (modules,
+    ruleset, compiled engine) are kept out of the garbage collector's passes, and its youngest
+    generation is collected every 20,000 allocations rather than 700 (each batch's outcomes
+    would otherwise be scanned over and over). Left alone when the caller froze objects."""
+    if gc.get_freeze_count():
+        yield
+        return
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _raw_lines_pick(member: Any) -> Any:

@@ -37,7 +37,7 @@ def _encode(outcomes: list[Any]) -> bytes:
         if isinstance(o, RenderedCall):
             rows.append(["c", o.call_id, o.agent_id, o.agent_name, o.team, o.source, o.line,
                          o.score, o.passed, o.vetoed, o.n_findings, o.rule_counts,
-                         o.findings.decode("utf-8"), o.csv_row, o.rule_errors, o.role_source,
+                         o.findings.decode("utf-8"), o.csv_row.decode("utf-8"), o.rule_errors, o.role_source,
                          o.customer.decode("utf-8"), o.n_not_evaluable, o.warnings])
         elif isinstance(o, FileStart):
             rows.append(["f", o.file])
@@ -57,7 +57,7 @@ def _decode(data: bytes) -> list[Any]:
              n_not_evaluable, warnings) = row[1:19]
             out.append(RenderedCall(call_id, agent_id, agent_name, team, source, line, score,
                                     passed, vetoed, n_findings, rule_counts,
-                                    findings.encode("utf-8"), csv_row,
+                                    findings.encode("utf-8"), csv_row.encode("utf-8"),
                                     [(rid, err) for rid, err in rule_errors], role_source,
                                     customer.encode("utf-8"), n_not_evaluable, list(warnings)))
         else:

@@ -51,6 +51,11 @@ class FileStart:
 
     file: str
 
+    def __reduce__(self) -> tuple[type[FileStart], tuple[str]]:
+        # rebuilt from its argument: a frozen slotted dataclass's default pickling restores
+        # its state attribute by attribute, a cost paid per .json file by the main process
+        return FileStart, (self.file,)
+
 
 Outcome = RenderedCall | InputProblem | FileStart
 
@@ -114,10 +119,12 @@ def audit_items(items: list[Item], job: Job) -> list[list[Outcome]]:
             out.append([_audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
                         if isinstance(loaded, Transcript) else loaded for loaded in calls])
         elif item[0] == "file":  # a .json file on this machine, read and parsed here
-            from csqa.loaders.formats import load_json
+            from csqa.loaders.formats import load_json, plain_call_file
 
             with use_limits(job.limits):
-                calls = list(read_guarded(Path(item[1]), load_json))
+                plain = plain_call_file(item[1])
+                calls = [plain] if plain is not None else list(read_guarded(Path(item[1]),
+                                                                            load_json))
             out.append([FileStart(item[1]), *(
                 _audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
                 if isinstance(loaded, Transcript) else loaded for loaded in calls)])
@@ -199,7 +206,7 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
                                      "status": o.status, "reason": o.reason})
             elif isinstance(o, RenderedCall):
                 out.findings.extend(orjson.loads(line) for line in o.findings.splitlines())
-                row = next(csv.reader([o.csv_row]))
+                row = next(csv.reader([o.csv_row.decode("utf-8")]))
                 out.calls.append(dict(zip(CALL_COLUMNS + rule_ids, row, strict=True)))
     return out
 

@@ -115,7 +115,7 @@ def score_call(transcript: Transcript, findings: list[Finding], ruleset: Ruleset
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Agent:
     agent_id: str
     agent_name: str | None = None
@@ -154,23 +154,29 @@ class Scorecards:
         a = self._agents.get(agent_id)
         if a is None:
             a = self._agents[agent_id] = _Agent(agent_id)
-        a.agent_name = agent_name or a.agent_name
-        a.team = team or a.team
+        if agent_name:
+            a.agent_name = agent_name
+        if team:
+            a.team = team
         a.calls += 1
         a.score_sum += score
-        a.min_score = min(a.min_score, score)
-        key = (0 if vetoed else 1, score)  # a vetoed call is worse than any score
-        if key < a.worst_key:
-            a.worst_key = key
+        if score < a.min_score:
+            a.min_score = score
+        rank = 0 if vetoed else 1  # a vetoed call is worse than any score
+        worst_rank, worst_score = a.worst_key
+        if rank < worst_rank or (rank == worst_rank and score < worst_score):
+            a.worst_key = (rank, score)
             a.worst_call = call_id
         a.passed += passed
         a.vetoed += vetoed
         a.findings += n_findings
-        a.not_evaluable += not_evaluable
-        a.partly_evaluable += bool(not_evaluable)
-        counts = a.rule_counts
-        for rid, n in rule_counts.items():  # Counter.update is slow for a handful of keys
-            counts[rid] += n
+        if not_evaluable:
+            a.not_evaluable += not_evaluable
+            a.partly_evaluable += 1
+        if rule_counts:
+            counts = a.rule_counts
+            for rid, n in rule_counts.items():  # Counter.update is slow for a handful of keys
+                counts[rid] += n
 
     def __len__(self) -> int:
         return len(self._agents)

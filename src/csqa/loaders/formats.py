@@ -8,6 +8,7 @@ their format and cite its documented field names and units.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,13 @@ from csqa.loaders import (
     tencent,
     whisper,
 )
-from csqa.loaders.common import LoadProblem, decode
+from csqa.loaders.common import (
+    LoadProblem,
+    _quick_call,
+    current_limits,
+    decode,
+    no_control_characters,
+)
 from csqa.model import InputProblem, Transcript
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
@@ -99,6 +106,41 @@ def _read_or_problem(path: Path) -> Any:
         return read_json(path)
     except LoadProblem as exc:
         return InputProblem(str(path), exc.line, exc.reason)
+
+
+_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # byte-order marks: decode() reads them
+
+
+def plain_call_file(name: str) -> Transcript | None:
+    """What ``read_guarded(Path(name), load_json)`` gives for a ``.json`` file holding one plain,
+    well-formed csqa call (its only item), or ``None`` when the file is anything else: then
+    read it so, which also names whatever is wrong.
+
+    The common case without the general path's costs: no ``Path``, one open and read, the UTF-8
+    bytes parsed as they are (orjson checks them) rather than decoded to text and encoded back.
+    """
+    try:
+        with open(name, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if not 0 < size <= current_limits().max_file_bytes:
+                return None
+            raw = fh.read()
+    except OSError:
+        return None
+    if raw.startswith(_MARKS):
+        return None
+    try:
+        obj = orjson.loads(raw)  # valid JSON has no NUL and, here, valid UTF-8
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict or "utterances" not in obj:  # not csqa JSON (see _is_csqa)
+        return None
+    base = os.path.basename(name)
+    dot = base.rfind(".")
+    stem = base[:dot] if 0 < dot < len(base) - 1 else base  # as Path.stem
+    # printable: no escape, DEL or C1 byte, so no control character can be in any text (and
+    # decode() would not have found too many of them)
+    return _quick_call(obj, name, stem, None, no_control_characters(raw))
 
 
 def load_json(path: Path) -> Iterator[Transcript | InputProblem]:

@@ -1,19 +1,20 @@
 """JSON Lines: one csqa call object per line (``*.jsonl``), the shape of a nightly bulk export.
 
-Read line by line, never whole: a bad line loses that line only, reported with its line
-number, and a line longer than the file-size limit (``--max-file-mb``) is refused without
-being held in memory. Each line's encoding is detected on its own (UTF-8, GB18030/GBK); a
-file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
+Streamed, never read whole (1 MiB blocks, cut into lines in C): a bad line loses that line
+only, reported with its line number, and a line longer than the file-size limit
+(``--max-file-mb``) is refused without being held in memory. Each line's encoding is detected
+on its own (UTF-8, GB18030/GBK); a file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -27,7 +28,8 @@ from csqa.loaders.common import (
 )
 from csqa.model import InputProblem, Transcript
 
-_CHUNK = 1 << 20
+#: bytes read at a time (lines are cut from blocks in C, not read one by one)
+_BLOCK = 1 << 20
 
 
 class _Rejoined:
@@ -53,22 +55,61 @@ class _Rejoined:
         return data
 
 
-def _lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, bytes)``; ``bytes`` is ``None`` for a line over ``limit`` (skipped)."""
+def _lines(blocks: Iterable[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)`` of the lines in ``blocks`` (the file cut anywhere), each with its
+    ``\n`` as read; ``bytes`` is ``None`` for a line over ``limit`` (skipped: at most ``limit``
+    bytes of it are held, then the rest is dropped block by block). A block is cut into lines
+    in C (``BytesIO.readlines``, a ``memchr`` per line); the lines are those ``readline`` gives.
+    """
     lineno = 0
-    while True:
-        raw = fh.readline(limit + 1)
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) > limit and not raw.endswith(b"\n"):
-            while True:  # skip the rest of the over-long line, a chunk at a time
-                rest = fh.readline(_CHUNK)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield lineno, None
+    parts: list[bytes] = []  # the start of a line that goes on in the next block
+    held = 0  # the bytes in ``parts``
+    skipping = False  # inside a line over the limit
+    longest = limit + 1  # with its newline
+    for block in blocks:
+        lines = io.BytesIO(block).readlines()
+        tail = lines.pop() if lines and not lines[-1].endswith(b"\n") else b""
+        if not lines:  # no line ends in this block
+            if not skipping:
+                held += len(tail)
+                if held > limit:
+                    skipping, parts, held = True, [], 0
+                else:
+                    parts.append(tail)
             continue
-        yield lineno, raw
+        first = lines[0]
+        lineno += 1
+        if skipping:
+            skipping = False
+            yield lineno, None
+        elif parts:
+            if held + len(first) > longest:
+                yield lineno, None
+            else:
+                parts.append(first)
+                yield lineno, b"".join(parts)
+            parts, held = [], 0
+        else:
+            yield lineno, first if len(first) <= longest else None
+        for line in islice(lines, 1, None):
+            lineno += 1
+            yield lineno, line if len(line) <= longest else None
+        if tail:
+            if len(tail) > limit:
+                skipping = True
+            else:
+                parts, held = [tail], len(tail)
+    if skipping or parts:
+        yield lineno + 1, None if skipping else b"".join(parts)
+
+
+def _blocks(head: bytes, rest: IO[bytes]) -> Iterator[bytes]:
+    """``head`` then the rest of the stream, a block at a time."""
+    if head:
+        yield head
+    read = rest.read
+    while block := read(_BLOCK):
+        yield block
 
 
 def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -87,6 +128,8 @@ def _utf16_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]
         yield lineno, line.encode("utf-8")
 
 
+_BLANK = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() removes
+
 #: non-blank lines per :class:`Lines` chunk
 CHUNK_LINES = 256
 
@@ -101,6 +144,13 @@ class Lines:
 
     file: str
     lines: list[tuple[int, bytes]]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickled as one block of bytes with the line numbers and lengths: the reading process
+        # pickles every chunk it sends, and a bytes object per line costs it far more
+        numbers = [n for n, _ in self.lines]
+        raws = [raw for _, raw in self.lines]
+        return _rebuilt, (self.file, numbers, list(map(len, raws)), b"".join(raws))
 
     def load(self) -> Iterator[Transcript | InputProblem]:
         name = self.file
@@ -122,6 +172,17 @@ class Lines:
                                    f"{type(exc).__name__}: {exc}")
 
 
+def _rebuilt(file: str, numbers: list[int], lengths: list[int], data: bytes) -> Lines:
+    """A :class:`Lines` from what its ``__reduce__`` gives."""
+    lines = []
+    pos = 0
+    for n, size in zip(numbers, lengths, strict=True):
+        end = pos + size
+        lines.append((n, data[pos:end]))
+        pos = end
+    return Lines(file, lines)
+
+
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
     for item in chunks(path, size=1):  # each call as soon as its line is read
         if isinstance(item, Lines):
@@ -137,7 +198,6 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
     limit = current_limits().max_file_bytes
     with path.open("rb") as raw:
         head = raw.read(8192)
-        fh: IO[bytes] = _Rejoined(head, raw)  # type: ignore[assignment]
         utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
         if not utf16 and b"\x00" in head:
             yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
@@ -145,7 +205,9 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
             return
         batch: list[tuple[int, bytes]] = []
         try:
-            for lineno, line in (_utf16_lines if utf16 else _lines)(fh, limit):
+            lines = (_utf16_lines(_Rejoined(head, raw), limit) if utf16  # type: ignore[arg-type]
+                     else _lines(_blocks(head, raw), limit))
+            for lineno, line in lines:
                 if line is None:
                     if batch:
                         yield Lines(name, batch)
@@ -154,7 +216,7 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
                                        f"{current_limits().max_file_mb:g} MB limit "
                                        "(--max-file-mb); not read")
                     continue
-                if not line.strip():
+                if line[0] in _BLANK and not line.strip():  # a blank line starts with a blank
                     continue
                 batch.append((lineno, line))
                 if len(batch) >= size:

@@ -131,7 +131,7 @@ def _alive(pid: int) -> bool:
 class RenderedCall:
     """One audited call, reduced to what the outputs and the scorecards need (small, picklable).
 
-    ``findings`` is the call's findings.jsonl bytes, ``csv_row`` its calls.csv line and
+    ``findings`` is the call's findings.jsonl bytes, ``csv_row`` its calls.csv line (UTF-8) and
     ``customer`` its customer_text.jsonl line, so parallel workers do the formatting and the
     writer only appends.
     """
@@ -148,7 +148,7 @@ class RenderedCall:
     n_findings: int
     rule_counts: dict[str, int]
     findings: bytes
-    csv_row: str
+    csv_row: bytes
     rule_errors: list[tuple[str, str]]
     role_source: str = ""
     customer: bytes = b""
@@ -183,17 +183,24 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
     counts = result.rule_counts
     row.extend([counts.get(rid, 0) for rid in rule_ids] if counts else [0] * len(rule_ids))
     _ROW_WRITER.writerow(row)
-    csv_row = _ROW_BUFFER.getvalue()
+    csv_row = _ROW_BUFFER.getvalue().encode("utf-8")  # encoded here, by the worker
     _ROW_BUFFER.seek(0)
     _ROW_BUFFER.truncate()
     customer = "\n".join([u.text for u in t.utterances if u.speaker == CUSTOMER and u.text])
-    return RenderedCall(t.call_id, t.agent_id, t.agent_name, t.team, t.source, t.line,
+    shared = _SHARED.setdefault if len(_SHARED) < 4096 else _SHARED.get
+    return RenderedCall(t.call_id, shared(t.agent_id, t.agent_id),
+                        t.agent_name and shared(t.agent_name, t.agent_name),
+                        t.team and shared(t.team, t.team), t.source, t.line,
                         result.score, result.passed, result.vetoed, len(result.findings),
                         result.rule_counts, findings, csv_row, list(result.rule_errors.items()),
                         t.role_source,
                         orjson.dumps({"call_id": t.call_id, "text": customer}) + b"\n",
                         len(result.not_evaluable), list(t.warnings))
 
+
+#: one object per distinct agent id, name and team in this process: the calls of a batch then
+#: share them, and pickle sends each once per batch (the main process decodes it once)
+_SHARED: dict[str, str] = {}
 
 _ROW_BUFFER = io.StringIO(newline="")
 _ROW_WRITER = csv.writer(_ROW_BUFFER)
@@ -209,12 +216,13 @@ class OutputFolder:
         remove_stale_temp_files(out_dir)
         self._tmp: dict[str, Path] = {}
         self._findings = self._open("findings.jsonl", "wb")
-        self._calls_fh = self._open("calls.csv", "w")
+        self._calls_fh = self._open("calls.csv", "wb")
         self._errors_fh = self._open("errors.csv", "w")
         self._customer = self._open("customer_text.jsonl", "wb")
-        self._calls = csv.writer(self._calls_fh)
         self._errors = csv.writer(self._errors_fh)
-        self._calls.writerow(CALL_COLUMNS + rule_ids)
+        header = io.StringIO(newline="")
+        csv.writer(header).writerow(CALL_COLUMNS + rule_ids)
+        self._calls_fh.write(header.getvalue().encode("utf-8"))
         self._errors.writerow(ERROR_COLUMNS)
 
     def _open(self, name: str, mode: str) -> IO[Any]:
