@@ -30,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_conversation.py
+	$(BIN)/python benchmarks/bench_tolerance.py
 
 clean:
 	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache
