@@ -27,10 +27,11 @@ lint: install
 	$(BIN)/ruff check src tests tools $(wildcard benchmarks)
 	$(BIN)/mypy
 
-bench: install
-	$(BIN)/python benchmarks/run.py
-	$(BIN)/python benchmarks/bench_conversation.py
-	$(BIN)/python benchmarks/bench_tolerance.py
+bench: install  # every benchmark runs; the target fails if any of them did
+	$(BIN)/python benchmarks/run.py; a=$$?; \
+	$(BIN)/python benchmarks/bench_conversation.py; b=$$?; \
+	$(BIN)/python benchmarks/bench_tolerance.py; c=$$?; \
+	exit $$(( a || b || c ))
 
 clean:
 	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache
