@@ -60,6 +60,7 @@ class Prepared:
     allowed: frozenset[str]
     _pos_chars: frozenset[str] | None = field(default=None)
     _pos_finditer: Any = field(default=None)
+    _pos_findall: Any = field(default=None)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
@@ -69,7 +70,9 @@ class Prepared:
             else:
                 self._pos_chars = frozenset()
             chars = "".join(sorted(self._pos_chars))
-            self._pos_finditer = re.compile(f"[{re.escape(chars)}]").finditer if chars else None
+            pattern = re.compile(f"[{re.escape(chars)}]") if chars else None
+            self._pos_finditer = pattern.finditer if pattern else None
+            self._pos_findall = pattern.findall if pattern else None
         return self._pos_chars
 
 
@@ -137,7 +140,7 @@ def most(call: CallView, prep: Prepared) -> int | None:
     if prep.params.pos:
         prep.pos_chars(prep.words.user_words)
         if prep._pos_finditer is not None:
-            total += sum(1 for _ in prep._pos_finditer(_agent_text(call)[2]))
+            total += len(prep._pos_findall(_agent_text(call)[2]))
     return total
 
 
