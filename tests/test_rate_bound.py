@@ -19,7 +19,7 @@ from csqa.rules.rates import rate_hits
 FAST = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
-BANK = PhraseBank(Normalizer(["嗯"]))
+BANK = PhraseBank(Normalizer(["嗯", "嘛呀"]))  # 嘛 inside a filler: not paired
 FILLERS = [filler_words.prepare(filler_words.Params.model_validate(p), BANK) for p in (
     {"words": ["喽", "嘛", "然后呢"], "min_count": 1, "max_per_minute": 1,
      "min_agent_seconds": 5},
@@ -33,7 +33,7 @@ JARGON = [jargon.prepare(jargon.Params.model_validate(p), BANK) for p in (
      "min_agent_seconds": 20},
 )]
 BANK.build()
-PIECES = ["喽", "嘛", "干嘛", "然后呢", "吗", "啦", "呗", "嗯", "主板", "主板块", "固件", "DNS", "ＤＮＳ",
+PIECES = ["喽", "嘍", "呀", "呢", "嘛", "干嘛", "然后呢", "吗", "啦", "呗", "嗯", "主板", "主板块", "固件", "DNS", "ＤＮＳ",
           "dnsx", "压缩机", "也就是说", "“", "”", ",", "好的", "查一下"]
 
 
@@ -66,6 +66,7 @@ def _run(gen: Any) -> list[Any] | str:
 @example(_call("好嘛,查一下喽,然后呢嘛", "干嘛啦"))
 @example(_call("主板坏了,DNS不对,ＤＮＳ", "“固件”主板块", seconds=3.0))
 @example(_call("主板,也就是说电路板"))
+@example(_call("好的嘛呀,嘛呀,查一下嘛呀"))  # 嘛 inside the filler 嘛呀: no phrase match there
 def test_bound_covers_the_count_and_check_equals_the_full_count(t: Transcript) -> None:
     for prep in FILLERS:
         found = filler_words.fillers(CallView(t, BANK), prep)
@@ -92,3 +93,8 @@ def test_the_bound_decides_quiet_calls_and_leaves_busy_ones() -> None:
     terms = _call("主板和压缩机,还有主板块")
     assert jargon.most(CallView(terms, BANK), JARGON[1]) == 3
     assert [h.values["count"] for h in jargon.check(CallView(terms, BANK), JARGON[1])] == []
+
+
+def test_paired_words_are_the_ones_the_phrase_scan_finds_as_written() -> None:
+    assert FILLERS[0].paired == frozenset({"喽"})  # 嘛 is inside the filler 嘛呀; 然后呢 is long
+    assert FILLERS[1].paired == frozenset({"吗"})

@@ -60,6 +60,9 @@ class Prepared:
     allowed: frozenset[str]
     _pos_chars: frozenset[str] | None = field(default=None)
     _pos_finditer: Any = field(default=None)
+    #: one-character ``words`` matched as they are written (folding and the fillers leave them
+    #: alone): where the POS pre-filter finds one, the phrase scan finds it too
+    paired: frozenset[str] = field(default=frozenset())
     _pos_findall: Any = field(default=None)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
@@ -72,14 +75,19 @@ class Prepared:
             chars = "".join(sorted(self._pos_chars))
             pattern = re.compile(f"[{re.escape(chars)}]") if chars else None
             self._pos_finditer = pattern.finditer if pattern else None
-            self._pos_findall = pattern.findall if pattern else None
+            unpaired = "".join(sorted(self._pos_chars - self.paired))
+            self._pos_findall = (re.compile(f"[{re.escape(unpaired)}]").findall if unpaired
+                                 else None)
         return self._pos_chars
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     opts = PhraseOptions.model_validate({"match": "word"})
+    norm = bank.normalizer
+    paired = frozenset(w for w in params.words if len(w) == 1 and norm.key(w) == w
+                       and not any(w in f for f in norm.fillers))
     return Prepared(params, PhraseMatcher(params.words, opts, bank, speaker=AGENT),
-                    frozenset(params.allowed))
+                    frozenset(params.allowed), paired=paired)
 
 
 def fillers(call: CallView, prep: Prepared) -> list[Counted]:
@@ -130,7 +138,10 @@ _AGENT_TEXT = ("filler_words", "agent text")
 def most(call: CallView, prep: Prepared) -> int | None:
     """At most how many fillers :func:`fillers` can find: every occurrence of ``words`` in the
     agent's utterances plus every candidate character of the POS pre-filter in them, before
-    word boundaries, ``allowed`` and POS tags are looked at."""
+    word boundaries, ``allowed`` and POS tags are looked at. A candidate character that is
+    itself one of ``words`` (``paired``) is not counted twice: the phrase scan found it at the
+    same place, and :func:`fillers` counts that place once at most (as the listed word, or not
+    at all when it is no word of its own, which rules out its POS tag too)."""
     total = 0
     for i in prep.words.having(call):
         n = call.count(prep.words.set_id, i)
@@ -139,7 +150,7 @@ def most(call: CallView, prep: Prepared) -> int | None:
         total += n
     if prep.params.pos:
         prep.pos_chars(prep.words.user_words)
-        if prep._pos_finditer is not None:
+        if prep._pos_findall is not None:
             total += len(prep._pos_findall(_agent_text(call)[2]))
     return total
 
