@@ -568,3 +568,18 @@ def occurrences(call: CallView, cond: Compiled) -> list[Occurrence]:
     if cond.call_level:
         return [Occurrence(None, _CALL_START)] if cond.holds(call) else []
     return [Occurrence(i, found[0]) for i, found in sorted(cond.where(call).items())]
+
+
+def first_occurrence(call: CallView, cond: Compiled) -> list[Occurrence]:
+    """``occurrences(call, cond)[:1]``, asking only the candidate utterances up to the first
+    where the condition holds (:meth:`Compiled.at_one`) instead of the whole call's ``where``."""
+    if cond.call_level or call.memo.get(cond) is not None:
+        return occurrences(call, cond)[:1]
+    cands = cond.candidates(call)
+    if cands is None:
+        return occurrences(call, cond)[:1]
+    for i in cands:
+        found = cond.at_one(call, i)
+        if found:
+            return [Occurrence(i, found[0])]
+    return []
