@@ -662,7 +662,9 @@ class CallView:
         if got is None:
             text = self.utterances[index].text
             folded = self.folded(index)
-            kept = self.bank.normalizer.strip(folded)[1]
+            # a filler removed shortens the text: no need to look for fillers again without one
+            kept = (None if len(self.norm_text(index)) == len(folded)
+                    else self.bank.normalizer.strip(folded)[1])
             pieces = _DELETED_RE.split(text) if len(folded) != len(text) else None
             got = self._positions[index] = (kept, pieces)
         return got
