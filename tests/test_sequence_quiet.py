@@ -14,6 +14,7 @@ from csqa.matching import CallView, PhraseBank
 from csqa.model import Transcript, Utterance
 from csqa.normalize import Normalizer
 from csqa.rules import sequence
+from csqa.rules.conditions import first_occurrence, occurrences
 
 FAST = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -137,3 +138,14 @@ def test_quiet_decides_the_usual_calls_and_leaves_the_unclear_ones() -> None:
     early = _view(("customer", 0, "抱歉,我要投诉"), ("agent", 4, "好的"))
     assert not sequence.quiet(early, answered)
     assert [h.utterance for h in sequence.check(early, answered)] == [1]
+
+
+@FAST
+@given(calls())
+@example(_call(("customer", 0, "不是投诉"), ("agent", 4, "创建工单"), ("customer", 8, "投诉")))
+def test_first_occurrence_is_the_first_of_occurrences(t: Transcript) -> None:
+    """``first_only`` rules look for the first trigger alone (``first_occurrence``): the same
+    as the first of every occurrence, for every shape of trigger."""
+    for prep in RULES[: len(WHENS)]:
+        every = occurrences(CallView(t, BANK), prep.when)
+        assert first_occurrence(CallView(t, BANK), prep.when) == every[:1], prep.params.when

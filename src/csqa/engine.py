@@ -36,16 +36,19 @@ class CompiledRule:
 
 
 def finding_id(call_id: str, rule_id: str, utterance: int | None, matched: str,
-               ruleset_version: str, occurrence: int = 1) -> str:
+               ruleset_version: str, occurrence: int = 1, folded: str | None = None) -> str:
     """The stable id of a finding: a hash of call, rule, utterance index, matched text and
     ruleset version.
 
     The matched text is folded (punctuation and spaces ignored), so the same call exported as
     JSON or as timestamped text gets the same ids. ``occurrence`` tells apart identical
     findings in one call (the same phrase said twice in one utterance): the n-th gets ``n``.
-    Times are left out on purpose: formats round them differently.
+    Times are left out on purpose: formats round them differently. ``folded`` is
+    ``fold(matched)`` when the caller has it already.
     """
-    key: list[Any] = [call_id, rule_id, utterance, fold(matched), ruleset_version]
+    if folded is None:
+        folded = fold(matched)
+    key: list[Any] = [call_id, rule_id, utterance, folded, ruleset_version]
     if occurrence > 1:
         key.append(occurrence)
     return "F" + hashlib.blake2b(orjson.dumps(key), digest_size=8).hexdigest()
@@ -87,10 +90,11 @@ class Engine:
             if seen is None:
                 seen = Counter()
             for h in hits:
-                key = (rule.id, h.utterance, fold(h.matched))
+                folded = fold(h.matched) if h.matched else ""
+                key = (rule.id, h.utterance, folded)
                 seen[key] += 1
                 fid = finding_id(transcript.call_id, rule.id, h.utterance, h.matched, version,
-                                 seen[key])
+                                 seen[key], folded)
                 findings.append(self._stamp(rule, transcript, h, fid))
         return score_call(transcript, findings, self.ruleset, not_evaluable, rule_errors)
 

@@ -584,7 +584,29 @@ class CallView:
         raw = self._scan(index).get(set_id)
         if not raw:
             return []
-        return [self._from_norm(index, s, e, p) for s, e, p in raw]
+        # _from_norm and _to_original for every match, with the maps fetched once
+        kept, pieces = self._maps(index)
+        out = []
+        for s, e, p in raw:
+            if kept is not None:
+                if not kept or e <= s:
+                    out.append(Match(p, 0, 0))
+                    continue
+                s, e = kept[s], kept[e - 1] + 1
+            if e <= s:
+                out.append(Match(p, 0, 0))
+            elif pieces is None:
+                out.append(Match(p, s, e))
+            else:
+                out.append(Match(p, _kept_index(pieces, s), _kept_index(pieces, e - 1) + 1))
+        return out
+
+    def count(self, set_id: int, index: int) -> int | None:
+        """How many exact occurrences of set ``set_id`` utterance ``index`` holds (as many as
+        :meth:`find` gives, without placing them); ``None`` for a tolerant set."""
+        if set_id in self.bank._space:
+            return None
+        return len(self._scan(index).get(set_id, _NOWHERE))
 
     def closest(self, set_id: int, indexes: Iterable[int]) -> NearMiss | None:
         """What in utterances ``indexes`` came closest to set ``set_id`` (for a set that was not
@@ -640,7 +662,9 @@ class CallView:
         if got is None:
             text = self.utterances[index].text
             folded = self.folded(index)
-            kept = self.bank.normalizer.strip(folded)[1]
+            # a filler removed shortens the text: no need to look for fillers again without one
+            kept = (None if len(self.norm_text(index)) == len(folded)
+                    else self.bank.normalizer.strip(folded)[1])
             pieces = _DELETED_RE.split(text) if len(folded) != len(text) else None
             got = self._positions[index] = (kept, pieces)
         return got

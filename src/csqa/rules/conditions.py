@@ -103,8 +103,15 @@ class PhraseMatcher:
         """The phrases said in utterance ``index`` that count, in original-text offsets."""
         if self.speaker != "any" and call.utterances[index].speaker != self.speaker:
             return []
-        found = call.find(self.set_id, index)
-        return self.keep(call, index, found) if found and self._filters else found
+        # memoised per call: sequence's quiet() and the full check ask the same utterances
+        key = (self, index)
+        got: list[Match] | None = call.memo.get(key)
+        if got is None:
+            got = call.find(self.set_id, index)
+            if got and self._filters:
+                got = self.keep(call, index, got)
+            call.memo[key] = got
+        return got
 
     def said(self, call: CallView, index: int) -> bool:
         """Whether the phrases count in utterance ``index`` (a dict lookup without options)."""
@@ -135,10 +142,15 @@ class PhraseMatcher:
         """The speaker's utterances holding any of the phrases, in order: where ``find`` can
         give something (the options are not applied, except that a ``near`` without ``turns``
         needs its phrases in the same utterance)."""
+        key = (self, "having")
+        got: list[int] | None = call.memo.get(key)
+        if got is not None:
+            return got
         found = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
         if self._near_here and found:
             near = call.having(self.near_id)  # type: ignore[arg-type]
             found = [i for i in found if i in near]
+        call.memo[key] = found
         return found
 
     @cached_property
@@ -334,7 +346,7 @@ class _Says(Compiled):
         got: dict[int, list[Match]] | None = call.memo.get(self)
         if got is not None:
             return index in got
-        return bool(self.matcher.find(call, index))
+        return self.matcher.said(call, index)
 
     def at_one(self, call: CallView, index: int) -> list[Match]:
         got: dict[int, list[Match]] | None = call.memo.get(self)
@@ -450,6 +462,14 @@ class _Any(Compiled):
         self.exact = all(p.exact for p in parts)
 
     def candidates(self, call: CallView) -> list[int] | None:
+        key = (self, "candidates")
+        if key in call.memo:
+            got: list[int] | None = call.memo[key]
+            return got
+        got = call.memo[key] = self._candidates(call)
+        return got
+
+    def _candidates(self, call: CallView) -> list[int] | None:
         lists = []
         for p in self.parts:
             got = p.candidates(call)
@@ -548,3 +568,18 @@ def occurrences(call: CallView, cond: Compiled) -> list[Occurrence]:
     if cond.call_level:
         return [Occurrence(None, _CALL_START)] if cond.holds(call) else []
     return [Occurrence(i, found[0]) for i, found in sorted(cond.where(call).items())]
+
+
+def first_occurrence(call: CallView, cond: Compiled) -> list[Occurrence]:
+    """``occurrences(call, cond)[:1]``, asking only the candidate utterances up to the first
+    where the condition holds (:meth:`Compiled.at_one`) instead of the whole call's ``where``."""
+    if cond.call_level or call.memo.get(cond) is not None:
+        return occurrences(call, cond)[:1]
+    cands = cond.candidates(call)
+    if cands is None:
+        return occurrences(call, cond)[:1]
+    for i in cands:
+        found = cond.at_one(call, i)
+        if found:
+            return [Occurrence(i, found[0])]
+    return []

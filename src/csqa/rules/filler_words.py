@@ -32,10 +32,10 @@ from typing import Any
 from pydantic import Field
 
 from csqa.matching import CallView, PhraseBank
-from csqa.model import AGENT, Hit
+from csqa.model import AGENT, Hit, Utterance
 from csqa.rules.base import Phrase
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
-from csqa.rules.rates import Counted, RateParams, rate_hits
+from csqa.rules.rates import Counted, RateParams, may_fire, rate_hits
 from csqa.words import chars_tagged, token_tag
 
 KIND = "filler_words"
@@ -60,6 +60,10 @@ class Prepared:
     allowed: frozenset[str]
     _pos_chars: frozenset[str] | None = field(default=None)
     _pos_finditer: Any = field(default=None)
+    #: one-character ``words`` matched as they are written (folding and the fillers leave them
+    #: alone): where the POS pre-filter finds one, the phrase scan finds it too
+    paired: frozenset[str] = field(default=frozenset())
+    _pos_findall: Any = field(default=None)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
@@ -69,14 +73,21 @@ class Prepared:
             else:
                 self._pos_chars = frozenset()
             chars = "".join(sorted(self._pos_chars))
-            self._pos_finditer = re.compile(f"[{re.escape(chars)}]").finditer if chars else None
+            pattern = re.compile(f"[{re.escape(chars)}]") if chars else None
+            self._pos_finditer = pattern.finditer if pattern else None
+            unpaired = "".join(sorted(self._pos_chars - self.paired))
+            self._pos_findall = (re.compile(f"[{re.escape(unpaired)}]").findall if unpaired
+                                 else None)
         return self._pos_chars
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     opts = PhraseOptions.model_validate({"match": "word"})
+    norm = bank.normalizer
+    paired = frozenset(w for w in params.words if len(w) == 1 and norm.key(w) == w
+                       and not any(w in f for f in norm.fillers))
     return Prepared(params, PhraseMatcher(params.words, opts, bank, speaker=AGENT),
-                    frozenset(params.allowed))
+                    frozenset(params.allowed), paired=paired)
 
 
 def fillers(call: CallView, prep: Prepared) -> list[Counted]:
@@ -96,12 +107,8 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
     if tags and prep._pos_finditer is not None:
         # the pre-filter: one C-level search over all the agent's text for candidate particles;
         # jieba's dictionary is consulted only for the characters it finds
-        agent = [u for u in call.utterances if u.speaker == AGENT]
-        starts, pos = [], 0
-        for u in agent:
-            starts.append(pos)
-            pos += len(u.text) + 1
-        for hit in prep._pos_finditer("\n".join(u.text for u in agent)):
+        agent, starts, joined = _agent_text(call)
+        for hit in prep._pos_finditer(joined):
             k = bisect_right(starts, hit.start()) - 1
             u, offset = agent[k], hit.start() - starts[k]
             if (u.index, offset) in listed:
@@ -111,5 +118,44 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
     return [Counted(i, w) for i, _, w in sorted(found)]
 
 
+def _agent_text(call: CallView) -> tuple[list[Utterance], list[int], str]:
+    """The agent's utterances, where each starts in their texts joined by newlines, and that
+    joined text (once per call)."""
+    got: tuple[list[Utterance], list[int], str] | None = call.memo.get(_AGENT_TEXT)
+    if got is None:
+        agent = [u for u in call.utterances if u.speaker == AGENT]
+        starts, pos = [], 0
+        for u in agent:
+            starts.append(pos)
+            pos += len(u.text) + 1
+        got = call.memo[_AGENT_TEXT] = (agent, starts, "\n".join(u.text for u in agent))
+    return got
+
+
+_AGENT_TEXT = ("filler_words", "agent text")
+
+
+def most(call: CallView, prep: Prepared) -> int | None:
+    """At most how many fillers :func:`fillers` can find: every occurrence of ``words`` in the
+    agent's utterances plus every candidate character of the POS pre-filter in them, before
+    word boundaries, ``allowed`` and POS tags are looked at. A candidate character that is
+    itself one of ``words`` (``paired``) is not counted twice: the phrase scan found it at the
+    same place, and :func:`fillers` counts that place once at most (as the listed word, or not
+    at all when it is no word of its own, which rules out its POS tag too)."""
+    total = 0
+    for i in prep.words.having(call):
+        n = call.count(prep.words.set_id, i)
+        if n is None:
+            return None
+        total += n
+    if prep.params.pos:
+        prep.pos_chars(prep.words.user_words)
+        if prep._pos_findall is not None:
+            total += len(prep._pos_findall(_agent_text(call)[2]))
+    return total
+
+
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    if not may_fire(call, prep.params, lambda: most(call, prep)):
+        return
     yield from rate_hits(call, prep.params, fillers(call, prep), "语气词/口头禅")

@@ -31,7 +31,7 @@ from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, Hit
 from csqa.rules.base import Phrase
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
-from csqa.rules.rates import Counted, RateParams, rate_hits
+from csqa.rules.rates import Counted, RateParams, may_fire, rate_hits
 
 KIND = "jargon"
 
@@ -74,5 +74,20 @@ def unexplained(call: CallView, prep: Prepared) -> list[Counted]:
     return out
 
 
+def most(call: CallView, prep: Prepared) -> int | None:
+    """At most how many terms :func:`unexplained` can give: every occurrence in the agent's
+    utterances, before word boundaries, quotation marks and explanations are looked at."""
+    terms = prep.terms
+    total = 0
+    for i in terms.having(call):
+        n = call.count(terms.set_id, i)
+        if n is None:
+            return None
+        total += n
+    return total
+
+
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    if not may_fire(call, prep.params, lambda: most(call, prep)):
+        return
     yield from rate_hits(call, prep.params, unexplained(call, prep), "未解释的专业术语")

@@ -10,7 +10,7 @@ nothing) and pass; a call where the agent never speaks is not evaluable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pydantic import Field
@@ -63,3 +63,19 @@ def rate_hits(call: CallView, params: RateParams, found: list[Counted], what: st
     yield Hit(None, 0.0, call.transcript.length, matched=matched,
               values={"count": len(found), "per_minute": round(rate, 2),
                       "utterances": sorted({c.utterance for c in found}), "detail": detail})
+
+
+def may_fire(call: CallView, params: RateParams, most: Callable[[], int | None]) -> bool:
+    """Whether :func:`rate_hits` can give a finding when at most ``most()`` occurrences are
+    found (``None``: no bound known); ``most`` is asked only when the agent's speaking time
+    leaves it open. ``True`` when the call is not evaluable, so that :func:`rate_hits` says so."""
+    seconds = agent_seconds(call)
+    if seconds <= 0:
+        return True
+    if seconds < params.min_agent_seconds:
+        return False
+    bound = most()
+    if bound is None:
+        return True
+    # the rate grows with the count, so the bound's rate bounds the rate found
+    return bound >= params.min_count and bound / (seconds / 60.0) > params.max_per_minute

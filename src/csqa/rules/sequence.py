@@ -49,7 +49,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from csqa.matching import CallView, Match, PhraseBank
 from csqa.model import AGENT, Hit, Utterance
 from csqa.rules.base import Params as BaseParams
-from csqa.rules.conditions import Compiled, Condition, Occurrence, compile_condition, occurrences
+from csqa.rules.conditions import (
+    Compiled,
+    Condition,
+    Occurrence,
+    compile_condition,
+    first_occurrence,
+    occurrences,
+)
 
 KIND = "sequence"
 
@@ -171,11 +178,9 @@ def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
     """The rule's findings in the call, every trigger looked at (:func:`check` first asks
     :func:`quiet`, which tells most calls without finding apart cheaply)."""
     p = prep.params
-    occs = occurrences(call, prep.when)
+    occs = first_occurrence(call, prep.when) if p.first_only else occurrences(call, prep.when)
     if not occs:
         return
-    if p.first_only:
-        occs = occs[:1]
     when_label = p.when_label or prep.when.label()
     then_label = p.then_label or prep.then.label()
     if p.expect == "absent":
