@@ -68,18 +68,16 @@ def _run(gen: Any) -> list[Any] | str:
 @example(_call("主板,也就是说电路板"))
 @example(_call("好的嘛呀,嘛呀,查一下嘛呀"))  # 嘛 inside the filler 嘛呀: no phrase match there
 def test_bound_covers_the_count_and_check_equals_the_full_count(t: Transcript) -> None:
-    for prep in FILLERS:
-        found = filler_words.fillers(CallView(t, BANK), prep)
-        bound = filler_words.most(CallView(t, BANK), prep)
-        assert bound is not None and bound >= len(found)
-        full = _run(rate_hits(CallView(t, BANK), prep.params, found, "语气词/口头禅"))
-        assert _run(filler_words.check(CallView(t, BANK), prep)) == full
-    for jprep in JARGON:
-        terms = jargon.unexplained(CallView(t, BANK), jprep)
-        jbound = jargon.most(CallView(t, BANK), jprep)
-        assert jbound is not None and jbound >= len(terms)
-        full = _run(rate_hits(CallView(t, BANK), jprep.params, terms, "未解释的专业术语"))
-        assert _run(jargon.check(CallView(t, BANK), jprep)) == full
+    kinds: list[tuple[Any, list[Any], Any, str]] = [
+        (filler_words, FILLERS, filler_words.fillers, "语气词/口头禅"),
+        (jargon, JARGON, jargon.unexplained, "未解释的专业术语")]
+    for module, preps, count, label in kinds:
+        for prep in preps:
+            found = count(CallView(t, BANK), prep)
+            bound = module.most(CallView(t, BANK), prep)
+            assert bound is not None and bound >= len(found)
+            full = _run(rate_hits(CallView(t, BANK), prep.params, found, label))
+            assert _run(module.check(CallView(t, BANK), prep)) == full
 
 
 def test_the_bound_decides_quiet_calls_and_leaves_busy_ones() -> None:
