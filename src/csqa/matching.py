@@ -580,26 +580,13 @@ class CallView:
             found = self._tfound(space, index, set_id)
             if not found:
                 return []
-            return [self._from_norm(index, t.start, t.end, t.phrase, t.similarity) for t in found]
+            maps = self._maps(index)
+            return [_map_back(maps, t.start, t.end, t.phrase, t.similarity) for t in found]
         raw = self._scan(index).get(set_id)
         if not raw:
             return []
-        # _from_norm and _to_original for every match, with the maps fetched once
-        kept, pieces = self._maps(index)
-        out = []
-        for s, e, p in raw:
-            if kept is not None:
-                if not kept or e <= s:
-                    out.append(Match(p, 0, 0))
-                    continue
-                s, e = kept[s], kept[e - 1] + 1
-            if e <= s:
-                out.append(Match(p, 0, 0))
-            elif pieces is None:
-                out.append(Match(p, s, e))
-            else:
-                out.append(Match(p, _kept_index(pieces, s), _kept_index(pieces, e - 1) + 1))
-        return out
+        maps = self._maps(index)  # fetched once for all the utterance's matches
+        return [_map_back(maps, s, e, p) for s, e, p in raw]
 
     def count(self, set_id: int, index: int) -> int | None:
         """How many exact occurrences of set ``set_id`` utterance ``index`` holds (as many as
@@ -672,23 +659,28 @@ class CallView:
     def _from_norm(self, index: int, start: int, end: int, phrase: str,
                    similarity: float = 1.0) -> Match:
         """A match in normalised offsets of utterance ``index`` -> original offsets."""
-        kept = self._maps(index)[0]
-        if kept is not None:
-            if not kept or end <= start:
-                return Match(phrase, 0, 0, similarity)
-            start, end = kept[start], kept[end - 1] + 1
-        return self._to_original(index, start, end, phrase, similarity)
+        return _map_back(self._maps(index), start, end, phrase, similarity)
 
     def _to_original(self, index: int, start: int, end: int, phrase: str,
                      similarity: float = 1.0) -> Match:
         """A match in folded offsets of utterance ``index`` -> original offsets."""
-        if end <= start:
+        return _map_back((None, self._maps(index)[1]), start, end, phrase, similarity)
+
+
+def _map_back(maps: tuple[list[int] | None, list[str] | None], start: int, end: int,
+              phrase: str, similarity: float = 1.0) -> Match:
+    """A match in normalised offsets -> original offsets, by an utterance's
+    :meth:`CallView._maps` (fillers removed, then characters folding deleted)."""
+    kept, pieces = maps
+    if kept is not None:
+        if not kept or end <= start:
             return Match(phrase, 0, 0, similarity)
-        pieces = self._maps(index)[1]
-        if pieces is None:
-            return Match(phrase, start, end, similarity)
-        return Match(phrase, _kept_index(pieces, start), _kept_index(pieces, end - 1) + 1,
-                     similarity)
+        start, end = kept[start], kept[end - 1] + 1
+    if end <= start:
+        return Match(phrase, 0, 0, similarity)
+    if pieces is None:
+        return Match(phrase, start, end, similarity)
+    return Match(phrase, _kept_index(pieces, start), _kept_index(pieces, end - 1) + 1, similarity)
 
 
 def _to_original(positions: list[int], start: int, end: int, phrase: str,
