@@ -153,6 +153,18 @@ class PhraseMatcher:
         call.memo[key] = found
         return found
 
+    def most(self, call: CallView) -> int | None:
+        """At most how many matches :meth:`find` can give over the whole call: every exact
+        occurrence in the utterances :meth:`having` names, before the options are applied
+        (``None`` for tolerant phrases: no cheap bound)."""
+        total = 0
+        for i in self.having(call):
+            n = call.count(self.set_id, i)
+            if n is None:
+                return None
+            total += n
+        return total
+
     @cached_property
     def _filters(self) -> bool:
         o = self.opts

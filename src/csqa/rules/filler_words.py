@@ -142,12 +142,9 @@ def most(call: CallView, prep: Prepared) -> int | None:
     itself one of ``words`` (``paired``) is not counted twice: the phrase scan found it at the
     same place, and :func:`fillers` counts that place once at most (as the listed word, or not
     at all when it is no word of its own, which rules out its POS tag too)."""
-    total = 0
-    for i in prep.words.having(call):
-        n = call.count(prep.words.set_id, i)
-        if n is None:
-            return None
-        total += n
+    total = prep.words.most(call)
+    if total is None:
+        return None
     if prep.params.pos:
         prep.pos_chars(prep.words.user_words)
         if prep._pos_findall is not None:

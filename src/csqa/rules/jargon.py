@@ -77,14 +77,7 @@ def unexplained(call: CallView, prep: Prepared) -> list[Counted]:
 def most(call: CallView, prep: Prepared) -> int | None:
     """At most how many terms :func:`unexplained` can give: every occurrence in the agent's
     utterances, before word boundaries, quotation marks and explanations are looked at."""
-    terms = prep.terms
-    total = 0
-    for i in terms.having(call):
-        n = call.count(terms.set_id, i)
-        if n is None:
-            return None
-        total += n
-    return total
+    return prep.terms.most(call)
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
