@@ -109,27 +109,45 @@ class Prepared:
     when: Compiled
     then: Compiled
     then_before: Compiled | None
+    #: what findings call the trigger and the behaviour, and the window (" 坐席 2 句内"/"")
+    when_label: str = ""
+    then_label: str = ""
+    within: str = ""
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
+    when = compile_condition(params.when, bank)
+    then = compile_condition(params.then, bank)
+    win = params.then_within
     return Prepared(
         params=params,
-        when=compile_condition(params.when, bank),
-        then=compile_condition(params.then, bank),
+        when=when,
+        then=then,
         then_before=compile_condition(params.then_before, bank) if params.then_before else None,
+        when_label=params.when_label or when.label(),
+        then_label=params.then_label or then.label(),
+        within=win.describe() if win is not None else "",
     )
 
 
 def _first(call: CallView, cond: Compiled, u: Utterance, after_pos: int | None,
            before_pos: int | None) -> int | None:
     """Offset of the first place ``cond`` holds in ``u`` (restricted around the trigger)."""
-    for m in cond.at(call, u.index):
+    for m in cond.at_one(call, u.index):
         if after_pos is not None and m.start < after_pos:
             continue
         if before_pos is not None and m.end > before_pos:
             continue
         return m.start
     return None
+
+
+def _places(call: CallView, cond: Compiled) -> list[int]:
+    """The utterances where ``cond`` may hold, in order: its candidates (a superset of where it
+    holds, told from the call's phrase scan), else where it holds. Asking :meth:`holds_at`
+    about one of them costs less than ``where``, which places every match of the call."""
+    got = cond.candidates(call)
+    return sorted(cond.where(call)) if got is None else got
 
 
 def _in_window(win: Window | None, seconds_away: float, agent_turns: int) -> bool:
@@ -181,8 +199,8 @@ def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
     occs = first_occurrence(call, prep.when) if p.first_only else occurrences(call, prep.when)
     if not occs:
         return
-    when_label = p.when_label or prep.when.label()
-    then_label = p.then_label or prep.then.label()
+    when_label = prep.when_label
+    then_label = prep.then_label
     if p.expect == "absent":
         yield from _check_absent(call, prep, occs, when_label, then_label)
     elif p.direction == "before":
@@ -333,21 +351,36 @@ def _trigger_text(call: CallView, occ: Occurrence) -> str:
 
 
 def _window_last(call: CallView, occ: Occurrence, win: Window | None) -> int:
-    """Index of the last utterance inside the window after the trigger."""
-    last = len(call.utterances) - 1 if win is None else (occ.utterance or 0)
-    if win is not None:
-        for u, _, _ in _scan(call, occ, win, backwards=False):
-            last = u.index
+    """Index of the last utterance inside the window after the trigger (the last one
+    :func:`_scan` gives going forwards)."""
+    utts = call.utterances
+    if win is None:
+        return len(utts) - 1
+    t_index = -1 if occ.utterance is None else occ.utterance
+    last = occ.utterance or 0
+    ref = utts[t_index].end if t_index >= 0 else 0.0
+    seconds, most = win.seconds, win.agent_turns
+    turns = 0
+    for k in range(max(t_index, 0), len(utts)):
+        u = utts[k]
+        if u.index != t_index:
+            if u.speaker == AGENT:
+                turns += 1
+            if (seconds is not None and u.start - ref > seconds) or (most is not None and turns > most):
+                break
+        last = u.index
     return last
 
 
 def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
                  then_label: str) -> Iterator[Hit]:
     win = prep.params.then_within
-    then_where = prep.then.where(call)
-    expl_where = prep.then_before.where(call) if prep.then_before is not None else {}
-    # only utterances where the behaviour or an explanation happens need a look
-    candidates = sorted({*then_where, *expl_where})
+    then, expl = prep.then, prep.then_before
+    # only utterances where the behaviour or an explanation may happen need a look, and only
+    # the ones inside a window are asked whether it does (not the whole call's ``where``)
+    then_c = _places(call, then)
+    expl_c = _places(call, expl) if expl is not None else []
+    candidates = sorted({*then_c, *expl_c}) if expl_c else then_c
     busy_until = -1  # utterances up to here belong to a trigger already handled
     for occ in occs:
         if occ.utterance is not None and occ.utterance <= busy_until:
@@ -362,14 +395,23 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
             if i > last:
                 break
             u = call.utterances[i]
-            after_pos = occ.match.end if i == t_index else None
-            then_at = _first(call, prep.then, u, after_pos, None)
-            expl_at = (_first(call, prep.then_before, u, after_pos, None)
-                       if prep.then_before is not None else None)
-            if expl_at is not None and (then_at is None or expl_at < then_at):
+            if i == t_index:
+                after_pos = occ.match.end
+                then_at = _first(call, then, u, after_pos, None)
+                expl_at = _first(call, expl, u, after_pos, None) if expl is not None else None
+                explained = expl_at is not None and (then_at is None or expl_at < then_at)
+                done = then_at is not None
+            else:  # whether each holds there; where, only when both do
+                done = (not expl_c or i in then_c) and then.holds_at(call, i)
+                explained = expl is not None and i in expl_c and expl.holds_at(call, i)
+                if explained and done:  # both: whichever comes first
+                    expl_at = _first(call, expl, u, None, None)
+                    then_at = _first(call, then, u, None, None)
+                    explained = expl_at is not None and (then_at is None or expl_at < then_at)
+            if explained:
                 outcome = ("explained", u)
                 break
-            if then_at is not None:
+            if done:
                 outcome = ("done", u)
                 break
         if outcome is not None and outcome[0] == "done":
@@ -382,8 +424,9 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
             yield Hit(u.index, u.start, u.end, matched=u.text, values={**values, "detail": detail})
             continue
         busy_until = last if win is not None else len(call.utterances)
-        late = next((call.utterances[i] for i in sorted(then_where) if i > last), None)
-        where = f" {win.describe()}内" if win is not None else ""
+        late = next((call.utterances[i] for i in then_c if i > last and then.holds_at(call, i)),
+                    None)
+        where = f" {prep.within}内" if win is not None else ""
         said = f"“{values['trigger']}”(第 {t_end:.1f} 秒)" if t_index >= 0 else ""
         detail = f"{when_label}{said}后{where}未{then_label}"
         if late is not None:
@@ -409,18 +452,20 @@ def _agent_reply(call: CallView, t_index: int, last: int) -> Utterance | None:
 def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
                   then_label: str) -> Iterator[Hit]:
     win = prep.params.then_within
-    then_at = sorted(prep.then.where(call))
+    then = prep.then
+    then_at = _places(call, then)
     reported_at: int | None = None  # one omission is reported once, until the behaviour is seen
     for occ in occs:
         if occ.utterance is None:
             continue  # a call-level trigger has nothing before it
-        if _came_before(call, prep.then, then_at, occ, win):
+        if _came_before(call, then, then_at, occ, win):
             reported_at = None
             continue
-        if reported_at is not None and not any(reported_at < i <= occ.utterance for i in then_at):
+        if reported_at is not None and not any(reported_at < i <= occ.utterance
+                                               and then.holds_at(call, i) for i in then_at):
             continue
         reported_at = occ.utterance
-        where = f"前{win.describe()}内" if win is not None else "之前"
+        where = f"前{prep.within}内" if win is not None else "之前"
         yield _trigger_hit(call, occ, {"trigger": _trigger_text(call, occ), "when": when_label,
                                        "then": then_label, "delay": None,
                                        "detail": f"{when_label}{where}未{then_label}"})
@@ -428,7 +473,8 @@ def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_l
 
 def _came_before(call: CallView, then: Compiled, then_at: list[int], occ: Occurrence,
                  win: Window | None) -> bool:
-    """Whether ``then`` held before the trigger, inside the window counted backwards."""
+    """Whether ``then`` held before the trigger, inside the window counted backwards
+    (``then_at``: where it may hold, :func:`_places`)."""
     assert occ.utterance is not None
     t = call.utterances[occ.utterance]
     for i in reversed(then_at):
@@ -438,6 +484,8 @@ def _came_before(call: CallView, then: Compiled, then_at: list[int], occ: Occurr
             if _first(call, then, t, None, occ.match.start) is None:
                 continue
             return True
+        if not then.holds_at(call, i):
+            continue
         if win is None:
             return True
         u = call.utterances[i]
@@ -450,10 +498,12 @@ def _check_absent(call: CallView, prep: Prepared, occs: list[Occurrence], when_l
                   then_label: str) -> Iterator[Hit]:
     win = prep.params.then_within
     backwards = prep.params.direction == "before"
+    then = prep.then
+    may = set(_places(call, then))  # the others need no look
     reported: set[int] = set()
     for occ in occs:
         for u, a, b in _scan(call, occ, win, backwards=backwards):
-            if u.index in reported or _first(call, prep.then, u, a, b) is None:
+            if u.index in reported or u.index not in may or _first(call, then, u, a, b) is None:
                 continue
             reported.add(u.index)
             side = "之前" if backwards else "之后"
