@@ -503,7 +503,11 @@ def _check_absent(call: CallView, prep: Prepared, occs: list[Occurrence], when_l
     reported: set[int] = set()
     for occ in occs:
         for u, a, b in _scan(call, occ, win, backwards=backwards):
-            if u.index in reported or u.index not in may or _first(call, then, u, a, b) is None:
+            if u.index in reported or u.index not in may:
+                continue
+            # bounded by the trigger in its own utterance; elsewhere whether it holds at all
+            if (_first(call, then, u, a, b) is None if a is not None or b is not None
+                    else not then.holds_at(call, u.index)):
                 continue
             reported.add(u.index)
             side = "之前" if backwards else "之后"
