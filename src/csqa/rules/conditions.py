@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -84,6 +85,7 @@ class PhraseMatcher:
         self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
         self.near_id = bank.add(opts.near.phrases) if opts.near else None
         self._bank = bank
+        self._having_key = (self, "having")  # call.memo key, made once
         #: the near phrases must be in the match's own utterance
         self._near_here = opts.near is not None and not opts.near.turns
 
@@ -142,7 +144,7 @@ class PhraseMatcher:
         """The speaker's utterances holding any of the phrases, in order: where ``find`` can
         give something (the options are not applied, except that a ``near`` without ``turns``
         needs its phrases in the same utterance)."""
-        key = (self, "having")
+        key = self._having_key
         got: list[int] | None = call.memo.get(key)
         if got is not None:
             return got
@@ -256,6 +258,7 @@ def preceded_in_clause(text: str, m: Match, guards: list[Match]) -> bool:
 
 ATOMS = ("agent_says", "customer_says", "says", "call_longer_than", "hold", "tag", "all", "any", "not")
 SAYS = {"agent_says": AGENT, "customer_says": CUSTOMER, "says": "any"}
+_PLACE = attrgetter("start", "end")  # the order of merged matches
 _CALL_START = Match("", 0, 0)
 
 
@@ -504,7 +507,7 @@ class _Any(Compiled):
         merged: set[Match] = set()
         for p in self.parts:  # as in _where, so that equal places come in the same order
             merged.update(p.at_one(call, index))
-        return sorted(merged, key=lambda m: (m.start, m.end))
+        return sorted(merged, key=_PLACE)
 
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)
@@ -516,7 +519,7 @@ class _Any(Compiled):
         for p in self.parts:
             for i, found in p.where(call).items():
                 merged.setdefault(i, set()).update(found)
-        return {i: sorted(ms, key=lambda m: (m.start, m.end)) for i, ms in sorted(merged.items())}
+        return {i: sorted(ms, key=_PLACE) for i, ms in sorted(merged.items())}
 
     def label(self) -> str:
         return "或".join(p.label() for p in self.parts)
