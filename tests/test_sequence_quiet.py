@@ -149,3 +149,40 @@ def test_first_occurrence_is_the_first_of_occurrences(t: Transcript) -> None:
     for prep in RULES[: len(WHENS)]:
         every = occurrences(CallView(t, BANK), prep.when)
         assert first_occurrence(CallView(t, BANK), prep.when) == every[:1], prep.params.when
+
+
+@FAST
+@given(calls())
+@example(_call(("customer", 0, "不是投诉"), ("agent", 4, "创建工单"), ("customer", 8, "投诉")))
+@example(_call(("agent", 0, "抱歉对吗"), ("agent", 4, "抱歉"), ("customer", 8, "因为抱歉")))
+def test_places_and_holds_at_answer_as_where_does(t: Transcript) -> None:
+    """The full check looks only at ``_places`` (a condition's candidates) and asks
+    ``holds_at``/``at_one`` there instead of computing the call's ``where``: for every
+    condition of every rule shape, ``_places`` is in order and holds every utterance of
+    ``where``, and ``holds_at``/``at_one`` (each on a fresh view) give what ``where`` gives."""
+    conds = {id(c): c for prep in RULES
+             for c in (prep.when, prep.then, prep.then_before) if c is not None}
+    for cond in conds.values():
+        where = cond.where(CallView(t, BANK))
+        places = sequence._places(CallView(t, BANK), cond)
+        assert places == sorted(set(places))
+        assert set(where) <= set(places)
+        for i in range(len(t.utterances)):
+            assert cond.holds_at(CallView(t, BANK), i) == (i in where)
+            assert cond.at_one(CallView(t, BANK), i) == where.get(i, [])
+
+
+@FAST
+@given(calls())
+@example(_call(("customer", 0, "投诉"), ("agent", 4, "好的"), ("agent", 8, "好的"), ("agent", 30, "抱歉")))
+def test_window_last_is_the_last_utterance_of_the_window_walk(t: Transcript) -> None:
+    """``_window_last`` (one loop) ends where walking the window forwards (``_scan``) ends."""
+    view = CallView(t, BANK)
+    for prep in RULES:
+        win = prep.params.then_within
+        for occ in occurrences(view, prep.when):
+            plain = len(t.utterances) - 1 if win is None else (occ.utterance or 0)
+            if win is not None:
+                for u, _, _ in sequence._scan(view, occ, win, backwards=False):
+                    plain = u.index
+            assert sequence._window_last(view, occ, win) == plain, prep.params
