@@ -404,7 +404,7 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
             else:  # whether each holds there; where, only when both do
                 done = (not expl_c or i in then_c) and then.holds_at(call, i)
                 explained = expl is not None and i in expl_c and expl.holds_at(call, i)
-                if explained and done:  # both: whichever comes first
+                if explained and done and expl is not None:  # both: whichever comes first
                     expl_at = _first(call, expl, u, None, None)
                     then_at = _first(call, then, u, None, None)
                     explained = expl_at is not None and (then_at is None or expl_at < then_at)
