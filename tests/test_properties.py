@@ -240,6 +240,17 @@ def test_pii_prefilter_never_hides_a_number(texts: list[str]) -> None:
         assert all(not find_pii(t) and redact(t) == t for t in texts)
 
 
+
+@FAST
+@given(st.lists(st.sampled_from(["1", "8", "一", "幺", "０", "+", "＋", "-", " ", "\u3000", "X", "x",
+                                 "号", "a", "尾号5678", "13812345678"]), max_size=30).map("".join))
+def test_the_number_run_check_agrees_with_the_run_search(text: str) -> None:
+    """redact's quick check (a run without its optional + and X) finds a candidate exactly when
+    the full candidate pattern does."""
+    from csqa.redact import _HAS_RUN, _RUN
+
+    assert (_HAS_RUN.search(text) is None) == (_RUN.search(text) is None)
+
 # Words of the default ruleset's tolerant (pinyin) phrases, and homophones/near misses of them.
 TOLERANT_BITS = ["您好", "你好", "我是", "工号", "感谢您的来电", "感谢来电", "再见", "在见",
                  "是否满意", "是否蛮意", "还有其他需要", "还有其它须要", "还有什么可以帮您",

@@ -42,6 +42,10 @@ _S = f"[{_SEPARATORS}]"
 # A candidate: at least 11 digits, single separators allowed between them, an optional
 # trailing X (ID check character). Found by one C-speed regex search per text.
 _RUN = re.compile(f"(?:[+＋])?{_D}(?:{_S}?{_D}){{10,}}[XxＸｘ]?")
+# Whether a text holds a candidate at all: the same run without its optional ends, which never
+# decide whether there is one. Starting with a character class, it is searched four times
+# faster than _RUN (re skips ahead to a digit instead of trying the optional + at every place).
+_HAS_RUN = re.compile(f"{_D}(?:{_S}?{_D}){{10,}}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
                     re.ASCII)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -178,7 +182,7 @@ def redact(text: str) -> str:
     """``text`` with every personal number and e-mail address masked (see module docs)."""
     if len(text) < 6:  # shorter than any e-mail address or number
         return text
-    if "@" not in text and _RUN.search(text) is None:  # the common case, in one C-level search
+    if "@" not in text and _HAS_RUN.search(text) is None:  # the common case, one C-level search
         return text
     found = find_pii(text)
     # Masking can reveal a number or address that overlapped one just masked (a@b.cna@b.cn):
@@ -230,7 +234,7 @@ def may_hold_pii(texts: list[str]) -> bool:
     """Whether any of ``texts`` can hold a number or an address: one search over them all,
     joined by a character that is neither a digit nor a separator (so no run spans two)."""
     joined = "\ue000".join(texts)
-    return "@" in joined or _RUN.search(joined) is not None
+    return "@" in joined or _HAS_RUN.search(joined) is not None
 
 
 def redact_result(r: CallResult) -> CallResult:
