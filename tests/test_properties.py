@@ -345,3 +345,49 @@ def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, dat
         start = data.draw(st.integers(0, length))
         end = data.draw(st.integers(start, length))
         assert mapped(0, start, end, "p") == _to_original(plain, start, end, "p")
+
+
+def _occurrences(keys: list[str], text: str) -> list[tuple[str, int, int]]:
+    """Every occurrence of every key in ``text``, overlapping ones too, by end then longest
+    first: what a phrase pass must give, found the slow way."""
+    found = [(k, i, i + len(k)) for k in set(keys) for i in range(len(text) - len(k) + 1)
+             if text.startswith(k, i)]
+    return sorted(found, key=lambda f: (f[2], f[1] - f[2]))
+
+
+AC_BITS = ["a", "ab", "aba", "b", "您好", "好", "您", "😀", "😀a", "〇"]
+
+
+@FAST
+@given(st.lists(st.lists(st.sampled_from(AC_BITS), min_size=1, max_size=3).map("".join),
+                min_size=1, max_size=6, unique=True),
+       st.lists(st.sampled_from([*AC_BITS, "x", "\u00a0"]), max_size=14).map("".join))
+def test_phrase_pass_finds_every_occurrence_in_order(phrases: list[str], text: str) -> None:
+    """The automaton pass gives every occurrence of every phrase, overlapping ones included, by
+    end and longest first, in character offsets (also after characters outside the BMP)."""
+    from csqa.matching import PhraseBank
+    from csqa.normalize import Normalizer
+    from csqa.tolerant import TolerantIndex
+
+    bank = PhraseBank(Normalizer([]))
+    first = bank.add(phrases[: len(phrases) // 2 + 1])
+    second = bank.add(phrases[len(phrases) // 2 :])
+    bank.build()
+    got = [(text[s:e], s, e) for s, e, _ in sorted(
+        (h for sid in (first, second) for h in bank.scan(text).get(sid, [])),
+        key=lambda h: (h[1], h[0] - h[1]))]
+    want = [f for f in _occurrences(phrases, text)
+            for _ in range((f[0] in phrases[: len(phrases) // 2 + 1])
+                           + (f[0] in phrases[len(phrases) // 2 :]))]
+    assert got == want
+    for hits in bank.scan(text).values():
+        ends = [(e, s - e) for s, e, _ in hits]
+        assert ends == sorted(ends)
+        assert all(text[s:e] == bank.normalizer.key(p) for s, e, p in hits)
+    index = TolerantIndex("fuzzy")
+    index.add(0, [(p, p) for p in phrases], 0.8)
+    index.build()
+    exact = index.first_pass(text)[0]
+    keys = [e.key for e in index._entries]
+    assert sorted({(keys[i], s, e) for i, s, e in exact},
+                  key=lambda f: (f[2], f[1] - f[2])) == _occurrences(phrases, text)
