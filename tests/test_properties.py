@@ -242,6 +242,24 @@ def test_pii_prefilter_never_hides_a_number(texts: list[str]) -> None:
 
 
 @FAST
+@given(st.lists(st.one_of(TEXT, st.lists(st.sampled_from(["1", "3", "8", "一", " ", "-", "@", "a.cn"]),
+                                         max_size=14).map("".join)), max_size=6))
+def test_texts_holding_pii_are_found_in_one_search(texts: list[str]) -> None:
+    """The one search over a call's texts picks exactly the texts that can hold a number or an
+    address; redaction leaves every other text as it is, and the call as a whole as redacting
+    each text does."""
+    from csqa.redact import _HAS_RUN, _holding_pii, redact_transcript
+
+    holding = _holding_pii(texts)
+    assert holding == [i for i, t in enumerate(texts) if "@" in t or _HAS_RUN.search(t)]
+    assert all(redact(t) == t for i, t in enumerate(texts) if i not in holding)
+    call = Transcript(call_id="P", agent_id="A1",
+                      utterances=[Utterance(i, "agent", i, i + 1, t) for i, t in enumerate(texts)])
+    masked = redact_transcript(call)
+    assert [u.text for u in masked.utterances] == [redact(t) for t in texts]
+    assert (masked is call) == all(redact(t) == t for t in texts)
+
+@FAST
 @given(st.lists(st.sampled_from(["1", "8", "一", "幺", "０", "+", "＋", "-", " ", "\u3000", "X", "x",
                                  "号", "a", "尾号5678", "13812345678"]), max_size=30).map("".join))
 def test_the_number_run_check_agrees_with_the_run_search(text: str) -> None:
