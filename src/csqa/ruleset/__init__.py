@@ -451,27 +451,43 @@ class _SafeFormatter:
         import string
 
         self._f = string.Formatter()
+        #: template → its parsed pieces, or None when it does not parse (then used as written)
+        self._parsed: dict[str, list[tuple[str, str | None, str | None, str | None]] | None] = {}
 
     def parse(self, template: str) -> Any:
         return self._f.parse(template)
 
-    def format(self, template: str, values: dict[str, Any]) -> str:
-        out = []
+    def _pieces(self, template: str) -> list[tuple[str, str | None, str | None, str | None]] | None:
         try:
-            for literal, name, spec, conv in self._f.parse(template):
-                out.append(literal)
-                if name is None:
-                    continue
-                if name in values:
-                    value = values[name]
-                    try:
-                        out.append(format(value, spec or ""))
-                    except (ValueError, TypeError):
-                        out.append(str(value))
-                else:
-                    out.append("{" + name + (("!" + conv) if conv else "") + ((":" + spec) if spec else "") + "}")
+            return self._parsed[template]
+        except KeyError:
+            pass
+        try:
+            pieces: list[tuple[str, str | None, str | None, str | None]] | None = list(
+                self._f.parse(template))
         except ValueError:
+            pieces = None
+        if len(self._parsed) < 4096:  # a ruleset has a few hundred templates at most
+            self._parsed[template] = pieces
+        return pieces
+
+    def format(self, template: str, values: dict[str, Any]) -> str:
+        pieces = self._pieces(template)
+        if pieces is None:
             return template
+        out = []
+        for literal, name, spec, conv in pieces:
+            out.append(literal)
+            if name is None:
+                continue
+            if name in values:
+                value = values[name]
+                try:
+                    out.append(format(value, spec or ""))
+                except (ValueError, TypeError):
+                    out.append(str(value))
+            else:
+                out.append("{" + name + (("!" + conv) if conv else "") + ((":" + spec) if spec else "") + "}")
         return "".join(out)
 
 
