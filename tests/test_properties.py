@@ -350,8 +350,8 @@ def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
                                  "您好", "\u00a0", "😀", "\t", "a"]), max_size=14).map("".join),
        st.data())
 def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, data: Any) -> None:
-    """Mapping only a match's two offsets (through the pieces between deleted characters and
-    the filler-kept indexes) gives the offsets the full per-character position lists give."""
+    """Mapping only a match's two offsets (through where deleted characters are and the
+    filler-kept indexes) gives the offsets the full per-character position lists give."""
     from csqa.matching import CallView, _to_original, folded_positions
 
     t = Transcript(call_id="P", agent_id="A1", utterances=[Utterance(0, "agent", 0, 1, text)])
@@ -363,6 +363,22 @@ def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, dat
         start = data.draw(st.integers(0, length))
         end = data.draw(st.integers(start, length))
         assert mapped(0, start, end, "p") == _to_original(plain, start, end, "p")
+
+
+@FAST
+@given(st.lists(st.sampled_from([*",.?!:; ，。？！、", "呃", "嗯", "那个", "您好", "很高興", "再见", "抱歉",
+                                 "感谢您的来电", "投诉", "ＡＰＰ", "\u00a0", "😀", "a"]), max_size=14).map("".join))
+def test_find_places_matches_as_the_per_character_positions_do(text: str) -> None:
+    """``CallView.find`` (which maps back inline when no filler was removed) places every
+    exact set's matches where the full per-character position list does."""
+    from csqa.matching import CallView, _to_original
+
+    t = Transcript(call_id="P", agent_id="A1", utterances=[Utterance(0, "agent", 0, 1, text)])
+    call = CallView(t, ENGINE.bank)
+    norm, positions = ENGINE.bank.normalizer.normalize(text)
+    for set_id, raw in ENGINE.bank.scan(norm).items():
+        if ENGINE.bank.space(set_id) is None:
+            assert call.find(set_id, 0) == [_to_original(positions, s, e, p) for s, e, p in raw]
 
 
 def _occurrences(keys: list[str], text: str) -> list[tuple[str, int, int]]:

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 import ahocorasick_rs
@@ -119,17 +121,12 @@ def fold(text: str) -> str:
 _DELETED_RE = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_DELETED)) + "]")
 
 
-def _kept_index(pieces: list[str], k: int) -> int:
-    """Index in a text of the ``k``-th character it keeps, the text given as the pieces left
-    between the characters it loses (one lost character between two pieces)."""
-    at = 0
-    for piece in pieces:
-        n = len(piece)
-        if k < n:
-            return at + k
-        k -= n
-        at += n + 1
-    raise IndexError(k)
+def _lost_after(text: str) -> list[int]:
+    """For each character of ``text`` that folding deletes, in order, how many kept characters
+    come before it: the ``k``-th kept character is then at ``k + bisect_right(lost, k)``."""
+    lost = list(accumulate(map(len, _DELETED_RE.split(text))))
+    lost.pop()  # the last piece has no lost character after it
+    return lost
 
 
 def folded_positions(text: str) -> list[int]:
@@ -382,7 +379,7 @@ class CallView:
         self._folded: list[str | None] | None = None
         self._norm_text: list[str | None] = []
         self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
-        self._positions: dict[int, tuple[list[int] | None, list[str] | None]] = {}
+        self._positions: dict[int, tuple[list[int] | None, list[int] | None]] = {}
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
         self._tfirst: dict[tuple[str, int], Any] = {}
@@ -591,6 +588,10 @@ class CallView:
         if not raw:
             return []
         maps = self._maps(index)  # fetched once for all the utterance's matches
+        if maps[0] is None and maps[1] is not None:  # no filler removed: _map_back, inline
+            lost = maps[1]  # (an automaton hit is never empty)
+            return [Match(p, s + bisect_right(lost, s), e + bisect_right(lost, e - 1))
+                    for s, e, p in raw]
         return [_map_back(maps, s, e, p) for s, e, p in raw]
 
     def count(self, set_id: int, index: int) -> int | None:
@@ -642,10 +643,10 @@ class CallView:
             if m.end() > m.start()
         ]
 
-    def _maps(self, index: int) -> tuple[list[int] | None, list[str] | None]:
+    def _maps(self, index: int) -> tuple[list[int] | None, list[int] | None]:
         """How utterance ``index``'s offsets map back: the folded index of each normalised
-        character (``None``: no filler removed, the same), and the original text as the pieces
-        between the characters folding deletes (``None``: none deleted, the same offsets).
+        character (``None``: no filler removed, the same), and where the original text lost
+        characters to folding (:func:`_lost_after`; ``None``: none lost, the same offsets).
 
         Only the two offsets of a match are mapped (see :meth:`_to_original`), instead of a
         list of every character's original index.
@@ -657,8 +658,8 @@ class CallView:
             # a filler removed shortens the text: no need to look for fillers again without one
             kept = (None if len(self.norm_text(index)) == len(folded)
                     else self.bank.normalizer.strip(folded)[1])
-            pieces = _DELETED_RE.split(text) if len(folded) != len(text) else None
-            got = self._positions[index] = (kept, pieces)
+            lost = _lost_after(text) if len(folded) != len(text) else None
+            got = self._positions[index] = (kept, lost)
         return got
 
     def _from_norm(self, index: int, start: int, end: int, phrase: str,
@@ -672,20 +673,21 @@ class CallView:
         return _map_back((None, self._maps(index)[1]), start, end, phrase, similarity)
 
 
-def _map_back(maps: tuple[list[int] | None, list[str] | None], start: int, end: int,
+def _map_back(maps: tuple[list[int] | None, list[int] | None], start: int, end: int,
               phrase: str, similarity: float = 1.0) -> Match:
     """A match in normalised offsets -> original offsets, by an utterance's
     :meth:`CallView._maps` (fillers removed, then characters folding deleted)."""
-    kept, pieces = maps
+    kept, lost = maps
     if kept is not None:
         if not kept or end <= start:
             return Match(phrase, 0, 0, similarity)
         start, end = kept[start], kept[end - 1] + 1
     if end <= start:
         return Match(phrase, 0, 0, similarity)
-    if pieces is None:
+    if lost is None:
         return Match(phrase, start, end, similarity)
-    return Match(phrase, _kept_index(pieces, start), _kept_index(pieces, end - 1) + 1, similarity)
+    return Match(phrase, start + bisect_right(lost, start), end + bisect_right(lost, end - 1),
+                 similarity)
 
 
 def _to_original(positions: list[int], start: int, end: int, phrase: str,
