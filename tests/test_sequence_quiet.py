@@ -14,7 +14,7 @@ from csqa.matching import CallView, PhraseBank
 from csqa.model import Transcript, Utterance
 from csqa.normalize import Normalizer
 from csqa.rules import sequence
-from csqa.rules.conditions import first_occurrence, occurrences
+from csqa.rules.conditions import CLAUSE_ENDS, counted_chars, first_occurrence, occurrences
 
 FAST = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -186,3 +186,14 @@ def test_window_last_is_the_last_utterance_of_the_window_walk(t: Transcript) -> 
                 for u, _, _ in sequence._scan(view, occ, win, backwards=False):
                     plain = u.index
             assert sequence._window_last(view, occ, win) == plain, prep.params
+
+
+def test_counted_chars_counts_what_the_per_character_test_counts() -> None:
+    """``near``'s distance in characters (one regex pass) leaves out exactly the characters the
+    plain per-character test leaves out (white space as ``str.isspace``, clause ends): every
+    code point, one by one."""
+    for code in range(0x110000):
+        ch = chr(code)
+        assert counted_chars(ch) == (0 if ch.isspace() or ch in CLAUSE_ENDS else 1), hex(code)
+    text = "您的意思是,\u3000洗衣机 漏水\t对吗?"
+    assert counted_chars(text) == sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)

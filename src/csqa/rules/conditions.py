@@ -28,6 +28,7 @@ an utterance when each part does); a condition made only of call-level atoms
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,6 +43,8 @@ from csqa.rules.base import Phrase, Speaker, announced_hold, gaps
 from csqa.words import call_tokens, on_word_boundaries
 
 CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
+#: what a distance in characters does not count: white space (as ``str.isspace``) and clause ends
+_UNCOUNTED = re.compile("[\\s" + "".join(re.escape(ch) for ch in sorted(CLAUSE_ENDS)) + "]")
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》"}
 SAME_QUOTES = frozenset("\"'")
 
@@ -218,8 +221,13 @@ class PhraseMatcher:
         if self.opts.near is not None and self.opts.near.unit == "words":
             toks = call_tokens(call, index, self.user_words, lo, hi)
             return sum(1 for t in toks if t.start >= lo and t.end <= hi and t.tag != "x")
-        text = call.utterances[index].text[lo:hi]
-        return sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)
+        return counted_chars(call.utterances[index].text[lo:hi])
+
+
+def counted_chars(text: str) -> int:
+    """How many characters of ``text`` count in a distance: neither white space nor clause ends
+    (one regex pass instead of a test per character)."""
+    return len(_UNCOUNTED.sub("", text))
 
 
 def _found(call: CallView, set_id: int, index: int) -> list[Match]:
