@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 import ahocorasick_rs
@@ -82,6 +83,7 @@ def _build_tables() -> tuple[list[int | None], frozenset[str]]:
 _FOLD_TABLE, _DELETED = _build_tables()
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
 _NOWHERE: list[int] = []  # shared, never written to
+_END = itemgetter(2)  # of an automaton hit (key index, start, end)
 
 #: the punctuation and spaces transcripts are full of, deleted by str.replace (a memchr-like
 #: scan) before the rest of the folding: str.translate pays a lookup per character
@@ -364,8 +366,8 @@ class CallView:
     """
 
     __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm_text", "_positions",
-                 "_prescanned", "_regex_slots", "_spaces", "_tfirst", "_thits", "_where",
-                 "bank", "memo", "transcript", "utterances")
+                 "_prescanned", "_raw", "_regex_slots", "_spaces", "_starts", "_tfirst",
+                 "_thits", "_where", "bank", "memo", "transcript", "utterances")
 
     #: fold, normalise and scan the call's utterances in one pass (see :meth:`_prescan`);
     #: ``False`` does it utterance by utterance (the plain path the tests compare with)
@@ -390,6 +392,9 @@ class CallView:
         self._by_set: dict[str | None, dict[int, list[int]]] = {}  # the same, utterance by utterance
         self._prescanned = False
         self._joined: str | None = None  # the folded utterances joined by _SEP, from _prescan
+        #: the whole-call pass's automaton hits (key index, start, end) in the joined text
+        self._raw: list[tuple[int, int, int]] | None = None
+        self._starts: list[int] | None = None  # where each utterance begins in the joined text
         self._regex_slots: frozenset[int] | None = None
 
     def _prescan(self) -> None:
@@ -429,7 +434,8 @@ class CallView:
         set_ids = bank._set_ids
         i = 0
         end = len(lines[0])  # offset of the separator after utterance i
-        for key, at, _ in bank._find(norm, overlapping=True):
+        raw = self._raw = bank._find(norm, overlapping=True)  # kept for _scan
+        for key, at, _ in raw:
             while at >= end:
                 i += 1
                 end += len(lines[i]) + 1
@@ -462,15 +468,41 @@ class CallView:
         return text
 
     def _scan(self, index: int) -> dict[int, list[tuple[int, int, str]]]:
-        """``{set id: [(start, end, phrase)]}`` of utterance ``index`` (normalised offsets): the
-        utterance scanned on its own, once, when a rule asks (the whole-call pass only records
-        which utterances hold each set; few utterances are asked about)."""
+        """``{set id: [(start, end, phrase)]}`` of utterance ``index`` (normalised offsets), once,
+        when a rule asks (few utterances are asked about): the utterance's own hits of the
+        whole-call pass, else the utterance scanned on its own (the same, see :meth:`_prescan`)."""
         if not self._prescanned:
             self._prescan()
         hits = self._hits[index]
         if hits is None:
-            hits = self._hits[index] = self.bank.scan(self.norm_text(index))
+            raw = self._raw
+            hits = self._hits[index] = (self.bank.scan(self.norm_text(index)) if raw is None
+                                        else self._own_hits(raw, index))
         return hits
+
+    def _own_hits(self, raw: list[tuple[int, int, int]],
+                  index: int) -> dict[int, list[tuple[int, int, str]]]:
+        """:meth:`PhraseBank.scan` of utterance ``index`` from the whole-call pass's hits (in
+        order of their end, none spanning a separator): the run of them inside the utterance,
+        in its own offsets."""
+        starts = self._starts
+        if starts is None:
+            lines: list[str] = self._norm_text  # type: ignore[assignment]  # all set by _prescan
+            starts = self._starts = list(accumulate([len(t) + 1 for t in lines], initial=0))
+        lo = starts[index]
+        hi = starts[index + 1] - 1  # the separator after it
+        owners = self.bank._owners
+        out: dict[int, list[tuple[int, int, str]]] = {}
+        k = bisect_left(raw, lo + 1, key=_END)  # the first hit ending inside it (none is empty)
+        n = len(raw)
+        while k < n:
+            key, start, end = raw[k]
+            if start >= hi:
+                break
+            for set_id, phrase in owners[key]:
+                out.setdefault(set_id, []).append((start - lo, end - lo, phrase))
+            k += 1
+        return out
 
     def _in_space(self, space: str, index: int) -> str:
         key = (space, index)
