@@ -1,0 +1,85 @@
+"""The shortcuts of the word-level rules give exactly what the plain computation gives:
+
+- ``Segmenter.crossed`` is "a dictionary word inside ``text[lo:hi]`` spans ``pos``, or ASCII
+  letters/digits touch it from both sides", checked word by word;
+- ``call_block_span`` (binary search in the utterance's block edges) is ``block_span``;
+- ``segmenter`` finds the segmenter of a word set by the set's identity, the same one as by
+  its value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from csqa.matching import CallView, PhraseBank
+from csqa.model import AGENT, Transcript, Utterance
+from csqa.words import block_span, call_block_span, segmenter
+
+FAST = settings(max_examples=150, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+PIECES = ["滚", "滚筒", "洗衣机", "你们", "你们好", "这个", "自己", "好", "嘛", "干嘛", "喽", "喽啰", "主控板",
+          "固件", "刷", "一下", "看看", "压缩机", "没", "办法", "贴心宝", "贴心", "DHCP", "dhcp", "12", "IP地址",
+          "啦", "啦啦队", "哇", "呃", "呗", "行", "嘞", ",", "。", "“", "”", " ", "-", "中华人民共和国"]
+USER_WORDS = [frozenset(), frozenset({"贴心宝", "主控板", "IP地址", "看压"})]
+
+
+def _view(*texts: str, speakers: str = "") -> CallView:
+    utts = [Utterance(i, "customer" if speakers[i:i + 1] == "c" else AGENT, i * 10.0, i * 10.0 + 9, t)
+            for i, t in enumerate(texts)]
+    return CallView(Transcript("W-1", "W1", utts), PhraseBank())
+
+
+def _crossed_plainly(words: frozenset[str], text: str, pos: int, lo: int, hi: int) -> bool:
+    freq = segmenter(words)._tk.FREQ
+    if lo < pos < hi and all(ch.isascii() and ch.isalnum() for ch in text[pos - 1 : pos + 1]):
+        return True
+    return any(freq.get(text[a:b]) for a in range(lo, pos) for b in range(pos + 1, hi + 1)
+               if b - a > 1)
+
+
+@FAST
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=10), st.sampled_from(USER_WORDS),
+       st.data())
+@example(["这个", "你们", "自己"], frozenset(), None)
+@example(["好", "一动不如一静"], frozenset(), None)  # only the whole idiom spans 一|静: reach back
+@example(["看", "压缩机", "DHCP12"], USER_WORDS[1], None)
+def test_crossed_is_a_word_spanning_the_position(pieces: list[str], words: frozenset[str],
+                                                 data: Any) -> None:
+    text = "".join(pieces)
+    if data is None:  # the explicit example: every position of every window
+        spans = [(lo, pos, hi) for lo in range(len(text) + 1) for hi in range(lo, len(text) + 1)
+                 for pos in range(lo, hi + 1)]
+    else:
+        lo = data.draw(st.integers(0, len(text)))
+        hi = data.draw(st.integers(lo, len(text)))
+        spans = [(lo, data.draw(st.integers(lo, hi)), hi)]
+    seg = segmenter(words)
+    for lo, pos, hi in spans:
+        assert seg.crossed(text, pos, lo, hi) == _crossed_plainly(words, text, pos, lo, hi), \
+            (text, pos, lo, hi)
+
+
+@FAST
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=10), st.data())
+def test_call_block_span_is_block_span(pieces: list[str], data: Any) -> None:
+    text = "".join(pieces)
+    view = _view("好的。", text)
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert call_block_span(view, 1, start, end) == block_span(text, start, end), (text, start, end)
+
+
+def test_segmenter_by_identity_is_the_segmenter_by_value() -> None:
+    words = frozenset({"贴心宝"})
+    first = segmenter(words)
+    again = frozenset(["贴心宝"])  # equal, another object
+    assert again is not words
+    assert segmenter(again) is first
+    assert segmenter(again) is first  # now found by its own identity
+    assert segmenter(["贴心宝"]) is first
+    assert segmenter(frozenset({"贴心宝", "套餐吗"})) is not first
+    assert segmenter(frozenset()) is segmenter()
