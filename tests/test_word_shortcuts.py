@@ -4,7 +4,10 @@
   letters/digits touch it from both sides", checked word by word;
 - ``call_block_span`` (binary search in the utterance's block edges) is ``block_span``;
 - ``segmenter`` finds the segmenter of a word set by the set's identity, the same one as by
-  its value.
+  its value;
+- ``filler_words.fillers`` looks for only the POS characters that are not ``paired`` (after
+  one search over the whole call) and counts what scanning every character of the agent's
+  speech for every POS character counts.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from hypothesis import strategies as st
 
 from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, Transcript, Utterance
-from csqa.words import block_span, call_block_span, segmenter
+from csqa.normalize import Normalizer
+from csqa.rules import filler_words
+from csqa.rules.rates import Counted
+from csqa.words import block_span, call_block_span, chars_tagged, segmenter, token_tag
 
 FAST = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -83,3 +89,60 @@ def test_segmenter_by_identity_is_the_segmenter_by_value() -> None:
     assert segmenter(["贴心宝"]) is first
     assert segmenter(frozenset({"贴心宝", "套餐吗"})) is not first
     assert segmenter(frozenset()) is segmenter()
+
+
+# ---- filler_words: the POS pre-filter without the paired characters ------------------------
+
+BANK = PhraseBank(Normalizer(["嗯", "嘛呀", "呃"]))  # 嘛 inside a filler: not paired
+FILLERS = [filler_words.prepare(filler_words.Params.model_validate(p), BANK) for p in (
+    {},
+    {"words": ["喽", "嘛", "然后呢", "哇塞", "呗"], "allowed": ["吗", "呢"]},
+    {"words": ["嘍", "啦", "呀"], "pos": ["y", "e"], "allowed": []},
+    {"words": ["嘛"], "pos": []},
+)]
+BANK.build()
+TALK = ["喽", "嘍", "呀", "呢", "嘛", "嘛呀", "干嘛", "然后呢", "吗", "啦", "啦啦队", "呗", "嗯", "哇", "哇塞", "呃",
+        "哈", "哎", "唉", "兮", "呐", "好的", "查一下", "您稍等", "这样", ",", "。", "“", "”", "OK", " "]
+
+
+def _fillers_plainly(call: CallView, prep: Any) -> list[Counted]:
+    """The count as it was first written: every character of the agent's speech tested
+    against every POS character (paired ones too), unless a listed word holds it."""
+    user_words = prep.words.user_words
+    found: list[tuple[int, int, str]] = []
+    listed: set[tuple[int, int]] = set()
+    for i, matches in prep.words.where(call).items():
+        text = call.utterances[i].text
+        for m in matches:
+            listed.update((i, k) for k in range(m.start, m.end))
+            if text[m.start : m.end] not in prep.allowed:
+                found.append((i, m.start, text[m.start : m.end]))
+    tags = set(prep.params.pos)
+    pos_chars = chars_tagged(tags) - prep.allowed if tags else frozenset()
+    for u in call.utterances:
+        if u.speaker != AGENT:
+            continue
+        for k, ch in enumerate(u.text):
+            if ch in pos_chars and (u.index, k) not in listed \
+                    and token_tag(call, u.index, k, k + 1, user_words) in tags:
+                found.append((u.index, k, ch))
+    return [Counted(i, w) for i, _, w in sorted(found)]
+
+
+@st.composite
+def talks(draw: Any) -> tuple[list[str], str]:
+    texts = ["".join(draw(st.lists(st.sampled_from(TALK), max_size=8)))
+             for _ in range(draw(st.integers(0, 5)))]
+    return texts, "".join(draw(st.sampled_from("ac")) for _ in texts)
+
+
+@FAST
+@given(talks())
+@example((["好的嘛,查一下喽", "干嘛啦哇", "嘛呀呃,哇塞呗"], "aaa"))
+@example((["啦啦队哇", "兮呐"], "ca"))  # the candidates only in the customer's words
+def test_fillers_count_what_scanning_every_character_counts(talk: tuple[list[str], str]) -> None:
+    texts, speakers = talk
+    for prep in FILLERS:
+        view = CallView(_view(*texts, speakers=speakers).transcript, BANK)
+        plain = CallView(view.transcript, BANK)
+        assert filler_words.fillers(view, prep) == _fillers_plainly(plain, prep), texts
