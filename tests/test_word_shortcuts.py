@@ -5,6 +5,7 @@
 - ``call_block_span`` (binary search in the utterance's block edges) is ``block_span``;
 - ``segmenter`` finds the segmenter of a word set by the set's identity, the same one as by
   its value;
+- ``agent_seconds`` is the sum of ``max(0, end - start)`` over the agent's utterances;
 - ``filler_words.fillers`` looks for only the POS characters that are not ``paired`` (after
   one search over the whole call) and counts what scanning every character of the agent's
   speech for every POS character counts.
@@ -21,7 +22,7 @@ from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, Transcript, Utterance
 from csqa.normalize import Normalizer
 from csqa.rules import filler_words
-from csqa.rules.rates import Counted
+from csqa.rules.rates import Counted, agent_seconds
 from csqa.words import block_span, call_block_span, chars_tagged, segmenter, token_tag
 
 FAST = settings(max_examples=150, deadline=None, database=None,
@@ -89,6 +90,21 @@ def test_segmenter_by_identity_is_the_segmenter_by_value() -> None:
     assert segmenter(["贴心宝"]) is first
     assert segmenter(frozenset({"贴心宝", "套餐吗"})) is not first
     assert segmenter(frozenset()) is segmenter()
+
+
+TIMES = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                  st.sampled_from([0.0, -0.0, 1.5, 2.0, 1e16, 2.0**53 + 1]),
+                  st.integers(-5, 5))
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from([AGENT, "customer"]), TIMES, TIMES), max_size=8))
+def test_agent_seconds_is_the_sum_of_clamped_durations(utts: list[tuple[str, Any, Any]]) -> None:
+    t = Transcript("S-1", "S1", [Utterance(i, who, s, e, "好") for i, (who, s, e) in enumerate(utts)])
+    plain = float(sum(max(0.0, u.end - u.start) for u in t.utterances if u.speaker == AGENT))
+    got = agent_seconds(CallView(t, PhraseBank()))
+    assert got == plain or (got != got and plain != plain)
+    assert str(got) == str(plain)  # the same float, signs of zero included
 
 
 # ---- filler_words: the POS pre-filter without the paired characters ------------------------
