@@ -8,7 +8,8 @@
 - ``agent_seconds`` is the sum of ``max(0, end - start)`` over the agent's utterances;
 - ``filler_words.fillers`` looks for only the POS characters that are not ``paired`` (after
   one search over the whole call) and counts what scanning every character of the agent's
-  speech for every POS character counts.
+  speech for every POS character counts;
+- ``quoted`` answers False at once when no quotation mark opens before the match.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from csqa.matching import CallView, PhraseBank
 from csqa.model import AGENT, Transcript, Utterance
 from csqa.normalize import Normalizer
 from csqa.rules import filler_words
+from csqa.rules.conditions import QUOTE_PAIRS, SAME_QUOTES, quoted
 from csqa.rules.rates import Counted, agent_seconds
 from csqa.words import block_span, call_block_span, chars_tagged, segmenter, token_tag
 
@@ -162,3 +164,28 @@ def test_fillers_count_what_scanning_every_character_counts(talk: tuple[list[str
         view = CallView(_view(*texts, speakers=speakers).transcript, BANK)
         plain = CallView(view.transcript, BANK)
         assert filler_words.fillers(view, prep) == _fillers_plainly(plain, prep), texts
+
+
+# ---- quotation marks ------------------------------------------------------------------------
+
+def _quoted_plainly(text: str, start: int, end: int) -> bool:
+    before, after = text[:start], text[end:]
+    for open_q, close_q in QUOTE_PAIRS.items():
+        if before.count(open_q) > before.count(close_q) and close_q in after:
+            return True
+    return any(before.count(q) % 2 == 1 and q in after for q in SAME_QUOTES)
+
+
+@FAST
+@given(st.lists(st.sampled_from([*QUOTE_PAIRS, *QUOTE_PAIRS.values(), *SAME_QUOTES, "你们", "没办法", "说", ","]),
+                max_size=10), st.data())
+@example(["说", "“", "你们", "”"], None)
+def test_quoted_is_the_plain_count_of_marks(pieces: list[str], data: Any) -> None:
+    text = "".join(pieces)
+    if data is None:
+        spans = [(s, e) for s in range(len(text) + 1) for e in range(s, len(text) + 1)]
+    else:
+        start = data.draw(st.integers(0, len(text)))
+        spans = [(start, data.draw(st.integers(start, len(text))))]
+    for start, end in spans:
+        assert quoted(text, start, end) == _quoted_plainly(text, start, end), (text, start, end)
