@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import Field
 
-from csqa.matching import CallView, PhraseBank
+from csqa.matching import CallView, PhraseBank, fold
 from csqa.model import AGENT, Hit
 from csqa.rules.base import Phrase
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
@@ -66,6 +66,7 @@ class Prepared:
     #: the POS pre-filter's characters that are not ``paired``, and as a compiled class
     _unpaired_chars: str = field(default="")
     _unpaired: Any = field(default=None)
+    _fold_safe: bool = field(default=False)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
@@ -76,6 +77,8 @@ class Prepared:
                 self._pos_chars = frozenset()
             unpaired = "".join(sorted(self._pos_chars - self.paired))
             self._unpaired_chars = unpaired
+            # folding leaves them as they are: one in an utterance is one in the folded call
+            self._fold_safe = fold(unpaired) == unpaired
             self._unpaired = re.compile(f"[{re.escape(unpaired)}]") if unpaired else None
         return self._pos_chars
 
@@ -123,8 +126,9 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
 def _candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
     """``(utterance, offset, character)`` of every character of the POS pre-filter that is not
     ``paired`` in the agent's utterances, in order (once per call). First a look for each such
-    character in all the call's text at once (a fast substring search each), which most often
-    finds none; jieba's dictionary is consulted only for the characters found."""
+    character in all the call's text at once (a fast substring search each, in the folded text
+    the phrase scan already made when folding keeps them), which most often finds none;
+    jieba's dictionary is consulted only for the characters found."""
     prep.pos_chars(prep.words.user_words)
     chars = prep._unpaired_chars
     if not chars:
@@ -134,7 +138,9 @@ def _candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
     if got is None:
         got = []
         utts = call.utterances
-        joined = "\n".join([u.text for u in utts])
+        joined = call.joined_folded() if prep._fold_safe else None
+        if joined is None:
+            joined = "\n".join([u.text for u in utts])
         for char in chars:
             if char in joined:
                 finditer = prep._unpaired.finditer
