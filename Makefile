@@ -31,6 +31,7 @@ bench: install  # every benchmark runs; the target fails if any of them did
 	$(BIN)/python benchmarks/run.py; a=$$?; \
 	$(BIN)/python benchmarks/bench_conversation.py; b=$$?; \
 	$(BIN)/python benchmarks/bench_tolerance.py; c=$$?; \
+	$(BIN)/python benchmarks/bench_parts.py; \
 	exit $$(( a || b || c ))
 
 clean:

@@ -242,6 +242,24 @@ def test_pii_prefilter_never_hides_a_number(texts: list[str]) -> None:
 
 
 @FAST
+@given(st.lists(st.one_of(TEXT, st.lists(st.sampled_from(["1", "3", "8", "一", " ", "-", "@", "a.cn"]),
+                                         max_size=14).map("".join)), max_size=6))
+def test_texts_holding_pii_are_found_in_one_search(texts: list[str]) -> None:
+    """The one search over a call's texts picks exactly the texts that can hold a number or an
+    address; redaction leaves every other text as it is, and the call as a whole as redacting
+    each text does."""
+    from csqa.redact import _HAS_RUN, _holding_pii, redact_transcript
+
+    holding = _holding_pii(texts)
+    assert holding == [i for i, t in enumerate(texts) if "@" in t or _HAS_RUN.search(t)]
+    assert all(redact(t) == t for i, t in enumerate(texts) if i not in holding)
+    call = Transcript(call_id="P", agent_id="A1",
+                      utterances=[Utterance(i, "agent", i, i + 1, t) for i, t in enumerate(texts)])
+    masked = redact_transcript(call)
+    assert [u.text for u in masked.utterances] == [redact(t) for t in texts]
+    assert (masked is call) == all(redact(t) == t for t in texts)
+
+@FAST
 @given(st.lists(st.sampled_from(["1", "8", "一", "幺", "０", "+", "＋", "-", " ", "\u3000", "X", "x",
                                  "号", "a", "尾号5678", "13812345678"]), max_size=30).map("".join))
 def test_the_number_run_check_agrees_with_the_run_search(text: str) -> None:
@@ -345,3 +363,49 @@ def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, dat
         start = data.draw(st.integers(0, length))
         end = data.draw(st.integers(start, length))
         assert mapped(0, start, end, "p") == _to_original(plain, start, end, "p")
+
+
+def _occurrences(keys: list[str], text: str) -> list[tuple[str, int, int]]:
+    """Every occurrence of every key in ``text``, overlapping ones too, by end then longest
+    first: what a phrase pass must give, found the slow way."""
+    found = [(k, i, i + len(k)) for k in set(keys) for i in range(len(text) - len(k) + 1)
+             if text.startswith(k, i)]
+    return sorted(found, key=lambda f: (f[2], f[1] - f[2]))
+
+
+AC_BITS = ["a", "ab", "aba", "b", "您好", "好", "您", "😀", "😀a", "〇"]
+
+
+@FAST
+@given(st.lists(st.lists(st.sampled_from(AC_BITS), min_size=1, max_size=3).map("".join),
+                min_size=1, max_size=6, unique=True),
+       st.lists(st.sampled_from([*AC_BITS, "x", "\u00a0"]), max_size=14).map("".join))
+def test_phrase_pass_finds_every_occurrence_in_order(phrases: list[str], text: str) -> None:
+    """The automaton pass gives every occurrence of every phrase, overlapping ones included, by
+    end and longest first, in character offsets (also after characters outside the BMP)."""
+    from csqa.matching import PhraseBank
+    from csqa.normalize import Normalizer
+    from csqa.tolerant import TolerantIndex
+
+    bank = PhraseBank(Normalizer([]))
+    first = bank.add(phrases[: len(phrases) // 2 + 1])
+    second = bank.add(phrases[len(phrases) // 2 :])
+    bank.build()
+    got = [(text[s:e], s, e) for s, e, _ in sorted(
+        (h for sid in (first, second) for h in bank.scan(text).get(sid, [])),
+        key=lambda h: (h[1], h[0] - h[1]))]
+    want = [f for f in _occurrences(phrases, text)
+            for _ in range((f[0] in phrases[: len(phrases) // 2 + 1])
+                           + (f[0] in phrases[len(phrases) // 2 :]))]
+    assert got == want
+    for hits in bank.scan(text).values():
+        ends = [(e, s - e) for s, e, _ in hits]
+        assert ends == sorted(ends)
+        assert all(text[s:e] == bank.normalizer.key(p) for s, e, p in hits)
+    index = TolerantIndex("fuzzy")
+    index.add(0, [(p, p) for p in phrases], 0.8)
+    index.build()
+    exact = index.first_pass(text)[0]
+    keys = [e.key for e in index._entries]
+    assert sorted({(keys[i], s, e) for i, s, e in exact},
+                  key=lambda f: (f[2], f[1] - f[2])) == _occurrences(phrases, text)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from csqa.model import Transcript, Utterance
 from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
@@ -177,7 +177,11 @@ class PhraseBank:
         self._ids: dict[tuple[Any, ...], int] = {}
         self._space: dict[int, str] = {}  # set id -> "fuzzy"/"pinyin" for tolerant sets
         self._tolerant: dict[str, Any] = {}
+        #: ahocorasick_rs.AhoCorasick of every normalised phrase (False when there is none)
         self._automaton: Any = None
+        self._find: Any = None  # its find_matches_as_indexes: (key index, start, end) in order of end
+        self._owners: list[tuple[tuple[int, str], ...]] = []
+        self._set_ids: list[tuple[int, ...]] = []
         self._regexes: dict[str, int] = {}  # pattern -> slot in the regex pre-filter
         self._regex_set: Any = None
         self._slot_of: dict[Any, int | None] = {}  # compiled regex -> regex_slot()
@@ -241,14 +245,14 @@ class PhraseBank:
         #: a phrase holding the separator CallView joins utterances with could match across
         #: two of them: such a ruleset is matched utterance by utterance
         self.sep_in_phrases = any(_SEP in key for key in entries)
-        automaton = ahocorasick.Automaton()
-        for key, owners in entries.items():
-            # (length, ((set id, phrase), …), the distinct set ids)
-            sids = tuple(dict.fromkeys(set_id for set_id, _ in owners))
-            automaton.add_word(key, (len(key), tuple(owners), sids))
         if entries:
-            automaton.make_automaton()
-            self._automaton = automaton
+            keys = list(entries)
+            # per key, by its index in the automaton: ((set id, phrase), …), the distinct set ids
+            self._owners = [tuple(entries[k]) for k in keys]
+            self._set_ids = [tuple(dict.fromkeys(set_id for set_id, _ in owners))
+                             for owners in self._owners]
+            self._automaton = ahocorasick_rs.AhoCorasick(keys)
+            self._find = self._automaton.find_matches_as_indexes
         else:
             self._automaton = False
         for index in self._tolerant.values():
@@ -310,10 +314,10 @@ class PhraseBank:
         out: dict[int, list[tuple[int, int, str]]] = {}
         if not self._automaton or not folded:
             return out
-        for end_index, (length, owners, _) in self._automaton.iter(folded):
-            start = end_index + 1 - length
-            for set_id, phrase in owners:
-                out.setdefault(set_id, []).append((start, end_index + 1, phrase))
+        owners = self._owners
+        for key, start, end in self._find(folded, overlapping=True):
+            for set_id, phrase in owners[key]:
+                out.setdefault(set_id, []).append((start, end, phrase))
         return out
 
 
@@ -420,18 +424,19 @@ class CallView:
         lines = self._norm_text = norm.split(_SEP)  # type: ignore[assignment]
         where: dict[int, list[int]] = {}
         self._where = where
-        automaton = self.bank._automaton
-        if not automaton:
+        bank = self.bank
+        if not bank._automaton:
             return
         # hits come in order of their end; no match spans a separator, so the utterance of a
-        # hit is the one its end is in
+        # hit is the one its start is in
+        set_ids = bank._set_ids
         i = 0
         end = len(lines[0])  # offset of the separator after utterance i
-        for at, value in automaton.iter(norm):
+        for key, at, _ in bank._find(norm, overlapping=True):
             while at >= end:
                 i += 1
                 end += len(lines[i]) + 1
-            for set_id in value[2]:
+            for set_id in set_ids[key]:
                 found = where.get(set_id)
                 if found is None:
                     where[set_id] = [i]

@@ -20,6 +20,7 @@ separators are kept, so the masked text still reads as what it was.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 from dataclasses import dataclass
 
@@ -219,26 +220,49 @@ def redact_finding(f: Finding, memo: _Memo | None = None) -> Finding:
 def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
     """The call with its utterance text masked (same object when nothing needed masking)."""
     m = memo if memo is not None else _Memo()
-    changed = False
-    utts: list[Utterance] = []
-    for u in t.utterances:
+    utts = t.utterances
+    changed: list[Utterance] | None = None
+    for i in _holding_pii([u.text for u in utts]):
+        u = utts[i]
         text = m[u.text]
         if text != u.text:
-            changed = True
-            u = dataclasses.replace(u, text=text)
-        utts.append(u)
-    return dataclasses.replace(t, utterances=utts) if changed else t
+            if changed is None:
+                changed = list(utts)
+            changed[i] = dataclasses.replace(u, text=text)
+    return dataclasses.replace(t, utterances=changed) if changed is not None else t
+
+
+_JOIN = "\ue000"  # neither a digit nor a separator nor part of an address: no run spans two texts
 
 
 def may_hold_pii(texts: list[str]) -> bool:
     """Whether any of ``texts`` can hold a number or an address: one search over them all,
     joined by a character that is neither a digit nor a separator (so no run spans two)."""
-    joined = "\ue000".join(texts)
+    joined = _JOIN.join(texts)
     return "@" in joined or _HAS_RUN.search(joined) is not None
 
 
+def _holding_pii(texts: list[str]) -> list[int]:
+    """Indexes of the ``texts`` that can hold a number or an address (the others are left as
+    they are by :func:`redact`): one search over them all, as :func:`may_hold_pii`."""
+    joined = _JOIN.join(texts)
+    if "@" in joined:
+        return [i for i, text in enumerate(texts) if "@" in text or _HAS_RUN.search(text)]
+    holding: list[int] = []
+    i, end = 0, len(texts[0]) if texts else 0  # the text i, and where it ends in joined
+    for run in _HAS_RUN.finditer(joined):
+        at = run.start()
+        while at > end:
+            i += 1
+            end += len(texts[i]) + 1
+        if not holding or holding[-1] != i:
+            holding.append(i)
+    return holding
+
+
 def redact_result(r: CallResult) -> CallResult:
-    """A call's result as every output shows it: findings and transcript text masked."""
+    """A call's result as every output shows it: findings and transcript text masked (the same
+    object when nothing needed masking)."""
     texts = [u.text for u in r.transcript.utterances]
     for f in r.findings:
         texts += (f.matched, f.evidence, f.message)
@@ -248,6 +272,9 @@ def redact_result(r: CallResult) -> CallResult:
     transcript = redact_transcript(r.transcript, memo)
     findings = [redact_finding(f, memo) for f in r.findings]
     errors = {k: memo[v] for k, v in r.rule_errors.items()}
+    if (transcript is r.transcript and errors == r.rule_errors
+            and all(map(operator.is_, findings, r.findings))):
+        return r  # candidates only (an order number is no personal number): nothing masked
     return dataclasses.replace(r, findings=findings, transcript=transcript, rule_errors=errors)
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-import ahocorasick
+import ahocorasick_rs
 
 Tolerance = Literal["exact", "fuzzy", "pinyin"]
 TOLERANCES: tuple[str, ...] = ("exact", "fuzzy", "pinyin")
@@ -137,7 +137,8 @@ class TolerantIndex:
         self.space = space
         self._entries: list[_Entry] = []
         self._by_set: dict[int, list[int]] = {}
-        self._automaton: Any = None
+        self._automaton: Any = None  # ahocorasick_rs.AhoCorasick of the entries' keys
+        self._ids: list[tuple[int, ...]] = []  # by key index: the entries with that key
         self._aligned: list[int] = []  # entries with an edit budget (aligned, not only exact)
         self._aligned_of: dict[int, list[int]] = {}  # the same, by set
         self._indexes: dict[int | None, tuple[dict[str, list[int]], dict[str, list[int]]]] = {}
@@ -163,15 +164,12 @@ class TolerantIndex:
                        all(len(g) == 2 for g in grams)))
 
     def build(self) -> None:
-        automaton = ahocorasick.Automaton()
         keys: dict[str, list[int]] = {}
         for i, e in enumerate(self._entries):
             keys.setdefault(e.key, []).append(i)
-        for key, ids in keys.items():
-            automaton.add_word(key, (len(key), tuple(ids)))
         if keys:
-            automaton.make_automaton()
-            self._automaton = automaton
+            self._ids = [tuple(ids) for ids in keys.values()]  # entries, by key index
+            self._automaton = ahocorasick_rs.AhoCorasick(list(keys))
         self._aligned = [i for i, e in enumerate(self._entries) if e.edits]
         for i in self._aligned:
             self._aligned_of.setdefault(self._entries[i].set_id, []).append(i)
@@ -189,8 +187,10 @@ class TolerantIndex:
         which phrases are worth aligning)."""
         if self._automaton is None or not sym:
             return [], frozenset(), frozenset()
-        exact = [(i, end + 1 - length, end + 1)
-                 for end, (length, ids) in self._automaton.iter(sym) for i in ids]
+        by_key = self._ids
+        exact = [(i, start, end)
+                 for key, start, end in self._automaton.find_matches_as_indexes(sym, overlapping=True)
+                 for i in by_key[key]]
         return exact, _bigrams(sym), set(sym)
 
     def occurrences(self, sym: str, first: FirstPass,
