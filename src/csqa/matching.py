@@ -446,6 +446,14 @@ class CallView:
                 elif found[-1] != i:
                     found.append(i)
 
+    def joined_folded(self) -> str | None:
+        """All the call's utterances folded (:func:`fold`, character by character) and joined
+        by a private-use separator, as the whole-call pass made them, for a cheap look for a
+        character in the whole call; ``None`` when the call is matched utterance by utterance."""
+        if not self._prescanned:
+            self._prescan()
+        return self._joined
+
     def folded(self, index: int) -> str:
         texts = self._folded
         if texts is None:

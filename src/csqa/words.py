@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ _LOCK = threading.Lock()
 _BASE: Any = None
 _POS_TABLE: dict[str, str] | None = None
 _SEGMENTERS: dict[frozenset[str], Segmenter] = {}
+#: id of a user-word set a rule passed -> (that set, its segmenter): see :func:`segmenter`
+_BY_ID: dict[int, tuple[frozenset[str], Segmenter]] = {}
 
 
 def _load() -> tuple[Any, dict[str, str]]:
@@ -134,11 +137,15 @@ class Segmenter:
         Without HMM, jieba only ever emits dictionary words and single characters, so when
         nothing crosses ``pos`` it is a boundary in any segmentation: no need to run jieba.
         """
-        if lo < pos < hi and _glued(text[pos - 1]) and _glued(text[pos]):
-            return True
+        if not lo < pos < hi:
+            return False  # no word inside text[lo:hi] has characters on both sides of pos
+        left, right = text[pos - 1], text[pos]
+        if left.isascii() and right.isascii() and left.isalnum() and right.isalnum():
+            return True  # jieba glues ASCII letters and digits together
         freq = self._tk.FREQ
+        past = pos + 1
         for a in range(pos - 1, max(lo, pos - self.longest) - 1, -1):
-            if text[a : pos + 1] not in freq:
+            if text[a:past] not in freq:
                 continue  # no word (nor prefix of one) from a reaches past pos
             b = pos + 1
             while b <= hi:
@@ -163,9 +170,12 @@ class Segmenter:
 def segmenter(user_words: Iterable[str] = ()) -> Segmenter:
     """The process-wide segmenter for this set of user words (built on first use)."""
     if isinstance(user_words, frozenset):
-        seg = _SEGMENTERS.get(user_words)  # the hot path: rules pass the same frozenset
-        if seg is not None:
-            return seg
+        # the hot path: rules pass the same frozenset object again and again. Looked up by
+        # identity: a dict lookup by value compares it element by element with the equal key
+        # already stored (another object), ~10x the cost
+        known = _BY_ID.get(id(user_words))
+        if known is not None and known[0] is user_words:
+            return known[1]
     key = frozenset(w.strip() for w in user_words if w.strip())
     seg = _SEGMENTERS.get(key)
     if seg is None:
@@ -174,6 +184,9 @@ def segmenter(user_words: Iterable[str] = ()) -> Segmenter:
             seg = _SEGMENTERS.setdefault(key, seg)
     if isinstance(user_words, frozenset):
         _SEGMENTERS.setdefault(user_words, seg)
+        if len(_BY_ID) >= 4096:
+            _BY_ID.clear()  # many word lists come and go (tests, rule runs): stay small
+        _BY_ID[id(user_words)] = (user_words, seg)  # holds the set: its id stays its own
     return seg
 
 
@@ -189,23 +202,31 @@ def _in_block(ch: str) -> bool:
 _BLOCKS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")  # jieba's re_han_default
 
 
-def _blocks(call: CallView, index: int) -> list[tuple[int, int]]:
-    key = ("blocks", index)
-    got: list[tuple[int, int]] | None = call.memo.get(key)
+def _edges(call: CallView, index: int) -> list[int]:
+    """The edges of utterance ``index``'s jieba blocks, once per call: ``[lo0, hi0, lo1, hi1,
+    …]``, strictly increasing (blocks are not empty, and two are apart by a character)."""
+    key = ("block edges", index)
+    got: list[int] | None = call.memo.get(key)
     if got is None:
-        got = call.memo[key] = [m.span() for m in _BLOCKS.finditer(call.utterances[index].text)]
+        got = call.memo[key] = [at for m in _BLOCKS.finditer(call.utterances[index].text)
+                                for at in m.span()]
     return got
 
 
 def call_block_span(call: CallView, index: int, start: int, end: int) -> tuple[int, int]:
-    """:func:`block_span` for an utterance, from its blocks found once per call."""
-    lo, hi = start, end
-    for b_lo, b_hi in _blocks(call, index):
-        if b_lo <= start < b_hi or b_lo < start == b_hi:
-            lo = min(lo, b_lo)
-        if b_lo < end <= b_hi or b_lo == end < b_hi:
-            hi = max(hi, b_hi)
-    return lo, hi
+    """:func:`block_span` for an utterance, from its block edges found once per call: two
+    binary searches (a block holds ``start`` when it begins at or before it and ends at or
+    after it; the same for ``end``)."""
+    edges = _edges(call, index)
+    k = bisect_right(edges, start)
+    if k & 1:  # inside a block, or where one begins
+        start = edges[k - 1]
+    elif k and edges[k - 1] == start:  # where one ends
+        start = edges[k - 2]
+    k = bisect_right(edges, end)
+    if k & 1:  # inside a block, or where one begins
+        end = edges[k]
+    return start, end
 
 
 def block_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -240,12 +261,15 @@ def call_tokens(call: CallView, index: int, user_words: frozenset[str],
 def on_word_boundaries(call: CallView, index: int, start: int, end: int,
                        user_words: frozenset[str]) -> bool:
     """Whether original-text span ``[start, end)`` begins and ends on word boundaries."""
-    text = call.utterances[index].text
     lo, hi = call_block_span(call, index, start, end)
-    if (lo, hi) == (start, end):
+    if lo == start and hi == end:
         return True  # a whole block (between punctuation): its edges are boundaries, no jieba
-    seg = segmenter(user_words)
-    if not seg.crossed(text, start, lo, hi) and not seg.crossed(text, end, lo, hi):
+    known = _BY_ID.get(id(user_words))  # segmenter(user_words), without the call
+    seg = known[1] if known is not None and known[0] is user_words else segmenter(user_words)
+    text = call.utterances[index].text
+    # no word crosses where a block begins or ends (crossed() says so too; not asked there)
+    if not (lo < start and seg.crossed(text, start, lo, hi)) and not (
+            end < hi and seg.crossed(text, end, lo, hi)):
         return True  # no word can span either edge: a boundary whatever jieba chooses
     toks = call_tokens(call, index, user_words, start, end)
     return any(t.start == start for t in toks) and any(t.end == end for t in toks)

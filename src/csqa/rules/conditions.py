@@ -47,6 +47,8 @@ CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
 _UNCOUNTED = re.compile("[\\s" + "".join(re.escape(ch) for ch in sorted(CLAUSE_ENDS)) + "]")
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》"}
 SAME_QUOTES = frozenset("\"'")
+#: a character that can open a quotation: without one before a match, it is not quoted
+_OPENING = re.compile("[" + re.escape("".join(sorted({*QUOTE_PAIRS, *SAME_QUOTES}))) + "]")
 
 
 class Near(BaseModel):
@@ -187,7 +189,8 @@ class PhraseMatcher:
             matches = [m for m in matches if not quoted(text, m.start, m.end)]
         if self.before_id is not None and matches:
             guards = _found(call, self.before_id, index)
-            matches = [m for m in matches if not preceded_in_clause(text, m, guards)]
+            if guards:  # most often none: nothing can cancel a match
+                matches = [m for m in matches if not preceded_in_clause(text, m, guards)]
         if o.near is not None and self.near_id is not None and matches:
             matches = [m for m in matches if self.near_ok(call, index, m)]
         return matches
@@ -241,6 +244,8 @@ def _found(call: CallView, set_id: int, index: int) -> list[Match]:
 
 def quoted(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` lies inside quotation marks."""
+    if _OPENING.search(text, 0, start) is None:
+        return False  # no quotation opens before it (the most common case: one search)
     before, after = text[:start], text[end:]
     for open_q, close_q in QUOTE_PAIRS.items():
         if before.count(open_q) > before.count(close_q) and close_q in after:

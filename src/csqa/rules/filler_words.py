@@ -24,15 +24,14 @@ Passes::
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import Field
 
-from csqa.matching import CallView, PhraseBank
-from csqa.model import AGENT, Hit, Utterance
+from csqa.matching import CallView, PhraseBank, fold
+from csqa.model import AGENT, Hit
 from csqa.rules.base import Phrase
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 from csqa.rules.rates import Counted, RateParams, may_fire, rate_hits
@@ -58,12 +57,16 @@ class Prepared:
     params: Params
     words: PhraseMatcher
     allowed: frozenset[str]
-    _pos_chars: frozenset[str] | None = field(default=None)
-    _pos_finditer: Any = field(default=None)
     #: one-character ``words`` matched as they are written (folding and the fillers leave them
-    #: alone): where the POS pre-filter finds one, the phrase scan finds it too
+    #: alone): the phrase scan finds every place the agent says one, so the POS pre-filter
+    #: need not look for them (see :func:`fillers`)
     paired: frozenset[str] = field(default=frozenset())
-    _pos_findall: Any = field(default=None)
+    tags: frozenset[str] = field(default=frozenset())
+    _pos_chars: frozenset[str] | None = field(default=None)
+    #: the POS pre-filter's characters that are not ``paired``, and as a compiled class
+    _unpaired_chars: str = field(default="")
+    _unpaired: Any = field(default=None)
+    _fold_safe: bool = field(default=False)
 
     def pos_chars(self, user_words: frozenset[str]) -> frozenset[str]:
         """The one-character words jieba tags with ``pos`` (the POS pre-filter), computed once."""
@@ -72,12 +75,11 @@ class Prepared:
                 self._pos_chars = chars_tagged(self.params.pos) - self.allowed
             else:
                 self._pos_chars = frozenset()
-            chars = "".join(sorted(self._pos_chars))
-            pattern = re.compile(f"[{re.escape(chars)}]") if chars else None
-            self._pos_finditer = pattern.finditer if pattern else None
             unpaired = "".join(sorted(self._pos_chars - self.paired))
-            self._pos_findall = (re.compile(f"[{re.escape(unpaired)}]").findall if unpaired
-                                 else None)
+            self._unpaired_chars = unpaired
+            # folding leaves them as they are: one in an utterance is one in the folded call
+            self._fold_safe = fold(unpaired) == unpaired
+            self._unpaired = re.compile(f"[{re.escape(unpaired)}]") if unpaired else None
         return self._pos_chars
 
 
@@ -87,68 +89,80 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
     paired = frozenset(w for w in params.words if len(w) == 1 and norm.key(w) == w
                        and not any(w in f for f in norm.fillers))
     return Prepared(params, PhraseMatcher(params.words, opts, bank, speaker=AGENT),
-                    frozenset(params.allowed), paired=paired)
+                    frozenset(params.allowed), paired=paired, tags=frozenset(params.pos))
 
 
 def fillers(call: CallView, prep: Prepared) -> list[Counted]:
-    """Every filler the agent said, in order."""
-    user_words = prep.words.user_words
+    """Every filler the agent said, in order.
+
+    The POS pre-filter looks only for its characters that are not ``paired``: where the agent
+    says a paired character, the phrase scan found it too, and that place either counts as the
+    listed word or is no word of its own (the same word-boundary test :func:`token_tag` makes
+    first), so its POS tag could not count it either."""
     found: list[tuple[int, int, str]] = []  # (utterance, offset, word)
-    listed: set[tuple[int, int]] = set()  # characters already inside a listed word
-    for i, matches in prep.words.where(call).items():
-        text = call.utterances[i].text
+    where = prep.words.where(call)
+    allowed = prep.allowed
+    utts = call.utterances
+    for i, matches in where.items():
+        text = utts[i].text
         for m in matches:
-            listed.update((i, k) for k in range(m.start, m.end))
-            if text[m.start : m.end] not in prep.allowed:
-                found.append((i, m.start, text[m.start : m.end]))
-    tags = set(prep.params.pos)
-    if tags:
-        prep.pos_chars(user_words)
-    if tags and prep._pos_finditer is not None:
-        # the pre-filter: one C-level search over all the agent's text for candidate particles;
-        # jieba's dictionary is consulted only for the characters it finds
-        agent, starts, joined = _agent_text(call)
-        for hit in prep._pos_finditer(joined):
-            k = bisect_right(starts, hit.start()) - 1
-            u, offset = agent[k], hit.start() - starts[k]
-            if (u.index, offset) in listed:
+            word = text[m.start : m.end]
+            if word not in allowed:
+                found.append((i, m.start, word))
+    candidates = _candidates(call, prep) if prep.tags else []
+    if candidates:
+        user_words = prep.words.user_words
+        # characters already inside a listed word
+        listed = {(i, k) for i, matches in where.items() for m in matches
+                  for k in range(m.start, m.end)}
+        for index, offset, char in candidates:
+            if (index, offset) in listed:
                 continue
-            if token_tag(call, u.index, offset, offset + 1, user_words) in tags:
-                found.append((u.index, offset, hit.group()))
+            if token_tag(call, index, offset, offset + 1, user_words) in prep.tags:
+                found.append((index, offset, char))
     return [Counted(i, w) for i, _, w in sorted(found)]
 
 
-def _agent_text(call: CallView) -> tuple[list[Utterance], list[int], str]:
-    """The agent's utterances, where each starts in their texts joined by newlines, and that
-    joined text (once per call)."""
-    got: tuple[list[Utterance], list[int], str] | None = call.memo.get(_AGENT_TEXT)
+def _candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
+    """``(utterance, offset, character)`` of every character of the POS pre-filter that is not
+    ``paired`` in the agent's utterances, in order (once per call). First a look for each such
+    character in all the call's text at once (a fast substring search each, in the folded text
+    the phrase scan already made when folding keeps them), which most often finds none;
+    jieba's dictionary is consulted only for the characters found."""
+    prep.pos_chars(prep.words.user_words)
+    chars = prep._unpaired_chars
+    if not chars:
+        return []
+    key = (_CANDIDATES, chars)
+    got: list[tuple[int, int, str]] | None = call.memo.get(key)
     if got is None:
-        agent = [u for u in call.utterances if u.speaker == AGENT]
-        starts, pos = [], 0
-        for u in agent:
-            starts.append(pos)
-            pos += len(u.text) + 1
-        got = call.memo[_AGENT_TEXT] = (agent, starts, "\n".join(u.text for u in agent))
+        got = []
+        utts = call.utterances
+        joined = call.joined_folded() if prep._fold_safe else None
+        if joined is None:
+            joined = "\n".join([u.text for u in utts])
+        for char in chars:
+            if char in joined:
+                finditer = prep._unpaired.finditer
+                got = [(u.index, m.start(), m.group()) for u in utts if u.speaker == AGENT
+                       for m in finditer(u.text)]
+                break
+        call.memo[key] = got
     return got
 
 
-_AGENT_TEXT = ("filler_words", "agent text")
+_CANDIDATES = "filler_words candidates"
 
 
 def most(call: CallView, prep: Prepared) -> int | None:
     """At most how many fillers :func:`fillers` can find: every occurrence of ``words`` in the
-    agent's utterances plus every candidate character of the POS pre-filter in them, before
-    word boundaries, ``allowed`` and POS tags are looked at. A candidate character that is
-    itself one of ``words`` (``paired``) is not counted twice: the phrase scan found it at the
-    same place, and :func:`fillers` counts that place once at most (as the listed word, or not
-    at all when it is no word of its own, which rules out its POS tag too)."""
+    agent's utterances plus every candidate character of the POS pre-filter that is not
+    ``paired`` in them, before word boundaries, ``allowed`` and POS tags are looked at."""
     total = prep.words.most(call)
     if total is None:
         return None
-    if prep.params.pos:
-        prep.pos_chars(prep.words.user_words)
-        if prep._pos_findall is not None:
-            total += len(prep._pos_findall(_agent_text(call)[2]))
+    if prep.tags:
+        total += len(_candidates(call, prep))
     return total
 
 

@@ -99,8 +99,11 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
         found = call.having(set_id, None if p.speaker == "any" else p.speaker)
         if not found:
             return
-        wanted = set(found)
-        utts = [u for u in in_scope(call, p.speaker, p.scope) if u.index in wanted]
+        if p.scope is None:  # found is already the speaker's (utterance i is the i-th)
+            utts = [call.utterances[i] for i in found]
+        else:
+            wanted = set(found)
+            utts = [u for u in in_scope(call, p.speaker, p.scope) if u.index in wanted]
     else:
         utts = in_scope(call, p.speaker, p.scope)
     for u in utts:
@@ -113,7 +116,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):
             continue
-        for m in leftmost_longest(matches):
+        for m in matches if len(matches) == 1 else leftmost_longest(matches):
             matched = u.text[m.start : m.end]
             values: dict[str, Any] = {"phrase": m.phrase}
             if m.similarity < 1.0:
