@@ -26,6 +26,9 @@ WHENS: list[dict[str, Any]] = [
     {"agent_says": ["工单"], "near": {"phrases": ["创建"], "within": 2, "side": "before"}},
     {"any": [{"agent_says": ["工单", "升级"]},
              {"customer_says": ["投诉"], "unless_before": ["不是"]}]},
+    # sequence.ticket_number's shape: an escalation, or 工单 with 创建 just before it
+    {"any": [{"agent_says": ["升级"]},
+             {"agent_says": ["工单"], "near": {"phrases": ["创建"], "within": 2, "side": "before"}}]},
     {"all": [{"says": ["投诉"]}, {"call_longer_than": 50}]},
     {"all": [{"says": ["投诉"]}, {"says": ["工单"]}]},
     {"call_longer_than": 50},
@@ -197,3 +200,26 @@ def test_counted_chars_counts_what_the_per_character_test_counts() -> None:
         assert counted_chars(ch) == (0 if ch.isspace() or ch in CLAUSE_ENDS else 1), hex(code)
     text = "您的意思是,\u3000洗衣机 漏水\t对吗?"
     assert counted_chars(text) == sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)
+
+
+@FAST
+@given(calls())
+@example(_call(("agent", 0, "升级创建工单"), ("agent", 4, "创建工单升级")))
+@example(_call(("agent", 0, "工单升级"), ("agent", 4, "工单创建工单")))
+def test_first_end_is_where_the_first_match_of_at_one_ends(t: Transcript) -> None:
+    """``first_end`` (an ``any`` asks a part with phrase options only when it may match before
+    the first match found so far, by ``earliest``) gives the end of ``at_one``'s first match,
+    on a fresh view and on one where the parts already worked things out; ``earliest`` is no
+    later than any match."""
+    conds = {id(c): c for prep in RULES
+             for c in (prep.when, prep.then, prep.then_before) if c is not None}
+    shared = CallView(t, BANK)
+    for cond in conds.values():
+        for i in range(len(t.utterances)):
+            found = cond.at_one(CallView(t, BANK), i)
+            plain = found[0].end if found else None
+            assert cond.first_end(CallView(t, BANK), i) == plain, cond.label()
+            assert cond.first_end(shared, i) == plain, cond.label()
+            low = cond.earliest(CallView(t, BANK), i)
+            assert low is not None or not found
+            assert all(low is not None and low <= m.start for m in found)

@@ -336,6 +336,17 @@ class Compiled:
         atoms look at utterance ``index`` alone instead of computing ``where`` for the call."""
         return self.at(call, index)
 
+    def first_end(self, call: CallView, index: int) -> int | None:
+        """Where the first of :meth:`at_one`'s matches ends (``None``: none), the one thing a
+        sequence asks about a trigger in the behaviour's own utterance."""
+        found = self.at_one(call, index)
+        return found[0].end if found else None
+
+    def earliest(self, call: CallView, index: int) -> int | None:
+        """No match of :meth:`at_one` starts before this (``None``: there is none)."""
+        found = self.at_one(call, index)
+        return min(m.start for m in found) if found else None
+
     def at(self, call: CallView, index: int) -> list[Match]:
         if self.call_level:
             return [_CALL_START] if self.holds(call) else []
@@ -381,6 +392,17 @@ class _Says(Compiled):
         if got is not None:
             return got.get(index, [])
         return self.matcher.find(call, index)
+
+    def earliest(self, call: CallView, index: int) -> int | None:
+        """The phrase options only drop matches: with options, the first of the phrases found
+        at all (one lookup, no ``near``/guard/word-boundary test)."""
+        m = self.matcher
+        if not m._filters or call.memo.get(self) is not None or (m, index) in call.memo:
+            return super().earliest(call, index)
+        if not m.speaks(call.utterances[index]):
+            return None
+        found = call.find(m.set_id, index)
+        return min(x.start for x in found) if found else None
 
     def _where(self, call: CallView) -> dict[int, list[Match]]:
         return self.matcher.where(call)
@@ -521,6 +543,35 @@ class _Any(Compiled):
         for p in self.parts:  # as in _where, so that equal places come in the same order
             merged.update(p.at_one(call, index))
         return sorted(merged, key=_PLACE)
+
+    def first_end(self, call: CallView, index: int) -> int | None:
+        """As :meth:`at_one`'s first match (the least start, then the least end), asking a part
+        with phrase options only when the first place it may match (:meth:`earliest`) is not
+        after the first match found so far: an escalation said before 工单 decides alone."""
+        if self.call_level:
+            return super().first_end(call, index)
+        best: tuple[int, int] | None = None
+        later = []
+        for p in self.parts:
+            if not p.exact:
+                later.append(p)
+                continue
+            found = p.at_one(call, index)
+            if found:
+                first = min((m.start, m.end) for m in found)
+                if best is None or first < best:
+                    best = first
+        for p in later:
+            if best is not None:
+                lo = p.earliest(call, index)
+                if lo is None or lo > best[0]:
+                    continue
+            found = p.at_one(call, index)
+            if found:
+                first = min((m.start, m.end) for m in found)
+                if best is None or first < best:
+                    best = first
+        return None if best is None else best[1]
 
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)

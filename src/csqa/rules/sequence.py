@@ -311,10 +311,9 @@ def _surely_answered(call: CallView, prep: Prepared, t: int, then: list[int], ex
     e = bisect_left(expl, t)
     if (k < len(then) and then[k] == t) or (e < len(expl) and expl[e] == t):
         # in the trigger's own utterance only what comes after the trigger counts
-        found = prep.when.at_one(call, t)
-        if not found:
+        after = prep.when.first_end(call, t)
+        if after is None:
             return True
-        after = found[0].end
         then_at = _first_from(prep.then.at_one(call, t), after)
         expl_at = (_first_from(prep.then_before.at_one(call, t), after)
                    if prep.then_before is not None else None)
