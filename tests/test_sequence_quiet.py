@@ -223,3 +223,23 @@ def test_first_end_is_where_the_first_match_of_at_one_ends(t: Transcript) -> Non
             low = cond.earliest(CallView(t, BANK), i)
             assert low is not None or not found
             assert all(low is not None and low <= m.start for m in found)
+
+
+@FAST
+@given(calls())
+@example(_call(("customer", 0, "工单投诉"), ("agent", 4, "好的"), ("customer", 8, "投诉工单")))
+@example(_call(("customer", 0, "抱歉投诉"), ("customer", 4, "投诉抱歉"), ("agent", 8, "投诉")))
+def test_direction_before_places_only_the_reported_triggers(t: Transcript) -> None:
+    """``direction: before`` with a trigger whose candidates are exact walks those candidates
+    and works out where the trigger was said only where it needs to: the same findings as
+    going over every occurrence of the trigger."""
+    for prep in RULES:
+        if prep.params.direction != "before" or prep.params.expect != "present":
+            continue
+        view = CallView(t, BANK)
+        occs = (first_occurrence(view, prep.when) if prep.params.first_only
+                else occurrences(view, prep.when))
+        by_index = {o.utterance: o for o in occs if o.utterance is not None}
+        plain = list(sequence._check_before(view, prep, list(by_index), by_index.__getitem__,
+                                            prep.when_label, prep.then_label))
+        assert list(sequence.findings(CallView(t, BANK), prep)) == plain, prep.params

@@ -40,7 +40,7 @@ Passes when the agent says 非常抱歉,我理解您的心情 in the next turn, 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -196,15 +196,26 @@ def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
     """The rule's findings in the call, every trigger looked at (:func:`check` first asks
     :func:`quiet`, which tells most calls without finding apart cheaply)."""
     p = prep.params
+    when_label = prep.when_label
+    then_label = prep.then_label
+    if (p.direction == "before" and p.expect == "present" and not p.first_only
+            and prep.when.exact):
+        # the trigger utterances are exactly its candidates: where in them it was said is
+        # worked out only for the ones a finding points at (or that hold the behaviour too)
+        when = prep.when
+        yield from _check_before(call, prep, when.candidates(call) or [],
+                                 lambda i: Occurrence(i, when.at_one(call, i)[0]),
+                                 when_label, then_label)
+        return
     occs = first_occurrence(call, prep.when) if p.first_only else occurrences(call, prep.when)
     if not occs:
         return
-    when_label = prep.when_label
-    then_label = prep.then_label
     if p.expect == "absent":
         yield from _check_absent(call, prep, occs, when_label, then_label)
     elif p.direction == "before":
-        yield from _check_before(call, prep, occs, when_label, then_label)
+        by_index = {o.utterance: o for o in occs if o.utterance is not None}
+        yield from _check_before(call, prep, list(by_index), by_index.__getitem__,
+                                 when_label, then_label)
     else:
         yield from _check_after(call, prep, occs, when_label, then_label)
 
@@ -448,39 +459,40 @@ def _agent_reply(call: CallView, t_index: int, last: int) -> Utterance | None:
     return next((u for u in replies if len(call.folded(u.index)) > 3), replies[0] if replies else None)
 
 
-def _check_before(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+def _check_before(call: CallView, prep: Prepared, triggers: list[int],
+                  occ_at: Callable[[int], Occurrence], when_label: str,
                   then_label: str) -> Iterator[Hit]:
+    """``triggers``: the utterances the trigger holds in, in order (a call-level trigger has
+    nothing before it); ``occ_at``: its occurrence in one of them."""
     win = prep.params.then_within
     then = prep.then
     then_at = _places(call, then)
     reported_at: int | None = None  # one omission is reported once, until the behaviour is seen
-    for occ in occs:
-        if occ.utterance is None:
-            continue  # a call-level trigger has nothing before it
-        if _came_before(call, then, then_at, occ, win):
+    for t_index in triggers:
+        if _came_before(call, then, then_at, t_index, occ_at, win):
             reported_at = None
             continue
-        if reported_at is not None and not any(reported_at < i <= occ.utterance
+        if reported_at is not None and not any(reported_at < i <= t_index
                                                and then.holds_at(call, i) for i in then_at):
             continue
-        reported_at = occ.utterance
+        reported_at = t_index
+        occ = occ_at(t_index)
         where = f"前{prep.within}内" if win is not None else "之前"
         yield _trigger_hit(call, occ, {"trigger": _trigger_text(call, occ), "when": when_label,
                                        "then": then_label, "delay": None,
                                        "detail": f"{when_label}{where}未{then_label}"})
 
 
-def _came_before(call: CallView, then: Compiled, then_at: list[int], occ: Occurrence,
-                 win: Window | None) -> bool:
-    """Whether ``then`` held before the trigger, inside the window counted backwards
-    (``then_at``: where it may hold, :func:`_places`)."""
-    assert occ.utterance is not None
-    t = call.utterances[occ.utterance]
+def _came_before(call: CallView, then: Compiled, then_at: list[int], t_index: int,
+                 occ_at: Callable[[int], Occurrence], win: Window | None) -> bool:
+    """Whether ``then`` held before the trigger in utterance ``t_index``, inside the window
+    counted backwards (``then_at``: where it may hold, :func:`_places`)."""
+    t = call.utterances[t_index]
     for i in reversed(then_at):
         if i > t.index:
             continue
         if i == t.index:
-            if _first(call, then, t, None, occ.match.start) is None:
+            if _first(call, then, t, None, occ_at(t_index).match.start) is None:
                 continue
             return True
         if not then.holds_at(call, i):
