@@ -26,8 +26,9 @@ WHENS: list[dict[str, Any]] = [
     {"agent_says": ["工单"], "near": {"phrases": ["创建"], "within": 2, "side": "before"}},
     {"any": [{"agent_says": ["工单", "升级"]},
              {"customer_says": ["投诉"], "unless_before": ["不是"]}]},
-    # sequence.ticket_number's shape: an escalation, or 工单 with 创建 just before it
-    {"any": [{"agent_says": ["升级"]},
+    # sequence.ticket_number's shape: an escalation, or 工单 with 创建 just before it (工单号
+    # starts where 工单 does: the earlier end is the first match)
+    {"any": [{"agent_says": ["升级", "工单号"]},
              {"agent_says": ["工单"], "near": {"phrases": ["创建"], "within": 2, "side": "before"}}]},
     {"all": [{"says": ["投诉"]}, {"call_longer_than": 50}]},
     {"all": [{"says": ["投诉"]}, {"says": ["工单"]}]},
@@ -204,22 +205,23 @@ def test_counted_chars_counts_what_the_per_character_test_counts() -> None:
 
 @FAST
 @given(calls())
-@example(_call(("agent", 0, "升级创建工单"), ("agent", 4, "创建工单升级")))
+@example(_call(("agent", 0, "升级创建工单"), ("agent", 4, "创建工单升级"), ("agent", 8, "创建工单号")))
 @example(_call(("agent", 0, "工单升级"), ("agent", 4, "工单创建工单")))
-def test_first_end_is_where_the_first_match_of_at_one_ends(t: Transcript) -> None:
-    """``first_end`` (an ``any`` asks a part with phrase options only when it may match before
-    the first match found so far, by ``earliest``) gives the end of ``at_one``'s first match,
-    on a fresh view and on one where the parts already worked things out; ``earliest`` is no
-    later than any match."""
+def test_first_match_is_placed_as_the_first_match_of_at_one(t: Transcript) -> None:
+    """``first_match`` (an ``any`` asks a part with phrase options only when it may match
+    before the first match found so far, by ``earliest``) is where ``at_one``'s first match
+    is, on a fresh view and on one where the parts already worked things out; ``earliest`` is
+    no later than any match."""
     conds = {id(c): c for prep in RULES
              for c in (prep.when, prep.then, prep.then_before) if c is not None}
     shared = CallView(t, BANK)
     for cond in conds.values():
         for i in range(len(t.utterances)):
             found = cond.at_one(CallView(t, BANK), i)
-            plain = found[0].end if found else None
-            assert cond.first_end(CallView(t, BANK), i) == plain, cond.label()
-            assert cond.first_end(shared, i) == plain, cond.label()
+            plain = (found[0].start, found[0].end) if found else None
+            for view in (CallView(t, BANK), shared):
+                first = cond.first_match(view, i)
+                assert (None if first is None else (first.start, first.end)) == plain
             low = cond.earliest(CallView(t, BANK), i)
             assert low is not None or not found
             assert all(low is not None and low <= m.start for m in found)
@@ -242,4 +244,24 @@ def test_direction_before_places_only_the_reported_triggers(t: Transcript) -> No
         by_index = {o.utterance: o for o in occs if o.utterance is not None}
         plain = list(sequence._check_before(view, prep, list(by_index), by_index.__getitem__,
                                             prep.when_label, prep.then_label))
+        assert list(sequence.findings(CallView(t, BANK), prep)) == plain, prep.params
+
+
+@FAST
+@given(calls())
+@example(_call(("customer", 0, "不是投诉"), ("agent", 4, "创建工单升级"), ("customer", 8, "投诉")))
+@example(_call(("agent", 0, "升级创建工单因为"), ("agent", 4, "抱歉"), ("agent", 8, "工单创建工单")))
+def test_direction_after_places_only_the_triggers_it_looks_at(t: Transcript) -> None:
+    """``direction: after`` walks the trigger's candidates and places the trigger
+    (``first_match``) only in those not inside an earlier trigger's answer: the same findings
+    as going over every occurrence of the trigger."""
+    for prep in RULES:
+        if prep.params.direction != "after" or prep.params.expect != "present":
+            continue
+        view = CallView(t, BANK)
+        occs = (first_occurrence(view, prep.when) if prep.params.first_only
+                else occurrences(view, prep.when))
+        given = {o.utterance: o for o in occs}
+        plain = list(sequence._check_after(view, prep, list(given), given.get,
+                                           prep.when_label, prep.then_label))
         assert list(sequence.findings(CallView(t, BANK), prep)) == plain, prep.params

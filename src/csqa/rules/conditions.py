@@ -336,11 +336,11 @@ class Compiled:
         atoms look at utterance ``index`` alone instead of computing ``where`` for the call."""
         return self.at(call, index)
 
-    def first_end(self, call: CallView, index: int) -> int | None:
-        """Where the first of :meth:`at_one`'s matches ends (``None``: none), the one thing a
-        sequence asks about a trigger in the behaviour's own utterance."""
+    def first_match(self, call: CallView, index: int) -> Match | None:
+        """A match placed as the first of :meth:`at_one`'s (the least start, then the least
+        end; ``None``: none): where a sequence's trigger is, all it asks about it."""
         found = self.at_one(call, index)
-        return found[0].end if found else None
+        return found[0] if found else None
 
     def earliest(self, call: CallView, index: int) -> int | None:
         """No match of :meth:`at_one` starts before this (``None``: there is none)."""
@@ -544,34 +544,30 @@ class _Any(Compiled):
             merged.update(p.at_one(call, index))
         return sorted(merged, key=_PLACE)
 
-    def first_end(self, call: CallView, index: int) -> int | None:
+    def first_match(self, call: CallView, index: int) -> Match | None:
         """As :meth:`at_one`'s first match (the least start, then the least end), asking a part
         with phrase options only when the first place it may match (:meth:`earliest`) is not
         after the first match found so far: an escalation said before 工单 decides alone."""
         if self.call_level:
-            return super().first_end(call, index)
-        best: tuple[int, int] | None = None
+            return super().first_match(call, index)
+        best: Match | None = None
         later = []
         for p in self.parts:
             if not p.exact:
                 later.append(p)
                 continue
-            found = p.at_one(call, index)
-            if found:
-                first = min((m.start, m.end) for m in found)
-                if best is None or first < best:
-                    best = first
+            for m in p.at_one(call, index):
+                if best is None or (m.start, m.end) < (best.start, best.end):
+                    best = m
         for p in later:
             if best is not None:
                 lo = p.earliest(call, index)
-                if lo is None or lo > best[0]:
+                if lo is None or lo > best.start:
                     continue
-            found = p.at_one(call, index)
-            if found:
-                first = min((m.start, m.end) for m in found)
-                if best is None or first < best:
-                    best = first
-        return None if best is None else best[1]
+            for m in p.at_one(call, index):
+                if best is None or (m.start, m.end) < (best.start, best.end):
+                    best = m
+        return best
 
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)

@@ -40,7 +40,7 @@ Passes when the agent says 非常抱歉,我理解您的心情 in the next turn, 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -198,16 +198,26 @@ def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
     p = prep.params
     when_label = prep.when_label
     then_label = prep.then_label
-    if (p.direction == "before" and p.expect == "present" and not p.first_only
-            and prep.when.exact):
+    when = prep.when
+    if p.direction == "before" and p.expect == "present" and not p.first_only and when.exact:
         # the trigger utterances are exactly its candidates: where in them it was said is
         # worked out only for the ones a finding points at (or that hold the behaviour too)
-        when = prep.when
         yield from _check_before(call, prep, when.candidates(call) or [],
                                  lambda i: Occurrence(i, when.at_one(call, i)[0]),
                                  when_label, then_label)
         return
-    occs = first_occurrence(call, prep.when) if p.first_only else occurrences(call, prep.when)
+    if p.direction == "after" and p.expect == "present" and not p.first_only:
+        places = when.candidates(call)
+        if places is not None:
+            # where the trigger was said is worked out only for the candidates not already
+            # inside an earlier trigger's answer (its first match, see Compiled.first_match)
+            def occ_at(i: int | None) -> Occurrence | None:
+                assert i is not None
+                m = when.first_match(call, i)
+                return None if m is None else Occurrence(i, m)
+            yield from _check_after(call, prep, places, occ_at, when_label, then_label)
+            return
+    occs = first_occurrence(call, when) if p.first_only else occurrences(call, when)
     if not occs:
         return
     if p.expect == "absent":
@@ -217,7 +227,8 @@ def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
         yield from _check_before(call, prep, list(by_index), by_index.__getitem__,
                                  when_label, then_label)
     else:
-        yield from _check_after(call, prep, occs, when_label, then_label)
+        given = {o.utterance: o for o in occs}
+        yield from _check_after(call, prep, list(given), given.get, when_label, then_label)
 
 
 def quiet(call: CallView, prep: Prepared) -> bool:
@@ -322,9 +333,10 @@ def _surely_answered(call: CallView, prep: Prepared, t: int, then: list[int], ex
     e = bisect_left(expl, t)
     if (k < len(then) and then[k] == t) or (e < len(expl) and expl[e] == t):
         # in the trigger's own utterance only what comes after the trigger counts
-        after = prep.when.first_end(call, t)
-        if after is None:
+        first = prep.when.first_match(call, t)
+        if first is None:
             return True
+        after = first.end
         then_at = _first_from(prep.then.at_one(call, t), after)
         expl_at = (_first_from(prep.then_before.at_one(call, t), after)
                    if prep.then_before is not None else None)
@@ -382,8 +394,11 @@ def _window_last(call: CallView, occ: Occurrence, win: Window | None) -> int:
     return last
 
 
-def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_label: str,
+def _check_after(call: CallView, prep: Prepared, triggers: Sequence[int | None],
+                 occ_at: Callable[[int | None], Occurrence | None], when_label: str,
                  then_label: str) -> Iterator[Hit]:
+    """``triggers``: the utterances the trigger may hold in, in order (``None``: the call as a
+    whole); ``occ_at``: its occurrence there (``None``: it does not hold there)."""
     win = prep.params.then_within
     then, expl = prep.then, prep.then_before
     # only utterances where the behaviour or an explanation may happen need a look, and only
@@ -392,8 +407,11 @@ def _check_after(call: CallView, prep: Prepared, occs: list[Occurrence], when_la
     expl_c = _places(call, expl) if expl is not None else []
     candidates = sorted({*then_c, *expl_c}) if expl_c else then_c
     busy_until = -1  # utterances up to here belong to a trigger already handled
-    for occ in occs:
-        if occ.utterance is not None and occ.utterance <= busy_until:
+    for t in triggers:
+        if t is not None and t <= busy_until:
+            continue
+        occ = occ_at(t)
+        if occ is None:
             continue
         values: dict[str, Any] = {"trigger": _trigger_text(call, occ), "when": when_label,
                                   "then": then_label, "delay": None}
