@@ -394,7 +394,9 @@ class CallView:
         self._joined: str | None = None  # the folded utterances joined by _SEP, from _prescan
         #: the whole-call pass's automaton hits (key index, start, end) in the joined text
         self._raw: list[tuple[int, int, int]] | None = None
-        self._starts: list[int] | None = None  # where each utterance begins in the joined text
+        #: how many characters the utterances before each have in the joined text (without
+        #: the separators)
+        self._starts: list[int] | None = None
         self._regex_slots: frozenset[int] | None = None
 
     def _prescan(self) -> None:
@@ -496,9 +498,9 @@ class CallView:
         starts = self._starts
         if starts is None:
             lines: list[str] = self._norm_text  # type: ignore[assignment]  # all set by _prescan
-            starts = self._starts = list(accumulate([len(t) + 1 for t in lines], initial=0))
-        lo = starts[index]
-        hi = starts[index + 1] - 1  # the separator after it
+            starts = self._starts = list(accumulate(map(len, lines), initial=0))
+        lo = starts[index] + index  # the utterances before it, each with its separator
+        hi = starts[index + 1] + index  # the separator after it
         owners = self.bank._owners
         out: dict[int, list[tuple[int, int, str]]] = {}
         k = bisect_left(raw, lo + 1, key=_END)  # the first hit ending inside it (none is empty)
