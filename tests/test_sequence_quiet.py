@@ -212,8 +212,13 @@ def test_first_match_is_placed_as_the_first_match_of_at_one(t: Transcript) -> No
     before the first match found so far, by ``earliest``) is where ``at_one``'s first match
     is, on a fresh view and on one where the parts already worked things out; ``earliest`` is
     no later than any match."""
-    conds = {id(c): c for prep in RULES
-             for c in (prep.when, prep.then, prep.then_before) if c is not None}
+    conds = {}  # one of each condition (every rule compiles its own)
+    for prep in RULES:
+        p = prep.params
+        for spec, cond in ((p.when, prep.when), (p.then, prep.then),
+                           (p.then_before, prep.then_before)):
+            if spec is not None and cond is not None:
+                conds.setdefault(spec.model_dump_json(), cond)
     shared = CallView(t, BANK)
     for cond in conds.values():
         for i in range(len(t.utterances)):
