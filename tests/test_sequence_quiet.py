@@ -232,6 +232,25 @@ def test_first_match_is_placed_as_the_first_match_of_at_one(t: Transcript) -> No
             assert all(low is not None and low <= m.start for m in found)
 
 
+def _findings_are_the_plain_walks(t: Transcript, direction: str) -> None:
+    """Every generated rule of ``direction`` (expecting its behaviour present) gives the same
+    findings as its plain check over every occurrence of the trigger."""
+    for prep in RULES:
+        if prep.params.direction != direction or prep.params.expect != "present":
+            continue
+        view = CallView(t, BANK)
+        occs = (first_occurrence(view, prep.when) if prep.params.first_only
+                else occurrences(view, prep.when))
+        if direction == "before":
+            given = {o.utterance: o for o in occs if o.utterance is not None}
+            plain = list(sequence._check_before(view, prep, list(given), given.__getitem__,
+                                                prep.when_label, prep.then_label))
+        else:
+            given = {o.utterance: o for o in occs}
+            plain = list(sequence._check_after(view, prep, list(given), given.get,
+                                               prep.when_label, prep.then_label))
+        assert list(sequence.findings(CallView(t, BANK), prep)) == plain, prep.params
+
 @FAST
 @given(calls())
 @example(_call(("customer", 0, "工单投诉"), ("agent", 4, "好的"), ("customer", 8, "投诉工单")))
@@ -240,16 +259,7 @@ def test_direction_before_places_only_the_reported_triggers(t: Transcript) -> No
     """``direction: before`` with a trigger whose candidates are exact walks those candidates
     and works out where the trigger was said only where it needs to: the same findings as
     going over every occurrence of the trigger."""
-    for prep in RULES:
-        if prep.params.direction != "before" or prep.params.expect != "present":
-            continue
-        view = CallView(t, BANK)
-        occs = (first_occurrence(view, prep.when) if prep.params.first_only
-                else occurrences(view, prep.when))
-        by_index = {o.utterance: o for o in occs if o.utterance is not None}
-        plain = list(sequence._check_before(view, prep, list(by_index), by_index.__getitem__,
-                                            prep.when_label, prep.then_label))
-        assert list(sequence.findings(CallView(t, BANK), prep)) == plain, prep.params
+    _findings_are_the_plain_walks(t, "before")
 
 
 @FAST
@@ -260,13 +270,4 @@ def test_direction_after_places_only_the_triggers_it_looks_at(t: Transcript) -> 
     """``direction: after`` walks the trigger's candidates and places the trigger
     (``first_match``) only in those not inside an earlier trigger's answer: the same findings
     as going over every occurrence of the trigger."""
-    for prep in RULES:
-        if prep.params.direction != "after" or prep.params.expect != "present":
-            continue
-        view = CallView(t, BANK)
-        occs = (first_occurrence(view, prep.when) if prep.params.first_only
-                else occurrences(view, prep.when))
-        given = {o.utterance: o for o in occs}
-        plain = list(sequence._check_after(view, prep, list(given), given.get,
-                                           prep.when_label, prep.then_label))
-        assert list(sequence.findings(CallView(t, BANK), prep)) == plain, prep.params
+    _findings_are_the_plain_walks(t, "after")
