@@ -510,6 +510,8 @@ class _Any(Compiled):
         self.parts = parts
         self.call_level = all(p.call_level for p in parts)
         self.exact = all(p.exact for p in parts)
+        #: the exact parts first, then those with phrase options (see :meth:`first_match`)
+        self._exact_first = sorted(parts, key=lambda p: not p.exact)
 
     def candidates(self, call: CallView) -> list[int] | None:
         key = (self, "candidates")
@@ -551,16 +553,8 @@ class _Any(Compiled):
         if self.call_level:
             return super().first_match(call, index)
         best: Match | None = None
-        later = []
-        for p in self.parts:
-            if not p.exact:
-                later.append(p)
-                continue
-            for m in p.at_one(call, index):
-                if best is None or (m.start, m.end) < (best.start, best.end):
-                    best = m
-        for p in later:
-            if best is not None:
+        for p in self._exact_first:
+            if best is not None and not p.exact:
                 lo = p.earliest(call, index)
                 if lo is None or lo > best.start:
                     continue
