@@ -190,10 +190,6 @@ def segmenter(user_words: Iterable[str] = ()) -> Segmenter:
     return seg
 
 
-def _glued(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 def _in_block(ch: str) -> bool:
     """Whether jieba keeps ``ch`` inside a block it segments (its ``re_han_default`` class)."""
     return "\u4e00" <= ch <= "\u9fd5" or (ch.isascii() and (ch.isalnum() or ch in "+#&._%-"))
@@ -264,8 +260,7 @@ def on_word_boundaries(call: CallView, index: int, start: int, end: int,
     lo, hi = call_block_span(call, index, start, end)
     if lo == start and hi == end:
         return True  # a whole block (between punctuation): its edges are boundaries, no jieba
-    known = _BY_ID.get(id(user_words))  # segmenter(user_words), without the call
-    seg = known[1] if known is not None and known[0] is user_words else segmenter(user_words)
+    seg = segmenter(user_words)
     text = call.utterances[index].text
     # no word crosses where a block begins or ends (crossed() says so too; not asked there)
     if not (lo < start and seg.crossed(text, start, lo, hi)) and not (
