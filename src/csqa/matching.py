@@ -630,10 +630,6 @@ class CallView:
         if not raw:
             return []
         maps = self._maps(index)  # fetched once for all the utterance's matches
-        if maps[0] is None and maps[1] is not None:  # no filler removed: _map_back, inline
-            lost = maps[1]  # (an automaton hit is never empty)
-            return [Match(p, s + bisect_right(lost, s), e + bisect_right(lost, e - 1))
-                    for s, e, p in raw]
         return [_map_back(maps, s, e, p) for s, e, p in raw]
 
     def count(self, set_id: int, index: int) -> int | None:
