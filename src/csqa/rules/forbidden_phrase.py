@@ -80,9 +80,9 @@ class Prepared:
     meaning: int | None  # the MeaningBank set of like (with the phrases) and unlike examples
 
 
-#: phrases at least this long are examples of the rule's meaning too (shorter ones, 没办法,
+#: phrases at least this long are examples of the rule's meaning too (shorter ones, 滚,
 #: say too little alone)
-EXAMPLE_PHRASE_CHARS = 5
+EXAMPLE_PHRASE_CHARS = 3
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:

@@ -59,7 +59,7 @@ KIND = "required_phrase"
 
 #: a reworded or damaged wording counts when this similar to a like example (no shared
 #: counter-examples here: polite talk is what these rules want, so the bar is absolute)
-REQUIRED_LIKE_SIMILARITY = 0.75
+REQUIRED_LIKE_SIMILARITY = 0.6
 
 
 class Group(BaseModel):
