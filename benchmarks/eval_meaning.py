@@ -20,9 +20,10 @@ nobody on the team has seen) is judged alone, as the agent's line in an otherwis
 What is counted, per category and split:
 
 - hostile (禁语/争执): recall, a line caught when any ``forbidden.*`` rule fires on its utterance;
-  beside it the share caught by the category's own rule;
-- norm (a line-level norm): recall, caught when any rule fires on the line's utterance; beside it
-  the share caught by the norm's own rule ("no rule" while the ruleset has none);
+  under it the share caught by the category's own rule, and that rule's precision (of the
+  split's lines it fired on, the share in its category);
+- norm (a line-level norm): recall, caught when any rule fires on the line's utterance; under it
+  the share caught by the norm's own rule ("no rule" while the ruleset has none) and its precision;
 - polite: the false-alarm rate, any finding on the line's utterance;
 - opening / closing: the acceptance rate, the rules that judge that slot (greeting; closing,
   closing.anything_else, closing.satisfaction, sequence.satisfaction_before_closing) give no
@@ -102,10 +103,10 @@ class Line:
 @dataclass(slots=True)
 class Judged:
     """A line's outcome under one ruleset: ``hit`` is caught / false alarm / accepted;
-    ``own`` whether the category's own rule fired (hostile and norm lines)."""
+    ``rules`` the rules that fired on the line's own utterance; ``findings`` what to show."""
 
     hit: bool
-    own: bool
+    rules: frozenset[str] = frozenset()
     findings: list[str] = field(default_factory=list)
 
 
@@ -149,20 +150,19 @@ def call_for(line: Line, n: int) -> Transcript:
                       hangup_by="customer", duration=round(t + 1.0, 1))
 
 
-def judge(line: Line, kind: str, own_rule: str | None, result: CallResult,
+def judge(line: Line, kind: str, result: CallResult,
           script: frozenset[tuple[str, int | None]] = frozenset()) -> Judged:
     """What ``result`` (the audit of ``call_for(line)``) says about the line; ``script`` holds
     the (rule, utterance) findings the clean call gives anyway, left out."""
-    if kind in ("opening", "closing"):
-        wanted = SLOT_RULES[line.slot]
-        against = [f for f in result.findings if f.rule_id in wanted]
-        return Judged(not against, False, [_describe(f) for f in against])
-    at = SLOT_INDEX["line"]
+    at = SLOT_INDEX[line.slot]
     mine = [f for f in result.findings if f.utterance == at and (f.rule_id, at) not in script]
-    own = any(f.rule_id == own_rule for f in mine)
+    rules = frozenset(f.rule_id for f in mine)
+    if kind in ("opening", "closing"):
+        against = [f for f in result.findings if f.rule_id in SLOT_RULES[line.slot]]
+        return Judged(not against, rules, [_describe(f) for f in against])
     # hostile: caught by a forbidden.* rule; norm: by any rule; polite: any finding is a false alarm
-    hit = any(f.rule_id.startswith(HOSTILE_FAMILY) for f in mine) if kind == "hostile" else bool(mine)
-    return Judged(hit, own, [_describe(f) for f in mine])
+    hit = any(r.startswith(HOSTILE_FAMILY) for r in rules) if kind == "hostile" else bool(rules)
+    return Judged(hit, rules, [_describe(f) for f in mine])
 
 
 def _describe(f: Finding) -> str:
@@ -185,20 +185,24 @@ def run(engines: dict[str, Engine], categories: dict[str, dict], lines: list[Lin
         judged: list[Judged] = []
         for line, result in zip(lines, audit_calls(calls, engine), strict=True):
             assert isinstance(result, CallResult), result  # built calls have unique ids
-            spec = categories[line.category]
-            judged.append(judge(line, spec["kind"], spec.get("rule"), result, script))
+            judged.append(judge(line, categories[line.category]["kind"], result, script))
         out[name] = judged
     return out
 
 
 @dataclass(slots=True)
 class Row:
+    """One category in one split. ``own``: the share of its lines its own rule fired on;
+    ``precision``: of the split's lines that rule fired on, the share in this category
+    (None: the ruleset has no such rule, or it fired on no line)."""
+
     category: str
     split: str
     kind: str
     n: int
     rate: dict[str, float]
-    own: dict[str, float | None]
+    own: dict[str, float | None] = field(default_factory=dict)
+    precision: dict[str, float | None] = field(default_factory=dict)
 
     def target_missed(self) -> bool | None:
         """Whether the meaning column misses the kind's target (None: no target)."""
@@ -211,28 +215,34 @@ class Row:
 
 def rows_for(categories: dict[str, dict], lines: list[Line], judged: dict[str, list[Judged]],
              split: str, rule_ids: dict[str, set[str]]) -> list[Row]:
+    """The figures of every category with lines in ``split``."""
+    in_split = [i for i, line in enumerate(lines) if line.split == split]
     rows = []
     for cat, spec in categories.items():
-        idx = [i for i, line in enumerate(lines) if line.category == cat and line.split == split]
+        idx = [i for i in in_split if lines[i].category == cat]
         if not idx:
             continue
-        rate = {col: sum(judged[col][i].hit for i in idx) / len(idx) for col in COLUMNS}
-        own: dict[str, float | None] = {}
+        row = Row(cat, split, spec["kind"], len(idx),
+                  {col: sum(judged[col][i].hit for i in idx) / len(idx) for col in COLUMNS})
+        rule = spec.get("rule")
         for col in COLUMNS:
-            rule = spec.get("rule")
-            own[col] = (sum(judged[col][i].own for i in idx) / len(idx)
-                        if rule and rule in rule_ids[col] else None)
-        rows.append(Row(cat, split, spec["kind"], len(idx), rate, own))
+            fired = [i for i in in_split if rule in judged[col][i].rules]
+            known = rule in rule_ids[col]
+            row.own[col] = sum(i in idx for i in fired) / len(idx) if known else None
+            row.precision[col] = (sum(lines[i].category == cat for i in fired) / len(fired)
+                                  if known and fired else None)
+        rows.append(row)
     return rows
 
 
+LABEL = 40  # columns of the category label
 MEASURE = {"hostile": "recall (forbidden.*)", "norm": "recall (any rule)",
            "polite": "false alarms", "opening": "accepted", "closing": "accepted"}
 
 
 def print_table(rows: list[Row], categories: dict[str, dict], split: str) -> None:
     print(f"\n== {split} split ==")
-    print(f"{'category':<28}{'measure':<22}{'n':>4}  {'meaning':>8}  {'exact':>8}  target")
+    print(f"{'category':<{LABEL}}{'measure':<22}{'n':>4}  {'meaning':>8}  {'exact':>8}  target")
     for row in rows:
         spec = categories[row.category]
         label = f"{row.category} {spec['title']}"
@@ -241,11 +251,14 @@ def print_table(rows: list[Row], categories: dict[str, dict], split: str) -> Non
         if goal is not None:
             sign = "<=" if row.kind == "polite" else ">="
             target = f"{sign} {goal:.2f}" + ("  MISSED" if row.target_missed() else "  met")
-        print(f"{_pad(label, 28)}{MEASURE[row.kind]:<22}{row.n:>4}  "
+        print(f"{_pad(label, LABEL)}{MEASURE[row.kind]:<22}{row.n:>4}  "
               f"{row.rate['meaning']:>8.3f}  {row.rate['exact']:>8.3f}  {target}")
         if "rule" in spec:
             cells = ["no rule" if row.own[c] is None else f"{row.own[c]:.3f}" for c in COLUMNS]
-            print(f"{'':<28}{'by ' + spec['rule']:<26}  {cells[0]:>8}  {cells[1]:>8}")
+            prec = " / ".join("-" if row.precision[c] is None else f"{row.precision[c]:.3f}"
+                              for c in COLUMNS)
+            print(f"{'':<{LABEL}}{'by ' + spec['rule']:<26}  {cells[0]:>8}  {cells[1]:>8}  "
+                  f"precision {prec}")
 
 
 def _pad(text: str, width: int) -> str:

@@ -60,13 +60,14 @@ def test_lines_are_judged_on_their_own_utterance(engine: Engine) -> None:
              em.Line("好的。", "opening", "dev", "plain"),
              em.Line("好的,就这样。", "closing", "dev", "plain", "farewell")]
     judged = em.run({"meaning": engine}, CATEGORIES, lines)["meaning"]
-    assert [(j.hit, j.own) for j in judged] == [
+    assert [(j.hit, CATEGORIES[line.category].get("rule") in j.rules)
+            for line, j in zip(lines, judged, strict=True)] == [
         (True, True),      # a handbook string: caught, by its own rule
         (False, False),
         (True, False),     # a norm line is caught by any rule; wording.vague is not its rule
         (False, False),
         (True, False),     # a false alarm on a polite line
-        (True, False),     # an opening accepted
+        (True, False),     # an opening accepted (and nothing else on it)
         (False, False),
         (False, False),    # a farewell without thanks or goodbye is rejected
     ]
@@ -77,12 +78,20 @@ def test_lines_are_judged_on_their_own_utterance(engine: Engine) -> None:
 
 def test_rows_and_targets() -> None:
     lines = [em.Line(f"l{i}", "polite", "test", "plain") for i in range(4)]
-    judged = {"meaning": [em.Judged(i == 0, False) for i in range(4)],
-              "exact": [em.Judged(False, False) for _ in range(4)]}
-    [row] = em.rows_for(CATEGORIES, lines, judged, "test", {"meaning": set(), "exact": set()})
-    assert (row.category, row.n, row.rate) == ("polite", 4, {"meaning": 0.25, "exact": 0.0})
-    assert row.target_missed() is True
-    assert em.rows_for(CATEGORIES, lines, judged, "dev", {"meaning": set(), "exact": set()}) == []
+    lines.append(em.Line("不归我管", "shirk", "test", "plain"))
+    shirk = frozenset({"forbidden.shirk"})
+    judged = {"meaning": [em.Judged(i == 0, shirk if i == 0 else frozenset()) for i in range(4)]
+              + [em.Judged(True, shirk)],
+              "exact": [em.Judged(False) for _ in range(4)] + [em.Judged(False)]}
+    known = {"meaning": {"forbidden.shirk"}, "exact": set()}
+    shirk_row, polite = em.rows_for(CATEGORIES, lines, judged, "test", known)
+    assert (polite.category, polite.n, polite.rate) == ("polite", 4, {"meaning": 0.25, "exact": 0.0})
+    assert polite.target_missed() is True
+    assert (shirk_row.n, shirk_row.rate, shirk_row.target_missed()) == (1, {"meaning": 1.0, "exact": 0.0}, False)
+    # forbidden.shirk fired on the shirk line and on one polite line; the exact column has no such rule
+    assert shirk_row.own == {"meaning": 1.0, "exact": None}
+    assert shirk_row.precision == {"meaning": 0.5, "exact": None}
+    assert em.rows_for(CATEGORIES, lines, judged, "dev", known) == []
 
 
 def test_exact_only_ruleset_or_a_note() -> None:
