@@ -81,6 +81,16 @@ def require_overlap(call: CallView) -> None:
         raise NotEvaluable("单声道录音,无重叠语音信息,无法评估")
 
 
+def outbound_only(call: CallView) -> bool:
+    """Whether a rule about calls the agent places applies: ``True`` for an outbound call,
+    ``False`` for an inbound one (nothing to judge, the rule passes); raise
+    :class:`NotEvaluable` when the direction is unknown."""
+    direction = call.transcript.direction
+    if direction is None:
+        raise NotEvaluable("呼叫方向未知(呼入/外呼),无法评估")
+    return direction == "outbound"
+
+
 class Scope(BaseModel):
     """Where in the call a phrase rule looks. At most one bound of each family may be given.
 
