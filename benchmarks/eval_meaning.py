@@ -24,7 +24,9 @@ What is counted, per category and split:
   split's lines it fired on, the share in its category);
 - norm (a line-level norm): recall, caught when any rule fires on the line's utterance; under it
   the share caught by the norm's own rule ("no rule" while the ruleset has none) and its precision;
-- polite: the false-alarm rate, any finding on the line's utterance;
+- polite: the false-alarm rate, any finding on the line's utterance about its wording (the
+  call-level ``process.*``/``outbound.*`` rules, which say what the call lacks, such as a visit
+  without a time window, are left out);
 - opening / closing: the acceptance rate, the rules that judge that slot (greeting; closing,
   closing.anything_else, closing.satisfaction, sequence.satisfaction_before_closing) give no
   finding.
@@ -81,6 +83,9 @@ SLOT_RULES = {
 CHARS_PER_SECOND = 2.0  # the handbook's 120 字/分钟, so speech-rate rules stay quiet
 TURN_GAP = 0.8
 HOSTILE_FAMILY = "forbidden."
+#: rules about what the call as a whole lacks (a visit without a time window, a callback without a
+#: time): right about a clean call that holds the line, and no judgement of the line's wording
+CALL_LEVEL = ("process.", "outbound.")
 TARGETS = {"hostile": 0.90, "polite": 0.02, "opening": 0.95, "closing": 0.95}
 COLUMNS = ("meaning", "exact")  # the default ruleset; the exact-string rules alone
 
@@ -160,8 +165,14 @@ def judge(line: Line, kind: str, result: CallResult,
     if kind in ("opening", "closing"):
         against = [f for f in result.findings if f.rule_id in SLOT_RULES[line.slot]]
         return Judged(not against, rules, [_describe(f) for f in against])
-    # hostile: caught by a forbidden.* rule; norm: by any rule; polite: any finding is a false alarm
-    hit = any(r.startswith(HOSTILE_FAMILY) for r in rules) if kind == "hostile" else bool(rules)
+    # hostile: caught by a forbidden.* rule; norm: by any rule; polite: any finding about the
+    # line's wording is a false alarm (not one about what the call lacks, see CALL_LEVEL)
+    if kind == "hostile":
+        hit = any(r.startswith(HOSTILE_FAMILY) for r in rules)
+    elif kind == "polite":
+        hit = any(not r.startswith(CALL_LEVEL) for r in rules)
+    else:
+        hit = bool(rules)
     return Judged(hit, rules, [_describe(f) for f in mine])
 
 
