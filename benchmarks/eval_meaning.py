@@ -110,12 +110,42 @@ class Judged:
     findings: list[str] = field(default_factory=list)
 
 
+class DataError(Exception):
+    """A development-set file that cannot be used: one line naming the file and the entry."""
+
+
+KINDS = ("hostile", "norm", "polite", "opening", "closing")
+
+
 def load_lines(path: Path) -> tuple[dict[str, dict], list[Line]]:
-    """The categories and lines of a development-set file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    lines = [Line(d["text"], d["category"], d["split"], d["variant"], d.get("replaces"))
-             for d in data["lines"]]
-    return data["categories"], lines
+    """The categories and lines of a development-set file; :class:`DataError` when malformed."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DataError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict) \
+            or not isinstance(data.get("lines"), list):
+        raise DataError(f"{path}: must be a mapping with `categories` and `lines`")
+    categories: dict[str, dict] = data["categories"]
+    for name, spec in categories.items():
+        if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
+            raise DataError(f"{path}: categories.{name}.kind: must be one of {', '.join(KINDS)}")
+    lines = []
+    for i, d in enumerate(data["lines"]):
+        where = f"{path}: lines[{i}]"
+        if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not d["text"].strip():
+            raise DataError(f"{where}: needs a non-empty text")
+        if d.get("category") not in categories:
+            raise DataError(f"{where}: category {d.get('category')!r} is not under `categories`")
+        if d.get("split") not in ("dev", "test") or d.get("variant") not in ("plain", "asr"):
+            raise DataError(f"{where}: split must be dev or test, variant plain or asr")
+        closing = categories[d["category"]]["kind"] == "closing"
+        if closing and d.get("replaces") not in ("anything_else", "satisfaction", "farewell"):
+            raise DataError(f"{where}: a closing line needs replaces: anything_else, satisfaction "
+                            "or farewell")
+        lines.append(Line(d["text"], d["category"], d["split"], d["variant"],
+                          d.get("replaces") if closing else None))
+    return categories, lines
 
 
 def ruleset_for(meaning: bool) -> tuple[Ruleset, str | None]:
@@ -293,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="list the lines missed, false-alarmed or rejected (meaning on)")
     ap.add_argument("--lines", type=Path, default=DATA, help="a development-set file")
     args = ap.parse_args(argv)
-    categories, lines = load_lines(args.lines)
+    try:
+        categories, lines = load_lines(args.lines)
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     splits = ("dev", "test") if args.split == "all" else (args.split,)
     chosen = [line for line in lines if line.split in splits]
     engines: dict[str, Engine] = {}

@@ -109,3 +109,23 @@ def test_main_exits_1_while_a_test_target_is_missed_and_lists_misses(capsys: pyt
     out = capsys.readouterr().out
     assert "== misses (meaning on) ==" in out
     assert code == (1 if "MISSED" in out else 0)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("lines: []\n", "must be a mapping with `categories` and `lines`"),
+    ("categories: {a: {kind: rude}}\nlines: []\n", "categories.a.kind: must be one of hostile"),
+    ("categories: {a: {kind: polite}}\nlines: [{text: 好, category: b, split: dev, variant: plain}]\n",
+     "lines[0]: category 'b' is not under `categories`"),
+    ("categories: {a: {kind: polite}}\nlines: [{text: 好, category: a, split: train, variant: plain}]\n",
+     "lines[0]: split must be dev or test"),
+    ("categories: {c: {kind: closing}}\nlines: [{text: 再见, category: c, split: dev, variant: plain}]\n",
+     "lines[0]: a closing line needs replaces"),
+    ("lines: [\n", "cannot read"),
+])
+def test_a_malformed_file_is_one_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                text: str, message: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert em.main(["--lines", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad}: ") and message in err and err.count("\n") == 1
