@@ -7,7 +7,8 @@ Standalone::
 Each line of ``tests/eval/lines.yaml`` (or ``--lines``, a file of the same shape, such as lines
 nobody on the team has seen) is judged alone, as the agent's line in an otherwise clean call::
 
-    坐席: 您好,很高兴为您服务,请问有什么可以帮您?      (an opening line replaces this)
+    坐席: 您好,这里是客户服务中心,我是客服代表小王,很高兴为您服务,请问有什么可以帮您?
+                                                          (an opening line replaces this)
     客户: 你好,我想问一下我家洗衣机维修的事。
     坐席: <the line>                                      (a neutral line for openings/closings)
     客户: 好的,我知道了。
@@ -20,8 +21,9 @@ nobody on the team has seen) is judged alone, as the agent's line in an otherwis
 What is counted, per category and split:
 
 - hostile (禁语/争执): recall, a line caught when any ``forbidden.*`` rule fires on its utterance;
-  under it the share caught by the category's own rule, and that rule's precision (of the
-  split's lines it fired on, the share in its category);
+  under it the share caught by the category's own rule, and that rule's precision (its firings
+  on its own category's lines, against those plus its firings on lines that should be clean:
+  polite, opening, closing; a hostile line may well break another norm too);
 - norm (a line-level norm): recall, caught when any rule fires on the line's utterance; under it
   the share caught by the norm's own rule ("no rule" while the ruleset has none) and its precision;
 - polite: the false-alarm rate, any finding on the line's utterance;
@@ -57,7 +59,8 @@ from csqa.ruleset import Ruleset, load_ruleset
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "eval" / "lines.yaml"
 
-OPENING = "您好,很高兴为您服务,请问有什么可以帮您?"
+# The playbook's standard opening (「您好,这里是公司客户服务中心,我是客服代表*,很高兴为您服务」)
+OPENING = "您好,这里是客户服务中心,我是客服代表小王,很高兴为您服务,请问有什么可以帮您?"
 NEUTRAL = "好的,我帮您查一下维修进度,请您稍等。"
 SCRIPT: list[tuple[str, str, str | None]] = [  # (speaker, text, the slot a line may take)
     ("agent", OPENING, "opening"),
@@ -81,6 +84,7 @@ SLOT_RULES = {
 CHARS_PER_SECOND = 2.0  # the handbook's 120 字/分钟, so speech-rate rules stay quiet
 TURN_GAP = 0.8
 HOSTILE_FAMILY = "forbidden."
+CLEAN = ("polite", "opening", "closing")  # kinds of line no rule should fire on
 TARGETS = {"hostile": 0.90, "polite": 0.02, "opening": 0.95, "closing": 0.95}
 COLUMNS = ("meaning", "exact")  # the default ruleset; the exact-string rules alone
 
@@ -223,8 +227,8 @@ def run(engines: dict[str, Engine], categories: dict[str, dict], lines: list[Lin
 @dataclass(slots=True)
 class Row:
     """One category in one split. ``own``: the share of its lines its own rule fired on;
-    ``precision``: of the split's lines that rule fired on, the share in this category
-    (None: the ruleset has no such rule, or it fired on no line)."""
+    ``precision``: its firings on this category's lines against those plus its firings on the
+    split's clean lines (polite, opening, closing); None: no such rule, or no such firing."""
 
     category: str
     split: str
@@ -259,8 +263,9 @@ def rows_for(categories: dict[str, dict], lines: list[Line], judged: dict[str, l
             fired = [i for i in in_split if rule in judged[col][i].rules]
             known = rule in rule_ids[col]
             row.own[col] = sum(i in idx for i in fired) / len(idx) if known else None
-            row.precision[col] = (sum(lines[i].category == cat for i in fired) / len(fired)
-                                  if known and fired else None)
+            right = sum(lines[i].category == cat for i in fired)
+            wrong = sum(categories[lines[i].category]["kind"] in CLEAN for i in fired)
+            row.precision[col] = right / (right + wrong) if known and right + wrong else None
         rows.append(row)
     return rows
 
