@@ -214,6 +214,7 @@ class Generator:
                                                                   weights=[85, 5, 10])[0]
         record = {
             "call_id": f"SYN-{n:07d}", "agent_id": agent_id, "agent_name": agent_name, "team": team,
+            "direction": "inbound",  # customers calling the service line (outbound rules pass)
             "started_at": f"2026-11-21T{8 + n % 12:02d}:{n % 60:02d}:{(n * 7) % 60:02d}+08:00",
             "hangup_by": hangup, "duration": round(t + rng.uniform(0.5, 2.0), 2),
             "utterances": utterances,
