@@ -471,6 +471,11 @@ class CallView:
             text = texts[index] = fold(self.utterances[index].text)
         return text
 
+    def plain(self, index: int) -> str:
+        """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
+        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?)."""
+        return unicodedata.normalize("NFKC", self.utterances[index].text).translate(t2s_table())
+
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""
         if not self._prescanned:

@@ -33,6 +33,8 @@ is run alone, so other rules cannot hide or cause a result.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -286,8 +288,7 @@ def run_rule_tests(ruleset: Ruleset, tests_file: Path | None = None) -> TestRepo
             report.without_examples.append(rule.id)
             continue
         report.rules_tested.append(rule.id)
-        engine = Engine(Ruleset(name=ruleset.name, version=ruleset.version, rules=[rule],
-                                base_score=ruleset.base_score, pass_mark=ruleset.pass_mark))
+        engine = Engine(dataclasses.replace(ruleset, rules=[rule]))  # its meaning settings too
         report.outcomes.extend(run_example(engine, rule, ex) for ex in mine)
     return report
 
