@@ -186,7 +186,12 @@ def audit(
                 task = progress.add_task("审计中", total=None)
 
                 def on_file(path: Path, done: int, total: int) -> None:
-                    progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
+                    from rich.markup import escape
+
+                    from csqa.model import shown_name
+
+                    progress.update(task, total=total, completed=done,
+                                    description=f"审计 {escape(shown_name(path.name))}")
 
                 summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard, **scale)
                 progress.update(task, completed=summary.files_seen)
