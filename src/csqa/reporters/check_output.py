@@ -109,7 +109,7 @@ def annotation(level: str, message: str, file: str | None = None, line: int | No
     if title:
         props.append(f"title={_escape_property(title)}")
     head = f"::{level} {','.join(props)}" if props else f"::{level}"
-    return f"{head}::{_escape_data(shown_name(message))}"
+    return f"{head}::{shown_name(_escape_data(message))}"
 
 
 def _lines_of(t: Transcript) -> dict[int, int]:
