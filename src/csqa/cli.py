@@ -552,6 +552,7 @@ def backtest(
     examples: Annotated[int, typer.Option("--examples", min=0,
                                           help="Examples of added/removed findings per rule.")
                         ] = 2,
+    no_redact: NoRedactOpt = False,
 ) -> None:
     """Re-audit the inputs of past runs with a candidate ruleset and show what would change.
 
@@ -570,7 +571,7 @@ def backtest(
         raise _fail(f"{out_file}: --out must end in .xlsx or .csv", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     with _usage_errors(out_file, CsqaError):
-        bt = run_backtest(run_dirs, rs, examples=examples)
+        bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact)
         written = write_backtest(bt, out_file) if out_file is not None else []
     for p in bt.problems:
         err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)

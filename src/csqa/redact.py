@@ -239,7 +239,8 @@ def redact_finding(f: Finding, memo: _Memo | None = None) -> Finding:
 
 
 def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
-    """The call with its utterance text masked (same object when nothing needed masking)."""
+    """The call with its utterance text, agent name and team masked (free text: a number can
+    be typed anywhere); the same object when nothing needed masking. Ids are keys, not masked."""
     m = memo if memo is not None else _Memo()
     utts = t.utterances
     changed: list[Utterance] | None = None
@@ -250,7 +251,12 @@ def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
             if changed is None:
                 changed = list(utts)
             changed[i] = dataclasses.replace(u, text=text)
-    return dataclasses.replace(t, utterances=changed) if changed is not None else t
+    name = t.agent_name and m[t.agent_name]
+    team = t.team and m[t.team]
+    if changed is None and name == t.agent_name and team == t.team:
+        return t
+    return dataclasses.replace(t, utterances=utts if changed is None else changed,
+                               agent_name=name, team=team)
 
 
 _JOIN = "\ue000"  # neither a digit nor a separator nor part of an address: no run spans two texts
@@ -284,7 +290,9 @@ def _holding_pii(texts: list[str]) -> list[int]:
 def redact_result(r: CallResult) -> CallResult:
     """A call's result as every output shows it: findings and transcript text masked (the same
     object when nothing needed masking)."""
-    texts = [u.text for u in r.transcript.utterances]
+    t = r.transcript
+    texts = [u.text for u in t.utterances]
+    texts += (t.agent_name or "", t.team or "")
     for f in r.findings:
         texts += (f.matched, f.evidence, f.message)
     if not may_hold_pii(texts + list(r.rule_errors.values())):
