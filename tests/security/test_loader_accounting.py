@@ -125,7 +125,7 @@ def test_look_alike_ids_are_one_agent_with_a_warning(tmp_path: Path) -> None:
     lines = [_line("C1", "A1", team="售后一组"), _line("C2", "A1\u200b", team="售后一组"),
              _line("C3", "\ufeffA1", team="售后\u200d一组"), _line("C4\u200e", "Ａ１")]
     (tmp_path / "in" / "calls.jsonl").write_bytes(b"".join(lines))
-    summary, out = _run(tmp_path)
+    _, out = _run(tmp_path)
     with (out / "agents.csv").open(encoding="utf-8-sig", newline="") as fh:
         agents = [(r["agent_id"], r["calls"]) for r in csv.DictReader(fh)]
     assert agents == [("A1", "4")]
