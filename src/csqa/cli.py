@@ -51,7 +51,13 @@ NoRedactOpt = Annotated[bool, typer.Option(
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    from csqa.model import shown_name
+
+    # messages quote names from the input and the command line: never markup, never escapes
+    err.print(f"[bold red]error:[/] {escape(shown_name(message))}", highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -79,8 +85,10 @@ def _load_ruleset(ref: str | None) -> Any:
 
 def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
     """Print every problem (one line each), then a one-line verdict; exit for bad usage."""
+    from csqa.model import shown_name
+
     for problem in problems:
-        err.print(problem, highlight=False, soft_wrap=True, markup=False)
+        err.print(shown_name(problem), highlight=False, soft_wrap=True, markup=False)
     n = len(problems)
     return _fail(f"{what} ({n} problem{'s' if n != 1 else ''}){tail}", EXIT_USAGE)
 

@@ -78,3 +78,11 @@ def test_names_reach_no_output_raw(tmp_path: Path) -> None:
         if fmt == "github":
             assert all(line.startswith("::") or line.startswith("检查")
                        for line in check.stdout.splitlines()), check.stdout
+
+
+def test_error_messages_escape_the_names_they_quote(tmp_path: Path) -> None:
+    missing = tmp_path / "gone\x1b[8m[link=file:/etc]x"
+    run = _csqa("audit", str(missing), "-o", str(tmp_path / "out"))
+    assert run.returncode == 2
+    assert run.stderr == (f"error: {tmp_path}/gone\\x1b[8m[link=file:/etc]x: no such file or "
+                          "folder\n")
