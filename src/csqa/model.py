@@ -15,6 +15,7 @@ AGENT = "agent"
 CUSTOMER = "customer"
 SPEAKERS = (AGENT, CUSTOMER)
 
+
 def shown_name(name: str) -> str:
     """``name`` (a file or archive member name, a reason quoting one) as it is safe to show on
     a terminal, in errors.csv or a CI log: control, format and line-separator characters are

@@ -137,15 +137,10 @@ def _value(text: str, positions: list[int]) -> str:
 def _number(text: str, positions: list[int]) -> PiiMatch | None:
     """The personal number made of the digits at ``positions``, if they make one. A trailing
     X is an ID number's check character, or else not part of the number (13812345678x…)."""
-    if text[positions[-1]] in _CHECK_X:
-        if len(positions) == 18 and id_checksum_ok(_value(text, positions)):
-            return PiiMatch(ID_CARD, positions[0], positions[-1] + 1,
-                            _value(text, positions), tuple(positions))
-        positions = positions[:-1]
-    if not 11 <= len(positions) <= 19:
-        return None
     value = _value(text, positions)
-    kind = _classify(value)
+    if value.endswith("X") and not (len(value) == 18 and id_checksum_ok(value)):
+        positions, value = positions[:-1], value[:-1]
+    kind = _classify(value) if 11 <= len(value) <= 19 else None
     if kind is None:
         return None
     return PiiMatch(kind, positions[0], positions[-1] + 1, value, tuple(positions))
