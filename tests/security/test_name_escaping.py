@@ -16,6 +16,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from csqa.cli import app
 from csqa.model import InputProblem, shown_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,9 +73,10 @@ def test_names_reach_no_output_raw(tmp_path: Path) -> None:
     assert not any(line.startswith(("forged.json", "伪造")) for line in lines)
     assert len(lines) == 4 and all(line.startswith(folder) for line in lines)
 
+    runner = CliRunner()
     for fmt in ("github", "text", "junit", "json"):
-        check = _csqa("check", str(tmp_path / "in"), "--format", fmt)
-        assert check.returncode == 3, check.stderr
+        check = runner.invoke(app, ["check", str(tmp_path / "in"), "--format", fmt])
+        assert check.exit_code == 3, check.stderr
         assert "\x1b" not in check.stdout + check.stderr
         assert "\x07" not in check.stdout + check.stderr
         if fmt == "github":
