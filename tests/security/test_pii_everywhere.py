@@ -10,6 +10,7 @@ run's masked findings with its own raw re-audit (phantom +2/−2 privacy changes
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
 from pathlib import Path
@@ -147,11 +148,27 @@ def test_report_review_and_rules_print_no_number(world: Path, tmp_path: Path) ->
                  ["report", str(out), "-o", str(tmp_path / "r.md")],
                  ["report", str(out), "--by", "team"],
                  ["review", str(out), "-o", str(tmp_path / "reviews.csv")],
-                 ["rules", "stats", str(out), "--reviews", str(tmp_path / "reviews.csv")],
+                 ["rules", "stats", str(out), "--reviews", str(world / "noted.csv")],
                  ["rules", "test", str(world / "examples.yaml")]):
+        if args[:2] == ["rules", "stats"]:  # a reviewer's note (input, not output) quotes one
+            _false_alarm(tmp_path / "reviews.csv", world / "noted.csv",
+                         f"客户自己报的手机{PHONE}")
         res = runner.invoke(app, args)
         assert res.exit_code in (0, 1), (args, res.output)
         shown.append(res.stdout + res.stderr)
         _assert_masked(res.stdout + res.stderr + _text_of(tmp_path), " ".join(args[:2]))
     assert "售后110***********002X" in shown[4]  # the team, masked, is still a group
+    assert "— 客户自己报的手机138****5678" in shown[6]
     assert "您的手机138****5678,身份证110***********002X,卡号6222***********0128对吗" in shown[-1]
+
+
+def _false_alarm(reviews: Path, noted: Path, note: str) -> None:
+    """``reviews`` with its first privacy finding marked a false alarm, with ``note``."""
+    with reviews.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    row = next(r for r in rows if r["rule_id"] == "privacy.disclosure")
+    row.update(verdict="false_alarm", note=note, reviewer="qa1")
+    with noted.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
