@@ -46,6 +46,7 @@ from csqa.errors import RulesetError
 from csqa.loaders.common import LoadProblem, speaker_role
 from csqa.loaders.text import _HANGUP, _UTTERANCE, parse, parse_time
 from csqa.model import CallResult
+from csqa.redact import redact
 from csqa.ruleset import Rule, Ruleset, did_you_mean
 from csqa.ruleset.yamlsrc import YamlDoc, load_yaml
 
@@ -294,12 +295,13 @@ def run_rule_tests(ruleset: Ruleset, tests_file: Path | None = None) -> TestRepo
 
 
 def failure_lines(outcome: Outcome) -> Iterator[str]:
-    """A failed example for a person: which rule and example, where, what went wrong, the call."""
+    """A failed example for a person: which rule and example, where, what went wrong, the call
+    (personal numbers masked, as in every output)."""
     ex = outcome.example
     yield f"✗ {ex.rule_id} {ex.label}  ({ex.where})"
-    yield f"    {outcome.problem}"
+    yield redact(f"    {outcome.problem}")
     for line in ex.call.strip().splitlines():
-        yield f"    | {line.strip()}"
+        yield redact(f"    | {line.strip()}")
 
 
 def summary_line(report: TestReport) -> str:
