@@ -120,7 +120,15 @@ class StaticTable:
 
 @lru_cache(maxsize=1)
 def static_table() -> StaticTable:
-    """The shipped table (``csqa/data/meaning_table.npz``), loaded once per process."""
+    """The shipped table (``csqa/data/meaning_table.npz``), loaded once per process.
+
+    Also limits numpy's BLAS to one thread in this process: csqa runs one worker per core, and
+    BLAS threads of their own in every worker fight over the same cores (spinning) instead of
+    helping.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
     with resources.files("csqa.data").joinpath("meaning_table.npz").open("rb") as fh, \
             np.load(fh, allow_pickle=False) as z:
         return StaticTable([str(w) for w in z["words"]], z["vectors"])
