@@ -34,7 +34,6 @@ is run alone, so other rules cannot hide or cause a result.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field

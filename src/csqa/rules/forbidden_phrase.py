@@ -149,6 +149,8 @@ def _said(call: CallView, prep: Prepared) -> Generator[Hit, None, set[int]]:
     return said
 
 
+#: what may come before a line's first words (a pause, a filler)
+_LEAD = re.compile("[ ,,。.、呃嗯啊]*")
 #: where a sentence ends (the keyword's sentence is what its meaning is judged on)
 _SENTENCE_END = re.compile("[。!?;!?;\n…]+")
 
@@ -170,7 +172,7 @@ def _restating(call: CallView, phrases: PhraseMatcher, index: int) -> bool:
     if phrases.before_id is None:
         return False
     text = call.utterances[index].text
-    lead = len(text) - len(text.lstrip(" ,,。.、呃嗯啊"))  # a filler or a pause may come first
+    lead = _LEAD.match(text).end()  # type: ignore[union-attr]  # a filler or a pause may come first
     return any(m.start <= lead for m in call.find(phrases.before_id, index))
 
 
