@@ -259,7 +259,7 @@ class MeaningBank:
         clearly nearer (by :data:`VETO_MARGIN`) to one of the rule's own counter-examples that
         uses the same word than to any example. The judgement when so, else None."""
         s = self._sets[set_id]
-        using = np.array([k for k in s.own_unlike if word in self._texts[k]], dtype=np.intp)
+        using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
         if not len(using) or len(_CJK.findall(text)) < MIN_CHARS:
             return None
         _, model = self._vectors(text, full=True)
