@@ -14,7 +14,8 @@ from csqa.cli import app
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_transcripts"
 runner = CliRunner()
 
-# call_id suffix -> (score, passed, [(rule_id, utterance, start)])
+# call_id suffix -> (score, passed, [(rule_id, utterance, start)]); missing wording (greeting,
+# closing) is about the span where it was expected: utterance None, start where the span starts
 EXPECTED_CALLS = {
     # announced 38 s hold: no silence finding; but 漏水 is never restated (您的意思是…对吗) and
     # the 维修工单 is created without telling its number
@@ -23,17 +24,17 @@ EXPECTED_CALLS = {
     "0002": (100.0, True, []),
     "0003": (100.0, True, []),  # customer says 没办法 / 你问我我问谁; hang-up side unknown
     "0004": (100.0, True, []),  # customer asks the agent to wait (我找一下): 28 s pause allowed
-    "0005": (97.0, True, [("closing.satisfaction", 2, 18.1)]),
+    "0005": (97.0, True, [("closing.satisfaction", None, 18.1)]),  # the span of the last 3
     "0006": (65.0, False, [("forbidden.blame", 2, 19.8), ("forbidden.arrogant", 4, 30.2),
-                           ("closing", 2, 19.8), ("closing.satisfaction", 0, 0.8),
-                           ("closing.anything_else", 0, 0.8), ("hangup", 4, 30.2),
+                           ("closing", None, 19.8), ("closing.satisfaction", None, 0.8),
+                           ("closing.anything_else", None, 0.8), ("hangup", 4, 30.2),
                            ("sequence.empathy_after_complaint", 4, 30.2)]),
     "0007": (89.0, True, [("forbidden.shirk", 4, 25.2), ("interruption", 2, 14.8),
                           ("interruption", 4, 25.2)]),
     "0008": (93.0, False, [("forbidden.abuse", 2, 17.5),  # veto: fails at any score
                            ("sequence.empathy_after_complaint", 4, 31.0),
                            ("sequence.confirm_problem", 2, 17.5)]),
-    "0009": (92.0, True, [("greeting", 0, 0.8), ("silence", 3, 19.0)]),
+    "0009": (92.0, True, [("greeting", None, 0.8), ("silence", 3, 19.0)]),
     "0010": (96.0, True, [("response_delay", 2, 16.4), ("sequence.confirm_problem", 2, 23.4)]),
     "0011": (100.0, True, []),  # the customer talks over the agent: not the agent's fault
     "0012": (98.0, True, [("speech_rate", None, 0.0)]),
@@ -41,8 +42,8 @@ EXPECTED_CALLS = {
                           ("sequence.confirm_problem", 2, 17.3)]),
     "0014": (95.0, True, [("forbidden.direct_address", 2, 15.5), ("forbidden.command", 4, 20.6)]),
     "0015": (100.0, True, []),  # system hang-up
-    "0016": (88.0, True, [("closing", 4, 30.5), ("closing.satisfaction", 2, 15.8),
-                          ("closing.anything_else", 0, 0.8), ("sequence.confirm_problem", 2, 15.8)]),
+    "0016": (88.0, True, [("closing", None, 30.5), ("closing.satisfaction", None, 15.8),
+                          ("closing.anything_else", None, 0.8), ("sequence.confirm_problem", 2, 15.8)]),
     "0017": (93.0, True, [("forbidden.direct_address", 0, 0.8), ("greeting", 3, 17.8)]),
     "0018": (85.0, True, [("forbidden.shirk", 2, 16.4), ("forbidden.shirk", 2, 16.4),
                           ("forbidden.shirk", 4, 30.5)]),

@@ -75,8 +75,15 @@ def rows(ex: Explained) -> Iterator[Row]:
 
 
 def call_level(ex: Explained) -> list[Finding]:
-    """Findings about the whole call (speech rate …), not one utterance."""
+    """Findings about the whole call (speech rate) or a stretch of it (a missing closing), not
+    about one utterance."""
     return [f for f in ex.result.findings if f.utterance is None]
+
+
+def span_note(f: Finding) -> str:
+    """A finding not on one utterance, with the stretch it is about: where the missing
+    wording was expected (``01:02.0–01:21.9 ▲ −2 需求确认 …``)."""
+    return f"{stamp(f.start)}–{stamp(f.end)} {finding_note(f)}"
 
 
 def _spans(text: str, findings: tuple[Finding, ...]) -> list[tuple[int, int]]:
@@ -209,8 +216,8 @@ def conversation(ex: Explained) -> RenderableType:
     parts: list[RenderableType] = [table]
     whole = call_level(ex)
     if whole:
-        parts.append(Text("整通问题:", style="bold"))
-        parts.extend(Text("  " + finding_note(f), style="yellow") for f in whole)
+        parts.append(Text("整通或时段问题:", style="bold"))
+        parts.extend(Text("  " + span_note(f), style="yellow") for f in whole)
     scores = Table(title="扣分明细", title_justify="left")
     for col, justify in (("规则", "left"), ("名称", "left"), ("类型", "left"), ("次数", "right"),
                          ("每次", "right"), ("扣分", "right")):
@@ -281,8 +288,8 @@ def html_page(ex: Explained) -> str:
                 f"{_e(_hangup_text(ex))}</td></tr></tbody></table>")
     whole = call_level(ex)
     if whole:
-        body.append("<h2>整通问题</h2><ul>"
-                    + "".join(f"<li>{_e(finding_note(f))}</li>" for f in whole) + "</ul>")
+        body.append("<h2>整通或时段问题</h2><ul>"
+                    + "".join(f"<li>{_e(span_note(f))}</li>" for f in whole) + "</ul>")
     body.append("<h2>扣分明细</h2><table><thead><tr><th>规则</th><th>名称</th><th>类型</th>"
                 '<th class="num">次数</th><th class="num">每次</th><th class="num">扣分</th>'
                 "</tr></thead><tbody>")
