@@ -133,6 +133,17 @@ def test_header_silence_hangup_call_level_and_breakdown(call_file: Path) -> None
                                   "结论:不合格(低于合格线 80)")
 
 
+MINOR_NA = """\
+# agent_id: A1
+# call_id: NA
+[00:00:00.5-00:00:04.0] 坐席: 您好,我是客服代表小王,很高兴为您服务。
+[00:00:04.5-00:00:06.0] 客户: 我的快递到哪了?
+[00:00:06.5-00:00:08.0] 坐席: 这个没办法。
+[00:00:08.5-00:00:11.0] 坐席: 请问您还有其他需要帮助的地方吗?请问您对本次服务是否满意?
+[00:00:11.5-00:00:13.0] 坐席: 感谢您的来电,祝您生活愉快,再见!
+"""
+
+
 def test_cap_and_veto_and_not_evaluable(tmp_path: Path) -> None:
     f = tmp_path / "v.txt"
     f.write_text("# agent_id: A1\n# call_id: V\n"
@@ -150,6 +161,17 @@ def test_cap_and_veto_and_not_evaluable(tmp_path: Path) -> None:
         "结论:不合格(一票否决:谩骂客户(一票否决))") for line in lines)
     assert any(line.startswith("不可评估:hangup(挂机方未知);speech_rate(坐席发言仅")
                for line in lines)
+
+
+def test_verdict_shows_the_not_evaluable_rescaling(tmp_path: Path) -> None:
+    """#17: 基础分 100 − 扣分 12 = 得分 87.85 did not add up; the N/A weighing is shown."""
+    f = tmp_path / "n.txt"
+    f.write_text(MINOR_NA, encoding="utf-8")
+    last = render(f, width=200)[-2:]
+    # hangup (10) and speech_rate (2) not evaluable: W = 160 (every rule's weight), W_e = 148
+    assert last[0].rstrip() == ("基础分 100 − 扣分 5 × 160/148(按可评估规则折算,不可评估规则权重 12 不计)"
+                                " = 得分 94.59 · 合格线 80 · 结论:合格")
+    assert last[1].startswith("不可评估:hangup(挂机方未知);speech_rate(坐席发言仅")
 
 
 def test_html_page_escapes_all_text(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from csqa.model import AGENT, CUSTOMER, CallResult, Finding, Transcript, Utterance
 from csqa.ruleset import Ruleset
+from csqa.scoring import rule_weight
 
 SPEAKER = {AGENT: "坐席", CUSTOMER: "客户"}
 HANGUP = {"agent": "坐席", "customer": "客户", "system": "系统"}
@@ -157,6 +158,19 @@ def breakdown(ex: Explained) -> list[Line]:
     return out
 
 
+def _rescaled(ex: Explained, total: float) -> str:
+    """`` × 160/146(按可评估规则折算)`` when rules were not evaluable: the deductions are
+    weighed by ``W / W_e`` (README, scoring with N/A), so the arithmetic shown adds up."""
+    if not total or not ex.result.not_evaluable:
+        return ""
+    weights = [(rule.id, rule_weight(rule)) for rule in ex.ruleset.rules]
+    w = sum(x for _, x in weights)
+    w_e = sum(x for rid, x in weights if rid not in ex.result.not_evaluable)
+    if w_e <= 0 or w_e == w:
+        return ""
+    return f" × {w:g}/{w_e:g}(按可评估规则折算,不可评估规则权重 {w - w_e:g} 不计)"
+
+
 def verdict_lines(ex: Explained) -> list[str]:
     r = ex.result
     rs = ex.ruleset
@@ -167,8 +181,8 @@ def verdict_lines(ex: Explained) -> list[str]:
         verdict += f"(一票否决:{'、'.join(vetoes)})"
     elif not r.passed:
         verdict += f"(低于合格线 {rs.pass_mark:g})"
-    lines = [f"基础分 {rs.base_score:g} − 扣分 {total:g} = 得分 {r.score:g} · 合格线 "
-             f"{rs.pass_mark:g} · 结论:{verdict}"]
+    lines = [f"基础分 {rs.base_score:g} − 扣分 {total:g}{_rescaled(ex, total)} = 得分 {r.score:g}"
+             f" · 合格线 {rs.pass_mark:g} · 结论:{verdict}"]
     if r.not_evaluable:
         lines.append("不可评估:" + ";".join(f"{k}({v})" for k, v in r.not_evaluable.items()))
     if r.rule_errors:
