@@ -151,7 +151,7 @@ def test_cap_and_veto_and_not_evaluable(tmp_path: Path) -> None:
                  "[00:00:04.5-00:00:06.0] 客户: 你们什么破服务。\n"
                  "[00:00:06.5-00:00:08.0] 坐席: 神经病,没办法没办法没办法没办法。\n",
                  encoding="utf-8")
-    lines = render(f)
+    lines = render(f, width=250)
     rows = [[c.strip() for c in line.strip("│").split("│")] for line in lines
             if line.startswith("│")]
     assert ["forbidden.shirk", "服务禁语·推诿客户", "forbidden_phrase", "4", "5",
