@@ -557,7 +557,7 @@ def backtest(
     from rich.table import Table
 
     from csqa.backtest import backtest as run_backtest
-    from csqa.backtest import write_backtest
+    from csqa.backtest import scoring_lines, write_backtest
     from csqa.errors import CsqaError
 
     limit = _parse_rate(max_drop) if max_drop is not None else None
@@ -583,7 +583,9 @@ def backtest(
         rules_t.add_row(r.rule_id, r.name, {"new": "新规则", "dropped": "已移除"}.get(r.status, ""),
                         str(r.before), str(r.after), f"+{r.added}", f"-{r.removed}",
                         str(len(r.calls_added | r.calls_removed)))
-    out.print(rules_t if changed else "规则变化: 无 (no finding changes)")
+    out.print(rules_t if changed else "违规变化:无(没有新增或消失的违规)")
+    for line in scoring_lines(bt):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
     for r in changed:
         for label, found in (("+", r.added_examples), ("-", r.removed_examples)):
             for f in found:
