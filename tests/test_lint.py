@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from csqa.cli import app
@@ -161,3 +163,33 @@ def test_default_ruleset_warnings_are_its_four_shadowed_phrases() -> None:
         ("rules[4].phrases[2]", "shadowed-phrase"),
         ("rules[4].phrases[4]", "shadowed-phrase"),
     ]
+
+
+BROKEN = "name: broken\nrules:\n  - id: x\n    kind: forbidden_phrase\n    phrasez: [没办法]\n"
+
+
+@pytest.mark.parametrize("where", ["before", "after", "positional"])
+@pytest.mark.parametrize("command", ["lint", "test", "show"])
+def test_rules_subcommands_take_the_ruleset_every_way(tmp_path: Path, command: str,
+                                                      where: str) -> None:
+    """#17: `csqa rules --ruleset X lint` linted the built-in default and exited 0."""
+    f = tmp_path / "broken.yaml"
+    f.write_text(BROKEN, encoding="utf-8")
+    args = {"before": ["rules", "--ruleset", str(f), command],
+            "after": ["rules", command, "-r", str(f)],
+            "positional": ["rules", command, str(f)]}[where]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"{f}:5:5: rules[0].phrasez: unknown key" in result.stderr
+
+
+def test_rules_two_different_rulesets_is_an_error(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for f in (a, b):
+        f.write_text("name: x\nrules: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["rules", "-r", str(a), "lint", str(b)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: 给了两个不同的规则集:{b} 和 {a}"
+                                     "(FILE 与 -r/--ruleset 只给一个)")
+    same = runner.invoke(app, ["rules", "-r", str(a), "lint", str(a)])
+    assert same.exit_code == 0, same.output

@@ -493,6 +493,7 @@ def explain(
 def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
     """List the rule kinds, then the rules of a ruleset (default: the built-in one)."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = ruleset  # `rules -r X lint` means `rules lint -r X`: never silently dropped
         return
     from rich.table import Table
 
@@ -616,6 +617,7 @@ def backtest(
 
 @rules_app.command("stats")
 def rules_stats(
+    ctx: typer.Context,
     run_dirs: Annotated[list[Path], typer.Argument(help="csqa audit output folders.",
                                                    show_default=False)],
     reviews: Annotated[Path, typer.Option("--reviews", metavar="FILE",
@@ -633,6 +635,9 @@ def rules_stats(
     from csqa.errors import CsqaError
     from csqa.review import rule_stats
 
+    if ctx.obj is not None:
+        raise _fail(f"rules stats 不使用 -r/--ruleset {ctx.obj}:它按审计结果里记录的规则统计",
+                    EXIT_USAGE)
     review_set = _read_reviews(reviews)
     try:
         stats = rule_stats(run_dirs, review_set, examples=examples)
@@ -670,9 +675,21 @@ RulesetArg = Annotated[
 ]
 
 
+def _one_ruleset(ctx: typer.Context, file: str | None, option: str | None) -> str | None:
+    """The ruleset a `rules` subcommand works on: given as FILE, as -r/--ruleset after the
+    subcommand or before it (`csqa rules -r X lint`); naming two different ones is an error."""
+    given = [v for v in (file, option, ctx.obj) if v is not None]
+    if len(set(given)) > 1:
+        raise _fail("给了两个不同的规则集:" + " 和 ".join(dict.fromkeys(given))
+                    + "(FILE 与 -r/--ruleset 只给一个)", EXIT_USAGE)
+    return given[0] if given else None
+
+
 @rules_app.command("show")
 def rules_show(
+    ctx: typer.Context,
     file: RulesetArg = None,
+    ruleset: RulesetOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
                                      help="text: commented YAML (default); json.")] = "text",
 ) -> None:
@@ -682,7 +699,7 @@ def rules_show(
 
     if fmt not in ("text", "json"):
         raise _fail(f"--format: must be text or json (got {fmt!r})", EXIT_USAGE)
-    rs = _load_ruleset(file)
+    rs = _load_ruleset(_one_ruleset(ctx, file, ruleset))
     if fmt == "json":
         import orjson
 
@@ -695,7 +712,9 @@ def rules_show(
 
 @rules_app.command("lint")
 def rules_lint(
+    ctx: typer.Context,
     file: RulesetArg = None,
+    ruleset: RulesetOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
 ) -> None:
     """Check a ruleset: every error audit would give (file:line:col), plus warnings.
@@ -706,7 +725,7 @@ def rules_lint(
     """
     from csqa.lint import lint
 
-    report = lint(file)
+    report = lint(_one_ruleset(ctx, file, ruleset))
     for problem in report.errors:
         err.print(problem, highlight=False, soft_wrap=True, markup=False)
     for warning in report.warnings:
@@ -722,7 +741,9 @@ def rules_lint(
 
 @rules_app.command("test")
 def rules_test(
+    ctx: typer.Context,
     file: RulesetArg = None,
+    ruleset: RulesetOpt = None,
     tests: Annotated[Path | None, typer.Option(
         "--tests", metavar="FILE", help="Examples file. Default: FILE's sibling *.tests.yaml, "
                                         "if there is one.")] = None,
@@ -738,6 +759,7 @@ def rules_test(
     from csqa.errors import RulesetError
     from csqa.ruletests import failure_lines, run_rule_tests, summary_line, tests_file_for
 
+    file = _one_ruleset(ctx, file, ruleset)
     rs = _load_ruleset(file)
     if tests is None and file is not None and Path(file).is_file():
         tests = tests_file_for(file)
