@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
@@ -73,7 +74,28 @@ def test_zip_gbk_member_names_and_text(tmp_path: Path) -> None:
     calls = _items(z)
     assert [
         (c.source, c.call_id, len(c.utterances)) for c in calls if isinstance(c, Transcript)
-    ] == [(f"{z}!录音/张丽-001.srt", "张丽-001", 9), (f"{z}!录音/utf8.srt", "utf8", 9)]
+    ] == [(f"{z}!录音/utf8.srt", "utf8", 9), (f"{z}!录音/张丽-001.srt", "张丽-001", 9)]  # name order
+
+
+def test_which_copy_of_a_call_in_a_zip_is_audited_does_not_depend_on_packing(
+        tmp_path: Path) -> None:
+    """#17: the first copy by member order won, so two zips of the same files disagreed."""
+    call = (FIXTURES / "call.srt").read_text(encoding="utf-8")
+    audited = []
+    for i, order in enumerate((["b/x.srt", "a/x.srt"], ["a/x.srt", "b/x.srt"])):
+        z = tmp_path / f"{i}.zip"
+        with zipfile.ZipFile(z, "w") as zf:
+            for name in order:
+                zf.writestr(name, call)
+        out = tmp_path / f"out{i}"
+        audit([z], out=out)
+        [row] = list(csv.DictReader((out / "calls.csv").open(encoding="utf-8")))
+        [dup] = list(csv.DictReader((out / "errors.csv").open(encoding="utf-8")))
+        audited.append((row["source"].split("!")[1], dup["file"].split("!")[1],
+                        dup["reason"].replace(str(z), "Z")))
+    assert audited[0] == audited[1] == (
+        "a/x.srt", "b/x.srt",
+        "duplicate call_id 'x': already audited from Z!a/x.srt; this copy was not audited")
 
 
 def test_tar_gz_streamed(tmp_path: Path) -> None:
