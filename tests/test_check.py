@@ -83,10 +83,11 @@ def test_exit_1_on_score_with_one_quiet_line_per_failing_call(calls: Path) -> No
     code, out, _ = run(str(calls), "--min-score", "95")
     assert code == 1
     lines = out.splitlines()
-    # 10 points lost; speech_rate (weight 2 of 111) is not evaluable on 11 s of agent speech, so
-    # the score is over what was evaluable: 100 − 10 × 160 / 158 = 89.87 (README, N/A model)
+    # 10 points lost; speech_rate (weight 2) is not evaluable on 11 s and 60 characters of agent
+    # speech, nor are the three outbound rules (8; direction unknown), so the score is over
+    # what was evaluable: 100 − 10 × 220 / 210 = 89.52 (README, N/A model)
     assert lines == [
-        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.87 低于 95 | "
+        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.52 低于 95 | "
         "forbidden.shirk −5 @00:09 “这个没办法”; closing.satisfaction −3 @00:09–00:27; "
         "response_delay −2 @00:18",
         "检查 2 通通话:合格 1,不合格 1(合格线 95)",
