@@ -135,6 +135,16 @@ def test_unknown_json_shape_is_one_line_naming_the_file(tmp_path: Path) -> None:
     assert "\n" not in str(p)
 
 
+def test_csqa_json_without_utterances_names_the_missing_field(tmp_path: Path) -> None:
+    """#17: it was "unknown JSON shape"; csqa's own call keys show what it was meant to be."""
+    f = tmp_path / "c1.json"
+    f.write_text('{"call_id": "C1", "agent_id": "A1", "turns": []}', encoding="utf-8")
+    summary = audit([f], out=tmp_path / "out")
+    [p] = summary.problems
+    assert str(p) == (f'{f}: utterances: missing, not a csqa call (expected {{"call_id", '
+                      '"agent_id", "utterances": [{"speaker", "start", "end", "text"}, …]})')
+
+
 def test_format_forced(tmp_path: Path) -> None:
     f = copy_as("alibaba.json", tmp_path)
     [t] = list(load_all([f], fmt="alibaba"))
