@@ -218,7 +218,7 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
         '"end": 1, "text": "x"}]}\n', encoding="utf-8")
     result = runner.invoke(app, ["explain", str(many)])
     assert result.exit_code == 2
-    assert f"{many}: holds 3 calls; choose one with --call-id (e.g. a, b)" in result.stderr
+    assert f"{many}: holds 3 calls; choose one with --call-id (e.g. a, b, c)" in result.stderr
     assert runner.invoke(app, ["explain", str(many), "--call-id", "b"]).exit_code == 0
     result = runner.invoke(app, ["explain", str(many), "--call-id", "z"])
     assert result.exit_code == 2
@@ -244,3 +244,42 @@ def test_matched_words_are_highlighted_in_the_terminal(tmp_path: Path) -> None:
     cell: Text = _utterance_cell(row.utterance, row.findings)
     marked = [cell.plain[s.start:s.end] for s in cell.spans if s.style == "bold white on red"]
     assert marked == ["没办法", "不归我管"]
+
+
+def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
+        tmp_path: Path) -> None:
+    """#17: a zip of 400 calls from 4 vendors "held 1601 calls"; the `source` calls.csv writes
+    and an audit output folder with a call id are accepted."""
+    import zipfile
+
+    from vendor_helpers import FIXTURES
+
+    z = tmp_path / "vendors.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for folder, name, stem in [("ali", "alibaba.json", "0012"), ("tx", "tencent.json", "0012"),
+                                   ("vtt", "call.vtt", "0012"), ("ali", "alibaba.json", "0013"),
+                                   ("vtt", "call.vtt", "0013")]:
+            zf.write(FIXTURES / name, f"{folder}/{stem}{Path(name).suffix}")
+        zf.writestr("readme.md", "not a call")
+    result = runner.invoke(app, ["explain", str(z)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: {z}: holds 2 calls(5 份转写:有的通话不止一份); "
+                                     "choose one with --call-id (e.g. 0012, 0013)")
+    member = runner.invoke(app, ["explain", f"{z}!vtt/0013.vtt"], env={"COLUMNS": "200"})
+    assert member.exit_code == 0, member.output
+    assert member.stdout.lstrip().startswith("通话 0013 · ")
+    assert f"来源 {z}!vtt/0013.vtt" in member.stdout
+    missing = runner.invoke(app, ["explain", f"{z}!vtt/0099.vtt"])
+    assert (missing.exit_code, missing.stderr.strip()) == (
+        2, f"error: {z}!vtt/0099.vtt: no such member in {z}")
+    # an audit output folder and a call id: the call is read again from its source
+    out = tmp_path / "run"
+    # (exit 3: the 3 other copies are reported as duplicates)
+    assert runner.invoke(app, ["audit", str(z), "-o", str(out), "-q"]).exit_code == 3
+    again = runner.invoke(app, ["explain", str(out), "--call-id", "0013"],
+                          env={"COLUMNS": "200"})
+    assert again.exit_code == 0, again.output
+    assert f"来源 {z}!ali/0013.json" in again.stdout
+    no_id = runner.invoke(app, ["explain", str(out)])
+    assert (no_id.exit_code, no_id.stderr.strip()) == (
+        2, f"error: {out}: an audit output folder; choose a call with --call-id")

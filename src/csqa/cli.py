@@ -443,10 +443,12 @@ def check(
 
 @app.command()
 def explain(
-    call_file: Annotated[Path, typer.Argument(metavar="CALL_FILE", show_default=False,
-                                              help="A transcript file (.json .jsonl .txt .csv).")],
+    call_file: Annotated[Path, typer.Argument(
+        metavar="CALL_FILE", show_default=False,
+        help="转写文件(.json .jsonl .txt .csv …);压缩包里的文件,写法同 calls.csv 的 source"
+             "(ali.zip!alibaba/X.json);或 csqa audit 的输出目录(再用 --call-id 选通话)。")],
     call_id: Annotated[str | None, typer.Option(
-        "--call-id", metavar="ID", help="Which call, when the file holds several.")] = None,
+        "--call-id", metavar="ID", help="文件里有多通通话、或给的是输出目录时,选哪一通。")] = None,
     ruleset: RulesetOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|html",
                                      help="text: the conversation in the terminal (default); "
