@@ -372,8 +372,8 @@ def review(
     what = f"抽样 {done.added} 条" if sample is not None else f"新增 {done.added} 条"
     if done.by_stratum:
         what += " (" + ", ".join(f"{k} {v}" for k, v in sorted(done.by_stratum.items())) + ")"
-    out.print(f"{done.path}: {what}待复核 · 保留已有 {done.kept} 行 · 本次运行尚未入表的发现 "
-              f"{done.candidates} 条", highlight=False, soft_wrap=True)
+    out.print(f"{done.path}: {what}待复核 · 保留已有 {done.kept} 行 · 本次运行仍未入表的发现 "
+              f"{done.remaining} 条", highlight=False, soft_wrap=True)
 
 
 @app.command()
