@@ -193,3 +193,18 @@ def test_rules_two_different_rulesets_is_an_error(tmp_path: Path) -> None:
                                      "(FILE 与 -r/--ruleset 只给一个)")
     same = runner.invoke(app, ["rules", "-r", str(a), "lint", str(a)])
     assert same.exit_code == 0, same.output
+
+
+def test_examples_on_an_inherited_rule_warn_that_the_parents_are_replaced(tmp_path: Path) -> None:
+    """#17: overriding examples dropped the default's 8 examples of the rule without a word."""
+    f = tmp_path / "team.yaml"
+    f.write_text("name: team\nextends: default\nrules:\n"
+                 "  - id: forbidden.shirk\n    examples:\n      fire: [这个没办法。]\n"
+                 "  - id: own\n    kind: forbidden_phrase\n    phrases: [不知道]\n"
+                 "    examples:\n      fire: [我不知道。]\n", encoding="utf-8")
+    report = lint(f)
+    assert report.errors == []
+    assert [str(w) for w in report.warnings] == [
+        f"{f}:6:7: warning: rules[0].examples: replaces the 8 example(s) rule 'forbidden.shirk' "
+        "has in <builtin:default> (examples are not added to the parent's): repeat those to "
+        "keep them tested [examples-replaced]"]
