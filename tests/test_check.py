@@ -88,7 +88,7 @@ def test_exit_1_on_score_with_one_quiet_line_per_failing_call(calls: Path) -> No
     # what was evaluable: 100 − 10 × 220 / 210 = 89.52 (README, N/A model)
     assert lines == [
         f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.52 低于 95 | "
-        "forbidden.shirk −5 @00:09 “这个没办法”; closing.satisfaction −3 @00:09–00:27; "
+        "forbidden.shirk −5 @00:09 “没办法”; closing.satisfaction −3 @00:09–00:27; "
         "response_delay −2 @00:18",
         "检查 2 通通话:合格 1,不合格 1(合格线 95)",
     ]
@@ -204,7 +204,7 @@ def test_junit_file_is_schema_valid_with_a_failure_per_finding(calls: Path, tmp_
     assert cases["C-GOOD"].find("failure") is None
     failures = cases["C-MAJOR"].findall("failure")
     assert [(x.get("type"), x.get("message")) for x in failures] == [
-        ("forbidden.shirk", "服务禁语(推诿客户):“这个没办法”"),
+        ("forbidden.shirk", "服务禁语(推诿客户):“没办法”"),
         ("closing.satisfaction",
          "未询问满意度:最后 3 句内缺少:满意度询问(标准:请问您对本次服务是否满意?)"),
         ("response_delay", "客户说完后 5.5 秒才回应(上限 5 秒)"),

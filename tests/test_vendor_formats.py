@@ -39,7 +39,7 @@ EXPECTED_FORMAT = {
 #: The findings of the call under the default ruleset, with its record saying the agent hung up:
 #: (rule_id, utterance, start, end, matched).
 EXPECTED_FINDINGS = [
-    ("forbidden.shirk", 6, 58.0, 66.5, "这个没办法"),
+    ("forbidden.shirk", 6, 58.0, 66.5, "没办法"),
     ("closing.anything_else", None, 12.3, 81.9, ""),  # the span of the last 4 agent utterances
     ("interruption", 5, 22.8, 27.2, "好的，请您稍等，我帮您查询一下。"),
     ("hangup", 8, 75.5, 81.9, "agent"),
