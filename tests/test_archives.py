@@ -191,3 +191,27 @@ def test_corrupt_zip_member_loses_only_that_member(tmp_path: Path) -> None:
     assert [(type(i).__name__, i.source if isinstance(i, Transcript) else str(i)) for i in items] == [
         ("InputProblem", f"{z}!a.srt: cannot read zip archive: Bad CRC-32 for file 'a.srt'"),
         ("Transcript", f"{z}!b.vtt")]
+
+
+def test_repeated_problems_are_summarised_on_the_terminal_even_with_q(tmp_path: Path) -> None:
+    """#17: 1,200 duplicate-call lines flooded stderr even with -q; errors.csv keeps them all."""
+    from typer.testing import CliRunner
+
+    from csqa.cli import app
+
+    line = orjson.dumps({"call_id": "dup", "agent_id": "A1", "utterances": [
+        {"speaker": "agent", "start": 0.5, "end": 2.0, "text": "您好"}]}).decode()
+    f = tmp_path / "night.jsonl"
+    f.write_text("\n".join([line] * 7 + ['{"call_id": "bad"}']) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["audit", str(f), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        f"{f}:2: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
+        f"{f}:3: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
+        f"{f}:4: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
+        f'{f}:8: utterances: missing, not a csqa call (expected {{"call_id", "agent_id", '
+        '"utterances": [{"speaker", "start", "end", "text"}, …]})',
+        "… 同类问题“duplicate call_id”共 6 条,以上只列出 3 条;全部见 errors.csv",
+    ]
+    rows = list(csv.DictReader((tmp_path / "out" / "errors.csv").open(encoding="utf-8")))
+    assert len(rows) == 7

@@ -161,7 +161,12 @@ def audit(
     from csqa.api import audit as run_audit
     from csqa.errors import InputError
     from csqa.loaders.common import Limits
-    from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
+    from csqa.reporters.terminal import (
+        accounting_line,
+        problem_lines,
+        scorecard_table,
+        summary_line,
+    )
 
     limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
                     max_utterances=max_utterances)
@@ -200,10 +205,8 @@ def audit(
     except OSError as exc:
         raise _fail(f"{exc.filename or out_dir}: {exc.strerror or exc}", EXIT_USAGE) from None
 
-    for p in summary.problems:
-        if p.status != "skipped":
-            prefix = "警告 (warning): " if p.status == "warning" else ""
-            err.print(f"{prefix}{p}", highlight=False, soft_wrap=True, markup=False)
+    for line in problem_lines(summary.problems):
+        err.print(line, highlight=False, soft_wrap=True, markup=False)
     if not quiet and summary.scorecards is not None and len(summary.scorecards):
         names = {r.id: r.name for r in rs.rules}
         out.print(scorecard_table(summary.scorecards.rows(), names, rs.pass_mark))

@@ -1,13 +1,17 @@
-"""Terminal output: the per-agent scorecard table and the one-line run summary (rich)."""
+"""Terminal output: the per-agent scorecard table, the one-line run summary (rich), and the
+input problems summarised by reason."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.table import Table
 from rich.text import Text
+
+from csqa.model import InputProblem
 
 if TYPE_CHECKING:
     pass
@@ -94,3 +98,35 @@ def accounting_line(acc: dict[str, int | bool]) -> str:
     if acc.get("warnings"):
         line += f";已修复并警告 {acc['warnings']} 处"
     return line
+
+
+#: what makes two reasons "the same problem": the text before the first quoted value or path,
+#: with numbers (line, utterance, index) as N
+_VARYING = re.compile(r"[\'\"“/\\!]")
+
+
+def reason_kind(reason: str) -> str:
+    """``duplicate call_id 'X': already …`` -> ``duplicate call_id``: a reason without the
+    values (ids, paths, numbers) that differ from one occurrence to the next."""
+    head = _VARYING.split(re.sub(r"\d+", "N", reason), maxsplit=1)[0]
+    return head.strip(" :;,(") or reason[:40]
+
+
+def problem_lines(problems: Iterable[InputProblem], shown: int = 3) -> list[str]:
+    """The input problems for the terminal, in order, but at most ``shown`` of each kind of
+    reason, then one line per kind that repeats more saying how many there are in all (1,200
+    duplicate calls are 3 examples and a count; errors.csv keeps every one). Files skipped as
+    not transcripts are left out (they are counted in the summary line)."""
+    lines: list[str] = []
+    groups: dict[tuple[str, str], int] = {}
+    for p in problems:
+        if p.status == "skipped":
+            continue
+        key = (p.status, reason_kind(p.reason))
+        n = groups[key] = groups.get(key, 0) + 1
+        if n <= shown:
+            lines.append(("警告 (warning): " if p.status == "warning" else "") + str(p))
+    for (_, kind), n in groups.items():
+        if n > shown:
+            lines.append(f"… 同类问题“{kind}”共 {n} 条,以上只列出 {shown} 条;全部见 errors.csv")
+    return lines
