@@ -183,18 +183,22 @@ def audit(
     show_progress = err.is_terminal and not quiet
     try:
         if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # the bar counts calls (one JSON Lines file may hold 20,000); files alongside
             with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                          transient=True) as progress:
-                task = progress.add_task("审计中", total=None)
+                          TextColumn("已审计 {task.completed} 通 · 文件 {task.fields[files]}"),
+                          TimeElapsedColumn(), console=err, transient=True) as progress:
+                task = progress.add_task("审计中", total=None, files="")
 
                 def on_file(path: Path, done: int, total: int) -> None:
-                    progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
+                    progress.update(task, files=f"{done + 1}/{total}", description=f"审计 {path.name}")
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard, **scale)
-                progress.update(task, completed=summary.files_seen)
+                def on_call(audited: int) -> None:
+                    progress.update(task, completed=audited)
+
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, on_call=on_call,
+                                    options=options, **guard, **scale)
         else:
             summary = run_audit(paths, rs, out_dir, options=options, **guard, **scale)
     except InputError as exc:
