@@ -201,3 +201,17 @@ def test_help_keeps_bracketed_words() -> None:
     result = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "pip install 'csqa[dask]'" in result.stdout
+
+
+def test_terminal_scorecard_shows_the_worst_agents_with_top(tmp_path: Path) -> None:
+    """#17: the scorecard listed every agent (200 on a real night); --top N, default 10."""
+    result = runner.invoke(app, ["audit", str(SAMPLES), "--out", str(tmp_path / "o"), "--top",
+                                 "2"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    rows = [line.split("│")[1].strip() for line in result.stdout.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip().startswith("A")]
+    assert rows == ["A1031", "A2015"]  # the two lowest mean scores (87.0, 92.8)
+    assert "坐席质检成绩单 (per-agent scorecards) · 最差 2 名" in result.stdout
+    assert "另有 2 名坐席未列出:全部见 agents.csv(--top 0 全部显示)" in result.stdout
+    every = runner.invoke(app, ["audit", str(SAMPLES), "--out", str(tmp_path / "o"), "-q"])
+    assert "坐席质检成绩单" not in every.stdout

@@ -9,6 +9,7 @@ errors.csv and on stderr). ``check`` adds 1: some call failed the gate (preceden
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,10 +30,42 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 rules_app = typer.Typer(help="List rule kinds and the rules of a ruleset; lint, test and show "
-                             "rulesets.", no_args_is_help=False)
+                             "rulesets.", no_args_is_help=False,
+                        context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(rules_app, name="rules")
+
+def _show_version(value: bool) -> None:
+    if value:
+        from csqa import __version__
+
+        print(f"csqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _common(version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_show_version, is_eager=True,
+        help="Print the csqa version and exit.")] = False) -> None:
+    pass
+
+
+def _without_type_names(display: Any) -> Any:
+    """Help shows no Python type names: none for on/off flags, and none beside an argument
+    whose metavar says what to give (typer writes ``<bool>``, ``<list[Path]>``)."""
+    def shown(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) or (
+                isinstance(self, typer.core.TyperArgument) and self.metavar):
+            return None
+        return display(self, ctx)
+    return shown
+
+
+for _param in (typer.core.TyperOption, typer.core.TyperArgument):
+    _param.display_type_rich = _without_type_names(  # type: ignore[method-assign]
+        _param.display_type_rich)
 
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -43,6 +76,10 @@ RulesetOpt = Annotated[
     typer.Option("--ruleset", "-r", metavar="FILE",
                  help="Ruleset YAML file, or a built-in name. Default: the built-in 'default'."),
 ]
+
+
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print only results and errors: no progress, notes or summary lines.")]
 
 
 NoRedactOpt = Annotated[bool, typer.Option(
@@ -88,7 +125,7 @@ def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
 @app.command()
 def audit(
     paths: Annotated[list[Path], typer.Argument(
-        help="Transcript files, folders (walked recursively) or archives: .json (csqa or an ASR "
+        metavar="PATH", help="Transcript files, folders (walked recursively) or archives: .json (csqa or an ASR "
              "vendor's export) .jsonl .txt .csv .vtt .srt .zip .tar.gz .jsonl.gz",
         show_default=False)],
     ruleset: RulesetOpt = None,
@@ -97,6 +134,9 @@ def audit(
                                                "errors.csv and run.json.")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
                                         help="Print only the summary line, not the scorecards.")] = False,
+    top: Annotated[int, typer.Option("--top", min=0, metavar="N",
+                                     help="Scorecards of the N worst agents (0: all); agents.csv "
+                                          "has every agent.")] = 10,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", min=1,
                                              help="Worker processes (default: all cores). The "
                                                   "outputs are the same whatever N is.",
@@ -213,7 +253,7 @@ def audit(
         err.print(line, highlight=False, soft_wrap=True, markup=False)
     if not quiet and summary.scorecards is not None and len(summary.scorecards):
         names = {r.id: r.name for r in rs.rules}
-        out.print(scorecard_table(summary.scorecards.rows(), names, rs.pass_mark))
+        out.print(scorecard_table(summary.scorecards.rows(), names, rs.pass_mark, top=top))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
     if summary.accounting:
         out.print(accounting_line(summary.accounting), highlight=False, soft_wrap=True,
@@ -248,7 +288,8 @@ def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] |
 @app.command()
 def report(
     run_dirs: Annotated[list[Path], typer.Argument(
-        help="csqa audit output folders (e.g. a week of nightly runs)", show_default=False)],
+        metavar="RUN_DIR", help="csqa audit output folders (e.g. a week of nightly runs)",
+        show_default=False)],
     week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
                                              help="ISO week, e.g. 2026-W47.")] = None,
     date_from: Annotated[str | None, typer.Option(
@@ -271,9 +312,11 @@ def report(
     ruleset_hash: Annotated[str | None, typer.Option(
         "--ruleset-hash", metavar="HASH",
         help="Report the runs of this ruleset (default: the latest run's).")] = None,
-    top: Annotated[int, typer.Option("--top", min=0, help="How many worst calls to show.")] = 10,
-    keywords: Annotated[int, typer.Option("--keywords", min=0,
+    top: Annotated[int, typer.Option("--top", min=0, metavar="N",
+                                     help="How many worst calls to show.")] = 10,
+    keywords: Annotated[int, typer.Option("--keywords", min=0, metavar="N",
                                           help="How many customer keywords.")] = 20,
+    quiet: QuietOpt = False,
 ) -> None:
     """Weekly team-lead report from audit runs: per agent, team and rule, daily trend, worst calls.
 
@@ -290,13 +333,15 @@ def report(
         if out_file is None and fmt is None:
             from csqa.report.terminal import render_terminal
 
-            for note in rep.notes:
+            for note in [] if quiet else rep.notes:
                 err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True,
                           markup=True)
             out.print(render_terminal(rep))
             return
         target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
         written = write_report(rep, target, fmt)
+    if quiet:
+        return
     for note in rep.notes:
         err.print(f"warning: {note}", highlight=False, soft_wrap=True, markup=False)
     out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
@@ -340,7 +385,8 @@ def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark:
 
 @app.command()
 def review(
-    run_dir: Annotated[Path, typer.Argument(help="A csqa audit output folder.", show_default=False)],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A csqa audit output folder.",
+                                            show_default=False)],
     reviews_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE",
         help="Reviews file to write or append to (.csv or .xlsx). Default: RUN_DIR/reviews.csv"
@@ -352,8 +398,9 @@ def review(
     by: Annotated[str | None, typer.Option(
         "--by", metavar="rule|agent", help="Stratify the sample: N findings of each rule or "
                                            "of each agent.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample (same seed, same "
-                                                     "sample).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N",
+                                      help="Seed of the sample (same seed, same sample).")] = 0,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write (or append to) a reviews file: one row per finding for a reviewer to judge.
 
@@ -376,6 +423,8 @@ def review(
             for problem in exc.problems:
                 err.print(problem, highlight=False, soft_wrap=True, markup=False)
             raise _fail("reviews file not written", EXIT_USAGE) from None
+    if quiet:
+        return
     what = f"抽样 {done.added} 条" if sample is not None else f"新增 {done.added} 条"
     if done.by_stratum:
         what += " (" + ", ".join(f"{k} {v}" for k, v in sorted(done.by_stratum.items())) + ")"
@@ -386,7 +435,7 @@ def review(
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(
-        help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
+        metavar="PATH", help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
         show_default=False)],
     ruleset: RulesetOpt = None,
     min_score: Annotated[float | None, typer.Option(
@@ -405,6 +454,7 @@ def check(
         help="text: one line per failing call (default); json; github: workflow annotations; "
              "junit: JUnit XML on stdout.")] = "text",
     no_redact: NoRedactOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Audit transcripts and gate them for CI: exit 0 when every call passes.
 
@@ -435,12 +485,14 @@ def check(
     if fmt == "text":
         for p in report.input_errors:
             err.print(str(p), highlight=False, soft_wrap=True, markup=False)
-        for line in check_output.text_lines(report):
+        lines = list(check_output.text_lines(report))
+        for line in lines[:-1] if quiet else lines:  # -q: the failing calls, no summary line
             out.print(line, highlight=False, soft_wrap=True, markup=False)
     elif fmt == "github":
         for line in check_output.github_lines(report):
             sys.stdout.write(line + "\n")
-        sys.stdout.write(check_output.summary_line(report) + "\n")
+        if not quiet:
+            sys.stdout.write(check_output.summary_line(report) + "\n")
     else:
         data = check_output.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
         sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
@@ -463,6 +515,7 @@ def explain(
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
     no_redact: NoRedactOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Show one call as a conversation with each finding on its utterance, and its score.
 
@@ -493,13 +546,20 @@ def explain(
                 out_file.write_text(page, encoding="utf-8")
             except OSError as exc:
                 raise _fail(f"{out_file}: cannot write: {exc.strerror or exc}", EXIT_USAGE) from None
-            err.print(f"→ {out_file}", highlight=False, markup=False)
+            if not quiet:
+                err.print(f"→ {out_file}", highlight=False, markup=False)
+        return
+    if quiet:  # the verdict only: score, pass mark, and what was not evaluable
+        from csqa.reporters.explain import verdict_lines
+
+        for line in verdict_lines(ex):
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
         return
     out.print(conversation(ex))
 
 
 @rules_app.callback(invoke_without_command=True)
-def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
+def rules(ctx: typer.Context, ruleset: RulesetOpt = None, quiet: QuietOpt = False) -> None:
     """List the rule kinds, then the rules of a ruleset (default: the built-in one)."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = ruleset  # `rules -r X lint` means `rules lint -r X`: never silently dropped
@@ -513,7 +573,8 @@ def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
     kinds.add_column("what it checks")
     for name in KINDS:
         kinds.add_row(name, summary(name).split(": ", 1)[-1])
-    out.print(kinds)
+    if not quiet:  # -q: the ruleset's rules only
+        out.print(kinds)
     rs = _load_ruleset(ruleset)
     table = Table(title=f"规则集 {rs.name} {rs.version} · 基础分 {rs.base_score:g} · 合格线 "
                         f"{rs.pass_mark:g}", title_justify="left")
@@ -542,7 +603,8 @@ def _parse_rate(text: str) -> float:
 
 @app.command()
 def backtest(
-    run_dirs: Annotated[list[Path], typer.Argument(help="csqa audit output folders (their "
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
+                                                   help="csqa audit output folders (their "
                                                         "run.json names the inputs).",
                                                    show_default=False)],
     ruleset: Annotated[str, typer.Option("--ruleset", "-r", metavar="FILE",
@@ -555,8 +617,10 @@ def backtest(
         "--max-pass-rate-drop", metavar="X",
         help="Exit 1 when the overall pass rate falls by more than X (0.05 or 5%).")] = None,
     examples: Annotated[int, typer.Option("--examples", min=0,
+                                          metavar="N",
                                           help="Examples of added/removed findings per rule.")
                         ] = 2,
+    quiet: QuietOpt = False,
 ) -> None:
     """Re-audit the inputs of past runs with a candidate ruleset and show what would change.
 
@@ -577,9 +641,9 @@ def backtest(
     with _usage_errors(out_file, CsqaError):
         bt = run_backtest(run_dirs, rs, examples=examples)
         written = write_backtest(bt, out_file) if out_file is not None else []
-    for p in bt.problems:
+    for p in [] if quiet else bt.problems:
         err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)
-    if bt.missing:
+    if bt.missing and not quiet:
         shown = ", ".join(bt.missing[:5]) + (" …" if len(bt.missing) > 5 else "")
         err.print(f"warning: {len(bt.missing)} call(s) of the runs were not found in their "
                   f"inputs and are not compared: {shown}", highlight=False, soft_wrap=True,
@@ -596,7 +660,7 @@ def backtest(
     out.print(rules_t if changed else "违规变化:无(没有新增或消失的违规)")
     for line in scoring_lines(bt):
         out.print(line, highlight=False, soft_wrap=True, markup=False)
-    for r in changed:
+    for r in [] if quiet else changed:
         for label, found in (("+", r.added_examples), ("-", r.removed_examples)):
             for f in found:
                 out.print(f"  {label} {r.rule_id} {f['call_id']}#{f.get('utterance')} "
@@ -614,9 +678,9 @@ def backtest(
                          f"{g.pass_rate_before:.1%}", f"{g.pass_rate_after:.1%}",
                          f"{g.pass_rate_delta * 100:+.1f}pp", f"+{g.added}", f"-{g.removed}")
     out.print(agents_t)
-    if len(moved) < len(bt.agents):
+    if len(moved) < len(bt.agents) and not quiet:
         out.print(f"({len(bt.agents) - len(moved)} agent(s) unchanged not shown)", highlight=False)
-    for path in written:
+    for path in [] if quiet else written:
         out.print(f"→ {path}", highlight=False)
     if limit is not None and bt.pass_rate_drop > limit + 1e-9:
         raise _fail(f"pass rate would drop by {bt.pass_rate_drop * 100:.1f} percentage points "
@@ -627,12 +691,14 @@ def backtest(
 @rules_app.command("stats")
 def rules_stats(
     ctx: typer.Context,
-    run_dirs: Annotated[list[Path], typer.Argument(help="csqa audit output folders.",
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
+                                                   help="csqa audit output folders.",
                                                    show_default=False)],
     reviews: Annotated[Path, typer.Option("--reviews", metavar="FILE",
                                           help="The reviews file (.csv or .xlsx).")],
-    examples: Annotated[int, typer.Option("--examples", min=0,
+    examples: Annotated[int, typer.Option("--examples", min=0, metavar="N",
                                           help="False-alarm examples shown per rule.")] = 3,
+    quiet: QuietOpt = False,
 ) -> None:
     """Per rule: findings, how many were reviewed, precision, and false-alarm examples.
 
@@ -665,10 +731,10 @@ def rules_stats(
                       str(st.false_alarms),
                       "—" if st.precision is None else f"{st.precision:.0%}", str(st.missed))
     out.print(table)
-    if len(shown) < len(stats):
+    if len(shown) < len(stats) and not quiet:
         out.print(f"({len(stats) - len(shown)} rule(s) with no findings and no reviews not shown)",
                   highlight=False)
-    for st in shown:
+    for st in [] if quiet else shown:
         for e in st.examples:
             note = f" — {e['note']}" if e.get("note") else ""
             who = f" ({e['reviewer']})" if e.get("reviewer") else ""
@@ -701,6 +767,7 @@ def rules_show(
     ruleset: RulesetOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
                                      help="text: commented YAML (default); json.")] = "text",
+    quiet: QuietOpt = False,
 ) -> None:
     """Print the fully resolved ruleset (after extends and overrides), with where each value
     came from: file:line:col of the file that set it, or 默认值 for a built-in default."""
@@ -716,6 +783,8 @@ def rules_show(
                                              option=orjson.OPT_INDENT_2) + b"\n")
         return
     for line in ruleset_show.text_lines(rs):
+        if quiet and line.lstrip().startswith("#"):
+            continue  # -q: the values only, without the comments saying where they came from
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
@@ -725,6 +794,7 @@ def rules_lint(
     file: RulesetArg = None,
     ruleset: RulesetOpt = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check a ruleset: every error audit would give (file:line:col), plus warnings.
 
@@ -740,8 +810,9 @@ def rules_lint(
     for warning in report.warnings:
         out.print(str(warning), highlight=False, soft_wrap=True, markup=False)
     n_err, n_warn = len(report.errors), len(report.warnings)
-    out.print(f"{report.file}: {n_err} 个错误,{n_warn} 个警告", highlight=False, markup=False,
-              soft_wrap=True)
+    if not quiet:
+        out.print(f"{report.file}: {n_err} 个错误,{n_warn} 个警告", highlight=False, markup=False,
+                  soft_wrap=True)
     if n_err:
         raise typer.Exit(EXIT_USAGE)
     if strict and n_warn:
@@ -760,6 +831,7 @@ def rules_test(
                                           help="List every rule, not only failures.")] = False,
     require_examples: Annotated[bool, typer.Option(
         "--require-examples", help="Fail when an enabled rule has no examples.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run the rules' own examples: each `fire` call must fire its rule, each `pass` call must not.
 
@@ -790,25 +862,27 @@ def rules_test(
     for outcome in report.failures:
         for line in failure_lines(outcome):
             out.print(line, highlight=False, soft_wrap=True, markup=False)
-    out.print(summary_line(report), highlight=False, soft_wrap=True, markup=False)
+    if not quiet:
+        out.print(summary_line(report), highlight=False, soft_wrap=True, markup=False)
     if report.failures or (require_examples and report.without_examples):
         raise typer.Exit(1)
 
 
 @app.command()
 def synth(
-    n: Annotated[int, typer.Argument(help="How many calls to generate.", min=1,
+    n: Annotated[int, typer.Argument(metavar="N", help="How many calls to generate.", min=1,
                                      show_default=False)],
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
                                           help="Folder to write transcripts/ and truth.jsonl into.")
                        ] = Path("csqa-synth"),
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same calls.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Same seed, same calls.")] = 0,
     fmt: Annotated[str, typer.Option("--format", metavar="jsonl|json",
                                      help="One calls.jsonl, or one .json file per call.")
                    ] = "jsonl",
     distinct_text: Annotated[bool, typer.Option(
         "--distinct-text", help="Make every agent utterance of a call's own business a distinct "
                                 "text, as in real traffic (for measuring meaning-aware rules).")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Generate realistic synthetic Mandarin calls with known violations, to try csqa on.
 
@@ -822,19 +896,47 @@ def synth(
     with _usage_errors(out_dir):
         folder = write_corpus(n, out_dir, seed=seed, fmt=fmt, distinct_text=distinct_text)
     truth = out_dir / "truth.jsonl"
-    out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
+    if not quiet:
+        out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
 
 
 @app.command()
-def version() -> None:
-    """Print the csqa version."""
+def version(quiet: QuietOpt = False) -> None:
+    """Print the csqa version (also: csqa --version)."""
     from csqa import __version__
 
     out.print(f"csqa {__version__}", highlight=False)
 
 
+def _unwrapped(text: str) -> str:
+    """A docstring as help: its paragraphs kept, the line breaks inside each removed (the
+    terminal wraps to its own width; a break written at column 95 lands mid-sentence). Lines
+    of Chinese join without a space."""
+    def joined(paragraph: str) -> str:
+        out = ""
+        for line in (x.strip() for x in paragraph.splitlines()):
+            if out and line:
+                cjk = "\u2e80" <= out[-1] <= "\uffef" or "\u2e80" <= line[0] <= "\uffef"
+                out += ("" if cjk else " ") + line
+            else:
+                out += line
+        return out
+    return "\n\n".join(joined(p) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+def _help_from_docstrings(*typers: typer.Typer) -> None:
+    for t in typers:
+        for info in t.registered_commands:
+            doc = info.help or (info.callback.__doc__ if info.callback else None)
+            if doc:
+                info.help = _unwrapped(doc)
+
+
 def _terminate_as_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+_help_from_docstrings(app, rules_app)
 
 
 def main() -> None:

@@ -45,20 +45,26 @@ def _score_style(score: float, pass_mark: float) -> str:
 
 
 def scorecard_table(agents: Iterable[Mapping[str, Any]], rule_names: dict[str, str],
-                    pass_mark: float) -> Table:
+                    pass_mark: float, top: int = 0) -> Table:
     """Agents (scorecard rows, see :meth:`csqa.scoring.Scorecards.rows`), worst mean score
-    first, with their most-broken rule."""
-    table = Table(title="坐席质检成绩单 (per-agent scorecards)", title_justify="left")
+    first, with their most-broken rule; only the ``top`` worst when ``top`` > 0 (a night of
+    200 agents does not fit a terminal; agents.csv has them all)."""
+    rows = sorted(agents, key=lambda r: (r["mean_score"], r["agent_id"]))
+    hidden = max(0, len(rows) - top) if top > 0 else 0
+    table = Table(title="坐席质检成绩单 (per-agent scorecards)"
+                        + (f" · 最差 {top} 名" if hidden else ""), title_justify="left",
+                  caption=(f"另有 {hidden} 名坐席未列出:全部见 agents.csv(--top 0 全部显示)"
+                           if hidden else None), caption_justify="left")
     for col, justify in (("坐席", "left"), ("姓名", "left"), ("班组", "left"), ("通话", "right"),
                          ("平均分", "right"), ("最低分", "right"), ("合格率", "right"),
                          ("违规", "right"), ("每百通", "right"), ("最常见问题", "left"),
                          ("最差通话", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     rule_ids = list(rule_names)
-    for row in sorted(agents, key=lambda r: (r["mean_score"], r["agent_id"])):
+    for row in rows[:top] if hidden else rows:
         counts = {rid: int(row[rid]) for rid in rule_ids if int(row[rid]) > 0}
-        top = max(counts, key=lambda r: (counts[r], -rule_ids.index(r))) if counts else None
-        top_text = f"{rule_names[top]} ×{counts[top]}" if top else "—"
+        common = max(counts, key=lambda r: (counts[r], -rule_ids.index(r))) if counts else None
+        top_text = f"{rule_names[common]} ×{counts[common]}" if common else "—"
         # Text(), not str: names come from the input and must not be read as rich markup.
         table.add_row(
             Text(str(row["agent_id"])), Text(str(row["agent_name"])), Text(str(row["team"])),
