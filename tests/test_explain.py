@@ -170,13 +170,22 @@ def test_verdict_shows_the_not_evaluable_rescaling(tmp_path: Path) -> None:
     """#17: 基础分 100 − 扣分 12 = 得分 87.85 did not add up; the N/A weighing is shown."""
     f = tmp_path / "n.txt"
     f.write_text(MINOR_NA, encoding="utf-8")
-    lines = [line.rstrip() for line in render(f, width=400)]
-    verdict = next(i for i, line in enumerate(lines) if line.startswith("基础分"))
-    # not evaluable: hangup (10), speech_rate (2) and the three outbound rules (8; the
-    # direction is unknown), so W = 220 (every rule's weight) and W_e = 200
-    assert lines[verdict] == ("基础分 100 − 扣分 5 × 220/200(按可评估规则折算,不可评估规则权重 20 不计)"
-                              " = 得分 94.5 · 合格线 80 · 结论:合格")
-    assert lines[verdict + 1].startswith("不可评估:hangup(挂机方未知);speech_rate(坐席发言仅")
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        "name: r\nrules:\n"
+        "  - {id: shirk, kind: forbidden_phrase, name: 推诿, points: 5, phrases: [没办法]}\n"
+        "  - {id: closing, kind: closing, name: 结束语, points: 3}\n"
+        "  - {id: hangup, kind: hangup, name: 先挂机, points: 10}\n"
+        "  - {id: speech_rate, kind: speech_rate, name: 语速, points: 2}\n", encoding="utf-8")
+    console = Console(width=400, record=True, file=open("/dev/null", "w"),  # noqa: SIM115
+                      color_system=None)
+    console.print(conversation(explain_call(f, ruleset=rules)))
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    # hangup (10) and speech_rate (2) not evaluable: W = 20, W_e = 8; 5 × 20/8 = 12.5
+    assert lines[-2:] == [
+        "基础分 100 − 扣分 5 × 20/8(按可评估规则折算,不可评估规则权重 12 不计) = 得分 87.5 · 合格线 80 · "
+        "结论:合格",
+        "不可评估:hangup(挂机方未知);speech_rate(坐席发言仅 9 秒、63 字,不足以计算语速)"]
 
 
 def test_html_page_escapes_all_text(tmp_path: Path) -> None:

@@ -405,23 +405,15 @@ def test_a_call_without_overlap_scores_the_same_from_every_vendor(tmp_path: Path
         [row] = list(csv.DictReader((out / "calls.csv").open(encoding="utf-8")))
         findings = [orjson.loads(x) for x in (out / "findings.jsonl").read_bytes().splitlines()]
         results[path.name] = (
-            row["score"],
-            row["passed"],
+            float(row["score"]),
             row["not_evaluable"],
             [(f["rule_id"], f["utterance"], f["start"], f["end"]) for f in findings],
         )
+    # the canonical call's findings and score without its interruption (3 points), evaluable
+    # throughout, from every vendor alike
     expected = (
-        "74.0",
-        "False",
+        EXPECTED_SCORE + 3,
         "",
-        [
-            ("forbidden.shirk", 6, 58.0, 66.5),
-            ("closing.anything_else", None, 12.3, 81.9),
-            ("hangup", 8, 75.5, 81.9),
-            ("response_delay", 8, 69.0, 75.5),
-            ("speech_rate", None, 0.0, 81.9),
-            ("sequence.confirm_problem", 3, 12.3, 18.9),
-            ("sequence.ticket_number", 6, 58.0, 66.5),
-        ],
+        [f[:4] for f in EXPECTED_FINDINGS if f[0] != "interruption"],
     )
     assert results == dict.fromkeys(VENDOR_FILES, expected)
