@@ -123,14 +123,13 @@ def test_max_pass_rate_drop_gates_the_change(world: tuple[Path, Path, Path],
     res = runner.invoke(app, ["backtest", str(run), "-r", str(harsh),
                               "--max-pass-rate-drop", "0.4"])
     assert res.exit_code == 1
-    assert "pass rate would drop by 50.0 percentage points (75.0% → 25.0%), more than the " \
-           "allowed 40.0" in res.output
+    assert "合格率将下降 50.0 个百分点(75.0% → 25.0%),超过允许的 40.0" in res.output
     res = runner.invoke(app, ["backtest", str(run), "-r", str(harsh),
                               "--max-pass-rate-drop", "50%"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["backtest", str(run), "-r", str(harsh),
                               "--max-pass-rate-drop", "lots"])
-    assert res.exit_code == 2 and "expected a fraction such as 0.05" in res.output
+    assert res.exit_code == 2 and "应为小数(如 0.05)或百分数(如 5%)" in res.output
 
 
 def test_backtest_reports_calls_gone_from_the_inputs(world: tuple[Path, Path, Path],
@@ -142,8 +141,7 @@ def test_backtest_reports_calls_gone_from_the_inputs(world: tuple[Path, Path, Pa
     assert [c.call_id for c in bt.calls] == ["C1", "C2", "C3"]
     res = runner.invoke(app, ["backtest", str(run), "-r", str(candidate(tmp_path, rules))])
     assert res.exit_code == 0
-    assert "1 call(s) of the runs were not found in their inputs and are not compared: C4" \
-        in res.output
+    assert "警告:运行中有 1 通通话在其输入中已找不到,未参与比较:C4" in res.output
 
 
 def test_backtest_errors_name_the_folder(world: tuple[Path, Path, Path], tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def test_bad_ruleset_exit_2_lists_every_problem(tmp_path: Path) -> None:
     assert f"{rules}:4:18: rules[0].min_overlap: must be a number ≥ 0" in result.stderr
     assert (f"{rules}:6:11: rules[1].kind: unknown rule kind 'forbiden_phrase' "
             "(did you mean 'forbidden_phrase'?)") in result.stderr
-    assert "nothing was audited" in result.stderr
+    assert "规则集有误(共 2 个问题),未做任何审计" in result.stderr
     assert not (tmp_path / "o").exists()
 
 

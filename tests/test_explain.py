@@ -273,7 +273,7 @@ def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
         zf.writestr("readme.md", "not a call")
     result = runner.invoke(app, ["explain", str(z)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"error: {z}: holds 2 calls(5 份转写:有的通话不止一份); "
+    assert result.stderr.strip() == (f"错误:{z}: holds 2 calls(5 份转写:有的通话不止一份); "
                                      "choose one with --call-id (e.g. 0012, 0013)")
     member = runner.invoke(app, ["explain", f"{z}!vtt/0013.vtt"], env={"COLUMNS": "200"})
     assert member.exit_code == 0, member.output
@@ -281,7 +281,7 @@ def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
     assert f"来源 {z}!vtt/0013.vtt" in member.stdout
     missing = runner.invoke(app, ["explain", f"{z}!vtt/0099.vtt"])
     assert (missing.exit_code, missing.stderr.strip()) == (
-        2, f"error: {z}!vtt/0099.vtt: no such member in {z}")
+        2, f"错误:{z}!vtt/0099.vtt: no such member in {z}")
     # an audit output folder and a call id: the call is read again from its source
     out = tmp_path / "run"
     # (exit 3: the 3 other copies are reported as duplicates)
@@ -292,4 +292,4 @@ def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
     assert f"来源 {z}!ali/0013.json" in again.stdout
     no_id = runner.invoke(app, ["explain", str(out)])
     assert (no_id.exit_code, no_id.stderr.strip()) == (
-        2, f"error: {out}: an audit output folder; choose a call with --call-id")
+        2, f"错误:{out}: an audit output folder; choose a call with --call-id")

@@ -183,7 +183,7 @@ def test_rules_two_different_rulesets_is_an_error(tmp_path: Path) -> None:
         f.write_text("name: x\nrules: []\n", encoding="utf-8")
     result = runner.invoke(app, ["rules", "-r", str(a), "lint", str(b)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"error: 给了两个不同的规则集:{b} 和 {a}"
+    assert result.stderr.strip() == (f"错误:给了两个不同的规则集:{b} 和 {a}"
                                      "(FILE 与 -r/--ruleset 只给一个)")
     same = runner.invoke(app, ["rules", "-r", str(a), "lint", str(a)])
     assert same.exit_code == 0, same.output

@@ -131,7 +131,7 @@ def problem_lines(problems: Iterable[InputProblem], shown: int = 3) -> list[str]
         key = (p.status, reason_kind(p.reason))
         n = groups[key] = groups.get(key, 0) + 1
         if n <= shown:
-            lines.append(("警告 (warning): " if p.status == "warning" else "") + str(p))
+            lines.append(("警告:" if p.status == "warning" else "") + str(p))
     for (_, kind), n in groups.items():
         if n > shown:
             lines.append(f"… 同类问题“{kind}”共 {n} 条,以上只列出 {shown} 条;全部见 errors.csv")
