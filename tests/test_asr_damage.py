@@ -69,9 +69,10 @@ def test_opening_and_closing_recognised_forbidden_not_overmatched(
 
 
 def test_the_same_damage_with_exact_matching_is_what_tolerance_fixes() -> None:
-    """The decoy for the test above: with every rule exact, the damaged openings/closings fire."""
+    """The decoy for the test above: with every rule exact (and meaning off, the tolerant check
+    of last resort), the damaged openings/closings fire."""
     rs = _default()
-    exact = dataclasses.replace(rs, rules=[
+    exact = dataclasses.replace(rs, meaning=False, rules=[
         dataclasses.replace(r, params=r.params.model_copy(update={"tolerance": "exact"}))
         if "tolerance" in type(r.params).model_fields else r for r in rs.rules])
     fired = {}

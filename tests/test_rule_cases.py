@@ -43,19 +43,21 @@ CASES_DIR = Path(__file__).parent / "rule_cases"
 DEFAULT_RULESET = Path(__file__).parent.parent / "src" / "csqa" / "data" / "default.yaml"
 
 
-def _default_rule(rule_id: str) -> dict[str, Any]:
-    """A rule of the shipped default ruleset, as a case's base (its examples left out)."""
-    rules = yaml.safe_load(DEFAULT_RULESET.read_text(encoding="utf-8"))["rules"]
-    [rule] = [r for r in rules if r["id"] == rule_id]
-    return {k: v for k, v in rule.items() if k not in ("id", "examples")}
+def _default_rule(rule_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A rule of the shipped default ruleset, as a case's base (its examples left out), and the
+    ruleset keys it is judged with as shipped (``meaning``: shared counter-examples)."""
+    doc = yaml.safe_load(DEFAULT_RULESET.read_text(encoding="utf-8"))
+    [rule] = [r for r in doc["rules"] if r["id"] == rule_id]
+    return {k: v for k, v in rule.items() if k not in ("id", "examples")}, {"meaning": doc["meaning"]}
 
 
 def _collect() -> list[Any]:
     out = []
     for f in sorted(CASES_DIR.glob("*.yaml")):
         doc = yaml.safe_load(f.read_text(encoding="utf-8"))
-        base = _default_rule(doc["default_rule"]) if "default_rule" in doc else {"kind": doc["kind"]}
+        base, top = _default_rule(doc["default_rule"]) if "default_rule" in doc else ({"kind": doc["kind"]}, {})
         for i, case in enumerate(doc["cases"]):
+            case = {**case, "ruleset": {**top, **(case.get("ruleset") or {})}}
             out.append(pytest.param(base, case, id=f"{f.stem}[{i}] {case['name']}"))
     return out
 

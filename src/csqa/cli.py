@@ -109,7 +109,13 @@ NoRedactOpt = Annotated[bool, typer.Option(
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]错误:[/]{message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    from csqa.model import shown_name
+
+    # messages quote names from the input and the command line: never markup, never escapes
+    err.print(f"[bold red]错误:[/]{escape(shown_name(message))}", highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -137,8 +143,10 @@ def _load_ruleset(ref: str | None) -> Any:
 
 def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
     """Print every problem (one line each), then a one-line verdict; exit for bad usage."""
+    from csqa.model import shown_name
+
     for problem in problems:
-        err.print(problem, highlight=False, soft_wrap=True, markup=False)
+        err.print(shown_name(problem), highlight=False, soft_wrap=True, markup=False)
     n = len(problems)
     return _fail(f"{what}(共 {n} 个问题){tail}", EXIT_USAGE)
 
@@ -244,7 +252,12 @@ def audit(
                 task = progress.add_task("审计中", total=None, files="")
 
                 def on_file(path: Path, done: int, total: int) -> None:
-                    progress.update(task, files=f"{done + 1}/{total}", description=f"审计 {path.name}")
+                    from rich.markup import escape
+
+                    from csqa.model import shown_name
+
+                    progress.update(task, files=f"{done + 1}/{total}",
+                                    description=f"审计 {escape(shown_name(path.name))}")
 
                 def on_call(audited: int) -> None:
                     progress.update(task, completed=audited)
@@ -623,6 +636,7 @@ def backtest(
                                           metavar="N",
                                           help="每条规则列出多少条新增/消失的违规示例。")
                         ] = 2,
+    no_redact: NoRedactOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """用候选规则集重新审计过去运行的输入,显示会有什么变化。
@@ -642,7 +656,7 @@ def backtest(
         raise _fail(f"{out_file}:--out 须以 .xlsx 或 .csv 结尾", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     with _usage_errors(out_file, CsqaError):
-        bt = run_backtest(run_dirs, rs, examples=examples)
+        bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact)
         written = write_backtest(bt, out_file) if out_file is not None else []
     for p in [] if quiet else bt.problems:
         err.print(f"警告:{p}", highlight=False, soft_wrap=True, markup=False)
