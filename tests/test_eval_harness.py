@@ -72,7 +72,7 @@ def test_lines_are_judged_on_their_own_utterance(engine: Engine) -> None:
         (False, False),    # a farewell without thanks or goodbye is rejected
     ]
     assert judged[0].findings == ["forbidden.shirk“不归我管”"]
-    assert judged[4].findings == ["forbidden.shirk“这个没办法”"]
+    assert judged[4].findings == ["forbidden.shirk“没办法”"]
     assert judged[6].findings == ["greeting"]
 
 

@@ -244,7 +244,7 @@ def test_interrupted_run_leaves_previous_outputs_intact(tmp_path: Path, sig: sig
         assert {n for n in names if not n.endswith(".tmp")} == set(previous)
     else:
         assert code == 130
-        assert stderr.strip().splitlines()[-1].startswith("error: interrupted"), stderr
+        assert stderr.strip().splitlines()[-1].startswith("错误:已中断"), stderr
         assert "Traceback" not in stderr
         assert names == set(previous)  # temp files removed
     assert {k: v for k, v in _snapshot(out).items() if not k.endswith(".tmp")} == previous

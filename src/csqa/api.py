@@ -152,11 +152,14 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
           options: ExportOptions | None = None,
           limits: Limits | None = None, redact: bool = True,
           jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
-          incremental: bool = False) -> RunSummary:
+          incremental: bool = False,
+          on_call: Callable[[int], None] | None = None) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
     ``on_file(path, done, total)`` is called before each file is read, with the number of
-    files already read (for progress bars).
+    files already read, and ``on_call(audited)`` with the number of calls audited so far, every
+    :data:`CALLS_PER_PROGRESS` calls and at the end (for progress bars: one file may hold
+    20,000 calls).
     ``options`` says how to read vendor exports (format, roles, call records).
     ``limits`` bounds input sizes (see :class:`~csqa.loaders.common.Limits`); ``redact``
     masks phone, ID, bank card numbers and e-mail addresses in every output (see
@@ -172,7 +175,11 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     """
     with use_limits(limits):
         return _audit(paths, ruleset, out, on_file, options, redact,
-                      _Scale(jobs, engine, scheduler, incremental))
+                      _Scale(jobs, engine, scheduler, incremental), on_call)
+
+
+#: how often ``on_call`` hears of progress (a callback per call would cost the main process)
+CALLS_PER_PROGRESS = 50
 
 
 @dataclass
@@ -185,7 +192,8 @@ class _Scale:
 
 def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
            on_file: Callable[[Path, int, int], None] | None, options: ExportOptions | None,
-           redact: bool, scale: _Scale) -> RunSummary:
+           redact: bool, scale: _Scale, on_call: Callable[[int], None] | None = None
+           ) -> RunSummary:
     from csqa import parallel
     from csqa.parallel import Job, default_jobs
 
@@ -257,6 +265,8 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
             summary.transcripts_without_record += 1
         elif item.status == "no_transcript":
             summary.records_without_transcript += 1
+        elif item.status == "warning":  # told, and audited all the same
+            pass
         else:
             summary.input_errors += 1
 
@@ -313,6 +323,8 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
                          item.passed, item.vetoed, item.n_findings, item.rule_counts,
                          item.n_not_evaluable)
                 calls += 1
+                if on_call is not None and not calls % CALLS_PER_PROGRESS:
+                    on_call(calls)
                 passed += item.passed
                 n_findings += item.n_findings
                 for rid, err in item.rule_errors:
@@ -321,6 +333,8 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
                                                          f"rule {rid} failed: {err}",
                                                          status="rule_error", call_id=item.call_id))
         summary.calls_audited += calls
+        if on_call is not None:
+            on_call(calls)
         summary.calls_passed += passed
         summary.findings += n_findings
         summary.roles_uncertain += uncertain

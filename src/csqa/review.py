@@ -368,8 +368,13 @@ class ReviewUpdate:
     path: Path
     added: int
     kept: int
-    candidates: int  # findings of the run not already in the file
+    candidates: int  # findings of the run not already in the file before this update
     by_stratum: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> int:
+        """Findings of the run still not in the file after this update (a sample leaves some)."""
+        return self.candidates - self.added
 
 
 def sample_findings(findings: Sequence[dict[str, Any]], n: int, by: str | None = None,

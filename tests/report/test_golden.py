@@ -102,6 +102,11 @@ def test_worst_calls_with_evidence(w47: Report) -> None:
     assert len(flat) == 8  # one row per finding: 2 + 2 + 2 + 1 + 1
     assert flat["call_id"].tolist()[:3] == ["w47-b1-1", "w47-b1-1", "w47-a2-1"]
     assert flat["evidence"].tolist()[3] == "你问我我怎么知道"
+    # a missing greeting is about the span where it was expected, with no utterance as its
+    # evidence (#17)
+    assert worst[4]["findings"] == [
+        {"rule_name": "开场白", "at": "00:00–00:11", "speaker": "", "evidence": "",
+         "message": "开场白不完整"}]
 
 
 def test_worst_calls_top_n(runs: dict[str, Path]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from csqa.errors import InputError
 from csqa.loaders import archive, csv_table, formats, jsonl, subtitles, text
 from csqa.loaders.common import read_guarded
+from csqa.loaders.record_columns import not_a_transcript
 from csqa.model import InputProblem, Transcript
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
@@ -116,7 +117,7 @@ def load_all(paths: Iterable[str | Path], fmt: str | None = None
     for path, loader in discover(paths, fmt):
         if loader is None:
             yield InputProblem(str(path), None,
-                               f"not a transcript file type ({path.suffix or 'no suffix'}); "
-                               f"supported: {supported()}", status="skipped")
+                               f"{not_a_transcript(path.suffix)}; supported: {supported()}",
+                               status="skipped")
             continue
         yield from read_guarded(path, loader)

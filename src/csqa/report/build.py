@@ -337,6 +337,15 @@ def _clock(seconds: float) -> str:
     return f"{s // 60:02d}:{s % 60:02d}"
 
 
+def _at(f: dict[str, Any]) -> str:
+    """A finding's time: its utterance's start, or the stretch a finding on no utterance is
+    about (where missing wording was expected), so no unrelated line stands for it."""
+    start = _clock(float(f.get("start") or 0.0))
+    if f.get("utterance") is not None:
+        return start
+    return f"{start}–{_clock(float(f.get('end') or 0.0))}"
+
+
 def _worst(cur: pd.DataFrame, findings: dict[str, list[dict[str, Any]]], top: int
            ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     bad = cur[(cur["n_findings"] > 0) | ~cur["passed"]]
@@ -351,7 +360,7 @@ def _worst(cur: pd.DataFrame, findings: dict[str, list[dict[str, Any]]], top: in
                 "score": float(c["score"]), "passed": bool(c["passed"]),
                 "vetoed": bool(c["vetoed"]), "n_findings": int(c["n_findings"]),
                 "findings": [{"rule_name": f.get("name") or f.get("rule_id", ""),
-                              "at": _clock(float(f.get("start") or 0.0)),
+                              "at": _at(f),
                               "speaker": f.get("speaker") or "",
                               "evidence": f.get("evidence") or "",
                               "message": f.get("message") or ""} for f in fs]}
