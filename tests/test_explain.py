@@ -130,11 +130,11 @@ def test_header_silence_hangup_call_level_and_breakdown(call_file: Path) -> None
     assert ["hangup", "坐席先挂机", "hangup", "1", "10", "−10"] in rows
     # −2 of them for sequence.confirm_problem: 漏水 never restated
     assert ["sequence.confirm_problem", "复述确认客户问题", "sequence", "1", "2", "−2"] in rows
-    # the three outbound rules (weight 8) are not evaluable: the call's direction is unknown
+    # an inbound call: every rule evaluable, no rescaling (test_cap_and_veto_and_not_evaluable
+    # shows the rescaled line)
     assert next(line.rstrip() for line in render(call_file, width=400)
                 if line.startswith("基础分")) == (
-        "基础分 100 − 扣分 54 × 220/212(按可评估规则折算,不可评估规则权重 8 不计) = 得分 43.96"
-        " · 合格线 80 · 结论:不合格(低于合格线 80)")
+        "基础分 100 − 扣分 54 = 得分 46 · 合格线 80 · 结论:不合格(低于合格线 80)")
 
 
 MINOR_NA = """\

@@ -90,11 +90,15 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
     like = [*params.like, *(p for p in params.phrases if len(p) >= EXAMPLE_PHRASE_CHARS)]
     if not like:  # unlike alone: the phrases are what the counter-examples are weighed against
         like = list(params.phrases)
+    meaning = params.add_meaning(bank, like, shared=True) if params.like or params.unlike else None
+    phrases = PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
+                            similarity=params.similarity)
+    if meaning is not None and params.phrases:
+        bank.meaning.keyword_sets.append(phrases.set_id)
     return Prepared(
         params=params,
-        meaning=params.add_meaning(bank, like, shared=True) if params.like or params.unlike else None,
-        phrases=PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
-                              similarity=params.similarity),
+        meaning=meaning,
+        phrases=phrases,
         unless=(bank.add(params.unless, params.tolerance, params.similarity)
                 if params.unless else None),
         regexes=tuple(bank.add_regex(p) for p in params.regexes),
@@ -180,9 +184,10 @@ def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
     """Utterances that say what the rule forbids in other words (nearest to a like example)."""
     p = prep.params
     assert prep.meaning is not None
+    keywords = call.bank.meaning.keyword_sets
     for u in in_scope(call, p.speaker, p.scope):
-        if u.index in said:
-            continue
+        if u.index in said or any(call.contains(k, u.index) for k in keywords):
+            continue  # a line holding a keyword of a forbidden rule is that rule's to judge
         j = call.bank.meaning.judge(prep.meaning, call.plain(u.index))
         if j is None or not j.holds:
             continue
