@@ -30,8 +30,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.errors import InputError
-from csqa.loaders.common import LoadProblem, decode
+from csqa.loaders.common import LoadProblem, current_limits, decode
 from csqa.model import InputProblem, Transcript
 
 #: The fields a record can give, and the column names recognised for each (case, spaces,
@@ -347,7 +348,10 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
 
         try:
+            safeio.check_workbook(path, current_limits().max_file_bytes)
             wb = load_workbook(path, read_only=True, data_only=True)
+        except safeio.RefusedFile as exc:
+            raise InputError(str(exc)) from None
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise InputError(
                 f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
@@ -363,9 +367,11 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     if suffix not in (".csv", ".tsv", ".txt"):
         raise InputError(f"{path}: call records must be a .csv or .xlsx table")
     try:
-        text = decode(path.read_bytes())
+        text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
         raise InputError(f"{path}: {exc.reason}") from None
+    except safeio.RefusedFile as exc:
+        raise InputError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
     for row in reader:
         if any(c.strip() for c in row):
@@ -416,7 +422,7 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
     path = Path(path)
     mapping = dict(mapping or {})
     check_mapping(mapping)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: no such call-record file")
     records = CallRecords(str(path))
     rows = _rows(path)

@@ -40,8 +40,9 @@ from typing import Any
 
 import orjson
 
+from csqa import safeio
 from csqa.errors import CsqaError
-from csqa.loaders.common import LoadProblem, decode
+from csqa.loaders.common import LoadProblem, current_limits, decode
 from csqa.loaders.text import parse_time
 from csqa.reporters.files import safe_cell
 from csqa.runs import AuditRun, RuleCost, open_run, plain
@@ -125,9 +126,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     if suffix != ".csv":
         raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
     try:
-        text = decode(path.read_bytes())
+        text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
         raise ReviewsError([f"{path}: {exc.reason}"]) from None
+    except safeio.RefusedFile as exc:
+        raise ReviewsError([str(exc)]) from None
     except OSError as exc:
         raise ReviewsError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -141,7 +144,10 @@ def _read_xlsx(path: Path) -> list[dict[str, str]]:
     import openpyxl
 
     try:
+        safeio.check_workbook(path, current_limits().max_file_bytes)
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except safeio.RefusedFile as exc:
+        raise ReviewsError([str(exc)]) from None
     except (OSError, BadZipFile, KeyError, ValueError) as exc:
         raise ReviewsError([f"{path}: cannot read as an Excel workbook: {exc}"]) from None
     try:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.engine import Engine
 from csqa.errors import RulesetError
 from csqa.loaders.common import LoadProblem, speaker_role
@@ -191,7 +192,7 @@ def collect_examples(ruleset: Ruleset, tests_file: Path | None = None
 
 def _load_tests_file(path: Path) -> YamlDoc:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError([f"{path}: cannot read tests file: {exc}"]) from None
     return load_yaml(text, str(path))
