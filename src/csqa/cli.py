@@ -159,7 +159,7 @@ def audit(
     3 when some inputs could not be read (they are listed in errors.csv).
     """
     from csqa.api import audit as run_audit
-    from csqa.errors import InputError
+    from csqa.errors import InputError, OutputsInPlace
     from csqa.loaders.common import Limits
     from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
 
@@ -194,6 +194,8 @@ def audit(
             summary = run_audit(paths, rs, out_dir, options=options, **guard, **scale)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+    except OutputsInPlace as exc:
+        raise _fail(str(exc), 130) from None
     except KeyboardInterrupt:
         raise _fail("interrupted: no outputs were written (previous outputs, if any, are unchanged)",
                     130) from None

@@ -44,8 +44,8 @@ from csqa import safeio
 from csqa.errors import CsqaError
 from csqa.loaders.common import LoadProblem, current_limits, decode
 from csqa.loaders.text import parse_time
-from csqa.reporters.files import safe_cell
-from csqa.runs import AuditRun, RuleCost, open_run, plain
+from csqa.reporters.files import replace_outputs
+from csqa.runs import AuditRun, RuleCost, open_run, plain, safe_cell
 from csqa.scoring import deduct
 
 CONFIRMED, FALSE_ALARM, MISSED = "confirmed", "false_alarm", "missed"
@@ -637,7 +637,8 @@ def _with_agent_columns(agents: list[dict[str, str]], results: dict[str, Reviewe
 def write_reviewed(reviewed: ReviewedRun) -> None:
     """Store reviewed scores in the run folder: calls.csv and agents.csv gain the reviewed
     columns (machine columns unchanged) and run.json records which reviews were applied.
-    Each file is replaced atomically; applying again replaces the previous reviewed columns.
+    The three switch as one set (see :func:`~csqa.reporters.files.replace_outputs`); applying
+    again replaces the previous reviewed columns.
     """
     folder = reviewed.run.path
     record = dict(reviewed.run.record)
@@ -649,12 +650,8 @@ def write_reviewed(reviewed: ReviewedRun) -> None:
         "machine_pass_rate": reviewed.machine_pass_rate,
         "reviewed_pass_rate": reviewed.reviewed_pass_rate,
     }
-    files = {"calls.csv": _csv_bytes(reviewed.calls), "agents.csv": _csv_bytes(reviewed.agents),
-             "run.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
-    for name, data in files.items():
-        tmp = folder / f".{name}.{os.getpid()}.review.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, folder / name)
+    replace_outputs(folder, {"calls.csv": _csv_bytes(reviewed.calls),
+                             "agents.csv": _csv_bytes(reviewed.agents)}, record)
 
 
 def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:

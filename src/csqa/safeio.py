@@ -24,6 +24,20 @@ CONFIG_BYTES = 16 * 1024 * 1024
 MAX_WORKBOOK_PARTS = 10_000
 
 
+#: csqa's own output folder (see :mod:`csqa.runs`): run.json, and the other files of a run in
+#: the order the writer moves them into place
+RUN_JSON = "run.json"
+OUTPUTS = ("findings.jsonl", "calls.csv", "agents.csv", "errors.csv", "customer_text.jsonl")
+#: held (fcntl) by the audit writing into the folder; its presence marks a csqa output folder
+LOCK_NAME = ".csqa.lock"
+
+
+def is_output_folder(names: set[str] | frozenset[str]) -> bool:
+    """Whether a folder holding these entry names is a csqa output folder (its lock file, or
+    the files of a run written before there was one): never read as input."""
+    return LOCK_NAME in names or {RUN_JSON, "calls.csv", "findings.jsonl"} <= names
+
+
 class RefusedFile(OSError):
     """A file csqa will not read (not a regular file, or over its size limit)."""
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csqa.report.build import Period, Report, Table, build_report
-from csqa.report.runs import ReportError
+from csqa.report.build import Period, Report, ReportError, Table, build_report
 
 FORMATS = {".xlsx": "xlsx", ".html": "html", ".htm": "html", ".md": "md"}
 
