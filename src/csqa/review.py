@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -286,21 +285,17 @@ def write_reviews(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
     columns = list(REVIEW_COLUMNS)
     for row in rows:  # keep columns a reviewer added (e.g. "team lead comment")
         columns.extend(k for k in row if k not in columns)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+    with safeio.replacing(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             _write_xlsx(tmp, columns, rows)
-        elif path.suffix.lower() == ".csv":
+        else:
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(columns)
                 for row in rows:
                     w.writerow([_cell(row.get(c)) for c in columns])
-        else:
-            raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _cell(value: Any) -> Any:

@@ -15,7 +15,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 #: a ruleset, profile or rule-tests file: hand-written YAML, far smaller than this
@@ -106,6 +109,29 @@ def check_workbook(path: str | os.PathLike[str], limit: int) -> None:
     if total > limit:
         raise RefusedFile(path, f"工作簿解压后 {_mb(total)},超过 {_mb(limit)} 的上限,未读取",
                           errno.EFBIG)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new temporary file beside ``path`` (created exclusively, its name unpredictable) for
+    the block to write; moved onto ``path`` when the block succeeds, removed when it fails.
+    A ``path`` that is a symbolic link, or whose folder does not exist, is refused first."""
+    if not path.parent.is_dir():
+        raise RefusedFile(path.parent, "文件夹不存在,未写入", errno.ENOENT)
+    refuse_link(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # as an ordinary new file, not mkstemp's 0600
+    finally:
+        os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def refuse_link(path: Path) -> None:

@@ -194,15 +194,20 @@ _ROW_WRITER = csv.writer(_ROW_BUFFER)
 
 
 
-#: test hook: the writer exits (``os._exit``) just before this step of a commit, as a power cut
-#: or ``kill -9`` would stop it there (steps: ``run.json``, each output's name, ``done``)
-_EXIT_BEFORE = os.environ.get("CSQA_TEST_EXIT_BEFORE")
+#: fault-injection hook for tests/security: ``exit@STEP`` makes the writer stop dead
+#: (``os._exit``) just before that step of a commit, as a power cut or ``kill -9`` would;
+#: ``term@STEP`` sends it SIGTERM there. Steps: ``run.json``, each output's name, ``done``.
+_FAULT = os.environ.get("CSQA_TEST_FAULT", "").partition("@")
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _step(name: str) -> None:
-    if name == _EXIT_BEFORE:
+    if _FAULT[2] != name:
+        return
+    if _FAULT[0] == "exit":
         os._exit(99)
+    if _FAULT[0] == "term":
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def lock_folder(out_dir: Path) -> int:
