@@ -38,12 +38,11 @@ from csqa.errors import CsqaError
 if TYPE_CHECKING:
     import pandas as pd
 
-from csqa.safeio import LOCK_NAME, OUTPUTS, RUN_JSON, is_output_folder
+from csqa.safeio import LOCK_NAME, OUTPUTS, RUN_JSON, STAGING_PREFIX, is_output_folder
 
 __all__ = ["LOCK_NAME", "OUTPUTS", "RUN_JSON", "AuditRun", "RuleCost", "RunError", "is_output_folder",
            "open_run", "plain", "safe_cell"]
 
-STAGING_PREFIX = ".csqa-staging-"
 _STAGING = re.compile(re.escape(STAGING_PREFIX) + r"[A-Za-z0-9_]+")
 #: run.json itself: far smaller than this
 _RUN_JSON_BYTES = 64 * 1024 * 1024

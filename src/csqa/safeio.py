@@ -33,6 +33,8 @@ RUN_JSON = "run.json"
 OUTPUTS = ("findings.jsonl", "calls.csv", "agents.csv", "errors.csv", "customer_text.jsonl")
 #: held (fcntl) by the audit writing into the folder; its presence marks a csqa output folder
 LOCK_NAME = ".csqa.lock"
+#: an audit's private folder for its files until they switch into place
+STAGING_PREFIX = ".csqa-staging-"
 
 
 def is_output_folder(names: set[str] | frozenset[str]) -> bool:
