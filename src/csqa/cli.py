@@ -160,7 +160,7 @@ def audit(
     """
     from csqa.api import audit as run_audit
     from csqa.errors import InputError, OutputsInPlace
-    from csqa.loaders.common import Limits
+    from csqa.loaders.common import Limits, use_limits
     from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
 
     limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
@@ -172,7 +172,8 @@ def audit(
         options = _export_options(fmt, calls, column_map, agent_channel, profile, strict_roles)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    review_set = _read_reviews(reviews) if reviews is not None else None
+    with use_limits(limits):  # --max-file-mb bounds the reviews file too
+        review_set = _read_reviews(reviews) if reviews is not None else None
     scale: dict[str, Any] = {"jobs": jobs, "engine": engine, "scheduler": scheduler,
                              "incremental": incremental}
     show_progress = err.is_terminal and not quiet

@@ -170,7 +170,7 @@ def collect_examples(ruleset: Ruleset, tests_file: Path | None = None
             return rule.where("examples", *sub, key_pos=key) or rule.source
         by_rule[rule.id] = _parse_examples(rule.examples, at, rule.path("examples"), rule.id,
                                            problems)
-    if tests_file is not None and tests_file.is_file():
+    if tests_file is not None and tests_file.exists():  # a device or FIFO is refused, not skipped
         doc = _load_tests_file(tests_file)
         data = doc.data or {}
         if not isinstance(data, dict):
