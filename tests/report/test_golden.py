@@ -10,10 +10,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from support.runs import reseal
 
 from csqa.report import Report, ReportError, build_report
 from report.conftest import records
-from support.runs import reseal
 
 N = None
 

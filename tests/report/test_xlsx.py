@@ -7,9 +7,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support.runs import reseal
 
 from csqa.report import Report, write_report
-from support.runs import reseal
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 import pytest
-
+from support.runs import LOCK_NAME, OUTPUTS, STAGING_PREFIX
 from typer.testing import CliRunner
 
 from csqa.api import audit
 from csqa.cli import app
-from csqa.runs import LOCK_NAME, OUTPUTS, STAGING_PREFIX, open_run
+from csqa.runs import open_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_transcripts"
@@ -190,3 +190,12 @@ def test_two_real_audits_into_one_out_do_not_interleave(tmp_path: Path, big: Pat
     assert second.stderr.strip() == (f"error: {out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
                                      "等它结束后再试,或换一个 --out")
     assert open_run(out).record["counts"]["calls_audited"] == 6000
+
+
+def test_the_layout_tests_rely_on_is_csqas() -> None:
+    from support import runs as layout
+
+    from csqa import runs
+
+    assert (runs.RUN_JSON, runs.OUTPUTS, runs.LOCK_NAME, runs.STAGING_PREFIX) == (
+        layout.RUN_JSON, layout.OUTPUTS, layout.LOCK_NAME, layout.STAGING_PREFIX)

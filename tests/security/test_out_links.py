@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.runs import OUTPUTS, RUN_JSON, STAGING_PREFIX
 from typer.testing import CliRunner
 
 from csqa.cli import app
-from csqa.runs import OUTPUTS, RUN_JSON, STAGING_PREFIX, open_run
+from csqa.runs import open_run
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_transcripts" / "handwritten"
