@@ -32,7 +32,7 @@ from typing import Any
 
 from csqa import safeio
 from csqa.errors import InputError
-from csqa.loaders.common import LoadProblem, current_limits, decode
+from csqa.loaders.common import DIRECTION_LABELS, LoadProblem, current_limits, decode
 from csqa.model import InputProblem, Transcript
 
 #: The fields a record can give, and the column names recognised for each (case, spaces,
@@ -194,19 +194,7 @@ HANGUP_VALUES: dict[str, str | None] = {
     "session_expired": "system",
     "system_disconnect": "system",
 }
-DIRECTIONS = {
-    "inbound": "inbound",
-    "in": "inbound",
-    "incoming": "inbound",
-    "呼入": "inbound",
-    "来电": "inbound",
-    "outbound": "outbound",
-    "out": "outbound",
-    "outgoing": "outbound",
-    "呼出": "outbound",
-    "外呼": "outbound",
-    "去电": "outbound",
-}
+DIRECTIONS = {k: v for k, v in DIRECTION_LABELS.items() if v is not None}
 
 
 def _key(text: str) -> str:

@@ -54,7 +54,7 @@ SEVERITIES = ("info", "minor", "major", "critical")
 RULE_KEYS = ("id", "kind", "name", "category", "description", "message", "severity", "points",
              "max_points", "veto", "enabled", "examples")
 TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "normalize",
-            "dictionary")
+            "dictionary", "meaning")
 NORMALIZE_KEYS = ("fillers",)
 SCORING_KEYS = ("base", "pass_mark")
 MAX_EXTENDS_DEPTH = 16
@@ -118,6 +118,12 @@ class Ruleset:
     provenance: dict[str, str] = field(default_factory=dict)
     #: fillers removed before matching (``normalize.fillers``)
     fillers: tuple[str, ...] = DEFAULT_FILLERS
+    #: meaning-aware matching on (``meaning: false`` or ``--no-meaning`` turns it off)
+    meaning: bool = True
+    #: counter-examples every meaning-aware forbidden rule is weighed against (``meaning.unlike``)
+    meaning_unlike: tuple[str, ...] = ()
+    #: extra margin for an utterance addressing the customer only as 您 (``meaning.respectful_margin``)
+    respectful_margin: float = 0.0
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -141,6 +147,7 @@ class _Raw:
     files: list[str]
     dictionary: list[str] = field(default_factory=list)
     meta_where: dict[str, str] = field(default_factory=dict)
+    meaning_unlike: list[str] = field(default_factory=list)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -205,6 +212,8 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
             else:
                 raw.meta[key] = str(data[key])
                 raw.meta_where[key] = doc.where((key,))
+    if "meaning" in data:
+        problems.extend(_read_meaning(data["meaning"], doc, raw))
     norm = data.get("normalize")
     if norm is not None:
         problems.extend(_read_normalize(norm, doc, raw.meta))
@@ -261,6 +270,38 @@ def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
                             "must be one word (text without spaces)")
         elif word.strip() not in into:
             into.append(word.strip())
+    return problems
+
+
+MEANING_KEYS = ("enabled", "unlike", "respectful_margin")
+
+
+def _read_meaning(value: Any, doc: YamlDoc, raw: _Raw) -> list[str]:
+    """The ``meaning`` block: ``false``/``true``, or ``{enabled: …, unlike: [sentences],
+    respectful_margin: …}`` (a child's ``unlike`` adds to its parent's); returns the problems
+    found."""
+    if isinstance(value, bool):
+        value = {"enabled": value}
+    if not isinstance(value, dict):
+        return [f"{doc.where(('meaning',))}: meaning: must be true, false or a mapping such as "
+                "{enabled: true, unlike: [好的,我马上帮您查一下]}"]
+    problems = []
+    for key, item in value.items():
+        where = doc.where(("meaning", key), key=True)
+        if key == "enabled" and isinstance(item, bool):
+            raw.meta["meaning"] = item
+        elif key == "respectful_margin" and isinstance(item, (int, float)) and not isinstance(item, bool) \
+                and 0 <= item <= 1:
+            raw.meta["respectful_margin"] = float(item)
+        elif key == "unlike" and isinstance(item, list) and all(isinstance(t, str) and t.strip()
+                                                                for t in item):
+            raw.meaning_unlike.extend(t.strip() for t in item if t.strip() not in raw.meaning_unlike)
+        elif key in MEANING_KEYS:
+            problems.append(f"{doc.where(('meaning', key))}: meaning.{key}: must be "
+                            + {"enabled": "true or false", "unlike": "a list of sentences",
+                               "respectful_margin": "a number from 0 to 1"}[key])
+        else:
+            problems.append(f"{where}: meaning.{key}: unknown key{did_you_mean(str(key), MEANING_KEYS)}")
     return problems
 
 
@@ -558,6 +599,9 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         content["fillers"] = list(raw.meta["fillers"])
     if raw.dictionary:  # likewise
         content["dictionary"] = raw.dictionary
+    if "meaning" in raw.meta or raw.meaning_unlike or "respectful_margin" in raw.meta:  # likewise
+        content["meaning"] = [raw.meta.get("meaning", True), raw.meaning_unlike,
+                              raw.meta.get("respectful_margin", 0.0)]
     canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)
     return Ruleset(
         name=raw.meta.get("name", Path(raw.files[-1]).stem),
@@ -571,4 +615,7 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         provenance={**raw.meta_where,
                     **{f"scoring.{k}": doc.where(path) for k, (_, doc, path) in raw.scoring.items()}},
         fillers=fillers,
+        meaning=raw.meta.get("meaning", True),
+        meaning_unlike=tuple(raw.meaning_unlike),
+        respectful_margin=raw.meta.get("respectful_margin", 0.0),
     )
