@@ -28,6 +28,7 @@ from csqa.cli import app
 from csqa.runs import open_run
 
 ROOT = Path(__file__).resolve().parents[2]
+RULES = str(Path(__file__).with_name("rules.yaml"))  # small: these tests are about files
 SAMPLES = ROOT / "sample_transcripts"
 STEPS = ["run.json", *OUTPUTS, "done"]
 
@@ -66,9 +67,9 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """An old run (the hand-written calls) and what a new one (all samples) must read as."""
     base = tmp_path_factory.mktemp("runs")
     old = base / "old"
-    audit([SAMPLES / "handwritten"], out=old)
+    audit([SAMPLES / "handwritten"], ruleset=RULES, out=old)
     new = base / "new"
-    audit([SAMPLES], out=new)
+    audit([SAMPLES], ruleset=RULES, out=new)
     return {"old": old, "old_view": view(old), "new_view": view(new)}
 
 
@@ -77,7 +78,7 @@ def test_killed_at_each_rename_leaves_the_old_run_or_the_new(tmp_path: Path, ste
                                                              two_runs: dict[str, object]) -> None:
     out = tmp_path / "out"
     shutil.copytree(two_runs["old"], out)  # type: ignore[arg-type]
-    proc = csqa("audit", str(SAMPLES), "-o", str(out), "-q", fault=f"exit@{step}")
+    proc = csqa("audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q", fault=f"exit@{step}")
     assert proc.returncode == 99  # stopped dead by the hook, at that step
     # before run.json's rename the old run stands; from it on, the new one does
     expected = two_runs["old_view"] if step == "run.json" else two_runs["new_view"]
@@ -86,7 +87,7 @@ def test_killed_at_each_rename_leaves_the_old_run_or_the_new(tmp_path: Path, ste
         res = CliRunner().invoke(app, ["report", str(out), "--out", str(tmp_path / "w.md")])
         assert res.exit_code == 0, res.output
     # the next audit into the folder completes or clears what the killed one left
-    audit([SAMPLES / "handwritten"], out=out)
+    audit([SAMPLES / "handwritten"], ruleset=RULES, out=out)
     assert view(out) == two_runs["old_view"]
     assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
 
@@ -99,7 +100,7 @@ def test_next_audit_completes_an_interrupted_switch(tmp_path: Path, two_runs: di
 
     out = tmp_path / "out"
     shutil.copytree(two_runs["old"], out)  # type: ignore[arg-type]
-    assert csqa("audit", str(SAMPLES), "-o", str(out), "-q", fault="exit@calls.csv").returncode == 99
+    assert csqa("audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q", fault="exit@calls.csv").returncode == 99
     os.close(lock_folder(out))
     new_view = two_runs["new_view"]
     assert {n: (out / n).read_bytes() for n in OUTPUTS} == new_view  # type: ignore[comparison-overlap]
@@ -116,14 +117,14 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_killed_at_random_points(tmp_path: Path, two_runs: dict[str, object], big: Path) -> None:
     whole = tmp_path / "whole"
-    audit([big], out=whole)
+    audit([big], ruleset=RULES, out=whole)
     big_view = view(whole)
     rng = random.Random(19)
     outcomes = []
     for i in range(4):
         out = tmp_path / f"out{i}"
         shutil.copytree(two_runs["old"], out)  # type: ignore[arg-type]
-        proc = start("audit", str(big), "-o", str(out), "-q")
+        proc = start("audit", "-r", RULES, str(big), "-o", str(out), "-q")
         time.sleep(rng.uniform(0.3, 4.0))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=120)
@@ -137,7 +138,7 @@ def test_sigterm_during_the_switch_says_the_new_outputs_are_in_place(
         tmp_path: Path, two_runs: dict[str, object]) -> None:
     out = tmp_path / "out"
     shutil.copytree(two_runs["old"], out)  # type: ignore[arg-type]
-    proc = csqa("audit", str(SAMPLES), "-o", str(out), "-q", fault="term@calls.csv")
+    proc = csqa("audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q", fault="term@calls.csv")
     err = proc.stderr
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == (
@@ -152,11 +153,11 @@ def test_mixed_folder_is_refused_by_every_reader(tmp_path: Path, two_runs: dict[
     out = tmp_path / "out"
     shutil.copytree(two_runs["old"], out)  # type: ignore[arg-type]
     newer = tmp_path / "newer"
-    audit([SAMPLES], out=newer)
+    audit([SAMPLES], ruleset=RULES, out=newer)
     shutil.copy(newer / "findings.jsonl", out / "findings.jsonl")  # half of another run
     message = (f"error: {out / 'findings.jsonl'}: 与 run.json 记录的不一致(审计后被改动,或混入了另一次"
                "审计的文件),不读取;请重新运行 csqa audit")
-    for args in (["report", str(out)], ["backtest", str(out), "-r", "default"],
+    for args in (["report", str(out)], ["backtest", str(out), "-r", RULES],
                  ["review", str(out), "--out", str(tmp_path / "r.csv")]):
         res = CliRunner().invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
@@ -169,7 +170,7 @@ def test_second_audit_into_a_busy_folder_says_so(tmp_path: Path, two_runs: dict[
     shutil.copytree(two_runs["old"], out)  # type: ignore[arg-type]
     with (out / LOCK_NAME).open("a") as held:  # as a running audit holds it
         fcntl.flock(held, fcntl.LOCK_EX)
-        proc = csqa("audit", str(SAMPLES), "-o", str(out), "-q")
+        proc = csqa("audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q")
     err = proc.stderr
     assert proc.returncode == 2
     assert err.strip() == (f"error: {out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
@@ -179,12 +180,16 @@ def test_second_audit_into_a_busy_folder_says_so(tmp_path: Path, two_runs: dict[
 
 def test_two_real_audits_into_one_out_do_not_interleave(tmp_path: Path, big: Path) -> None:
     out = tmp_path / "out"
-    first = start("audit", str(big), "-o", str(out), "-q")
+    first = start("audit", "-r", RULES, str(big), "-o", str(out), "-q")
     deadline = time.monotonic() + 240
     while not (out.is_dir() and any(p.name.startswith(STAGING_PREFIX) for p in out.iterdir())):
         assert time.monotonic() < deadline and first.poll() is None
         time.sleep(0.01)
-    second = csqa("audit", str(SAMPLES), "-o", str(out), "-q")
+    first.send_signal(signal.SIGSTOP)  # frozen mid-run, holding the folder: no race with its end
+    try:
+        second = csqa("audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q")
+    finally:
+        first.send_signal(signal.SIGCONT)
     first.communicate(timeout=600)
     assert second.returncode == 2 and first.returncode == 0
     assert second.stderr.strip() == (f"error: {out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"

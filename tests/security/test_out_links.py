@@ -19,6 +19,7 @@ from csqa.cli import app
 from csqa.runs import open_run
 
 ROOT = Path(__file__).resolve().parents[2]
+RULES = str(Path(__file__).with_name("rules.yaml"))  # small: these tests are about files
 SAMPLES = ROOT / "sample_transcripts" / "handwritten"
 SECRET = "root:x:0:0:do not overwrite\n"
 
@@ -44,7 +45,7 @@ def test_links_under_the_temp_names_of_the_next_pids_are_never_followed(
         for name in (*OUTPUTS, RUN_JSON):
             (out / f".{name}.{pid}.tmp").symlink_to(victim)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, "-m", "csqa.cli", "audit", str(SAMPLES), "-o", str(out),
+    proc = subprocess.run([sys.executable, "-m", "csqa.cli", "audit", "-r", RULES, str(SAMPLES), "-o", str(out),
                            "-q"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert victim.read_text(encoding="utf-8") == SECRET
@@ -58,7 +59,7 @@ def test_an_output_that_is_a_link_is_refused(tmp_path: Path, victim: Path, name:
     out = tmp_path / "out"
     out.mkdir()
     (out / name).symlink_to(victim)
-    res = CliRunner().invoke(app, ["audit", str(SAMPLES), "-o", str(out), "-q"])
+    res = CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q"])
     assert res.exit_code == 2
     assert res.output.strip() == (f"error: {out / name}: 是符号链接,拒绝写入(输出不会经由链接写到别处)")
     assert victim.read_text(encoding="utf-8") == SECRET
@@ -70,7 +71,7 @@ def test_an_out_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
     real.mkdir()
     out = tmp_path / "out"
     out.symlink_to(real, target_is_directory=True)
-    res = CliRunner().invoke(app, ["audit", str(SAMPLES), "-o", str(out), "-q"])
+    res = CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q"])
     assert res.exit_code == 2
     assert res.output.strip() == f"error: {out}: 是符号链接,拒绝写入(输出不会经由链接写到别处)"
     assert list(real.iterdir()) == []
@@ -81,7 +82,7 @@ def test_stale_staging_cleanup_is_not_a_way_in(tmp_path: Path, victim: Path) -> 
     out = tmp_path / "out"
     out.mkdir()
     (out / f"{STAGING_PREFIX}planted").symlink_to(victim.parent, target_is_directory=True)
-    res = CliRunner().invoke(app, ["audit", str(SAMPLES), "-o", str(out), "-q"])
+    res = CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q"])
     assert res.exit_code == 0, res.output
     assert victim.read_text(encoding="utf-8") == SECRET
     assert (out / f"{STAGING_PREFIX}planted").is_symlink()
@@ -89,12 +90,12 @@ def test_stale_staging_cleanup_is_not_a_way_in(tmp_path: Path, victim: Path) -> 
 
 def test_other_commands_refuse_an_out_that_is_a_link(tmp_path: Path, victim: Path) -> None:
     run = tmp_path / "run"
-    assert CliRunner().invoke(app, ["audit", str(SAMPLES), "-o", str(run), "-q"]).exit_code == 0
+    assert CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES), "-o", str(run), "-q"]).exit_code == 0
     reviews = tmp_path / "reviews.csv"
     assert CliRunner().invoke(app, ["review", str(run), "--out", str(reviews)]).exit_code == 0
     victim.write_bytes(reviews.read_bytes())  # a valid reviews file: review reads, then writes
     for args, target in ((["report", str(run)], "w.md"), (["review", str(run)], "r.csv"),
-                         (["backtest", str(run), "-r", "default"], "b.csv")):
+                         (["backtest", str(run), "-r", RULES], "b.csv")):
         link = tmp_path / target
         link.symlink_to(victim)
         before = victim.read_bytes()

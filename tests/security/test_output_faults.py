@@ -18,6 +18,7 @@ from csqa.cli import app
 from csqa.runs import open_run
 
 ROOT = Path(__file__).resolve().parents[2]
+RULES = str(Path(__file__).with_name("rules.yaml"))  # small: these tests are about files
 SAMPLES = ROOT / "sample_transcripts"
 
 
@@ -28,10 +29,10 @@ def _small_disk() -> None:
 
 def test_a_full_disk_leaves_no_temp_files_and_the_old_run(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    audit([SAMPLES / "handwritten"], out=out)
+    audit([SAMPLES / "handwritten"], ruleset=RULES, out=out)
     before = {n: (out / n).read_bytes() for n in (*OUTPUTS, RUN_JSON)}
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, "-m", "csqa.cli", "audit", str(SAMPLES), "-o", str(out),
+    proc = subprocess.run([sys.executable, "-m", "csqa.cli", "audit", "-r", RULES, str(SAMPLES), "-o", str(out),
                            "-q"], env=env, capture_output=True, text=True, timeout=300,
                           preexec_fn=_small_disk)
     assert proc.returncode == 2
@@ -42,11 +43,11 @@ def test_a_full_disk_leaves_no_temp_files_and_the_old_run(tmp_path: Path) -> Non
 
 def test_report_backtest_review_into_a_missing_folder_say_so_in_one_line(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    audit([SAMPLES / "handwritten"], out=run)
+    audit([SAMPLES / "handwritten"], ruleset=RULES, out=run)
     missing = tmp_path / "missing"
     for args, name in ((["report", str(run)], "w.xlsx"), (["report", str(run)], "w.md"),
-                       (["backtest", str(run), "-r", "default"], "b.xlsx"),
-                       (["backtest", str(run), "-r", "default"], "b.csv"),
+                       (["backtest", str(run), "-r", RULES], "b.xlsx"),
+                       (["backtest", str(run), "-r", RULES], "b.csv"),
                        (["review", str(run)], "r.xlsx")):
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         proc = subprocess.run([sys.executable, "-m", "csqa.cli", *args, "--out",
@@ -61,14 +62,14 @@ def test_report_backtest_review_into_a_missing_folder_say_so_in_one_line(tmp_pat
 def test_out_inside_an_input_folder_is_not_read_back(tmp_path: Path) -> None:
     inputs = tmp_path / "calls"
     shutil.copytree(SAMPLES, inputs)
-    first = audit([inputs], out=inputs / "csqa-out")
-    second = audit([inputs], out=inputs / "csqa-out")
+    first = audit([inputs], ruleset=RULES, out=inputs / "csqa-out")
+    second = audit([inputs], ruleset=RULES, out=inputs / "csqa-out")
     assert second.files_seen == first.files_seen == 14
     assert second.input_errors == 0 and second.calls_audited == 20
     assert second.accounting == first.accounting
     # the folder itself as --out: its own run files are passed over, the transcripts read
-    third = audit([inputs], out=inputs)
-    fourth = audit([inputs], out=inputs)
+    third = audit([inputs], ruleset=RULES, out=inputs)
+    fourth = audit([inputs], ruleset=RULES, out=inputs)
     assert (third.files_seen, fourth.files_seen) == (14, 14)
     assert fourth.input_errors == 0 and fourth.calls_audited == 20
     assert open_run(inputs).record["counts"]["calls_audited"] == 20
@@ -78,10 +79,10 @@ def test_reviews_applied_to_a_run_keep_it_verified(tmp_path: Path) -> None:
     """``csqa audit --reviews`` rewrites calls.csv, agents.csv and run.json as one set: the
     folder still verifies afterwards, and report reads it."""
     run = tmp_path / "run"
-    audit([SAMPLES / "handwritten"], out=run)
+    audit([SAMPLES / "handwritten"], ruleset=RULES, out=run)
     reviews = tmp_path / "reviews.csv"
     assert CliRunner().invoke(app, ["review", str(run), "--out", str(reviews)]).exit_code == 0
-    res = CliRunner().invoke(app, ["audit", str(SAMPLES / "handwritten"), "-o", str(run), "-q",
+    res = CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES / "handwritten"), "-o", str(run), "-q",
                                    "--reviews", str(reviews)])
     assert res.exit_code == 0, res.output
     applied = open_run(run)
