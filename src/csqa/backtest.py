@@ -15,6 +15,11 @@ Calls the run audited that cannot be found in the inputs any more are listed in
 :attr:`Backtest.missing`, never silently dropped; calls in the inputs that the run did not
 audit are left out (they have no "before"). When several runs audited the same call, the
 last run given is its "before".
+
+Like every output, the diff masks personal numbers by default (``redact``): the re-audit's
+findings and problems and the runs' recorded findings alike. Findings are compared by their
+masked matched text whatever ``redact`` says, so a run written masked and a re-audit kept
+raw (or the reverse) compare like with like.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from csqa.errors import CsqaError
 from csqa.loaders import load_all
 from csqa.matching import fold
 from csqa.model import InputProblem
+from csqa.redact import redact as masked
+from csqa.redact import redact_problem, redact_result
 from csqa.review import format_time
 from csqa.ruleset import Ruleset
 from csqa.runs import AuditRun, RunError, open_run, safe_cell
@@ -122,7 +129,16 @@ class Backtest:
 
 
 def _key(f: dict[str, Any]) -> tuple[str, int | None, str]:
-    return (str(f["rule_id"]), f.get("utterance"), fold(str(f.get("matched") or "")))
+    # masked on both sides: a run's findings.jsonl is masked unless it ran with --no-redact
+    return (str(f["rule_id"]), f.get("utterance"), fold(masked(str(f.get("matched") or ""))))
+
+
+_FREE_TEXT = ("matched", "evidence", "message")
+
+
+def _masked_finding(f: dict[str, Any]) -> dict[str, Any]:
+    """A recorded finding with its free text masked (as the run wrote it, unless --no-redact)."""
+    return {**f, **{k: masked(v) for k in _FREE_TEXT if isinstance(v := f.get(k), str)}}
 
 
 def _diff(before: list[dict[str, Any]], after: list[dict[str, Any]]
@@ -151,8 +167,10 @@ def _truth(text: str) -> bool:
 
 
 def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
-             examples: int = 3) -> Backtest:
+             examples: int = 3, redact: bool = True) -> Backtest:
     """Re-audit the inputs of ``run_dirs`` with ``ruleset`` and diff against the runs.
+
+    ``redact`` masks personal numbers in the diff (see :mod:`csqa.redact`).
 
     Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
     findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
@@ -165,7 +183,7 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
     for run in runs:  # the last run given wins for a call audited twice
         by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in run.findings():
-            by_call[str(f["call_id"])].append(f)
+            by_call[str(f["call_id"])].append(_masked_finding(f) if redact else f)
         for c in run.table("calls.csv"):
             baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []))
     diff = _Differ(runs, rs, examples)
@@ -174,8 +192,10 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
     for item in audit_calls(load_all(_inputs(runs)), engine):
         if isinstance(item, InputProblem):
             if item.status != "skipped" and not (item.call_id and item.call_id in diff.seen):
-                problems.append(item)
+                problems.append(redact_problem(item) if redact else item)
             continue
+        if redact:
+            item = redact_result(item)
         cid = item.transcript.call_id
         for rid, error in item.rule_errors.items():
             problems.append(InputProblem(item.transcript.source, item.transcript.line,

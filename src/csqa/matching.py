@@ -38,6 +38,12 @@ from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
 _HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 
 
+@lru_cache(maxsize=1)
+def _simplified() -> dict[int, int]:
+    """:func:`t2s_table`, built once per process (what :meth:`CallView.plain` translates with)."""
+    return t2s_table()
+
+
 def t2s_table() -> dict[int, int]:
     """Traditional -> simplified, one character to one character, from OpenCC's ``t2s`` data.
 
@@ -479,6 +485,11 @@ class CallView:
         if text is None:
             text = texts[index] = fold(self.utterances[index].text)
         return text
+
+    def plain(self, index: int) -> str:
+        """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
+        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?)."""
+        return unicodedata.normalize("NFKC", self.utterances[index].text).translate(_simplified())
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""

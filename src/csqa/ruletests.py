@@ -33,6 +33,7 @@ is run alone, so other rules cannot hide or cause a result.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from csqa.errors import RulesetError
 from csqa.loaders.common import LoadProblem, speaker_role
 from csqa.loaders.text import _HANGUP, _UTTERANCE, parse, parse_time
 from csqa.model import CallResult
+from csqa.redact import redact
 from csqa.ruleset import Rule, Ruleset, did_you_mean
 from csqa.ruleset.yamlsrc import YamlDoc, load_yaml
 
@@ -287,19 +289,19 @@ def run_rule_tests(ruleset: Ruleset, tests_file: Path | None = None) -> TestRepo
             report.without_examples.append(rule.id)
             continue
         report.rules_tested.append(rule.id)
-        engine = Engine(Ruleset(name=ruleset.name, version=ruleset.version, rules=[rule],
-                                base_score=ruleset.base_score, pass_mark=ruleset.pass_mark))
+        engine = Engine(dataclasses.replace(ruleset, rules=[rule]))  # its meaning settings too
         report.outcomes.extend(run_example(engine, rule, ex) for ex in mine)
     return report
 
 
 def failure_lines(outcome: Outcome) -> Iterator[str]:
-    """A failed example for a person: which rule and example, where, what went wrong, the call."""
+    """A failed example for a person: which rule and example, where, what went wrong, the call
+    (personal numbers masked, as in every output)."""
     ex = outcome.example
     yield f"✗ {ex.rule_id} {ex.label}  ({ex.where})"
-    yield f"    {outcome.problem}"
+    yield redact(f"    {outcome.problem}")
     for line in ex.call.strip().splitlines():
-        yield f"    | {line.strip()}"
+        yield redact(f"    | {line.strip()}")
 
 
 def summary_line(report: TestReport) -> str:
