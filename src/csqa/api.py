@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from csqa import __version__
 from csqa.accounting import Ledger
 from csqa.engine import Engine
-from csqa.errors import InputError
+from csqa.errors import InputError, OutputsInPlace
 from csqa.loaders import archive, discover_names, formats, jsonl, load_all, loader_for
 from csqa.loaders.common import Limits, current_limits, read_guarded, use_limits
 from csqa.model import CallResult, InputProblem, Transcript
@@ -274,7 +274,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         if scale.incremental:
             from csqa.cache import Cache
 
-            cache = Cache(out_dir)
+            cache = Cache(out_dir, folder.staging)
         for p in records.problems if records else []:
             problem(p, from_inputs=False)
         from csqa.parallel import FileStart, ready_batches
@@ -346,14 +346,16 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         summary.accounting = ledger.close()
         timings = {"audit": round(audited - started, 3),
                    "aggregate": round(time.perf_counter() - audited, 3)}
+        if cache is not None:
+            cache.finish()  # keyed by content: a cache newer than the outputs does no harm
         folder.finish(csv_like_pandas(cards.rows(), cards.columns),
                       _run_record(summary, inputs, started_at, timings))
-        if cache is not None:
-            cache.finish()
-    except BaseException:
-        folder.abort()
+    except BaseException as exc:
         if cache is not None:
             cache.abort()
+        folder.abort()
+        if folder.committed and isinstance(exc, KeyboardInterrupt):
+            raise OutputsInPlace(out_dir) from None
         raise
     return summary
 

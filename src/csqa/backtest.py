@@ -28,13 +28,14 @@ raw (or the reverse) compare like with like.
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.api import audit_calls, resolve_ruleset
 from csqa.engine import Engine
 from csqa.errors import CsqaError
@@ -43,10 +44,9 @@ from csqa.matching import fold
 from csqa.model import InputProblem
 from csqa.redact import redact as masked
 from csqa.redact import redact_problem, redact_result
-from csqa.reporters.files import safe_cell
 from csqa.review import format_time
 from csqa.ruleset import Ruleset
-from csqa.runs import AuditRun, RunError, open_run
+from csqa.runs import AuditRun, RunError, open_run, safe_cell
 
 ADDED, REMOVED = "added", "removed"
 FINDING_COLUMNS = ["change", "call_id", "agent_id", "rule_id", "name", "utterance", "time",
@@ -433,23 +433,36 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
     written = []
     for name, (cols, rows) in named.items():
         path = out if name == "findings" else out.with_name(f"{out.stem}.{name}.csv")
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        with safeio.replacing(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(cols)
             w.writerows([[safe_cell("" if v is None else v) for v in row] for row in rows])
-        os.replace(tmp, path)
         written.append(path)
     return written
 
 
 def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
     import openpyxl
+
+    with safeio.replacing(out) as tmp:  # the folder is checked before any sheet is begun
+        wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big diffs
+        try:
+            _fill(wb, named)
+            wb.save(tmp)
+        except BaseException:
+            # close the sheets' row streams now: left to the garbage collector, each would print
+            # an "Exception ignored" traceback after the one-line error
+            for ws in wb.worksheets:
+                with suppress(Exception):
+                    ws.close()
+            raise
+
+
+def _fill(wb: Any, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big diffs
     bold = Font(bold=True)
     for name, (cols, rows) in named.items():
         ws = wb.create_sheet(name)
@@ -463,9 +476,3 @@ def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) 
         ws.append(header)
         for row in rows:
             ws.append([safe_cell(v) for v in row])
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)

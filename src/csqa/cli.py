@@ -219,8 +219,8 @@ def audit(
     退出码:0 运行完成(无论得分如何);2 规则集有误或用法错误;3 有输入无法读取(列在 errors.csv 中)。
     """
     from csqa.api import audit as run_audit
-    from csqa.errors import InputError
-    from csqa.loaders.common import Limits
+    from csqa.errors import InputError, OutputsInPlace
+    from csqa.loaders.common import Limits, use_limits
     from csqa.reporters.terminal import (
         accounting_line,
         problem_lines,
@@ -237,7 +237,8 @@ def audit(
         options = _export_options(fmt, calls, column_map, agent_channel, profile, strict_roles)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    review_set = _read_reviews(reviews) if reviews is not None else None
+    with use_limits(limits):  # --max-file-mb bounds the reviews file too
+        review_set = _read_reviews(reviews) if reviews is not None else None
     scale: dict[str, Any] = {"jobs": jobs, "engine": engine, "scheduler": scheduler,
                              "incremental": incremental}
     show_progress = err.is_terminal and not quiet
@@ -268,6 +269,8 @@ def audit(
             summary = run_audit(paths, rs, out_dir, options=options, **guard, **scale)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+    except OutputsInPlace as exc:
+        raise _fail(str(exc), 130) from None
     except KeyboardInterrupt:
         raise _fail("已中断:没有写出任何输出(之前的输出如有,保持不变)",
                     130) from None

@@ -341,15 +341,24 @@ def leftmost_longest(matches: Sequence[Match]) -> list[Match]:
     return chosen
 
 
+#: the longest user regex accepted (a real one is a few dozen characters)
+MAX_REGEX_CHARS = 4096
+
+
 @lru_cache(maxsize=256)
 def compile_safe_regex(pattern: str) -> Any:
     """Compile a user regex on RE2 (linear time, no catastrophic backtracking).
 
     Raises ``ValueError`` with RE2's reason when the pattern is invalid or uses a feature
-    that cannot run in linear time (back-references, look-around).
+    that cannot run in linear time (back-references, look-around), or is longer than
+    :data:`MAX_REGEX_CHARS` (compiling a pattern of many thousands of alternatives takes long
+    in C, where a SIGTERM cannot interrupt it: a phrase list is the tool for that).
     """
     import re2
 
+    if len(pattern) > MAX_REGEX_CHARS:
+        raise ValueError(f"正则表达式长 {len(pattern)} 个字符,超过上限 {MAX_REGEX_CHARS};"
+                         "大量备选词请写成 phrases 列表")
     try:
         return re2.compile(pattern)
     except Exception as exc:  # re2.error has no stable public base; message is what matters

@@ -30,8 +30,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.errors import InputError
-from csqa.loaders.common import DIRECTION_LABELS, ID_FIELDS, LoadProblem, decode, normal_id
+from csqa.loaders.common import (
+    DIRECTION_LABELS,
+    ID_FIELDS,
+    LoadProblem,
+    current_limits,
+    decode,
+    normal_id,
+)
 from csqa.loaders.record_columns import COLUMNS, column_key
 from csqa.model import InputProblem, Transcript
 
@@ -231,7 +239,10 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
 
         try:
+            safeio.check_workbook(path, current_limits().max_file_bytes)
             wb = load_workbook(path, read_only=True, data_only=True)
+        except safeio.RefusedFile as exc:
+            raise InputError(str(exc)) from None
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise InputError(
                 f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
@@ -247,9 +258,11 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     if suffix not in (".csv", ".tsv", ".txt"):
         raise InputError(f"{path}: call records must be a .csv or .xlsx table")
     try:
-        text = decode(path.read_bytes())
+        text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
         raise InputError(f"{path}: {exc.reason}") from None
+    except safeio.RefusedFile as exc:
+        raise InputError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
     for row in reader:
         if any(c.strip() for c in row):
@@ -300,7 +313,7 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
     path = Path(path)
     mapping = dict(mapping or {})
     check_mapping(mapping)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: no such call-record file")
     records = CallRecords(str(path))
     rows = _rows(path)

@@ -62,7 +62,8 @@ class Params(TolerantParams, PhraseOptions, MeaningParams):
             try:
                 compile_safe_regex(pattern)
             except ValueError as exc:
-                raise ValueError(f"invalid or unsafe regex {pattern!r}: {exc}") from None
+                shown = pattern if len(pattern) <= 80 else pattern[:60] + "…"
+                raise ValueError(f"invalid or unsafe regex {shown!r}: {exc}") from None
         return value
 
     @model_validator(mode="after")
