@@ -50,7 +50,7 @@ SCREEN_MARGIN = -0.06
 #: a keyword hit is let go only when the sentence is this much nearer to the counter-examples
 #: than to the examples (a handbook phrase is strong evidence: meaning must be clearly against it)
 VETO_MARGIN = 0.05
-#: utterances with fewer Chinese characters (好的, 嗯嗯, 对) are not judged by meaning
+#: utterances with fewer Chinese characters of content (好的, 嗯嗯, 行就这样) are not judged by meaning
 MIN_CHARS = 5
 #: dimensions of the static table used (its rows are PCA-ordered: the first carry most)
 SCREEN_DIMS = 96
@@ -166,6 +166,15 @@ def sentence_model() -> SentenceModel:
     return SentenceModel()
 
 
+#: fillers and sentence particles: they carry tone, not content of their own
+_LIGHT = frozenset("嗯呃啊哦噢吧呢嘛呀哈啦喽")
+
+
+def _words(text: str) -> int:
+    """How many Chinese characters of content ``text`` has (fillers and particles left out)."""
+    return sum(1 for ch in _CJK.findall(text) if ch not in _LIGHT)
+
+
 def _respectful(text: str) -> bool:
     """Whether ``text`` addresses the customer as 您 and never as 你."""
     return "您" in text and "你" not in text
@@ -264,7 +273,7 @@ class MeaningBank:
         uses the same word than to any example. The judgement when so, else None."""
         s = self._sets[set_id]
         using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
-        if not len(using) or len(_CJK.findall(text)) < MIN_CHARS:
+        if not len(using) or _words(text) < MIN_CHARS:
             return None
         _, model = self._vectors(text, full=True)
         assert model is not None
@@ -283,7 +292,7 @@ class MeaningBank:
         static screen already says it does not hold it. ``shared`` False weighs the examples
         against the rule's own counter-examples alone.
         """
-        if len(_CJK.findall(text)) < MIN_CHARS:
+        if _words(text) < MIN_CHARS:
             return None
         s = self._sets[set_id]
         unlike_ids = s.unlike if shared else s.own_unlike

@@ -142,7 +142,7 @@ def test_sigterm_during_the_switch_says_the_new_outputs_are_in_place(
     err = proc.stderr
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == (
-        f"error: interrupted after the run finished: {out} holds its complete outputs "
+        f"错误:interrupted after the run finished: {out} holds its complete outputs "
         "(本次输出已完整写入)")
     assert "unchanged" not in err
     assert view(out) == two_runs["new_view"]
@@ -155,7 +155,7 @@ def test_mixed_folder_is_refused_by_every_reader(tmp_path: Path, two_runs: dict[
     newer = tmp_path / "newer"
     audit([SAMPLES], ruleset=RULES, out=newer)
     shutil.copy(newer / "findings.jsonl", out / "findings.jsonl")  # half of another run
-    message = (f"error: {out / 'findings.jsonl'}: 与 run.json 记录的不一致(审计后被改动,或混入了另一次"
+    message = (f"错误:{out / 'findings.jsonl'}: 与 run.json 记录的不一致(审计后被改动,或混入了另一次"
                "审计的文件),不读取;请重新运行 csqa audit")
     for args in (["report", str(out)], ["backtest", str(out), "-r", RULES],
                  ["review", str(out), "--out", str(tmp_path / "r.csv")]):
@@ -173,7 +173,7 @@ def test_second_audit_into_a_busy_folder_says_so(tmp_path: Path, two_runs: dict[
         proc = csqa("audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q")
     err = proc.stderr
     assert proc.returncode == 2
-    assert err.strip() == (f"error: {out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
+    assert err.strip() == (f"错误:{out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
                            "等它结束后再试,或换一个 --out")
     assert view(out) == two_runs["old_view"]
 
@@ -192,7 +192,7 @@ def test_two_real_audits_into_one_out_do_not_interleave(tmp_path: Path, big: Pat
         first.send_signal(signal.SIGCONT)
     first.communicate(timeout=600)
     assert second.returncode == 2 and first.returncode == 0
-    assert second.stderr.strip() == (f"error: {out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
+    assert second.stderr.strip() == (f"错误:{out}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
                                      "等它结束后再试,或换一个 --out")
     assert open_run(out).record["counts"]["calls_audited"] == 6000
 

@@ -63,9 +63,9 @@ def test_devices_and_fifos_are_refused_at_once(tmp_path: Path, specials: dict[st
         (["audit", str(SAMPLES), "-o", out, "-r", str(specials[f"{kind}-rules.yaml"])],
          f"{specials[f'{kind}-rules.yaml']}: cannot read ruleset: {NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "--profile", str(specials[f"{kind}-profile.yaml"])],
-         f"error: {specials[f'{kind}-profile.yaml']}: cannot read profile: {NOT_REGULAR}"),
+         f"错误:{specials[f'{kind}-profile.yaml']}: cannot read profile: {NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "--calls", str(specials[f"{kind}-calls.csv"])],
-         f"error: {specials[f'{kind}-calls.csv']}: {NOT_REGULAR}"),
+         f"错误:{specials[f'{kind}-calls.csv']}: {NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "--reviews", str(specials[f"{kind}-reviews.csv"])],
          f"{specials[f'{kind}-reviews.csv']}: {NOT_REGULAR}"),
         (["rules", "test", "default", "--tests", str(specials[f"{kind}-rules.tests.yaml"])],
@@ -159,5 +159,5 @@ def test_an_inflating_workbook_is_refused_like_an_archive(tmp_path: Path, option
                                    "--max-file-mb", "2", option, str(book)])
     assert res.exit_code == 2
     line = res.output.strip().splitlines()[0]
-    assert line.startswith(f"error: {book}: 工作簿解压后 ") or line.startswith(f"{book}: 工作簿解压后 ")
+    assert line.startswith(f"错误:{book}: 工作簿解压后 ") or line.startswith(f"{book}: 工作簿解压后 ")
     assert line.endswith("MB,超过 2.0 MB 的上限,未读取")

@@ -61,7 +61,7 @@ def test_an_output_that_is_a_link_is_refused(tmp_path: Path, victim: Path, name:
     (out / name).symlink_to(victim)
     res = CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q"])
     assert res.exit_code == 2
-    assert res.output.strip() == (f"error: {out / name}: 是符号链接,拒绝写入(输出不会经由链接写到别处)")
+    assert res.output.strip() == (f"错误:{out / name}: 是符号链接,拒绝写入(输出不会经由链接写到别处)")
     assert victim.read_text(encoding="utf-8") == SECRET
     assert (out / name).is_symlink()
 
@@ -73,7 +73,7 @@ def test_an_out_folder_that_is_a_link_is_refused(tmp_path: Path) -> None:
     out.symlink_to(real, target_is_directory=True)
     res = CliRunner().invoke(app, ["audit", "-r", RULES, str(SAMPLES), "-o", str(out), "-q"])
     assert res.exit_code == 2
-    assert res.output.strip() == f"error: {out}: 是符号链接,拒绝写入(输出不会经由链接写到别处)"
+    assert res.output.strip() == f"错误:{out}: 是符号链接,拒绝写入(输出不会经由链接写到别处)"
     assert list(real.iterdir()) == []
 
 
@@ -102,5 +102,5 @@ def test_other_commands_refuse_an_out_that_is_a_link(tmp_path: Path, victim: Pat
         res = CliRunner().invoke(app, [*args, "--out", str(link)])
         assert res.exit_code == 2, (args, res.output)
         assert res.output.strip() == (
-            f"error: {link}: 是符号链接,拒绝写入(输出不会经由链接写到别处)"), args
+            f"错误:{link}: 是符号链接,拒绝写入(输出不会经由链接写到别处)"), args
         assert victim.read_bytes() == before

@@ -36,7 +36,7 @@ def test_a_full_disk_leaves_no_temp_files_and_the_old_run(tmp_path: Path) -> Non
                            "-q"], env=env, capture_output=True, text=True, timeout=300,
                           preexec_fn=_small_disk)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {out}: File too large"
+    assert proc.stderr.strip() == f"错误:{out}: File too large"
     assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS, RUN_JSON, LOCK_NAME])
     assert {n: (out / n).read_bytes() for n in (*OUTPUTS, RUN_JSON)} == before
 
@@ -55,7 +55,7 @@ def test_report_backtest_review_into_a_missing_folder_say_so_in_one_line(tmp_pat
                               timeout=300)
         assert proc.returncode == 2, (args, proc.stderr)
         # one line: no traceback, no "Exception ignored" after it (backtest's xlsx streams)
-        assert proc.stderr == f"error: {missing}: 文件夹不存在,未写入\n", (args, name)
+        assert proc.stderr == f"错误:{missing}: 文件夹不存在,未写入\n", (args, name)
         assert not missing.exists()
 
 
