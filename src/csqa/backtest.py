@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from csqa.api import audit_calls, resolve_ruleset
-from csqa.engine import Engine
+from csqa.api import resolve_ruleset
 from csqa.errors import CsqaError
-from csqa.loaders import load_all
+from csqa.gate import NOT_INPUT_ERRORS
 from csqa.matching import fold
-from csqa.model import InputProblem
+from csqa.model import CallResult, InputProblem
+from csqa.pipeline import Sink, audit_paths
+from csqa.reading import ReadOptions
 from csqa.reporters.files import safe_cell
 from csqa.review import format_time
 from csqa.ruleset import Ruleset
@@ -150,9 +151,14 @@ def _truth(text: str) -> bool:
     return text.strip().lower() in ("true", "1", "yes")
 
 
-def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
-             examples: int = 3) -> Backtest:
+def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | None,
+             examples: int = 3, options: ReadOptions | None = None,
+             redact: bool = True) -> Backtest:
     """Re-audit the inputs of ``run_dirs`` with ``ruleset`` and diff against the runs.
+
+    The inputs are read with ``options`` (format, call records, speaker roles: give those the
+    runs were made with) and audited by the same pipeline as ``csqa audit``, redacted as its
+    outputs are unless ``redact=False``.
 
     Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
     findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
@@ -169,23 +175,36 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
         for c in run.table("calls.csv"):
             baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []))
     diff = _Differ(runs, rs, examples)
-    engine = Engine(rs)
-    problems: list[InputProblem] = []
-    for item in audit_calls(load_all(_inputs(runs)), engine):
-        if isinstance(item, InputProblem):
-            if item.status != "skipped" and not (item.call_id and item.call_id in diff.seen):
-                problems.append(item)
-            continue
-        cid = item.transcript.call_id
-        for rid, error in item.rule_errors.items():
-            problems.append(InputProblem(item.transcript.source, item.transcript.line,
-                                         f"rule {rid} failed: {error}", status="rule_error",
-                                         call_id=cid))
-        if cid in baseline and cid not in diff.seen:
-            row, old = baseline[cid]
-            diff.add(row, old, [f.as_dict() for f in item.findings], item.score, item.passed)
+    differ = DifferSink(diff, baseline)
+    audit_paths(_inputs(runs), rs, options, [differ], redact)
     missing = sorted(cid for cid in baseline if cid not in diff.seen)
-    return diff.result(missing, problems)
+    return diff.result(missing, differ.problems)
+
+
+class DifferSink(Sink):
+    """``backtest``'s sink: compares each re-audited call with what the run recorded."""
+
+    def __init__(self, diff: _Differ,
+                 baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]]]]) -> None:
+        self.diff = diff
+        self.baseline = baseline
+        self.problems: list[InputProblem] = []
+
+    def call(self, outcome: CallResult) -> None:
+        t, diff = outcome.transcript, self.diff
+        cid = t.call_id
+        for rid, error in outcome.rule_errors.items():
+            self.problems.append(InputProblem(t.source, t.line, f"rule {rid} failed: {error}",
+                                              status="rule_error", call_id=cid))
+        if cid in self.baseline and cid not in diff.seen:
+            row, old = self.baseline[cid]
+            diff.add(row, old, [f.as_dict() for f in outcome.findings], outcome.score,
+                     outcome.passed)
+
+    def problem(self, problem: InputProblem, of_input: bool = True) -> None:
+        if problem.status not in NOT_INPUT_ERRORS and not (
+                problem.call_id and problem.call_id in self.diff.seen):
+            self.problems.append(problem)
 
 
 def _inputs(runs: list[AuditRun]) -> list[Path]:

@@ -68,7 +68,7 @@ def _decode(data: bytes) -> list[Any]:
 def item_key(item: FileStart | ReadyCall, job_key: str) -> bytes:
     """The cache key of one work item (see :mod:`csqa.reading`); an incremental run reads
     every call in this process, so there are only these two kinds."""
-    tag, value = ("begin", item.file) if type(item) is FileStart else ("ready", item.call)
+    tag, value = ("begin", item.file) if isinstance(item, FileStart) else ("ready", item.call)
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{__version__}\0{job_key}\0{tag}\0".encode())
     h.update(orjson.dumps(value, default=_default))  # the loaded call, or the marker's file

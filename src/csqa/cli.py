@@ -50,6 +50,87 @@ NoRedactOpt = Annotated[bool, typer.Option(
                         "(masked by default, as reports are forwarded widely).")]
 
 
+# ---- the reading options, one definition shared by every command that reads transcripts ----
+
+_READING: dict[str, tuple[Any, Any]] = {
+    "input_format": (Annotated[str | None, typer.Option(
+        "--input-format", metavar="NAME", rich_help_panel="Reading (读取)",
+        help="Force the input format instead of detecting it from content: csqa, "
+             "aws-call-analytics, aws-transcribe, alibaba, tencent, iflytek, dashscope, "
+             "funasr, whisper, webvtt, srt.", show_default=False)], None),
+    "calls": (Annotated[Path | None, typer.Option(
+        "--calls", metavar="FILE", rich_help_panel="Reading (读取)",
+        help="Call records (CDR) .csv or .xlsx, joined by call id or file name: agent, team, "
+             "start time, direction, who hung up.", show_default=False)], None),
+    "column_map": (Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=COLUMN", rich_help_panel="Reading (读取)",
+        help="Name a call-record column, e.g. --map agent_id=工号 (repeatable). Fields: "
+             "call_id file agent_id agent_name team started_at direction hangup_by.",
+        show_default=False)], None),
+    "agent_channel": (Annotated[int | None, typer.Option(
+        "--agent-channel", metavar="N", rich_help_panel="Reading (读取)",
+        help="The agent's audio channel in channel-based exports (else roles are detected).",
+        show_default=False)], None),
+    "profile": (Annotated[Path | None, typer.Option(
+        "--profile", metavar="FILE", rich_help_panel="Reading (读取)",
+        help="Export profile YAML: format, agent_channel, speakers mapping, strict_roles, "
+             "calls, map.", show_default=False)], None),
+    "strict_roles": (Annotated[bool, typer.Option(
+        "--strict-roles", rich_help_panel="Reading (读取)",
+        help="A call whose speaker roles are uncertain is an error, not audited.")], False),
+}
+
+
+def reading_options(command: Any) -> Any:
+    """Give ``command`` the shared reading options (``--input-format --calls --map
+    --agent-channel --profile --strict-roles``), passed to it as one ``reading`` argument (a
+    :class:`csqa.reading.ReadOptions`); a bad value is a usage error (exit 2)."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.name != "reading"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann,
+                               default=default) for name, (ann, default) in _READING.items()]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from csqa.errors import InputError
+
+        given = {name: kwargs.pop(name) for name in _READING}
+        try:
+            kwargs["reading"] = _read_options(**given)
+        except InputError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        return command(*args, **kwargs)
+
+    params = own + extra
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer reads the signature above, not the command's own
+    return wrapper
+
+
+def _read_options(input_format: str | None, calls: Path | None, column_map: list[str] | None,
+                  agent_channel: int | None, profile: Path | None, strict_roles: bool) -> Any:
+    from csqa.errors import InputError
+    from csqa.reading import ReadOptions
+
+    mapping: dict[str, str] = {}
+    for item in column_map or []:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise InputError(f"--map {item}: expected FIELD=COLUMN, e.g. --map agent_id=工号")
+        mapping[name.strip()] = column.strip()
+    if agent_channel is not None and agent_channel < 0:
+        raise InputError(f"--agent-channel {agent_channel}: expected a channel number 0, 1 …")
+    given = ReadOptions(format=input_format, calls=calls, column_map=mapping,
+                        agent_channel=agent_channel, strict_roles=strict_roles)
+    if profile is not None:
+        return ReadOptions.from_profile(profile, **vars(given))
+    return given
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -86,6 +167,7 @@ def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
 
 
 @app.command()
+@reading_options
 def audit(
     paths: Annotated[list[Path], typer.Argument(
         help="Transcript files, folders (walked recursively) or archives: .json (csqa or an ASR "
@@ -123,35 +205,14 @@ def audit(
     max_utterances: Annotated[int, typer.Option(
         "--max-utterances", min=1, metavar="N",
         help="Reject a call with more than N utterances.")] = 20_000,
-    fmt: Annotated[str | None, typer.Option(
-        "--format", metavar="NAME",
-        help="Force the input format instead of detecting it from content: csqa, "
-             "aws-call-analytics, aws-transcribe, alibaba, tencent, iflytek, dashscope, "
-             "funasr, whisper, webvtt, srt.")] = None,
-    calls: Annotated[Path | None, typer.Option(
-        "--calls", metavar="FILE",
-        help="Call records (CDR) .csv or .xlsx, joined by call id or file name: agent, team, "
-             "start time, direction, who hung up.")] = None,
-    column_map: Annotated[list[str] | None, typer.Option(
-        "--map", metavar="FIELD=COLUMN",
-        help="Name a call-record column, e.g. --map agent_id=工号 (repeatable). Fields: "
-             "call_id file agent_id agent_name team started_at direction hangup_by.")] = None,
-    agent_channel: Annotated[int | None, typer.Option(
-        "--agent-channel", metavar="N",
-        help="The agent's audio channel in channel-based exports (else roles are detected).",
-    )] = None,
-    profile: Annotated[Path | None, typer.Option(
-        "--profile", metavar="FILE",
-        help="Export profile YAML: format, agent_channel, speakers mapping, strict_roles, "
-             "calls, map.")] = None,
-    strict_roles: Annotated[bool, typer.Option(
-        "--strict-roles",
-        help="A call whose speaker roles are uncertain is an error, not audited.")] = False,
+    old_format: Annotated[str | None, typer.Option(
+        "--format", hidden=True, help="The old spelling of --input-format.")] = None,
     reviews: Annotated[Path | None, typer.Option(
         "--reviews", metavar="FILE",
         help="Apply reviewers' verdicts (a reviews .csv/.xlsx from csqa review): false alarms "
              "stop deducting, missed violations deduct; calls.csv and agents.csv keep the "
              "machine score and add the reviewed one.")] = None,
+    reading: Any = None,
 ) -> None:
     """Audit transcripts, score every call, and print per-agent scorecards.
 
@@ -168,10 +229,11 @@ def audit(
     guard: dict[str, Any] = {"limits": limits, "redact": not no_redact}
 
     rs = _load_ruleset(ruleset)
-    try:
-        options = _export_options(fmt, calls, column_map, agent_channel, profile, strict_roles)
-    except InputError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
+    options = reading
+    if old_format is not None:
+        err.print("warning: --format is now --input-format (the old spelling still works on "
+                  "audit for now)", highlight=False, soft_wrap=True, markup=False)
+        options.format = options.format or old_format
     review_set = _read_reviews(reviews) if reviews is not None else None
     scale: dict[str, Any] = {"jobs": jobs, "engine": engine, "scheduler": scheduler,
                              "incremental": incremental}
@@ -215,27 +277,6 @@ def audit(
         _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
     if summary.input_errors:
         raise typer.Exit(EXIT_INPUT)
-
-
-def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] | None,
-                    agent_channel: int | None, profile: Path | None, strict_roles: bool) -> Any:
-    from csqa.api import ExportOptions
-    from csqa.errors import InputError
-
-    mapping: dict[str, str] = {}
-    for item in column_map or []:
-        name, sep, column = item.partition("=")
-        if not sep or not name.strip() or not column.strip():
-            raise InputError(f"--map {item}: expected FIELD=COLUMN, e.g. --map agent_id=工号")
-        mapping[name.strip()] = column.strip()
-    if agent_channel is not None and agent_channel < 0:
-        raise InputError(f"--agent-channel {agent_channel}: expected a channel number 0, 1 …")
-    given = {"format": fmt, "calls": calls, "column_map": mapping, "agent_channel": agent_channel,
-             "strict_roles": strict_roles}
-    if profile is not None:
-        return ExportOptions.from_profile(profile, **given)
-    return ExportOptions(format=fmt, calls=calls, column_map=mapping, agent_channel=agent_channel,
-                         strict_roles=strict_roles)
 
 
 @app.command()
@@ -377,6 +418,7 @@ def review(
 
 
 @app.command()
+@reading_options
 def check(
     paths: Annotated[list[Path], typer.Argument(
         help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
@@ -398,6 +440,7 @@ def check(
         help="text: one line per failing call (default); json; github: workflow annotations; "
              "junit: JUnit XML on stdout.")] = "text",
     no_redact: NoRedactOpt = False,
+    reading: Any = None,
 ) -> None:
     """Audit transcripts and gate them for CI: exit 0 when every call passes.
 
@@ -417,7 +460,7 @@ def check(
     rs = _load_ruleset(ruleset)
     try:
         report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
-                           redact=not no_redact)
+                           redact=not no_redact, options=reading)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
@@ -442,6 +485,7 @@ def check(
 
 
 @app.command()
+@reading_options
 def explain(
     call_file: Annotated[Path, typer.Argument(metavar="CALL_FILE", show_default=False,
                                               help="A transcript file (.json .jsonl .txt .csv).")],
@@ -454,6 +498,7 @@ def explain(
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
     no_redact: NoRedactOpt = False,
+    reading: Any = None,
 ) -> None:
     """Show one call as a conversation with each finding on its utterance, and its score.
 
@@ -468,7 +513,7 @@ def explain(
         raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        ex = explain_call(call_file, call_id, rs, redact=not no_redact)
+        ex = explain_call(call_file, call_id, rs, redact=not no_redact, options=reading)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except UnreadableCall as exc:
@@ -531,6 +576,7 @@ def _parse_rate(text: str) -> float:
 
 
 @app.command()
+@reading_options
 def backtest(
     run_dirs: Annotated[list[Path], typer.Argument(help="csqa audit output folders (their "
                                                         "run.json names the inputs).",
@@ -547,6 +593,7 @@ def backtest(
     examples: Annotated[int, typer.Option("--examples", min=0,
                                           help="Examples of added/removed findings per rule.")
                         ] = 2,
+    reading: Any = None,
 ) -> None:
     """Re-audit the inputs of past runs with a candidate ruleset and show what would change.
 
@@ -565,7 +612,7 @@ def backtest(
         raise _fail(f"{out_file}: --out must end in .xlsx or .csv", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     with _usage_errors(out_file, CsqaError):
-        bt = run_backtest(run_dirs, rs, examples=examples)
+        bt = run_backtest(run_dirs, rs, examples=examples, options=reading)
         written = write_backtest(bt, out_file) if out_file is not None else []
     for p in bt.problems:
         err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)

@@ -1,20 +1,22 @@
 """``csqa explain``: audit one call and keep everything a reviewer needs to check a deduction.
 
-:func:`explain_call` picks one call out of a file (``--call-id`` when the file holds several)
-and audits it; :mod:`csqa.reporters.explain` renders the result as a conversation (rich) or
-as a single-call HTML page.
+:func:`explain_call` picks one call out of a file (``--call-id`` when the file holds several),
+read and prepared as ``csqa audit`` reads it (format, call records, speaker roles), and audits
+it through the same pipeline into a sink that keeps the one result;
+:mod:`csqa.reporters.explain` renders it as a conversation (rich) or as a single-call HTML page.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from csqa.api import resolve_ruleset
-from csqa.engine import Engine
 from csqa.errors import CsqaError, InputError
-from csqa.loaders import load_all
-from csqa.model import InputProblem, Transcript
-from csqa.redact import redact_result
+from csqa.model import CallResult, InputProblem, Transcript
+from csqa.parallel import Job
+from csqa.pipeline import AuditStage, Sink, run
+from csqa.reading import ReadOptions, ReadyCall, read, read_files
 from csqa.reporters.explain import Explained
 from csqa.ruleset import Ruleset
 
@@ -29,8 +31,10 @@ class UnreadableCall(CsqaError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
-    """The call ``call_id`` of file ``path`` (its only call when ``call_id`` is ``None``).
+def pick_call(path: str | Path, call_id: str | None = None,
+              options: ReadOptions | None = None) -> Transcript:
+    """The call ``call_id`` of file ``path`` (its only call when ``call_id`` is ``None``),
+    read and prepared with ``options`` as ``csqa audit`` reads it.
 
     Raises :class:`InputError` for a missing file, an unknown id or an ambiguous file, and
     :class:`UnreadableCall` when the call (or the whole file) could not be read.
@@ -39,13 +43,18 @@ def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
     if not p.is_file():
         raise InputError(f"{p}: no such file" if not p.is_dir() else
                          f"{p}: is a folder; explain takes one transcript file")
+    options = options or ReadOptions()
+    options.check()
+    prepare = options.preparation()
     calls: list[Transcript] = []
     problems: list[InputProblem] = []
-    for item in load_all([p]):
-        if isinstance(item, InputProblem):
-            problems.append(item)
-        else:
-            calls.append(item)
+    for item in read(read_files([p], options), prepare, options.format):
+        if type(item) is not ReadyCall:
+            continue
+        if isinstance(item.call, Transcript):
+            calls.append(item.call)
+        elif item.call.status != "no_record":  # a call without its record is still shown
+            problems.append(item.call)
     skipped = [x for x in problems if x.status == "skipped"]
     if skipped and not calls:
         raise InputError(skipped[0].__str__())
@@ -68,15 +77,27 @@ def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
                      f"(e.g. {known})")
 
 
+class _Keep(Sink):
+    """``explain``'s sink: keeps the one audited call."""
+
+    result: CallResult | None = None
+
+    def call(self, outcome: Any) -> None:
+        self.result = outcome
+
+
 def explain_call(path: str | Path, call_id: str | None = None,
                  ruleset: Ruleset | str | Path | None = None,
-                 redact: bool = True) -> Explained:
+                 redact: bool = True, options: ReadOptions | None = None) -> Explained:
     """Load one call and audit it under ``ruleset`` (default: the built-in one).
 
-    ``redact`` masks personal numbers in the transcript and findings shown (see
-    :mod:`csqa.redact`).
+    ``options`` say how to read it (format, call records, speaker roles), as for
+    ``csqa audit``; ``redact`` masks personal numbers in the transcript and findings shown
+    (see :mod:`csqa.redact`).
     """
     rs = resolve_ruleset(ruleset)
-    transcript = pick_call(path, call_id)
-    result = Engine(rs).audit(transcript)
-    return Explained(result=redact_result(result) if redact else result, ruleset=rs)
+    transcript = pick_call(path, call_id, options)
+    keep = _Keep()
+    run([ReadyCall(transcript)], AuditStage(Job(rs, redact, render=False)), [keep])
+    assert keep.result is not None
+    return Explained(result=keep.result, ruleset=rs)

@@ -32,6 +32,9 @@ EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
 
+#: problem statuses that lose no call: files that are not transcripts, and call-record notes
+NOT_INPUT_ERRORS = ("skipped", "no_record", "no_transcript")
+
 
 def severity_rank(severity: str) -> int:
     """Position of ``severity`` in ``info < minor < major < critical``."""
@@ -68,8 +71,9 @@ class CheckReport:
 
     @property
     def input_errors(self) -> list[InputProblem]:
-        """Inputs that should have been calls and could not be read (not skipped files)."""
-        return [p for p in self.problems if p.status != "skipped"]
+        """Inputs that should have been calls and could not be read (not skipped files, nor
+        notes on call records: a call without one is still checked, as audit counts them)."""
+        return [p for p in self.problems if p.status not in NOT_INPUT_ERRORS]
 
     @property
     def failed(self) -> list[CallVerdict]:

@@ -36,7 +36,7 @@ from csqa.model import CallResult, InputProblem, Transcript
 from csqa.reading import FileStart, Preparation, RawLines, ReadyCall, WorkItem, parse
 from csqa.redact import redact_result
 from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
-from csqa.roles import RoleOptions, assign_roles
+from csqa.roles import RoleOptions
 from csqa.ruleset import Ruleset, load_ruleset
 
 Item = WorkItem

@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from csqa.errors import InputError
+from csqa.loaders.common import current_limits
 from csqa.model import InputProblem
 from csqa.parallel import BATCH_ITEMS, Job, Outcome, default_jobs, ready_batches
-from csqa.reading import FileStart, Handover, Preparation, WorkItem, read
+from csqa.reading import FileStart, Handover, Preparation, ReadOptions, WorkItem, read, read_files
 from csqa.redact import redact_problem
 from csqa.reporters.files import RenderedCall
+from csqa.ruleset import Ruleset
 
 
 @dataclass
@@ -150,7 +152,8 @@ def _first_copies(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
                 got = file_numbers[source] = len(file_names)
                 file_names.append(source)
             fnum, last_source = got, source
-        call_id, line = item.call_id, item.line  # type: ignore[union-attr]
+        call_id: str = item.call_id  # type: ignore[union-attr,assignment]
+        line: int | None = item.line  # type: ignore[union-attr]
         first = seen.get(call_id)
         if first is not None:
             at = first & 0xFFFFFFFF
@@ -262,3 +265,16 @@ def audit_into(files: list[tuple[str, Any]], prepare: Preparation, fmt: str | No
         before=records.problems if records is not None else (),
         after=records.unmatched if records is not None else tuple)
     return stage
+
+
+def audit_paths(paths: Iterable[str | Path], ruleset: Ruleset, options: ReadOptions | None,
+                sinks: Sequence[Sink], redact: bool = True, scale: Scale | None = None) -> None:
+    """Audit every call under ``paths`` into ``sinks``, each call as a whole
+    :class:`~csqa.model.CallResult` (what ``check`` and ``backtest`` run; ``audit`` renders)."""
+    options = options or ReadOptions()
+    options.check()
+    prepare = options.preparation()
+    files = read_files(paths, options)
+    job = Job(ruleset, redact, prepare=prepare.for_workers(), limits=current_limits(),
+              render=False)
+    audit_into(files, prepare, options.format, job, sinks, scale)
