@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.csqa-installed
 JOBS   ?= 2
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench eval clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: install  # every benchmark runs; the target fails if any of them did
 	$(BIN)/python benchmarks/bench_tolerance.py; c=$$?; \
 	$(BIN)/python benchmarks/bench_parts.py; \
 	exit $$(( a || b || c ))
+
+eval: install  # judgement quality on tests/eval/lines.yaml; fails when a test-split target is missed
+	$(BIN)/python benchmarks/eval_meaning.py
 
 clean:
 	rm -rf csqa-out bench-out .pytest_cache .mypy_cache .ruff_cache

@@ -21,25 +21,30 @@ EXPECTED_CALLS = {
     "0001": (100.0, True, []),
     # agent backchannels over the customer: no interruption; 不制冷 never restated
     "0002": (100.0, True, []),
-    "0003": (100.0, True, []),  # customer says 没办法 / 你问我我问谁; hang-up side unknown
+    # customer says 没办法 / 你问我我问谁; hang-up side unknown (so 2 points weigh 2 × W/W_e);
+    # 重新安排师傅上门 without telling when
+    "0003": (97.9, True, [("process.visit_window", 4, 40.7)]),
     "0004": (100.0, True, []),  # customer asks the agent to wait (我找一下): 28 s pause allowed
     "0005": (97.0, True, [("closing.satisfaction", 2, 18.1)]),
     "0006": (65.0, False, [("forbidden.blame", 2, 19.8), ("forbidden.arrogant", 4, 30.2),
                            ("closing", 2, 19.8), ("closing.satisfaction", 0, 0.8),
                            ("closing.anything_else", 0, 0.8), ("hangup", 4, 30.2),
                            ("sequence.empathy_after_complaint", 4, 30.2)]),
-    "0007": (89.0, True, [("forbidden.shirk", 4, 25.2), ("interruption", 2, 14.8),
-                          ("interruption", 4, 25.2)]),
-    "0008": (93.0, False, [("forbidden.abuse", 2, 17.5),  # veto: fails at any score
+    "0007": (87.0, True, [("forbidden.shirk", 4, 25.2), ("interruption", 2, 14.8),
+                          ("interruption", 4, 25.2),
+                          ("process.visit_window", 6, 35.6)]),  # 登记上门检修, no time
+    "0008": (90.0, False, [("forbidden.abuse", 2, 17.5),  # veto: fails at any score
                            ("sequence.empathy_after_complaint", 4, 31.0),
-                           ("sequence.confirm_problem", 2, 17.5)]),
+                           ("sequence.confirm_problem", 2, 17.5),
+                           ("process.expected_time", 4, 31.0)]),  # 专人联系, no time
     "0009": (92.0, True, [("greeting", 0, 0.8), ("silence", 3, 19.0)]),
     "0010": (96.0, True, [("response_delay", 2, 16.4), ("sequence.confirm_problem", 2, 23.4)]),
     "0011": (100.0, True, []),  # the customer talks over the agent: not the agent's fault
     "0012": (98.0, True, [("speech_rate", None, 0.0)]),
     "0013": (95.0, True, [("silence", 2, 24.9),  # announced, but 80 s > 60 s
                           ("sequence.confirm_problem", 2, 17.3)]),
-    "0014": (95.0, True, [("forbidden.direct_address", 2, 15.5), ("forbidden.command", 4, 20.6)]),
+    "0014": (93.0, True, [("forbidden.direct_address", 2, 15.5), ("forbidden.command", 4, 20.6),
+                          ("process.visit_window", 6, 28.3)]),  # 安排上门检修, no time
     "0015": (100.0, True, []),  # system hang-up
     "0016": (88.0, True, [("closing", 4, 30.5), ("closing.satisfaction", 2, 15.8),
                           ("closing.anything_else", 0, 0.8), ("sequence.confirm_problem", 2, 15.8)]),
@@ -52,9 +57,9 @@ EXPECTED_CALLS = {
 
 EXPECTED_AGENTS = [
     # agent_id, name, team, calls, mean, min, pass_rate, vetoes, findings, per100, worst
-    ["A1024", "张丽", "售后一组", "5", "99.4", "97.0", "1.0", "0", "1", "20.0", "20261121-0005"],
-    ["A1031", "王强", "售后一组", "5", "87.0", "65.0", "0.6", "1", "17", "340.0", "20261121-0008"],
-    ["A2007", "李娜", "售后二组", "5", "97.6", "95.0", "1.0", "0", "5", "100.0", "20261121-0014"],
+    ["A1024", "张丽", "售后一组", "5", "98.98", "97.0", "1.0", "0", "2", "40.0", "20261121-0005"],
+    ["A1031", "王强", "售后一组", "5", "86.0", "65.0", "0.6", "1", "19", "380.0", "20261121-0008"],
+    ["A2007", "李娜", "售后二组", "5", "97.2", "93.0", "1.0", "0", "6", "120.0", "20261121-0014"],
     ["A2015", "陈晨", "售后二组", "5", "92.8", "85.0", "1.0", "0", "10", "200.0", "20261121-0018"],
 ]
 
@@ -74,7 +79,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_exit_code_and_summary(run: tuple[Path, str, int]) -> None:
     out, stdout, code = run
     assert code == 0
-    assert "审计 20 通通话 · 合格 18 · 不合格 2 · 33 条违规" in stdout
+    assert "审计 20 通通话 · 合格 18 · 不合格 2 · 37 条违规" in stdout
     assert "坐席质检成绩单" in stdout
     assert (out / "errors.csv").read_text(encoding="utf-8").strip() == "file,line,call_id,status,reason"
 
@@ -130,7 +135,7 @@ def test_run_json(run: tuple[Path, str, int]) -> None:
     assert record["ruleset"]["name"] == "default"
     assert len(record["ruleset"]["hash"]) == 16
     assert record["counts"] == {"files_seen": 14, "calls_audited": 20, "calls_passed": 18,
-                                "calls_failed": 2, "findings": 33, "input_errors": 0,
+                                "calls_failed": 2, "findings": 37, "input_errors": 0,
                                 "skipped_files": 0, "agents": 4, "roles_uncertain": 0,
                                 "transcripts_without_record": 0,
                                 "records_without_transcript": 0}

@@ -243,3 +243,27 @@ def test_discover_names_are_the_paths_as_str_with_the_same_loaders(
                                               if f.is_file()]
         assert all(same(lo, loader_for(Path(n), fmt)) for n, lo in names)
     assert len(names) == 12
+
+
+def test_direction_in_every_format(tmp_path: Path) -> None:
+    """Who placed the call (the outbound rules need it) is read from JSON, JSON Lines, text
+    headers and CSV columns, in English or Chinese; absent is unknown (None)."""
+    (tmp_path / "a.json").write_text(json.dumps({**CALL, "call_id": "J", "direction": "外呼"},
+                                                ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(
+        json.dumps({**CALL, "call_id": "L1", "direction": "Inbound"}) + "\n"
+        + json.dumps({**CALL, "call_id": "L2"}) + "\n", encoding="utf-8")
+    (tmp_path / "c.txt").write_text("# call_id: T\n# agent_id: A1\n# direction: outbound\n"
+                                    "[0-2] 坐席: 您好。\n", encoding="utf-8")
+    (tmp_path / "d.csv").write_text("call_id,agent_id,direction,speaker,start,end,text\n"
+                                    "C,A1,呼入,坐席,0,2,您好\n", encoding="utf-8")
+    got = {t.call_id: t.direction for t in load_all([tmp_path]) if isinstance(t, Transcript)}
+    assert got == {"J": "outbound", "L1": "inbound", "L2": None, "T": "outbound", "C": "inbound"}
+
+
+def test_bad_direction_is_named(tmp_path: Path) -> None:
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps({**CALL, "direction": "sideways"}), encoding="utf-8")
+    [problem] = _load(p)
+    assert isinstance(problem, InputProblem)
+    assert problem.reason.startswith("direction: expected one of inbound, in, incoming, outbound")

@@ -22,7 +22,8 @@ A case may also give ``ruleset:`` (other top-level ruleset keys, e.g. ``{diction
 and ``extra:`` (call-record fields of the transcript, e.g. ``{tags: [投诉]}``).
 
 Each expected finding lists the fields to compare (utterance, start, end, matched, and any
-``values`` the message is built from, such as ``detail``); ``message`` checks the formatted text.
+``values`` the message is built from, such as ``detail``); ``message`` checks the formatted text;
+``meaning: {like: …, unlike: …}`` the examples a finding from meaning names.
 """
 
 from __future__ import annotations
@@ -64,5 +65,9 @@ def test_rule_case(tmp_path: Path, kind: str, case: dict[str, Any]) -> None:
         for key, value in want.items():
             if key == "message_contains":
                 assert value in have["message"], have["message"]
+            elif key == "meaning":  # the examples named; similarities vary in the last digits
+                assert have["meaning"] is not None, f"not a finding from meaning: {have}"
+                for sub, text in value.items():
+                    assert have["meaning"][sub] == text, f"meaning.{sub}: {have['meaning']}"
             else:
                 assert have[key] == value, f"{key}: {have[key]!r} != {value!r} in {have}"

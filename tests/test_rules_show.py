@@ -61,7 +61,7 @@ def test_show_names_the_file_line_and_column_of_each_value(tmp_path: Path) -> No
     assert ("  base: 100", _default_pos("scoring:", "base")) in lines
     rule_at = _default_pos("id: forbidden.blame", "id").rsplit(":", 1)[0] + ":5"  # the rule itself
     blame = lines.index(("  - id: forbidden.blame", rule_at))
-    block = lines[blame:blame + 21]  # the phrase options (match, near …) come first
+    block = lines[blame:blame + 26]  # the phrase options (match, near …) come first
     assert ("    points: 6", f"{f}:6:13") in block
     assert ("    severity: major", _default_pos("id: forbidden.blame", "severity")) in block
     assert ("    veto: false", "默认值") in block

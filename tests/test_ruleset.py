@@ -75,7 +75,7 @@ ruels: []
         "r.yaml:12:15: rules[2].severity: must be one of: info, minor, major, critical",
         "r.yaml:13:13: rules[2].points: must be a number ≥ 0",
         "r.yaml:14:13: rules[2].scope.first_second: unknown key (did you mean 'first_seconds'?)",
-        "r.yaml:15:5: rules[3]: give at least one of phrases or regexes",
+        "r.yaml:15:5: rules[3]: give at least one of phrases, regexes or like",
     ]
 
 

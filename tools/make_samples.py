@@ -259,7 +259,8 @@ def timeline(call: dict[str, Any]) -> list[dict[str, Any]]:
 def meta(call: dict[str, Any]) -> dict[str, Any]:
     name, team = AGENTS[call["agent"]]
     return {"call_id": call["call_id"], "agent_id": call["agent"], "agent_name": name,
-            "team": team, "started_at": call["started"], "hangup_by": call["hangup"]}
+            "team": team, "started_at": call["started"], "hangup_by": call["hangup"],
+            "direction": "inbound"}  # customers calling the service line
 
 
 def stamp(t: float) -> str:
@@ -305,7 +306,7 @@ def main() -> None:
     (export / "calls.jsonl").write_text("\n".join(jsonl) + "\n", encoding="utf-8")
     with (export / "team2-utterances.csv").open("w", encoding="utf-8", newline="") as fh:
         cols = ["call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by",
-                "speaker", "start", "end", "text"]
+                "direction", "speaker", "start", "end", "text"]
         w = csv.DictWriter(fh, fieldnames=cols)
         w.writeheader()
         w.writerows(csv_rows)

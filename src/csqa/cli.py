@@ -820,6 +820,9 @@ def synth(
     fmt: Annotated[str, typer.Option("--format", metavar="jsonl|json",
                                      help="One calls.jsonl, or one .json file per call.")
                    ] = "jsonl",
+    distinct_text: Annotated[bool, typer.Option(
+        "--distinct-text", help="Make every agent utterance of a call's own business a distinct "
+                                "text, as in real traffic (for measuring meaning-aware rules).")] = False,
 ) -> None:
     """Generate realistic synthetic Mandarin calls with known violations, to try csqa on.
 
@@ -831,7 +834,7 @@ def synth(
     if fmt not in ("jsonl", "json"):
         raise _fail(f"--format: expected jsonl or json, got {fmt!r}", EXIT_USAGE)
     with _usage_errors(out_dir):
-        folder = write_corpus(n, out_dir, seed=seed, fmt=fmt)
+        folder = write_corpus(n, out_dir, seed=seed, fmt=fmt, distinct_text=distinct_text)
     truth = out_dir / "truth.jsonl"
     out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
 

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from csqa.matching import CallView, PhraseBank, fold
+from csqa.meaning import MeaningBank
 from csqa.model import CallResult, Finding, Hit, Transcript
 from csqa.normalize import Normalizer
 from csqa.rules import KINDS
@@ -60,6 +61,7 @@ class Engine:
         self.ruleset = ruleset
         self.bank = PhraseBank(Normalizer(ruleset.fillers))
         self.bank.dictionary.update(ruleset.dictionary)
+        self.bank.meaning = MeaningBank(ruleset.meaning, ruleset.meaning_unlike)
         self.rules = [
             CompiledRule(r, KINDS[r.kind], KINDS[r.kind].prepare(r.params, self.bank))
             for r in ruleset.rules
@@ -102,6 +104,7 @@ class Engine:
         utt = t.utterances[hit.utterance] if hit.utterance is not None else None
         values = {"matched": hit.matched, "name": rule.name, "id": rule.id,
                   "points": rule.points, **hit.values}
+        why = values.pop("meaning", None)  # a Judgement, for a finding from meaning
         if rule.message:
             message = format_message(rule.message, values)
         elif "detail" in hit.values:
@@ -110,8 +113,10 @@ class Engine:
             message = f"{rule.name}:“{hit.matched}”"
         else:
             message = rule.name
+        if why is not None:
+            message += f"({why.describe()})"
         # positionally, in the fields' order (call_id … finding_id): cheaper than keywords
         return Finding(t.call_id, t.agent_id, rule.id, rule.kind, rule.name, rule.severity,
                        rule.points, hit.utterance, round(hit.start, 3), round(hit.end, 3),
                        utt.speaker if utt else None, hit.matched, utt.text if utt else "",
-                       message, fid)
+                       message, fid, why.as_dict() if why is not None else None)

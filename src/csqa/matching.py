@@ -30,6 +30,7 @@ from typing import Any
 
 import ahocorasick_rs
 
+from csqa.meaning import MeaningBank
 from csqa.model import Transcript, Utterance
 from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
 
@@ -188,6 +189,8 @@ class PhraseBank:
         self.unmatchable: list[str] = []  # phrases that normalise to nothing (only fillers)
         #: user words for word-level matching (the ruleset's ``dictionary``, jargon terms)
         self.dictionary: set[str] = set()
+        #: the rules' meaning examples (off unless the engine gives one that is on)
+        self.meaning = MeaningBank(enabled=False)
 
     def add(self, phrases: Iterable[str], tolerance: str = "exact",
             similarity: float | None = None) -> int:
@@ -256,6 +259,7 @@ class PhraseBank:
             self._automaton = False
         for index in self._tolerant.values():
             index.build()
+        self.meaning.build()
 
     def _build_regex_set(self) -> None:
         """One RE2 set of every registered regex, in multi-line mode over the call's folded

@@ -154,9 +154,12 @@ class Finding:
     #: Stable id of this finding (see :func:`csqa.engine.finding_id`): the same call audited
     #: again with the same ruleset version, from any input format, gets the same id.
     finding_id: str = ""
+    #: For a finding from meaning (see :mod:`csqa.meaning`), why: the nearest example and its
+    #: similarity, the nearest counter-example and its similarity. None for string matches.
+    meaning: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "call_id": self.call_id,
             "agent_id": self.agent_id,
             "rule_id": self.rule_id,
@@ -173,6 +176,9 @@ class Finding:
             "message": self.message,
             "finding_id": self.finding_id,
         }
+        if self.meaning is not None:  # only then: string findings keep their exact shape
+            out["meaning"] = self.meaning
+        return out
 
 
 @dataclass(slots=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from csqa.errors import InputError
-from csqa.loaders.common import LoadProblem, decode
+from csqa.loaders.common import DIRECTION_LABELS, LoadProblem, decode
 from csqa.model import InputProblem, Transcript
 
 #: The fields a record can give, and the column names recognised for each (case, spaces,
@@ -193,19 +193,7 @@ HANGUP_VALUES: dict[str, str | None] = {
     "session_expired": "system",
     "system_disconnect": "system",
 }
-DIRECTIONS = {
-    "inbound": "inbound",
-    "in": "inbound",
-    "incoming": "inbound",
-    "呼入": "inbound",
-    "来电": "inbound",
-    "outbound": "outbound",
-    "out": "outbound",
-    "outgoing": "outbound",
-    "呼出": "outbound",
-    "外呼": "outbound",
-    "去电": "outbound",
-}
+DIRECTIONS = {k: v for k, v in DIRECTION_LABELS.items() if v is not None}
 
 
 def _key(text: str) -> str:

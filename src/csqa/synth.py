@@ -77,6 +77,35 @@ FORBIDDEN_WEIGHTS = {"forbidden.blame": 4, "forbidden.arrogant": 3, "forbidden.c
 #: ``forbidden.shirk`` says 没办法, but 想办法 in the same utterance cancels it (decoy)
 SHIRK_DECOY = "没办法的话我们再一起想办法,{item}您别着急"
 
+#: ``distinct_text``: what makes each of an agent's own utterances a text of its own, as in real
+#: traffic (scripted openings, closings and backchannels stay as they are)
+LEADS = ["", "", "好的,", "嗯,", "明白了,", "是这样的,", "我看一下,", "您别着急,", "稍等我看下,", "对的,"]
+DETAILS = [
+    "您登记的地址是{district}{road}{num}号", "系统里显示是{month}月{day}号下的单",
+    "您这台是{brand}的{model}型号", "上门的师傅姓{surname},电话会提前联系您",
+    "预计{month}月{day}号之前处理好", "这边给您备注了{when}联系", "单号尾号是{digits}",
+    "我们{place}的网点会跟进", "费用方面{fee}", "您留的电话尾号是{digits}",
+    "这个{part}需要先检测一下", "{when}之前会有短信通知", "处理进度您可以在{channel}查看",
+]
+DISTRICTS = ["朝阳区", "海淀区", "浦东新区", "天河区", "武侯区", "西湖区", "江北区", "雨花台区", "历下区"]
+ROADS = ["建设路", "人民路", "中山大道", "解放街", "文化路", "长江路", "滨河路", "光明街"]
+BRANDS = ["安居", "海润", "美宜", "格力达", "小天鹅", "长青"]
+PARTS = ["电机", "主板", "压缩机", "门封条", "排水泵", "遥控器", "滤网", "电源适配器"]
+PLACES = ["城东", "城西", "开发区", "高新区", "县城", "市中心"]
+CHANNELS = ["公众号", "官方应用", "短信链接", "官网的服务页面"]
+WHENS = ["今天下午", "明天上午", "后天", "本周五", "下周一", "两个小时内", "晚上八点前"]
+FEES = ["保修期内是免费的", "上门检测不收费", "配件按官方价格收取", "具体以师傅检测为准"]
+
+
+def _detail(rng: random.Random) -> str:
+    return rng.choice(DETAILS).format(
+        district=rng.choice(DISTRICTS), road=rng.choice(ROADS), num=rng.randint(1, 999),
+        month=rng.randint(1, 12), day=rng.randint(1, 28), brand=rng.choice(BRANDS),
+        model=f"{rng.choice('ABCDKMX')}{rng.randint(10, 990)}", surname=rng.choice(SURNAMES),
+        digits=f"{rng.randint(0, 9999):04d}", when=rng.choice(WHENS), place=rng.choice(PLACES),
+        fee=rng.choice(FEES), part=rng.choice(PARTS), channel=rng.choice(CHANNELS))
+
+
 VIOLATIONS = ("forbidden", "greeting", "greeting_late", "closing", "satisfaction",
               "anything_else", "interruption", "hangup", "silence", "long_hold", "response_delay",
               "first_response", "speech_rate")
@@ -106,9 +135,12 @@ def _chars(text: str) -> int:
 class Generator:
     """Seeded call factory; ``violation_rate`` is the chance a call gets injected violations."""
 
-    def __init__(self, seed: int = 0, agents: int = 200, violation_rate: float = 0.35) -> None:
+    def __init__(self, seed: int = 0, agents: int = 200, violation_rate: float = 0.35,
+                 distinct_text: bool = False) -> None:
         self.rng = random.Random(seed)
         self.violation_rate = violation_rate
+        #: every agent utterance of the call's own business is a text of its own (see LEADS)
+        self.distinct_text = distinct_text
         rng = self.rng
         self.agents = [
             (f"A{1000 + i}", rng.choice(SURNAMES) + rng.choice(GIVEN), TEAMS[i % len(TEAMS)])
@@ -160,7 +192,8 @@ class Generator:
             late = "response_delay" in wanted
             if not late and rng.random() < 0.3:  # decoy: a backchannel over the customer
                 turns.append(_Turn(a, rng.choice(BACKCHANNELS) + "。", gap=-rng.uniform(0.6, 1.2)))
-            turns.append(_Turn(a, f"好的,非常抱歉给您带来不便。跟您确认一下,是{item}的问题,对吗?{ask}?",
+            turns.append(_Turn(a, f"好的,非常抱歉给您带来不便。跟您确认一下,是{item}的问题,对吗?"
+                                  f"{self._own(ask)}?",
                                gap=rng.uniform(6.0, 9.0) if late else rng.uniform(0.3, 2.0),
                                tag="response_delay" if late else ""))
         turns.append(_Turn(c, rng.choice(INFO) + "。", gap=rng.uniform(0.4, 1.5)))
@@ -178,11 +211,11 @@ class Generator:
             answer = rng.choice(FORBIDDEN[rule]).format(item=item)
             turns.append(_Turn(a, "感谢您的耐心等待。" + answer + "。", gap=hold, tag=rule))
         else:
-            turns.append(_Turn(a, "感谢您的耐心等待," + answer + "。", gap=hold))
+            turns.append(_Turn(a, "感谢您的耐心等待," + self._own(answer) + "。", gap=hold))
         if rng.random() < 0.7:
             question = rng.choice(FOLLOW_UPS + CUSTOMER_DECOYS) + "?"
             turns.append(_Turn(c, question, gap=rng.uniform(0.5, 2.0)))
-            text = rng.choice(FOLLOW_ANSWERS) + "。"
+            text = self._own(rng.choice(FOLLOW_ANSWERS)) + "。"
             if rng.random() < 0.1:
                 text = SHIRK_DECOY.format(item=item) + "。"
             turns.append(_Turn(a, text, gap=rng.uniform(0.3, 2.0)))
@@ -220,6 +253,14 @@ class Generator:
         }
         return SynthCall(record, self._expected(turns, wanted))
 
+    def _own(self, text: str) -> str:
+        """``text`` as it is, or (``distinct_text``) made a text of its own with a lead-in and a
+        detail of this call (an address, a date, a model, a time)."""
+        if not self.distinct_text:
+            return text
+        rng = self.rng
+        return f"{rng.choice(LEADS)}{text},{_detail(rng)}"
+
     @staticmethod
     def _expected(turns: list[_Turn], wanted: set[str]) -> list[tuple[str, int | None]]:
         """The findings of the default ruleset, from where the generator put each violation."""
@@ -241,17 +282,19 @@ class Generator:
         return sorted(out, key=lambda x: (x[0], -1 if x[1] is None else x[1]))
 
 
-def generate(n: int, seed: int = 0) -> Iterator[SynthCall]:
-    """``n`` calls, the same for the same seed."""
-    gen = Generator(seed)
+def generate(n: int, seed: int = 0, distinct_text: bool = False) -> Iterator[SynthCall]:
+    """``n`` calls, the same for the same seed (see :class:`Generator` for ``distinct_text``)."""
+    gen = Generator(seed, distinct_text=distinct_text)
     for i in range(n):
         yield gen.call(i)
 
 
-def write_corpus(n: int, out: str | Path, seed: int = 0, fmt: str = "jsonl") -> Path:
+def write_corpus(n: int, out: str | Path, seed: int = 0, fmt: str = "jsonl",
+                 distinct_text: bool = False) -> Path:
     """Write ``n`` calls under ``out/transcripts`` and their expected findings to ``truth.jsonl``.
 
-    ``fmt`` is ``jsonl`` (one ``calls.jsonl``) or ``json`` (one file per call, 1000 per folder).
+    ``fmt`` is ``jsonl`` (one ``calls.jsonl``) or ``json`` (one file per call, 1000 per folder);
+    ``distinct_text`` makes every agent utterance of a call's own business a distinct text.
     Returns the transcripts folder (what to pass to ``csqa audit``).
     """
     if fmt not in ("jsonl", "json"):
@@ -262,11 +305,11 @@ def write_corpus(n: int, out: str | Path, seed: int = 0, fmt: str = "jsonl") -> 
     with (root / "truth.jsonl").open("wb") as truth:
         if fmt == "jsonl":
             with (folder / "calls.jsonl").open("wb") as fh:
-                for call in generate(n, seed):
+                for call in generate(n, seed, distinct_text):
                     fh.write(orjson.dumps(call.record) + b"\n")
                     truth.write(_truth_line(call))
         else:
-            for i, call in enumerate(generate(n, seed)):
+            for i, call in enumerate(generate(n, seed, distinct_text)):
                 sub = folder / f"{i // 1000:04d}"
                 if i % 1000 == 0:
                     sub.mkdir(exist_ok=True)

@@ -34,13 +34,20 @@ HANGUP_LABELS = {
 }
 UNKNOWN_HANGUP = {"", "unknown", "未知", "none", "null"}
 CALL_FIELDS = ("call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "duration",
-               "timing", "channels", "truncated")
+               "timing", "channels", "truncated", "direction")
 # What a recording can show (see Transcript): accepted spellings -> canonical value.
 TIMING_LABELS = {"utterance": "utterance", "utterances": "utterance", "yes": "utterance",
                  "none": "none", "no": "none", "无": "none", "untimed": "none"}
 CHANNEL_LABELS = {"stereo": "stereo", "dual": "stereo", "2": "stereo", "双声道": "stereo",
                   "mono": "mono", "1": "mono", "单声道": "mono"}
 TRUNCATED_LABELS = {"start": "start", "end": "end", "both": "both", "none": None, "no": None}
+#: Who placed the call (the outbound rules need it): accepted spellings -> canonical value.
+DIRECTION_LABELS: dict[str, str | None] = {
+    "inbound": "inbound", "in": "inbound", "incoming": "inbound", "呼入": "inbound", "来电": "inbound",
+    "outbound": "outbound", "out": "outbound", "outgoing": "outbound", "呼出": "outbound",
+    "外呼": "outbound", "去电": "outbound",
+    "unknown": None, "未知": None,
+}
 
 
 class LoadProblem(Exception):
@@ -439,6 +446,7 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
         timing=timing,
         channels=label(meta.get("channels"), CHANNEL_LABELS, "channels") or "stereo",
         truncated=label(meta.get("truncated"), TRUNCATED_LABELS, "truncated"),
+        direction=label(meta.get("direction"), DIRECTION_LABELS, "direction"),
     )
     t.warnings.extend(warnings)
     return t
@@ -479,6 +487,7 @@ _MISSING = object()
 _TIMED_SPELLINGS = frozenset(k for k, v in TIMING_LABELS.items() if v == "utterance") | {""}
 _CHANNELS_EXACT = {**CHANNEL_LABELS, "": "stereo"}
 _TRUNCATED_EXACT = {**TRUNCATED_LABELS, "": None}
+_DIRECTION_EXACT = {**DIRECTION_LABELS, "": None}
 _HANGUP_EXACT: dict[str, str | None] = {**HANGUP_LABELS, **dict.fromkeys(UNKNOWN_HANGUP)}
 
 
@@ -603,6 +612,12 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
                      else _MISSING)
         if truncated is _MISSING:
             return None
+    direction = get("direction")
+    if direction is not None:
+        direction = (_DIRECTION_EXACT.get(direction, _MISSING) if type(direction) is str
+                     else _MISSING)
+        if direction is _MISSING:
+            return None
     return Transcript(
         call_id=call_id,
         agent_id=agent_id,
@@ -617,6 +632,7 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
         timing="utterance",
         channels=channels,
         truncated=truncated,  # type: ignore[arg-type]
+        direction=direction,  # type: ignore[arg-type]
     )
 
 

@@ -2,6 +2,7 @@
 
 ``{"call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by", "utterances": [
 {"speaker", "start", "end", "text"}, …]}``; ``call_id`` defaults to the file stem.
+``"direction"`` (``inbound``/``outbound``, also 呼入/呼出/外呼) says who placed the call.
 
 What the recording can show (optional): ``"timing": "none"`` for a transcript without
 per-utterance times (``start``/``end`` may then be left out; a call whose utterances have no

@@ -1,8 +1,8 @@
 """CSV utterance table (``*.csv``): one row per utterance, many calls per file.
 
 Required columns: ``call_id, agent_id, speaker, start, end, text``; optional call-level
-columns ``agent_name, team, started_at, hangup_by, duration, timing, channels, truncated``
-(taken from the call's first row that fills them). With ``timing`` = ``none`` the start and
+columns ``agent_name, team, started_at, hangup_by, duration, timing, channels, truncated,
+direction`` (taken from the call's first row that fills them). With ``timing`` = ``none`` the start and
 end cells may be empty. Rows of one call need not be adjacent. A bad row rejects its call only,
 reported with the row's line number.
 """
@@ -26,7 +26,7 @@ from csqa.model import InputProblem, Transcript, Utterance
 
 REQUIRED = ("call_id", "agent_id", "speaker", "start", "end", "text")
 OPTIONAL = ("agent_name", "team", "started_at", "hangup_by", "duration", "timing", "channels",
-            "truncated")
+            "truncated", "direction")
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:

@@ -12,7 +12,7 @@ One call per file::
     [00:05:12] <挂机: 客户>
 
 - Header lines ``# key: value`` set call fields (call_id, agent_id, agent_name, team,
-  started_at, hangup_by, duration); any other ``#`` line is a comment.
+  started_at, hangup_by, duration, direction: inbound/outbound); any other ``#`` line is a comment.
 - An utterance is ``[START-END] SPEAKER: text``; times are ``HH:MM:SS.f``, ``MM:SS.f`` or
   plain seconds; ``-``, ``–``, ``~`` or ``-->`` separate them; the colon may be full-width.
   Speakers: 坐席/客服/agent and 客户/顾客/customer.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from csqa.rules import (
+    call_hours,
     closing,
     filler_words,
     forbidden_phrase,
@@ -12,6 +13,7 @@ from csqa.rules import (
     hangup,
     interruption,
     jargon,
+    outbound_phrase,
     privacy,
     required_phrase,
     response_delay,
@@ -34,6 +36,8 @@ _MODULES: tuple[ModuleType, ...] = (
     sequence,
     filler_words,
     jargon,
+    outbound_phrase,
+    call_hours,
 )
 
 #: kind name -> module (with ``Params``, ``prepare``, ``check`` and its docstring)

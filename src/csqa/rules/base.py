@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from csqa.matching import CallView
+from csqa.matching import CallView, PhraseBank
+from csqa.meaning import DEFAULT_MARGIN, DEFAULT_MIN_SIMILARITY
 from csqa.model import Utterance
 from csqa.tolerant import DEFAULT_SIMILARITY, Tolerance
 
@@ -47,6 +48,26 @@ class TolerantParams(Params):
                                           "must be to a phrase")
 
 
+class MeaningParams(Params):
+    """Options of the rules that can match by meaning (see :mod:`csqa.meaning`)."""
+
+    like: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
+        default_factory=list, description="example sentences of what the rule looks for (by meaning)")
+    unlike: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
+        default_factory=list, description="counter-examples: sentences near in words that must not count")
+    margin: float = Field(DEFAULT_MARGIN, ge=0, le=1,
+                          description="how much nearer (0–1) the nearest like example must be than the "
+                                      "nearest unlike one")
+    like_similarity: float = Field(DEFAULT_MIN_SIMILARITY, ge=0, le=1,
+                                   description="how similar (0–1) the nearest like example must be at least")
+
+    def add_meaning(self, bank: PhraseBank, like: list[str], shared: bool) -> int | None:
+        """Register ``like`` (the rule's examples, its phrases among them) and ``unlike``;
+        ``shared`` weighs them against the ruleset's shared counter-examples too."""
+        return bank.meaning.add(like, self.unlike, shared=shared, margin=self.margin,
+                                min_similarity=self.like_similarity)
+
+
 def require_timing(call: CallView) -> None:
     """Raise :class:`NotEvaluable` when the transcript has no per-utterance times."""
     if not call.transcript.has_timing:
@@ -58,6 +79,16 @@ def require_overlap(call: CallView) -> None:
     require_timing(call)
     if not call.transcript.has_overlap:
         raise NotEvaluable("单声道录音,无重叠语音信息,无法评估")
+
+
+def outbound_only(call: CallView) -> bool:
+    """Whether a rule about calls the agent places applies: ``True`` for an outbound call,
+    ``False`` for an inbound one (nothing to judge, the rule passes); raise
+    :class:`NotEvaluable` when the direction is unknown."""
+    direction = call.transcript.direction
+    if direction is None:
+        raise NotEvaluable("呼叫方向未知(呼入/外呼),无法评估")
+    return direction == "outbound"
 
 
 class Scope(BaseModel):

@@ -288,6 +288,11 @@ class Condition(PhraseOptions):
     all: list[Condition] | None = Field(None, min_length=1, description="every sub-condition holds")
     any: list[Condition] | None = Field(None, min_length=1, description="at least one sub-condition holds")
     not_: Condition | None = Field(None, alias="not", description="the sub-condition does not hold")
+    like: list[Phrase] | None = Field(
+        None, description="with a *_says atom: also holds where the speaker says one of these in other "
+                          "words (by meaning, see csqa.meaning)")
+    unlike: list[Phrase] = Field(default_factory=list,
+                                 description="with like: counter-examples that must not count")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -302,6 +307,8 @@ class Condition(PhraseOptions):
         if given[0] not in SAYS and uses_options:
             raise ValueError("match, near, unless_before and ignore_quoted go with agent_says, "
                              "customer_says or says")
+        if given[0] not in SAYS and (self.like is not None or self.unlike):
+            raise ValueError("like and unlike go with agent_says, customer_says or says")
         if isinstance(self.hold, (int, float)) and not isinstance(self.hold, bool) and self.hold < 0:
             raise ValueError("hold: must be true or a number of seconds ≥ 0")
         return self
@@ -411,6 +418,36 @@ class _Says(Compiled):
         who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.key]
         shown = "/".join(self.matcher.phrases[:3]) + ("…" if len(self.matcher.phrases) > 3 else "")
         return f"{who}说“{shown}”"
+
+
+#: a condition's ``like`` holds when an utterance is this similar to one of its examples
+#: (and nearer to it than to its ``unlike`` ones)
+CONDITION_LIKE_SIMILARITY = 0.55
+
+
+class _Means(Compiled):
+    """The speaker says one of ``like`` in other words: the whole utterance is the match."""
+
+    def __init__(self, key: str, set_id: int, like: list[str]) -> None:
+        self.key = key
+        self.speaker = SAYS[key]
+        self.set_id = set_id
+        self.like = like
+
+    def _where(self, call: CallView) -> dict[int, list[Match]]:
+        judge = call.bank.meaning.judge
+        found = {}
+        for u in call.utterances:
+            if self.speaker != "any" and u.speaker != self.speaker:
+                continue
+            j = judge(self.set_id, u.text)
+            if j is not None and j.holds:
+                found[u.index] = [Match(j.like, 0, len(u.text), j.like_similarity)]
+        return found
+
+    def label(self) -> str:
+        who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.key]
+        return f"{who}说(语义)“{self.like[0]}”" + ("等" if len(self.like) > 1 else "")
 
 
 class _CallLevel(Compiled):
@@ -602,7 +639,10 @@ def compile_condition(cond: Condition, bank: PhraseBank) -> Compiled:
     for key in SAYS:
         phrases = getattr(cond, key)
         if phrases is not None:
-            return _Says(key, phrases, cond, bank)
+            says = _Says(key, phrases, cond, bank)
+            meaning = bank.meaning.add(cond.like, cond.unlike, shared=False,
+                                       min_similarity=CONDITION_LIKE_SIMILARITY) if cond.like else None
+            return says if meaning is None else _Any([says, _Means(key, meaning, cond.like or [])])
     if cond.call_longer_than is not None:
         return _Longer(cond.call_longer_than)
     if cond.hold is not None:

@@ -32,7 +32,7 @@ Passes when only the customer says it, or the agent never does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,13 +40,13 @@ from pydantic import Field, field_validator, model_validator
 
 from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_longest
 from csqa.model import Hit
-from csqa.rules.base import Phrase, Scope, Speaker, TolerantParams, in_scope
+from csqa.rules.base import MeaningParams, Phrase, Scope, Speaker, TolerantParams, in_scope
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
 
 KIND = "forbidden_phrase"
 
 
-class Params(TolerantParams, PhraseOptions):
+class Params(TolerantParams, PhraseOptions, MeaningParams):
     phrases: list[Phrase] = Field(default_factory=list, description="phrases that must not be said")
     regexes: list[str] = Field(default_factory=list,
                                description="RE2 regexes over the folded text (no punctuation or spaces)")
@@ -66,8 +66,8 @@ class Params(TolerantParams, PhraseOptions):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Params:
-        if not self.phrases and not self.regexes:
-            raise ValueError("give at least one of phrases or regexes")
+        if not self.phrases and not self.regexes and not self.like:
+            raise ValueError("give at least one of phrases, regexes or like")
         return self
 
 
@@ -77,11 +77,19 @@ class Prepared:
     phrases: PhraseMatcher
     unless: int | None
     regexes: tuple[Any, ...]
+    meaning: int | None  # the MeaningBank set of like (with the phrases) and unlike examples
+
+
+#: phrases at least this long are examples of the rule's meaning too (shorter ones, 滚,
+#: say too little alone)
+EXAMPLE_PHRASE_CHARS = 3
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
+    like = [*params.like, *(p for p in params.phrases if len(p) >= EXAMPLE_PHRASE_CHARS)]
     return Prepared(
         params=params,
+        meaning=params.add_meaning(bank, like, shared=True) if params.like or params.unlike else None,
         phrases=PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
                               similarity=params.similarity),
         unless=(bank.add(params.unless, params.tolerance, params.similarity)
@@ -91,14 +99,22 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 
 
 def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
+    said = yield from _said(call, prep)
+    if prep.meaning is not None:
+        yield from _meant(call, prep, said)
+
+
+def _said(call: CallView, prep: Prepared) -> Generator[Hit, None, set[int]]:
+    """The hits of the phrases and regexes (returns the utterances they were in)."""
     p = prep.params
     set_id = prep.phrases.set_id
+    said: set[int] = set()
     regexes = [rx for rx in prep.regexes if call.may_match(rx)]
     if not regexes and call.bank.space(set_id) is None:
         # exact phrases only: visit just the utterances the call's phrase scan found them in
         found = call.having(set_id, None if p.speaker == "any" else p.speaker)
         if not found:
-            return
+            return said
         if p.scope is None:  # found is already the speaker's (utterance i is the i-th)
             utts = [call.utterances[i] for i in found]
         else:
@@ -116,9 +132,36 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):
             continue
+        if prep.meaning is not None and _nearer_unlike(call, prep.meaning, u.text):
+            continue
+        said.add(u.index)
         for m in matches if len(matches) == 1 else leftmost_longest(matches):
             matched = u.text[m.start : m.end]
             values: dict[str, Any] = {"phrase": m.phrase}
             if m.similarity < 1.0:
                 values["similarity"] = m.similarity
             yield Hit(u.index, u.start, u.end, matched=matched, values=values)
+    return said
+
+
+def _nearer_unlike(call: CallView, set_id: int, text: str) -> bool:
+    """A keyword said in a sentence nearer in meaning to the counter-examples (an apology, a
+    promise to follow up, quoting the customer) does not count."""
+    j = call.bank.meaning.judge(set_id, text, screen=False)
+    return j is not None and j.unlike_similarity > j.like_similarity
+
+
+def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
+    """Utterances that say what the rule forbids in other words (nearest to a like example)."""
+    p = prep.params
+    assert prep.meaning is not None
+    for u in in_scope(call, p.speaker, p.scope):
+        if u.index in said:
+            continue
+        j = call.bank.meaning.judge(prep.meaning, u.text)
+        if j is None or not j.holds:
+            continue
+        if prep.unless is not None and call.contains(prep.unless, u.index):
+            continue
+        yield Hit(u.index, u.start, u.end, matched=u.text,
+                  values={"phrase": j.like, "similarity": round(j.like_similarity, 2), "meaning": j})

@@ -43,6 +43,7 @@ from csqa.matching import CallView, NearMiss, PhraseBank
 from csqa.model import Hit, Utterance
 from csqa.rules.base import (
     TOLERANCE_HELP,
+    MeaningParams,
     NotEvaluable,
     Phrase,
     Scope,
@@ -56,6 +57,10 @@ from csqa.tolerant import Tolerance
 
 KIND = "required_phrase"
 
+#: a reworded or damaged wording counts when this similar to a like example (no shared
+#: counter-examples here: polite talk is what these rules want, so the bar is absolute)
+REQUIRED_LIKE_SIMILARITY = 0.6
+
 
 class Group(BaseModel):
     """A named part of the required wording, e.g. 问候语 or 自报身份."""
@@ -65,10 +70,12 @@ class Group(BaseModel):
     phrases: list[Phrase] = Field(min_length=1, description="any of these satisfies the part")
 
 
-class RequiredParams(TolerantParams, PhraseOptions):
+class RequiredParams(TolerantParams, PhraseOptions, MeaningParams):
     """Options shared by every required-wording kind (required_phrase, greeting, closing)."""
 
     tolerance: Tolerance = Field("pinyin", description=TOLERANCE_HELP)
+    like_similarity: float = Field(REQUIRED_LIKE_SIMILARITY, ge=0, le=1,
+                                   description="how similar (0–1) the nearest like example must be at least")
 
     phrases: list[Phrase] = Field(default_factory=list, description="any one of these must be said")
     groups: list[Group] = Field(default_factory=list, description="named parts that must all be said")
@@ -100,13 +107,27 @@ class Prepared:
     params: RequiredParams
     scope: Scope | None
     groups: tuple[tuple[str, PhraseMatcher], ...]  # (group name, its phrases)
+    meaning: int | None  # the MeaningBank set of the wording said in other words (``like``)
 
 
 def prepare(params: RequiredParams, bank: PhraseBank) -> Prepared:
     groups = tuple((g.name, PhraseMatcher(g.phrases, params, bank, tolerance=params.tolerance,
                                           similarity=params.similarity))
                    for g in params.all_groups())
-    return Prepared(params=params, scope=params.effective_scope(), groups=groups)
+    meaning = params.add_meaning(bank, list(params.like), shared=False) if params.like else None
+    return Prepared(params=params, scope=params.effective_scope(), groups=groups, meaning=meaning)
+
+
+def _meant(call: CallView, set_id: int | None, utts: list[Utterance]) -> bool:
+    """Whether one of ``utts`` says the wording in other words (an ASR-damaged or reworded
+    opening: 您好高兴服务)."""
+    if set_id is None:
+        return False
+    for u in utts:
+        j = call.bank.meaning.judge(set_id, u.text)
+        if j is not None and j.holds:
+            return True
+    return False
 
 
 def _missing(call: CallView, utts: list[Utterance],
@@ -121,7 +142,7 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
         raise NotEvaluable("该角色在通话中没有发言" if call.utterances else "转写为空")
     scoped = in_scope(call, speaker, prep.scope)
     missing = _missing(call, scoped, prep.groups)
-    if not missing:
+    if not missing or _meant(call, prep.meaning, scoped):
         return
     where = prep.scope.describe() if prep.scope else "全程"
     anchor = scoped[0] if scoped else (everything[-1] if _looks_at_end(prep.scope) else everything[0])

@@ -52,7 +52,7 @@ SEVERITIES = ("info", "minor", "major", "critical")
 RULE_KEYS = ("id", "kind", "name", "category", "description", "message", "severity", "points",
              "max_points", "veto", "enabled", "examples")
 TOP_KEYS = ("name", "version", "description", "extends", "scoring", "rules", "normalize",
-            "dictionary")
+            "dictionary", "meaning")
 NORMALIZE_KEYS = ("fillers",)
 SCORING_KEYS = ("base", "pass_mark")
 MAX_EXTENDS_DEPTH = 16
@@ -116,6 +116,10 @@ class Ruleset:
     provenance: dict[str, str] = field(default_factory=dict)
     #: fillers removed before matching (``normalize.fillers``)
     fillers: tuple[str, ...] = DEFAULT_FILLERS
+    #: meaning-aware matching on (``meaning: false`` or ``--no-meaning`` turns it off)
+    meaning: bool = True
+    #: counter-examples every meaning-aware forbidden rule is weighed against (``meaning.unlike``)
+    meaning_unlike: tuple[str, ...] = ()
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -139,6 +143,7 @@ class _Raw:
     files: list[str]
     dictionary: list[str] = field(default_factory=list)
     meta_where: dict[str, str] = field(default_factory=dict)
+    meaning_unlike: list[str] = field(default_factory=list)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -203,6 +208,8 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
             else:
                 raw.meta[key] = str(data[key])
                 raw.meta_where[key] = doc.where((key,))
+    if "meaning" in data:
+        problems.extend(_read_meaning(data["meaning"], doc, raw))
     norm = data.get("normalize")
     if norm is not None:
         problems.extend(_read_normalize(norm, doc, raw.meta))
@@ -259,6 +266,30 @@ def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
                             "must be one word (text without spaces)")
         elif word.strip() not in into:
             into.append(word.strip())
+    return problems
+
+
+def _read_meaning(value: Any, doc: YamlDoc, raw: _Raw) -> list[str]:
+    """The ``meaning`` block: ``false``/``true``, or ``{enabled: …, unlike: [sentences]}`` (a
+    child's ``unlike`` adds to its parent's); returns the problems found."""
+    if isinstance(value, bool):
+        value = {"enabled": value}
+    if not isinstance(value, dict):
+        return [f"{doc.where(('meaning',))}: meaning: must be true, false or a mapping such as "
+                "{enabled: true, unlike: [好的,我马上帮您查一下]}"]
+    problems = []
+    for key, item in value.items():
+        where = doc.where(("meaning", key), key=True)
+        if key == "enabled" and isinstance(item, bool):
+            raw.meta["meaning"] = item
+        elif key == "unlike" and isinstance(item, list) and all(isinstance(t, str) and t.strip()
+                                                                for t in item):
+            raw.meaning_unlike.extend(t.strip() for t in item if t.strip() not in raw.meaning_unlike)
+        elif key in ("enabled", "unlike"):
+            problems.append(f"{doc.where(('meaning', key))}: meaning.{key}: must be "
+                            + ("true or false" if key == "enabled" else "a list of sentences"))
+        else:
+            problems.append(f"{where}: meaning.{key}: unknown key{did_you_mean(str(key), ('enabled', 'unlike'))}")
     return problems
 
 
@@ -538,6 +569,8 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         content["fillers"] = list(raw.meta["fillers"])
     if raw.dictionary:  # likewise
         content["dictionary"] = raw.dictionary
+    if "meaning" in raw.meta or raw.meaning_unlike:  # likewise
+        content["meaning"] = [raw.meta.get("meaning", True), raw.meaning_unlike]
     canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)
     return Ruleset(
         name=raw.meta.get("name", Path(raw.files[-1]).stem),
@@ -551,4 +584,6 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         provenance={**raw.meta_where,
                     **{f"scoring.{k}": doc.where(path) for k, (_, doc, path) in raw.scoring.items()}},
         fillers=fillers,
+        meaning=raw.meta.get("meaning", True),
+        meaning_unlike=tuple(raw.meaning_unlike),
     )
