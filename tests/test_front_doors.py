@@ -153,3 +153,15 @@ def test_check_decides_roles_on_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     data = orjson.loads(result.stdout)
     assert [(c["call_id"], c["score"]) for c in data["calls"]] == [("alibaba", score)]
+
+
+def test_every_error_a_person_acts_on_is_a_csqa_error() -> None:
+    """The CLI turns a CsqaError into one line; every user-facing error class derives from it."""
+    from csqa.errors import CsqaError, InputError, RulesetError
+    from csqa.explain import UnreadableCall
+    from csqa.report import ReportError
+    from csqa.review import ReviewsError
+    from csqa.runs import RunError
+
+    for error in (InputError, RulesetError, UnreadableCall, ReportError, ReviewsError, RunError):
+        assert issubclass(error, CsqaError), error

@@ -35,6 +35,7 @@ from csqa.model import CallResult, InputProblem
 from csqa.pipeline import Sink, audit_paths
 from csqa.reading import ReadOptions
 from csqa.reporters.files import safe_cell
+from csqa.reporters.sheets import Sheet, write_sheets
 from csqa.review import format_time
 from csqa.ruleset import Ruleset
 from csqa.runs import AuditRun, RunError, open_run
@@ -363,28 +364,10 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
 
 
 def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big diffs
-    bold = Font(bold=True)
-    for name, (cols, rows) in named.items():
-        ws = wb.create_sheet(name)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
-        header = []
-        for c in cols:
-            cell = WriteOnlyCell(ws, value=c)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in rows:
-            ws.append([safe_cell(v) for v in row])
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        wb.save(tmp)
+        write_sheets(tmp, [Sheet(name, cols, [[safe_cell(v) for v in row] for row in rows])
+                           for name, (cols, rows) in named.items()])
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

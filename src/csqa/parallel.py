@@ -1,20 +1,22 @@
-"""Streaming, parallel audit: batches of calls to workers, compact results back.
+"""Streaming, parallel audit: batches of work items to workers, compact results back.
 
-The main process walks the inputs and cuts them into batches. The bulk formats are parsed
-where they are audited: a JSON Lines file (also one inside an archive) goes to the workers as
-chunks of raw lines, a ``.json`` file as its path (local engine), so the main process only reads
-and unpacks. Everything else (other archive members, text, CSV, subtitle files, joins with call
-records, ``--incremental`` runs) is
-loaded by the main process exactly as a one-process run loads it (every loader, size limits,
-encodings, speaker roles), and the loaded calls are sent. Each worker
-compiles the ruleset once and turns a batch into outcomes: an
+The reader (:mod:`csqa.reading`) turns the inputs into typed work items; what a worker may
+parse itself is declared in the loader table: a JSON Lines file (also one inside an archive)
+comes as :class:`~csqa.reading.RawLines`, a ``.json`` file as a
+:class:`~csqa.reading.WorkerFile` (local engine), so the main process only reads and unpacks.
+Everything else (other archive members, text, CSV, subtitle files, joins with call records,
+``--incremental`` runs) is loaded and prepared by the main process and sent as
+:class:`~csqa.reading.ReadyCall`. Both go through the same
+:class:`~csqa.reading.Preparation` (roles, default agent id). Each worker compiles the ruleset
+once and turns a batch into outcomes: an
 :class:`~csqa.reporters.files.RenderedCall` per call (audited, redacted, and already formatted
 as its findings.jsonl bytes, calls.csv line, customer_text.jsonl line and scorecard numbers),
-the :class:`~csqa.model.InputProblem` items as they came, and a :class:`FileStart` marker
-where each input file begins (for the run's accounting). The main process writes outcomes in
-input order, so the output is the same bytes whatever the number of workers or the engine (a
-local process pool, or Dask: :mod:`csqa.dask_engine`). Nothing per utterance outlives its
-batch.
+or the whole :class:`~csqa.model.CallResult` when the job asks for it (``check``, ``explain``,
+``backtest``), the :class:`~csqa.model.InputProblem` items as they came, and a
+:class:`~csqa.reading.FileStart` where each input file begins (for the run's accounting).
+:mod:`csqa.pipeline` keeps outcomes in input order, so the output is the same bytes whatever
+the number of workers or the engine (a local process pool, or Dask:
+:mod:`csqa.dask_engine`). Nothing per utterance outlives its batch.
 
 For Spark or any other framework, :func:`audit_records` is the function to map over
 partitions: records in, findings and call rows out (see its docstring).
@@ -85,11 +87,6 @@ class Job:
         """Everything about the job that changes results (for the incremental cache)."""
         rs = self.ruleset  # finding ids carry the ruleset's name and version
         return f"{rs.hash}|{rs.name}|{rs.version}|{self.redact}|{self.reading}"
-
-
-def prepare_call(t: Transcript, roles: RoleOptions | None) -> Transcript | InputProblem:
-    """A loaded call made ready to audit, as :class:`~csqa.reading.Preparation` does it."""
-    return Preparation(roles or RoleOptions()).one(t)
 
 
 def audit_items(items: list[Item], job: Job) -> list[list[Outcome]]:

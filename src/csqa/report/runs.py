@@ -18,13 +18,15 @@ from typing import Any
 import orjson
 import pandas as pd
 
+from csqa.errors import CsqaError
+
 CALL_TEXT = ["call_id", "agent_id", "agent_name", "team", "started_at", "not_evaluable", "source"]
 CALL_REQUIRED = ["call_id", "agent_id", "agent_name", "team", "started_at", "score", "passed",
                  "vetoed", "n_findings"]
 _PROTECTED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 
-class ReportError(Exception):
+class ReportError(CsqaError):
     """Input a report cannot be built from; the message names the file (and line)."""
 
 
