@@ -7,7 +7,8 @@ Standalone::
 Each line of ``tests/eval/lines.yaml`` (or ``--lines``, a file of the same shape, such as lines
 nobody on the team has seen) is judged alone, as the agent's line in an otherwise clean call::
 
-    坐席: 您好,很高兴为您服务,请问有什么可以帮您?      (an opening line replaces this)
+    坐席: 您好,这里是客户服务中心,我是客服代表小王,很高兴为您服务,请问有什么可以帮您?
+                                                          (an opening line replaces this)
     客户: 你好,我想问一下我家洗衣机维修的事。
     坐席: <the line>                                      (a neutral line for openings/closings)
     客户: 好的,我知道了。
@@ -20,11 +21,14 @@ nobody on the team has seen) is judged alone, as the agent's line in an otherwis
 What is counted, per category and split:
 
 - hostile (禁语/争执): recall, a line caught when any ``forbidden.*`` rule fires on its utterance;
-  under it the share caught by the category's own rule, and that rule's precision (of the
-  split's lines it fired on, the share in its category);
+  under it the share caught by the category's own rule, and that rule's precision (its firings
+  on its own category's lines, against those plus its firings on lines that should be clean:
+  polite, opening, closing; a hostile line may well break another norm too);
 - norm (a line-level norm): recall, caught when any rule fires on the line's utterance; under it
   the share caught by the norm's own rule ("no rule" while the ruleset has none) and its precision;
-- polite: the false-alarm rate, any finding on the line's utterance;
+- polite: the false-alarm rate, any finding on the line's utterance about its wording (the
+  call-level ``process.*``/``outbound.*`` rules, which say what the call lacks, such as a visit
+  without a time window, are left out);
 - opening / closing: the acceptance rate, the rules that judge that slot (greeting; closing,
   closing.anything_else, closing.satisfaction, sequence.satisfaction_before_closing) give no
   finding.
@@ -57,7 +61,8 @@ from csqa.ruleset import Ruleset, load_ruleset
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "eval" / "lines.yaml"
 
-OPENING = "您好,很高兴为您服务,请问有什么可以帮您?"
+# The playbook's standard opening (「您好,这里是公司客户服务中心,我是客服代表*,很高兴为您服务」)
+OPENING = "您好,这里是客户服务中心,我是客服代表小王,很高兴为您服务,请问有什么可以帮您?"
 NEUTRAL = "好的,我帮您查一下维修进度,请您稍等。"
 SCRIPT: list[tuple[str, str, str | None]] = [  # (speaker, text, the slot a line may take)
     ("agent", OPENING, "opening"),
@@ -81,6 +86,10 @@ SLOT_RULES = {
 CHARS_PER_SECOND = 2.0  # the handbook's 120 字/分钟, so speech-rate rules stay quiet
 TURN_GAP = 0.8
 HOSTILE_FAMILY = "forbidden."
+#: rules about what the call as a whole lacks (a visit without a time window, a callback without a
+#: time): right about a clean call that holds the line, and no judgement of the line's wording
+CALL_LEVEL = ("process.", "outbound.")
+CLEAN = ("polite", "opening", "closing")  # kinds of line no rule should fire on
 TARGETS = {"hostile": 0.90, "polite": 0.02, "opening": 0.95, "closing": 0.95}
 COLUMNS = ("meaning", "exact")  # the default ruleset; the exact-string rules alone
 
@@ -110,12 +119,42 @@ class Judged:
     findings: list[str] = field(default_factory=list)
 
 
+class DataError(Exception):
+    """A development-set file that cannot be used: one line naming the file and the entry."""
+
+
+KINDS = ("hostile", "norm", "polite", "opening", "closing")
+
+
 def load_lines(path: Path) -> tuple[dict[str, dict], list[Line]]:
-    """The categories and lines of a development-set file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    lines = [Line(d["text"], d["category"], d["split"], d["variant"], d.get("replaces"))
-             for d in data["lines"]]
-    return data["categories"], lines
+    """The categories and lines of a development-set file; :class:`DataError` when malformed."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DataError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict) \
+            or not isinstance(data.get("lines"), list):
+        raise DataError(f"{path}: must be a mapping with `categories` and `lines`")
+    categories: dict[str, dict] = data["categories"]
+    for name, spec in categories.items():
+        if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
+            raise DataError(f"{path}: categories.{name}.kind: must be one of {', '.join(KINDS)}")
+    lines = []
+    for i, d in enumerate(data["lines"]):
+        where = f"{path}: lines[{i}]"
+        if not isinstance(d, dict) or not isinstance(d.get("text"), str) or not d["text"].strip():
+            raise DataError(f"{where}: needs a non-empty text")
+        if d.get("category") not in categories:
+            raise DataError(f"{where}: category {d.get('category')!r} is not under `categories`")
+        if d.get("split") not in ("dev", "test") or d.get("variant") not in ("plain", "asr"):
+            raise DataError(f"{where}: split must be dev or test, variant plain or asr")
+        closing = categories[d["category"]]["kind"] == "closing"
+        if closing and d.get("replaces") not in ("anything_else", "satisfaction", "farewell"):
+            raise DataError(f"{where}: a closing line needs replaces: anything_else, satisfaction "
+                            "or farewell")
+        lines.append(Line(d["text"], d["category"], d["split"], d["variant"],
+                          d.get("replaces") if closing else None))
+    return categories, lines
 
 
 def ruleset_for(meaning: bool) -> tuple[Ruleset, str | None]:
@@ -160,8 +199,14 @@ def judge(line: Line, kind: str, result: CallResult,
     if kind in ("opening", "closing"):
         against = [f for f in result.findings if f.rule_id in SLOT_RULES[line.slot]]
         return Judged(not against, rules, [_describe(f) for f in against])
-    # hostile: caught by a forbidden.* rule; norm: by any rule; polite: any finding is a false alarm
-    hit = any(r.startswith(HOSTILE_FAMILY) for r in rules) if kind == "hostile" else bool(rules)
+    # hostile: caught by a forbidden.* rule; norm: by any rule; polite: any finding about the
+    # line's wording is a false alarm (not one about what the call lacks, see CALL_LEVEL)
+    if kind == "hostile":
+        hit = any(r.startswith(HOSTILE_FAMILY) for r in rules)
+    elif kind == "polite":
+        hit = any(not r.startswith(CALL_LEVEL) for r in rules)
+    else:
+        hit = bool(rules)
     return Judged(hit, rules, [_describe(f) for f in mine])
 
 
@@ -193,8 +238,8 @@ def run(engines: dict[str, Engine], categories: dict[str, dict], lines: list[Lin
 @dataclass(slots=True)
 class Row:
     """One category in one split. ``own``: the share of its lines its own rule fired on;
-    ``precision``: of the split's lines that rule fired on, the share in this category
-    (None: the ruleset has no such rule, or it fired on no line)."""
+    ``precision``: its firings on this category's lines against those plus its firings on the
+    split's clean lines (polite, opening, closing); None: no such rule, or no such firing."""
 
     category: str
     split: str
@@ -229,8 +274,9 @@ def rows_for(categories: dict[str, dict], lines: list[Line], judged: dict[str, l
             fired = [i for i in in_split if rule in judged[col][i].rules]
             known = rule in rule_ids[col]
             row.own[col] = sum(i in idx for i in fired) / len(idx) if known else None
-            row.precision[col] = (sum(lines[i].category == cat for i in fired) / len(fired)
-                                  if known and fired else None)
+            right = sum(lines[i].category == cat for i in fired)
+            wrong = sum(categories[lines[i].category]["kind"] in CLEAN for i in fired)
+            row.precision[col] = right / (right + wrong) if known and right + wrong else None
         rows.append(row)
     return rows
 
@@ -293,7 +339,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="list the lines missed, false-alarmed or rejected (meaning on)")
     ap.add_argument("--lines", type=Path, default=DATA, help="a development-set file")
     args = ap.parse_args(argv)
-    categories, lines = load_lines(args.lines)
+    try:
+        categories, lines = load_lines(args.lines)
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     splits = ("dev", "test") if args.split == "all" else (args.split,)
     chosen = [line for line in lines if line.split in splits]
     engines: dict[str, Engine] = {}

@@ -101,11 +101,52 @@ def test_exact_only_ruleset_or_a_note() -> None:
     assert em.ruleset_for(True)[1] is None
 
 
-def test_main_exits_1_while_a_test_target_is_missed_and_lists_misses(capsys: pytest.CaptureFixture[str]) -> None:
-    assert em.main(["--split", "dev"]) == 0   # no test-split target looked at
+SMALL_SET = """\
+categories:
+  shirk: {kind: hostile, rule: forbidden.shirk, title: 推诿}
+  polite: {kind: polite, title: 礼貌}
+lines:
+  - {text: "这个不归我管。", category: shirk, split: test, variant: plain}
+  - {text: "好的,我帮您登记一下。", category: polite, split: test, variant: plain}
+  - {text: "您好,请问您贵姓?", category: polite, split: dev, variant: plain}
+  - {text: "这个没办法。", category: polite, split: dev, variant: plain}
+"""
+
+
+def test_main_fails_only_on_a_missed_test_target_and_lists_misses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small.yaml"
+    small.write_text(SMALL_SET, encoding="utf-8")
+    # dev: half the polite lines false-alarm, but no test-split target is looked at
+    assert em.main(["--lines", str(small), "--split", "dev", "--show-misses"]) == 0
     out = capsys.readouterr().out
     assert "== dev split ==" in out and "== test split ==" not in out
-    code = em.main(["--split", "test", "--show-misses"])
-    out = capsys.readouterr().out
-    assert "== misses (meaning on) ==" in out
-    assert code == (1 if "MISSED" in out else 0)
+    assert "dev  plain 这个没办法。   <- forbidden.shirk“这个没办法”" in out
+    # test: shirk caught (1.000 >= 0.90), no polite false alarm (0.000 <= 0.02)
+    assert em.main(["--lines", str(small), "--split", "test"]) == 0
+    assert "every target met on the test split" in capsys.readouterr().out
+    # all: the dev split's false alarms do not fail the run either
+    assert em.main(["--lines", str(small)]) == 0
+    small.write_text(SMALL_SET.replace("split: dev", "split: test"), encoding="utf-8")
+    assert em.main(["--lines", str(small), "--split", "test"]) == 1
+    assert "targets missed on the test split: polite 0.333" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("lines: []\n", "must be a mapping with `categories` and `lines`"),
+    ("categories: {a: {kind: rude}}\nlines: []\n", "categories.a.kind: must be one of hostile"),
+    ("categories: {a: {kind: polite}}\nlines: [{text: 好, category: b, split: dev, variant: plain}]\n",
+     "lines[0]: category 'b' is not under `categories`"),
+    ("categories: {a: {kind: polite}}\nlines: [{text: 好, category: a, split: train, variant: plain}]\n",
+     "lines[0]: split must be dev or test"),
+    ("categories: {c: {kind: closing}}\nlines: [{text: 再见, category: c, split: dev, variant: plain}]\n",
+     "lines[0]: a closing line needs replaces"),
+    ("lines: [\n", "cannot read"),
+])
+def test_a_malformed_file_is_one_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                text: str, message: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert em.main(["--lines", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad}: ") and message in err and err.count("\n") == 1

@@ -61,7 +61,8 @@ class Engine:
         self.ruleset = ruleset
         self.bank = PhraseBank(Normalizer(ruleset.fillers))
         self.bank.dictionary.update(ruleset.dictionary)
-        self.bank.meaning = MeaningBank(ruleset.meaning, ruleset.meaning_unlike)
+        self.bank.meaning = MeaningBank(ruleset.meaning, ruleset.meaning_unlike,
+                                        ruleset.respectful_margin)
         self.rules = [
             CompiledRule(r, KINDS[r.kind], KINDS[r.kind].prepare(r.params, self.bank))
             for r in ruleset.rules

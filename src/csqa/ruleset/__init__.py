@@ -120,6 +120,8 @@ class Ruleset:
     meaning: bool = True
     #: counter-examples every meaning-aware forbidden rule is weighed against (``meaning.unlike``)
     meaning_unlike: tuple[str, ...] = ()
+    #: extra margin for an utterance addressing the customer only as 您 (``meaning.respectful_margin``)
+    respectful_margin: float = 0.0
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -269,9 +271,13 @@ def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
     return problems
 
 
+MEANING_KEYS = ("enabled", "unlike", "respectful_margin")
+
+
 def _read_meaning(value: Any, doc: YamlDoc, raw: _Raw) -> list[str]:
-    """The ``meaning`` block: ``false``/``true``, or ``{enabled: …, unlike: [sentences]}`` (a
-    child's ``unlike`` adds to its parent's); returns the problems found."""
+    """The ``meaning`` block: ``false``/``true``, or ``{enabled: …, unlike: [sentences],
+    respectful_margin: …}`` (a child's ``unlike`` adds to its parent's); returns the problems
+    found."""
     if isinstance(value, bool):
         value = {"enabled": value}
     if not isinstance(value, dict):
@@ -282,14 +288,18 @@ def _read_meaning(value: Any, doc: YamlDoc, raw: _Raw) -> list[str]:
         where = doc.where(("meaning", key), key=True)
         if key == "enabled" and isinstance(item, bool):
             raw.meta["meaning"] = item
+        elif key == "respectful_margin" and isinstance(item, (int, float)) and not isinstance(item, bool) \
+                and 0 <= item <= 1:
+            raw.meta["respectful_margin"] = float(item)
         elif key == "unlike" and isinstance(item, list) and all(isinstance(t, str) and t.strip()
                                                                 for t in item):
             raw.meaning_unlike.extend(t.strip() for t in item if t.strip() not in raw.meaning_unlike)
-        elif key in ("enabled", "unlike"):
+        elif key in MEANING_KEYS:
             problems.append(f"{doc.where(('meaning', key))}: meaning.{key}: must be "
-                            + ("true or false" if key == "enabled" else "a list of sentences"))
+                            + {"enabled": "true or false", "unlike": "a list of sentences",
+                               "respectful_margin": "a number from 0 to 1"}[key])
         else:
-            problems.append(f"{where}: meaning.{key}: unknown key{did_you_mean(str(key), ('enabled', 'unlike'))}")
+            problems.append(f"{where}: meaning.{key}: unknown key{did_you_mean(str(key), MEANING_KEYS)}")
     return problems
 
 
@@ -569,8 +579,9 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         content["fillers"] = list(raw.meta["fillers"])
     if raw.dictionary:  # likewise
         content["dictionary"] = raw.dictionary
-    if "meaning" in raw.meta or raw.meaning_unlike:  # likewise
-        content["meaning"] = [raw.meta.get("meaning", True), raw.meaning_unlike]
+    if "meaning" in raw.meta or raw.meaning_unlike or "respectful_margin" in raw.meta:  # likewise
+        content["meaning"] = [raw.meta.get("meaning", True), raw.meaning_unlike,
+                              raw.meta.get("respectful_margin", 0.0)]
     canonical = orjson.dumps(content, option=orjson.OPT_SORT_KEYS, default=str)
     return Ruleset(
         name=raw.meta.get("name", Path(raw.files[-1]).stem),
@@ -586,4 +597,5 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
         fillers=fillers,
         meaning=raw.meta.get("meaning", True),
         meaning_unlike=tuple(raw.meaning_unlike),
+        respectful_margin=raw.meta.get("respectful_margin", 0.0),
     )
