@@ -315,14 +315,14 @@ def report(
     latest run wins); runs made with a different ruleset are listed, not mixed in. Default period:
     the ISO week of the latest call.
     """
-    from csqa.report import ReportError, build_report, write_report
+    from csqa.weekly import ReportError, build_report, write_report
 
     with _usage_errors(out_file, ReportError):
         rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
                            tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
                            lang=lang)
         if out_file is None and fmt is None:
-            from csqa.report.terminal import render_terminal
+            from csqa.weekly.terminal import render_terminal
 
             for note in rep.notes:
                 err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True,
@@ -450,7 +450,7 @@ def check(
     """
     from csqa.check import run_check
     from csqa.errors import InputError
-    from csqa.reporters import check_output
+    from csqa.reporters import ci
     from csqa.reporters.junit import junit_xml
 
     if fmt not in ("text", "json", "github", "junit"):
@@ -471,14 +471,14 @@ def check(
     if fmt == "text":
         for p in report.input_errors:
             err.print(str(p), highlight=False, soft_wrap=True, markup=False)
-        for line in check_output.text_lines(report):
+        for line in ci.text_lines(report):
             out.print(line, highlight=False, soft_wrap=True, markup=False)
     elif fmt == "github":
-        for line in check_output.github_lines(report):
+        for line in ci.github_lines(report):
             sys.stdout.write(line + "\n")
-        sys.stdout.write(check_output.summary_line(report) + "\n")
+        sys.stdout.write(ci.summary_line(report) + "\n")
     else:
-        data = check_output.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
+        data = ci.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
         sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
     sys.stdout.flush()
     raise typer.Exit(report.exit_code)
@@ -507,7 +507,7 @@ def explain(
     """
     from csqa.errors import InputError
     from csqa.explain import UnreadableCall, explain_call
-    from csqa.reporters.explain import conversation, html_page
+    from csqa.reporters.conversation import conversation, html_page
 
     if fmt not in ("text", "html"):
         raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)

@@ -3,7 +3,7 @@
 :func:`explain_call` picks one call out of a file (``--call-id`` when the file holds several),
 read and prepared as ``csqa audit`` reads it (format, call records, speaker roles), and audits
 it through the same pipeline into a sink that keeps the one result;
-:mod:`csqa.reporters.explain` renders it as a conversation (rich) or as a single-call HTML page.
+:mod:`csqa.reporters.conversation` renders it as a conversation (rich) or as a single-call HTML page.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from csqa.model import CallResult, InputProblem, Transcript
 from csqa.parallel import Job
 from csqa.pipeline import AuditStage, Sink, run
 from csqa.reading import ReadOptions, ReadyCall, read, read_files
-from csqa.reporters.explain import Explained
+from csqa.reporters.conversation import Explained
 from csqa.ruleset import Ruleset
 
 __all__ = ["Explained", "UnreadableCall", "explain_call", "pick_call"]

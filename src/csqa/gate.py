@@ -16,7 +16,7 @@ Exit codes (precedence from the top: the first that applies wins)::
     0  every call passed
 
 This module only decides (it sits beside ``scoring``); :func:`csqa.check.run_check` audits
-the inputs and fills a :class:`CheckReport`, which ``reporters/check_output.py`` (text, JSON,
+the inputs and fills a :class:`CheckReport`, which ``reporters/ci.py`` (text, JSON,
 GitHub annotations) and ``reporters/junit.py`` render.
 """
 

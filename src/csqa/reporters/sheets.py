@@ -1,7 +1,7 @@
 """The one way csqa writes an .xlsx workbook of plain tables (reviews files, backtest diffs):
 openpyxl in write-only mode (rows are streamed: fast and lean for big runs), a bold header
 row, frozen panes and an auto-filter per table. The weekly report's formatted workbook is
-:mod:`csqa.report.xlsx`.
+:mod:`csqa.weekly.xlsx`.
 """
 
 from __future__ import annotations

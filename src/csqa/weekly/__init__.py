@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csqa.report.build import Period, Report, Table, build_report
-from csqa.report.runs import ReportError
+from csqa.weekly.build import Period, Report, Table, build_report
+from csqa.weekly.runs import ReportError
 
 FORMATS = {".xlsx": "xlsx", ".html": "html", ".htm": "html", ".md": "md"}
 
@@ -40,15 +40,15 @@ def write_report(report: Report, path: str | Path, fmt: str | None = None) -> Pa
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if kind == "xlsx":
-            from csqa.report.xlsx import write_xlsx
+            from csqa.weekly.xlsx import write_xlsx
 
             write_xlsx(report, tmp)
         elif kind == "html":
-            from csqa.report.html import render_html
+            from csqa.weekly.html import render_html
 
             tmp.write_text(render_html(report), encoding="utf-8")
         else:
-            from csqa.report.markdown import render_markdown
+            from csqa.weekly.markdown import render_markdown
 
             tmp.write_text(render_markdown(report), encoding="utf-8")
         os.replace(tmp, path)

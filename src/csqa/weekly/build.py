@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from csqa.report.labels import WEEKDAYS, label
-from csqa.report.runs import ReportError, Run, load_run, read_customer_text, read_findings
+from csqa.weekly.labels import WEEKDAYS, label
+from csqa.weekly.runs import ReportError, Run, load_run, read_customer_text, read_findings
 
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 SPARKS = "▁▂▃▄▅▆▇█"
