@@ -147,7 +147,7 @@ def test_check_decides_roles_on_the_command_line(tmp_path: Path) -> None:
     """The trainer's CI gate sees the Alibaba export's findings as ``audit`` does (``check``
     gave it 100, no findings, every rule not evaluable)."""
     audit([VENDORS / "alibaba.json"], out=tmp_path / "out", jobs=1)
-    score, passed, findings = _from_folder(tmp_path / "out")[0]["alibaba"]
+    score, _, findings = _from_folder(tmp_path / "out")[0]["alibaba"]
     assert score < 100 and findings
     result = CliRunner().invoke(app, ["check", str(VENDORS / "alibaba.json"), "--format", "json",
                                       "--min-score", "100"])
