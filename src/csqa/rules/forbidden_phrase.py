@@ -80,13 +80,15 @@ class Prepared:
     meaning: int | None  # the MeaningBank set of like (with the phrases) and unlike examples
 
 
-#: phrases at least this long are examples of the rule's meaning too (shorter ones, 滚,
-#: say too little alone)
-EXAMPLE_PHRASE_CHARS = 3
+#: phrases at least this long are examples of the rule's meaning too: shorter ones (没办法, 滚)
+#: say too little alone, and a sentence holding one would always look near it
+EXAMPLE_PHRASE_CHARS = 5
 
 
 def prepare(params: Params, bank: PhraseBank) -> Prepared:
     like = [*params.like, *(p for p in params.phrases if len(p) >= EXAMPLE_PHRASE_CHARS)]
+    if not like:  # unlike alone: the phrases are what the counter-examples are weighed against
+        like = list(params.phrases)
     return Prepared(
         params=params,
         meaning=params.add_meaning(bank, like, shared=True) if params.like or params.unlike else None,
