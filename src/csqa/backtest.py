@@ -30,8 +30,8 @@ from typing import Any
 from csqa.api import resolve_ruleset
 from csqa.errors import CsqaError
 from csqa.gate import NOT_INPUT_ERRORS
-from csqa.matching import fold
 from csqa.model import CallResult, InputProblem
+from csqa.normalize import fold
 from csqa.pipeline import Sink, audit_paths
 from csqa.reading import ReadOptions
 from csqa.reporters.files import safe_cell
