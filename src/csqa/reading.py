@@ -98,7 +98,7 @@ class Preparation:
 
     def __call__(self, items: Iterable[Transcript | InputProblem]
                  ) -> Iterator[Transcript | InputProblem]:
-        records, roles = self.records, self.roles
+        records, one = self.records, self.one
         for item in items:
             if isinstance(item, InputProblem):
                 yield item
@@ -107,12 +107,11 @@ class Preparation:
                 item, missing = records.join(item)
                 if missing is not None:
                     yield missing
-            if not item.agent_id:
-                item.agent_id = "unknown"
-            yield assign_roles(item, roles)
+            yield one(item)
 
     def one(self, t: Transcript) -> Transcript | InputProblem:
-        """One call prepared without call records (what a worker runs per parsed call)."""
+        """One call given the default agent id and its speaker roles (after its call record,
+        if any, was joined): all a worker does to a call it parsed."""
         if not t.agent_id:
             t.agent_id = "unknown"
         return assign_roles(t, self.roles)
