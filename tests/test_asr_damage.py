@@ -38,8 +38,16 @@ DAMAGE = {
 
 
 def _call(opening: str, closing: str) -> str:
-    return (f"[00:00:00.8-00:00:09.0] 坐席: {opening}\n{MIDDLE}"
+    # an inbound call: the outbound rules pass it
+    return (f"# direction: inbound\n[00:00:00.8-00:00:09.0] 坐席: {opening}\n{MIDDLE}"
             f"[00:01:12.0-00:01:18.0] 坐席: {closing}\n[00:01:20.0] <挂机: 客户>\n")
+
+
+def _default() -> Ruleset:
+    """The default ruleset without greeting.identity: these openings are damaged versions of
+    您好,很高兴为您服务 (no name), and the agent's name is not what they test."""
+    rs = load_ruleset()
+    return dataclasses.replace(rs, rules=[r for r in rs.rules if r.id != "greeting.identity"])
 
 
 def _tolerant_forbidden(rs: Ruleset, tolerance: str) -> Ruleset:
@@ -52,7 +60,7 @@ def _tolerant_forbidden(rs: Ruleset, tolerance: str) -> Ruleset:
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_opening_and_closing_recognised_forbidden_not_overmatched(
         damage: str, forbidden_tolerance: str) -> None:
-    rs = _tolerant_forbidden(load_ruleset(), forbidden_tolerance)
+    rs = _tolerant_forbidden(_default(), forbidden_tolerance)
     result = Engine(rs).audit(make_call(_call(*DAMAGE[damage])))
     got = [(f.rule_id, f.utterance, f.matched) for f in result.findings]
     assert got == [], got
@@ -61,9 +69,10 @@ def test_opening_and_closing_recognised_forbidden_not_overmatched(
 
 
 def test_the_same_damage_with_exact_matching_is_what_tolerance_fixes() -> None:
-    """The decoy for the test above: with every rule exact, the damaged openings/closings fire."""
-    rs = load_ruleset()
-    exact = dataclasses.replace(rs, rules=[
+    """The decoy for the test above: with every rule exact (and meaning off, the tolerant check
+    of last resort), the damaged openings/closings fire."""
+    rs = _default()
+    exact = dataclasses.replace(rs, meaning=False, rules=[
         dataclasses.replace(r, params=r.params.model_copy(update={"tolerance": "exact"}))
         if "tolerance" in type(r.params).model_fields else r for r in rs.rules])
     fired = {}
@@ -83,6 +92,6 @@ def test_the_same_damage_with_exact_matching_is_what_tolerance_fixes() -> None:
 def test_real_forbidden_phrase_under_damage_is_still_found() -> None:
     call = _call("您好,很高兴为您服务。", "感谢您的来电,再见。").replace(
         "这个我不太清楚,我帮您问一下同事", "呃,這個沒辦法,不歸我管")
-    result = Engine(load_ruleset()).audit(make_call(call))
+    result = Engine(_default()).audit(make_call(call))
     assert [(f.rule_id, f.utterance, f.matched) for f in result.findings] == [
         ("forbidden.shirk", 2, "這個沒辦法"), ("forbidden.shirk", 2, "不歸我管")]

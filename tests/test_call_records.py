@@ -73,6 +73,13 @@ def test_chinese_headers_and_missing_rows(exports: Path, tmp_path: Path) -> None
     ]
     assert (rows["C003"]["agent_id"], rows["C003"]["hangup_by"]) == ("unknown", "")
     assert _hangup_findings(tmp_path / "out") == ["C001"]
+    # the record's direction decides the outbound rules: judged for 呼出, passed for 呼入,
+    # not evaluable without a record
+    outbound = {"outbound.purpose", "outbound.apology", "outbound.call_hours"}
+    assert [outbound & set(rows[c]["not_evaluable"].split(";")) for c in ("C001", "C002")] == [
+        set(), set()]
+    assert outbound <= set(rows["C003"]["not_evaluable"].split(";"))
+    assert [rows["C001"][r] for r in sorted(outbound)] == ["0", "0", "0"]
     errors = _errors(tmp_path / "out")
     assert [(e["file"], e["line"], e["call_id"], e["status"]) for e in errors] == [
         (str(exports / "C003.vtt"), "", "C003", "no_record"),

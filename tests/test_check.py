@@ -83,10 +83,11 @@ def test_exit_1_on_score_with_one_quiet_line_per_failing_call(calls: Path) -> No
     code, out, _ = run(str(calls), "--min-score", "95")
     assert code == 1
     lines = out.splitlines()
-    # 10 points lost; speech_rate (weight 2 of 111) is not evaluable on 11 s of agent speech, so
-    # the score is over what was evaluable: 100 − 10 × 160 / 158 = 89.87 (README, N/A model)
+    # 10 points lost; speech_rate (weight 2 of 228) is not evaluable on 11 s of agent speech, nor
+    # are the outbound rules (3 + 2 + 3: the call's direction is unknown), so the score is over
+    # what was evaluable: 100 − 10 × 228 / 218 = 89.54 (README, N/A model)
     assert lines == [
-        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.87 低于 95 | "
+        f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.54 低于 95 | "
         "forbidden.shirk −5 @00:09 “这个没办法”; closing.satisfaction −3 @00:09; "
         "response_delay −2 @00:18",
         "检查 2 通通话:合格 1,不合格 1(合格线 95)",
@@ -154,7 +155,8 @@ def test_json_format(calls: Path) -> None:
     assert [(f["rule_id"], f["kind"], f["utterance"]) for f in veto["findings"]] == [
         ("forbidden.abuse", "forbidden_phrase", 2),
         # 你们这什么破服务 is a complaint, answered with abuse instead of empathy
-        ("sequence.empathy_after_complaint", "sequence", 2)]
+        ("sequence.empathy_after_complaint", "sequence", 2),
+        ("process.complaint_action", "sequence", 2)]  # … and no 尽快处理 after it
 
 
 def test_github_annotations_exact(calls: Path) -> None:
@@ -171,6 +173,10 @@ def test_github_annotations_exact(calls: Path) -> None:
         f"::warning file={f},line=5,title=sequence.empathy_after_complaint 投诉后先共情安抚::"
         "[00:09] 客户投诉/不满“什么破”(第 9.0 秒)后 30 秒且坐席 2 句内未共情安抚"
         "(规范:先共情再引导,如“非常抱歉给您带来不好的体验”“我理解您现在的心情”)(−5 分)",
+        # … and never says it will be handled promptly (表示尽快处理)
+        f"::warning file={f},line=5,title=process.complaint_action 接到投诉表示尽快处理::"
+        "[00:09] 客户投诉/不满“什么破”(第 9.0 秒)后未表示尽快处理"
+        "(规范:接到抱怨或投诉电话时,认真倾听、及时安抚,并表示尽快处理)(−2 分)",
         "检查 2 通通话:合格 1,不合格 1(合格线 80)",
     ]
 

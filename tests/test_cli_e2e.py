@@ -23,20 +23,22 @@ EXPECTED_CALLS = {
     "0002": (100.0, True, []),
     # customer says 没办法 / 你问我我问谁; hang-up side unknown (so 2 points weigh 2 × W/W_e);
     # 重新安排师傅上门 without telling when
-    "0003": (97.9, True, [("process.visit_window", 4, 40.7)]),
+    "0003": (97.91, True, [("process.visit_window", 4, 40.7)]),
     "0004": (100.0, True, []),  # customer asks the agent to wait (我找一下): 28 s pause allowed
     "0005": (97.0, True, [("closing.satisfaction", 2, 18.1)]),
-    "0006": (65.0, False, [("forbidden.blame", 2, 19.8), ("forbidden.arrogant", 4, 30.2),
+    "0006": (63.0, False, [("forbidden.blame", 2, 19.8), ("forbidden.arrogant", 4, 30.2),
                            ("closing", 2, 19.8), ("closing.satisfaction", 0, 0.8),
                            ("closing.anything_else", 0, 0.8), ("hangup", 4, 30.2),
-                           ("sequence.empathy_after_complaint", 4, 30.2)]),
+                           ("sequence.empathy_after_complaint", 4, 30.2),
+                           ("process.complaint_action", 4, 30.2)]),  # no 尽快处理 after 投诉
     "0007": (87.0, True, [("forbidden.shirk", 4, 25.2), ("interruption", 2, 14.8),
                           ("interruption", 4, 25.2),
                           ("process.visit_window", 6, 35.6)]),  # 登记上门检修, no time
-    "0008": (90.0, False, [("forbidden.abuse", 2, 17.5),  # veto: fails at any score
+    "0008": (88.0, False, [("forbidden.abuse", 2, 17.5),  # veto: fails at any score
                            ("sequence.empathy_after_complaint", 4, 31.0),
                            ("sequence.confirm_problem", 2, 17.5),
-                           ("process.expected_time", 4, 31.0)]),  # 专人联系, no time
+                           ("process.expected_time", 4, 31.0),  # 专人联系, no time
+                           ("process.complaint_action", 4, 31.0)]),  # no 尽快处理 after 投诉
     "0009": (92.0, True, [("greeting", 0, 0.8), ("silence", 3, 19.0)]),
     "0010": (96.0, True, [("response_delay", 2, 16.4), ("sequence.confirm_problem", 2, 23.4)]),
     "0011": (100.0, True, []),  # the customer talks over the agent: not the agent's fault
@@ -49,8 +51,9 @@ EXPECTED_CALLS = {
     "0016": (88.0, True, [("closing", 4, 30.5), ("closing.satisfaction", 2, 15.8),
                           ("closing.anything_else", 0, 0.8), ("sequence.confirm_problem", 2, 15.8)]),
     "0017": (93.0, True, [("forbidden.direct_address", 0, 0.8), ("greeting", 3, 17.8)]),
-    "0018": (85.0, True, [("forbidden.shirk", 2, 16.4), ("forbidden.shirk", 2, 16.4),
-                          ("forbidden.shirk", 4, 30.5)]),
+    "0018": (83.0, True, [("forbidden.shirk", 2, 16.4), ("forbidden.shirk", 2, 16.4),
+                          ("forbidden.shirk", 4, 30.5),
+                          ("process.repair_invoice", 4, 30.5)]),  # 维修网点, no 发票原件
     "0019": (98.0, True, [("response_delay", 0, 0.0)]),
     "0020": (100.0, True, []),
 }
@@ -58,9 +61,9 @@ EXPECTED_CALLS = {
 EXPECTED_AGENTS = [
     # agent_id, name, team, calls, mean, min, pass_rate, vetoes, findings, per100, worst
     ["A1024", "张丽", "售后一组", "5", "98.98", "97.0", "1.0", "0", "2", "40.0", "20261121-0005"],
-    ["A1031", "王强", "售后一组", "5", "86.0", "65.0", "0.6", "1", "19", "380.0", "20261121-0008"],
+    ["A1031", "王强", "售后一组", "5", "85.2", "63.0", "0.6", "1", "21", "420.0", "20261121-0008"],
     ["A2007", "李娜", "售后二组", "5", "97.2", "93.0", "1.0", "0", "6", "120.0", "20261121-0014"],
-    ["A2015", "陈晨", "售后二组", "5", "92.8", "85.0", "1.0", "0", "10", "200.0", "20261121-0018"],
+    ["A2015", "陈晨", "售后二组", "5", "92.4", "83.0", "1.0", "0", "11", "220.0", "20261121-0018"],
 ]
 
 
@@ -79,7 +82,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_exit_code_and_summary(run: tuple[Path, str, int]) -> None:
     out, stdout, code = run
     assert code == 0
-    assert "审计 20 通通话 · 合格 18 · 不合格 2 · 37 条违规" in stdout
+    assert "审计 20 通通话 · 合格 18 · 不合格 2 · 40 条违规" in stdout
     assert "坐席质检成绩单" in stdout
     assert (out / "errors.csv").read_text(encoding="utf-8").strip() == "file,line,call_id,status,reason"
 
@@ -135,7 +138,7 @@ def test_run_json(run: tuple[Path, str, int]) -> None:
     assert record["ruleset"]["name"] == "default"
     assert len(record["ruleset"]["hash"]) == 16
     assert record["counts"] == {"files_seen": 14, "calls_audited": 20, "calls_passed": 18,
-                                "calls_failed": 2, "findings": 37, "input_errors": 0,
+                                "calls_failed": 2, "findings": 40, "input_errors": 0,
                                 "skipped_files": 0, "agents": 4, "roles_uncertain": 0,
                                 "transcripts_without_record": 0,
                                 "records_without_transcript": 0}

@@ -21,6 +21,7 @@ ALL_KINDS = """\
 # agent_name: 张丽
 # team: 售后一组
 # started_at: 2026-11-21T09:15:02+08:00
+# direction: inbound
 [00:00:07.0-00:00:10.0] 坐席: 喂,什么事?
 [00:00:10.5-00:00:20.0] 客户: 我上周买的洗衣机一直漏水,打了好几次电话都没人管。
 [00:00:12.0-00:00:15.0] 坐席: 您先告诉我订单号。
@@ -194,7 +195,7 @@ def test_matched_words_are_highlighted_in_the_terminal(tmp_path: Path) -> None:
     from csqa.reporters.conversation import rows
 
     f = tmp_path / "h.txt"
-    f.write_text("# agent_id: A1\n[00:00:00.5-00:00:04.0] 坐席: 您好,这个真的没办法,不归我管。\n",
+    f.write_text("# agent_id: A1\n[00:00:00.5-00:00:04.0] 坐席: 您好,我是小王,这个真的没办法,不归我管。\n",
                  encoding="utf-8")
     ex = explain_call(f)
     row = next(r for r in rows(ex) if r.utterance is not None)

@@ -123,11 +123,17 @@ def test_chunks_of_a_utf16_file(tmp_path: Path) -> None:
     assert chunk_summary(p) == [[(1, '{"a":"坐席"}\r\n'.encode()), (3, b'{"b":1}')]]
 
 
-def test_chunks_refuse_nul_bytes_in_the_head(tmp_path: Path) -> None:
+def test_chunks_refuse_a_binary_head(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
-    p.write_bytes(b"{}\n\x00\x01\n{}\n")
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\n")
     assert chunk_summary(p) == [(None, "binary data (NUL bytes): not a JSON Lines file "
                                        "(expected one call object per line, UTF-8 or GBK)")]
+
+
+def test_nul_bytes_in_the_head_cost_their_line(tmp_path: Path) -> None:
+    p = tmp_path / "a.jsonl"
+    p.write_bytes(b"{}\n\x00\x01\n{}\n")
+    assert chunk_summary(p) == [[(1, b"{}\n"), (2, b"\x00\x01\n"), (3, b"{}\n")]]
 
 
 def test_nul_bytes_after_the_head_cost_their_line(tmp_path: Path) -> None:

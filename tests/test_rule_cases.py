@@ -18,6 +18,10 @@ A case file::
         call: …
         not_evaluable: true            # the rule reports "not evaluable", no finding
 
+A file may instead test a rule of the built-in default ruleset as shipped: ``default_rule:
+wording.but`` (no ``kind:``) runs that rule's kind, parameters and message, with a case's
+``params`` on top.
+
 A case may also give ``ruleset:`` (other top-level ruleset keys, e.g. ``{dictionary: [小天鹅]}``)
 and ``extra:`` (call-record fields of the transcript, e.g. ``{tags: [投诉]}``).
 
@@ -36,20 +40,31 @@ import yaml
 from conftest import audit_one
 
 CASES_DIR = Path(__file__).parent / "rule_cases"
+DEFAULT_RULESET = Path(__file__).parent.parent / "src" / "csqa" / "data" / "default.yaml"
+
+
+def _default_rule(rule_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A rule of the shipped default ruleset, as a case's base (its examples left out), and the
+    ruleset keys it is judged with as shipped (``meaning``: shared counter-examples)."""
+    doc = yaml.safe_load(DEFAULT_RULESET.read_text(encoding="utf-8"))
+    [rule] = [r for r in doc["rules"] if r["id"] == rule_id]
+    return {k: v for k, v in rule.items() if k not in ("id", "examples")}, {"meaning": doc["meaning"]}
 
 
 def _collect() -> list[Any]:
     out = []
     for f in sorted(CASES_DIR.glob("*.yaml")):
         doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        base, top = _default_rule(doc["default_rule"]) if "default_rule" in doc else ({"kind": doc["kind"]}, {})
         for i, case in enumerate(doc["cases"]):
-            out.append(pytest.param(doc["kind"], case, id=f"{f.stem}[{i}] {case['name']}"))
+            case = {**case, "ruleset": {**top, **(case.get("ruleset") or {})}}
+            out.append(pytest.param(base, case, id=f"{f.stem}[{i}] {case['name']}"))
     return out
 
 
-@pytest.mark.parametrize(("kind", "case"), _collect())
-def test_rule_case(tmp_path: Path, kind: str, case: dict[str, Any]) -> None:
-    rule = {"id": "r", "kind": kind, "points": 1, **(case.get("rule") or {}),
+@pytest.mark.parametrize(("base", "case"), _collect())
+def test_rule_case(tmp_path: Path, base: dict[str, Any], case: dict[str, Any]) -> None:
+    rule = {"points": 1, **base, "id": "r", **(case.get("rule") or {}),
             **(case.get("params") or {})}
     result = audit_one(tmp_path, rule, case["call"], case.get("ruleset"), case.get("extra"))
     if case.get("not_evaluable"):

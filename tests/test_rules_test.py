@@ -41,6 +41,7 @@ def test_editing_a_parent_phrase_list_shows_which_example_broke(tmp_path: Path) 
     mine = tmp_path / "mine.yaml"
     mine.write_text(
         "extends: default\n"
+        "meaning: false\n"  # strings alone: the examples said in other words still fire by meaning
         "rules:\n"
         "  - id: forbidden.shirk\n"
         "    phrases: [不关我的事]\n"

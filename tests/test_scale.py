@@ -88,7 +88,9 @@ def test_synth_known_violations_are_found_and_decoys_are_not(corpus: Path, tmp_p
     # every rule of the default ruleset but the rare veto is exercised by 400 calls
     assert fired >= {"forbidden.blame", "forbidden.arrogant", "forbidden.shirk", "greeting",
                      "closing", "closing.satisfaction", "closing.anything_else", "interruption",
-                     "hangup", "silence", "response_delay", "speech_rate"}
+                     "hangup", "silence", "response_delay", "speech_rate",
+                     # the call-backs (direction outbound, about one call in twenty)
+                     "outbound.purpose", "outbound.apology", "outbound.call_hours"}
     assert len(VIOLATIONS) == 13
     clean = sum(1 for t in truth if not t["findings"])
     assert 200 < clean < 320  # most calls are clean, as in a real centre

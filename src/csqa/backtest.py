@@ -15,6 +15,11 @@ Calls the run audited that cannot be found in the inputs any more are listed in
 :attr:`Backtest.missing`, never silently dropped; calls in the inputs that the run did not
 audit are left out (they have no "before"). When several runs audited the same call, the
 last run given is its "before".
+
+Like every output, the diff masks personal numbers by default (``redact``): the re-audit's
+findings and problems and the runs' recorded findings alike. Findings are compared by their
+masked matched text whatever ``redact`` says, so a run written masked and a re-audit kept
+raw (or the reverse) compare like with like.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from csqa.model import CallResult, InputProblem
 from csqa.normalize import fold
 from csqa.pipeline import Sink, audit_paths
 from csqa.reading import ReadOptions
+from csqa.redact import redact as masked
 from csqa.reporters.files import safe_cell
 from csqa.reporters.sheets import Sheet, write_sheets
 from csqa.review import format_time
@@ -124,7 +130,16 @@ class Backtest:
 
 
 def _key(f: dict[str, Any]) -> tuple[str, int | None, str]:
-    return (str(f["rule_id"]), f.get("utterance"), fold(str(f.get("matched") or "")))
+    # masked on both sides: a run's findings.jsonl is masked unless it ran with --no-redact
+    return (str(f["rule_id"]), f.get("utterance"), fold(masked(str(f.get("matched") or ""))))
+
+
+_FREE_TEXT = ("matched", "evidence", "message")
+
+
+def _masked_finding(f: dict[str, Any]) -> dict[str, Any]:
+    """A recorded finding with its free text masked (as the run wrote it, unless --no-redact)."""
+    return {**f, **{k: masked(v) for k in _FREE_TEXT if isinstance(v := f.get(k), str)}}
 
 
 def _diff(before: list[dict[str, Any]], after: list[dict[str, Any]]
@@ -159,7 +174,8 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | Non
 
     The inputs are read with ``options`` (format, call records, speaker roles: give those the
     runs were made with) and audited by the same pipeline as ``csqa audit``, redacted as its
-    outputs are unless ``redact=False``.
+    outputs are unless ``redact=False`` (personal numbers masked in the diff, see
+    :mod:`csqa.redact`).
 
     Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
     findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
@@ -172,7 +188,7 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | Non
     for run in runs:  # the last run given wins for a call audited twice
         by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in run.findings():
-            by_call[str(f["call_id"])].append(f)
+            by_call[str(f["call_id"])].append(_masked_finding(f) if redact else f)
         for c in run.table("calls.csv"):
             baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []))
     diff = _Differ(runs, rs, examples)

@@ -132,7 +132,13 @@ def _read_options(input_format: str | None, calls: Path | None, column_map: list
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    from csqa.model import shown_name
+
+    # messages quote names from the input and the command line: never markup, never escapes
+    err.print(f"[bold red]error:[/] {escape(shown_name(message))}", highlight=False,
+              soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -160,8 +166,10 @@ def _load_ruleset(ref: str | None) -> Any:
 
 def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
     """Print every problem (one line each), then a one-line verdict; exit for bad usage."""
+    from csqa.model import shown_name
+
     for problem in problems:
-        err.print(problem, highlight=False, soft_wrap=True, markup=False)
+        err.print(shown_name(problem), highlight=False, soft_wrap=True, markup=False)
     n = len(problems)
     return _fail(f"{what} ({n} problem{'s' if n != 1 else ''}){tail}", EXIT_USAGE)
 
@@ -248,7 +256,12 @@ def audit(
                 task = progress.add_task("审计中", total=None)
 
                 def on_file(path: Path, done: int, total: int) -> None:
-                    progress.update(task, total=total, completed=done, description=f"审计 {path.name}")
+                    from rich.markup import escape
+
+                    from csqa.model import shown_name
+
+                    progress.update(task, total=total, completed=done,
+                                    description=f"审计 {escape(shown_name(path.name))}")
 
                 summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard, **scale)
                 progress.update(task, completed=summary.files_seen)
@@ -593,6 +606,7 @@ def backtest(
     examples: Annotated[int, typer.Option("--examples", min=0,
                                           help="Examples of added/removed findings per rule.")
                         ] = 2,
+    no_redact: NoRedactOpt = False,
     reading: Any = None,
 ) -> None:
     """Re-audit the inputs of past runs with a candidate ruleset and show what would change.
@@ -612,7 +626,8 @@ def backtest(
         raise _fail(f"{out_file}: --out must end in .xlsx or .csv", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     with _usage_errors(out_file, CsqaError):
-        bt = run_backtest(run_dirs, rs, examples=examples, options=reading)
+        bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact,
+                          options=reading)
         written = write_backtest(bt, out_file) if out_file is not None else []
     for p in bt.problems:
         err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)

@@ -20,6 +20,7 @@ Phrase sets registered with ``tolerance: fuzzy`` or ``pinyin`` are matched by
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ import ahocorasick_rs
 
 from csqa.meaning import MeaningBank
 from csqa.model import Transcript, Utterance
-from csqa.normalize import Normalizer, _lost_after, fold
+from csqa.normalize import Normalizer, _lost_after, fold, t2s_table
 from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
 
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
@@ -371,6 +372,11 @@ class CallView:
         if text is None:
             text = texts[index] = fold(self.utterances[index].text)
         return text
+
+    def plain(self, index: int) -> str:
+        """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
+        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?)."""
+        return unicodedata.normalize("NFKC", self.utterances[index].text).translate(t2s_table())
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""

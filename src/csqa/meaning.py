@@ -47,6 +47,9 @@ DEFAULT_MIN_SIMILARITY = 0.5
 #: similarities are on another scale than the model's; set on the development set, see
 #: ``make eval``, so that the screen loses no utterance the model would judge as holding)
 SCREEN_MARGIN = -0.06
+#: a keyword hit is let go only when the sentence is this much nearer to the counter-examples
+#: than to the examples (a handbook phrase is strong evidence: meaning must be clearly against it)
+VETO_MARGIN = 0.05
 #: utterances with fewer Chinese characters (好的, 嗯嗯, 对) are not judged by meaning
 MIN_CHARS = 4
 #: dimensions of the static table used (its rows are PCA-ordered: the first carry most)
@@ -169,7 +172,8 @@ def _unit(m: np.ndarray) -> np.ndarray:
 @dataclass(slots=True)
 class _Set:
     like: np.ndarray  # indexes into the bank's example texts
-    unlike: np.ndarray
+    unlike: np.ndarray  # the rule's own counter-examples and (shared) the ruleset's
+    own_unlike: np.ndarray  # the rule's own counter-examples
     margin: float
     min_similarity: float
 
@@ -212,9 +216,11 @@ class MeaningBank:
             return None
         if self._static is not None:
             raise RuntimeError("MeaningBank is already built")
-        unlike_ids = [self._text(t) for t in unlike] + (self._shared if shared else [])
+        own = [self._text(t) for t in unlike]
+        unlike_ids = own + (self._shared if shared else [])
         self._sets.append(_Set(np.array([self._text(t) for t in like], dtype=np.intp),
                                np.array(sorted(set(unlike_ids)), dtype=np.intp),
+                               np.array(sorted(set(own)), dtype=np.intp),
                                margin, min_similarity))
         return len(self._sets) - 1
 
@@ -240,19 +246,38 @@ class MeaningBank:
                 self._recent.popitem(last=False)
         return got
 
-    def judge(self, set_id: int, text: str, screen: bool = True) -> Judgement | None:
+    def sincere(self, set_id: int, text: str, word: str) -> Judgement | None:
+        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``: the sentence is
+        clearly nearer (by :data:`VETO_MARGIN`) to one of the rule's own counter-examples that
+        uses the same word than to any example. The judgement when so, else None."""
+        s = self._sets[set_id]
+        using = np.array([k for k in s.own_unlike if word in self._texts[k]], dtype=np.intp)
+        if not len(using) or len(_CJK.findall(text)) < MIN_CHARS:
+            return None
+        _, model = self._vectors(text, full=True)
+        assert model is not None
+        like_k = int(s.like[int(np.argmax(model[s.like]))])
+        unlike_k = int(using[int(np.argmax(model[using]))])
+        j = Judgement(self._texts[like_k], float(model[like_k]), self._texts[unlike_k],
+                      float(model[unlike_k]), False)
+        return j if j.unlike_similarity - j.like_similarity > VETO_MARGIN else None
+
+    def judge(self, set_id: int, text: str, screen: bool = True,
+              shared: bool = True) -> Judgement | None:
         """Whether ``text`` holds set ``set_id``'s meaning, and why.
 
         None when the text is too short to carry a meaning of its own (fewer than
         :data:`MIN_CHARS` Chinese characters: backchannels) or, with ``screen``, when the
-        static screen already says it does not hold it.
+        static screen already says it does not hold it. ``shared`` False weighs the examples
+        against the rule's own counter-examples alone.
         """
         if len(_CJK.findall(text)) < MIN_CHARS:
             return None
         s = self._sets[set_id]
+        unlike_ids = s.unlike if shared else s.own_unlike
         if screen:
             static, _ = self._vectors(text, full=False)
-            margin = float(static[s.like].max()) - (float(static[s.unlike].max()) if len(s.unlike) else 0.0)
+            margin = float(static[s.like].max()) - (float(static[unlike_ids].max()) if len(unlike_ids) else 0.0)
             if margin < SCREEN_MARGIN:
                 return None
         _, model = self._vectors(text, full=True)
@@ -260,8 +285,8 @@ class MeaningBank:
         like_k = int(s.like[int(np.argmax(model[s.like]))])
         like_sim = float(model[like_k])
         unlike_sim, unlike = 0.0, ""
-        if len(s.unlike):
-            unlike_k = int(s.unlike[int(np.argmax(model[s.unlike]))])
+        if len(unlike_ids):
+            unlike_k = int(unlike_ids[int(np.argmax(model[unlike_ids]))])
             unlike_sim, unlike = float(model[unlike_k]), self._texts[unlike_k]
         margin = s.margin + (self.respectful_margin if _respectful(text) else 0.0)
         holds = like_sim >= s.min_similarity and like_sim - unlike_sim >= margin

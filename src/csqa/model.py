@@ -6,6 +6,7 @@ Times are seconds from the start of the call, as floats.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -13,6 +14,18 @@ from typing import Any
 AGENT = "agent"
 CUSTOMER = "customer"
 SPEAKERS = (AGENT, CUSTOMER)
+
+
+def shown_name(name: str) -> str:
+    """``name`` (a file or archive member name, a reason quoting one) as it is safe to show on
+    a terminal, in errors.csv or a CI log: control, format and line-separator characters are
+    written as escapes (``\\x1b``, ``\\n``, ``\\u202e``), so a name can neither drive a terminal
+    (``\\x1b]52;…``) nor forge a line of its own. Every name shown goes through here."""
+    if name.isprintable():  # nearly always: one C-level pass
+        return name
+    return "".join(ch if ch.isprintable() or unicodedata.category(ch) == "Zs"
+                   else ch.encode("unicode_escape").decode("ascii") for ch in name)
+
 
 #: Who ended the call. ``None`` means the export does not say (not evaluable, never a fault).
 HANGUP_SIDES = ("agent", "customer", "system")
@@ -96,8 +109,9 @@ class Transcript:
 
     @property
     def location(self) -> str:
-        """``file`` or ``file:line``: where the call was read from."""
-        return f"{self.source}:{self.line}" if self.line is not None else self.source
+        """``file`` or ``file:line``: where the call was read from (as it is safe to show)."""
+        source = shown_name(self.source)
+        return f"{source}:{self.line}" if self.line is not None else source
 
     @property
     def length(self) -> float:
@@ -226,7 +240,9 @@ class InputProblem:
     call_id: str | None = None
 
     def location(self) -> str:
-        return f"{self.file}:{self.line}" if self.line is not None else self.file
+        """``file`` or ``file:line``, as it is safe to show (see :func:`shown_name`)."""
+        file = shown_name(self.file)
+        return f"{file}:{self.line}" if self.line is not None else file
 
     def __str__(self) -> str:
-        return f"{self.location()}: {self.reason}"
+        return f"{self.location()}: {shown_name(self.reason)}"

@@ -21,18 +21,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 from itertools import accumulate
 
 # Han blocks converted by t2s: CJK Unified Ideographs, Extension A, compatibility ideographs.
 _HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 
 
+@cache
 def t2s_table() -> dict[int, int]:
     """Traditional -> simplified, one character to one character, from OpenCC's ``t2s`` data.
 
     Every Han character of the blocks above is converted in isolation (one per line, so that
     OpenCC's phrase table cannot join neighbours or change the length) and the ones that turn
-    into a single other character are kept. About 10 ms, once per process.
+    into a single other character are kept. Built once per process (about 10 ms, and more on
+    a busy machine): callers that translate with it per utterance must not pay that each time;
+    do not change the table returned.
     """
     import opencc
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from csqa.errors import InputError
-from csqa.loaders.common import DIRECTION_LABELS, LoadProblem, decode
+from csqa.loaders.common import DIRECTION_LABELS, ID_FIELDS, LoadProblem, decode, normal_id
 from csqa.model import InputProblem, Transcript
 
 #: The fields a record can give, and the column names recognised for each (case, spaces,
@@ -443,6 +443,12 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
 def _record(
     line: int, cells: dict[str, str], raw: dict[str, Any], records: CallRecords
 ) -> CallRecord | None:
+    warnings: list[str] = []
+    for name in ID_FIELDS:  # keys, compared as the transcripts' are
+        if cells.get(name):
+            cells[name] = normal_id(cells[name], name, warnings) or ""
+    records.problems.extend(InputProblem(records.path, line, w, status="warning")
+                            for w in warnings)
     call_id = cells.get("call_id") or None
     file = Path(cells["file"].replace("\\", "/")).name if cells.get("file") else None
     if not call_id and not file:

@@ -7,14 +7,17 @@ not masked by mistake:
 - **mainland mobile numbers**: 11 digits ``1[3-9]…``, optionally after ``+86``/``86``;
 - **ID card numbers**: 18 characters, 17 digits and a check character (digit or X) that
   satisfies the GB 11643 checksum, with a plausible birth date;
-- **bank card numbers**: 13 to 19 digits passing the Luhn check;
+- **bank card numbers**: 13 to 19 digits passing the Luhn check and starting as payment cards
+  do (3, 4, 5, 6, 9, or 22–27), which dates and order numbers (``20261121091502``) do not;
 - **e-mail addresses**.
 
 Digits may be ASCII, full-width (``１３８``) or spoken Chinese digits as ASR writes them
 (``幺三八…``), and may be grouped by single spaces or hyphens (``138 1234 5678``). Masking
 keeps the first 3 and last 4 digits of phone and ID numbers (``138****5678``), the first and
 last 4 of a card, and the first character of an e-mail's name (``z***@example.com``);
-separators are kept, so the masked text still reads as what it was.
+separators are kept, so the masked text still reads as what it was. Any other character
+(``,`` ``/`` ``;`` ``|`` ``x``, letters, Chinese) ends a number, so numbers joined by one
+are each found; dates and times (``2026-11-21 09:15:02``) are never long enough runs.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ _DIGIT_VALUE.update({"零": "0", "〇": "0", "一": "1", "幺": "1", "二": "2",
 _SPOKEN = frozenset("零〇一二三四五六七八九幺")
 _SEPARATORS = " -‐－\u3000"
 _D = f"[{_DIGIT_CHARS}]"
-_S = f"[{_SEPARATORS}]"
+# escaped: unescaped, " -‐" inside [...] is the range U+0020–U+2010 (all ASCII punctuation and
+# letters), and a "run" spanned 13812345678,13912345678 and matched no number at all
+_S = f"[{re.escape(_SEPARATORS)}]"
 # A candidate: at least 11 digits, single separators allowed between them, an optional
 # trailing X (ID check character). Found by one C-speed regex search per text.
 _RUN = re.compile(f"(?:[+＋])?{_D}(?:{_S}?{_D}){{10,}}[XxＸｘ]?")
@@ -52,6 +57,11 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+# What a payment card number starts with (its major industry identifier): American Express,
+# JCB, Visa, Mastercard (also 2221–2720), UnionPay (62), Discover, and the 9… cards of Chinese
+# banks. Order numbers, dates and times (20261121091502) start otherwise.
+_CARD_START = re.compile(r"[3-69]|2[2-7]")
+_CHECK_X = frozenset("XxＸｘ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +107,7 @@ def _classify(value: str) -> str | None:
         return MOBILE
     if n == 13 and value.startswith("86") and _MOBILE_RE.fullmatch(value[2:]):
         return MOBILE
-    if 13 <= n <= 19 and value.isdigit() and luhn_ok(value):
+    if 13 <= n <= 19 and _CARD_START.match(value) and luhn_ok(value):
         return BANK_CARD
     return None
 
@@ -108,7 +118,7 @@ def _segments(text: str, start: int, end: int) -> list[list[int]]:
     script = None
     for i in range(start, end):
         ch = text[i]
-        if ch in _DIGIT_VALUE or ch in "XxＸｘ":
+        if ch in _DIGIT_VALUE or ch in _CHECK_X:
             # 第一13812345678: spoken digits next to written ones are not one number
             this = ch in _SPOKEN
             if script is not None and this != script and groups[-1]:
@@ -124,6 +134,18 @@ def _value(text: str, positions: list[int]) -> str:
     return "".join(_DIGIT_VALUE.get(text[i], "X") for i in positions)
 
 
+def _number(text: str, positions: list[int]) -> PiiMatch | None:
+    """The personal number made of the digits at ``positions``, if they make one. A trailing
+    X is an ID number's check character, or else not part of the number (13812345678x…)."""
+    value = _value(text, positions)
+    if value.endswith("X") and not (len(value) == 18 and id_checksum_ok(value)):
+        positions, value = positions[:-1], value[:-1]
+    kind = _classify(value) if 11 <= len(value) <= 19 else None
+    if kind is None:
+        return None
+    return PiiMatch(kind, positions[0], positions[-1] + 1, value, tuple(positions))
+
+
 def _numbers_in_run(text: str, start: int, end: int) -> list[PiiMatch]:
     """Numbers in a run of digit groups: the longest valid number from each group, left to right.
 
@@ -134,23 +156,17 @@ def _numbers_in_run(text: str, start: int, end: int) -> list[PiiMatch]:
     found: list[PiiMatch] = []
     i = 0
     while i < len(groups):
-        hit = None
         for j in range(len(groups) - 1, i - 1, -1):
             positions = [p for g in groups[i : j + 1] for p in g]
-            if not 11 <= len(positions) <= 19:
+            if len(positions) > 20:  # 19 digits and a trailing X at most
                 continue
-            value = _value(text, positions)
-            if "X" in value[:-1]:
-                continue
-            kind = _classify(value)
-            if kind is not None:
-                hit = PiiMatch(kind, positions[0], positions[-1] + 1, value, tuple(positions))
+            hit = _number(text, positions)
+            if hit is not None:
+                found.append(hit)
                 i = j + 1
                 break
-        if hit is None:
-            i += 1
         else:
-            found.append(hit)
+            i += 1
     return found
 
 
@@ -218,7 +234,8 @@ def redact_finding(f: Finding, memo: _Memo | None = None) -> Finding:
 
 
 def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
-    """The call with its utterance text masked (same object when nothing needed masking)."""
+    """The call with its utterance text, agent name and team masked (free text: a number can
+    be typed anywhere); the same object when nothing needed masking. Ids are keys, not masked."""
     m = memo if memo is not None else _Memo()
     utts = t.utterances
     changed: list[Utterance] | None = None
@@ -229,7 +246,12 @@ def redact_transcript(t: Transcript, memo: _Memo | None = None) -> Transcript:
             if changed is None:
                 changed = list(utts)
             changed[i] = dataclasses.replace(u, text=text)
-    return dataclasses.replace(t, utterances=changed) if changed is not None else t
+    name = t.agent_name and m[t.agent_name]
+    team = t.team and m[t.team]
+    if changed is None and name == t.agent_name and team == t.team:
+        return t
+    return dataclasses.replace(t, utterances=utts if changed is None else changed,
+                               agent_name=name, team=team)
 
 
 _JOIN = "\ue000"  # neither a digit nor a separator nor part of an address: no run spans two texts
@@ -263,7 +285,9 @@ def _holding_pii(texts: list[str]) -> list[int]:
 def redact_result(r: CallResult) -> CallResult:
     """A call's result as every output shows it: findings and transcript text masked (the same
     object when nothing needed masking)."""
-    texts = [u.text for u in r.transcript.utterances]
+    t = r.transcript
+    texts = [u.text for u in t.utterances]
+    texts += (t.agent_name or "", t.team or "")
     for f in r.findings:
         texts += (f.matched, f.evidence, f.message)
     if not may_hold_pii(texts + list(r.rule_errors.values())):

@@ -43,6 +43,7 @@ import orjson
 from csqa.errors import CsqaError
 from csqa.loaders.common import LoadProblem, decode
 from csqa.loaders.text import parse_time
+from csqa.redact import redact
 from csqa.reporters.files import safe_cell
 from csqa.reporters.sheets import Sheet, write_sheets
 from csqa.runs import AuditRun, RuleCost, open_run, plain
@@ -705,7 +706,8 @@ def rule_stats(run_dirs: Sequence[str | Path], reviews: Reviews | str | Path,
             elif v.verdict == FALSE_ALARM:
                 st.false_alarms += 1
                 if len(st.examples) < examples:
-                    st.examples.append({**f, "note": v.note, "reviewer": v.reviewer})
+                    # a note is free text: a reviewer may quote the number in question
+                    st.examples.append({**f, "note": redact(v.note), "reviewer": v.reviewer})
         for c in run.table("calls.csv"):
             call_ids.add(c["call_id"])
     for v in rv.missed:

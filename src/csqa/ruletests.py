@@ -33,6 +33,7 @@ is run alone, so other rules cannot hide or cause a result.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from csqa.model import CallResult, InputProblem, Transcript
 from csqa.parallel import Job
 from csqa.pipeline import AuditStage, Sink, run
 from csqa.reading import Preparation, ReadyCall
+from csqa.redact import redact
 from csqa.ruleset import Rule, Ruleset, did_you_mean
 from csqa.ruleset.yamlsrc import YamlDoc, load_yaml
 
@@ -295,8 +297,7 @@ def run_examples(ruleset: Ruleset, rule: Rule, examples: list[Example]) -> list[
     """The outcomes of ``rule``'s examples, the rule run alone under ``ruleset``'s scoring,
     each call audited by the one pipeline (prepared, unredacted, whole results). Each example
     is a run of its own: two examples may well have the same call id."""
-    alone = Ruleset(name=ruleset.name, version=ruleset.version, rules=[rule],
-                    base_score=ruleset.base_score, pass_mark=ruleset.pass_mark)
+    alone = dataclasses.replace(ruleset, rules=[rule])  # its meaning settings too
     job = Job(alone, redact=False, render=False)
     outcomes: list[Outcome] = []
     for ex in examples:
@@ -329,12 +330,13 @@ def run_rule_tests(ruleset: Ruleset, tests_file: Path | None = None) -> TestRepo
 
 
 def failure_lines(outcome: Outcome) -> Iterator[str]:
-    """A failed example for a person: which rule and example, where, what went wrong, the call."""
+    """A failed example for a person: which rule and example, where, what went wrong, the call
+    (personal numbers masked, as in every output)."""
     ex = outcome.example
     yield f"✗ {ex.rule_id} {ex.label}  ({ex.where})"
-    yield f"    {outcome.problem}"
+    yield redact(f"    {outcome.problem}")
     for line in ex.call.strip().splitlines():
-        yield f"    | {line.strip()}"
+        yield redact(f"    | {line.strip()}")
 
 
 def summary_line(report: TestReport) -> str:

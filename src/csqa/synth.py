@@ -13,6 +13,12 @@ needs check, an interruption, the agent hanging up first, unannounced or over-lo
 slow answer, and speaking too fast. Decoys that must *not* fire are mixed in too: the customer
 using forbidden words, agent backchannels (嗯,好的) over the customer, holds that were announced,
 没办法 cancelled by 想办法, and calls with an unknown hang-up side.
+
+Every call carries its ``direction``. About one in twenty is an agent's call-back (``outbound``,
+opening with 打扰了 and the purpose of the call); a third of those leave out the purpose or the
+apology, and those placed in the lunch break (the call's ``started_at``) break the call-hours
+rule. These draws come from a second random stream, so the other calls are the same whatever
+the share of call-backs.
 """
 
 from __future__ import annotations
@@ -77,6 +83,11 @@ FORBIDDEN_WEIGHTS = {"forbidden.blame": 4, "forbidden.arrogant": 3, "forbidden.c
 #: ``forbidden.shirk`` says 没办法, but 想办法 in the same utterance cancels it (decoy)
 SHIRK_DECOY = "没办法的话我们再一起想办法,{item}您别着急"
 
+#: share of calls that are the agent's call-backs (direction outbound)
+OUTBOUND_RATE = 0.05
+#: an outbound call's lunch break (the default ruleset's outbound.call_hours: 12:00-14:00)
+LUNCH_HOURS = (12, 13)
+
 #: ``distinct_text``: what makes each of an agent's own utterances a text of its own, as in real
 #: traffic (scripted openings, closings and backchannels stay as they are)
 LEADS = ["", "", "好的,", "嗯,", "明白了,", "是这样的,", "我看一下,", "您别着急,", "稍等我看下,", "对的,"]
@@ -138,6 +149,7 @@ class Generator:
     def __init__(self, seed: int = 0, agents: int = 200, violation_rate: float = 0.35,
                  distinct_text: bool = False) -> None:
         self.rng = random.Random(seed)
+        self.outbound_rng = random.Random(f"outbound-{seed}")  # its own stream (see above)
         self.violation_rate = violation_rate
         #: every agent utterance of the call's own business is a text of its own (see LEADS)
         self.distinct_text = distinct_text
@@ -163,6 +175,8 @@ class Generator:
             wanted.discard("silence")
         turns: list[_Turn] = []
         a, c = "agent", "customer"
+        hour = 8 + n % 12
+        outbound, left_out = self._outbound(wanted)
 
         # 开场白
         if "greeting" in wanted:
@@ -180,6 +194,11 @@ class Generator:
                 turns.append(_Turn(a, "能听到,请稍等,系统有点卡。", gap=0.8))
                 turns.append(_Turn(c, "好的。", gap=0.8))
                 turns.append(_Turn(a, greet + "。", gap=rng.uniform(1.0, 3.0), tag="greeting"))
+            elif outbound:
+                sorry = "" if left_out == "apology" else "打扰了,"
+                why = "" if left_out == "purpose" else f",给您来电是想回访一下您的{item}问题"
+                turns.append(_Turn(a, f"您好,{sorry}我是{company}售后的客服代表{nick}{why},请问现在方便吗?",
+                                   gap=first_gap, tag="response_delay" if slow else ""))
             else:
                 turns.append(_Turn(a, greet + ",请问有什么可以帮您?", gap=first_gap,
                                    tag="response_delay" if slow else ""))
@@ -247,11 +266,28 @@ class Generator:
                                                                   weights=[85, 5, 10])[0]
         record = {
             "call_id": f"SYN-{n:07d}", "agent_id": agent_id, "agent_name": agent_name, "team": team,
-            "started_at": f"2026-11-21T{8 + n % 12:02d}:{n % 60:02d}:{(n * 7) % 60:02d}+08:00",
+            "direction": "outbound" if outbound else "inbound",
+            "started_at": f"2026-11-21T{hour:02d}:{n % 60:02d}:{(n * 7) % 60:02d}+08:00",
             "hangup_by": hangup, "duration": round(t + rng.uniform(0.5, 2.0), 2),
             "utterances": utterances,
         }
-        return SynthCall(record, self._expected(turns, wanted))
+        expected = self._expected(turns, wanted)
+        if outbound:
+            if left_out:
+                expected.append((f"outbound.{left_out}", 0))
+            if hour in LUNCH_HOURS:
+                expected.append(("outbound.call_hours", None))
+            expected.sort(key=_truth_order)
+        return SynthCall(record, expected)
+
+    def _outbound(self, wanted: set[str]) -> tuple[bool, str]:
+        """Whether the call is a call-back, and what its opening leaves out (``purpose``,
+        ``apology`` or nothing). Only calls whose opening is said as scripted (no rude or late
+        greeting) are call-backs."""
+        rng = self.outbound_rng
+        outbound = rng.random() < OUTBOUND_RATE and not wanted & {"greeting", "greeting_late"}
+        left_out = rng.choice(["purpose", "apology", "", "", "", ""]) if outbound else ""
+        return outbound, left_out
 
     def _own(self, text: str) -> str:
         """``text`` as it is, or (``distinct_text``) made a text of its own with a lead-in and a
@@ -279,7 +315,11 @@ class Generator:
             out.append(("hangup", agent_idx[-1]))
         if "speech_rate" in wanted:
             out.append(("speech_rate", None))
-        return sorted(out, key=lambda x: (x[0], -1 if x[1] is None else x[1]))
+        return sorted(out, key=_truth_order)
+
+
+def _truth_order(finding: tuple[str, int | None]) -> tuple[str, int]:
+    return finding[0], -1 if finding[1] is None else finding[1]
 
 
 def generate(n: int, seed: int = 0, distinct_text: bool = False) -> Iterator[SynthCall]:

@@ -6,12 +6,14 @@ Nothing is unpacked to disk: each member is handed to the loader of its own suff
 in messages and outputs. ``.tar.gz`` is read as a stream (one pass, member by member), a
 ``.jsonl.gz`` line by line. Member names in zip files written by Windows tools in GBK (no
 UTF-8 flag) are decoded as GBK; member text may be UTF-8, UTF-8-BOM or GB18030/GBK like any
-file. An archive inside an archive is listed as skipped, not opened.
+file. An archive inside an archive is listed as skipped, not opened, and so is a member that
+is a link, device or FIFO, or whose path leaves the archive (``../``, absolute).
 """
 
 from __future__ import annotations
 
 import gzip
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -89,6 +91,35 @@ def _hidden(inner: str) -> bool:
     return any(p.startswith(".") or p == "__MACOSX" for p in parts)
 
 
+def _leaves(inner: str) -> bool:
+    """Whether a member's path points outside the archive (``../x``, ``/etc/x``, ``C:\\x``)."""
+    name = inner.replace("\\", "/")
+    return (name.startswith("/") or (len(name) > 1 and name[1] == ":")
+            or ".." in PurePosixPath(name).parts)
+
+
+class Refused(Member):
+    """A member not read for what it is (a link, device or FIFO) or where it points: listed as
+    skipped with ``reason``, never opened."""
+
+    def __init__(self, archive: str, inner: str, reason: str) -> None:
+        super().__init__(archive, inner, _never)
+        self.reason = reason
+
+
+def _never() -> IO[bytes]:
+    raise OSError("a refused archive member is never opened")
+
+
+_TAR_KINDS = {tarfile.SYMTYPE: "a symbolic link", tarfile.LNKTYPE: "a hard link",
+              tarfile.CHRTYPE: "a character device", tarfile.BLKTYPE: "a block device",
+              tarfile.FIFOTYPE: "a FIFO (named pipe)"}
+
+
+def _zip_link(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
 def _members(path: Path) -> Iterator[Member]:
     archive = str(path)
     k = kind(path.name)
@@ -101,14 +132,20 @@ def _members(path: Path) -> Iterator[Member]:
     elif k == "zip":
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
-                if not info.is_dir():
-                    yield Member(archive, _zip_name(info), partial(zf.open, info))
+                name = _zip_name(info)
+                if _zip_link(info):
+                    yield Refused(archive, name, "a symbolic link in the archive: not read")
+                elif not info.is_dir():
+                    yield Member(archive, name, partial(zf.open, info))
     else:
         with tarfile.open(path, "r|*") as tf:
             for ti in tf:
                 fh = tf.extractfile(ti) if ti.isfile() else None
                 if fh is not None:
                     yield Member(archive, ti.name, partial(_same, fh))
+                elif not ti.isdir():
+                    what = _TAR_KINDS.get(ti.type, f"not a regular file (type {ti.type!r})")
+                    yield Refused(archive, ti.name, f"{what} in the archive: not read")
 
 
 def _same(fh: IO[bytes]) -> IO[bytes]:
@@ -126,6 +163,13 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
     failed_member = False
     try:
         for member in _members(path):
+            if isinstance(member, Refused):
+                yield InputProblem(str(member), None, member.reason, status="skipped")
+                continue
+            if _leaves(member.inner):
+                yield InputProblem(str(member), None, "member path leaves the archive (.. or "
+                                   "an absolute path): not read", status="skipped")
+                continue
             if _hidden(member.inner):
                 continue
             if kind(member.name):

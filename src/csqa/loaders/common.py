@@ -16,6 +16,7 @@ import math
 import operator
 import re
 import statistics
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -306,6 +307,30 @@ def optional_text(value: Any, what: str) -> str | None:
     raise LoadProblem(f"{what}: expected text, got {type(value).__name__}")
 
 
+#: the fields that are keys (calls and agents are counted by them, reports grouped by team)
+ID_FIELDS = ("call_id", "agent_id", "team")
+
+
+def normal_id(value: str | None, what: str, warnings: list[str]) -> str | None:
+    """An id (call_id, agent_id, team) as csqa compares it: NFKC (full-width ``Ａ１`` is
+    ``A1``) and without format characters (zero-width spaces, direction marks, a stray
+    byte-order mark), which make look-alike ids separate agents. A change is recorded in
+    ``warnings``; ``None`` when nothing is left."""
+    if value is None or value.isascii():
+        return value
+    norm = "".join(ch for ch in unicodedata.normalize("NFKC", value)
+                   if unicodedata.category(ch) != "Cf").strip()
+    if norm != value:
+        warnings.append(f"{what}: {value!r} read as {norm!r} (full-width forms and invisible "
+                        "characters removed, so that look-alike ids are one id)")
+    return norm or None
+
+
+def plain_ids(ids: str) -> bool:
+    """Whether ids joined into one text need no :func:`normal_id` (one C-level pass or two)."""
+    return ids.isascii() or (ids.isprintable() and unicodedata.is_normalized("NFKC", ids))
+
+
 def check_started_at(value: str | None) -> str | None:
     if value is None:
         return None
@@ -395,11 +420,13 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
     Repairs, each recorded in ``Transcript.warnings``: times in milliseconds are converted to
     seconds; an utterance whose end is before its start gets ``end = start``.
     """
-    call_id = optional_text(meta.get("call_id"), "call_id") or default_call_id
+    warnings: list[str] = []
+    call_id = (normal_id(optional_text(meta.get("call_id"), "call_id"), "call_id", warnings)
+               or default_call_id)
     if not call_id:
         raise LoadProblem('call_id: missing (expected a call id, e.g. "call_id": '
                           '"20261121-000123")')
-    agent_id = optional_text(meta.get("agent_id"), "agent_id")
+    agent_id = normal_id(optional_text(meta.get("agent_id"), "agent_id"), "agent_id", warnings)
     if not agent_id:
         raise LoadProblem("agent_id: missing (every call must name its agent)")
     if not utterances:
@@ -410,7 +437,6 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
         raise LoadProblem(f"utterances: {len(utterances)}, over the limit of {limit} per call "
                           "(--max-utterances)")
     timing = label(meta.get("timing"), TIMING_LABELS, "timing") or "utterance"
-    warnings: list[str] = []
     raw_duration = meta.get("duration")
     duration = seconds(raw_duration, "duration") if raw_duration not in (None, "") else None
     if timing != "none" and _looks_like_milliseconds(utterances):
@@ -434,7 +460,7 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
         call_id=call_id,
         agent_id=agent_id,
         agent_name=optional_text(meta.get("agent_name"), "agent_name"),
-        team=optional_text(meta.get("team"), "team"),
+        team=normal_id(optional_text(meta.get("team"), "team"), "team", warnings),
         started_at=check_started_at(optional_text(meta.get("started_at"), "started_at")),
         hangup_by=hangup_side(meta.get("hangup_by")),
         duration=duration,
@@ -489,6 +515,95 @@ _CHANNELS_EXACT = {**CHANNEL_LABELS, "": "stereo"}
 _TRUNCATED_EXACT = {**TRUNCATED_LABELS, "": None}
 _DIRECTION_EXACT = {**DIRECTION_LABELS, "": None}
 _HANGUP_EXACT: dict[str, str | None] = {**HANGUP_LABELS, **dict.fromkeys(UNKNOWN_HANGUP)}
+
+
+_KEY_TOKEN = re.compile(r'"\s*:')
+_KEY_TOKEN_B = re.compile(rb'"\s*:')
+_ESCAPED_COLON = re.compile(rb"\\u003[aA]")
+_CONTAINERS = (dict, list)
+_TEXT = operator.itemgetter("text")
+
+
+def _key_count(obj: Any) -> int:
+    """How many keys the objects in ``obj`` hold, nested ones included."""
+    n, stack = 0, [obj]
+    while stack:
+        o = stack.pop()
+        if type(o) is dict:
+            n += len(o)
+            stack.extend([v for v in o.values() if type(v) in _CONTAINERS])
+        elif type(o) is list:
+            stack.extend([v for v in o if type(v) in _CONTAINERS])
+    return n
+
+
+def _colons_are_keys(raw: bytes, obj: dict[str, Any]) -> bool:
+    """Whether the JSON text ``raw`` of a call ``obj`` has a colon for every key counted and
+    none more, so that no key can be written twice: each key is followed by one colon, and
+    the text's other colons are those in its strings (with no ``\\u003a`` escape, those of the
+    parsed strings). Keys of the call and its utterances are counted, colons of the call's
+    strings (a start time) and utterance texts subtracted; a nested object or a colon
+    elsewhere only sends the call to the slower, exact check."""
+    utts = obj.get("utterances")
+    excess = raw.count(b":") - len(obj)
+    if type(utts) is list and _DICT.issuperset(map(type, utts)):
+        excess -= sum(map(len, utts))
+    if excess > 0 and type(started := obj.get("started_at")) is str:
+        excess -= started.count(":")  # 09:15:02+08:00, nearly always the only ones
+    if excess > 0:
+        excess -= sum([v.count(":") for k, v in obj.items() if type(v) is str
+                       and k != "started_at"])
+        if excess > 0 and type(utts) is list:
+            try:
+                excess -= "".join(map(_TEXT, utts)).count(":")
+            except (KeyError, TypeError):
+                return False
+    return excess == 0 and (b"\\" not in raw or _ESCAPED_COLON.search(raw) is None)
+
+
+def duplicate_key(raw: bytes | str, obj: Any) -> str | None:
+    """A key written twice in one object of the JSON text ``raw`` (parsed as ``obj``), or
+    ``None``. JSON parsers keep the last of two silently (``agent_id`` twice: the call is
+    counted for whichever agent came last), so such a call is rejected.
+
+    Cheap when there is none, as nearly always: a plain call is checked by counting its colons
+    (:func:`_colons_are_keys`, a C-level byte count); anything else by counting ``"`` + colon
+    (each key is one; more only when a key is repeated or a string holds one) against the
+    keys parsed. Only a text that fails both is parsed again, slowly, to find the key."""
+    if type(raw) is bytes and type(obj) is dict and _colons_are_keys(raw, obj):
+        return None
+    tokens = _KEY_TOKEN_B.findall(raw) if type(raw) is bytes else _KEY_TOKEN.findall(raw)  # type: ignore[arg-type]
+    if len(tokens) == _key_count(obj):
+        return None
+    return _first_duplicate(raw)
+
+
+def _first_duplicate(raw: bytes | str) -> str | None:
+    import json
+
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        if not found:
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    found.append(key)
+                    break
+                seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except ValueError:  # what orjson read and json does not: nothing more to say
+        return None
+    return found[0] if found else None
+
+
+def duplicate_key_problem(key: str) -> str:
+    """The reason a call with a key written twice is rejected."""
+    return (f"duplicate key {key!r} in one object (which value is meant cannot be told); "
+            "expected each key once")
 
 
 def no_control_characters(raw: bytes) -> bool:
@@ -574,6 +689,8 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
     if not printable and not ids.isprintable() and _CONTROL_ID_RE.search(ids):
         return None
     call_id, agent_id, agent_name, team, started_at = fields
+    if not plain_ids("".join(filter(None, (call_id, agent_id, team)))):
+        return None  # look-alike characters: normalised, with a warning, by the checked path
     call_id = (call_id and call_id.strip()) or default_call_id
     agent_id = agent_id and agent_id.strip()
     if not call_id or not agent_id:

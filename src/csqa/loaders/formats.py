@@ -35,6 +35,8 @@ from csqa.loaders.common import (
     _quick_call,
     current_limits,
     decode,
+    duplicate_key,
+    duplicate_key_problem,
     no_control_characters,
     read_guarded,
 )
@@ -78,10 +80,15 @@ def detect_json(data: Any) -> ModuleType | None:
 
 
 def read_json(path: Path) -> Any:
+    text = decode(path.read_bytes())
     try:
-        return orjson.loads(decode(path.read_bytes()))
+        data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise LoadProblem(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+    key = duplicate_key(text, data)
+    if key is not None:
+        raise LoadProblem(duplicate_key_problem(key))
+    return data
 
 
 def _run(
@@ -136,6 +143,8 @@ def plain_call_file(name: str) -> Transcript | None:
         return None
     if type(obj) is not dict or "utterances" not in obj:  # not csqa JSON (see _is_csqa)
         return None
+    if duplicate_key(raw, obj) is not None:
+        return None  # rejected, naming the key, by the general path
     base = os.path.basename(name)
     dot = base.rfind(".")
     stem = base[:dot] if 0 < dot < len(base) - 1 else base  # as Path.stem

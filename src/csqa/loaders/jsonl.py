@@ -1,9 +1,10 @@
 """JSON Lines: one csqa call object per line (``*.jsonl``), the shape of a nightly bulk export.
 
-Streamed, never read whole (1 MiB blocks, cut into lines in C): a bad line loses that line
-only, reported with its line number, and a line longer than the file-size limit
+Streamed, never read whole (1 MiB blocks, cut into lines in C): a bad line (NUL bytes
+included) loses that line only, reported with its line number, and a line longer than the file-size limit
 (``--max-file-mb``) is refused without being held in memory. Each line's encoding is detected
 on its own (UTF-8, GB18030/GBK); a file starting with a UTF-16 byte-order mark is read as UTF-16 throughout.
+More than :data:`MAX_BLANK_RUN` blank lines in a row end the file with an error.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from csqa.loaders.common import (
     LoadProblem,
     current_limits,
     decode,
+    duplicate_key,
+    duplicate_key_problem,
     from_mapping,
     no_control_characters,
 )
@@ -132,6 +135,18 @@ _BLANK = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip() removes
 
 #: non-blank lines per :class:`Lines` chunk
 CHUNK_LINES = 256
+#: blank lines in a row after which the rest of a file is not read: a 1 MB ``.jsonl.gz`` can
+#: hold a gigabyte of them, minutes of work for nothing
+MAX_BLANK_RUN = 10_000
+
+
+def _binary(head: bytes) -> bool:
+    """Whether a file whose first bytes hold NUL bytes is binary data, not JSON Lines with a
+    damaged line (which loses that line only): its first bytes break into lines, and not one of
+    them starts a call object."""
+    lines = head.split(b"\n")
+    return len(lines) > 1 and not any(
+        line.lstrip(b" \t\r\xef\xbb\xbf").startswith(b"{") for line in lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +176,7 @@ class Lines:
                     obj = loads(raw)
                 except orjson.JSONDecodeError:
                     obj = None
-                if type(obj) is dict:
+                if type(obj) is dict and duplicate_key(raw, obj) is None:
                     call = quick_call(obj, name, None, lineno, no_control_characters(raw))
                     if call is not None:
                         yield call
@@ -199,11 +214,12 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
     with path.open("rb") as raw:
         head = raw.read(8192)
         utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        if not utf16 and b"\x00" in head:
+        if not utf16 and b"\x00" in head and _binary(head):
             yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
                                            "(expected one call object per line, UTF-8 or GBK)")
             return
         batch: list[tuple[int, bytes]] = []
+        blank = 0  # blank lines in a row
         try:
             lines = (_utf16_lines(_Rejoined(head, raw), limit) if utf16  # type: ignore[arg-type]
                      else _lines(_blocks(head, raw), limit))
@@ -217,7 +233,17 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
                                        "(--max-file-mb); not read")
                     continue
                 if line[0] in _BLANK and not line.strip():  # a blank line starts with a blank
+                    blank += 1
+                    if blank > MAX_BLANK_RUN:
+                        if batch:
+                            yield Lines(name, batch)
+                        yield InputProblem(name, lineno - MAX_BLANK_RUN, f"more than "
+                                           f"{MAX_BLANK_RUN} blank lines in a row from here (a "
+                                           "padded or corrupt export); the rest of the file was "
+                                           "not read")
+                        return
                     continue
+                blank = 0
                 batch.append((lineno, line))
                 if len(batch) >= size:
                     yield Lines(name, batch)
@@ -239,17 +265,26 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
 def _load_line(raw: bytes, name: str, lineno: int) -> Iterator[Transcript | InputProblem]:
     if not raw.strip():
         return
+    text: bytes | str = raw
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
+        if b"\x00" in raw:
+            yield InputProblem(name, lineno, "binary data (NUL bytes) in the line: expected one "
+                                             "call object per line (UTF-8 or GBK)")
+            return
         try:
-            obj = orjson.loads(decode(raw))
+            text = decode(raw)
+            obj = orjson.loads(text)
         except (orjson.JSONDecodeError, LoadProblem) as exc:
             msg = exc.reason if isinstance(exc, LoadProblem) else exc.msg
             yield InputProblem(name, lineno, f"invalid JSON: {msg} (expected one call object "
                                              "per line)")
             return
     try:
+        key = duplicate_key(text, obj)
+        if key is not None:
+            raise LoadProblem(duplicate_key_problem(key))
         yield from_mapping(obj, name, None, lineno)
     except LoadProblem as exc:
         cid = obj.get("call_id") if isinstance(obj, dict) else None

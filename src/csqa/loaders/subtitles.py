@@ -4,7 +4,8 @@ WebVTT names the speaker with a voice tag: ``<v 坐席>您好…`` (closing ``</
 SRT has no speaker field; the convention is a prefix ``坐席：`` / ``客户:`` or ``[坐席]``.
 Speakers must be roles (坐席/客服/agent, 客户/顾客/customer). Cue times are
 ``HH:MM:SS.mmm`` (VTT) or ``HH:MM:SS,mmm`` (SRT); ``MM:SS.mmm`` is accepted too.
-A bad cue is reported with the line it starts on.
+A bad cue is reported with the line it starts on; a cue that ends before it starts is clamped
+to ``end = start`` with a warning, as JSON utterances are.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def _speaker(text: str, lineno: int) -> tuple[str, str]:
 def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
     lines = text.splitlines()
     segs: list[Segment] = []
+    warnings: list[str] = []
     i = 0
     if fmt == "webvtt" and (not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT")):
         raise LoadProblem("not a WebVTT file: the first line must be 'WEBVTT'", 1)
@@ -71,10 +73,14 @@ def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
                 start_line,
             )
         start, end = _time(m["start"]), _time(m["end"])
-        if end < start:
-            raise LoadProblem(f"cue ends ({end:g}s) before it starts ({start:g}s)", start_line)
+        if end < start:  # one bad time should not lose the call: repaired as JSON's are
+            warnings.append(f"line {start_line}: cue end {end:g} is before start {start:g}; "
+                            "clamped to end = start (expected end ≥ start)")
+            end = start
         segs.append(Segment(who, start, end, said))
-    return build(segs, source=name, call_id=stem, fmt=fmt, speaker_kind=None)
+    t = build(segs, source=name, call_id=stem, fmt=fmt, speaker_kind=None)
+    t.warnings.extend(warnings)
+    return t
 
 
 def _load(path: Path, fmt: str) -> Iterator[Transcript | InputProblem]:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from csqa.gate import CallVerdict, CheckReport
-from csqa.model import Finding, Transcript
+from csqa.model import Finding, Transcript, shown_name
 
 
 def clock(seconds: float) -> str:
@@ -103,13 +103,13 @@ def annotation(level: str, message: str, file: str | None = None, line: int | No
     """One GitHub workflow command, e.g. ``::error file=a.txt,line=3,title=x::message``."""
     props = []
     if file:
-        props.append(f"file={_escape_property(file)}")
+        props.append(f"file={_escape_property(shown_name(file))}")
     if line is not None:
         props.append(f"line={line}")
     if title:
         props.append(f"title={_escape_property(title)}")
     head = f"::{level} {','.join(props)}" if props else f"::{level}"
-    return f"{head}::{_escape_data(message)}"
+    return f"{head}::{shown_name(_escape_data(message))}"
 
 
 def _lines_of(t: Transcript) -> dict[int, int]:

@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from csqa.model import CUSTOMER, CallResult, InputProblem
+from csqa.model import CUSTOMER, CallResult, InputProblem, shown_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,7 +157,8 @@ class RenderedCall:
 
     @property
     def location(self) -> str:
-        return f"{self.source}:{self.line}" if self.line is not None else self.source
+        source = shown_name(self.source)
+        return f"{source}:{self.line}" if self.line is not None else source
 
     def __reduce__(self) -> tuple[type[RenderedCall], tuple[Any, ...]]:
         # pickled as its fields in order: about half the time of a slotted dataclass's default
@@ -242,12 +243,14 @@ class OutputFolder:
         self._calls_fh.write(call.csv_row)
         self._customer.write(call.customer)
         for rid, err in call.rule_errors:
-            self._errors.writerow([safe_cell(call.source), call.line or "", safe_cell(call.call_id),
+            self._errors.writerow([safe_cell(shown_name(call.source)), call.line or "",
+                                   safe_cell(call.call_id),
                                    "rule_error", f"rule {rid} failed on this call: {err}"])
 
     def write_problem(self, p: InputProblem) -> None:
-        self._errors.writerow([safe_cell(p.file), p.line if p.line is not None else "",
-                               safe_cell(p.call_id or ""), p.status, safe_cell(p.reason)])
+        self._errors.writerow([safe_cell(shown_name(p.file)), p.line if p.line is not None else "",
+                               safe_cell(p.call_id or ""), p.status,
+                               safe_cell(shown_name(p.reason))])
 
     def finish(self, agents_csv: str, run: dict[str, Any]) -> None:
         """Close the streams, write agents.csv and run.json, and move everything into place.

@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from csqa.gate import CallVerdict, CheckReport
-from csqa.model import Finding
+from csqa.model import Finding, shown_name
 from csqa.reporters.ci import clock
 
 SPEAKER_LABELS = {"agent": "坐席", "customer": "客户"}
@@ -85,7 +85,7 @@ def junit_xml(report: CheckReport, group: str = "agent") -> bytes:
     groups: dict[str, list[CallVerdict]] = defaultdict(list)
     for v in report.verdicts:
         t = v.result.transcript
-        key = str(Path(t.source).parent) if group == "folder" else t.agent_id
+        key = shown_name(str(Path(t.source).parent)) if group == "folder" else t.agent_id
         groups[key].append(v)
     root = ET.Element("testsuites", name=f"csqa check ({report.ruleset.name})")
     for key in sorted(groups):

@@ -1,10 +1,10 @@
 """call_hours: the agent must not place a call in the customer's rest time (午休, late at night).
 
 The norms (拨打电话规范): 如无急事,节假日期间、对方休息时间(午休或夜间22:00以后)尽量不要打电话.
-Fires once per outbound call (a call-level finding) whose ``started_at`` falls inside one of ``quiet_hours``
-(``"12:00-14:00"``; a window may wrap past midnight, ``"22:00-08:00"``), in the customer's
-local time: a start time with a UTC offset is converted to ``utc_offset`` hours, one without
-an offset is taken as local time already.
+Fires once per outbound call (a call-level finding) whose ``started_at`` falls inside one of
+``quiet_hours`` (``"12:00-14:00"``; a window may wrap past midnight, ``"22:00-08:00"``), in
+the customer's local time: a start time with a UTC offset is converted to ``utc_offset``
+hours, one without an offset is taken as local time already.
 
 Only outbound calls are judged (``direction`` from the transcript or the call record): an
 inbound call passes; a call whose direction or start time is unknown is *not evaluable*.

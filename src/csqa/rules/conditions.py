@@ -440,7 +440,7 @@ class _Means(Compiled):
         for u in call.utterances:
             if self.speaker != "any" and u.speaker != self.speaker:
                 continue
-            j = judge(self.set_id, u.text)
+            j = judge(self.set_id, call.plain(u.index))
             if j is not None and j.holds:
                 found[u.index] = [Match(j.like, 0, len(u.text), j.like_similarity)]
         return found

@@ -32,13 +32,14 @@ Passes when only the customer says it, or the agent never does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from csqa.matching import CallView, PhraseBank, compile_safe_regex, leftmost_longest
+from csqa.matching import CallView, Match, PhraseBank, compile_safe_regex, leftmost_longest
 from csqa.model import Hit
 from csqa.rules.base import MeaningParams, Phrase, Scope, Speaker, TolerantParams, in_scope
 from csqa.rules.conditions import PhraseMatcher, PhraseOptions
@@ -134,10 +135,12 @@ def _said(call: CallView, prep: Prepared) -> Generator[Hit, None, set[int]]:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):
             continue
-        if prep.meaning is not None and _nearer_unlike(call, prep.meaning, u.text):
-            continue
-        said.add(u.index)
-        for m in matches if len(matches) == 1 else leftmost_longest(matches):
+        kept = matches if len(matches) == 1 else leftmost_longest(matches)
+        if prep.meaning is not None:
+            kept = [m for m in kept if not _sincere(call, prep.meaning, u.index, m)]
+        if kept:
+            said.add(u.index)
+        for m in kept:
             matched = u.text[m.start : m.end]
             values: dict[str, Any] = {"phrase": m.phrase}
             if m.similarity < 1.0:
@@ -146,11 +149,29 @@ def _said(call: CallView, prep: Prepared) -> Generator[Hit, None, set[int]]:
     return said
 
 
-def _nearer_unlike(call: CallView, set_id: int, text: str) -> bool:
-    """A keyword said in a sentence nearer in meaning to the counter-examples (an apology, a
-    promise to follow up, quoting the customer) does not count."""
-    j = call.bank.meaning.judge(set_id, text, screen=False)
-    return j is not None and j.unlike_similarity > j.like_similarity
+#: where a sentence ends (the keyword's sentence is what its meaning is judged on)
+_SENTENCE_END = re.compile("[。!?;!?;\n…]+")
+
+
+def _sincere(call: CallView, set_id: int, index: int, m: Match) -> bool:
+    """A keyword said sincerely does not count: its sentence is clearly nearer in meaning to one
+    of the rule's own counter-examples that uses the same word (an apology, a promise to follow
+    up, a sincere question: 没办法 in 我没办法现在就给您答复,但我会跟进) than to any example."""
+    text = call.plain(index)
+    begin = max((e.end() for e in _SENTENCE_END.finditer(text, 0, m.start)), default=0)
+    end = _SENTENCE_END.search(text, m.end)
+    sentence = text[begin : end.end() if end else len(text)]
+    return call.bank.meaning.sincere(set_id, sentence, m.phrase) is not None
+
+
+def _restating(call: CallView, phrases: PhraseMatcher, index: int) -> bool:
+    """Whether utterance ``index`` begins with one of the ``unless_before`` guards (您刚才说…):
+    a whole line judged by meaning is then the customer's words restated."""
+    if phrases.before_id is None:
+        return False
+    text = call.utterances[index].text
+    lead = len(text) - len(text.lstrip(" ,,。.、呃嗯啊"))  # a filler or a pause may come first
+    return any(m.start <= lead for m in call.find(phrases.before_id, index))
 
 
 def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
@@ -160,10 +181,12 @@ def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
     for u in in_scope(call, p.speaker, p.scope):
         if u.index in said:
             continue
-        j = call.bank.meaning.judge(prep.meaning, u.text)
+        j = call.bank.meaning.judge(prep.meaning, call.plain(u.index))
         if j is None or not j.holds:
             continue
         if prep.unless is not None and call.contains(prep.unless, u.index):
+            continue
+        if _restating(call, prep.phrases, u.index):
             continue
         yield Hit(u.index, u.start, u.end, matched=u.text,
                   values={"phrase": j.like, "similarity": round(j.like_similarity, 2), "meaning": j})

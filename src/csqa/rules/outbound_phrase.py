@@ -1,13 +1,14 @@
 """outbound_phrase: what the agent must say at the start of a call the agent places (外呼).
 
-The norms (拨打电话规范): 拨打电话时应明确拨打电话的目的; calling at the customer's rest time,
-向对方说明原因,并说声“对不起,打扰了”. The agent's first ``first_utterances`` utterances must
-contain every group (by default none: give the wording, e.g. the purpose 给您来电是想…, or
-the apology 打扰了), matched as ``required_phrase`` matches (``tolerance: pinyin`` by default).
+The norms (拨打电话规范): 拨打电话时应明确拨打电话的目的; 向对方说明原因,并说声“对不起,
+打扰了”. The agent's first ``first_utterances`` utterances must contain the ``phrases``
+(any one) and every one of the ``groups``, e.g. the purpose (给您来电是想…) or the apology
+(打扰了), matched as ``required_phrase`` matches them (``tolerance: pinyin`` by default).
 
 Only outbound calls are judged: the call's ``direction`` comes from the transcript or the
-call record (``--calls``). An inbound call passes (there is nothing to say when the customer
-called); a call whose direction is unknown is *not evaluable*.
+call record (``--calls``). An inbound call passes, as a sequence rule passes a call without
+its trigger (a *not evaluable* would re-weigh the score of every inbound call, see "Scoring");
+a call whose direction is unknown is *not evaluable*.
 
 Example (fires on utterance 0: an outbound call that never says why)::
 

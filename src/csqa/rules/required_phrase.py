@@ -124,7 +124,7 @@ def _meant(call: CallView, set_id: int | None, utts: list[Utterance]) -> bool:
     if set_id is None:
         return False
     for u in utts:
-        j = call.bank.meaning.judge(set_id, u.text)
+        j = call.bank.meaning.judge(set_id, call.plain(u.index))
         if j is not None and j.holds:
             return True
     return False
