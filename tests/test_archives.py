@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import os
@@ -73,7 +74,28 @@ def test_zip_gbk_member_names_and_text(tmp_path: Path) -> None:
     calls = _items(z)
     assert [
         (c.source, c.call_id, len(c.utterances)) for c in calls if isinstance(c, Transcript)
-    ] == [(f"{z}!录音/张丽-001.srt", "张丽-001", 9), (f"{z}!录音/utf8.srt", "utf8", 9)]
+    ] == [(f"{z}!录音/utf8.srt", "utf8", 9), (f"{z}!录音/张丽-001.srt", "张丽-001", 9)]  # name order
+
+
+def test_which_copy_of_a_call_in_a_zip_is_audited_does_not_depend_on_packing(
+        tmp_path: Path) -> None:
+    """#17: the first copy by member order won, so two zips of the same files disagreed."""
+    call = (FIXTURES / "call.srt").read_text(encoding="utf-8")
+    audited = []
+    for i, order in enumerate((["b/x.srt", "a/x.srt"], ["a/x.srt", "b/x.srt"])):
+        z = tmp_path / f"{i}.zip"
+        with zipfile.ZipFile(z, "w") as zf:
+            for name in order:
+                zf.writestr(name, call)
+        out = tmp_path / f"out{i}"
+        audit([z], out=out)
+        [row] = list(csv.DictReader((out / "calls.csv").open(encoding="utf-8")))
+        [dup] = list(csv.DictReader((out / "errors.csv").open(encoding="utf-8")))
+        audited.append((row["source"].split("!")[1], dup["file"].split("!")[1],
+                        dup["reason"].replace(str(z), "Z")))
+    assert audited[0] == audited[1] == (
+        "a/x.srt", "b/x.srt",
+        "duplicate call_id 'x': already audited from Z!a/x.srt; this copy was not audited")
 
 
 def test_tar_gz_streamed(tmp_path: Path) -> None:
@@ -169,3 +191,27 @@ def test_corrupt_zip_member_loses_only_that_member(tmp_path: Path) -> None:
     assert [(type(i).__name__, i.source if isinstance(i, Transcript) else str(i)) for i in items] == [
         ("InputProblem", f"{z}!a.srt: cannot read zip archive: Bad CRC-32 for file 'a.srt'"),
         ("Transcript", f"{z}!b.vtt")]
+
+
+def test_repeated_problems_are_summarised_on_the_terminal_even_with_q(tmp_path: Path) -> None:
+    """#17: 1,200 duplicate-call lines flooded stderr even with -q; errors.csv keeps them all."""
+    from typer.testing import CliRunner
+
+    from csqa.cli import app
+
+    line = orjson.dumps({"call_id": "dup", "agent_id": "A1", "utterances": [
+        {"speaker": "agent", "start": 0.5, "end": 2.0, "text": "您好"}]}).decode()
+    f = tmp_path / "night.jsonl"
+    f.write_text("\n".join([line] * 7 + ['{"call_id": "bad"}']) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["audit", str(f), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        f"{f}:2: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
+        f"{f}:3: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
+        f"{f}:4: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
+        f'{f}:8: utterances: missing, not a csqa call (expected {{"call_id", "agent_id", '
+        '"utterances": [{"speaker", "start", "end", "text"}, …]})',
+        "… 同类问题“duplicate call_id”共 6 条,以上只列出 3 条;全部见 errors.csv",
+    ]
+    rows = list(csv.DictReader((tmp_path / "out" / "errors.csv").open(encoding="utf-8")))
+    assert len(rows) == 7

@@ -94,4 +94,4 @@ def test_real_forbidden_phrase_under_damage_is_still_found() -> None:
         "这个我不太清楚,我帮您问一下同事", "呃,這個沒辦法,不歸我管")
     result = Engine(_default()).audit(make_call(call))
     assert [(f.rule_id, f.utterance, f.matched) for f in result.findings] == [
-        ("forbidden.shirk", 2, "這個沒辦法"), ("forbidden.shirk", 2, "不歸我管")]
+        ("forbidden.shirk", 2, "沒辦法"), ("forbidden.shirk", 2, "不歸我管")]

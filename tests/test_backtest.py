@@ -85,7 +85,7 @@ def test_backtest_cli_prints_and_writes_the_full_diff(world: tuple[Path, Path, P
     assert "- blame C1#2 “你听明白了吗”" in res.output
     assert "- blame C2#1 “你听明白了吗”" in res.output
     wb = openpyxl.load_workbook(xlsx)
-    assert wb.sheetnames == ["summary", "rules", "agents", "calls", "findings"]
+    assert wb.sheetnames == ["summary", "scoring", "rules", "agents", "calls", "findings"]
     found = [tuple(r) for r in wb["findings"].iter_rows(min_row=2, max_col=6, values_only=True)]
     assert found == [("removed", "C1", "A1", "blame", "责问", 2),
                      ("removed", "C2", "A2", "blame", "责问", 1),
@@ -123,14 +123,13 @@ def test_max_pass_rate_drop_gates_the_change(world: tuple[Path, Path, Path],
     res = runner.invoke(app, ["backtest", str(run), "-r", str(harsh),
                               "--max-pass-rate-drop", "0.4"])
     assert res.exit_code == 1
-    assert "pass rate would drop by 50.0 percentage points (75.0% → 25.0%), more than the " \
-           "allowed 40.0" in res.output
+    assert "合格率将下降 50.0 个百分点(75.0% → 25.0%),超过允许的 40.0" in res.output
     res = runner.invoke(app, ["backtest", str(run), "-r", str(harsh),
                               "--max-pass-rate-drop", "50%"])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["backtest", str(run), "-r", str(harsh),
                               "--max-pass-rate-drop", "lots"])
-    assert res.exit_code == 2 and "expected a fraction such as 0.05" in res.output
+    assert res.exit_code == 2 and "应为小数(如 0.05)或百分数(如 5%)" in res.output
 
 
 def test_backtest_reports_calls_gone_from_the_inputs(world: tuple[Path, Path, Path],
@@ -142,8 +141,7 @@ def test_backtest_reports_calls_gone_from_the_inputs(world: tuple[Path, Path, Pa
     assert [c.call_id for c in bt.calls] == ["C1", "C2", "C3"]
     res = runner.invoke(app, ["backtest", str(run), "-r", str(candidate(tmp_path, rules))])
     assert res.exit_code == 0
-    assert "1 call(s) of the runs were not found in their inputs and are not compared: C4" \
-        in res.output
+    assert "警告:运行中有 1 通通话在其输入中已找不到,未参与比较:C4" in res.output
 
 
 def test_backtest_errors_name_the_folder(world: tuple[Path, Path, Path], tmp_path: Path) -> None:
@@ -168,3 +166,38 @@ def test_review_loop_commands_have_help(command: list[str]) -> None:
                "stats": ["--reviews", "--examples"], "audit": ["--reviews"]}[command[-1]]
     for opt in options:
         assert opt in res.output
+
+
+def test_a_scoring_change_alone_is_reported_with_the_calls_it_moves(
+        world: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """#17: a candidate that changes only pass_mark and points has no finding changes, but the
+    pass rate drops; that is reported, and diff.xlsx carries the pass marks."""
+    _, rules, run = world
+    cand = tmp_path / "strict.yaml"
+    cand.write_text(rules.read_text("utf-8").replace("pass_mark: 90", "pass_mark: 96")
+                    .replace("points: 5", "points: 3"), "utf-8")
+    bt = backtest([run], cand)
+    assert bt.findings == []
+    assert [(c.what, c.before, c.after) for c in bt.scoring] == [
+        ("pass_mark", "90", "96"), ("blame.points", "5", "3")]
+    assert [(c.call_id, c.score_before, c.score_after, c.passed_before, c.passed_after)
+            for c in bt.calls] == [
+        ("C1", 90.0, 91.0, True, False),  # 3 findings × 3 = 9, under the cap of 10
+        ("C2", 95.0, 97.0, True, True),
+        ("C3", 100.0, 100.0, False, False),  # vetoed
+        ("C4", 100.0, 100.0, True, True),
+    ]
+    xlsx = tmp_path / "diff.xlsx"
+    res = runner.invoke(app, ["backtest", str(run), "-r", str(cand), "-o", str(xlsx)],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "违规变化:无(没有新增或消失的违规)" in res.output
+    assert "计分变化: pass_mark 90 → 96; blame.points 5 → 3" in res.output
+    assert "得分变化 2 通;结论变化 1 通(合格 → 不合格 1,不合格 → 合格 0)" in res.output
+    wb = openpyxl.load_workbook(xlsx)
+    calls = [tuple(r) for r in wb["calls"].iter_rows(values_only=True)]
+    assert calls[0][5:9] == ("pass_mark_before", "pass_mark_after", "passed_before",
+                             "passed_after")
+    assert calls[1][0] == "C1" and calls[1][5:9] == (90, 96, True, False)
+    assert [tuple(r) for r in wb["scoring"].iter_rows(values_only=True)] == [
+        ("setting", "before", "after"), ("pass_mark", "90", "96"), ("blame.points", "5", "3")]

@@ -231,7 +231,7 @@ def test_unknown_map_field_and_cli_usage_error(tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert f"{tmp_path / 'nope.csv'}: no such call-record file" in r.stderr
     r = CliRunner().invoke(app, ["audit", str(tmp_path), "--map", "工号", "-q"])
-    assert r.exit_code == 2 and "--map 工号: expected FIELD=COLUMN" in r.stderr
+    assert r.exit_code == 2 and "--map 工号:应写成 字段=列名" in r.stderr
 
 
 def test_broken_xlsx_is_one_line(tmp_path: Path) -> None:
@@ -258,3 +258,47 @@ def test_start_time_spellings(value: str, iso: str, tmp_path: Path) -> None:
     recs = load_records(cdr)
     assert recs.problems == []
     assert recs.by_id["C1"].values["started_at"] == iso
+
+
+def test_unused_columns_are_named_and_common_synonyms_read(exports: Path, tmp_path: Path
+                                                           ) -> None:
+    """#17: 呼叫开始时间 was dropped without a word, leaving every started_at empty."""
+    cdr = tmp_path / "cdr.csv"
+    cdr.write_text("通话ID,坐席号,呼叫开始时间,备注,通话时长\n"
+                   "C001,A1,2026-11-21 09:15:02,回访,95\n"
+                   "C002,A2,2026-11-21 09:20:00,,60\n"
+                   "C003,A3,2026-11-21 09:30:00,,70\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["audit", str(exports), "--calls", str(cdr), "-o",
+                                      str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    rows = _calls(tmp_path / "out")
+    assert [(r["call_id"], r["agent_id"], r["started_at"]) for r in rows] == [
+        ("C001", "A1", "2026-11-21T09:15:02"), ("C002", "A2", "2026-11-21T09:20:00"),
+        ("C003", "A3", "2026-11-21T09:30:00")]
+    [warning] = _errors(tmp_path / "out")
+    assert (warning["file"], warning["line"], warning["status"]) == (str(cdr), "1", "warning")
+    assert warning["reason"].startswith("未使用的列:备注、通话时长(不是认识的通话记录字段;")
+    assert f"警告:{cdr}:1: 未使用的列:备注、通话时长" in result.stderr
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_call_records_among_the_transcripts_are_skipped_not_errors(
+        exports: Path, tmp_path: Path, packed: bool) -> None:
+    """#17: cdr.csv in the export folder (or zip) was read as a transcript: exit 3."""
+    (exports / "cdr.csv").write_text(CDR_ZH, encoding="utf-8")
+    target = exports
+    if packed:
+        import zipfile
+
+        target = tmp_path / "night.zip"
+        with zipfile.ZipFile(target, "w") as zf:
+            for f in sorted(exports.iterdir()):
+                zf.write(f, f"night/{f.name}")
+    result = CliRunner().invoke(app, ["audit", str(target), "-o", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert len(_calls(tmp_path / "out")) == 3
+    [skipped] = _errors(tmp_path / "out")
+    where = f"{target}!night/cdr.csv" if packed else str(exports / "cdr.csv")
+    assert (skipped["file"], skipped["line"], skipped["status"]) == (where, "1", "skipped")
+    assert skipped["reason"] == ("通话记录表(call records),不是转写,未作为转写读取;"
+                                 "要用它补充坐席、班组、挂机方等信息,请用 --calls 指定这个文件")

@@ -19,7 +19,7 @@ GOOD = """\
 # agent_id: A2
 [00:00:00.8-00:00:04.2] 坐席: 您好,很高兴为您服务,我是客服代表小王。
 [00:00:04.6-00:00:09.0] 客户: 你好,我的洗衣机漏水了。
-[00:00:09.5-00:00:12.0] 坐席: 您的意思是洗衣机漏水了,对吗?我帮您登记维修,师傅明天上午上门。
+[00:00:09.5-00:00:12.0] 坐席: 您的意思是洗衣机漏水了,对吗?我帮您登记维修。
 [00:00:12.5-00:00:14.0] 客户: 行,谢谢。
 [00:00:14.5-00:00:17.0] 坐席: 请问您还有其他需要帮助的地方吗?
 [00:00:17.5-00:00:18.5] 客户: 没有了。
@@ -83,12 +83,12 @@ def test_exit_1_on_score_with_one_quiet_line_per_failing_call(calls: Path) -> No
     code, out, _ = run(str(calls), "--min-score", "95")
     assert code == 1
     lines = out.splitlines()
-    # 10 points lost; speech_rate (weight 2 of 228) is not evaluable on 11 s of agent speech, nor
-    # are the outbound rules (3 + 2 + 3: the call's direction is unknown), so the score is over
-    # what was evaluable: 100 − 10 × 228 / 218 = 89.54 (README, N/A model)
+    # 10 points lost; speech_rate (weight 2 of 228) is not evaluable on 11 s and 60 characters
+    # of agent speech, nor are the outbound rules (3 + 2 + 3: the call's direction is unknown),
+    # so the score is over what was evaluable: 100 − 10 × 228 / 218 = 89.54 (README, N/A model)
     assert lines == [
         f"不合格 {calls / 'minor.txt'} [C-MAJOR] 坐席 A2: 得分 89.54 低于 95 | "
-        "forbidden.shirk −5 @00:09 “这个没办法”; closing.satisfaction −3 @00:09; "
+        "forbidden.shirk −5 @00:09 “没办法”; closing.satisfaction −3 @00:09–00:27; "
         "response_delay −2 @00:18",
         "检查 2 通通话:合格 1,不合格 1(合格线 95)",
     ]
@@ -209,7 +209,7 @@ def test_junit_file_is_schema_valid_with_a_failure_per_finding(calls: Path, tmp_
     assert cases["C-GOOD"].find("failure") is None
     failures = cases["C-MAJOR"].findall("failure")
     assert [(x.get("type"), x.get("message")) for x in failures] == [
-        ("forbidden.shirk", "服务禁语(推诿客户):“这个没办法”"),
+        ("forbidden.shirk", "服务禁语(推诿客户):“没办法”"),
         ("closing.satisfaction",
          "未询问满意度:最后 3 句内缺少:满意度询问(标准:请问您对本次服务是否满意?)"),
         ("response_delay", "客户说完后 5.5 秒才回应(上限 5 秒)"),
@@ -270,3 +270,33 @@ def test_junit_drops_characters_xml_cannot_carry(tmp_path: Path) -> None:
     assert case is not None and case.get("name") == "X"
     assert case.find("failure[@type='forbidden.abuse']").text.startswith(
         "[00:00-00:03] 坐席: 你有病吧\n")
+
+
+# 满意度询问 missing: the last three agent utterances hold 「不关我的事。」, which the finding
+# must not show as its evidence (#17)
+NO_SATISFACTION = """\
+# call_id: C-NOSAT
+# agent_id: A3
+[00:00:00.8-00:00:04.2] 坐席: 您好,很高兴为您服务,我是客服代表小王。
+[00:00:04.6-00:00:09.0] 客户: 快递一直没到,你们管不管?
+[00:00:09.5-00:00:11.0] 坐席: 不关我的事。
+[00:00:12.0-00:00:15.0] 坐席: 请问您还有其他需要帮助的地方吗?
+[00:00:16.0-00:00:17.0] 客户: 没有了。
+[00:00:18.0-00:00:21.0] 坐席: 感谢您的来电,祝您生活愉快,再见!
+[00:00:22] <挂机: 客户>
+"""
+
+
+def test_missing_wording_names_the_span_not_an_utterance(tmp_path: Path) -> None:
+    (tmp_path / "c.txt").write_text(NO_SATISFACTION, encoding="utf-8")
+    junit = tmp_path / "r.xml"
+    code, out, _ = run(str(tmp_path / "c.txt"), "--format", "github", "--junit", str(junit),
+                       "--min-score", "99")
+    assert code == 1
+    [annotation] = [line for line in out.splitlines() if "closing.satisfaction" in line]
+    assert annotation.endswith("::[00:09–00:21] 未询问满意度:最后 3 句内缺少:满意度询问"
+                               "(标准:请问您对本次服务是否满意?)(−3 分)")
+    [failure] = [f for f in ET.parse(junit).iter("failure")
+                 if f.get("type") == "closing.satisfaction"]
+    assert failure.text.splitlines()[0] == "[00:09-00:21] 时段"
+    assert "不关我的事" not in failure.text

@@ -14,7 +14,8 @@ from csqa.cli import app
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_transcripts"
 runner = CliRunner()
 
-# call_id suffix -> (score, passed, [(rule_id, utterance, start)])
+# call_id suffix -> (score, passed, [(rule_id, utterance, start)]); missing wording (greeting,
+# closing) is about the span where it was expected: utterance None, start where the span starts
 EXPECTED_CALLS = {
     # announced 38 s hold: no silence finding; but 漏水 is never restated (您的意思是…对吗) and
     # the 维修工单 is created without telling its number
@@ -25,10 +26,10 @@ EXPECTED_CALLS = {
     # 重新安排师傅上门 without telling when
     "0003": (97.91, True, [("process.visit_window", 4, 40.7)]),
     "0004": (100.0, True, []),  # customer asks the agent to wait (我找一下): 28 s pause allowed
-    "0005": (97.0, True, [("closing.satisfaction", 2, 18.1)]),
+    "0005": (97.0, True, [("closing.satisfaction", None, 18.1)]),  # the span of the last 3
     "0006": (63.0, False, [("forbidden.blame", 2, 19.8), ("forbidden.arrogant", 4, 30.2),
-                           ("closing", 2, 19.8), ("closing.satisfaction", 0, 0.8),
-                           ("closing.anything_else", 0, 0.8), ("hangup", 4, 30.2),
+                           ("closing", None, 19.8), ("closing.satisfaction", None, 0.8),
+                           ("closing.anything_else", None, 0.8), ("hangup", 4, 30.2),
                            ("sequence.empathy_after_complaint", 4, 30.2),
                            ("process.complaint_action", 4, 30.2)]),  # no 尽快处理 after 投诉
     "0007": (87.0, True, [("forbidden.shirk", 4, 25.2), ("interruption", 2, 14.8),
@@ -39,7 +40,7 @@ EXPECTED_CALLS = {
                            ("sequence.confirm_problem", 2, 17.5),
                            ("process.expected_time", 4, 31.0),  # 专人联系, no time
                            ("process.complaint_action", 4, 31.0)]),  # no 尽快处理 after 投诉
-    "0009": (92.0, True, [("greeting", 0, 0.8), ("silence", 3, 19.0)]),
+    "0009": (92.0, True, [("greeting", None, 0.8), ("silence", 3, 19.0)]),
     "0010": (96.0, True, [("response_delay", 2, 16.4), ("sequence.confirm_problem", 2, 23.4)]),
     "0011": (100.0, True, []),  # the customer talks over the agent: not the agent's fault
     "0012": (98.0, True, [("speech_rate", None, 0.0)]),
@@ -48,8 +49,8 @@ EXPECTED_CALLS = {
     "0014": (93.0, True, [("forbidden.direct_address", 2, 15.5), ("forbidden.command", 4, 20.6),
                           ("process.visit_window", 6, 28.3)]),  # 安排上门检修, no time
     "0015": (100.0, True, []),  # system hang-up
-    "0016": (88.0, True, [("closing", 4, 30.5), ("closing.satisfaction", 2, 15.8),
-                          ("closing.anything_else", 0, 0.8), ("sequence.confirm_problem", 2, 15.8)]),
+    "0016": (88.0, True, [("closing", None, 30.5), ("closing.satisfaction", None, 15.8),
+                          ("closing.anything_else", None, 0.8), ("sequence.confirm_problem", 2, 15.8)]),
     "0017": (93.0, True, [("forbidden.direct_address", 0, 0.8), ("greeting", 3, 17.8)]),
     "0018": (83.0, True, [("forbidden.shirk", 2, 16.4), ("forbidden.shirk", 2, 16.4),
                           ("forbidden.shirk", 4, 30.5),
@@ -171,7 +172,7 @@ def test_bad_ruleset_exit_2_lists_every_problem(tmp_path: Path) -> None:
     assert f"{rules}:4:18: rules[0].min_overlap: must be a number ≥ 0" in result.stderr
     assert (f"{rules}:6:11: rules[1].kind: unknown rule kind 'forbiden_phrase' "
             "(did you mean 'forbidden_phrase'?)") in result.stderr
-    assert "nothing was audited" in result.stderr
+    assert "规则集有误(共 2 个问题),未做任何审计" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -203,3 +204,17 @@ def test_help_keeps_bracketed_words() -> None:
     result = runner.invoke(app, ["audit", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "pip install 'csqa[dask]'" in result.stdout
+
+
+def test_terminal_scorecard_shows_the_worst_agents_with_top(tmp_path: Path) -> None:
+    """#17: the scorecard listed every agent (200 on a real night); --top N, default 10."""
+    result = runner.invoke(app, ["audit", str(SAMPLES), "--out", str(tmp_path / "o"), "--top",
+                                 "2"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    rows = [line.split("│")[1].strip() for line in result.stdout.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip().startswith("A")]
+    assert rows == ["A1031", "A2015"]  # the two lowest mean scores (87.0, 92.8)
+    assert "坐席质检成绩单 (per-agent scorecards) · 最差 2 名" in result.stdout
+    assert "另有 2 名坐席未列出:全部见 agents.csv(--top 0 全部显示)" in result.stdout
+    every = runner.invoke(app, ["audit", str(SAMPLES), "--out", str(tmp_path / "o"), "-q"])
+    assert "坐席质检成绩单" not in every.stdout

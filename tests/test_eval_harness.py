@@ -72,7 +72,7 @@ def test_lines_are_judged_on_their_own_utterance(engine: Engine) -> None:
         (False, False),    # a farewell without thanks or goodbye is rejected
     ]
     assert judged[0].findings == ["forbidden.shirk“不归我管”"]
-    assert judged[4].findings == ["forbidden.shirk“这个没办法”"]
+    assert judged[4].findings == ["forbidden.shirk“没办法”"]
     assert judged[6].findings == ["greeting"]
 
 
@@ -121,7 +121,7 @@ def test_main_fails_only_on_a_missed_test_target_and_lists_misses(
     assert em.main(["--lines", str(small), "--split", "dev", "--show-misses"]) == 0
     out = capsys.readouterr().out
     assert "== dev split ==" in out and "== test split ==" not in out
-    assert "dev  plain 这个没办法。   <- forbidden.shirk“这个没办法”" in out
+    assert "dev  plain 这个没办法。   <- forbidden.shirk“没办法”" in out
     # test: shirk caught (1.000 >= 0.90), no polite false alarm (0.000 <= 0.02)
     assert em.main(["--lines", str(small), "--split", "test"]) == 0
     assert "every target met on the test split" in capsys.readouterr().out

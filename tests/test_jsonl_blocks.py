@@ -149,3 +149,22 @@ def test_lines_pickle_to_the_same_lines() -> None:
     back = pickle.loads(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
     assert back == chunk and back.lines == chunk.lines
     assert pickle.loads(pickle.dumps(jsonl.Lines("e", []))) == jsonl.Lines("e", [])
+
+
+def test_progress_counts_calls_not_files(tmp_path: Path) -> None:
+    """#17: one 120-call JSON Lines file showed 0/1 for the whole run; calls are counted."""
+    import orjson
+
+    from csqa.api import audit
+
+    f = tmp_path / "night.jsonl"
+    f.write_bytes(b"".join(orjson.dumps({"call_id": f"c{i}", "agent_id": "A1", "utterances": [
+        {"speaker": "agent", "start": 0.5, "end": 2.0, "text": "您好"}]}) + b"\n"
+        for i in range(120)))
+    files: list[tuple[str, int, int]] = []
+    calls: list[int] = []
+    audit([f], out=tmp_path / "out", jobs=1,
+          on_file=lambda p, done, total: files.append((p.name, done, total)),
+          on_call=calls.append)
+    assert files == [("night.jsonl", 0, 1)]
+    assert calls == [50, 100, 120]

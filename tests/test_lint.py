@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from csqa.cli import app
@@ -152,12 +153,52 @@ def test_malformed_examples_are_errors(tmp_path: Path) -> None:
     ]
 
 
-def test_default_ruleset_warnings_are_its_four_shadowed_phrases() -> None:
+def test_default_ruleset_lints_clean() -> None:
+    """#17: the default ruleset had 4 shadowed-phrase warnings of its own."""
     report = lint(None)
+    assert (report.errors, report.warnings) == ([], [])
+
+
+BROKEN = "name: broken\nrules:\n  - id: x\n    kind: forbidden_phrase\n    phrasez: [没办法]\n"
+
+
+@pytest.mark.parametrize("where", ["before", "after", "positional"])
+@pytest.mark.parametrize("command", ["lint", "test", "show"])
+def test_rules_subcommands_take_the_ruleset_every_way(tmp_path: Path, command: str,
+                                                      where: str) -> None:
+    """#17: `csqa rules --ruleset X lint` linted the built-in default and exited 0."""
+    f = tmp_path / "broken.yaml"
+    f.write_text(BROKEN, encoding="utf-8")
+    args = {"before": ["rules", "--ruleset", str(f), command],
+            "after": ["rules", command, "-r", str(f)],
+            "positional": ["rules", command, str(f)]}[where]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"{f}:5:5: rules[0].phrasez: unknown key" in result.stderr
+
+
+def test_rules_two_different_rulesets_is_an_error(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for f in (a, b):
+        f.write_text("name: x\nrules: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["rules", "-r", str(a), "lint", str(b)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"错误:给了两个不同的规则集:{b} 和 {a}"
+                                     "(FILE 与 -r/--ruleset 只给一个)")
+    same = runner.invoke(app, ["rules", "-r", str(a), "lint", str(a)])
+    assert same.exit_code == 0, same.output
+
+
+def test_examples_on_an_inherited_rule_warn_that_the_parents_are_replaced(tmp_path: Path) -> None:
+    """#17: overriding examples dropped the default's 8 examples of the rule without a word."""
+    f = tmp_path / "team.yaml"
+    f.write_text("name: team\nextends: default\nrules:\n"
+                 "  - id: forbidden.shirk\n    examples:\n      fire: [这个没办法。]\n"
+                 "  - id: own\n    kind: forbidden_phrase\n    phrases: [不知道]\n"
+                 "    examples:\n      fire: [我不知道。]\n", encoding="utf-8")
+    report = lint(f)
     assert report.errors == []
-    assert [(w.path, w.code) for w in report.warnings] == [
-        ("rules[1].phrases[12]", "shadowed-phrase"),
-        ("rules[3].phrases[0]", "shadowed-phrase"),
-        ("rules[4].phrases[2]", "shadowed-phrase"),
-        ("rules[4].phrases[4]", "shadowed-phrase"),
-    ]
+    assert [str(w) for w in report.warnings] == [
+        f"{f}:6:7: warning: rules[0].examples: replaces the 8 example(s) rule 'forbidden.shirk' "
+        "has in <builtin:default> (examples are not added to the parent's): repeat those to "
+        "keep them tested [examples-replaced]"]

@@ -154,13 +154,15 @@ def test_text_timing_header(tmp_path: Path, header: str) -> None:
     assert not t.has_timing
 
 
-def test_vendor_diarized_export_without_overlaps_is_mono() -> None:
+def test_vendor_exports_keep_overlap_information_diarized_or_not() -> None:
+    """No overlap in a call is no evidence of a mono recording (issue #17: FunASR calls without
+    overlapping speech were read as mono, so the same call scored differently by vendor)."""
     from csqa.loaders.vendor import Segment, build
 
     laid_end_to_end = [Segment("spk_0", 0.0, 2.0, "您好"), Segment("spk_1", 2.5, 4.0, "喂")]
     overlapping = [Segment("spk_0", 0.0, 3.0, "您好"), Segment("spk_1", 2.5, 4.0, "喂")]
     kw = {"source": "x.json", "call_id": "c", "fmt": "funasr"}
-    assert build(laid_end_to_end, speaker_kind="speaker", **kw).channels == "mono"
+    assert build(laid_end_to_end, speaker_kind="speaker", **kw).channels == "stereo"
     assert build(overlapping, speaker_kind="speaker", **kw).channels == "stereo"
     assert build(laid_end_to_end, speaker_kind="channel", **kw).channels == "stereo"
 

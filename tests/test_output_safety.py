@@ -20,6 +20,7 @@ from csqa.api import audit
 from csqa.cli import app
 from csqa.redact import find_pii, id_checksum_ok, luhn_ok, redact
 from csqa.reporters.files import safe_cell, safe_name
+from csqa.runs import LOCK_NAME, STAGING_PREFIX, open_run
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONE, ID_NO, CARD = "13812345678", "11010519491231002X", "6222021234567890128"
@@ -176,7 +177,9 @@ def _corpus(path: Path, n: int, tag: str) -> None:
 
 
 def _snapshot(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    """The folder's files (its lock file aside), and its staging folders as empty entries."""
+    return {p.name: b"" if p.is_dir() else p.read_bytes() for p in sorted(out.iterdir())
+            if p.name != LOCK_NAME}
 
 
 def _check_complete(out: Path) -> None:
@@ -202,7 +205,7 @@ def _wait_mid_write(proc: subprocess.Popen[bytes], out: Path) -> bool:
     """Wait until the run is writing its temp files; False if it finished first."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if any(p.name.endswith(".tmp") for p in out.iterdir()):
+        if any(p.name.startswith(STAGING_PREFIX) for p in out.iterdir()):
             time.sleep(0.2)  # let it write some rows
             return proc.poll() is None
         if proc.poll() is not None:
@@ -237,18 +240,18 @@ def test_interrupted_run_leaves_previous_outputs_intact(tmp_path: Path, sig: sig
     stderr = err_bytes.decode()
     if not mid_write:
         pytest.skip("the run finished before it could be interrupted")
-    names = {p.name for p in out.iterdir()}
+    now = _snapshot(out)
     if sig == signal.SIGKILL:
         assert code == -signal.SIGKILL
-        # the killed run's temp files may stay behind (hidden, never read); outputs are the old ones
-        assert {n for n in names if not n.endswith(".tmp")} == set(previous)
+        # the killed run's staging folder stays behind (hidden, never read); outputs are the old ones
+        assert [n for n in now if n.startswith(STAGING_PREFIX)] != []
     else:
         assert code == 130
-        assert stderr.strip().splitlines()[-1].startswith("error: interrupted"), stderr
+        assert stderr.strip().splitlines()[-1].startswith("错误:已中断"), stderr
         assert "Traceback" not in stderr
-        assert names == set(previous)  # temp files removed
-    assert {k: v for k, v in _snapshot(out).items() if not k.endswith(".tmp")} == previous
+    assert {k: v for k, v in now.items() if not k.startswith(STAGING_PREFIX)} == previous
     _check_complete(out)
+    assert open_run(out).table("calls.csv")[0]["call_id"] == "old-0"
 
 
 def test_completed_run_after_an_interrupted_one_is_complete(tmp_path: Path) -> None:
@@ -256,15 +259,15 @@ def test_completed_run_after_an_interrupted_one_is_complete(tmp_path: Path) -> N
     src = tmp_path / "c.jsonl"
     _corpus(src, 30, "c")
     out.mkdir()
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()  # a pid that no longer runs: its temp file is a killed run's leftover
-    (out / f".calls.csv.{dead.pid}.tmp").write_text("half a ro", encoding="utf-8")
-    (out / f".run.json.{os.getppid()}.tmp").write_text("{", encoding="utf-8")  # a live process
+    killed = out / f"{STAGING_PREFIX}k1ll3d"  # a killed run's staging folder
+    killed.mkdir()
+    (killed / "calls.csv").write_text("half a ro", encoding="utf-8")
+    (out / ".calls.csv.12345.tmp").write_text("half a ro", encoding="utf-8")  # older csqa's
     (out / ".notes.tmp").write_text("mine", encoding="utf-8")  # not csqa's: left alone
     audit([src], out=out)
     _check_complete(out)
-    assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == [
-        ".notes.tmp", f".run.json.{os.getppid()}.tmp"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [
+        ".calls.csv.12345.tmp", LOCK_NAME, ".notes.tmp"]
 
 
 @pytest.mark.parametrize("command", [["check", "--format", "json"], ["check", "--format", "junit"],

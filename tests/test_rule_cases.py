@@ -19,8 +19,10 @@ A case file::
         not_evaluable: true            # the rule reports "not evaluable", no finding
 
 A file may instead test a rule of the built-in default ruleset as shipped: ``default_rule:
-wording.but`` (no ``kind:``) runs that rule's kind, parameters and message, with a case's
-``params`` on top.
+wording.but`` (no ``kind:``) runs that rule's kind, parameters and message, with the default
+ruleset's ``normalize``, ``dictionary`` and ``meaning`` blocks, and a case's ``params`` on top.
+A file-level ``ruleset:`` (e.g. ``{meaning: false}``: the phrase and regex cues alone) applies
+to each of its cases.
 
 A case may also give ``ruleset:`` (other top-level ruleset keys, e.g. ``{dictionary: [小天鹅]}``)
 and ``extra:`` (call-record fields of the transcript, e.g. ``{tags: [投诉]}``).
@@ -43,30 +45,39 @@ CASES_DIR = Path(__file__).parent / "rule_cases"
 DEFAULT_RULESET = Path(__file__).parent.parent / "src" / "csqa" / "data" / "default.yaml"
 
 
+#: the default ruleset's top-level keys a shipped rule runs with (fillers, meaning's shared
+#: counter-examples and margin)
+SHIPPED_TOP = ("normalize", "dictionary", "meaning")
+
+
 def _default_rule(rule_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A rule of the shipped default ruleset, as a case's base (its examples left out), and the
-    ruleset keys it is judged with as shipped (``meaning``: shared counter-examples)."""
+    """A rule of the shipped default ruleset (its examples left out), and the default ruleset's
+    top-level keys it runs with."""
     doc = yaml.safe_load(DEFAULT_RULESET.read_text(encoding="utf-8"))
     [rule] = [r for r in doc["rules"] if r["id"] == rule_id]
-    return {k: v for k, v in rule.items() if k not in ("id", "examples")}, {"meaning": doc["meaning"]}
+    top = {k: doc[k] for k in SHIPPED_TOP if k in doc}
+    return {k: v for k, v in rule.items() if k not in ("id", "examples")}, top
 
 
 def _collect() -> list[Any]:
     out = []
     for f in sorted(CASES_DIR.glob("*.yaml")):
         doc = yaml.safe_load(f.read_text(encoding="utf-8"))
-        base, top = _default_rule(doc["default_rule"]) if "default_rule" in doc else ({"kind": doc["kind"]}, {})
+        base, top = (_default_rule(doc["default_rule"]) if "default_rule" in doc
+                     else ({"kind": doc["kind"]}, {}))
+        top = {**top, **(doc.get("ruleset") or {})}
         for i, case in enumerate(doc["cases"]):
-            case = {**case, "ruleset": {**top, **(case.get("ruleset") or {})}}
-            out.append(pytest.param(base, case, id=f"{f.stem}[{i}] {case['name']}"))
+            out.append(pytest.param(base, top, case, id=f"{f.stem}[{i}] {case['name']}"))
     return out
 
 
-@pytest.mark.parametrize(("base", "case"), _collect())
-def test_rule_case(tmp_path: Path, base: dict[str, Any], case: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("base", "top", "case"), _collect())
+def test_rule_case(tmp_path: Path, base: dict[str, Any], top: dict[str, Any],
+                   case: dict[str, Any]) -> None:
     rule = {"points": 1, **base, "id": "r", **(case.get("rule") or {}),
             **(case.get("params") or {})}
-    result = audit_one(tmp_path, rule, case["call"], case.get("ruleset"), case.get("extra"))
+    result = audit_one(tmp_path, rule, case["call"], {**top, **(case.get("ruleset") or {})},
+                       case.get("extra"))
     if case.get("not_evaluable"):
         assert "r" in result.not_evaluable, "expected the rule to be not evaluable"
         assert result.findings == []

@@ -4,6 +4,8 @@ its call record, gives the same findings and score."""
 from __future__ import annotations
 
 import copy
+import csv
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +39,8 @@ EXPECTED_FORMAT = {
 #: The findings of the call under the default ruleset, with its record saying the agent hung up:
 #: (rule_id, utterance, start, end, matched).
 EXPECTED_FINDINGS = [
-    ("forbidden.shirk", 6, 58.0, 66.5, "这个没办法"),
-    ("closing.anything_else", 3, 12.3, 18.9, ""),
+    ("forbidden.shirk", 6, 58.0, 66.5, "没办法"),
+    ("closing.anything_else", None, 12.3, 81.9, ""),  # the span of the last 4 agent utterances
     ("interruption", 5, 22.8, 27.2, "好的，请您稍等，我帮您查询一下。"),
     ("hangup", 8, 75.5, 81.9, "agent"),
     ("response_delay", 8, 69.0, 75.5, ""),
@@ -131,6 +133,16 @@ def test_unknown_json_shape_is_one_line_naming_the_file(tmp_path: Path) -> None:
     assert isinstance(p, InputProblem) and p.status == "error"
     assert str(p).startswith(f"{f}: unknown JSON shape (top level: foo, bar)")
     assert "\n" not in str(p)
+
+
+def test_csqa_json_without_utterances_names_the_missing_field(tmp_path: Path) -> None:
+    """#17: it was "unknown JSON shape"; csqa's own call keys show what it was meant to be."""
+    f = tmp_path / "c1.json"
+    f.write_text('{"call_id": "C1", "agent_id": "A1", "turns": []}', encoding="utf-8")
+    summary = audit([f], out=tmp_path / "out")
+    [p] = summary.problems
+    assert str(p) == (f'{f}: utterances: missing, not a csqa call (expected {{"call_id", '
+                      '"agent_id", "utterances": [{"speaker", "start", "end", "text"}, …]})')
 
 
 def test_format_forced(tmp_path: Path) -> None:
@@ -357,3 +369,51 @@ def test_aws_speaker_segments_split_at_short_pauses_are_one_turn(tmp_path: Path)
     segments.insert(1, tail)
     t = _one(_write(tmp_path, data))
     assert _speakers_times(t) == _speakers_times(_one(FIXTURES / "aws_transcribe_speakers.json"))
+
+
+def _exports_of(turns: list[tuple[float, float, str, str]], dest: Path) -> list[Path]:
+    """Every vendor's export of ``turns``, written by the fixtures' own generator into ``dest``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_fixtures", FIXTURES / "gen_fixtures.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    dest.mkdir()
+    gen.HERE, gen.TURNS = str(dest), turns
+    for make in (gen.alibaba, gen.tencent, gen.iflytek, gen.aws_ca, gen.aws_speakers,
+                 gen.aws_channels, gen.funasr, gen.dashscope, gen.whisper, gen.whisperx,
+                 gen.subtitles):
+        make()
+    return [dest / name for name in VENDOR_FILES]
+
+
+def test_a_call_without_overlap_scores_the_same_from_every_vendor(tmp_path: Path) -> None:
+    """Issue #17: FunASR (and other diarized) exports of a call in which nobody talks over
+    anybody were read as mono recordings: interruption not evaluable, other deductions scaled."""
+    # the fixture call with the agent's 好的,请您稍等 moved after the customer's order number
+    turns = [(s, e, "A" if who == "agent" else "C", text) for who, s, e, text in CANONICAL]
+    turns[5] = (24.4, 27.2, "A", turns[5][3])
+    cdr = tmp_path / "cdr.csv"
+    cdr.write_text(CDR, encoding="utf-8")
+    results = {}
+    for path in _exports_of(turns, tmp_path / "gen"):
+        (tmp_path / path.name / "in").mkdir(parents=True)
+        shutil.copy(path, tmp_path / path.name / "in" / ("20261121-0012" + path.suffix))
+        out = tmp_path / path.name / "out"
+        audit([tmp_path / path.name / "in"], out=out, options=ExportOptions(calls=cdr))
+        [row] = list(csv.DictReader((out / "calls.csv").open(encoding="utf-8")))
+        findings = [orjson.loads(x) for x in (out / "findings.jsonl").read_bytes().splitlines()]
+        results[path.name] = (
+            float(row["score"]),
+            row["not_evaluable"],
+            [(f["rule_id"], f["utterance"], f["start"], f["end"]) for f in findings],
+        )
+    # the canonical call's findings and score without its interruption (3 points), evaluable
+    # throughout, from every vendor alike
+    expected = (
+        EXPECTED_SCORE + 3,
+        "",
+        [f[:4] for f in EXPECTED_FINDINGS if f[0] != "interruption"],
+    )
+    assert results == dict.fromkeys(VENDOR_FILES, expected)

@@ -20,6 +20,7 @@ from typing import Any
 
 from csqa import __version__
 from csqa.accounting import Ledger
+from csqa.errors import OutputsInPlace
 from csqa.loaders.common import Limits, current_limits, use_limits
 from csqa.parallel import Job
 from csqa.pipeline import Scale, audit_into
@@ -27,9 +28,17 @@ from csqa.reading import ExportOptions, ReadOptions, read_files
 from csqa.reporters.files import OutputFolder
 from csqa.ruleset import Ruleset, load_ruleset
 from csqa.scoring import Scorecards
-from csqa.sinks import FolderSink, LedgerSink, RunSummary, ScorecardSink, SummarySink
+from csqa.sinks import (
+    CALLS_PER_PROGRESS,
+    FolderSink,
+    LedgerSink,
+    ProgressSink,
+    RunSummary,
+    ScorecardSink,
+    SummarySink,
+)
 
-__all__ = ["ExportOptions", "ReadOptions", "RunSummary", "Scale", "audit", "resolve_ruleset"]
+__all__ = ["CALLS_PER_PROGRESS", "ExportOptions", "ReadOptions", "RunSummary", "Scale", "audit", "resolve_ruleset"]
 
 
 def resolve_ruleset(ruleset: Ruleset | str | Path | None) -> Ruleset:
@@ -42,11 +51,14 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
           options: ReadOptions | None = None,
           limits: Limits | None = None, redact: bool = True,
           jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
-          incremental: bool = False) -> RunSummary:
+          incremental: bool = False,
+          on_call: Callable[[int], None] | None = None) -> RunSummary:
     """Audit every transcript under ``paths`` and write the output folder ``out``.
 
     ``on_file(path, done, total)`` is called before each file is read, with the number of
-    files already read (for progress bars).
+    files already read, and ``on_call(audited)`` with the number of calls audited so far, every
+    :data:`~csqa.sinks.CALLS_PER_PROGRESS` calls and at the end (for progress bars: one file
+    may hold 20,000 calls).
     ``options`` says how to read vendor exports (format, roles, call records).
     ``limits`` bounds input sizes (see :class:`~csqa.loaders.common.Limits`); ``redact``
     masks phone, ID, bank card numbers and e-mail addresses in every output (see
@@ -62,12 +74,13 @@ def audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None = No
     """
     with use_limits(limits):
         return _audit(paths, ruleset, out, on_file, options or ReadOptions(), redact,
-                      Scale(jobs, engine, scheduler, incremental))
+                      Scale(jobs, engine, scheduler, incremental), on_call)
 
 
 def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, out: str | Path,
            on_file: Callable[[Path, int, int], None] | None, options: ReadOptions,
-           redact: bool, scale: Scale) -> RunSummary:
+           redact: bool, scale: Scale, on_call: Callable[[int], None] | None = None
+           ) -> RunSummary:
     """The wiring: read → audit → the summary, ledger, scorecard and output-folder sinks."""
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -96,8 +109,16 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
 
     sinks = [SummarySink(summary), LedgerSink(ledger), ScorecardSink(cards),
              FolderSink(folder, cards, run_record)]
-    with _quiet_collector():
-        stage = audit_into(files, prepare, options.format, job, sinks, scale, out_dir, on_file)
+    if on_call is not None:
+        sinks.append(ProgressSink(on_call))
+    try:
+        with _quiet_collector():
+            stage = audit_into(files, prepare, options.format, job, sinks, scale, out_dir,
+                               on_file, staging=folder.staging)
+    except KeyboardInterrupt:
+        if folder.committed:  # interrupted while the outputs were switching into place
+            raise OutputsInPlace(out_dir) from None
+        raise
     summary.calls_cached = stage.calls_cached
     return summary
 

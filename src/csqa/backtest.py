@@ -9,7 +9,10 @@ and calls.csv machine scores):
   the reverse *removed* (a change of message or points alone is not a finding change, but
   shows in the scores);
 - per rule: findings before/after, added, removed, with examples;
-- per agent and overall: mean score and pass rate before/after and their deltas.
+- per agent and overall: mean score and pass rate before/after and their deltas;
+- scoring: what the candidate changes in how findings are counted (pass mark, base score, a
+  rule's points, cap or veto), and how many calls' scores and verdicts move, so a change of
+  scoring alone is never reported as "nothing changed".
 
 Calls the run audited that cannot be found in the inputs any more are listed in
 :attr:`Backtest.missing`, never silently dropped; calls in the inputs that the run did not
@@ -25,13 +28,13 @@ raw (or the reverse) compare like with like.
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.api import resolve_ruleset
 from csqa.errors import CsqaError
 from csqa.gate import NOT_INPUT_ERRORS
@@ -40,11 +43,10 @@ from csqa.normalize import fold
 from csqa.pipeline import Sink, audit_paths
 from csqa.reading import ReadOptions
 from csqa.redact import redact as masked
-from csqa.reporters.files import safe_cell
 from csqa.reporters.sheets import Sheet, write_sheets
 from csqa.review import format_time
 from csqa.ruleset import Ruleset
-from csqa.runs import AuditRun, RunError, open_run
+from csqa.runs import AuditRun, RunError, open_run, safe_cell
 
 ADDED, REMOVED = "added", "removed"
 FINDING_COLUMNS = ["change", "call_id", "agent_id", "rule_id", "name", "utterance", "time",
@@ -61,10 +63,27 @@ class CallDiff:
     passed_after: bool
     added: int = 0
     removed: int = 0
+    pass_mark_before: float = 0.0
+    pass_mark_after: float = 0.0
 
     @property
     def score_delta(self) -> float:
         return round(self.score_after - self.score_before, 2)
+
+    @property
+    def flipped(self) -> bool:
+        """Whether the verdict (pass/fail) changes."""
+        return self.passed_before != self.passed_after
+
+
+@dataclass(frozen=True)
+class ScoringChange:
+    """One setting that counts findings differently in the candidate: ``what`` is
+    ``pass_mark``, ``base`` or ``RULE.points`` / ``RULE.max_points`` / ``RULE.veto``."""
+
+    what: str
+    before: str
+    after: str
 
 
 @dataclass
@@ -122,6 +141,17 @@ class Backtest:
     findings: list[dict[str, Any]]  # every added/removed finding, with "change"
     missing: list[str]  # calls of the runs not found in their inputs now
     problems: list[InputProblem]  # inputs that could not be read now
+    scoring: list[ScoringChange] = field(default_factory=list)
+
+    @property
+    def rescored(self) -> list[CallDiff]:
+        """The calls whose score changes."""
+        return [c for c in self.calls if c.score_delta]
+
+    @property
+    def flipped(self) -> list[CallDiff]:
+        """The calls whose verdict changes (pass to fail or back)."""
+        return [c for c in self.calls if c.flipped]
 
     @property
     def pass_rate_drop(self) -> float:
@@ -184,13 +214,13 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | Non
     """
     rs = resolve_ruleset(ruleset)
     runs = [open_run(d) for d in run_dirs]
-    baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] = {}
+    baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]], float]] = {}
     for run in runs:  # the last run given wins for a call audited twice
         by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in run.findings():
             by_call[str(f["call_id"])].append(_masked_finding(f) if redact else f)
         for c in run.table("calls.csv"):
-            baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []))
+            baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []), run.pass_mark)
     diff = _Differ(runs, rs, examples)
     differ = DifferSink(diff, baseline)
     audit_paths(_inputs(runs), rs, options, [differ], redact)
@@ -202,7 +232,8 @@ class DifferSink(Sink):
     """``backtest``'s sink: compares each re-audited call with what the run recorded."""
 
     def __init__(self, diff: _Differ,
-                 baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]]]]) -> None:
+                 baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]], float]]
+                 ) -> None:
         self.diff = diff
         self.baseline = baseline
         self.problems: list[InputProblem] = []
@@ -214,9 +245,9 @@ class DifferSink(Sink):
             self.problems.append(InputProblem(t.source, t.line, f"rule {rid} failed: {error}",
                                               status="rule_error", call_id=cid))
         if cid in self.baseline and cid not in diff.seen:
-            row, old = self.baseline[cid]
+            row, old, pass_mark = self.baseline[cid]
             diff.add(row, old, [f.as_dict() for f in outcome.findings], outcome.score,
-                     outcome.passed)
+                     outcome.passed, pass_mark)
 
     def problem(self, problem: InputProblem, of_input: bool = True) -> None:
         if problem.status not in NOT_INPUT_ERRORS and not (
@@ -264,12 +295,13 @@ class _Differ:
         return self.rules.setdefault(f["rule_id"], RuleDiff(f["rule_id"], f.get("name", "")))
 
     def add(self, row: dict[str, str], old: list[dict[str, Any]], new: list[dict[str, Any]],
-            score: float, passed: bool) -> None:
+            score: float, passed: bool, pass_mark: float) -> None:
         cid = row["call_id"]
         self.seen.add(cid)
         added, removed = _diff(old, new)
         self.calls.append(CallDiff(cid, row.get("agent_id", ""), float(row["score"]), score,
-                                   _truth(row["passed"]), passed, len(added), len(removed)))
+                                   _truth(row["passed"]), passed, len(added), len(removed),
+                                   pass_mark, self.rs.pass_mark))
         for f in old:
             self._rule(f).before += 1
         for f in new:
@@ -301,7 +333,32 @@ class _Differ:
                         calls=calls, rules=list(self.rules.values()),
                         agents=[_group(a, cs) for a, cs in sorted(per_agent.items())],
                         overall=_group("all", calls), findings=changes, missing=missing,
-                        problems=problems)
+                        problems=problems, scoring=_scoring_changes(self.runs, self.rs))
+
+
+def _scoring_changes(runs: list[AuditRun], rs: Ruleset) -> list[ScoringChange]:
+    """What the candidate counts differently from the runs (rules in both; a new or dropped
+    rule shows in the rules table)."""
+    changes: list[ScoringChange] = []
+
+    def note(what: str, before: set[str], after: str) -> None:
+        if before - {after}:
+            changes.append(ScoringChange(what, "/".join(sorted(before)), after))
+
+    note("pass_mark", {f"{r.pass_mark:g}" for r in runs}, f"{rs.pass_mark:g}")
+    note("base", {f"{r.base_score:g}" for r in runs}, f"{rs.base_score:g}")
+    for rule in rs.rules:
+        old = [run.rules[rule.id] for run in runs if rule.id in run.rules]
+        if not old:
+            continue
+        note(f"{rule.id}.points", {f"{c.points:g}" for c in old}, f"{rule.points:g}")
+        note(f"{rule.id}.max_points", {_cap(c.max_points) for c in old}, _cap(rule.max_points))
+        note(f"{rule.id}.veto", {str(c.veto).lower() for c in old}, str(rule.veto).lower())
+    return changes
+
+
+def _cap(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def _group(key: str, calls: list[CallDiff]) -> GroupDiff:
@@ -321,8 +378,23 @@ def _group(key: str, calls: list[CallDiff]) -> GroupDiff:
 
 # --------------------------------------------------------------------------- output
 
+def scoring_lines(bt: Backtest) -> list[str]:
+    """What changes in the counting (pass mark, points …) and how many scores and verdicts
+    move, for the terminal: a scoring change with no finding change is not "nothing changed"."""
+    lines = []
+    if bt.scoring:
+        lines.append("计分变化: " + "; ".join(f"{c.what} {c.before or '无'} → {c.after or '无'}"
+                                              for c in bt.scoring))
+    if bt.rescored or bt.flipped:
+        to_fail = sum(c.passed_before and not c.passed_after for c in bt.flipped)
+        lines.append(f"得分变化 {len(bt.rescored)} 通;结论变化 {len(bt.flipped)} 通"
+                     f"(合格 → 不合格 {to_fail},不合格 → 合格 {len(bt.flipped) - to_fail})")
+    return lines
+
+
 def tables(bt: Backtest) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The diff as named tables (columns, rows): summary, rules, agents, calls, findings."""
+    """The diff as named tables (columns, rows): summary, scoring, rules, agents, calls,
+    findings."""
     o = bt.overall
     group_cols = ["calls", "mean_before", "mean_after", "mean_delta", "pass_rate_before",
                   "pass_rate_after", "pass_rate_delta", "findings_added", "findings_removed"]
@@ -333,19 +405,26 @@ def tables(bt: Backtest) -> dict[str, tuple[list[str], list[list[Any]]]]:
 
     return {
         "summary": (["candidate_ruleset", "candidate_version", "baseline_versions", "runs",
-                     *group_cols, "missing_calls", "input_problems"],
+                     "pass_mark_before", "pass_mark_after", *group_cols, "calls_rescored",
+                     "calls_flipped", "missing_calls", "input_problems"],
                     [[bt.ruleset.name, bt.ruleset.version, " ".join(bt.baseline_versions),
-                      " ".join(str(p) for p in bt.runs), *group_row(o), len(bt.missing),
-                      len(bt.problems)]]),
+                      " ".join(str(p) for p in bt.runs),
+                      " ".join(sorted({f"{c.pass_mark_before:g}" for c in bt.calls})),
+                      bt.ruleset.pass_mark, *group_row(o), len(bt.rescored), len(bt.flipped),
+                      len(bt.missing), len(bt.problems)]]),
+        "scoring": (["setting", "before", "after"],
+                    [[c.what, c.before, c.after] for c in bt.scoring]),
         "rules": (["rule_id", "name", "status", "before", "after", "added", "removed",
                    "calls_added", "calls_removed"],
                   [[r.rule_id, r.name, r.status, r.before, r.after, r.added, r.removed,
                     len(r.calls_added), len(r.calls_removed)] for r in bt.rules]),
         "agents": (["agent_id", *group_cols], [[g.key, *group_row(g)] for g in bt.agents]),
         "calls": (["call_id", "agent_id", "score_before", "score_after", "score_delta",
-                   "passed_before", "passed_after", "findings_added", "findings_removed"],
+                   "pass_mark_before", "pass_mark_after", "passed_before", "passed_after",
+                   "findings_added", "findings_removed"],
                   [[c.call_id, c.agent_id, c.score_before, c.score_after, c.score_delta,
-                    c.passed_before, c.passed_after, c.added, c.removed] for c in bt.calls]),
+                    c.pass_mark_before, c.pass_mark_after, c.passed_before, c.passed_after,
+                    c.added, c.removed] for c in bt.calls]),
         "findings": (FINDING_COLUMNS,
                      [[f["change"], f["call_id"], f.get("agent_id", ""), f["rule_id"],
                        f.get("name", ""), f.get("utterance"), format_time(f.get("start")),
@@ -356,8 +435,8 @@ def tables(bt: Backtest) -> dict[str, tuple[list[str], list[list[Any]]]]:
 
 def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
     """Write the full diff: ``.xlsx`` one sheet per table; ``.csv`` the finding changes in
-    ``out`` and the other tables next to it (``NAME.summary.csv``, ``NAME.rules.csv``,
-    ``NAME.agents.csv``, ``NAME.calls.csv``). Returns the files written."""
+    ``out`` and the other tables next to it (``NAME.summary.csv``, ``NAME.scoring.csv``,
+    ``NAME.rules.csv``, ``NAME.agents.csv``, ``NAME.calls.csv``). Returns the files written."""
     out = Path(out)
     suffix = out.suffix.lower()
     named = tables(bt)
@@ -369,21 +448,15 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
     written = []
     for name, (cols, rows) in named.items():
         path = out if name == "findings" else out.with_name(f"{out.stem}.{name}.csv")
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        with safeio.replacing(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(cols)
             w.writerows([[safe_cell("" if v is None else v) for v in row] for row in rows])
-        os.replace(tmp, path)
         written.append(path)
     return written
 
 
 def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with safeio.replacing(out) as tmp:  # the folder is checked before any sheet is begun
         write_sheets(tmp, [Sheet(name, cols, [[safe_cell(v) for v in row] for row in rows])
                            for name, (cols, rows) in named.items()])
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)

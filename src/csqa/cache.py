@@ -78,9 +78,11 @@ def item_key(item: FileStart | ReadyCall, job_key: str) -> bytes:
 class Cache:
     """Reads the previous run's cache and writes this run's, replaced atomically at the end."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, staging: Path) -> None:
+        """``staging``: the run's private folder (see :class:`~csqa.reporters.files.OutputFolder`),
+        where the new cache is written until :meth:`finish`."""
         self.path = out_dir / CACHE_NAME
-        self._tmp = out_dir / f".{CACHE_NAME}.{os.getpid()}.tmp"
+        self._tmp = staging / CACHE_NAME
         self._old: sqlite3.Connection | None = None
         if self.path.exists():
             try:

@@ -9,6 +9,7 @@ errors.csv and on stderr). ``check`` adds 1: some call failed the gate (preceden
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.rich_utils
 from rich.console import Console
 
 EXIT_OK = 0
@@ -24,15 +26,68 @@ EXIT_INPUT = 3
 
 app = typer.Typer(
     name="csqa",
-    help="QA-audit customer-service call transcripts against service-norm rulesets.\n\n"
-         "Audit a folder of transcripts with the built-in default ruleset:  csqa audit calls/",
+    help="按服务规范规则集对客服通话转写做质检。\n\n用内置默认规则集审计一个目录的转写:  csqa audit calls/",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-rules_app = typer.Typer(help="List rule kinds and the rules of a ruleset; lint, test and show "
-                             "rulesets.", no_args_is_help=False)
+rules_app = typer.Typer(help="列出规则类型和规则集中的规则;检查(lint)、测试、展示规则集。", no_args_is_help=False,
+                        context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(rules_app, name="rules")
+
+def _show_version(value: bool) -> None:
+    if value:
+        from csqa import __version__
+
+        print(f"csqa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _common(version: Annotated[bool, typer.Option(
+        "--version", "-V", callback=_show_version, is_eager=True,
+        help="显示 csqa 版本号并退出。")] = False) -> None:
+    pass
+
+
+def _without_type_names(display: Any) -> Any:
+    """Help shows no Python type names: none for on/off flags, and none beside an argument
+    whose metavar says what to give (typer writes ``<bool>``, ``<list[Path]>``)."""
+    def shown(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) or (
+                isinstance(self, typer.core.TyperArgument) and self.metavar):
+            return None
+        return display(self, ctx)
+    return shown
+
+
+for _param in (typer.core.TyperOption, typer.core.TyperArgument):
+    _param.display_type_rich = _without_type_names(  # type: ignore[method-assign]
+        _param.display_type_rich)
+
+# typer's own words in the help and error panels, in the language of the rest of the help
+for _name, _text in (("ARGUMENTS_PANEL_TITLE", "参数"), ("OPTIONS_PANEL_TITLE", "选项"),
+                     ("COMMANDS_PANEL_TITLE", "命令"), ("ERRORS_PANEL_TITLE", "错误"),
+                     ("REQUIRED_LONG_STRING", "[必填]"), ("DEFAULT_STRING", "[默认:{}]"),
+                     ("ABORTED_TEXT", "已中止。"),
+                     ("RICH_HELP", "用 [blue]'{command_path} {help_option}'[/] 查看帮助。")):
+    setattr(typer.rich_utils, _name, _text)
+
+
+def _help_option_in_chinese(get: Any) -> Any:
+    def help_option(self: Any, ctx: Any) -> Any:
+        option = get(self, ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        return option
+    return help_option
+
+
+typer.core.TyperCommand.get_help_option = _help_option_in_chinese(  # type: ignore[method-assign]
+    typer.core.TyperCommand.get_help_option)
+typer.core.TyperGroup.get_help_option = _help_option_in_chinese(  # type: ignore[method-assign]
+    typer.core.TyperGroup.get_help_option)
 
 # Piped output (CI logs, files) gets a wide fixed width instead of rich's 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -41,43 +96,43 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 RulesetOpt = Annotated[
     str | None,
     typer.Option("--ruleset", "-r", metavar="FILE",
-                 help="Ruleset YAML file, or a built-in name. Default: the built-in 'default'."),
+                 help="规则集 YAML 文件,或内置规则集名称。默认:内置的 default。"),
 ]
 
 
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="只打印结果和错误:不显示进度、提示和汇总行。")]
+
+
 NoRedactOpt = Annotated[bool, typer.Option(
-    "--no-redact", help="Keep phone, ID and bank card numbers and e-mail addresses in the output "
-                        "(masked by default, as reports are forwarded widely).")]
+    "--no-redact", help="在输出中保留电话、身份证、银行卡号和邮箱(默认打码,因为报表会被广泛转发)。")]
 
 
 # ---- the reading options, one definition shared by every command that reads transcripts ----
 
 _READING: dict[str, tuple[Any, Any]] = {
     "input_format": (Annotated[str | None, typer.Option(
-        "--input-format", metavar="NAME", rich_help_panel="Reading (读取)",
-        help="Force the input format instead of detecting it from content: csqa, "
-             "aws-call-analytics, aws-transcribe, alibaba, tencent, iflytek, dashscope, "
-             "funasr, whisper, webvtt, srt.", show_default=False)], None),
+        "--input-format", metavar="NAME", rich_help_panel="读取选项",
+        help="指定输入格式,不按内容自动识别:csqa、aws-call-analytics、aws-transcribe、alibaba、tencent、"
+             "iflytek、dashscope、funasr、whisper、webvtt、srt。", show_default=False)], None),
     "calls": (Annotated[Path | None, typer.Option(
-        "--calls", metavar="FILE", rich_help_panel="Reading (读取)",
-        help="Call records (CDR) .csv or .xlsx, joined by call id or file name: agent, team, "
-             "start time, direction, who hung up.", show_default=False)], None),
+        "--calls", metavar="FILE", rich_help_panel="读取选项",
+        help="通话记录(CDR).csv 或 .xlsx,按通话 ID 或文件名关联:坐席、班组、开始时间、呼叫方向、挂机方。",
+        show_default=False)], None),
     "column_map": (Annotated[list[str] | None, typer.Option(
-        "--map", metavar="FIELD=COLUMN", rich_help_panel="Reading (读取)",
-        help="Name a call-record column, e.g. --map agent_id=工号 (repeatable). Fields: "
-             "call_id file agent_id agent_name team started_at direction hangup_by.",
-        show_default=False)], None),
+        "--map", metavar="FIELD=COLUMN", rich_help_panel="读取选项",
+        help="指定通话记录的列名,如 --map agent_id=工号(可重复)。字段:call_id file agent_id agent_name"
+             " team started_at direction hangup_by。", show_default=False)], None),
     "agent_channel": (Annotated[int | None, typer.Option(
-        "--agent-channel", metavar="N", rich_help_panel="Reading (读取)",
-        help="The agent's audio channel in channel-based exports (else roles are detected).",
-        show_default=False)], None),
+        "--agent-channel", metavar="N", rich_help_panel="读取选项",
+        help="按声道区分的导出中坐席所在的声道(不给则自动判断角色)。", show_default=False)], None),
     "profile": (Annotated[Path | None, typer.Option(
-        "--profile", metavar="FILE", rich_help_panel="Reading (读取)",
-        help="Export profile YAML: format, agent_channel, speakers mapping, strict_roles, "
-             "calls, map.", show_default=False)], None),
+        "--profile", metavar="FILE", rich_help_panel="读取选项",
+        help="导出配置 YAML:format、agent_channel、speakers 映射、strict_roles、calls、map。",
+        show_default=False)], None),
     "strict_roles": (Annotated[bool, typer.Option(
-        "--strict-roles", rich_help_panel="Reading (读取)",
-        help="A call whose speaker roles are uncertain is an error, not audited.")], False),
+        "--strict-roles", rich_help_panel="读取选项",
+        help="说话人角色不确定的通话算作错误,不予审计。")], False),
 }
 
 
@@ -120,10 +175,10 @@ def _read_options(input_format: str | None, calls: Path | None, column_map: list
     for item in column_map or []:
         name, sep, column = item.partition("=")
         if not sep or not name.strip() or not column.strip():
-            raise InputError(f"--map {item}: expected FIELD=COLUMN, e.g. --map agent_id=工号")
+            raise InputError(f"--map {item}:应写成 字段=列名,如 --map agent_id=工号")
         mapping[name.strip()] = column.strip()
     if agent_channel is not None and agent_channel < 0:
-        raise InputError(f"--agent-channel {agent_channel}: expected a channel number 0, 1 …")
+        raise InputError(f"--agent-channel {agent_channel}:应为声道编号 0、1 …")
     given = ReadOptions(format=input_format, calls=calls, column_map=mapping,
                         agent_channel=agent_channel, strict_roles=strict_roles)
     if profile is not None:
@@ -137,7 +192,7 @@ def _fail(message: str, code: int) -> typer.Exit:
     from csqa.model import shown_name
 
     # messages quote names from the input and the command line: never markup, never escapes
-    err.print(f"[bold red]error:[/] {escape(shown_name(message))}", highlight=False,
+    err.print(f"[bold red]错误:[/]{escape(shown_name(message))}", highlight=False,
               soft_wrap=True)
     return typer.Exit(code)
 
@@ -161,7 +216,7 @@ def _load_ruleset(ref: str | None) -> Any:
     try:
         return load_ruleset(ref)
     except RulesetError as exc:
-        raise _reject(exc.problems, "ruleset rejected", "; nothing was audited") from None
+        raise _reject(exc.problems, "规则集有误", ",未做任何审计") from None
 
 
 def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
@@ -171,66 +226,68 @@ def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
     for problem in problems:
         err.print(shown_name(problem), highlight=False, soft_wrap=True, markup=False)
     n = len(problems)
-    return _fail(f"{what} ({n} problem{'s' if n != 1 else ''}){tail}", EXIT_USAGE)
+    return _fail(f"{what}(共 {n} 个问题){tail}", EXIT_USAGE)
 
 
 @app.command()
 @reading_options
 def audit(
     paths: Annotated[list[Path], typer.Argument(
-        help="Transcript files, folders (walked recursively) or archives: .json (csqa or an ASR "
-             "vendor's export) .jsonl .txt .csv .vtt .srt .zip .tar.gz .jsonl.gz",
+        metavar="PATH", help="转写文件、目录(递归读取)或压缩包:.json(csqa 或 ASR 厂商导出)、.jsonl "
+                             ".txt .csv .vtt .srt .zip .tar.gz .jsonl.gz",
         show_default=False)],
     ruleset: RulesetOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
-                                          help="Folder for findings.jsonl, calls.csv, agents.csv, "
-                                               "errors.csv and run.json.")] = Path("csqa-out"),
+                                          help="输出目录:findings.jsonl、calls.csv、agents.csv、errors.csv"
+                                               " 和 run.json。")] = Path("csqa-out"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q",
-                                        help="Print only the summary line, not the scorecards.")] = False,
+                                        help="只打印汇总行,不打印坐席成绩单。")] = False,
+    top: Annotated[int, typer.Option("--top", min=0, metavar="N",
+                                     help="成绩单只列最差的 N 名坐席(0:全部);agents.csv 含全部坐席。")] = 10,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", min=1,
-                                             help="Worker processes (default: all cores). The "
-                                                  "outputs are the same whatever N is.",
+                                             help="工作进程数(默认:全部 CPU 核)。无论 N 是多少,输出都相同。",
                                              show_default=False)] = None,
     engine: Annotated[str, typer.Option("--engine", metavar="local|dask",
-                                        help="Run locally, or on a Dask cluster (needs "
-                                             "pip install 'csqa\\[dask]').")] = "local",
+                                        help="在本机运行,或在 Dask 集群上运行"
+                                             "(需要 pip install 'csqa\\[dask]')。")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
-                                                  help="Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-                                                       "(default: a local cluster).",
+                                                  help="Dask 调度器地址,如 tcp://10.0.0.5:8786(默认:本机集群)。",
                                                   show_default=False)] = None,
     incremental: Annotated[bool, typer.Option("--incremental",
-                                              help="Reuse the last run's results in --out for "
-                                                   "calls whose content and ruleset are "
-                                                   "unchanged.")] = False,
+                                              help="沿用 --out 中上次运行的结果:内容和规则集都未变"
+                                                   "的通话不再重新审计。")] = False,
     no_redact: NoRedactOpt = False,
     max_file_mb: Annotated[float, typer.Option(
         "--max-file-mb", min=0.001, metavar="MB",
-        help="Refuse files read whole (.json .txt .csv …) over this size; .jsonl is streamed "
-             "(only a line over it is refused), archives member by member.")] = 100.0,
+        help="整体读入的文件(.json .txt .csv …)超过此大小即拒绝;.jsonl 逐行读取(只拒绝超长的一行),"
+             "压缩包逐个成员检查。")] = 100.0,
     max_utterance_chars: Annotated[int, typer.Option(
         "--max-utterance-chars", min=1, metavar="N",
-        help="Reject a call with an utterance longer than N characters.")] = 20_000,
+        help="某句话超过 N 个字的通话不予审计。")] = 20_000,
     max_utterances: Annotated[int, typer.Option(
         "--max-utterances", min=1, metavar="N",
-        help="Reject a call with more than N utterances.")] = 20_000,
+        help="超过 N 句话的通话不予审计。")] = 20_000,
     old_format: Annotated[str | None, typer.Option(
-        "--format", hidden=True, help="The old spelling of --input-format.")] = None,
+        "--format", hidden=True, help="--input-format 的旧写法。")] = None,
     reviews: Annotated[Path | None, typer.Option(
         "--reviews", metavar="FILE",
-        help="Apply reviewers' verdicts (a reviews .csv/.xlsx from csqa review): false alarms "
-             "stop deducting, missed violations deduct; calls.csv and agents.csv keep the "
-             "machine score and add the reviewed one.")] = None,
+        help="应用复核结论(csqa review 生成的复核表 .csv/.xlsx):误报不再扣分,漏报补扣;calls.csv 和 "
+             "agents.csv 保留机器得分并增加复核得分。")] = None,
     reading: Any = None,
 ) -> None:
-    """Audit transcripts, score every call, and print per-agent scorecards.
+    """审计转写,为每通通话打分,并打印坐席成绩单。
 
-    Exit 0 when the run completed (whatever the scores), 2 for a bad ruleset or usage,
-    3 when some inputs could not be read (they are listed in errors.csv).
+    退出码:0 运行完成(无论得分如何);2 规则集有误或用法错误;3 有输入无法读取(列在 errors.csv 中)。
     """
     from csqa.api import audit as run_audit
-    from csqa.errors import InputError
-    from csqa.loaders.common import Limits
-    from csqa.reporters.terminal import accounting_line, scorecard_table, summary_line
+    from csqa.errors import InputError, OutputsInPlace
+    from csqa.loaders.common import Limits, use_limits
+    from csqa.reporters.terminal import (
+        accounting_line,
+        problem_lines,
+        scorecard_table,
+        summary_line,
+    )
 
     limits = Limits(max_file_mb=max_file_mb, max_utterance_chars=max_utterance_chars,
                     max_utterances=max_utterances)
@@ -239,49 +296,54 @@ def audit(
     rs = _load_ruleset(ruleset)
     options = reading
     if old_format is not None:
-        err.print("warning: --format is now --input-format (the old spelling still works on "
-                  "audit for now)", highlight=False, soft_wrap=True, markup=False)
+        err.print("警告:--format 已改名为 --input-format(audit 暂时仍接受旧写法)",
+                  highlight=False, soft_wrap=True, markup=False)
         options.format = options.format or old_format
-    review_set = _read_reviews(reviews) if reviews is not None else None
+    with use_limits(limits):  # --max-file-mb bounds the reviews file too
+        review_set = _read_reviews(reviews) if reviews is not None else None
     scale: dict[str, Any] = {"jobs": jobs, "engine": engine, "scheduler": scheduler,
                              "incremental": incremental}
     show_progress = err.is_terminal and not quiet
     try:
         if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # the bar counts calls (one JSON Lines file may hold 20,000); files alongside
             with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                          transient=True) as progress:
-                task = progress.add_task("审计中", total=None)
+                          TextColumn("已审计 {task.completed} 通 · 文件 {task.fields[files]}"),
+                          TimeElapsedColumn(), console=err, transient=True) as progress:
+                task = progress.add_task("审计中", total=None, files="")
 
                 def on_file(path: Path, done: int, total: int) -> None:
                     from rich.markup import escape
 
                     from csqa.model import shown_name
 
-                    progress.update(task, total=total, completed=done,
+                    progress.update(task, files=f"{done + 1}/{total}",
                                     description=f"审计 {escape(shown_name(path.name))}")
 
-                summary = run_audit(paths, rs, out_dir, on_file=on_file, options=options, **guard, **scale)
-                progress.update(task, completed=summary.files_seen)
+                def on_call(audited: int) -> None:
+                    progress.update(task, completed=audited)
+
+                summary = run_audit(paths, rs, out_dir, on_file=on_file, on_call=on_call,
+                                    options=options, **guard, **scale)
         else:
             summary = run_audit(paths, rs, out_dir, options=options, **guard, **scale)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
+    except OutputsInPlace as exc:
+        raise _fail(str(exc), 130) from None
     except KeyboardInterrupt:
-        raise _fail("interrupted: no outputs were written (previous outputs, if any, are unchanged)",
+        raise _fail("已中断:没有写出任何输出(之前的输出如有,保持不变)",
                     130) from None
     except OSError as exc:
         raise _fail(f"{exc.filename or out_dir}: {exc.strerror or exc}", EXIT_USAGE) from None
 
-    for p in summary.problems:
-        if p.status != "skipped":
-            prefix = "警告 (warning): " if p.status == "warning" else ""
-            err.print(f"{prefix}{p}", highlight=False, soft_wrap=True, markup=False)
+    for line in problem_lines(summary.problems):
+        err.print(line, highlight=False, soft_wrap=True, markup=False)
     if not quiet and summary.scorecards is not None and len(summary.scorecards):
         names = {r.id: r.name for r in rs.rules}
-        out.print(scorecard_table(summary.scorecards.rows(), names, rs.pass_mark))
+        out.print(scorecard_table(summary.scorecards.rows(), names, rs.pass_mark, top=top))
     out.print(summary_line(summary), highlight=False, soft_wrap=True)
     if summary.accounting:
         out.print(accounting_line(summary.accounting), highlight=False, soft_wrap=True,
@@ -295,38 +357,40 @@ def audit(
 @app.command()
 def report(
     run_dirs: Annotated[list[Path], typer.Argument(
-        help="csqa audit output folders (e.g. a week of nightly runs)", show_default=False)],
+        metavar="RUN_DIR", help="csqa audit 的输出目录(如一周的夜间运行结果)。",
+        show_default=False)],
     week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
-                                             help="ISO week, e.g. 2026-W47.")] = None,
+                                             help="ISO 周,如 2026-W47。")] = None,
     date_from: Annotated[str | None, typer.Option(
-        "--from", metavar="DATE", help="First day (YYYY-MM-DD), with --to.")] = None,
+        "--from", metavar="DATE", help="起始日期(YYYY-MM-DD),与 --to 一起用。")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
-                                                help="Last day, included.")] = None,
+                                                help="结束日期(含当天)。")] = None,
     by: Annotated[str, typer.Option("--by", metavar="agent|team",
-                                    help="Group the main table and chart by agent or team.")
+                                    help="主表和图表按坐席(agent)或班组(team)分组。")
                   ] = "agent",
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE",
-        help="Write the report to FILE (.xlsx, .html or .md); without it, print it here.")] = None,
+        help="把报表写到 FILE(.xlsx、.html 或 .md);不给则打印在终端上。")] = None,
     fmt: Annotated[str | None, typer.Option("--format", metavar="xlsx|html|md",
-                                            help="Output format when the suffix does not say.")
+                                            help="文件后缀看不出格式时指定输出格式。")
                    ] = None,
     lang: Annotated[str, typer.Option("--lang", metavar="zh|en",
-                                      help="Report labels: zh (default) or en.")] = "zh",
+                                      help="报表标签语言:zh(默认)或 en。")] = "zh",
     tz: Annotated[str, typer.Option("--tz", metavar="ZONE",
-                                    help="Time zone of the report's days.")] = "Asia/Shanghai",
+                                    help="按哪个时区划分报表的日期。")] = "Asia/Shanghai",
     ruleset_hash: Annotated[str | None, typer.Option(
         "--ruleset-hash", metavar="HASH",
-        help="Report the runs of this ruleset (default: the latest run's).")] = None,
-    top: Annotated[int, typer.Option("--top", min=0, help="How many worst calls to show.")] = 10,
-    keywords: Annotated[int, typer.Option("--keywords", min=0,
-                                          help="How many customer keywords.")] = 20,
+        help="只统计这个规则集的运行(默认:最近一次运行的规则集)。")] = None,
+    top: Annotated[int, typer.Option("--top", min=0, metavar="N",
+                                     help="列出多少通最差通话。")] = 10,
+    keywords: Annotated[int, typer.Option("--keywords", min=0, metavar="N",
+                                          help="列出多少个客户关键词。")] = 20,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Weekly team-lead report from audit runs: per agent, team and rule, daily trend, worst calls.
+    """从审计结果生成班组长周报:按坐席、班组和规则统计,每日趋势,最差通话。
 
-    Calls are placed by started_at (in --tz); a call audited by several runs counts once (the
-    latest run wins); runs made with a different ruleset are listed, not mixed in. Default period:
-    the ISO week of the latest call.
+    通话按 started_at(--tz 时区)归入日期;同一通话被多次审计只算一次(以最新一次为准);用其他规则集
+    审计的运行单独列出,不混入统计。默认时段:最新通话所在的 ISO 周。
     """
     from csqa.weekly import ReportError, build_report, write_report
 
@@ -337,15 +401,17 @@ def report(
         if out_file is None and fmt is None:
             from csqa.weekly.terminal import render_terminal
 
-            for note in rep.notes:
-                err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True,
+            for note in [] if quiet else rep.notes:
+                err.print(f"[yellow]警告:[/]{note}", highlight=False, soft_wrap=True,
                           markup=True)
             out.print(render_terminal(rep))
             return
         target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
         written = write_report(rep, target, fmt)
+    if quiet:
+        return
     for note in rep.notes:
-        err.print(f"warning: {note}", highlight=False, soft_wrap=True, markup=False)
+        err.print(f"警告:{note}", highlight=False, soft_wrap=True, markup=False)
     out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
               soft_wrap=True)
 
@@ -356,7 +422,7 @@ def _read_reviews(path: Path) -> Any:
     try:
         return read_reviews(path)
     except ReviewsError as exc:
-        raise _reject(exc.problems, "reviews file rejected") from None
+        raise _reject(exc.problems, "复核表有误") from None
 
 
 def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark: float) -> None:
@@ -368,13 +434,13 @@ def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark:
         reviewed = apply_reviews(run_dir, review_set)
         write_reviewed(reviewed)
     for p in reviewed.problems:
-        err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)
+        err.print(f"警告:{p}", highlight=False, soft_wrap=True, markup=False)
     if reviewed.stale:
-        ids = ", ".join(f"{v.finding_id} (row {v.row})" for v in reviewed.stale[:5])
-        more = f" and {len(reviewed.stale) - 5} more" if len(reviewed.stale) > 5 else ""
-        err.print(f"warning: {len(reviewed.stale)} verdict(s) on calls of this run name findings "
-                  f"it does not have (another ruleset version, or the rule no longer fires); "
-                  f"not applied: {ids}{more}", highlight=False, soft_wrap=True, markup=False)
+        ids = ", ".join(f"{v.finding_id}(第 {v.row} 行)" for v in reviewed.stale[:5])
+        more = f" 等,另有 {len(reviewed.stale) - 5} 条" if len(reviewed.stale) > 5 else ""
+        err.print(f"警告:{len(reviewed.stale)} 条复核结论对应的违规在本次运行中不存在(规则集版本不同,"
+                  f"或规则已不再触发),未应用:{ids}{more}", highlight=False, soft_wrap=True,
+                  markup=False)
     table = reviewed_table(reviewed.agents, pass_mark) if show_agents else None
     if table is not None:
         out.print(table)
@@ -387,79 +453,80 @@ def _apply_reviews(run_dir: Path, review_set: Any, show_agents: bool, pass_mark:
 
 @app.command()
 def review(
-    run_dir: Annotated[Path, typer.Argument(help="A csqa audit output folder.", show_default=False)],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="一个 csqa audit 输出目录。",
+                                            show_default=False)],
     reviews_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE",
-        help="Reviews file to write or append to (.csv or .xlsx). Default: RUN_DIR/reviews.csv"
+        help="要写入或追加的复核表(.csv 或 .xlsx)。默认:RUN_DIR/reviews.csv"
     )] = None,
     sample: Annotated[int | None, typer.Option(
         "--sample", "-n", min=1, metavar="N",
-        help="Add a random sample instead of every finding: N per rule or per agent with "
-             "--by, else N in all.")] = None,
+        help="随机抽样,而不是加入全部违规:配合 --by 时每条规则或每名坐席 N 条,否则共 N 条。")] = None,
     by: Annotated[str | None, typer.Option(
-        "--by", metavar="rule|agent", help="Stratify the sample: N findings of each rule or "
-                                           "of each agent.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample (same seed, same "
-                                                     "sample).")] = 0,
+        "--by", metavar="rule|agent", help="分层抽样:每条规则(rule)或每名坐席(agent)各 N 条。")] = None,
+    seed: Annotated[int, typer.Option("--seed", metavar="N",
+                                      help="抽样的随机种子(种子相同,样本相同)。")] = 0,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Write (or append to) a reviews file: one row per finding for a reviewer to judge.
+    """写入(或追加)复核表:每条违规一行,供复核员判断。
 
-    Rows already in the file, verdicts included, are kept; findings not yet in it are added.
-    A reviewer fills in verdict (confirmed / false_alarm, or missed on a row they add for a
-    violation the machine did not find), note and reviewer; then
-    csqa audit … --reviews FILE applies the verdicts.
+    表中已有的行(含已填的结论)保留不动,尚未入表的违规追加进去。复核员填写 verdict(confirmed 确认 / false_alarm 误
+    报;机器漏掉的违规可自行加一行填 missed)、note 和 reviewer;然后用 csqa audit … --reviews FILE 应
+    用这些结论。
     """
     from csqa.errors import CsqaError
     from csqa.review import SAMPLE_BY, ReviewsError, update_reviews
 
     if by is not None and by not in SAMPLE_BY:
-        raise _fail(f"--by: expected one of {', '.join(SAMPLE_BY)}, got {by!r}", EXIT_USAGE)
+        raise _fail(f"--by:应为 {'、'.join(SAMPLE_BY)} 之一,实际是 {by!r}", EXIT_USAGE)
     if by is not None and sample is None:
-        raise _fail("--by needs --sample N (how many findings per group)", EXIT_USAGE)
+        raise _fail("--by 需要同时给出 --sample N(每组抽多少条)", EXIT_USAGE)
     with _usage_errors(reviews_file, CsqaError):
         try:
             done = update_reviews(run_dir, reviews_file, sample=sample, by=by, seed=seed)
         except ReviewsError as exc:
             for problem in exc.problems:
                 err.print(problem, highlight=False, soft_wrap=True, markup=False)
-            raise _fail("reviews file not written", EXIT_USAGE) from None
+            raise _fail("复核表未写出", EXIT_USAGE) from None
+    if quiet:
+        return
     what = f"抽样 {done.added} 条" if sample is not None else f"新增 {done.added} 条"
     if done.by_stratum:
         what += " (" + ", ".join(f"{k} {v}" for k, v in sorted(done.by_stratum.items())) + ")"
-    out.print(f"{done.path}: {what}待复核 · 保留已有 {done.kept} 行 · 本次运行尚未入表的发现 "
-              f"{done.candidates} 条", highlight=False, soft_wrap=True)
+    out.print(f"{done.path}: {what}待复核 · 保留已有 {done.kept} 行 · 本次运行仍未入表的发现 "
+              f"{done.remaining} 条", highlight=False, soft_wrap=True)
 
 
 @app.command()
 @reading_options
 def check(
     paths: Annotated[list[Path], typer.Argument(
-        help="Transcript files or folders (walked recursively): .json .jsonl .txt .csv",
+        metavar="PATH", help="转写文件或目录(递归读取):.json .jsonl .txt .csv",
         show_default=False)],
     ruleset: RulesetOpt = None,
     min_score: Annotated[float | None, typer.Option(
-        "--min-score", metavar="N", help="A call fails below this score. Default: the ruleset's "
-                                         "scoring.pass_mark.")] = None,
+        "--min-score", metavar="N", help="低于此分的通话不合格。默认:规则集的 scoring.pass_mark。")] = None,
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", metavar="SEVERITY",
-        help="A finding at or above this severity fails its call: info, minor, major, critical.")] = None,
+        help="有达到此严重度的违规即不合格:info、minor、major、critical。")] = None,
     junit: Annotated[Path | None, typer.Option(
-        "--junit", metavar="FILE", help="Also write JUnit XML (a testsuite per agent, a testcase "
-                                        "per call, a failure per finding).")] = None,
+        "--junit", metavar="FILE", help="同时写出 JUnit XML(每名坐席一个 testsuite,每通通话一个 testcase,"
+                                        "每条违规一个 failure)。")] = None,
     junit_group: Annotated[str, typer.Option(
-        "--junit-group", metavar="agent|folder", help="Group JUnit testsuites by agent or by folder.")] = "agent",
+        "--junit-group", metavar="agent|folder", help="JUnit testsuite 按坐席(agent)或按目录(folder)"
+                                                      "分组。")] = "agent",
     fmt: Annotated[str, typer.Option(
         "--format", "-f", metavar="text|json|github|junit",
-        help="text: one line per failing call (default); json; github: workflow annotations; "
-             "junit: JUnit XML on stdout.")] = "text",
+        help="text:每通不合格通话一行(默认);json;github:工作流注释;junit:JUnit XML 输出到标准输出。")] = "text",
     no_redact: NoRedactOpt = False,
+    quiet: QuietOpt = False,
     reading: Any = None,
 ) -> None:
-    """Audit transcripts and gate them for CI: exit 0 when every call passes.
+    """审计转写并作为 CI 关卡:全部通话合格时退出码为 0。
 
-    A call fails below --min-score, on a veto rule (一票否决), on a finding at or above
-    --fail-on, or when a rule could not run on it. Exit codes, first that applies: 2 bad
-    ruleset or usage (nothing checked), 3 some inputs unreadable, 1 some call failed, 0 all pass.
+    通话在以下情况不合格:低于 --min-score、触发一票否决规则、有达到 --fail-on 严重度的违规、或有
+    规则无法运行。退出码按先后取第一个适用的:2 规则集或用法错误(未检查);3 有输入无法读取;1 有通
+    话不合格;0 全部合格。
     """
     from csqa.check import run_check
     from csqa.errors import InputError
@@ -467,9 +534,9 @@ def check(
     from csqa.reporters.junit import junit_xml
 
     if fmt not in ("text", "json", "github", "junit"):
-        raise _fail(f"--format: must be one of: text, json, github, junit (got {fmt!r})", EXIT_USAGE)
+        raise _fail(f"--format:应为 text、json、github、junit 之一(实际是 {fmt!r})", EXIT_USAGE)
     if junit_group not in ("agent", "folder"):
-        raise _fail(f"--junit-group: must be agent or folder (got {junit_group!r})", EXIT_USAGE)
+        raise _fail(f"--junit-group:应为 agent 或 folder(实际是 {junit_group!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
         report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
@@ -480,16 +547,18 @@ def check(
         try:
             junit.write_bytes(junit_xml(report, junit_group))
         except OSError as exc:
-            raise _fail(f"{junit}: cannot write JUnit XML: {exc.strerror or exc}", EXIT_USAGE) from None
+            raise _fail(f"{junit}:无法写入 JUnit XML:{exc.strerror or exc}", EXIT_USAGE) from None
     if fmt == "text":
         for p in report.input_errors:
             err.print(str(p), highlight=False, soft_wrap=True, markup=False)
-        for line in ci.text_lines(report):
+        lines = list(ci.text_lines(report))
+        for line in lines[:-1] if quiet else lines:  # -q: the failing calls, no summary line
             out.print(line, highlight=False, soft_wrap=True, markup=False)
     elif fmt == "github":
         for line in ci.github_lines(report):
             sys.stdout.write(line + "\n")
-        sys.stdout.write(ci.summary_line(report) + "\n")
+        if not quiet:
+            sys.stdout.write(ci.summary_line(report) + "\n")
     else:
         data = ci.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
         sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
@@ -500,30 +569,31 @@ def check(
 @app.command()
 @reading_options
 def explain(
-    call_file: Annotated[Path, typer.Argument(metavar="CALL_FILE", show_default=False,
-                                              help="A transcript file (.json .jsonl .txt .csv).")],
+    call_file: Annotated[Path, typer.Argument(
+        metavar="CALL_FILE", show_default=False,
+        help="转写文件(.json .jsonl .txt .csv …);压缩包里的文件,写法同 calls.csv 的 source"
+             "(ali.zip!alibaba/X.json);或 csqa audit 的输出目录(再用 --call-id 选通话)。")],
     call_id: Annotated[str | None, typer.Option(
-        "--call-id", metavar="ID", help="Which call, when the file holds several.")] = None,
+        "--call-id", metavar="ID", help="文件里有多通通话、或给的是输出目录时,选哪一通。")] = None,
     ruleset: RulesetOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|html",
-                                     help="text: the conversation in the terminal (default); "
-                                          "html: a single-call page.")] = "text",
+                                     help="text:在终端以对话形式显示(默认);html:单通通话网页。")] = "text",
     out_file: Annotated[Path | None, typer.Option(
-        "--out", "-o", metavar="FILE", help="Write the HTML page here instead of stdout.")] = None,
+        "--out", "-o", metavar="FILE", help="把 HTML 页面写到这里,而不是标准输出。")] = None,
     no_redact: NoRedactOpt = False,
+    quiet: QuietOpt = False,
     reading: Any = None,
 ) -> None:
-    """Show one call as a conversation with each finding on its utterance, and its score.
+    """以对话形式显示一通通话:每条违规标在对应的话上,并给出得分。
 
-    Exit 0 when shown, 2 for a bad ruleset or usage (no such file or call id), 3 when the
-    call could not be read.
+    退出码:0 已显示;2 规则集或用法错误(文件或通话 ID 不存在);3 通话无法读取。
     """
     from csqa.errors import InputError
     from csqa.explain import UnreadableCall, explain_call
     from csqa.reporters.conversation import conversation, html_page
 
     if fmt not in ("text", "html"):
-        raise _fail(f"--format: must be text or html (got {fmt!r})", EXIT_USAGE)
+        raise _fail(f"--format:应为 text 或 html(实际是 {fmt!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
         ex = explain_call(call_file, call_id, rs, redact=not no_redact, options=reading)
@@ -532,7 +602,7 @@ def explain(
     except UnreadableCall as exc:
         for p in exc.problems:
             err.print(str(p), highlight=False, soft_wrap=True, markup=False)
-        raise _fail("the call could not be read", EXIT_INPUT) from None
+        raise _fail("这通通话无法读取", EXIT_INPUT) from None
     if fmt == "html":
         page = html_page(ex)
         if out_file is None:
@@ -541,16 +611,24 @@ def explain(
             try:
                 out_file.write_text(page, encoding="utf-8")
             except OSError as exc:
-                raise _fail(f"{out_file}: cannot write: {exc.strerror or exc}", EXIT_USAGE) from None
-            err.print(f"→ {out_file}", highlight=False, markup=False)
+                raise _fail(f"{out_file}:无法写入:{exc.strerror or exc}", EXIT_USAGE) from None
+            if not quiet:
+                err.print(f"→ {out_file}", highlight=False, markup=False)
+        return
+    if quiet:  # the verdict only: score, pass mark, and what was not evaluable
+        from csqa.reporters.conversation import verdict_lines
+
+        for line in verdict_lines(ex):
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
         return
     out.print(conversation(ex))
 
 
 @rules_app.callback(invoke_without_command=True)
-def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
-    """List the rule kinds, then the rules of a ruleset (default: the built-in one)."""
+def rules(ctx: typer.Context, ruleset: RulesetOpt = None, quiet: QuietOpt = False) -> None:
+    """列出规则类型,以及规则集中的规则(默认:内置规则集)。"""
     if ctx.invoked_subcommand is not None:
+        ctx.obj = ruleset  # `rules -r X lint` means `rules lint -r X`: never silently dropped
         return
     from rich.table import Table
 
@@ -561,7 +639,8 @@ def rules(ctx: typer.Context, ruleset: RulesetOpt = None) -> None:
     kinds.add_column("what it checks")
     for name in KINDS:
         kinds.add_row(name, summary(name).split(": ", 1)[-1])
-    out.print(kinds)
+    if not quiet:  # -q: the ruleset's rules only
+        out.print(kinds)
     rs = _load_ruleset(ruleset)
     table = Table(title=f"规则集 {rs.name} {rs.version} · 基础分 {rs.base_score:g} · 合格线 "
                         f"{rs.pass_mark:g}", title_justify="left")
@@ -581,61 +660,61 @@ def _parse_rate(text: str) -> float:
     try:
         value = float(t[:-1]) / 100 if t.endswith("%") else float(t)
     except ValueError:
-        raise typer.BadParameter(f"expected a fraction such as 0.05 or a percentage such as 5%, "
-                                 f"got {text!r}") from None
+        raise typer.BadParameter(f"应为小数(如 0.05)或百分数(如 5%),实际是 {text!r}") from None
     if not 0 <= value <= 1:
-        raise typer.BadParameter(f"must be between 0 and 1 (or 0% and 100%), got {text!r}")
+        raise typer.BadParameter(f"应在 0 到 1 之间(或 0% 到 100%),实际是 {text!r}")
     return value
 
 
 @app.command()
 @reading_options
 def backtest(
-    run_dirs: Annotated[list[Path], typer.Argument(help="csqa audit output folders (their "
-                                                        "run.json names the inputs).",
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
+                                                   help="csqa audit 的输出目录(其 run.json 记录了输入)。",
                                                    show_default=False)],
     ruleset: Annotated[str, typer.Option("--ruleset", "-r", metavar="FILE",
-                                         help="The candidate ruleset to try.")],
+                                         help="要试用的候选规则集。")],
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE",
-        help="Write the full diff: .xlsx (one sheet per table) or .csv (finding changes, "
-             "with NAME.rules.csv, NAME.agents.csv, NAME.calls.csv, NAME.summary.csv).")] = None,
+        help="写出完整差异:.xlsx(每张表一个工作表)或 .csv(违规变化,另有 NAME.rules.csv、NAME.agents.csv、"
+             "NAME.calls.csv、NAME.summary.csv 等)。")] = None,
     max_drop: Annotated[str | None, typer.Option(
         "--max-pass-rate-drop", metavar="X",
-        help="Exit 1 when the overall pass rate falls by more than X (0.05 or 5%).")] = None,
+        help="总体合格率下降超过 X(0.05 或 5%)时退出码为 1。")] = None,
     examples: Annotated[int, typer.Option("--examples", min=0,
-                                          help="Examples of added/removed findings per rule.")
+                                          metavar="N",
+                                          help="每条规则列出多少条新增/消失的违规示例。")
                         ] = 2,
     no_redact: NoRedactOpt = False,
+    quiet: QuietOpt = False,
     reading: Any = None,
 ) -> None:
-    """Re-audit the inputs of past runs with a candidate ruleset and show what would change.
+    """用候选规则集重新审计过去运行的输入,显示会有什么变化。
 
-    Per rule: findings added and removed, with examples; per agent and overall: mean score
-    and pass rate before and after. Exit 1 when --max-pass-rate-drop is exceeded (for CI),
-    2 for bad usage, a bad ruleset or a run folder that cannot be used.
+    按规则:新增和消失的违规及示例;按坐席和总体:之前和之后的平均分与合格率;只改计分(合格线、扣分)
+    也会显示得分和结论的变化。总体合格率下降超过 --max-pass-rate-drop 时退出码为 1(用于 CI);用法
+    错误、规则集有误或运行目录不可用时为 2。
     """
     from rich.table import Table
 
     from csqa.backtest import backtest as run_backtest
-    from csqa.backtest import write_backtest
+    from csqa.backtest import scoring_lines, write_backtest
     from csqa.errors import CsqaError
 
     limit = _parse_rate(max_drop) if max_drop is not None else None
     if out_file is not None and out_file.suffix.lower() not in (".xlsx", ".csv"):
-        raise _fail(f"{out_file}: --out must end in .xlsx or .csv", EXIT_USAGE)
+        raise _fail(f"{out_file}:--out 须以 .xlsx 或 .csv 结尾", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     with _usage_errors(out_file, CsqaError):
         bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact,
                           options=reading)
         written = write_backtest(bt, out_file) if out_file is not None else []
-    for p in bt.problems:
-        err.print(f"warning: {p}", highlight=False, soft_wrap=True, markup=False)
-    if bt.missing:
+    for p in [] if quiet else bt.problems:
+        err.print(f"警告:{p}", highlight=False, soft_wrap=True, markup=False)
+    if bt.missing and not quiet:
         shown = ", ".join(bt.missing[:5]) + (" …" if len(bt.missing) > 5 else "")
-        err.print(f"warning: {len(bt.missing)} call(s) of the runs were not found in their "
-                  f"inputs and are not compared: {shown}", highlight=False, soft_wrap=True,
-                  markup=False)
+        err.print(f"警告:运行中有 {len(bt.missing)} 通通话在其输入中已找不到,未参与比较:{shown}",
+                  highlight=False, soft_wrap=True, markup=False)
     changed = [r for r in bt.rules if r.changed]
     rules_t = Table(title=f"规则变化 (per rule) · {bt.ruleset.name} {bt.ruleset.version} vs "
                           f"{' '.join(bt.baseline_versions)}", title_justify="left")
@@ -645,8 +724,10 @@ def backtest(
         rules_t.add_row(r.rule_id, r.name, {"new": "新规则", "dropped": "已移除"}.get(r.status, ""),
                         str(r.before), str(r.after), f"+{r.added}", f"-{r.removed}",
                         str(len(r.calls_added | r.calls_removed)))
-    out.print(rules_t if changed else "规则变化: 无 (no finding changes)")
-    for r in changed:
+    out.print(rules_t if changed else "违规变化:无(没有新增或消失的违规)")
+    for line in scoring_lines(bt):
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+    for r in [] if quiet else changed:
         for label, found in (("+", r.added_examples), ("-", r.removed_examples)):
             for f in found:
                 out.print(f"  {label} {r.rule_id} {f['call_id']}#{f.get('utterance')} "
@@ -664,35 +745,40 @@ def backtest(
                          f"{g.pass_rate_before:.1%}", f"{g.pass_rate_after:.1%}",
                          f"{g.pass_rate_delta * 100:+.1f}pp", f"+{g.added}", f"-{g.removed}")
     out.print(agents_t)
-    if len(moved) < len(bt.agents):
-        out.print(f"({len(bt.agents) - len(moved)} agent(s) unchanged not shown)", highlight=False)
-    for path in written:
+    if len(moved) < len(bt.agents) and not quiet:
+        out.print(f"(另有 {len(bt.agents) - len(moved)} 名坐席没有变化,未列出)", highlight=False)
+    for path in [] if quiet else written:
         out.print(f"→ {path}", highlight=False)
     if limit is not None and bt.pass_rate_drop > limit + 1e-9:
-        raise _fail(f"pass rate would drop by {bt.pass_rate_drop * 100:.1f} percentage points "
-                    f"({bt.overall.pass_rate_before:.1%} → {bt.overall.pass_rate_after:.1%}), "
-                    f"more than the allowed {limit * 100:.1f}", 1)
+        raise _fail(f"合格率将下降 {bt.pass_rate_drop * 100:.1f} 个百分点"
+                    f"({bt.overall.pass_rate_before:.1%} → {bt.overall.pass_rate_after:.1%}),"
+                    f"超过允许的 {limit * 100:.1f}", 1)
 
 
 @rules_app.command("stats")
 def rules_stats(
-    run_dirs: Annotated[list[Path], typer.Argument(help="csqa audit output folders.",
+    ctx: typer.Context,
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
+                                                   help="csqa audit 的输出目录。",
                                                    show_default=False)],
     reviews: Annotated[Path, typer.Option("--reviews", metavar="FILE",
-                                          help="The reviews file (.csv or .xlsx).")],
-    examples: Annotated[int, typer.Option("--examples", min=0,
-                                          help="False-alarm examples shown per rule.")] = 3,
+                                          help="复核表(.csv 或 .xlsx)。")],
+    examples: Annotated[int, typer.Option("--examples", min=0, metavar="N",
+                                          help="每条规则列出多少条误报示例。")] = 3,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Per rule: findings, how many were reviewed, precision, and false-alarm examples.
+    """按规则统计:违规数、已复核数、精确率和误报示例。
 
-    Precision = confirmed / (confirmed + false alarms). Rules with the lowest precision come
-    first: their phrase lists are the ones to fix.
+    精确率 = 确认 /(确认 + 误报)。精确率最低的规则排在最前:它们的短语表最需要修改。
     """
     from rich.table import Table
 
     from csqa.errors import CsqaError
     from csqa.review import rule_stats
 
+    if ctx.obj is not None:
+        raise _fail(f"rules stats 不使用 -r/--ruleset {ctx.obj}:它按审计结果里记录的规则统计",
+                    EXIT_USAGE)
     review_set = _read_reviews(reviews)
     try:
         stats = rule_stats(run_dirs, review_set, examples=examples)
@@ -711,10 +797,10 @@ def rules_stats(
                       str(st.false_alarms),
                       "—" if st.precision is None else f"{st.precision:.0%}", str(st.missed))
     out.print(table)
-    if len(shown) < len(stats):
+    if len(shown) < len(stats) and not quiet:
         out.print(f"({len(stats) - len(shown)} rule(s) with no findings and no reviews not shown)",
                   highlight=False)
-    for st in shown:
+    for st in [] if quiet else shown:
         for e in st.examples:
             note = f" — {e['note']}" if e.get("note") else ""
             who = f" ({e['reviewer']})" if e.get("reviewer") else ""
@@ -725,24 +811,37 @@ def rules_stats(
 
 RulesetArg = Annotated[
     str | None,
-    typer.Argument(metavar="FILE", help="Ruleset YAML file, or a built-in name. Default: the "
-                                        "built-in 'default'.", show_default=False),
+    typer.Argument(metavar="FILE", help="规则集 YAML 文件,或内置规则集名称。默认:内置的 default。", show_default=False),
 ]
+
+
+def _one_ruleset(ctx: typer.Context, file: str | None, option: str | None) -> str | None:
+    """The ruleset a `rules` subcommand works on: given as FILE, as -r/--ruleset after the
+    subcommand or before it (`csqa rules -r X lint`); naming two different ones is an error."""
+    given = [v for v in (file, option, ctx.obj) if v is not None]
+    if len(set(given)) > 1:
+        raise _fail("给了两个不同的规则集:" + " 和 ".join(dict.fromkeys(given))
+                    + "(FILE 与 -r/--ruleset 只给一个)", EXIT_USAGE)
+    return given[0] if given else None
 
 
 @rules_app.command("show")
 def rules_show(
+    ctx: typer.Context,
     file: RulesetArg = None,
+    ruleset: RulesetOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json",
-                                     help="text: commented YAML (default); json.")] = "text",
+                                     help="text:带注释的 YAML(默认);json。")] = "text",
+    quiet: QuietOpt = False,
 ) -> None:
-    """Print the fully resolved ruleset (after extends and overrides), with where each value
-    came from: file:line:col of the file that set it, or 默认值 for a built-in default."""
+    """打印完全解析后的规则集(extends 和覆盖之后),并注明每个值的来源:设置它的文件的 file:line:col,
+    或内置默认值(默认值)。
+    """
     from csqa.reporters import ruleset_show
 
     if fmt not in ("text", "json"):
-        raise _fail(f"--format: must be text or json (got {fmt!r})", EXIT_USAGE)
-    rs = _load_ruleset(file)
+        raise _fail(f"--format:应为 text 或 json(实际是 {fmt!r})", EXIT_USAGE)
+    rs = _load_ruleset(_one_ruleset(ctx, file, ruleset))
     if fmt == "json":
         import orjson
 
@@ -750,30 +849,36 @@ def rules_show(
                                              option=orjson.OPT_INDENT_2) + b"\n")
         return
     for line in ruleset_show.text_lines(rs):
+        if quiet and line.lstrip().startswith("#"):
+            continue  # -q: the values only, without the comments saying where they came from
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 @rules_app.command("lint")
 def rules_lint(
+    ctx: typer.Context,
     file: RulesetArg = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there are warnings.")] = False,
+    ruleset: RulesetOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="有警告时退出码为 1。")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Check a ruleset: every error audit would give (file:line:col), plus warnings.
+    """检查规则集:列出 audit 会报的每个错误(file:line:col),以及警告。
 
-    Warnings: shadowed or empty phrases, phrases duplicated across rules, regexes that cannot
-    match or backtrack badly elsewhere, scopes that cannot hold, rules disabled everywhere.
-    Exit 2 on errors, 1 on warnings with --strict, else 0.
+    警告包括:被包含或空的短语、多条规则重复的短语、匹配不到或在别处会严重回溯的正则、不可能成立
+    的范围、到处都停用的规则、覆盖了继承规则的样例。退出码:有错误为 2,有警告且用了 --strict 为 1,
+    否则为 0。
     """
     from csqa.lint import lint
 
-    report = lint(file)
+    report = lint(_one_ruleset(ctx, file, ruleset))
     for problem in report.errors:
         err.print(problem, highlight=False, soft_wrap=True, markup=False)
     for warning in report.warnings:
         out.print(str(warning), highlight=False, soft_wrap=True, markup=False)
     n_err, n_warn = len(report.errors), len(report.warnings)
-    out.print(f"{report.file}: {n_err} 个错误,{n_warn} 个警告", highlight=False, markup=False,
-              soft_wrap=True)
+    if not quiet:
+        out.print(f"{report.file}: {n_err} 个错误,{n_warn} 个警告", highlight=False, markup=False,
+                  soft_wrap=True)
     if n_err:
         raise typer.Exit(EXIT_USAGE)
     if strict and n_warn:
@@ -782,22 +887,25 @@ def rules_lint(
 
 @rules_app.command("test")
 def rules_test(
+    ctx: typer.Context,
     file: RulesetArg = None,
+    ruleset: RulesetOpt = None,
     tests: Annotated[Path | None, typer.Option(
-        "--tests", metavar="FILE", help="Examples file. Default: FILE's sibling *.tests.yaml, "
-                                        "if there is one.")] = None,
+        "--tests", metavar="FILE", help="样例文件。默认:FILE 旁边的同名 *.tests.yaml(如有)。")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
-                                          help="List every rule, not only failures.")] = False,
+                                          help="列出每条规则,而不只是失败的。")] = False,
     require_examples: Annotated[bool, typer.Option(
-        "--require-examples", help="Fail when an enabled rule has no examples.")] = False,
+        "--require-examples", help="有启用的规则没有样例时算失败。")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Run the rules' own examples: each `fire` call must fire its rule, each `pass` call must not.
+    """运行规则自带的样例:每个 fire 样例必须触发其规则,每个 pass 样例不能触发。
 
-    Exit 0 when every example behaves, 1 when one does not, 2 for a bad ruleset or examples.
+    退出码:全部样例符合为 0;有不符合的为 1;规则集或样例有误为 2。
     """
     from csqa.errors import RulesetError
     from csqa.ruletests import failure_lines, run_rule_tests, summary_line, tests_file_for
 
+    file = _one_ruleset(ctx, file, ruleset)
     rs = _load_ruleset(file)
     if tests is None and file is not None and Path(file).is_file():
         tests = tests_file_for(file)
@@ -806,8 +914,7 @@ def rules_test(
     except RulesetError as exc:
         for problem in exc.problems:
             err.print(problem, highlight=False, soft_wrap=True, markup=False)
-        raise _fail(f"examples rejected ({len(exc.problems)} problem(s)); nothing was tested",
-                    EXIT_USAGE) from None
+        raise _fail(f"样例有误(共 {len(exc.problems)} 个问题),未做任何测试", EXIT_USAGE) from None
     if verbose:
         for rid in report.rules_tested:
             mine = [o for o in report.outcomes if o.example.rule_id == rid]
@@ -819,51 +926,81 @@ def rules_test(
     for outcome in report.failures:
         for line in failure_lines(outcome):
             out.print(line, highlight=False, soft_wrap=True, markup=False)
-    out.print(summary_line(report), highlight=False, soft_wrap=True, markup=False)
+    if not quiet:
+        out.print(summary_line(report), highlight=False, soft_wrap=True, markup=False)
     if report.failures or (require_examples and report.without_examples):
         raise typer.Exit(1)
 
 
 @app.command()
 def synth(
-    n: Annotated[int, typer.Argument(help="How many calls to generate.", min=1,
+    n: Annotated[int, typer.Argument(metavar="N", help="生成多少通通话。", min=1,
                                      show_default=False)],
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
-                                          help="Folder to write transcripts/ and truth.jsonl into.")
+                                          help="写入 transcripts/ 和 truth.jsonl 的目录。")
                        ] = Path("csqa-synth"),
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same calls.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="种子相同,生成的通话相同。")] = 0,
     fmt: Annotated[str, typer.Option("--format", metavar="jsonl|json",
-                                     help="One calls.jsonl, or one .json file per call.")
+                                     help="一个 calls.jsonl,或每通通话一个 .json 文件。")
                    ] = "jsonl",
     distinct_text: Annotated[bool, typer.Option(
-        "--distinct-text", help="Make every agent utterance of a call's own business a distinct "
-                                "text, as in real traffic (for measuring meaning-aware rules).")] = False,
+        "--distinct-text", help="让每通通话里与本通业务有关的坐席话语各不相同,如同真实话务(用于衡量"
+                                "按语义匹配的规则)。")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Generate realistic synthetic Mandarin calls with known violations, to try csqa on.
+    """生成带已知违规的模拟普通话通话,用来试用 csqa。
 
-    Writes DIR/transcripts/ (audit it with: csqa audit DIR/transcripts) and DIR/truth.jsonl,
-    the findings the default ruleset must give for each call.
+    写出 DIR/transcripts/(用 csqa audit DIR/transcripts 审计)和 DIR/truth.jsonl(默认规则集对每通
+    通话应给出的违规)。
     """
     from csqa.synth import write_corpus
 
     if fmt not in ("jsonl", "json"):
-        raise _fail(f"--format: expected jsonl or json, got {fmt!r}", EXIT_USAGE)
+        raise _fail(f"--format:应为 jsonl 或 json(实际是 {fmt!r})", EXIT_USAGE)
     with _usage_errors(out_dir):
         folder = write_corpus(n, out_dir, seed=seed, fmt=fmt, distinct_text=distinct_text)
     truth = out_dir / "truth.jsonl"
-    out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
+    if not quiet:
+        out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
 
 
 @app.command()
-def version() -> None:
-    """Print the csqa version."""
+def version(quiet: QuietOpt = False) -> None:
+    """显示 csqa 版本号(也可用 csqa --version)。"""
     from csqa import __version__
 
     out.print(f"csqa {__version__}", highlight=False)
 
 
+def _unwrapped(text: str) -> str:
+    """A docstring as help: its paragraphs kept, the line breaks inside each removed (the
+    terminal wraps to its own width; a break written at column 95 lands mid-sentence). Lines
+    of Chinese join without a space."""
+    def joined(paragraph: str) -> str:
+        out = ""
+        for line in (x.strip() for x in paragraph.splitlines()):
+            if out and line:
+                cjk = "\u2e80" <= out[-1] <= "\uffef" or "\u2e80" <= line[0] <= "\uffef"
+                out += ("" if cjk else " ") + line
+            else:
+                out += line
+        return out
+    return "\n\n".join(joined(p) for p in inspect.cleandoc(text).split("\n\n"))
+
+
+def _help_from_docstrings(*typers: typer.Typer) -> None:
+    for t in typers:
+        for info in t.registered_commands:
+            doc = info.help or (info.callback.__doc__ if info.callback else None)
+            if doc:
+                info.help = _unwrapped(doc)
+
+
 def _terminate_as_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+_help_from_docstrings(app, rules_app)
 
 
 def main() -> None:
@@ -875,7 +1012,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("[bold red]error:[/] interrupted")
+        err.print("[bold red]错误:[/]已中断")
         sys.exit(130)
 
 

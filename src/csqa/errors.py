@@ -16,5 +16,15 @@ class RulesetError(CsqaError):
         super().__init__("\n".join(problems))
 
 
+class OutputsInPlace(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM that arrived while the run's outputs were switching into place: the
+    folder holds this run's complete outputs (not the previous ones)."""
+
+    def __init__(self, out_dir: object) -> None:
+        self.out_dir = out_dir
+        super().__init__(f"interrupted after the run finished: {out_dir} holds its complete "
+                         "outputs (本次输出已完整写入)")
+
+
 class InputError(CsqaError):
     """An input that cannot be read at all (a path that does not exist, an unknown format)."""

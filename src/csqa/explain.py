@@ -33,30 +33,47 @@ class UnreadableCall(CsqaError):
 
 def pick_call(path: str | Path, call_id: str | None = None,
               options: ReadOptions | None = None) -> Transcript:
-    """The call ``call_id`` of file ``path`` (its only call when ``call_id`` is ``None``),
-    read and prepared with ``options`` as ``csqa audit`` reads it.
+    """The call ``call_id`` of ``path`` (its only call when ``call_id`` is ``None``).
+
+    ``path`` is a transcript file; an archive member as ``calls.csv`` names it in ``source``
+    (``ali.zip!alibaba/X.json``); or a ``csqa audit`` output folder, in which ``call_id`` is
+    looked up in calls.csv and read again from its ``source``. The file is read and prepared
+    with ``options`` as ``csqa audit`` reads it (format, call records, speaker roles).
 
     Raises :class:`InputError` for a missing file, an unknown id or an ambiguous file, and
     :class:`UnreadableCall` when the call (or the whole file) could not be read.
     """
     p = Path(path)
+    if p.is_dir() and (p / "run.json").is_file():
+        return _from_run(p, call_id, options)
+    member = None
+    if not p.exists() and "!" in str(path):
+        outer, _, member = str(path).partition("!")
+        p = Path(outer)
     if not p.is_file():
         raise InputError(f"{p}: no such file" if not p.is_dir() else
-                         f"{p}: is a folder; explain takes one transcript file")
+                         f"{p}: is a folder; explain takes one transcript file, an archive "
+                         "member (ali.zip!alibaba/X.json) or a csqa audit output folder")
     options = options or ReadOptions()
     options.check()
     prepare = options.preparation()
     calls: list[Transcript] = []
     problems: list[InputProblem] = []
-    for item in read(read_files([p], options), prepare, options.format):
-        if type(item) is not ReadyCall:
+    for got in read(read_files([p], options), prepare, options.format):
+        if type(got) is not ReadyCall:
             continue
-        if isinstance(item.call, Transcript):
-            calls.append(item.call)
-        elif item.call.status != "no_record":  # a call without its record is still shown
-            problems.append(item.call)
+        item = got.call
+        where = item.file if isinstance(item, InputProblem) else item.source
+        if member is not None and where.partition("!")[2] != member:
+            continue
+        if isinstance(item, Transcript):
+            calls.append(item)
+        elif item.status != "no_record":  # a call without its record is still shown
+            problems.append(item)
+    if member is not None and not calls and not problems:
+        raise InputError(f"{path}: no such member in {p}")
     skipped = [x for x in problems if x.status == "skipped"]
-    if skipped and not calls:
+    if skipped and not calls and len(skipped) == len(problems):
         raise InputError(skipped[0].__str__())
     if call_id is not None:
         for t in calls:
@@ -68,12 +85,18 @@ def pick_call(path: str | Path, call_id: str | None = None,
         known = ", ".join(t.call_id for t in calls[:10]) + (" …" if len(calls) > 10 else "")
         raise InputError(f"{p}: no call with call_id {call_id!r}"
                          + (f" (calls in this file: {known})" if calls else ""))
-    if len(calls) == 1 and not problems:
+    unreadable = [x for x in problems if x.status != "skipped"]
+    if len(calls) == 1 and not unreadable:
         return calls[0]
     if not calls:
-        raise UnreadableCall(problems)
-    known = ", ".join(t.call_id for t in calls[:10]) + (" …" if len(calls) > 10 else "")
-    raise InputError(f"{p}: holds {len(calls) + len(problems)} calls; choose one with --call-id "
+        raise UnreadableCall(unreadable)
+    # a call counted once however many copies of it there are (one per vendor in a zip) and
+    # however many files were skipped as not transcripts
+    ids = list(dict.fromkeys([t.call_id for t in calls]
+                             + [x.call_id for x in unreadable if x.call_id]))
+    known = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+    copies = f"({len(calls)} 份转写:有的通话不止一份)" if len(calls) > len(set(ids)) else ""
+    raise InputError(f"{p}: holds {len(ids)} calls{copies}; choose one with --call-id "
                      f"(e.g. {known})")
 
 
@@ -84,6 +107,26 @@ class _Keep(Sink):
 
     def call(self, outcome: Any) -> None:
         self.result = outcome
+
+
+def _from_run(run: Path, call_id: str | None, options: ReadOptions | None) -> Transcript:
+    """The call ``call_id`` of a ``csqa audit`` output folder, read again from its source."""
+    from csqa.runs import open_run
+
+    if call_id is None:
+        raise InputError(f"{run}: an audit output folder; choose a call with --call-id")
+    rows = [r for r in open_run(run).table("calls.csv") if r["call_id"] == call_id]
+    if not rows:
+        raise InputError(f"{run}: no call with call_id {call_id!r} in calls.csv")
+    source = rows[0]["source"]
+    if not Path(source.partition("!")[0]).is_file():
+        raise InputError(f"{run}: call {call_id!r} was read from {source}, which is not there "
+                         "any more (run explain from the folder the audit was run in)")
+    try:
+        return pick_call(source, call_id, options)
+    except InputError:
+        # the call records may have given the call its id: then the file's only call is it
+        return pick_call(source, None, options)
 
 
 def explain_call(path: str | Path, call_id: str | None = None,

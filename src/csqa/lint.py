@@ -16,7 +16,9 @@ Warnings (each with a code, reported at the ``file:line:col`` of the value):
   regex engines (csqa itself runs RE2 in linear time, but rulesets get copied elsewhere);
 - ``scope-never-holds``: a scope or window of 0 seconds, and parameters that contradict each
   other so that part of a rule can never fire;
-- ``disabled-rule``: a rule switched off where it is defined and enabled nowhere.
+- ``disabled-rule``: a rule switched off where it is defined and enabled nowhere;
+- ``examples-replaced``: ``examples`` set on a rule inherited through ``extends`` replace the
+  parent's examples of that rule (they are not added to them), so those are no longer tested.
 
 Only values written in the linted file are warned about: ``extends: default`` does not make
 a team's ruleset inherit the default's warnings.
@@ -106,6 +108,7 @@ def _warnings(rs: Ruleset, file: str) -> Iterator[Warning_]:
         yield from _regexes(rule, file)
         yield from _scopes(rule, file)
     yield from _duplicates(rs.rules, file)
+    yield from _examples_replaced(rs, everything, file)
     for rule in rs.disabled_rules:
         where = rule.where("enabled")
         origin = rule.origins.get("enabled")
@@ -113,6 +116,27 @@ def _warnings(rs: Ruleset, file: str) -> Iterator[Warning_]:
             yield Warning_(where, rule.path("enabled"),
                            f"rule '{rule.id}' is disabled where it is defined and enabled nowhere: "
                            "it never runs (delete it, or set enabled: true)", "disabled-rule")
+
+
+def _examples_replaced(rs: Ruleset, rules: list[Rule], file: str) -> Iterator[Warning_]:
+    mine = [r for r in rules if _mine(r, "examples", file) and not r.source.startswith(file + ":")]
+    if not mine or len(rs.files) < 2:
+        return
+    parent_ref = rs.files[-2]
+    if parent_ref.startswith("<builtin:") and parent_ref.endswith(">"):
+        parent_ref = parent_ref[len("<builtin:"):-1]
+    parent = load_ruleset(parent_ref)  # it loaded as part of this ruleset already
+    inherited = {r.id: r for r in [*parent.rules, *parent.disabled_rules]}
+    for rule in mine:
+        old = inherited.get(rule.id)
+        if old is None or old.kind != rule.kind or not isinstance(old.examples, dict):
+            continue
+        n = sum(len(v) for v in old.examples.values() if isinstance(v, list))
+        if n:
+            yield Warning_(rule.where("examples") or rule.source, rule.path("examples"),
+                           f"replaces the {n} example(s) rule '{rule.id}' has in "
+                           f"{parent.files[-1]} (examples are not added to the parent's): "
+                           "repeat those to keep them tested", "examples-replaced")
 
 
 def _lists_of(rule: Rule) -> Iterator[tuple[tuple[str | int, ...], list[str]]]:

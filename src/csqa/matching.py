@@ -237,15 +237,24 @@ def leftmost_longest(matches: Sequence[Match]) -> list[Match]:
     return chosen
 
 
+#: the longest user regex accepted (a real one is a few dozen characters)
+MAX_REGEX_CHARS = 4096
+
+
 @lru_cache(maxsize=256)
 def compile_safe_regex(pattern: str) -> Any:
     """Compile a user regex on RE2 (linear time, no catastrophic backtracking).
 
     Raises ``ValueError`` with RE2's reason when the pattern is invalid or uses a feature
-    that cannot run in linear time (back-references, look-around).
+    that cannot run in linear time (back-references, look-around), or is longer than
+    :data:`MAX_REGEX_CHARS` (compiling a pattern of many thousands of alternatives takes long
+    in C, where a SIGTERM cannot interrupt it: a phrase list is the tool for that).
     """
     import re2
 
+    if len(pattern) > MAX_REGEX_CHARS:
+        raise ValueError(f"正则表达式长 {len(pattern)} 个字符,超过上限 {MAX_REGEX_CHARS};"
+                         "大量备选词请写成 phrases 列表")
     try:
         return re2.compile(pattern)
     except Exception as exc:  # re2.error has no stable public base; message is what matters
@@ -375,7 +384,8 @@ class CallView:
 
     def plain(self, index: int) -> str:
         """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
-        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?)."""
+        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?); the t2s
+        table is built once per process (:func:`csqa.normalize.t2s_table`)."""
         return unicodedata.normalize("NFKC", self.utterances[index].text).translate(t2s_table())
 
     def norm_text(self, index: int) -> str:

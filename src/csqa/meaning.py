@@ -51,7 +51,7 @@ SCREEN_MARGIN = -0.06
 #: than to the examples (a handbook phrase is strong evidence: meaning must be clearly against it)
 VETO_MARGIN = 0.05
 #: utterances with fewer Chinese characters (好的, 嗯嗯, 对) are not judged by meaning
-MIN_CHARS = 4
+MIN_CHARS = 5
 #: dimensions of the static table used (its rows are PCA-ordered: the first carry most)
 SCREEN_DIMS = 96
 
@@ -120,7 +120,15 @@ class StaticTable:
 
 @lru_cache(maxsize=1)
 def static_table() -> StaticTable:
-    """The shipped table (``csqa/data/meaning_table.npz``), loaded once per process."""
+    """The shipped table (``csqa/data/meaning_table.npz``), loaded once per process.
+
+    Also limits numpy's BLAS to one thread in this process: csqa runs one worker per core, and
+    BLAS threads of their own in every worker fight over the same cores (spinning) instead of
+    helping.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
     with resources.files("csqa.data").joinpath("meaning_table.npz").open("rb") as fh, \
             np.load(fh, allow_pickle=False) as z:
         return StaticTable([str(w) for w in z["words"]], z["vectors"])
@@ -174,6 +182,7 @@ class _Set:
     like: np.ndarray  # indexes into the bank's example texts
     unlike: np.ndarray  # the rule's own counter-examples and (shared) the ruleset's
     own_unlike: np.ndarray  # the rule's own counter-examples
+    shared: bool  # weighed against the shared counter-examples too
     margin: float
     min_similarity: float
 
@@ -200,6 +209,9 @@ class MeaningBank:
         self._static: np.ndarray | None = None
         self._full: np.ndarray | None = None
         self._recent: OrderedDict[str, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        #: the phrase-bank sets of the keyword rules that also judge by meaning: a line holding
+        #: one of their keywords is theirs to judge, not meaning's (one line, one finding)
+        self.keyword_sets: list[int] = []
 
     def _text(self, text: str) -> int:
         k = self._index.get(text)
@@ -221,7 +233,7 @@ class MeaningBank:
         self._sets.append(_Set(np.array([self._text(t) for t in like], dtype=np.intp),
                                np.array(sorted(set(unlike_ids)), dtype=np.intp),
                                np.array(sorted(set(own)), dtype=np.intp),
-                               margin, min_similarity))
+                               shared, margin, min_similarity))
         return len(self._sets) - 1
 
     def build(self) -> None:
@@ -251,7 +263,7 @@ class MeaningBank:
         clearly nearer (by :data:`VETO_MARGIN`) to one of the rule's own counter-examples that
         uses the same word than to any example. The judgement when so, else None."""
         s = self._sets[set_id]
-        using = np.array([k for k in s.own_unlike if word in self._texts[k]], dtype=np.intp)
+        using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
         if not len(using) or len(_CJK.findall(text)) < MIN_CHARS:
             return None
         _, model = self._vectors(text, full=True)
@@ -288,6 +300,24 @@ class MeaningBank:
         if len(unlike_ids):
             unlike_k = int(unlike_ids[int(np.argmax(model[unlike_ids]))])
             unlike_sim, unlike = float(model[unlike_k]), self._texts[unlike_k]
-        margin = s.margin + (self.respectful_margin if _respectful(text) else 0.0)
-        holds = like_sim >= s.min_similarity and like_sim - unlike_sim >= margin
+        holds = self._holds(s, text, like_sim, unlike_sim)
+        if holds and shared and s.shared:
+            holds = self._nearest_of_its_kind(set_id, text, like_sim - unlike_sim, model)
         return Judgement(self._texts[like_k], like_sim, unlike, unlike_sim, holds)
+
+    def _holds(self, s: _Set, text: str, like_sim: float, unlike_sim: float) -> bool:
+        margin = s.margin + (self.respectful_margin if _respectful(text) else 0.0)
+        return like_sim >= s.min_similarity and like_sim - unlike_sim >= margin
+
+    def _nearest_of_its_kind(self, set_id: int, text: str, margin: float, model: np.ndarray) -> bool:
+        """One line, one meaning: of the sets weighed against the shared counter-examples (the
+        forbidden rules), only the one the line is clearly nearest to holds (责问 or 傲慢, not
+        both: a reviewer names one)."""
+        for k, other in enumerate(self._sets):
+            if k == set_id or not other.shared:
+                continue
+            like_sim = float(model[other.like].max())
+            unlike_sim = float(model[other.unlike].max()) if len(other.unlike) else 0.0
+            if like_sim - unlike_sim > margin and self._holds(other, text, like_sim, unlike_sim):
+                return False
+        return True

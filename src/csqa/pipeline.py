@@ -79,22 +79,23 @@ class AuditStage:
     and an incremental scale, cached items skip it), and only the first copy of each call id
     audited (later copies become input problems naming where the first was read)."""
 
-    def __init__(self, job: Job, scale: Scale | None = None, out_dir: Path | None = None
-                 ) -> None:
+    def __init__(self, job: Job, scale: Scale | None = None, out_dir: Path | None = None,
+                 staging: Path | None = None) -> None:
         self.job = job
         self.scale = scale or Scale(jobs=1)
         self.run = runner(self.scale, job)
         self.out_dir = out_dir
+        self.staging = staging
         self.cache: Any = None
         #: calls whose outcomes came from the incremental cache
         self.calls_cached = 0
 
     def outcomes(self, items: Iterable[WorkItem]) -> Iterator[Outcome]:
         """The outcomes of ``items``, in their order (opens the incremental cache first)."""
-        if self.scale.incremental and self.out_dir is not None:
+        if self.scale.incremental and self.out_dir is not None and self.staging is not None:
             from csqa.cache import Cache
 
-            self.cache = Cache(self.out_dir)
+            self.cache = Cache(self.out_dir, self.staging)
         return _first_copies(self._audited(ready_batches(items)))
 
     def finish(self) -> None:
@@ -238,25 +239,27 @@ def run(items: Iterable[WorkItem], stage: AuditStage, sinks: Sequence[Sink],
         fan.feed(stage.outcomes(items))
         for p in after():
             fan.problem(p, of_input=False)
+        stage.finish()  # keyed by content: a cache newer than the outputs does no harm
         fan.finish()
-        stage.finish()
     except BaseException:
-        fan.abort()
         stage.abort()
+        fan.abort()
         raise
 
 
 def audit_into(files: list[tuple[str, Any]], prepare: Preparation, fmt: str | None, job: Job,
                sinks: Sequence[Sink], scale: Scale | None = None, out_dir: Path | None = None,
-               on_file: Callable[[Path, int, int], None] | None = None) -> AuditStage:
+               on_file: Callable[[Path, int, int], None] | None = None,
+               staging: Path | None = None) -> AuditStage:
     """Every command's run: read ``files`` (from :func:`csqa.reading.read_files`), prepare
     each call with ``prepare``, audit with ``job`` at ``scale``, into ``sinks``; the call
     records' own problems come first, their records without a transcript last.
 
     Workers parse what the loader table lets them, unless the incremental cache must see
-    every loaded call; whole files only on this machine's workers.
+    every loaded call; whole files only on this machine's workers. ``out_dir`` and ``staging``
+    (the output folder's private staging folder) hold the incremental cache.
     """
-    stage = AuditStage(job, scale, out_dir)
+    stage = AuditStage(job, scale, out_dir, staging)
     local = stage.scale.engine == "local"
     handover = Handover() if stage.scale.incremental else Handover(files=local,
                                                                    lines=BATCH_ITEMS)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.errors import InputError, RulesetError
 from csqa.loaders.common import speaker_role
 
@@ -47,7 +48,7 @@ def load_profile(path: str | Path) -> Profile:
 
     path = Path(path)
     try:
-        doc = load_yaml(path.read_text(encoding="utf-8-sig"), str(path))
+        doc = load_yaml(safeio.read_text(path), str(path))
     except OSError as exc:
         raise InputError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

@@ -30,111 +30,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.errors import InputError
-from csqa.loaders.common import DIRECTION_LABELS, ID_FIELDS, LoadProblem, decode, normal_id
+from csqa.loaders.common import (
+    DIRECTION_LABELS,
+    ID_FIELDS,
+    LoadProblem,
+    current_limits,
+    decode,
+    normal_id,
+)
+from csqa.loaders.record_columns import COLUMNS, column_key
 from csqa.model import InputProblem, Transcript
 
-#: The fields a record can give, and the column names recognised for each (case, spaces,
-#: ``_`` and ``-`` ignored).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "call_id": (
-        "call_id",
-        "callid",
-        "call_uuid",
-        "uuid",
-        "contact_id",
-        "contactid",
-        "conversation_id",
-        "通话id",
-        "通话编号",
-        "呼叫id",
-        "呼叫编号",
-        "通话流水号",
-        "流水号",
-        "录音编号",
-        "会话id",
-    ),
-    "file": (
-        "file",
-        "filename",
-        "file_name",
-        "recording",
-        "recording_file",
-        "录音文件",
-        "录音文件名",
-        "文件名",
-        "录音",
-    ),
-    "agent_id": (
-        "agent_id",
-        "agentid",
-        "agent",
-        "工号",
-        "坐席工号",
-        "座席工号",
-        "坐席id",
-        "座席id",
-        "坐席编号",
-        "员工工号",
-        "客服工号",
-    ),
-    "agent_name": (
-        "agent_name",
-        "agentname",
-        "坐席姓名",
-        "座席姓名",
-        "坐席名称",
-        "客服姓名",
-        "姓名",
-        "坐席",
-    ),
-    "team": (
-        "team",
-        "group",
-        "queue",
-        "skill_group",
-        "班组",
-        "组别",
-        "技能组",
-        "团队",
-        "部门",
-        "小组",
-    ),
-    "started_at": (
-        "started_at",
-        "start_time",
-        "start_stamp",
-        "start_epoch",
-        "starttime",
-        "call_start",
-        "开始时间",
-        "通话开始时间",
-        "呼叫时间",
-        "接通时间",
-        "来电时间",
-    ),
-    "direction": ("direction", "call_direction", "呼叫方向", "通话方向", "方向", "呼叫类型"),
-    "hangup_by": (
-        "hangup_by",
-        "hangup",
-        "hangup_side",
-        "sip_hangup_disposition",
-        "disconnect_reason",
-        "disconnectreason",
-        "disconnect_type",
-        "disconnecttype",
-        "挂机方",
-        "挂断方",
-        "挂机方向",
-        "挂机原因",
-        "挂机类型",
-        "谁挂机",
-    ),
-    # for rules' ``when: {tag: …}`` / ``when: {hold: …}`` (csqa.rules.conditions)
-    "tags": ("tags", "tag", "labels", "标签", "通话标签", "工单标签", "业务标签", "服务类型"),
-    "hold_seconds": ("hold_seconds", "hold_time", "holdtime", "hold_duration",
-                     "保持时长", "保持时间", "等待时长"),
-}
 FIELDS = tuple(COLUMNS)
 
 #: Hang-up vocabulary -> agent / customer / system; ``None`` = the record does not know.
@@ -194,10 +102,6 @@ HANGUP_VALUES: dict[str, str | None] = {
     "system_disconnect": "system",
 }
 DIRECTIONS = {k: v for k, v in DIRECTION_LABELS.items() if v is not None}
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[\s_\-]+", "", str(text)).lower()
 
 
 def normalise_hangup(value: Any) -> str | None:
@@ -335,7 +239,10 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
 
         try:
+            safeio.check_workbook(path, current_limits().max_file_bytes)
             wb = load_workbook(path, read_only=True, data_only=True)
+        except safeio.RefusedFile as exc:
+            raise InputError(str(exc)) from None
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise InputError(
                 f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
@@ -351,9 +258,11 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     if suffix not in (".csv", ".tsv", ".txt"):
         raise InputError(f"{path}: call records must be a .csv or .xlsx table")
     try:
-        text = decode(path.read_bytes())
+        text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
         raise InputError(f"{path}: {exc.reason}") from None
+    except safeio.RefusedFile as exc:
+        raise InputError(str(exc)) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
     for row in reader:
         if any(c.strip() for c in row):
@@ -361,20 +270,20 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _columns(header: list[str], mapping: Mapping[str, str], path: Path) -> dict[str, int]:
-    keys = {_key(h): i for i, h in enumerate(header) if h}
+    keys = {column_key(h): i for i, h in enumerate(header) if h}
     cols: dict[str, int] = {}
     for name, col in mapping.items():
-        if _key(col) not in keys:
+        if column_key(col) not in keys:
             raise InputError(
                 f"{path}:1: --map {name}={col}: no column {col!r}; the columns are: "
                 + ", ".join(h for h in header if h)
             )
-        cols[name] = keys[_key(col)]
+        cols[name] = keys[column_key(col)]
     for name, aliases in COLUMNS.items():
         if name in cols:
             continue
         for alias in aliases:
-            i = keys.get(_key(alias))
+            i = keys.get(column_key(alias))
             if i is not None and i not in cols.values():
                 cols[name] = i
                 break
@@ -404,7 +313,7 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
     path = Path(path)
     mapping = dict(mapping or {})
     check_mapping(mapping)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{path}: no such call-record file")
     records = CallRecords(str(path))
     rows = _rows(path)
@@ -414,6 +323,12 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
         raise InputError(f"{path}: empty call-record file (expected a header row)") from None
     header = [_cell(c) for c in first[1]]
     cols = _columns(header, mapping, path)
+    unused = [h for i, h in enumerate(header) if h and i not in cols.values()]
+    if unused:
+        records.problems.append(InputProblem(
+            str(path), first[0], f"未使用的列:{'、'.join(unused)}(不是认识的通话记录字段;"
+            f"若其中有需要的,用 --map 字段=列名 指定,字段:{', '.join(FIELDS)})",
+            status="warning"))
     for line, row in rows:
         cells = {name: _cell(row[i]) if i < len(row) else "" for name, i in cols.items()}
         raw = {name: (row[i] if i < len(row) else None) for name, i in cols.items()}

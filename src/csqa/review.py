@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,13 +39,14 @@ from typing import Any
 
 import orjson
 
+from csqa import safeio
 from csqa.errors import CsqaError
-from csqa.loaders.common import LoadProblem, decode
+from csqa.loaders.common import LoadProblem, current_limits, decode
 from csqa.loaders.text import parse_time
 from csqa.redact import redact
-from csqa.reporters.files import safe_cell
+from csqa.reporters.files import replace_outputs
 from csqa.reporters.sheets import Sheet, write_sheets
-from csqa.runs import AuditRun, RuleCost, open_run, plain
+from csqa.runs import AuditRun, RuleCost, open_run, plain, safe_cell
 from csqa.scoring import deduct
 
 CONFIRMED, FALSE_ALARM, MISSED = "confirmed", "false_alarm", "missed"
@@ -127,9 +127,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     if suffix != ".csv":
         raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
     try:
-        text = decode(path.read_bytes())
+        text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
         raise ReviewsError([f"{path}: {exc.reason}"]) from None
+    except safeio.RefusedFile as exc:
+        raise ReviewsError([str(exc)]) from None
     except OSError as exc:
         raise ReviewsError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -143,7 +145,10 @@ def _read_xlsx(path: Path) -> list[dict[str, str]]:
     import openpyxl
 
     try:
+        safeio.check_workbook(path, current_limits().max_file_bytes)
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except safeio.RefusedFile as exc:
+        raise ReviewsError([str(exc)]) from None
     except (OSError, BadZipFile, KeyError, ValueError) as exc:
         raise ReviewsError([f"{path}: cannot read as an Excel workbook: {exc}"]) from None
     try:
@@ -282,21 +287,17 @@ def write_reviews(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
     columns = list(REVIEW_COLUMNS)
     for row in rows:  # keep columns a reviewer added (e.g. "team lead comment")
         columns.extend(k for k in row if k not in columns)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+    with safeio.replacing(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             _write_xlsx(tmp, columns, rows)
-        elif path.suffix.lower() == ".csv":
+        else:
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(columns)
                 for row in rows:
                     w.writerow([_cell(row.get(c)) for c in columns])
-        else:
-            raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _cell(value: Any) -> Any:
@@ -355,8 +356,13 @@ class ReviewUpdate:
     path: Path
     added: int
     kept: int
-    candidates: int  # findings of the run not already in the file
+    candidates: int  # findings of the run not already in the file before this update
     by_stratum: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> int:
+        """Findings of the run still not in the file after this update (a sample leaves some)."""
+        return self.candidates - self.added
 
 
 def sample_findings(findings: Sequence[dict[str, Any]], n: int, by: str | None = None,
@@ -619,7 +625,8 @@ def _with_agent_columns(agents: list[dict[str, str]], results: dict[str, Reviewe
 def write_reviewed(reviewed: ReviewedRun) -> None:
     """Store reviewed scores in the run folder: calls.csv and agents.csv gain the reviewed
     columns (machine columns unchanged) and run.json records which reviews were applied.
-    Each file is replaced atomically; applying again replaces the previous reviewed columns.
+    The three switch as one set (see :func:`~csqa.reporters.files.replace_outputs`); applying
+    again replaces the previous reviewed columns.
     """
     folder = reviewed.run.path
     record = dict(reviewed.run.record)
@@ -631,12 +638,8 @@ def write_reviewed(reviewed: ReviewedRun) -> None:
         "machine_pass_rate": reviewed.machine_pass_rate,
         "reviewed_pass_rate": reviewed.reviewed_pass_rate,
     }
-    files = {"calls.csv": _csv_bytes(reviewed.calls), "agents.csv": _csv_bytes(reviewed.agents),
-             "run.json": orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"}
-    for name, data in files.items():
-        tmp = folder / f".{name}.{os.getpid()}.review.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, folder / name)
+    replace_outputs(folder, {"calls.csv": _csv_bytes(reviewed.calls),
+                             "agents.csv": _csv_bytes(reviewed.agents)}, record)
 
 
 def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:

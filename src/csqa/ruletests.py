@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from csqa import safeio
 from csqa.errors import RulesetError
 from csqa.loaders.common import LoadProblem, speaker_role
 from csqa.loaders.text import _HANGUP, _UTTERANCE, parse, parse_time
@@ -173,7 +174,7 @@ def collect_examples(ruleset: Ruleset, tests_file: Path | None = None
             return rule.where("examples", *sub, key_pos=key) or rule.source
         by_rule[rule.id] = _parse_examples(rule.examples, at, rule.path("examples"), rule.id,
                                            problems)
-    if tests_file is not None and tests_file.is_file():
+    if tests_file is not None and tests_file.exists():  # a device or FIFO is refused, not skipped
         doc = _load_tests_file(tests_file)
         data = doc.data or {}
         if not isinstance(data, dict):
@@ -195,7 +196,7 @@ def collect_examples(ruleset: Ruleset, tests_file: Path | None = None
 
 def _load_tests_file(path: Path) -> YamlDoc:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError([f"{path}: cannot read tests file: {exc}"]) from None
     return load_yaml(text, str(path))

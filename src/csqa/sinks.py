@@ -94,8 +94,31 @@ class SummarySink(Sink):
             s.transcripts_without_record += 1
         elif problem.status == "no_transcript":
             s.records_without_transcript += 1
+        elif problem.status == "warning":  # told, and audited all the same
+            pass
         else:
             s.input_errors += 1
+
+
+#: how often ``on_call`` hears of progress (a callback per call would cost the main process)
+CALLS_PER_PROGRESS = 50
+
+
+class ProgressSink(Sink):
+    """Tells ``on_call(audited)`` how many calls were audited, every
+    :data:`CALLS_PER_PROGRESS` calls and when the run finishes."""
+
+    def __init__(self, on_call: Callable[[int], None]) -> None:
+        self.on_call = on_call
+        self.calls = 0
+
+    def call(self, outcome: Any) -> None:
+        self.calls += 1
+        if not self.calls % CALLS_PER_PROGRESS:
+            self.on_call(self.calls)
+
+    def finish(self) -> None:
+        self.on_call(self.calls)
 
 
 class LedgerSink(Sink):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from support.runs import reseal
 
 from csqa.weekly import Report, ReportError, build_report
 from report.conftest import records
@@ -102,6 +103,11 @@ def test_worst_calls_with_evidence(w47: Report) -> None:
     assert len(flat) == 8  # one row per finding: 2 + 2 + 2 + 1 + 1
     assert flat["call_id"].tolist()[:3] == ["w47-b1-1", "w47-b1-1", "w47-a2-1"]
     assert flat["evidence"].tolist()[3] == "你问我我怎么知道"
+    # a missing greeting is about the span where it was expected, with no utterance as its
+    # evidence (#17)
+    assert worst[4]["findings"] == [
+        {"rule_name": "开场白", "at": "00:00–00:11", "speaker": "", "evidence": "",
+         "message": "开场白不完整"}]
 
 
 def test_worst_calls_top_n(runs: dict[str, Path]) -> None:
@@ -250,11 +256,15 @@ def test_bad_run_folders(tmp_path: Path, runs: dict[str, Path]) -> None:
     i = next(i for i, line in enumerate(lines) if ",2026-11-18T09:00:00," in line)
     lines[i] = lines[i].replace(",2026-11-18T09:00:00,", ",yesterday,")
     (broken / "calls.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"calls.csv: 与 run.json 记录的不一致"):
+        build_report([broken])  # edited after the audit: refused as it is
+    reseal(broken)
     with pytest.raises(ReportError) as exc:
         build_report([broken])
     assert str(exc.value) == (f"{broken / 'calls.csv'}:{i + 1}: started_at: not an ISO 8601 "
                               "date-time: 'yesterday'")
     (broken / "calls.csv").write_text("call_id,agent_id\nx,y\n", encoding="utf-8")
+    reseal(broken)
     with pytest.raises(ReportError, match=r"calls.csv:1: missing column\(s\) agent_name, team"):
         build_report([broken])
 
@@ -266,6 +276,7 @@ def test_bad_findings_line_names_file_and_line(tmp_path: Path, runs: dict[str, P
     shutil.copytree(runs["run2"], broken)
     with (broken / "findings.jsonl").open("a", encoding="utf-8") as fh:
         fh.write("{not json\n")
+    reseal(broken)
     n = len((broken / "findings.jsonl").read_text(encoding="utf-8").splitlines())
     with pytest.raises(ReportError, match=rf"findings.jsonl:{n}: invalid JSON"):
         build_report([broken], week="2026-W47")
@@ -277,6 +288,7 @@ def test_run_without_customer_text_is_noted(tmp_path: Path, runs: dict[str, Path
     old = tmp_path / "older-csqa"
     shutil.copytree(runs["run2"], old)
     (old / "customer_text.jsonl").unlink()
+    reseal(old)
     rep = build_report([runs["run1"], old], week="2026-W47", keywords=3)
     assert any("customer_text.jsonl" in n and "older-csqa" in n for n in rep.notes)
     # run1's W47 calls still give keywords
@@ -325,6 +337,7 @@ def test_rule_names_from_run_json_when_no_finding_has_them(runs: dict[str, Path]
     run = tmp_path / "run"
     shutil.copytree(runs["run2"], run)
     (run / "findings.jsonl").write_text("", encoding="utf-8")
+    reseal(run)
     rec = json.loads((run / "run.json").read_text(encoding="utf-8"))
     assert rec["ruleset"]["rule_scoring"]["abuse"]["name"] == "辱骂客户"
     rep = build_report([run], week="2026-W47")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from support.runs import reseal
 
 from csqa.weekly import Report, write_report
 
@@ -134,6 +135,7 @@ def test_text_starting_with_formula_characters_stays_text(
         obj["evidence"] = tricky[i % len(tricky)]
         out.append(json.dumps(obj, ensure_ascii=False))
     (run / "findings.jsonl").write_text("\n".join(out) + "\n", encoding="utf-8")
+    reseal(run)
     path = write_report(build_report([run], week="2026-W47"), tmp_path / "r.xlsx")
     ws = openpyxl.load_workbook(path)["最差通话"]
     cells = [c for c in ws["L"][1:]]

@@ -21,7 +21,11 @@ from typing import Any
 from csqa.errors import InputError
 from csqa.loaders import archive, csv_table, formats, jsonl, subtitles, text
 from csqa.loaders.common import read_guarded
+from csqa.loaders.record_columns import not_a_transcript
 from csqa.model import InputProblem, Transcript
+from csqa.safeio import LOCK_NAME, OUTPUTS, RUN_JSON, STAGING_PREFIX, is_output_folder
+
+_RUN_FILES = {RUN_JSON, *OUTPUTS, LOCK_NAME}
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
 
@@ -114,18 +118,27 @@ class FileName:
         self.suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
-def _files_under(folder: Path, fmt: str | None) -> Iterator[tuple[str, LoaderEntry | None]]:
+def _files_under(folder: Path, fmt: str | None, top: bool = True
+                 ) -> Iterator[tuple[str, LoaderEntry | None]]:
     """The files under ``folder`` in the order of ``sorted(folder.rglob("*"))``, i.e. by path
     components: each folder's entries sorted by name, a sub-folder's files where its name falls.
     Symbolic links to files are listed, those to folders not entered, and folders that cannot be
     read are passed over, as ``rglob`` does; but without a ``stat``, a ``Path`` comparison or a
     ``Path`` per file. Each file comes as ``str(folder / name)``, with its loader.
+
+    csqa's own output folders (``--out`` inside an input folder) are not inputs: one found
+    below ``folder`` is passed over whole; when ``folder`` itself is one, its run files are.
     """
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
     except PermissionError:
         return
+    if is_output_folder({e.name for e in entries}):
+        if not top:
+            return
+        entries = [e for e in entries if e.name not in _RUN_FILES
+                   and not e.name.startswith(STAGING_PREFIX)]
     base = str(folder)
     prefix = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
     for entry in entries:
@@ -135,7 +148,7 @@ def _files_under(folder: Path, fmt: str | None) -> Iterator[tuple[str, LoaderEnt
         except OSError:
             continue
         if is_dir:
-            yield from _files_under(folder / entry.name, fmt)
+            yield from _files_under(folder / entry.name, fmt, top=False)
         elif is_file:
             yield prefix + entry.name, loader_for(FileName(entry.name), fmt)
 
@@ -156,7 +169,7 @@ def load_file(path: Path, loader: LoaderEntry | None) -> Iterator[Transcript | I
     unsupported type is listed as skipped."""
     if loader is None:
         yield InputProblem(str(path), None,
-                           f"not a transcript file type ({path.suffix or 'no suffix'}); "
-                           f"supported: {supported()}", status="skipped")
+                           f"{not_a_transcript(path.suffix)}; supported: {supported()}",
+                           status="skipped")
         return
     yield from read_guarded(path, loader)

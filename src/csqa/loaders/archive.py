@@ -8,6 +8,11 @@ in messages and outputs. ``.tar.gz`` is read as a stream (one pass, member by me
 UTF-8 flag) are decoded as GBK; member text may be UTF-8, UTF-8-BOM or GB18030/GBK like any
 file. An archive inside an archive is listed as skipped, not opened, and so is a member that
 is a link, device or FIFO, or whose path leaves the archive (``../``, absolute).
+
+A zip's members are read in name order, path component by component as a folder's files are
+(not in the order the zip was packed), so when a call is in it twice the copy first by name is
+audited and the other reported as a duplicate, whatever tool made the zip. A tar is a stream and
+is read in its stored order.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from csqa.loaders.common import LoadProblem, current_limits
+from csqa.loaders.record_columns import not_a_transcript
 from csqa.model import InputProblem, Transcript
 
 Picker = Callable[[Any], Callable[[Any], Iterator[Transcript | InputProblem]] | None]
@@ -131,7 +137,9 @@ def _members(path: Path) -> Iterator[Member]:
         yield Member(archive, path.name[:-3], gz)
     elif k == "zip":
         with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
+            # in name order, as a folder is read: which of two copies of a call is audited
+            # (the first) must not depend on the order the zip was packed in
+            for info in sorted(zf.infolist(), key=lambda i: _zip_name(i).split("/")):
                 name = _zip_name(info)
                 if _zip_link(info):
                     yield Refused(archive, name, "a symbolic link in the archive: not read")
@@ -185,7 +193,7 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
                 yield InputProblem(
                     str(member),
                     None,
-                    f"not a transcript file type ({member.suffix or 'no suffix'})",
+                    not_a_transcript(member.suffix),
                     status="skipped",
                 )
                 continue

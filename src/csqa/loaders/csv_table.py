@@ -22,11 +22,25 @@ from csqa.loaders.common import (
     label,
     make_utterance,
 )
+from csqa.loaders.record_columns import record_fields
 from csqa.model import InputProblem, Transcript, Utterance
 
 REQUIRED = ("call_id", "agent_id", "speaker", "start", "end", "text")
 OPTIONAL = ("agent_name", "team", "started_at", "hangup_by", "duration", "timing", "channels",
             "truncated", "direction")
+
+
+CALL_RECORDS_SKIPPED = ("通话记录表(call records),不是转写,未作为转写读取;"
+                        "要用它补充坐席、班组、挂机方等信息,请用 --calls 指定这个文件")
+
+
+def is_call_records(header: list[str]) -> bool:
+    """Whether a table is call records (CDR) rather than utterances: it has no speaker or
+    text column, a call id (or recording file) column and another call-record field."""
+    if {"speaker", "text"} & {h.strip().lower() for h in header}:
+        return False
+    fields = record_fields(header)
+    return bool(fields & {"call_id", "file"}) and len(fields) >= 2
 
 
 def load(path: Path) -> Iterator[Transcript | InputProblem]:
@@ -43,6 +57,9 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
+    if missing and is_call_records(header):
+        yield InputProblem(name, 1, CALL_RECORDS_SKIPPED, status="skipped")
+        return
     if missing:
         yield InputProblem(name, 1, f"missing column(s): {', '.join(missing)} "
                                     f"(a CSV utterance table needs {', '.join(REQUIRED)})")

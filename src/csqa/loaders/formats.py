@@ -69,6 +69,16 @@ def _is_csqa(data: Any) -> bool:
     return isinstance(first, dict) and "utterances" in first
 
 
+#: csqa JSON's own call-level keys: a call with these but no ``utterances`` is csqa JSON
+#: missing its utterances (said so, naming the field), not an unknown shape.
+_CSQA_KEYS = frozenset({"call_id", "agent_id", "agent_name", "team", "started_at", "hangup_by"})
+
+
+def _csqa_without_utterances(data: Any) -> bool:
+    first = data[0] if isinstance(data, list) and data else data
+    return isinstance(first, dict) and len(_CSQA_KEYS.intersection(first)) >= 2
+
+
 def detect_json(data: Any) -> ModuleType | None:
     """The vendor module whose documented shape ``data`` has; ``None`` for csqa JSON or unknown."""
     if _is_csqa(data):
@@ -170,7 +180,7 @@ def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
     module = detect_json(data)
     if module is not None:
         yield from _run(module, data, name, path.stem)
-    elif _is_csqa(data) or not isinstance(data, (dict, list)):
+    elif _is_csqa(data) or _csqa_without_utterances(data) or not isinstance(data, (dict, list)):
         yield from csqa_json.from_data(data, name, path.stem)
     else:
         keys = ", ".join(list(data)[:6]) if isinstance(data, dict) else "a list"

@@ -141,11 +141,11 @@ def build(
     With ``speaker_kind=None`` the labels must be roles (坐席/客户/agent/customer …).
     Call-level metadata (agent, team, hang-up side) comes later from the call records.
 
-    A diarized export (``speaker_kind="speaker"``: parties told apart by voice on one audio
-    channel) whose segments never overlap is marked ``channels="mono"``: such a diarizer lays
-    turns end to end, so talking over each other cannot be seen and interruptions are not
-    evaluable. One whose segments do overlap has overlap information and stays ``stereo``, as
-    do channel-separated exports.
+    Every vendor export keeps its overlap information (``channels="stereo"``), diarized or
+    not: a call in which nobody talks over anybody has no overlapping segments in any export,
+    so their absence says nothing about the recording, and guessing ``mono`` from it made the
+    same call not evaluable for interruptions (and its other deductions rescaled) in one
+    vendor's export only.
     """
     utts: list[Utterance] = []
     for i, s in enumerate(segments):
@@ -179,15 +179,5 @@ def build(
         format=fmt,
         speaker_kind=speaker_kind,
         role_source="given" if speaker_kind is None else "pending",
-        channels="mono" if speaker_kind == "speaker" and not _any_overlap(utts) else "stereo",
     )
 
-
-def _any_overlap(utts: list[Utterance]) -> bool:
-    """Whether two utterances overlap in time (``utts`` sorted by start)."""
-    reach = float("-inf")
-    for u in utts:
-        if u.start < reach:
-            return True
-        reach = max(reach, u.end)
-    return False

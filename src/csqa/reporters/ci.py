@@ -25,13 +25,19 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def when(f: Finding) -> str:
+    """Where a finding is: its utterance's start (``01:15``), or for a finding not on one
+    utterance the stretch it is about (``00:12–01:21``: where missing wording was expected)."""
+    return clock(f.start) if f.utterance is not None else f"{clock(f.start)}–{clock(f.end)}"
+
+
 def finding_brief(f: Finding) -> str:
     """``forbidden.shirk −5 @00:40 “没办法”``: a finding in a few words."""
     # quote only words actually said (a hang-up finding's "matched" is the side, not speech)
     matched = f.matched if f.matched and f.matched in f.evidence else ""
     if len(matched) > 20:
         matched = matched[:19] + "…"
-    text = f"{f.rule_id} −{f.points:g} @{clock(f.start)}"
+    text = f"{f.rule_id} −{f.points:g} @{when(f)}"
     return text + (f" “{matched}”" if matched else "")
 
 
@@ -155,7 +161,7 @@ def github_lines(report: CheckReport) -> Iterator[str]:
         for f in v.result.findings:
             line = lines.get(f.utterance, t.line) if f.utterance is not None else t.line
             level = "error" if id(f) in blocking else "warning"
-            yield annotation(level, f"[{clock(f.start)}] {f.message}(−{f.points:g} 分)",
+            yield annotation(level, f"[{when(f)}] {f.message}(−{f.points:g} 分)",
                              t.source, line, title=f"{f.rule_id} {f.name}")
     for p in report.input_errors:
         yield annotation("error", p.reason, p.file, p.line, title="csqa: 输入无法读取")

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from csqa.model import AGENT, CUSTOMER, CallResult, Finding, Transcript, Utterance
 from csqa.ruleset import Ruleset
+from csqa.scoring import rule_weight
 
 SPEAKER = {AGENT: "坐席", CUSTOMER: "客户"}
 HANGUP = {"agent": "坐席", "customer": "客户", "system": "系统"}
@@ -75,8 +76,15 @@ def rows(ex: Explained) -> Iterator[Row]:
 
 
 def call_level(ex: Explained) -> list[Finding]:
-    """Findings about the whole call (speech rate …), not one utterance."""
+    """Findings about the whole call (speech rate) or a stretch of it (a missing closing), not
+    about one utterance."""
     return [f for f in ex.result.findings if f.utterance is None]
+
+
+def span_note(f: Finding) -> str:
+    """A finding not on one utterance, with the stretch it is about: where the missing
+    wording was expected (``01:02.0–01:21.9 ▲ −2 需求确认 …``)."""
+    return f"{stamp(f.start)}–{stamp(f.end)} {finding_note(f)}"
 
 
 def _spans(text: str, findings: tuple[Finding, ...]) -> list[tuple[int, int]]:
@@ -150,6 +158,19 @@ def breakdown(ex: Explained) -> list[Line]:
     return out
 
 
+def _rescaled(ex: Explained, total: float) -> str:
+    """`` × 160/146(按可评估规则折算)`` when rules were not evaluable: the deductions are
+    weighed by ``W / W_e`` (README, scoring with N/A), so the arithmetic shown adds up."""
+    if not total or not ex.result.not_evaluable:
+        return ""
+    weights = [(rule.id, rule_weight(rule)) for rule in ex.ruleset.rules]
+    w = sum(x for _, x in weights)
+    w_e = sum(x for rid, x in weights if rid not in ex.result.not_evaluable)
+    if w_e <= 0 or w_e == w:
+        return ""
+    return f" × {w:g}/{w_e:g}(按可评估规则折算,不可评估规则权重 {w - w_e:g} 不计)"
+
+
 def verdict_lines(ex: Explained) -> list[str]:
     r = ex.result
     rs = ex.ruleset
@@ -160,8 +181,8 @@ def verdict_lines(ex: Explained) -> list[str]:
         verdict += f"(一票否决:{'、'.join(vetoes)})"
     elif not r.passed:
         verdict += f"(低于合格线 {rs.pass_mark:g})"
-    lines = [f"基础分 {rs.base_score:g} − 扣分 {total:g} = 得分 {r.score:g} · 合格线 "
-             f"{rs.pass_mark:g} · 结论:{verdict}"]
+    lines = [f"基础分 {rs.base_score:g} − 扣分 {total:g}{_rescaled(ex, total)} = 得分 {r.score:g}"
+             f" · 合格线 {rs.pass_mark:g} · 结论:{verdict}"]
     if r.not_evaluable:
         lines.append("不可评估:" + ";".join(f"{k}({v})" for k, v in r.not_evaluable.items()))
     if r.rule_errors:
@@ -209,8 +230,8 @@ def conversation(ex: Explained) -> RenderableType:
     parts: list[RenderableType] = [table]
     whole = call_level(ex)
     if whole:
-        parts.append(Text("整通问题:", style="bold"))
-        parts.extend(Text("  " + finding_note(f), style="yellow") for f in whole)
+        parts.append(Text("整通或时段问题:", style="bold"))
+        parts.extend(Text("  " + span_note(f), style="yellow") for f in whole)
     scores = Table(title="扣分明细", title_justify="left")
     for col, justify in (("规则", "left"), ("名称", "left"), ("类型", "left"), ("次数", "right"),
                          ("每次", "right"), ("扣分", "right")):
@@ -281,8 +302,8 @@ def html_page(ex: Explained) -> str:
                 f"{_e(_hangup_text(ex))}</td></tr></tbody></table>")
     whole = call_level(ex)
     if whole:
-        body.append("<h2>整通问题</h2><ul>"
-                    + "".join(f"<li>{_e(finding_note(f))}</li>" for f in whole) + "</ul>")
+        body.append("<h2>整通或时段问题</h2><ul>"
+                    + "".join(f"<li>{_e(span_note(f))}</li>" for f in whole) + "</ul>")
     body.append("<h2>扣分明细</h2><table><thead><tr><th>规则</th><th>名称</th><th>类型</th>"
                 '<th class="num">次数</th><th class="num">每次</th><th class="num">扣分</th>'
                 "</tr></thead><tbody>")

@@ -2,18 +2,29 @@
 and customer_text.jsonl (one ``{"call_id", "text"}`` per call: the customer's utterances joined by
 newlines, which ``csqa report`` needs for the period's customer keywords).
 
-Rows stream to temporary files as calls are audited (memory does not grow with the number of
-calls) and every file is moved into place only when the run completes, so an interrupted run
-leaves the previous outputs, never half-written ones.
+Rows stream to files in a private staging folder as calls are audited (memory does not grow
+with the number of calls). When the run completes the files switch as one set (see
+:mod:`csqa.runs`): run.json, which records the size and SHA-256 of the others, is renamed into
+place first, then the others. An interrupted run leaves the previous outputs; one killed between
+the renames leaves a folder that :func:`csqa.runs.open_run` reads as the new run, and that the
+next audit completes. The folder is locked (``fcntl``) while an audit writes into it, and no
+output is ever written through a symbolic link.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import os
 import re
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from pathlib import Path
@@ -21,10 +32,25 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from csqa import safeio
+from csqa.errors import InputError
 from csqa.model import CUSTOMER, CallResult, InputProblem, shown_name
+from csqa.runs import (
+    DANGEROUS,
+    LOCK_NAME,
+    OUTPUTS,
+    RUN_JSON,
+    STAGING_PREFIX,
+    file_digest,
+    is_staging,
+    safe_cell,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+
+__all__ = ["CALL_COLUMNS", "ERROR_COLUMNS", "OutputFolder", "RenderedCall", "csv_like_pandas",
+           "render_call", "safe_cell", "safe_frame", "safe_name"]
 
 CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "duration", "score",
                 "passed", "vetoed", "n_findings", "not_evaluable", "source",
@@ -32,18 +58,10 @@ CALL_COLUMNS = ["call_id", "agent_id", "agent_name", "team", "started_at", "dura
                 "role_source", "role_confidence", "role_evidence",
                 "n_not_evaluable", "evaluated_share"]
 ERROR_COLUMNS = ["file", "line", "call_id", "status", "reason"]
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 #: a cell that :func:`safe_cell` would change, in text cells joined by NULs (one search per row)
-_MAY_BE_FORMULA = re.compile("\0[" + re.escape("".join(_DANGEROUS)) + "]")
-
-
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is prefixed with ' (numbers are kept)."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
+_MAY_BE_FORMULA = re.compile("\0[" + re.escape("".join(DANGEROUS)) + "]")
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,37 +112,6 @@ def safe_name(value: str, max_len: int = 60) -> str:
         return cleaned
     digest = hashlib.sha1(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"{cleaned}-{digest}"
-
-
-_TEMP_NAME = re.compile(r"^\..+\.(\d+)(?:\.[a-z]+)?\.tmp$")
-
-
-def remove_stale_temp_files(out_dir: Path) -> list[Path]:
-    """Remove the temp files of runs that were killed (``kill -9``) in ``out_dir``.
-
-    Only files named like csqa's temp files whose process is no longer alive on this machine
-    are removed, so a run still writing into the same folder is left alone.
-    """
-    removed = []
-    for f in out_dir.glob(".*.tmp"):
-        m = _TEMP_NAME.match(f.name)
-        if m is None or _alive(int(m.group(1))):
-            continue
-        f.unlink(missing_ok=True)
-        removed.append(f)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists (another user's), or cannot tell: keep its files
-    return True
 
 
 @dataclass(slots=True)
@@ -207,31 +194,183 @@ _ROW_BUFFER = io.StringIO(newline="")
 _ROW_WRITER = csv.writer(_ROW_BUFFER)
 
 
+
+#: fault-injection hook for tests/security: ``exit@STEP`` makes the writer stop dead
+#: (``os._exit``) just before that step of a commit, as a power cut or ``kill -9`` would;
+#: ``term@STEP`` sends it SIGTERM there. Steps: ``run.json``, each output's name, ``done``.
+_FAULT = os.environ.get("CSQA_TEST_FAULT", "").partition("@")
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _step(name: str) -> None:
+    if _FAULT[2] != name:
+        return
+    if _FAULT[0] == "exit":
+        os._exit(99)
+    if _FAULT[0] == "term":
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def lock_folder(out_dir: Path) -> int:
+    """Create ``out_dir`` if needed and lock it for this process (an open descriptor of its lock
+    file; closing it unlocks). A folder or output that is a symbolic link is refused, a folder
+    another csqa is writing into too; an earlier audit killed between its renames is completed
+    and staging folders left by killed runs are removed (only while holding the lock, and only
+    real folders of csqa's own naming)."""
+    safeio.refuse_link(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in (RUN_JSON, *OUTPUTS, LOCK_NAME):
+        safeio.refuse_link(out_dir / name)
+    fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(f"{out_dir}: 另一个 csqa 正在写入这个输出文件夹,本次未运行;"
+                             "等它结束后再试,或换一个 --out") from None
+        _complete_interrupted(out_dir)
+        for entry in os.scandir(out_dir):
+            if is_staging(entry.name) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: never follows a link
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _complete_interrupted(out_dir: Path) -> None:
+    """Move into place the files an audit killed after its commit left in its staging folder."""
+    try:
+        record = orjson.loads(safeio.read_bytes(out_dir / RUN_JSON))
+    except (OSError, orjson.JSONDecodeError):
+        return
+    staging = record.get("staging") if isinstance(record, dict) else None
+    outputs = record.get("outputs") if isinstance(record, dict) else None
+    if not (isinstance(staging, str) and is_staging(staging) and isinstance(outputs, dict)):
+        return
+    folder = out_dir / staging
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for name, entry in outputs.items():
+        if name not in OUTPUTS or not isinstance(entry, dict):
+            continue
+        staged = folder / name
+        try:
+            with os.fdopen(os.open(staged, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as fh:
+                matches = file_digest(fh) == entry.get("sha256")
+        except OSError:
+            continue
+        if matches:
+            os.replace(staged, out_dir / name)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done (the renames of a commit take
+    milliseconds; stopping between them would leave the work of completing them to a reader)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _digest(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return {"bytes": os.fstat(fh.fileno()).st_size, "sha256": file_digest(fh)}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Staged:
+    """A private staging folder in an output folder (``mkdtemp``: a fresh unpredictable name,
+    mode 0700) whose files switch into the folder as one set with :meth:`commit`."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.path = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        self.committed = False
+
+    def create(self, name: str) -> IO[bytes]:
+        """A new file in the staging folder, created exclusively, never through a link."""
+        return os.fdopen(os.open(self.path / name, _NEW_FILE, 0o666), "wb")
+
+    def write(self, name: str, data: bytes) -> None:
+        with self.create(name) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def commit(self, record: dict[str, Any], names: list[str]) -> None:
+        """Write run.json (``record`` with the staging folder's name) and move it, then
+        ``names``, into the output folder. After run.json's rename the new run is the folder's
+        run: readers find a file not yet moved in the staging folder, by its SHA-256."""
+        self.write(RUN_JSON, orjson.dumps({**record, "staging": self.path.name},
+                                          option=orjson.OPT_INDENT_2) + b"\n")
+        with _signals_held():
+            _step(RUN_JSON)
+            os.replace(self.path / RUN_JSON, self.out_dir / RUN_JSON)
+            self.committed = True
+            for name in names:
+                _step(name)
+                os.replace(self.path / name, self.out_dir / name)
+            _step("done")
+            _fsync_dir(self.out_dir)
+            self.discard()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
 class OutputFolder:
-    """Writes one run's files into ``out_dir`` atomically (temp files, renamed at the end)."""
+    """Writes one run's files into ``out_dir`` as one set (see the module doc)."""
 
     def __init__(self, out_dir: Path, rule_ids: list[str]) -> None:
         self.out_dir = out_dir
         self.rule_ids = rule_ids
-        out_dir.mkdir(parents=True, exist_ok=True)
-        remove_stale_temp_files(out_dir)
-        self._tmp: dict[str, Path] = {}
-        self._findings = self._open("findings.jsonl", "wb")
-        self._calls_fh = self._open("calls.csv", "wb")
-        self._errors_fh = self._open("errors.csv", "w")
-        self._customer = self._open("customer_text.jsonl", "wb")
+        self._lock: int | None = lock_folder(out_dir)
+        self._streams: list[IO[Any]] = []
+        try:
+            self._staged = _Staged(out_dir)
+            self._findings = self._open("findings.jsonl")
+            self._calls_fh = self._open("calls.csv")
+            self._errors_fh = io.TextIOWrapper(self._open("errors.csv"), encoding="utf-8",
+                                               newline="")
+            self._streams[-1] = self._errors_fh
+            self._customer = self._open("customer_text.jsonl")
+        except BaseException:
+            self.abort()
+            raise
         self._errors = csv.writer(self._errors_fh)
         header = io.StringIO(newline="")
         csv.writer(header).writerow(CALL_COLUMNS + rule_ids)
         self._calls_fh.write(header.getvalue().encode("utf-8"))
         self._errors.writerow(ERROR_COLUMNS)
 
-    def _open(self, name: str, mode: str) -> IO[Any]:
-        tmp = self.out_dir / f".{name}.{os.getpid()}.tmp"
-        self._tmp[name] = tmp
-        if "b" in mode:
-            return tmp.open(mode)
-        return tmp.open(mode, encoding="utf-8", newline="")
+    @property
+    def staging(self) -> Path:
+        """The private folder this run's files are written in until they switch into place."""
+        return self._staged.path
+
+    @property
+    def committed(self) -> bool:
+        """Whether this run's outputs are the folder's (run.json was moved into place)."""
+        return self._staged.committed if hasattr(self, "_staged") else False
+
+    def _open(self, name: str) -> IO[bytes]:
+        fh = self._staged.create(name)
+        self._streams.append(fh)
+        return fh
 
     def write_call(self, result: CallResult) -> None:
         self.write_rendered(render_call(result, self.rule_ids))
@@ -253,31 +392,54 @@ class OutputFolder:
                                safe_cell(shown_name(p.reason))])
 
     def finish(self, agents_csv: str, run: dict[str, Any]) -> None:
-        """Close the streams, write agents.csv and run.json, and move everything into place.
+        """Close the streams, write agents.csv and run.json, and switch the set into place.
 
-        Every file is flushed to disk before any is renamed, and run.json is renamed last:
-        a run killed before this point leaves the previous outputs untouched.
+        Every file is flushed to disk first; run.json, written last, records the size and
+        SHA-256 of each of the others. A run killed before its rename leaves the previous
+        outputs untouched.
         """
-        for fh in (self._findings, self._calls_fh, self._errors_fh, self._customer):
+        for fh in self._streams:
             fh.flush()
             os.fsync(fh.fileno())
             fh.close()
-        self._write_tmp("agents.csv", agents_csv.encode("utf-8"))
-        self._write_tmp("run.json", orjson.dumps(run, option=orjson.OPT_INDENT_2) + b"\n")
-        for name, tmp in self._tmp.items():
-            os.replace(tmp, self.out_dir / name)
-
-    def _write_tmp(self, name: str, data: bytes) -> None:
-        tmp = self.out_dir / f".{name}.{os.getpid()}.tmp"
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self._tmp[name] = tmp
+        self._staged.write("agents.csv", agents_csv.encode("utf-8"))
+        outputs = {name: _digest(self.staging / name) for name in OUTPUTS}
+        self._staged.commit({**run, "outputs": outputs}, list(OUTPUTS))
+        self._unlock()
 
     def abort(self) -> None:
-        """Remove the temporary files of an interrupted run (the previous outputs stay)."""
-        for fh in (self._findings, self._calls_fh, self._errors_fh, self._customer):
-            fh.close()
-        for tmp in self._tmp.values():
-            tmp.unlink(missing_ok=True)
+        """Remove this run's files (the previous outputs stay), unless they are already the
+        folder's; unlock the folder."""
+        for fh in self._streams:
+            with suppress(OSError):  # a full disk fails the last flush too: the file goes anyway
+                fh.close()
+        if hasattr(self, "_staged") and not self._staged.committed:
+            self._staged.discard()
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+def replace_outputs(out_dir: Path, files: dict[str, bytes], record: dict[str, Any]) -> None:
+    """Replace some outputs of a finished run and its run.json (``record``) as one set,
+    holding the folder's lock (``csqa audit --reviews`` adds reviewed columns so)."""
+    fd = lock_folder(out_dir)
+    try:
+        staged = _Staged(out_dir)
+        try:
+            outputs = dict(record.get("outputs") or {})
+            if not outputs:  # a run written before outputs were recorded
+                outputs = {n: _digest(out_dir / n) for n in OUTPUTS if (out_dir / n).is_file()}
+            for name, data in files.items():
+                staged.write(name, data)
+                outputs[name] = _digest(staged.path / name)
+            staged.commit({**record, "outputs": outputs}, list(files))
+        except BaseException:
+            if not staged.committed:
+                staged.discard()
+            raise
+    finally:
+        os.close(fd)

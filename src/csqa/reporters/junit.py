@@ -37,7 +37,9 @@ def _clean(root: ET.Element) -> None:
 
 
 def _finding_text(f: Finding, location: str) -> str:
-    who = SPEAKER_LABELS.get(f.speaker or "", "整通")
+    # a finding on no utterance is about a stretch: the whole call (speech rate) or where
+    # missing wording was expected; its times say which
+    who = SPEAKER_LABELS.get(f.speaker or "", "时段")
     lines = [f"[{clock(f.start)}-{clock(f.end)}] {who}: {f.evidence}" if f.evidence
              else f"[{clock(f.start)}-{clock(f.end)}] {who}",
              f"规则 {f.rule_id}({f.name},{f.kind},{f.severity})扣 {f.points:g} 分",

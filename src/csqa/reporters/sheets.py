@@ -7,6 +7,7 @@ row, frozen panes and an auto-filter per table. The weekly report's formatted wo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,4 +55,12 @@ def write_sheets(path: Path, sheets: Iterable[Sheet]) -> None:
             ws.append(header)
         for row in sheet.rows:
             ws.append(list(row))
-    wb.save(path)
+    try:
+        wb.save(path)
+    except BaseException:
+        # close the sheets' row streams now: left to the garbage collector, each would print
+        # an "Exception ignored" traceback after the one-line error
+        for ws in wb.worksheets:
+            with suppress(Exception):
+                ws.close()
+        raise

@@ -180,14 +180,22 @@ def gaps(call: CallView) -> list[tuple[Utterance, Utterance, float]]:
 
 
 def announced_hold(call: CallView, before: Utterance, agent_set: int, customer_set: int,
-                   lookback: int = 2) -> bool:
-    """Whether one of the last ``lookback`` utterances up to ``before`` announced a wait.
+                   allowance: float, lookback: int = 2) -> bool:
+    """Whether one of the last ``lookback`` utterances up to ``before`` announced a wait that
+    is still going on.
 
     The agent announces with 请您稍等/我帮您查询一下; the customer asking for a moment
-    (我找一下) counts too, for the wait is then theirs.
+    (我找一下) counts too, for the wait is then theirs. The agent's return ends the hold: an
+    agent utterance that announces nothing and comes after more than ``allowance`` seconds of
+    silence (让您久等了 after the wait) stops the look back, so the dead air after it is not
+    excused by the announcement before it.
     """
     for u in reversed(call.utterances[max(0, before.index - lookback + 1) : before.index + 1]):
         set_id = agent_set if u.speaker == "agent" else customer_set
         if call.contains(set_id, u.index):
             return True
+        if u.speaker == "agent" and any(
+            after is u and after.start - start > allowance for _, after, start in gaps(call)
+        ):
+            return False
     return False

@@ -488,7 +488,8 @@ class _Hold(_CallLevel):
         elif extra.get("hold") is True:
             return True
         return any(after.start - start >= self.min_seconds
-                   and announced_hold(call, before, self.agent_set, self.customer_set)
+                   and announced_hold(call, before, self.agent_set, self.customer_set,
+                                      self.min_seconds)
                    for before, after, start in gaps(call))
 
     def label(self) -> str:

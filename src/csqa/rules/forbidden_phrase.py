@@ -62,7 +62,8 @@ class Params(TolerantParams, PhraseOptions, MeaningParams):
             try:
                 compile_safe_regex(pattern)
             except ValueError as exc:
-                raise ValueError(f"invalid or unsafe regex {pattern!r}: {exc}") from None
+                shown = pattern if len(pattern) <= 80 else pattern[:60] + "…"
+                raise ValueError(f"invalid or unsafe regex {shown!r}: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -90,11 +91,15 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
     like = [*params.like, *(p for p in params.phrases if len(p) >= EXAMPLE_PHRASE_CHARS)]
     if not like:  # unlike alone: the phrases are what the counter-examples are weighed against
         like = list(params.phrases)
+    meaning = params.add_meaning(bank, like, shared=True) if params.like or params.unlike else None
+    phrases = PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
+                            similarity=params.similarity)
+    if meaning is not None and params.phrases:
+        bank.meaning.keyword_sets.append(phrases.set_id)
     return Prepared(
         params=params,
-        meaning=params.add_meaning(bank, like, shared=True) if params.like or params.unlike else None,
-        phrases=PhraseMatcher(params.phrases, params, bank, tolerance=params.tolerance,
-                              similarity=params.similarity),
+        meaning=meaning,
+        phrases=phrases,
         unless=(bank.add(params.unless, params.tolerance, params.similarity)
                 if params.unless else None),
         regexes=tuple(bank.add_regex(p) for p in params.regexes),
@@ -149,6 +154,8 @@ def _said(call: CallView, prep: Prepared) -> Generator[Hit, None, set[int]]:
     return said
 
 
+#: what may come before a line's first words (a pause, a filler)
+_LEAD = re.compile("[ ,,。.、呃嗯啊]*")
 #: where a sentence ends (the keyword's sentence is what its meaning is judged on)
 _SENTENCE_END = re.compile("[。!?;!?;\n…]+")
 
@@ -170,7 +177,7 @@ def _restating(call: CallView, phrases: PhraseMatcher, index: int) -> bool:
     if phrases.before_id is None:
         return False
     text = call.utterances[index].text
-    lead = len(text) - len(text.lstrip(" ,,。.、呃嗯啊"))  # a filler or a pause may come first
+    lead = _LEAD.match(text).end()  # type: ignore[union-attr]  # a filler or a pause may come first
     return any(m.start <= lead for m in call.find(phrases.before_id, index))
 
 
@@ -178,9 +185,10 @@ def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
     """Utterances that say what the rule forbids in other words (nearest to a like example)."""
     p = prep.params
     assert prep.meaning is not None
+    keywords = call.bank.meaning.keyword_sets
     for u in in_scope(call, p.speaker, p.scope):
-        if u.index in said:
-            continue
+        if u.index in said or any(call.contains(k, u.index) for k in keywords):
+            continue  # a line holding a keyword of a forbidden rule is that rule's to judge
         j = call.bank.meaning.judge(prep.meaning, call.plain(u.index))
         if j is None or not j.holds:
             continue

@@ -10,7 +10,7 @@ call record (``--calls``). An inbound call passes, as a sequence rule passes a c
 its trigger (a *not evaluable* would re-weigh the score of every inbound call, see "Scoring");
 a call whose direction is unknown is *not evaluable*.
 
-Example (fires on utterance 0: an outbound call that never says why)::
+Example (fires on the span of the agent's first utterances: an outbound call that never says why)::
 
     # direction: outbound
     [00:00:01.0-00:00:03.0] 坐席: 您好,请问是王先生吗?

@@ -4,7 +4,10 @@ Give ``phrases`` (any one of them will do) and/or ``groups``: named phrase lists
 *all* be present, each by any of its phrases, possibly in different utterances of the scope
 (``您好`` in the first sentence, ``工号3021`` in the second). When a group is missing the
 finding names it; when the phrases were said but outside the scope (a greeting 40 s into the
-call) the finding says where they were found.
+call) the finding says where they were found. A missing part is a finding about where it was
+expected, not about one utterance: ``utterance`` is null and ``start``/``end`` span the scope
+(from the first to the last of the speaker's utterances in it), so no unrelated line is shown
+as its evidence.
 
 Matching is ``tolerance: pinyin`` by default (see :mod:`csqa.tolerant`): a missing required
 phrase costs the agent points, and ASR homophones (感谢您的来店) or a swallowed character
@@ -145,7 +148,6 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     if not missing or _meant(call, prep.meaning, scoped):
         return
     where = prep.scope.describe() if prep.scope else "全程"
-    anchor = scoped[0] if scoped else (everything[-1] if _looks_at_end(prep.scope) else everything[0])
     if prep.scope is not None and not _missing(call, everything, prep.groups):
         found = next(u for u in everything if u not in scoped and any(
             m.said(call, u.index) for _, m in prep.groups))
@@ -173,7 +175,26 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
     if near:
         detail += "(" + ";".join(near) + ")"
     values["detail"] = detail
-    yield Hit(anchor.index, anchor.start, anchor.end, matched="", values=values)
+    start, end = _window(call, scoped, prep.scope)
+    yield Hit(None, start, end, matched="", values=values)
+
+
+def _window(call: CallView, scoped: list[Utterance], scope: Scope | None) -> tuple[float, float]:
+    """Where the missing wording was expected: from the first to the last utterance in scope,
+    or the scope's own time span when it holds none of the speaker's utterances.
+
+    A finding about something absent points at that span, not at an utterance of it: the
+    utterance would be shown as the evidence, and it is not what the finding is about.
+    """
+    if scoped:
+        return scoped[0].start, scoped[-1].end
+    length = call.transcript.length
+    if scope is not None and call.transcript.has_timing:
+        if scope.first_seconds is not None:
+            return 0.0, min(scope.first_seconds, length)
+        if scope.last_seconds is not None:
+            return max(0.0, length - scope.last_seconds), length
+    return 0.0, length
 
 
 def _near_text(group: str, miss: NearMiss, named: bool) -> str:
@@ -191,7 +212,3 @@ def _ends_looked_at(scope: Scope | None) -> frozenset[str]:
     if scope.last_utterances is not None or scope.last_seconds is not None:
         ends.add("end")
     return frozenset(ends)
-
-
-def _looks_at_end(scope: Scope | None) -> bool:
-    return scope is not None and (scope.last_seconds is not None or scope.last_utterances is not None)

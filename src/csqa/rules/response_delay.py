@@ -55,7 +55,7 @@ def check(call: CallView, prep: HoldPrepared) -> Iterator[Hit]:
         delay = after.start - gap_start
         if delay <= p.max_delay or (p.ignore_above is not None and delay > p.ignore_above):
             continue
-        if announced_hold(call, before, prep.hold, prep.customer_hold):
+        if announced_hold(call, before, prep.hold, prep.customer_hold, p.max_delay):
             continue
         yield Hit(after.index, round(gap_start, 3), round(after.start, 3), matched="",
                   values={"delay": round(delay, 2),

@@ -3,8 +3,10 @@
 A stretch where nobody speaks that is longer than ``max_gap`` seconds is a finding, unless
 the wait was announced in one of the two utterances before it (the agent: 请您稍等/我帮您查询一下;
 or the customer: 我找一下/您等一下), in which case up to ``hold_max`` seconds are allowed and
-only a longer hold is a finding. The finding points at the utterance before the silence,
-with the silence's own start and end times, ``{gap}`` seconds and a ``{detail}`` sentence.
+only a longer hold is a finding. The agent's return ends the hold: once the agent speaks again
+after a silence (让您久等了), further dead air is judged without the announcement. The finding
+points at the utterance before the silence, with the silence's own start and end times,
+``{gap}`` seconds and a ``{detail}`` sentence.
 
 Not evaluable for a transcript without per-utterance times (``timing: none``). A mono
 recording is still measured: its utterance times show the gaps.
@@ -50,7 +52,7 @@ def check(call: CallView, prep: HoldPrepared) -> Iterator[Hit]:
         gap = after.start - gap_start
         if gap <= p.max_gap:
             continue
-        held = announced_hold(call, before, prep.hold, prep.customer_hold)
+        held = announced_hold(call, before, prep.hold, prep.customer_hold, p.max_gap)
         if held and gap <= p.hold_max:
             continue
         if held:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -40,6 +41,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from csqa import safeio
 from csqa.errors import RulesetError
 from csqa.normalize import DEFAULT_FILLERS
 from csqa.rules import KINDS
@@ -163,7 +165,7 @@ def _read(ref: str | Path, base_dir: Path | None) -> tuple[str, str, Path | None
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     try:
-        data = path.read_bytes()
+        data = safeio.read_bytes(path)
     except FileNotFoundError:
         hint = did_you_mean(s, list(BUILTIN))
         raise RulesetError([f"{s}: ruleset not found{hint}"]) from None
@@ -456,9 +458,14 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
         common[key] = value
     if common["message"]:
         try:
-            list(_FORMATTER.parse(common["message"]))
+            pieces = list(_FORMATTER.parse(common["message"]))
         except ValueError as exc:
             problems.append(f"{at('message')}: bad placeholder in message: {exc}")
+            pieces = []
+        for _, name, spec, _ in pieces:
+            if name is not None and spec and _too_wide(spec):
+                problems.append(f"{at('message')}: 占位符 {{{name}:{spec}}} 的宽度或精度超过上限 "
+                                f"{MAX_FIELD_WIDTH}(消息中每个字段最多 {MAX_FIELD_WIDTH} 个字符)")
     try:
         params = module.Params.model_validate(params_in)
     except ValidationError as exc:
@@ -483,6 +490,17 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
         description=common["description"], params=params, examples=v.get("examples"),
         source=doc.where(rpath), origins=dict(raw.where), enabled=common["enabled"],
     ), []
+
+
+#: the largest width or precision a message placeholder may ask for (``{matched:>20}``): a
+#: ruleset must not be able to make one finding's message gigabytes long
+MAX_FIELD_WIDTH = 200
+_SPEC_NUMBER = re.compile(r"\d+")
+
+
+def _too_wide(spec: str) -> bool:
+    """Whether a format spec asks for a width or precision over :data:`MAX_FIELD_WIDTH`."""
+    return any(int(n) > MAX_FIELD_WIDTH for n in _SPEC_NUMBER.findall(spec))
 
 
 class _SafeFormatter:
@@ -524,6 +542,8 @@ class _SafeFormatter:
             if name in values:
                 value = values[name]
                 try:
+                    if spec and _too_wide(spec):
+                        raise ValueError(spec)  # a ruleset that was never validated
                     out.append(format(value, spec or ""))
                 except (ValueError, TypeError):
                     out.append(str(value))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csqa.weekly.build import Period, Report, Table, build_report
-from csqa.weekly.runs import ReportError
+from csqa import safeio
+from csqa.weekly.build import Period, Report, ReportError, Table, build_report
 
 FORMATS = {".xlsx": "xlsx", ".html": "html", ".htm": "html", ".md": "md"}
 
@@ -33,12 +33,9 @@ def format_for(path: Path, fmt: str | None = None) -> str:
 
 def write_report(report: Report, path: str | Path, fmt: str | None = None) -> Path:
     """Render ``report`` into ``path`` (written to a temporary file, then moved into place)."""
-    import os
-
     path = Path(path)
     kind = format_for(path, fmt)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with safeio.replacing(path) as tmp:
         if kind == "xlsx":
             from csqa.weekly.xlsx import write_xlsx
 
@@ -51,7 +48,4 @@ def write_report(report: Report, path: str | Path, fmt: str | None = None) -> Pa
             from csqa.weekly.markdown import render_markdown
 
             tmp.write_text(render_markdown(report), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

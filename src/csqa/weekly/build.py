@@ -27,8 +27,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from csqa.errors import CsqaError
+from csqa.runs import AuditRun, RunError, open_run
 from csqa.weekly.labels import WEEKDAYS, label
-from csqa.weekly.runs import ReportError, Run, load_run, read_customer_text, read_findings
+
+
+class ReportError(CsqaError):
+    """Input a report cannot be built from; the message names the file (and line)."""
 
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -165,7 +170,7 @@ def _r(value: float, digits: int) -> float:
     return float("nan") if value is None or math.isnan(value) else round(float(value), digits)
 
 
-def _choose_runs(runs: list[Run], ruleset_hash: str | None) -> tuple[str, list[Run]]:
+def _choose_runs(runs: list[AuditRun], ruleset_hash: str | None) -> tuple[str, list[AuditRun]]:
     if ruleset_hash:
         hashes = sorted({r.ruleset_hash for r in runs if r.ruleset_hash.startswith(ruleset_hash)})
         if not hashes:
@@ -179,7 +184,7 @@ def _choose_runs(runs: list[Run], ruleset_hash: str | None) -> tuple[str, list[R
     return chosen, [r for r in runs if r.ruleset_hash == chosen]
 
 
-def _merge_calls(used: list[Run], tz: ZoneInfo) -> pd.DataFrame:
+def _merge_calls(used: list[AuditRun], tz: ZoneInfo) -> pd.DataFrame:
     ordered = sorted(used, key=lambda r: r.sort_key)
     frames = [r.calls.assign(run=r.order) for r in ordered if len(r.calls)]
     if not frames:
@@ -337,6 +342,15 @@ def _clock(seconds: float) -> str:
     return f"{s // 60:02d}:{s % 60:02d}"
 
 
+def _at(f: dict[str, Any]) -> str:
+    """A finding's time: its utterance's start, or the stretch a finding on no utterance is
+    about (where missing wording was expected), so no unrelated line stands for it."""
+    start = _clock(float(f.get("start") or 0.0))
+    if f.get("utterance") is not None:
+        return start
+    return f"{start}–{_clock(float(f.get('end') or 0.0))}"
+
+
 def _worst(cur: pd.DataFrame, findings: dict[str, list[dict[str, Any]]], top: int
            ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     bad = cur[(cur["n_findings"] > 0) | ~cur["passed"]]
@@ -351,7 +365,7 @@ def _worst(cur: pd.DataFrame, findings: dict[str, list[dict[str, Any]]], top: in
                 "score": float(c["score"]), "passed": bool(c["passed"]),
                 "vetoed": bool(c["vetoed"]), "n_findings": int(c["n_findings"]),
                 "findings": [{"rule_name": f.get("name") or f.get("rule_id", ""),
-                              "at": _clock(float(f.get("start") or 0.0)),
+                              "at": _at(f),
                               "speaker": f.get("speaker") or "",
                               "evidence": f.get("evidence") or "",
                               "message": f.get("message") or ""} for f in fs]}
@@ -432,10 +446,21 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
                  tz: str = "Asia/Shanghai", ruleset_hash: str | None = None, top: int = 10,
                  keywords: int = 20, lang: str = "zh",
                  now: datetime | None = None) -> Report:
-    """Read ``run_dirs`` (csqa audit output folders) and build the report for one period.
+    """Read ``run_dirs`` (csqa audit output folders, through :func:`csqa.runs.open_run`) and
+    build the report for one period.
 
     Raises :class:`ReportError` for unreadable input or bad options.
     """
+    try:
+        return _build(run_dirs, week, date_from, date_to, by, tz, ruleset_hash, top, keywords,
+                      lang, now)
+    except RunError as exc:
+        raise ReportError(str(exc)) from None
+
+
+def _build(run_dirs: list[str | Path], week: str | None, date_from: str | None,
+           date_to: str | None, by: str, tz: str, ruleset_hash: str | None, top: int,
+           keywords: int, lang: str, now: datetime | None) -> Report:
     if by not in ("agent", "team"):
         raise ReportError(f"--by: expected agent or team, got {by!r}")
     if lang not in ("zh", "en"):
@@ -443,7 +468,7 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
     if not run_dirs:
         raise ReportError("give at least one csqa audit output folder")
     zone = resolve_timezone(tz)
-    runs = [load_run(p, i) for i, p in enumerate(run_dirs)]
+    runs = [open_run(p, i) for i, p in enumerate(run_dirs)]
     chosen, used = _choose_runs(runs, ruleset_hash)
     ruleset = next(r.ruleset for r in used)
     rule_ids = list(used[-1].rule_ids)
@@ -469,14 +494,14 @@ def build_report(run_dirs: list[str | Path], *, week: str | None = None,
             for rid, spec in scoring.items():
                 if isinstance(spec, dict) and spec.get("name"):
                     names.setdefault(str(rid), str(spec["name"]))
-        for f in read_findings(run):
+        for f in run.findings():
             if f.get("rule_id") and f.get("name"):
                 names.setdefault(str(f["rule_id"]), str(f["name"]))
             if f["call_id"] in ids:
                 findings.setdefault(f["call_id"], []).append(f)
         cur_ids = set(cur.loc[cur["run"] == run.order, "call_id"])
         if cur_ids and keywords > 0:
-            got = read_customer_text(run, cur_ids)
+            got = run.customer_text(cur_ids)
             if got is None:
                 no_text.append(str(run.path))
             else:
@@ -534,7 +559,7 @@ def _naive_local(ts: datetime | None, zone: ZoneInfo) -> datetime | None:
     return (ts.astimezone(zone) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
-def _runs_table(runs: list[Run], calls: pd.DataFrame, cur: pd.DataFrame, chosen: str,
+def _runs_table(runs: list[AuditRun], calls: pd.DataFrame, cur: pd.DataFrame, chosen: str,
                 zone: ZoneInfo) -> pd.DataFrame:
     rows = []
     won = calls["run"].value_counts()
