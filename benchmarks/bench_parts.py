@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT / "src"))  # this checkout's csqa, installed or not
 
 from csqa.loaders import jsonl  # noqa: E402
 from csqa.matching import CallView  # noqa: E402
-from csqa.parallel import engine_for, prepare_call  # noqa: E402
+from csqa.parallel import engine_for  # noqa: E402
+from csqa.reading import Preparation  # noqa: E402
 from csqa.redact import redact_result  # noqa: E402
 from csqa.reporters.files import render_call  # noqa: E402
 from csqa.rules.base import NotEvaluable  # noqa: E402
@@ -94,7 +95,7 @@ def main() -> int:
         ruleset = load_ruleset(None)
         engine, rule_ids = engine_for(ruleset)
         chunk = next(jsonl.chunks(head, n))
-        calls = [prepare_call(c, None) for c in chunk.load()]
+        calls = [Preparation().one(c) for c in chunk.load()]
         for c in calls[:50]:
             engine.audit(c)  # warm: lazily built tables, first-use imports
         gc.freeze()

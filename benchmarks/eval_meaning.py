@@ -53,7 +53,6 @@ from pathlib import Path
 
 import yaml
 
-from csqa.api import audit_calls
 from csqa.engine import Engine
 from csqa.errors import RulesetError
 from csqa.model import CallResult, Finding, Transcript, Utterance
@@ -228,7 +227,7 @@ def run(engines: dict[str, Engine], categories: dict[str, dict], lines: list[Lin
     for name, engine in engines.items():
         script = script_findings(engine)
         judged: list[Judged] = []
-        for line, result in zip(lines, audit_calls(calls, engine), strict=True):
+        for line, result in zip(lines, map(engine.audit, calls), strict=True):
             assert isinstance(result, CallResult), result  # built calls have unique ids
             judged.append(judge(line, categories[line.category]["kind"], result, script))
         out[name] = judged

@@ -182,7 +182,7 @@ def test_github_annotations_exact(calls: Path) -> None:
 
 
 def test_github_annotation_escaping() -> None:
-    from csqa.reporters.check_output import annotation
+    from csqa.reporters.ci import annotation
 
     assert annotation("warning", "50% done\nnext", "a,b:c.txt", 3, "t:1") == \
         "::warning file=a%2Cb%3Ac.txt,line=3,title=t%3A1::50%25 done%0Anext"

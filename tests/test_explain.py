@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from csqa.cli import app
 from csqa.explain import explain_call
-from csqa.reporters.explain import conversation, html_page
+from csqa.reporters.conversation import conversation, html_page
 
 runner = CliRunner()
 
@@ -242,14 +242,14 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
 def test_matched_words_are_highlighted_in_the_terminal(tmp_path: Path) -> None:
     from rich.text import Text
 
-    from csqa.reporters.explain import rows
+    from csqa.reporters.conversation import rows
 
     f = tmp_path / "h.txt"
     f.write_text("# agent_id: A1\n[00:00:00.5-00:00:04.0] 坐席: 您好,我是小王,这个真的没办法,不归我管。\n",
                  encoding="utf-8")
     ex = explain_call(f)
     row = next(r for r in rows(ex) if r.utterance is not None)
-    from csqa.reporters.explain import _utterance_cell
+    from csqa.reporters.conversation import _utterance_cell
 
     cell: Text = _utterance_cell(row.utterance, row.findings)
     marked = [cell.plain[s.start:s.end] for s in cell.spans if s.style == "bold white on red"]

@@ -265,7 +265,7 @@ def test_a_loader_crash_costs_one_file_not_the_run(tmp_path: Path,
         yield from ()
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setitem(loaders.LOADERS, ".txt", broken)
+    monkeypatch.setitem(loaders.LOADERS, ".txt", loaders.LoaderEntry(broken))
     path = tmp_path / "c.txt"
     path.write_text(CALL_TXT, encoding="utf-8")
     assert only_problem(path) == (f"{path}: could not be read: internal error ZeroDivisionError: "

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from csqa.loaders import common, jsonl
 from csqa.loaders.common import Limits, LoadProblem, from_mapping, use_limits
 from csqa.model import Transcript
-from csqa.parallel import prepare_call
+from csqa.reading import Preparation
 
 SETTINGS = settings(max_examples=300, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -224,7 +224,7 @@ def _lines(objs: list[Any]) -> jsonl.Lines:
 def _loaded(lines: jsonl.Lines) -> list[str]:
     out = []
     for item in lines.load():
-        ready = prepare_call(item, None) if isinstance(item, Transcript) else item
+        ready = Preparation().one(item) if isinstance(item, Transcript) else item
         out.append(repr(ready))
     return out
 

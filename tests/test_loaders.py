@@ -173,18 +173,20 @@ def test_folders_walked_recursively_unsupported_listed(tmp_path: Path) -> None:
 
 
 def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
-    from csqa.api import audit_calls
-    from csqa.engine import Engine
+    from csqa.parallel import Job
+    from csqa.pipeline import AuditStage
+    from csqa.reading import Preparation, ReadyCall
     from csqa.ruleset import load_ruleset
 
     for name in ("a.json", "b.json"):
         (tmp_path / name).write_text(json.dumps(CALL, ensure_ascii=False), encoding="utf-8")
-    out = list(audit_calls(load_all([tmp_path]), Engine(load_ruleset())))
+    stage = AuditStage(Job(load_ruleset(), render=False))
+    out = list(stage.outcomes(ReadyCall(x) for x in Preparation()(load_all([tmp_path]))))
     assert out[0].transcript.call_id == "C-1"  # type: ignore[union-attr]
     dup = out[1]
     assert isinstance(dup, InputProblem) and dup.file == str(tmp_path / "b.json")
     assert dup.reason == (f"duplicate call_id 'C-1': already audited from {tmp_path / 'a.json'}; "
-                          "this copy was not audited (call ids must be unique across all inputs)")
+                          "this copy was not audited")
 
 
 def test_folders_are_walked_in_sorted_path_order_as_rglob_would(tmp_path: Path) -> None:

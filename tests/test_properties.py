@@ -309,7 +309,7 @@ FOLD_TEXT = st.one_of(
 @given(FOLD_TEXT)
 def test_fold_is_the_translate_table(text: str) -> None:
     """fold's str.replace + changed-runs path gives exactly the per-character table."""
-    from csqa.matching import _FOLD_TABLE, fold
+    from csqa.normalize import _FOLD_TABLE, fold
 
     assert fold(text) == text.translate(_FOLD_TABLE)
 
@@ -352,7 +352,8 @@ def test_whole_call_pass_gives_each_utterances_own_hits(t: Transcript) -> None:
 def test_match_offsets_map_back_as_the_per_character_positions_do(text: str, data: Any) -> None:
     """Mapping only a match's two offsets (through where deleted characters are and the
     filler-kept indexes) gives the offsets the full per-character position lists give."""
-    from csqa.matching import CallView, _to_original, folded_positions
+    from csqa.matching import CallView, _to_original
+    from csqa.normalize import folded_positions
 
     t = Transcript(call_id="P", agent_id="A1", utterances=[Utterance(0, "agent", 0, 1, text)])
     call = CallView(t, ENGINE.bank)

@@ -130,3 +130,26 @@ def test_disabled_rules_are_named_not_tested(tmp_path: Path) -> None:
     code, out, _ = rules_test(str(f))
     assert code == 0
     assert out == "规则样例:1 条规则,1 个样例,通过 1,失败 0;已停用未测试:b\n"
+
+
+def test_examples_with_the_same_call_id_are_each_judged(tmp_path: Path) -> None:
+    """fire[0] in the ruleset and fire[0] in its tests file are the same call id: each is run
+    on its own through the pipeline, so the second is judged, not dropped as a duplicate."""
+    rules = tmp_path / "mine.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: shirk\n"
+        "    kind: forbidden_phrase\n"
+        "    phrases: [没办法]\n"
+        "    examples:\n"
+        "      fire: [这个没办法。]\n", encoding="utf-8")
+    (tmp_path / "mine.tests.yaml").write_text("shirk:\n  fire: [您好请讲。]\n",
+                                              encoding="utf-8")
+    code, out, _ = rules_test(str(rules))
+    assert code == 1
+    assert out.splitlines() == [
+        f"✗ shirk fire[0]  ({tmp_path / 'mine.tests.yaml'}:2:10)",
+        "    应触发,却没有触发",
+        "    | 您好请讲。",
+        "规则样例:1 条规则,2 个样例,通过 1,失败 1",
+    ]

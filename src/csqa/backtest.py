@@ -30,20 +30,20 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from csqa import safeio
-from csqa.api import audit_calls, resolve_ruleset
-from csqa.engine import Engine
+from csqa.api import resolve_ruleset
 from csqa.errors import CsqaError
-from csqa.loaders import load_all
-from csqa.matching import fold
-from csqa.model import InputProblem
+from csqa.gate import NOT_INPUT_ERRORS
+from csqa.model import CallResult, InputProblem
+from csqa.normalize import fold
+from csqa.pipeline import Sink, audit_paths
+from csqa.reading import ReadOptions
 from csqa.redact import redact as masked
-from csqa.redact import redact_problem, redact_result
+from csqa.reporters.sheets import Sheet, write_sheets
 from csqa.review import format_time
 from csqa.ruleset import Ruleset
 from csqa.runs import AuditRun, RunError, open_run, safe_cell
@@ -197,11 +197,15 @@ def _truth(text: str) -> bool:
     return text.strip().lower() in ("true", "1", "yes")
 
 
-def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
-             examples: int = 3, redact: bool = True) -> Backtest:
+def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | None,
+             examples: int = 3, options: ReadOptions | None = None,
+             redact: bool = True) -> Backtest:
     """Re-audit the inputs of ``run_dirs`` with ``ruleset`` and diff against the runs.
 
-    ``redact`` masks personal numbers in the diff (see :mod:`csqa.redact`).
+    The inputs are read with ``options`` (format, call records, speaker roles: give those the
+    runs were made with) and audited by the same pipeline as ``csqa audit``, redacted as its
+    outputs are unless ``redact=False`` (personal numbers masked in the diff, see
+    :mod:`csqa.redact`).
 
     Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
     findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
@@ -218,26 +222,37 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path,
         for c in run.table("calls.csv"):
             baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []), run.pass_mark)
     diff = _Differ(runs, rs, examples)
-    engine = Engine(rs)
-    problems: list[InputProblem] = []
-    for item in audit_calls(load_all(_inputs(runs)), engine):
-        if isinstance(item, InputProblem):
-            if item.status != "skipped" and not (item.call_id and item.call_id in diff.seen):
-                problems.append(redact_problem(item) if redact else item)
-            continue
-        if redact:
-            item = redact_result(item)
-        cid = item.transcript.call_id
-        for rid, error in item.rule_errors.items():
-            problems.append(InputProblem(item.transcript.source, item.transcript.line,
-                                         f"rule {rid} failed: {error}", status="rule_error",
-                                         call_id=cid))
-        if cid in baseline and cid not in diff.seen:
-            row, old, pass_mark = baseline[cid]
-            diff.add(row, old, [f.as_dict() for f in item.findings], item.score, item.passed,
-                     pass_mark)
+    differ = DifferSink(diff, baseline)
+    audit_paths(_inputs(runs), rs, options, [differ], redact)
     missing = sorted(cid for cid in baseline if cid not in diff.seen)
-    return diff.result(missing, problems)
+    return diff.result(missing, differ.problems)
+
+
+class DifferSink(Sink):
+    """``backtest``'s sink: compares each re-audited call with what the run recorded."""
+
+    def __init__(self, diff: _Differ,
+                 baseline: dict[str, tuple[dict[str, str], list[dict[str, Any]], float]]
+                 ) -> None:
+        self.diff = diff
+        self.baseline = baseline
+        self.problems: list[InputProblem] = []
+
+    def call(self, outcome: CallResult) -> None:
+        t, diff = outcome.transcript, self.diff
+        cid = t.call_id
+        for rid, error in outcome.rule_errors.items():
+            self.problems.append(InputProblem(t.source, t.line, f"rule {rid} failed: {error}",
+                                              status="rule_error", call_id=cid))
+        if cid in self.baseline and cid not in diff.seen:
+            row, old, pass_mark = self.baseline[cid]
+            diff.add(row, old, [f.as_dict() for f in outcome.findings], outcome.score,
+                     outcome.passed, pass_mark)
+
+    def problem(self, problem: InputProblem, of_input: bool = True) -> None:
+        if problem.status not in NOT_INPUT_ERRORS and not (
+                problem.call_id and problem.call_id in self.diff.seen):
+            self.problems.append(problem)
 
 
 def _inputs(runs: list[AuditRun]) -> list[Path]:
@@ -442,37 +457,6 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
 
 
 def _write_xlsx(out: Path, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
-    import openpyxl
-
     with safeio.replacing(out) as tmp:  # the folder is checked before any sheet is begun
-        wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big diffs
-        try:
-            _fill(wb, named)
-            wb.save(tmp)
-        except BaseException:
-            # close the sheets' row streams now: left to the garbage collector, each would print
-            # an "Exception ignored" traceback after the one-line error
-            for ws in wb.worksheets:
-                with suppress(Exception):
-                    ws.close()
-            raise
-
-
-def _fill(wb: Any, named: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True)
-    for name, (cols, rows) in named.items():
-        ws = wb.create_sheet(name)
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(rows) + 1}"
-        header = []
-        for c in cols:
-            cell = WriteOnlyCell(ws, value=c)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in rows:
-            ws.append([safe_cell(v) for v in row])
+        write_sheets(tmp, [Sheet(name, cols, [[safe_cell(v) for v in row] for row in rows])
+                           for name, (cols, rows) in named.items()])

@@ -20,7 +20,7 @@ import orjson
 
 from csqa import __version__
 from csqa.model import InputProblem
-from csqa.parallel import FileStart
+from csqa.reading import FileStart, ReadyCall
 from csqa.reporters.files import RenderedCall
 
 CACHE_NAME = ".csqa-cache.sqlite"
@@ -65,11 +65,13 @@ def _decode(data: bytes) -> list[Any]:
     return out
 
 
-def item_key(item: tuple[Any, ...], job_key: str) -> bytes:
-    """The cache key of one work item (see :mod:`csqa.parallel`)."""
+def item_key(item: FileStart | ReadyCall, job_key: str) -> bytes:
+    """The cache key of one work item (see :mod:`csqa.reading`); an incremental run reads
+    every call in this process, so there are only these two kinds."""
+    tag, value = ("begin", item.file) if isinstance(item, FileStart) else ("ready", item.call)
     h = hashlib.blake2b(digest_size=20)
-    h.update(f"{__version__}\0{job_key}\0{item[0]}\0".encode())
-    h.update(orjson.dumps(item[1], default=_default))  # the loaded call, or the marker's file
+    h.update(f"{__version__}\0{job_key}\0{tag}\0".encode())
+    h.update(orjson.dumps(value, default=_default))  # the loaded call, or the marker's file
     return h.digest()
 
 

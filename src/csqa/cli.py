@@ -108,6 +108,84 @@ NoRedactOpt = Annotated[bool, typer.Option(
     "--no-redact", help="在输出中保留电话、身份证、银行卡号和邮箱(默认打码,因为报表会被广泛转发)。")]
 
 
+# ---- the reading options, one definition shared by every command that reads transcripts ----
+
+_READING: dict[str, tuple[Any, Any]] = {
+    "input_format": (Annotated[str | None, typer.Option(
+        "--input-format", metavar="NAME", rich_help_panel="读取选项",
+        help="指定输入格式,不按内容自动识别:csqa、aws-call-analytics、aws-transcribe、alibaba、tencent、"
+             "iflytek、dashscope、funasr、whisper、webvtt、srt。", show_default=False)], None),
+    "calls": (Annotated[Path | None, typer.Option(
+        "--calls", metavar="FILE", rich_help_panel="读取选项",
+        help="通话记录(CDR).csv 或 .xlsx,按通话 ID 或文件名关联:坐席、班组、开始时间、呼叫方向、挂机方。",
+        show_default=False)], None),
+    "column_map": (Annotated[list[str] | None, typer.Option(
+        "--map", metavar="FIELD=COLUMN", rich_help_panel="读取选项",
+        help="指定通话记录的列名,如 --map agent_id=工号(可重复)。字段:call_id file agent_id agent_name"
+             " team started_at direction hangup_by。", show_default=False)], None),
+    "agent_channel": (Annotated[int | None, typer.Option(
+        "--agent-channel", metavar="N", rich_help_panel="读取选项",
+        help="按声道区分的导出中坐席所在的声道(不给则自动判断角色)。", show_default=False)], None),
+    "profile": (Annotated[Path | None, typer.Option(
+        "--profile", metavar="FILE", rich_help_panel="读取选项",
+        help="导出配置 YAML:format、agent_channel、speakers 映射、strict_roles、calls、map。",
+        show_default=False)], None),
+    "strict_roles": (Annotated[bool, typer.Option(
+        "--strict-roles", rich_help_panel="读取选项",
+        help="说话人角色不确定的通话算作错误,不予审计。")], False),
+}
+
+
+def reading_options(command: Any) -> Any:
+    """Give ``command`` the shared reading options (``--input-format --calls --map
+    --agent-channel --profile --strict-roles``), passed to it as one ``reading`` argument (a
+    :class:`csqa.reading.ReadOptions`); a bad value is a usage error (exit 2)."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.name != "reading"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann,
+                               default=default) for name, (ann, default) in _READING.items()]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from csqa.errors import InputError
+
+        given = {name: kwargs.pop(name) for name in _READING}
+        try:
+            kwargs["reading"] = _read_options(**given)
+        except InputError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        return command(*args, **kwargs)
+
+    params = own + extra
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # typer reads the signature above, not the command's own
+    return wrapper
+
+
+def _read_options(input_format: str | None, calls: Path | None, column_map: list[str] | None,
+                  agent_channel: int | None, profile: Path | None, strict_roles: bool) -> Any:
+    from csqa.errors import InputError
+    from csqa.reading import ReadOptions
+
+    mapping: dict[str, str] = {}
+    for item in column_map or []:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise InputError(f"--map {item}:应写成 字段=列名,如 --map agent_id=工号")
+        mapping[name.strip()] = column.strip()
+    if agent_channel is not None and agent_channel < 0:
+        raise InputError(f"--agent-channel {agent_channel}:应为声道编号 0、1 …")
+    given = ReadOptions(format=input_format, calls=calls, column_map=mapping,
+                        agent_channel=agent_channel, strict_roles=strict_roles)
+    if profile is not None:
+        return ReadOptions.from_profile(profile, **vars(given))
+    return given
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     from rich.markup import escape
 
@@ -152,6 +230,7 @@ def _reject(problems: list[str], what: str, tail: str = "") -> typer.Exit:
 
 
 @app.command()
+@reading_options
 def audit(
     paths: Annotated[list[Path], typer.Argument(
         metavar="PATH", help="转写文件、目录(递归读取)或压缩包:.json(csqa 或 ASR 厂商导出)、.jsonl "
@@ -188,31 +267,13 @@ def audit(
     max_utterances: Annotated[int, typer.Option(
         "--max-utterances", min=1, metavar="N",
         help="超过 N 句话的通话不予审计。")] = 20_000,
-    fmt: Annotated[str | None, typer.Option(
-        "--format", metavar="NAME",
-        help="指定输入格式,不按内容自动识别:csqa、aws-call-analytics、aws-transcribe、alibaba、tencent、"
-             "iflytek、dashscope、funasr、whisper、webvtt、srt。")] = None,
-    calls: Annotated[Path | None, typer.Option(
-        "--calls", metavar="FILE",
-        help="通话记录(CDR).csv 或 .xlsx,按通话 ID 或文件名关联:坐席、班组、开始时间、呼叫方向、挂机方。")] = None,
-    column_map: Annotated[list[str] | None, typer.Option(
-        "--map", metavar="FIELD=COLUMN",
-        help="指定通话记录的列名,如 --map agent_id=工号(可重复)。字段:call_id file agent_id agent_name"
-             " team started_at direction hangup_by。")] = None,
-    agent_channel: Annotated[int | None, typer.Option(
-        "--agent-channel", metavar="N",
-        help="按声道区分的导出中坐席所在的声道(不给则自动判断角色)。",
-    )] = None,
-    profile: Annotated[Path | None, typer.Option(
-        "--profile", metavar="FILE",
-        help="导出配置 YAML:format、agent_channel、speakers 映射、strict_roles、calls、map。")] = None,
-    strict_roles: Annotated[bool, typer.Option(
-        "--strict-roles",
-        help="说话人角色不确定的通话算作错误,不予审计。")] = False,
+    old_format: Annotated[str | None, typer.Option(
+        "--format", hidden=True, help="--input-format 的旧写法。")] = None,
     reviews: Annotated[Path | None, typer.Option(
         "--reviews", metavar="FILE",
         help="应用复核结论(csqa review 生成的复核表 .csv/.xlsx):误报不再扣分,漏报补扣;calls.csv 和 "
              "agents.csv 保留机器得分并增加复核得分。")] = None,
+    reading: Any = None,
 ) -> None:
     """审计转写,为每通通话打分,并打印坐席成绩单。
 
@@ -233,10 +294,11 @@ def audit(
     guard: dict[str, Any] = {"limits": limits, "redact": not no_redact}
 
     rs = _load_ruleset(ruleset)
-    try:
-        options = _export_options(fmt, calls, column_map, agent_channel, profile, strict_roles)
-    except InputError as exc:
-        raise _fail(str(exc), EXIT_USAGE) from None
+    options = reading
+    if old_format is not None:
+        err.print("警告:--format 已改名为 --input-format(audit 暂时仍接受旧写法)",
+                  highlight=False, soft_wrap=True, markup=False)
+        options.format = options.format or old_format
     with use_limits(limits):  # --max-file-mb bounds the reviews file too
         review_set = _read_reviews(reviews) if reviews is not None else None
     scale: dict[str, Any] = {"jobs": jobs, "engine": engine, "scheduler": scheduler,
@@ -292,27 +354,6 @@ def audit(
         raise typer.Exit(EXIT_INPUT)
 
 
-def _export_options(fmt: str | None, calls: Path | None, column_map: list[str] | None,
-                    agent_channel: int | None, profile: Path | None, strict_roles: bool) -> Any:
-    from csqa.api import ExportOptions
-    from csqa.errors import InputError
-
-    mapping: dict[str, str] = {}
-    for item in column_map or []:
-        name, sep, column = item.partition("=")
-        if not sep or not name.strip() or not column.strip():
-            raise InputError(f"--map {item}:应写成 字段=列名,如 --map agent_id=工号")
-        mapping[name.strip()] = column.strip()
-    if agent_channel is not None and agent_channel < 0:
-        raise InputError(f"--agent-channel {agent_channel}:应为声道编号 0、1 …")
-    given = {"format": fmt, "calls": calls, "column_map": mapping, "agent_channel": agent_channel,
-             "strict_roles": strict_roles}
-    if profile is not None:
-        return ExportOptions.from_profile(profile, **given)
-    return ExportOptions(format=fmt, calls=calls, column_map=mapping, agent_channel=agent_channel,
-                         strict_roles=strict_roles)
-
-
 @app.command()
 def report(
     run_dirs: Annotated[list[Path], typer.Argument(
@@ -351,14 +392,14 @@ def report(
     通话按 started_at(--tz 时区)归入日期;同一通话被多次审计只算一次(以最新一次为准);用其他规则集
     审计的运行单独列出,不混入统计。默认时段:最新通话所在的 ISO 周。
     """
-    from csqa.report import ReportError, build_report, write_report
+    from csqa.weekly import ReportError, build_report, write_report
 
     with _usage_errors(out_file, ReportError):
         rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
                            tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
                            lang=lang)
         if out_file is None and fmt is None:
-            from csqa.report.terminal import render_terminal
+            from csqa.weekly.terminal import render_terminal
 
             for note in [] if quiet else rep.notes:
                 err.print(f"[yellow]警告:[/]{note}", highlight=False, soft_wrap=True,
@@ -457,6 +498,7 @@ def review(
 
 
 @app.command()
+@reading_options
 def check(
     paths: Annotated[list[Path], typer.Argument(
         metavar="PATH", help="转写文件或目录(递归读取):.json .jsonl .txt .csv",
@@ -478,6 +520,7 @@ def check(
         help="text:每通不合格通话一行(默认);json;github:工作流注释;junit:JUnit XML 输出到标准输出。")] = "text",
     no_redact: NoRedactOpt = False,
     quiet: QuietOpt = False,
+    reading: Any = None,
 ) -> None:
     """审计转写并作为 CI 关卡:全部通话合格时退出码为 0。
 
@@ -487,7 +530,7 @@ def check(
     """
     from csqa.check import run_check
     from csqa.errors import InputError
-    from csqa.reporters import check_output
+    from csqa.reporters import ci
     from csqa.reporters.junit import junit_xml
 
     if fmt not in ("text", "json", "github", "junit"):
@@ -497,7 +540,7 @@ def check(
     rs = _load_ruleset(ruleset)
     try:
         report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
-                           redact=not no_redact)
+                           redact=not no_redact, options=reading)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
@@ -508,22 +551,23 @@ def check(
     if fmt == "text":
         for p in report.input_errors:
             err.print(str(p), highlight=False, soft_wrap=True, markup=False)
-        lines = list(check_output.text_lines(report))
+        lines = list(ci.text_lines(report))
         for line in lines[:-1] if quiet else lines:  # -q: the failing calls, no summary line
             out.print(line, highlight=False, soft_wrap=True, markup=False)
     elif fmt == "github":
-        for line in check_output.github_lines(report):
+        for line in ci.github_lines(report):
             sys.stdout.write(line + "\n")
         if not quiet:
-            sys.stdout.write(check_output.summary_line(report) + "\n")
+            sys.stdout.write(ci.summary_line(report) + "\n")
     else:
-        data = check_output.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
+        data = ci.as_json(report) if fmt == "json" else junit_xml(report, junit_group)
         sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
     sys.stdout.flush()
     raise typer.Exit(report.exit_code)
 
 
 @app.command()
+@reading_options
 def explain(
     call_file: Annotated[Path, typer.Argument(
         metavar="CALL_FILE", show_default=False,
@@ -538,6 +582,7 @@ def explain(
         "--out", "-o", metavar="FILE", help="把 HTML 页面写到这里,而不是标准输出。")] = None,
     no_redact: NoRedactOpt = False,
     quiet: QuietOpt = False,
+    reading: Any = None,
 ) -> None:
     """以对话形式显示一通通话:每条违规标在对应的话上,并给出得分。
 
@@ -545,13 +590,13 @@ def explain(
     """
     from csqa.errors import InputError
     from csqa.explain import UnreadableCall, explain_call
-    from csqa.reporters.explain import conversation, html_page
+    from csqa.reporters.conversation import conversation, html_page
 
     if fmt not in ("text", "html"):
         raise _fail(f"--format:应为 text 或 html(实际是 {fmt!r})", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     try:
-        ex = explain_call(call_file, call_id, rs, redact=not no_redact)
+        ex = explain_call(call_file, call_id, rs, redact=not no_redact, options=reading)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except UnreadableCall as exc:
@@ -571,7 +616,7 @@ def explain(
                 err.print(f"→ {out_file}", highlight=False, markup=False)
         return
     if quiet:  # the verdict only: score, pass mark, and what was not evaluable
-        from csqa.reporters.explain import verdict_lines
+        from csqa.reporters.conversation import verdict_lines
 
         for line in verdict_lines(ex):
             out.print(line, highlight=False, soft_wrap=True, markup=False)
@@ -622,6 +667,7 @@ def _parse_rate(text: str) -> float:
 
 
 @app.command()
+@reading_options
 def backtest(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
                                                    help="csqa audit 的输出目录(其 run.json 记录了输入)。",
@@ -641,6 +687,7 @@ def backtest(
                         ] = 2,
     no_redact: NoRedactOpt = False,
     quiet: QuietOpt = False,
+    reading: Any = None,
 ) -> None:
     """用候选规则集重新审计过去运行的输入,显示会有什么变化。
 
@@ -659,7 +706,8 @@ def backtest(
         raise _fail(f"{out_file}:--out 须以 .xlsx 或 .csv 结尾", EXIT_USAGE)
     rs = _load_ruleset(ruleset)
     with _usage_errors(out_file, CsqaError):
-        bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact)
+        bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact,
+                          options=reading)
         written = write_backtest(bt, out_file) if out_file is not None else []
     for p in [] if quiet else bt.problems:
         err.print(f"警告:{p}", highlight=False, soft_wrap=True, markup=False)

@@ -1,21 +1,23 @@
 """``csqa explain``: audit one call and keep everything a reviewer needs to check a deduction.
 
-:func:`explain_call` picks one call out of a file (``--call-id`` when the file holds several)
-and audits it; :mod:`csqa.reporters.explain` renders the result as a conversation (rich) or
-as a single-call HTML page.
+:func:`explain_call` picks one call out of a file (``--call-id`` when the file holds several),
+read and prepared as ``csqa audit`` reads it (format, call records, speaker roles), and audits
+it through the same pipeline into a sink that keeps the one result;
+:mod:`csqa.reporters.conversation` renders it as a conversation (rich) or as a single-call HTML page.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from csqa.api import resolve_ruleset
-from csqa.engine import Engine
 from csqa.errors import CsqaError, InputError
-from csqa.loaders import load_all
-from csqa.model import InputProblem, Transcript
-from csqa.redact import redact_result
-from csqa.reporters.explain import Explained
+from csqa.model import CallResult, InputProblem, Transcript
+from csqa.parallel import Job
+from csqa.pipeline import AuditStage, Sink, run
+from csqa.reading import ReadOptions, ReadyCall, read, read_files
+from csqa.reporters.conversation import Explained
 from csqa.ruleset import Ruleset
 
 __all__ = ["Explained", "UnreadableCall", "explain_call", "pick_call"]
@@ -29,19 +31,21 @@ class UnreadableCall(CsqaError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
+def pick_call(path: str | Path, call_id: str | None = None,
+              options: ReadOptions | None = None) -> Transcript:
     """The call ``call_id`` of ``path`` (its only call when ``call_id`` is ``None``).
 
     ``path`` is a transcript file; an archive member as ``calls.csv`` names it in ``source``
     (``ali.zip!alibaba/X.json``); or a ``csqa audit`` output folder, in which ``call_id`` is
-    looked up in calls.csv and read again from its ``source``.
+    looked up in calls.csv and read again from its ``source``. The file is read and prepared
+    with ``options`` as ``csqa audit`` reads it (format, call records, speaker roles).
 
     Raises :class:`InputError` for a missing file, an unknown id or an ambiguous file, and
     :class:`UnreadableCall` when the call (or the whole file) could not be read.
     """
     p = Path(path)
     if p.is_dir() and (p / "run.json").is_file():
-        return _from_run(p, call_id)
+        return _from_run(p, call_id, options)
     member = None
     if not p.exists() and "!" in str(path):
         outer, _, member = str(path).partition("!")
@@ -50,16 +54,22 @@ def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
         raise InputError(f"{p}: no such file" if not p.is_dir() else
                          f"{p}: is a folder; explain takes one transcript file, an archive "
                          "member (ali.zip!alibaba/X.json) or a csqa audit output folder")
+    options = options or ReadOptions()
+    options.check()
+    prepare = options.preparation()
     calls: list[Transcript] = []
     problems: list[InputProblem] = []
-    for item in load_all([p]):
+    for got in read(read_files([p], options), prepare, options.format):
+        if type(got) is not ReadyCall:
+            continue
+        item = got.call
         where = item.file if isinstance(item, InputProblem) else item.source
         if member is not None and where.partition("!")[2] != member:
             continue
-        if isinstance(item, InputProblem):
-            problems.append(item)
-        else:
+        if isinstance(item, Transcript):
             calls.append(item)
+        elif item.status != "no_record":  # a call without its record is still shown
+            problems.append(item)
     if member is not None and not calls and not problems:
         raise InputError(f"{path}: no such member in {p}")
     skipped = [x for x in problems if x.status == "skipped"]
@@ -90,7 +100,16 @@ def pick_call(path: str | Path, call_id: str | None = None) -> Transcript:
                      f"(e.g. {known})")
 
 
-def _from_run(run: Path, call_id: str | None) -> Transcript:
+class _Keep(Sink):
+    """``explain``'s sink: keeps the one audited call."""
+
+    result: CallResult | None = None
+
+    def call(self, outcome: Any) -> None:
+        self.result = outcome
+
+
+def _from_run(run: Path, call_id: str | None, options: ReadOptions | None) -> Transcript:
     """The call ``call_id`` of a ``csqa audit`` output folder, read again from its source."""
     from csqa.runs import open_run
 
@@ -104,21 +123,24 @@ def _from_run(run: Path, call_id: str | None) -> Transcript:
         raise InputError(f"{run}: call {call_id!r} was read from {source}, which is not there "
                          "any more (run explain from the folder the audit was run in)")
     try:
-        return pick_call(source, call_id)
+        return pick_call(source, call_id, options)
     except InputError:
         # the call records may have given the call its id: then the file's only call is it
-        return pick_call(source)
+        return pick_call(source, None, options)
 
 
 def explain_call(path: str | Path, call_id: str | None = None,
                  ruleset: Ruleset | str | Path | None = None,
-                 redact: bool = True) -> Explained:
+                 redact: bool = True, options: ReadOptions | None = None) -> Explained:
     """Load one call and audit it under ``ruleset`` (default: the built-in one).
 
-    ``redact`` masks personal numbers in the transcript and findings shown (see
-    :mod:`csqa.redact`).
+    ``options`` say how to read it (format, call records, speaker roles), as for
+    ``csqa audit``; ``redact`` masks personal numbers in the transcript and findings shown
+    (see :mod:`csqa.redact`).
     """
     rs = resolve_ruleset(ruleset)
-    transcript = pick_call(path, call_id)
-    result = Engine(rs).audit(transcript)
-    return Explained(result=redact_result(result) if redact else result, ruleset=rs)
+    transcript = pick_call(path, call_id, options)
+    keep = _Keep()
+    run([ReadyCall(transcript)], AuditStage(Job(rs, redact, render=False)), [keep])
+    assert keep.result is not None
+    return Explained(result=keep.result, ruleset=rs)

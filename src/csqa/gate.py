@@ -16,7 +16,7 @@ Exit codes (precedence from the top: the first that applies wins)::
     0  every call passed
 
 This module only decides (it sits beside ``scoring``); :func:`csqa.check.run_check` audits
-the inputs and fills a :class:`CheckReport`, which ``reporters/check_output.py`` (text, JSON,
+the inputs and fills a :class:`CheckReport`, which ``reporters/ci.py`` (text, JSON,
 GitHub annotations) and ``reporters/junit.py`` render.
 """
 
@@ -31,6 +31,9 @@ EXIT_PASS = 0
 EXIT_FAIL = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
+
+#: problem statuses that lose no call: files that are not transcripts, and call-record notes
+NOT_INPUT_ERRORS = ("skipped", "no_record", "no_transcript")
 
 
 def severity_rank(severity: str) -> int:
@@ -68,8 +71,9 @@ class CheckReport:
 
     @property
     def input_errors(self) -> list[InputProblem]:
-        """Inputs that should have been calls and could not be read (not skipped files)."""
-        return [p for p in self.problems if p.status != "skipped"]
+        """Inputs that should have been calls and could not be read (not skipped files, nor
+        notes on call records: a call without one is still checked, as audit counts them)."""
+        return [p for p in self.problems if p.status not in NOT_INPUT_ERRORS]
 
     @property
     def failed(self) -> list[CallVerdict]:

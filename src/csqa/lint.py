@@ -38,7 +38,7 @@ from re._constants import MAXREPEAT as _MAXREPEAT
 from typing import Any
 
 from csqa.errors import RulesetError
-from csqa.matching import fold
+from csqa.normalize import fold
 from csqa.rules.base import Scope
 from csqa.ruleset import Rule, Ruleset, load_ruleset
 from csqa.ruletests import collect_examples, tests_file_for

@@ -5,9 +5,10 @@ lists with a :class:`PhraseBank` and gets back a set id; at audit time a :class:
 scans each utterance once (lazily, only if some rule asks) and hands every rule the matches
 of its own sets.
 
-Matching is done on *folded* text: punctuation and white space removed, full-width ASCII
-folded to half-width, Latin letters lower-cased, traditional characters converted to
-simplified (OpenCC ``t2s``, character by character). Phrases are folded the same way, so
+Matching is done on *folded* text (:func:`csqa.normalize.fold`): punctuation and white space
+removed, full-width ASCII folded to half-width, Latin letters lower-cased, traditional
+characters converted to simplified (OpenCC ``t2s``, character by character). Phrases are
+folded the same way, so
 ``你问我,我问谁?`` in a ruleset matches ``你问我 我问谁`` in a transcript. The phrase bank then
 removes the ruleset's fillers (呃 嗯 啊 那个, see :mod:`csqa.normalize`) from both sides.
 Offsets are mapped back to the original text, so evidence is always shown as it was said.
@@ -32,115 +33,12 @@ import ahocorasick_rs
 
 from csqa.meaning import MeaningBank
 from csqa.model import Transcript, Utterance
+from csqa.normalize import Normalizer, _lost_after, fold, t2s_table
 from csqa.tolerant import NEAR_MISS_FLOOR, closest, to_space
 
-# Han blocks converted by t2s: CJK Unified Ideographs, Extension A, compatibility ideographs.
-_HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
-
-
-@lru_cache(maxsize=1)
-def _simplified() -> dict[int, int]:
-    """:func:`t2s_table`, built once per process (what :meth:`CallView.plain` translates with)."""
-    return t2s_table()
-
-
-def t2s_table() -> dict[int, int]:
-    """Traditional -> simplified, one character to one character, from OpenCC's ``t2s`` data.
-
-    Every Han character of the blocks above is converted in isolation (one per line, so that
-    OpenCC's phrase table cannot join neighbours or change the length) and the ones that turn
-    into a single other character are kept. About 10 ms, once per process.
-    """
-    import opencc
-
-    chars = [chr(c) for lo, hi in _HAN_RANGES for c in range(lo, hi)]
-    converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
-    if len(converted) != len(chars):  # pragma: no cover - would mean OpenCC ate a newline
-        raise RuntimeError("OpenCC t2s changed the number of lines; cannot build the table")
-    return {ord(a): ord(b) for a, b in zip(chars, converted, strict=True) if len(b) == 1 and a != b}
-
-
-def _build_tables() -> tuple[list[int | None], frozenset[str]]:
-    """Translate table for folding, and the set of characters it deletes."""
-    table: dict[int, int | None] = dict(t2s_table())
-    deleted: set[str] = set()
-    ranges = [(0x00, 0x80), (0xA0, 0x100), (0x2000, 0x2070), (0x2E00, 0x2E80), (0x3000, 0x3040),
-              (0xFE10, 0xFE20), (0xFE30, 0xFE70), (0xFF00, 0xFF66)]
-    for lo, hi in ranges:
-        for code in range(lo, hi):
-            ch = chr(code)
-            cat = unicodedata.category(ch)
-            if cat[0] in "PZC" or cat in ("Sk", "Sm", "So") or ch in "~`^|":
-                if cat != "Co":
-                    table[code] = None
-                    deleted.add(ch)
-            elif 0xFF01 <= code <= 0xFF5E:  # full-width ASCII letters and digits
-                table[code] = ord(chr(code - 0xFEE0).lower())
-            elif "A" <= ch <= "Z":
-                table[code] = ord(ch.lower())
-    # A list indexed by code point, every other BMP character mapped to itself: str.translate
-    # then indexes the list instead of paying a dict miss (a KeyError) per unchanged character,
-    # three times faster on Chinese text; characters past the BMP are not in it, so left as they are.
-    full: list[int | None] = list(range(0x10000))
-    for code, value in table.items():
-        full[code] = value
-    return full, frozenset(deleted)
-
-
-_FOLD_TABLE, _DELETED = _build_tables()
 _SEP = "\ue000"  # joins a call's utterances for one pass over them all (see CallView._prescan)
 _NOWHERE: list[int] = []  # shared, never written to
 _END = itemgetter(2)  # of an automaton hit (key index, start, end)
-
-#: the punctuation and spaces transcripts are full of, deleted by str.replace (a memchr-like
-#: scan) before the rest of the folding: str.translate pays a lookup per character
-_COMMON_DELETED = tuple(",.?!:; ，。？！、：；")
-
-
-def _changing_class() -> re.Pattern[str]:
-    """A regex for runs of the characters folding changes (deletes or maps), past the common ones."""
-    changing = sorted({chr(code) for code, value in enumerate(_FOLD_TABLE) if value != code}
-                      - set(_COMMON_DELETED))
-    return re.compile("[" + "".join(re.escape(ch) for ch in changing) + "]")
-
-
-_CHANGING = _changing_class()
-
-
-def _fold_run(m: re.Match[str]) -> str:
-    return m.group().translate(_FOLD_TABLE)
-
-
-def fold(text: str) -> str:
-    """The form text is matched in: no punctuation or spaces, half-width, lower-case, simplified.
-
-    Exactly ``text.translate(_FOLD_TABLE)`` (each character is folded on its own), done as a
-    few ``str.replace`` for the common punctuation and one regex pass that translates only the
-    runs of other characters folding changes (most Chinese text has none); a short text (one
-    utterance, a phrase) in one translate, cheaper there.
-    """
-    if len(text) <= 24:
-        return text.translate(_FOLD_TABLE)
-    for ch in _COMMON_DELETED:
-        if ch in text:  # a test is cheaper than a replace that finds nothing
-            text = text.replace(ch, "")
-    return _CHANGING.sub(_fold_run, text)
-
-
-_DELETED_RE = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_DELETED)) + "]")
-
-
-def _lost_after(text: str) -> list[int]:
-    """For each character of ``text`` that folding deletes, in order, how many kept characters
-    come before it: the ``k``-th kept character is then at ``k + bisect_right(lost, k)``."""
-    lost = list(accumulate(map(len, _DELETED_RE.split(text))))
-    lost.pop()  # the last piece has no lost character after it
-    return lost
-
-
-def folded_positions(text: str) -> list[int]:
-    """For each character of ``fold(text)``, its index in ``text``."""
-    return [i for i, ch in enumerate(text) if ch not in _DELETED]
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: built often (see model.Utterance)
@@ -176,8 +74,6 @@ class PhraseBank:
     """
 
     def __init__(self, normalizer: Any = None) -> None:
-        from csqa.normalize import Normalizer
-
         self.normalizer: Normalizer = normalizer if normalizer is not None else Normalizer()
         self._sets: list[tuple[str, ...]] = []
         self._ids: dict[tuple[Any, ...], int] = {}
@@ -488,8 +384,9 @@ class CallView:
 
     def plain(self, index: int) -> str:
         """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
-        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?)."""
-        return unicodedata.normalize("NFKC", self.utterances[index].text).translate(_simplified())
+        (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?); the t2s
+        table is built once per process (:func:`csqa.normalize.t2s_table`)."""
+        return unicodedata.normalize("NFKC", self.utterances[index].text).translate(t2s_table())
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""

@@ -211,6 +211,19 @@ class CallResult:
     #: Share (0–1) of the ruleset's weight that could be evaluated for this call (see scoring).
     evaluated_share: float = 1.0
 
+    # where the call came from, named as on a rendered call (see csqa.pipeline)
+    @property
+    def call_id(self) -> str:
+        return self.transcript.call_id
+
+    @property
+    def source(self) -> str:
+        return self.transcript.source
+
+    @property
+    def line(self) -> int | None:
+        return self.transcript.line
+
 
 @dataclass(slots=True, frozen=True)
 class InputProblem:

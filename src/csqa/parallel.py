@@ -1,20 +1,22 @@
-"""Streaming, parallel audit: batches of calls to workers, compact results back.
+"""Streaming, parallel audit: batches of work items to workers, compact results back.
 
-The main process walks the inputs and cuts them into batches. The bulk formats are parsed
-where they are audited: a JSON Lines file (also one inside an archive) goes to the workers as
-chunks of raw lines, a ``.json`` file as its path (local engine), so the main process only reads
-and unpacks. Everything else (other archive members, text, CSV, subtitle files, joins with call
-records, ``--incremental`` runs) is
-loaded by the main process exactly as a one-process run loads it (every loader, size limits,
-encodings, speaker roles), and the loaded calls are sent. Each worker
-compiles the ruleset once and turns a batch into outcomes: an
+The reader (:mod:`csqa.reading`) turns the inputs into typed work items; what a worker may
+parse itself is declared in the loader table: a JSON Lines file (also one inside an archive)
+comes as :class:`~csqa.reading.RawLines`, a ``.json`` file as a
+:class:`~csqa.reading.WorkerFile` (local engine), so the main process only reads and unpacks.
+Everything else (other archive members, text, CSV, subtitle files, joins with call records,
+``--incremental`` runs) is loaded and prepared by the main process and sent as
+:class:`~csqa.reading.ReadyCall`. Both go through the same
+:class:`~csqa.reading.Preparation` (roles, default agent id). Each worker compiles the ruleset
+once and turns a batch into outcomes: an
 :class:`~csqa.reporters.files.RenderedCall` per call (audited, redacted, and already formatted
 as its findings.jsonl bytes, calls.csv line, customer_text.jsonl line and scorecard numbers),
-the :class:`~csqa.model.InputProblem` items as they came, and a :class:`FileStart` marker
-where each input file begins (for the run's accounting). The main process writes outcomes in
-input order, so the output is the same bytes whatever the number of workers or the engine (a
-local process pool, or Dask: :mod:`csqa.dask_engine`). Nothing per utterance outlives its
-batch.
+or the whole :class:`~csqa.model.CallResult` when the job asks for it (``check``, ``explain``,
+``backtest``), the :class:`~csqa.model.InputProblem` items as they came, and a
+:class:`~csqa.reading.FileStart` where each input file begins (for the run's accounting).
+:mod:`csqa.pipeline` keeps outcomes in input order, so the output is the same bytes whatever
+the number of workers or the engine (a local process pool, or Dask:
+:mod:`csqa.dask_engine`). Nothing per utterance outlives its batch.
 
 For Spark or any other framework, :func:`audit_records` is the function to map over
 partitions: records in, findings and call rows out (see its docstring).
@@ -26,38 +28,22 @@ import csv
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from csqa.engine import Engine
-from csqa.loaders.common import Limits, read_guarded, use_limits
-from csqa.model import InputProblem, Transcript
+from csqa.loaders.common import Limits, use_limits
+from csqa.model import CallResult, InputProblem, Transcript
+from csqa.reading import FileStart, Preparation, RawLines, ReadyCall, WorkItem, parse
 from csqa.redact import redact_result
 from csqa.reporters.files import CALL_COLUMNS, RenderedCall, render_call
-from csqa.roles import RoleOptions, assign_roles
+from csqa.roles import RoleOptions
 from csqa.ruleset import Ruleset, load_ruleset
 
-#: A unit of work: ``("begin", file)`` where an input file starts; ``("ready", item)`` a
-#: loaded, prepared call (or an input problem, passed through in its place); ``("lines",
-#: chunk)`` raw JSON Lines (:class:`csqa.loaders.jsonl.Lines`) that the worker parses;
-#: ``("file", path)`` a ``.json`` file that the worker reads (local engine only).
-Item = tuple[Any, ...]
+Item = WorkItem
 
-
-@dataclass(frozen=True, slots=True)
-class FileStart:
-    """Marks, in the outcome stream, where the calls of the next input file begin."""
-
-    file: str
-
-    def __reduce__(self) -> tuple[type[FileStart], tuple[str]]:
-        # rebuilt from its argument: a frozen slotted dataclass's default pickling restores
-        # its state attribute by attribute, a cost paid per .json file by the main process
-        return FileStart, (self.file,)
-
-
-Outcome = RenderedCall | InputProblem | FileStart
+Outcome = RenderedCall | CallResult | InputProblem | FileStart
 
 BATCH_ITEMS = 256
 
@@ -81,16 +67,20 @@ def engine_for(ruleset: Ruleset) -> tuple[Engine, list[str]]:
 
 @dataclass(frozen=True)
 class Job:
-    """What a worker needs besides the calls: the ruleset, and whether outputs are redacted."""
+    """What a worker needs besides the calls: the ruleset, whether outputs are redacted, how
+    calls it parses itself are prepared, and what it sends back."""
 
     ruleset: Ruleset
     redact: bool = True
-    #: how the calls were read (``--format``, roles): part of the incremental cache key
+    #: how the calls were read (``--input-format``, roles): part of the incremental cache key
     reading: str = ""
-    #: speaker roles for calls the workers parse themselves (``("lines", …)`` items)
-    roles: RoleOptions | None = None
+    #: the prepare step for calls the workers parse themselves (never with call records)
+    prepare: Preparation = field(default_factory=Preparation)
     #: input size limits for those calls (the reader's ``--max-utterances`` etc.)
     limits: Limits | None = None
+    #: send each audited call back as its output lines (:class:`RenderedCall`), or whole
+    #: (:class:`~csqa.model.CallResult`, for a report that shows findings and utterances)
+    render: bool = True
 
     @property
     def key(self) -> str:
@@ -99,48 +89,31 @@ class Job:
         return f"{rs.hash}|{rs.name}|{rs.version}|{self.redact}|{self.reading}"
 
 
-def prepare_call(t: Transcript, roles: RoleOptions | None) -> Transcript | InputProblem:
-    """A loaded call made ready to audit: a default agent id, and its speaker roles settled."""
-    if not t.agent_id:
-        t.agent_id = "unknown"
-    return assign_roles(t, roles)
-
-
 def audit_items(items: list[Item], job: Job) -> list[list[Outcome]]:
     """Audit one batch: for each item, its outcomes in order (what a worker runs)."""
     engine, rule_ids = engine_for(job.ruleset)
     out: list[list[Outcome]] = []
     for item in items:
-        if item[0] == "begin":
-            out.append([FileStart(item[1])])
-        elif item[0] == "lines":  # raw JSON Lines, parsed here rather than in the reader
+        if type(item) is ReadyCall:
+            out.append([_audit_one(item.call, engine, rule_ids, job)])
+        elif type(item) is FileStart:
+            out.append([item])
+        else:  # parsed here rather than in the reader
             with use_limits(job.limits):
-                calls = list(item[1].load())
-            out.append([_audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
-                        if isinstance(loaded, Transcript) else loaded for loaded in calls])
-        elif item[0] == "file":  # a .json file on this machine, read and parsed here
-            from csqa.loaders.formats import load_json, plain_call_file
-
-            with use_limits(job.limits):
-                plain = plain_call_file(item[1])
-                calls = [plain] if plain is not None else list(read_guarded(Path(item[1]),
-                                                                            load_json))
-            out.append([FileStart(item[1]), *(
-                _audit_one(prepare_call(loaded, job.roles), engine, rule_ids, job)
-                if isinstance(loaded, Transcript) else loaded for loaded in calls)])
-        else:
-            out.append([_audit_one(item[1], engine, rule_ids, job)])
+                loaded = parse(item, job.prepare)  # type: ignore[arg-type]
+            out.append([x if type(x) is FileStart else _audit_one(x, engine, rule_ids, job)
+                        for x in loaded])
     return out
 
 
-def _audit_one(loaded: Transcript | InputProblem, engine: Engine, rule_ids: list[str],
-               job: Job) -> Outcome:
-    if isinstance(loaded, InputProblem):
+def _audit_one(loaded: Transcript | InputProblem | FileStart, engine: Engine,
+               rule_ids: list[str], job: Job) -> Outcome:
+    if isinstance(loaded, (InputProblem, FileStart)):
         return loaded
     result = engine.audit(loaded)
     if job.redact:
         result = redact_result(result)
-    return render_call(result, rule_ids)
+    return render_call(result, rule_ids) if job.render else result
 
 
 # ---- the public per-partition function (Dask, Spark mapInPandas, anything) ------------------
@@ -186,20 +159,18 @@ def audit_records(records: Iterable[dict[str, Any] | str | bytes],
     """
     import orjson
 
-    from csqa.loaders.jsonl import _load_line  # one line of a JSONL export, exactly
+    from csqa.loaders.jsonl import Lines  # each record read as one line of a JSONL export
 
     rs = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
-    items: list[Item] = []
+    lines: list[tuple[int, bytes]] = []
     for n, rec in enumerate(records, start=1):
         raw = orjson.dumps(rec) if isinstance(rec, dict) else rec
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
-        for loaded in _load_line(raw, source, n):
-            ready = loaded if isinstance(loaded, InputProblem) else prepare_call(loaded, roles)
-            items.append(("ready", ready))
+        lines.append((n, raw.encode("utf-8") if isinstance(raw, str) else raw))
+    items: list[Item] = [RawLines(Lines(source, lines))]
+    prepare = Preparation(roles or RoleOptions())
     rule_ids = [r.id for r in rs.rules]
     out = AuditedRecords([], [], [])
-    for outcomes in audit_items(items, Job(rs, redact)):
+    for outcomes in audit_items(items, Job(rs, redact, prepare=prepare)):
         for o in outcomes:
             if isinstance(o, InputProblem):
                 out.problems.append({"file": o.file, "line": o.line, "call_id": o.call_id,
@@ -219,7 +190,7 @@ def ready_batches(items: Iterable[Item], size: int | None = None) -> Iterator[li
     weight = 0
     for item in items:
         batch.append(item)
-        weight += len(item[1].lines) if item[0] == "lines" else 1
+        weight += len(item.chunk.lines) if type(item) is RawLines else 1
         if weight >= size:
             yield batch
             batch = []

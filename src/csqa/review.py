@@ -45,6 +45,7 @@ from csqa.loaders.common import LoadProblem, current_limits, decode
 from csqa.loaders.text import parse_time
 from csqa.redact import redact
 from csqa.reporters.files import replace_outputs
+from csqa.reporters.sheets import Sheet, write_sheets
 from csqa.runs import AuditRun, RuleCost, open_run, plain, safe_cell
 from csqa.scoring import deduct
 
@@ -305,49 +306,35 @@ def _cell(value: Any) -> Any:
     return safe_cell(value) if isinstance(value, str) else value
 
 
-_WIDTHS = {"finding_id": 19, "call_id": 18, "rule_id": 22, "rule_name": 20, "time": 11,
+_WIDTHS: dict[str, float] = {"finding_id": 19, "call_id": 18, "rule_id": 22, "rule_name": 20, "time": 11,
            "matched": 16, "evidence": 48, "message": 30, "verdict": 12, "note": 30}
 
 
 def _write_xlsx(path: Path, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    wb = openpyxl.Workbook(write_only=True)  # streams rows: fast and lean for big runs
-    ws = wb.create_sheet(SHEET)
-    ws.freeze_panes = "B2"
-    for i, c in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(c, 10)
-    col = get_column_letter(columns.index("verdict") + 1)
-    dv = DataValidation(type="list", formula1=f'"{",".join(VERDICTS)}"', allow_blank=True,
-                        showErrorMessage=False, promptTitle="verdict",
-                        prompt="confirmed 确认 / false_alarm 误报 / missed 漏报(新增行)")
-    dv.add(f"{col}2:{col}1048576")
-    ws.data_validations.append(dv)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    bold = Font(bold=True)
-    header = []
-    for c in columns:
-        cell = WriteOnlyCell(ws, value=c)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for row in rows:
-        values = []
+    def verdict_list(ws: Any) -> None:
+        col = get_column_letter(columns.index("verdict") + 1)
+        dv = DataValidation(type="list", formula1=f'"{",".join(VERDICTS)}"', allow_blank=True,
+                            showErrorMessage=False, promptTitle="verdict",
+                            prompt="confirmed 确认 / false_alarm 误报 / missed 漏报(新增行)")
+        dv.add(f"{col}2:{col}1048576")
+        ws.data_validations.append(dv)
+
+    def values(row: dict[str, Any]) -> list[Any]:
+        out = []
         for c in columns:
             v = row.get(c)
             if c == "utterance" and isinstance(v, str) and v.isdigit():
                 v = int(v)
-            values.append(_cell(v))
-        ws.append(values)
-    help_ws = wb.create_sheet("说明")
-    help_ws.column_dimensions["A"].width = 100
-    for line in _HELP:
-        help_ws.append([line])
-    wb.save(path)
+            out.append(_cell(v))
+        return out
+
+    widths = {get_column_letter(i): _WIDTHS.get(c, 10.0) for i, c in enumerate(columns, start=1)}
+    write_sheets(path, [Sheet(SHEET, columns, [values(r) for r in rows], freeze="B2",
+                              widths=widths, setup=verdict_list),
+                        Sheet("说明", [], [[line] for line in _HELP], widths={"A": 100})])
 
 
 _HELP = [

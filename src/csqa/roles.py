@@ -23,8 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from csqa.matching import fold
 from csqa.model import AGENT, CUSTOMER, InputProblem, Transcript, Utterance
+from csqa.normalize import fold
 
 #: Agent vocabulary (folded) and its weight. Distinct cues count once per label.
 AGENT_CUES: dict[str, int] = {

@@ -41,11 +41,13 @@ from pathlib import Path
 from typing import Any
 
 from csqa import safeio
-from csqa.engine import Engine
 from csqa.errors import RulesetError
 from csqa.loaders.common import LoadProblem, speaker_role
 from csqa.loaders.text import _HANGUP, _UTTERANCE, parse, parse_time
-from csqa.model import CallResult
+from csqa.model import CallResult, InputProblem, Transcript
+from csqa.parallel import Job
+from csqa.pipeline import AuditStage, Sink, run
+from csqa.reading import Preparation, ReadyCall
 from csqa.redact import redact
 from csqa.ruleset import Rule, Ruleset, did_you_mean
 from csqa.ruleset.yamlsrc import YamlDoc, load_yaml
@@ -240,14 +242,17 @@ def _default_speaker(rule: Rule) -> str:
     return speaker if speaker in SPEAKER_LABELS else "agent"
 
 
-def run_example(engine: Engine, rule: Rule, ex: Example) -> Outcome:
-    """Run one example through ``engine`` (compiled for ``rule`` alone)."""
+def load_example(rule: Rule, ex: Example) -> Transcript | Outcome:
+    """The example's call, ready to audit, or the failed outcome saying why it cannot be read."""
     try:
-        transcript = parse(example_transcript_text(ex.call, _default_speaker(rule)),
-                           ex.where, f"{rule.id}.{ex.expect}[{ex.index}]")
+        return parse(example_transcript_text(ex.call, _default_speaker(rule)), ex.where,
+                     f"{rule.id}.{ex.expect}[{ex.index}]")
     except LoadProblem as exc:
         return Outcome(ex, f"样例无法读取:{exc.reason}")
-    result = engine.audit(transcript)
+
+
+def judge_example(rule: Rule, ex: Example, result: CallResult) -> Outcome:
+    """Whether ``rule`` did on the example's audited call what the example expects."""
     if rule.id in result.rule_errors:
         return Outcome(ex, f"规则运行出错:{result.rule_errors[rule.id]}", result)
     findings = result.findings
@@ -274,6 +279,38 @@ def run_example(engine: Engine, rule: Rule, ex: Example) -> Outcome:
     return Outcome(ex, None, result)
 
 
+class ExampleSink(Sink):
+    """``rules test``'s sink: judges the audited call of one example."""
+
+    def __init__(self, rule: Rule, example: Example, outcomes: list[Outcome]) -> None:
+        self.rule = rule
+        self.example = example
+        self.outcomes = outcomes
+
+    def call(self, outcome: CallResult) -> None:
+        self.outcomes.append(judge_example(self.rule, self.example, outcome))
+
+    def problem(self, problem: InputProblem, of_input: bool = True) -> None:
+        self.outcomes.append(Outcome(self.example, f"样例无法读取:{problem.reason}"))
+
+
+def run_examples(ruleset: Ruleset, rule: Rule, examples: list[Example]) -> list[Outcome]:
+    """The outcomes of ``rule``'s examples, the rule run alone under ``ruleset``'s scoring,
+    each call audited by the one pipeline (prepared, unredacted, whole results). Each example
+    is a run of its own: two examples may well have the same call id."""
+    alone = dataclasses.replace(ruleset, rules=[rule])  # its meaning settings too
+    job = Job(alone, redact=False, render=False)
+    outcomes: list[Outcome] = []
+    for ex in examples:
+        loaded = load_example(rule, ex)
+        if isinstance(loaded, Outcome):
+            outcomes.append(loaded)
+            continue
+        run([ReadyCall(x) for x in Preparation()([loaded])], AuditStage(job),
+            [ExampleSink(rule, ex, outcomes)])
+    return outcomes
+
+
 def _describe(utterance: int | None, matched: str, message: str) -> str:
     where = f"第 {utterance} 句" if utterance is not None else "整通"
     return f"{where} “{matched}”" if matched else f"{where} {message}"
@@ -289,8 +326,7 @@ def run_rule_tests(ruleset: Ruleset, tests_file: Path | None = None) -> TestRepo
             report.without_examples.append(rule.id)
             continue
         report.rules_tested.append(rule.id)
-        engine = Engine(dataclasses.replace(ruleset, rules=[rule]))  # its meaning settings too
-        report.outcomes.extend(run_example(engine, rule, ex) for ex in mine)
+        report.outcomes.extend(run_examples(ruleset, rule, mine))
     return report
 
 

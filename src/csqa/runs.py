@@ -10,7 +10,7 @@ always sees exactly one run, the old or the new; a file that matches neither (ed
 or half of another run) is refused with a message naming it. Runs written before run.json
 recorded its outputs are read unverified.
 
-The report (:mod:`csqa.report`), reviews (:mod:`csqa.review`) and backtests
+The report (:mod:`csqa.weekly`), reviews (:mod:`csqa.review`) and backtests
 (:mod:`csqa.backtest`) all read run folders through :func:`open_run`. Text cells that the
 writer protected against spreadsheet formulas (:func:`safe_cell`) are unprotected here
 (:func:`plain`), in one way, for every reader.

@@ -55,7 +55,7 @@ def syllable_table() -> list[int]:
     """``str.translate`` table: Han character -> a private-use code point standing for its
     toneless pinyin syllable (homophones share one). From ``csqa/data/pinyin.json``, pypinyin's
     syllable of each character (written by ``tools/make_pinyin_table.py``); other characters
-    stand for themselves. A list indexed by code point (see :func:`csqa.matching.fold`);
+    stand for themselves. A list indexed by code point (see :func:`csqa.normalize.fold`);
     characters past the BMP (where it does not reach) are left as they are."""
     global _SYLLABLES
     if _SYLLABLES is None:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from csqa.report import Report, build_report
+from csqa.weekly import Report, build_report
 from report.fixtures import make_runs
 
 

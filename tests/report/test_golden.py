@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support.runs import reseal
 
-from csqa.report import Report, ReportError, build_report
+from csqa.weekly import Report, ReportError, build_report
 from report.conftest import records
 
 N = None
@@ -316,7 +316,7 @@ def test_empty_period_still_names_every_rule(runs: dict[str, Path]) -> None:
 
 
 def test_keyword_sample_is_fixed_and_bounded() -> None:
-    from csqa.report.build import customer_keywords, keyword_sample
+    from csqa.weekly.build import customer_keywords, keyword_sample
 
     texts = {f"c{i}": "宽带断网" * 10 for i in range(100)}  # 40 characters each
     assert keyword_sample(texts, budget=4000) == sorted(texts)  # fits: every call

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support.cdp import Browser, find_chromium
 
-from csqa.report import Report, write_report
+from csqa.weekly import Report, write_report
 
 ENSURE = Path(__file__).resolve().parent.parent / "support" / "ensure_chromium.sh"
 

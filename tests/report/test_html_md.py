@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from csqa.report import Report, ReportError, build_report, format_for, write_report
-from csqa.report.html import render_html
-from csqa.report.markdown import render_markdown
+from csqa.weekly import Report, ReportError, build_report, format_for, write_report
+from csqa.weekly.html import render_html
+from csqa.weekly.markdown import render_markdown
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from support.runs import reseal
 
-from csqa.report import Report, write_report
+from csqa.weekly import Report, write_report
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_text_starting_with_formula_characters_stays_text(
     import json
     import shutil
 
-    from csqa.report import build_report
+    from csqa.weekly import build_report
 
     run = tmp_path / "run"
     shutil.copytree(runs["run2"], run)

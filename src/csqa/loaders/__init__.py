@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -28,29 +29,62 @@ _RUN_FILES = {RUN_JSON, *OUTPUTS, LOCK_NAME}
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
 
-LOADERS: dict[str, Loader] = {
-    ".json": formats.load_json,
-    ".jsonl": jsonl.load,
-    ".txt": text.load,
-    ".csv": csv_table.load,
-    ".vtt": subtitles.load_vtt,
-    ".srt": subtitles.load_srt,
+
+@dataclass(frozen=True, slots=True)
+class LoaderEntry:
+    """A loader, and what of its work a worker process may take over (declared here, so that
+    the reader never has to guess it from which function a loader is).
+
+    Called like the loader itself: ``entry(path)`` yields the file's calls and problems.
+    """
+
+    load: Loader
+    #: A worker on the same machine may read and parse the whole file from its name:
+    #: ``whole(name)`` gives exactly what ``read_guarded(Path(name), load)`` gives.
+    whole: Callable[[str], list[Transcript | InputProblem]] | None = None
+    #: This process may read the file as chunks of raw lines that a worker parses:
+    #: ``chunks(path, size)`` gives :class:`csqa.loaders.jsonl.Lines` (and problems).
+    chunks: Callable[..., Iterator[Any]] | None = None
+    #: An archive: its members are loaded by their own entries (see :func:`member_entries`).
+    archive: bool = False
+
+    def __call__(self, path: Path) -> Iterator[Transcript | InputProblem]:
+        return self.load(path)
+
+
+LOADERS: dict[str, LoaderEntry] = {
+    ".json": LoaderEntry(formats.load_json, whole=formats.read_call_file),
+    ".jsonl": LoaderEntry(jsonl.load, chunks=jsonl.chunks),
+    ".txt": LoaderEntry(text.load),
+    ".csv": LoaderEntry(csv_table.load),
+    ".vtt": LoaderEntry(subtitles.load_vtt),
+    ".srt": LoaderEntry(subtitles.load_srt),
 }
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar", ".gz")
 
 
-def loader_for(path: Any, fmt: str | None = None) -> Loader | None:
+@cache
+def _forced(fmt: str) -> LoaderEntry:
+    return LoaderEntry(formats.forced(fmt))
+
+
+@cache
+def _archive(fmt: str | None) -> LoaderEntry:
+    return LoaderEntry(partial(archive.load, pick=partial(loader_for, fmt=fmt)), archive=True)
+
+
+def loader_for(path: Any, fmt: str | None = None) -> LoaderEntry | None:
     """The loader of a file (or archive member) by its suffix; ``fmt`` forces a format."""
     if archive.kind(path.name):
-        return partial(archive.load, pick=partial(loader_for, fmt=fmt))
+        return _archive(fmt)
     suffix = path.suffix.lower()
     if suffix not in LOADERS:
         return None
-    return formats.forced(fmt) if fmt else LOADERS[suffix]
+    return _forced(fmt) if fmt else LOADERS[suffix]
 
 
 def discover(paths: Iterable[str | Path], fmt: str | None = None
-             ) -> Iterator[tuple[Path, Loader | None]]:
+             ) -> Iterator[tuple[Path, LoaderEntry | None]]:
     """Every file under ``paths`` (folders walked recursively, in sorted order) with its loader.
 
     Raises :class:`~csqa.errors.InputError` for a path that does not exist.
@@ -60,7 +94,7 @@ def discover(paths: Iterable[str | Path], fmt: str | None = None
 
 
 def discover_names(paths: Iterable[str | Path], fmt: str | None = None
-                   ) -> Iterator[tuple[str, Loader | None]]:
+                   ) -> Iterator[tuple[str, LoaderEntry | None]]:
     """:func:`discover` with each file as ``str(path)``, without making a ``Path`` per file (a
     night's export is 100,000 files: the run's main process pays for each)."""
     for p in paths:
@@ -73,7 +107,7 @@ def discover_names(paths: Iterable[str | Path], fmt: str | None = None
             raise InputError(f"{path}: no such file or folder")
 
 
-class _Name:
+class FileName:
     """What :func:`loader_for` looks at of a file: its name and suffix, as ``Path`` has them."""
 
     __slots__ = ("name", "suffix")
@@ -85,7 +119,7 @@ class _Name:
 
 
 def _files_under(folder: Path, fmt: str | None, top: bool = True
-                 ) -> Iterator[tuple[str, Loader | None]]:
+                 ) -> Iterator[tuple[str, LoaderEntry | None]]:
     """The files under ``folder`` in the order of ``sorted(folder.rglob("*"))``, i.e. by path
     components: each folder's entries sorted by name, a sub-folder's files where its name falls.
     Symbolic links to files are listed, those to folders not entered, and folders that cannot be
@@ -116,7 +150,7 @@ def _files_under(folder: Path, fmt: str | None, top: bool = True
         if is_dir:
             yield from _files_under(folder / entry.name, fmt, top=False)
         elif is_file:
-            yield prefix + entry.name, loader_for(_Name(entry.name), fmt)
+            yield prefix + entry.name, loader_for(FileName(entry.name), fmt)
 
 
 def supported() -> str:
@@ -127,9 +161,15 @@ def load_all(paths: Iterable[str | Path], fmt: str | None = None
              ) -> Iterator[Transcript | InputProblem]:
     """Every call under ``paths``, and every problem: unsupported files are listed as skipped."""
     for path, loader in discover(paths, fmt):
-        if loader is None:
-            yield InputProblem(str(path), None,
-                               f"{not_a_transcript(path.suffix)}; supported: {supported()}",
-                               status="skipped")
-            continue
-        yield from read_guarded(path, loader)
+        yield from load_file(path, loader)
+
+
+def load_file(path: Path, loader: LoaderEntry | None) -> Iterator[Transcript | InputProblem]:
+    """Every call of one file, read with its ``loader`` (from :func:`discover`): a file of an
+    unsupported type is listed as skipped."""
+    if loader is None:
+        yield InputProblem(str(path), None,
+                           f"{not_a_transcript(path.suffix)}; supported: {supported()}",
+                           status="skipped")
+        return
+    yield from read_guarded(path, loader)

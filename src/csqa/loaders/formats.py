@@ -38,6 +38,7 @@ from csqa.loaders.common import (
     duplicate_key,
     duplicate_key_problem,
     no_control_characters,
+    read_guarded,
 )
 from csqa.model import InputProblem, Transcript
 
@@ -160,6 +161,13 @@ def plain_call_file(name: str) -> Transcript | None:
     # printable: no escape, DEL or C1 byte, so no control character can be in any text (and
     # decode() would not have found too many of them)
     return _quick_call(obj, name, stem, None, no_control_characters(raw))
+
+
+def read_call_file(name: str) -> list[Transcript | InputProblem]:
+    """Everything ``read_guarded(Path(name), load_json)`` gives, by the shortest way (what a
+    worker runs for a ``.json`` file it was handed, see :class:`csqa.loaders.LoaderEntry`)."""
+    plain = plain_call_file(name)
+    return [plain] if plain is not None else list(read_guarded(Path(name), load_json))
 
 
 def load_json(path: Path) -> Iterator[Transcript | InputProblem]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from csqa.gate import CallVerdict, CheckReport
 from csqa.model import Finding, shown_name
-from csqa.reporters.check_output import clock
+from csqa.reporters.ci import clock
 
 SPEAKER_LABELS = {"agent": "坐席", "customer": "客户"}
 # characters XML 1.0 cannot carry even escaped (ASR output sometimes has them)

@@ -7,9 +7,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from csqa.report.build import Report, Table, sparkline
-from csqa.report.cells import headers, period_line, text_rows
-from csqa.report.labels import kind
+from csqa.weekly.build import Report, Table, sparkline
+from csqa.weekly.cells import headers, period_line, text_rows
+from csqa.weekly.labels import kind
 
 _STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", None: ""}
 

@@ -6,9 +6,9 @@ nor become HTML where the wiki renders it (``<``, ``>``, ``&``).
 
 from __future__ import annotations
 
-from csqa.report.build import Report, Table
-from csqa.report.cells import headers, period_line, text_rows
-from csqa.report.labels import kind
+from csqa.weekly.build import Report, Table
+from csqa.weekly.cells import headers, period_line, text_rows
+from csqa.weekly.labels import kind
 
 _ESCAPES = str.maketrans({"|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ",
                           "\r": " ", "`": "\\`", "*": "\\*", "_": "\\_", "[": "\\[", "]": "\\]"})

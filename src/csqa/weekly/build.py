@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from csqa.errors import CsqaError
-from csqa.report.labels import WEEKDAYS, label
 from csqa.runs import AuditRun, RunError, open_run
+from csqa.weekly.labels import WEEKDAYS, label
 
 
 class ReportError(CsqaError):

@@ -16,9 +16,9 @@ from typing import Any
 
 import xlsxwriter
 
-from csqa.report.build import Report, Table
-from csqa.report.cells import cell_kind, format_cell, missing
-from csqa.report.labels import label
+from csqa.weekly.build import Report, Table
+from csqa.weekly.cells import cell_kind, format_cell, missing
+from csqa.weekly.labels import label
 
 _NUMBER_FORMATS = {
     "int": "0", "delta_int": "+0;-0;0", "score": "0.00", "num": "0.0#",
@@ -122,7 +122,7 @@ class _Writer:
 
     def footer(self, ws: Any, row: int) -> None:
         """Below the headline: the period, ruleset and notes, as text."""
-        from csqa.report.cells import period_line
+        from csqa.weekly.cells import period_line
 
         lines = [f"{label('title', self.report.lang)} {self.report.period.name}",
                  period_line(self.report), *self.report.notes]

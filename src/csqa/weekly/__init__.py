@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from csqa import safeio
-from csqa.report.build import Period, Report, ReportError, Table, build_report
+from csqa.weekly.build import Period, Report, ReportError, Table, build_report
 
 FORMATS = {".xlsx": "xlsx", ".html": "html", ".htm": "html", ".md": "md"}
 
@@ -37,15 +37,15 @@ def write_report(report: Report, path: str | Path, fmt: str | None = None) -> Pa
     kind = format_for(path, fmt)
     with safeio.replacing(path) as tmp:
         if kind == "xlsx":
-            from csqa.report.xlsx import write_xlsx
+            from csqa.weekly.xlsx import write_xlsx
 
             write_xlsx(report, tmp)
         elif kind == "html":
-            from csqa.report.html import render_html
+            from csqa.weekly.html import render_html
 
             tmp.write_text(render_html(report), encoding="utf-8")
         else:
-            from csqa.report.markdown import render_markdown
+            from csqa.weekly.markdown import render_markdown
 
             tmp.write_text(render_markdown(report), encoding="utf-8")
     return path

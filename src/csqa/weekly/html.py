@@ -12,8 +12,8 @@ import math
 from html import escape
 from typing import Any
 
-from csqa.report.build import Report, Table
-from csqa.report.cells import (
+from csqa.weekly.build import Report, Table
+from csqa.weekly.cells import (
     cell_kind,
     format_cell,
     headers,

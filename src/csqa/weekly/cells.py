@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from csqa.report.build import Report, Table
-from csqa.report.labels import kind, label
+from csqa.weekly.build import Report, Table
+from csqa.weekly.labels import kind, label
 
 #: The headline's change column: how a change of each row's kind is shown.
 _CHANGE_KIND = {"int": "delta_int", "score": "delta", "pct": "dpct"}
