@@ -614,6 +614,14 @@ def no_control_characters(raw: bytes) -> bool:
     return b"\\" not in raw and b"\x7f" not in raw and b"\xc2" not in raw
 
 
+
+def _exact(value: Any, table: dict[str, Any]) -> Any:
+    """``value`` (None when absent) as ``table`` spells it, or ``_MISSING`` when it is not one
+    of the plain spellings the whole-call path takes."""
+    if value is None:
+        return None
+    return table.get(value, _MISSING) if type(value) is str else _MISSING
+
 def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
                 line: int | None, printable: bool = False) -> Transcript | None:
     """What :func:`from_mapping` gives for a plain, well-formed call, or ``None`` to take the
@@ -723,18 +731,10 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
         channels = "stereo"
     elif type(channels) is not str or (channels := _CHANNELS_EXACT.get(channels)) is None:
         return None
-    truncated = get("truncated")
-    if truncated is not None:
-        truncated = (_TRUNCATED_EXACT.get(truncated, _MISSING) if type(truncated) is str
-                     else _MISSING)
-        if truncated is _MISSING:
-            return None
-    direction = get("direction")
-    if direction is not None:
-        direction = (_DIRECTION_EXACT.get(direction, _MISSING) if type(direction) is str
-                     else _MISSING)
-        if direction is _MISSING:
-            return None
+    truncated = _exact(get("truncated"), _TRUNCATED_EXACT)
+    direction = _exact(get("direction"), _DIRECTION_EXACT)
+    if truncated is _MISSING or direction is _MISSING:
+        return None
     return Transcript(
         call_id=call_id,
         agent_id=agent_id,
@@ -748,8 +748,8 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
         line=line,
         timing="utterance",
         channels=channels,
-        truncated=truncated,  # type: ignore[arg-type]
-        direction=direction,  # type: ignore[arg-type]
+        truncated=truncated,
+        direction=direction,
     )
 
 
