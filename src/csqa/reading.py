@@ -46,13 +46,16 @@ class ReadOptions:
     strict_roles: bool = False
     calls: str | Path | None = None
     column_map: dict[str, str] = field(default_factory=dict)
+    #: the profile's ``db:``: the run-history database ``csqa audit`` appends its run to
+    db: Path | None = None
 
     @classmethod
     def from_profile(cls, profile: Profile | str | Path, **overrides: Any) -> ReadOptions:
         """A profile file's settings, with ``overrides`` (not None) taking precedence."""
         p = profile if isinstance(profile, Profile) else load_profile(profile)
         opts = cls(format=p.format, agent_channel=p.agent_channel, speakers=dict(p.speakers),
-                   strict_roles=p.strict_roles, calls=p.calls, column_map=dict(p.map))
+                   strict_roles=p.strict_roles, calls=p.calls, column_map=dict(p.map),
+                   db=p.db)
         for key, value in overrides.items():
             if value is not None and value != {} and value is not False:
                 setattr(opts, key, value)

@@ -1,0 +1,253 @@
+"""The HTML report as a folder a lead clicks through, offline: ``index.html`` (the report, its
+agent rows, worst calls and attention items linked), ``report.xlsx`` (the same tables, call and
+agent ids linked to the same pages), ``agents/<agent>.html`` (one agent: trend,
+most frequent findings with two example calls each, their worst calls, against their team and
+the centre; printable) and ``calls/<call>.html`` (one call: its findings on a timeline, and the
+conversation when the transcript can be read, see ``conversation``).
+
+Every page is self-contained (inline CSS, no script but the report's own, a CSP forbidding any
+request) and every link points at a file of the folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from csqa.weekly.build import Report, sparkline
+from csqa.weekly.cells import format_cell, tone
+from csqa.weekly.html import Links, page, render_html
+from csqa.weekly.source import ReportSource
+from csqa.weekly.xlsx import write_xlsx
+
+#: Renders the conversation of a call (the ``explain`` view) as HTML, or ``None`` when its
+#: transcript cannot be read; given by the caller (the report does not read transcripts).
+Conversation = Callable[[dict[str, Any]], str | None]
+
+PER_AGENT = 5  # worst calls listed on an agent page
+EXAMPLES = 2  # example calls per frequent finding
+
+
+def _e(text: Any) -> str:
+    return escape(str(text), quote=True)
+
+
+def file_name(key: str) -> str:
+    """A safe file name for an id: itself when it is plain, else a slug and a short hash."""
+    slug = re.sub(r"[^A-Za-z0-9._-]", "_", key)[:60].lstrip(".") or "_"
+    if slug == key:
+        return f"{slug}.html"
+    return f"{slug}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:8]}.html"
+
+
+def _clock(seconds: Any) -> str:
+    s = int(float(seconds or 0.0))
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def _score(report: Report, value: float) -> str:
+    return (f'<span class="{tone(value, "score", report.pass_mark) or ""}">'
+            f'{_e(format_cell(value, "score", report.lang))}</span>')
+
+
+def _trend_svg(values: list[float], pass_mark: float, width: int = 360) -> str:
+    """A small line of mean scores per bucket, the pass mark dashed."""
+    real = [v for v in values if v == v]
+    if not real:
+        return ""
+    lo = min(min(real), pass_mark) - 5
+    h, step = 60, width / max(len(values), 1)
+
+    def y(v: float) -> float:
+        return 4 + (h - 8) * (1 - (v - lo) / (100 - lo))
+
+    pts: list[str] = []
+    d: list[str] = []
+    for i, v in enumerate(values):
+        if v != v:
+            continue
+        x = step * (i + 0.5)
+        d.append(f"{'M' if not d else 'L'}{x:.1f},{y(v):.1f}")
+        pts.append(f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="2.5" fill="#0969da"/>')
+    return (f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
+            f'viewBox="0 0 {width} {h}"><line x1="0" x2="{width}" y1="{y(pass_mark):.1f}" '
+            f'y2="{y(pass_mark):.1f}" stroke="#cf222e" stroke-dasharray="4 3"/>'
+            f'<path d="{" ".join(d)}" fill="none" stroke="#0969da" stroke-width="2"/>'
+            + "".join(pts) + "</svg>")
+
+
+def _timeline(call: dict[str, Any], findings: list[dict[str, Any]], width: int = 760) -> str:
+    """The call as a bar from 0 to its end, each finding a mark at its time (hover: the rule)."""
+    ends = [float(f.get("end") or f.get("start") or 0.0) for f in findings]
+    length = max([float(call.get("duration") or 0.0), *ends, 1.0])
+    scale = (width - 20) / length
+    parts = [f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="54" '
+             f'viewBox="0 0 {width} 54"><rect x="10" y="22" width="{width - 20}" height="8" '
+             f'fill="#eaeef2"/>']
+    for i, f in enumerate(findings):
+        start = float(f.get("start") or 0.0)
+        end = float(f.get("end") or start)
+        x = 10 + start * scale
+        colour = "#cf222e" if f.get("severity") in ("critical", "major") else "#bf8700"
+        parts.append(f'<a href="#f{i}"><rect class="mark" x="{x:.1f}" y="14" '
+                     f'width="{max(3.0, (end - start) * scale):.1f}" height="24" '
+                     f'fill="{colour}"><title>{_e(_clock(start))} {_e(f.get("name") or "")}'
+                     f"</title></rect></a>")
+    parts.append(f'<text x="10" y="50">00:00</text><text x="{width - 10}" y="50" '
+                 f'text-anchor="end">{_e(_clock(length))}</text></svg>')
+    return "".join(parts)
+
+
+def _call_page(report: Report, call: dict[str, Any], findings: list[dict[str, Any]],
+               agent_href: str | None, conversation: str | None) -> str:
+    lab = report.label
+    verdict = lab("v_vetoed") if call["vetoed"] else lab("v_passed" if call["passed"]
+                                                         else "v_failed")
+    who = f"{call['agent_name']} ({call['agent_id']})" if call["agent_name"] else call["agent_id"]
+    who_html = f'<a href="{_e(agent_href)}">{_e(who)}</a>' if agent_href else _e(who)
+    started = call["local"].strftime("%Y-%m-%d %H:%M") if pd.notna(call["local"]) else ""
+    body = [f'<p><a href="../index.html">{_e(report.title)}</a></p>',
+            f"<h1>{_e(lab('call_id'))} {_e(call['call_id'])}</h1>",
+            f'<div class="meta">{who_html} · {_e(call["team"])} · {_e(started)} · '
+            f"{_e(lab('score'))} {_score(report, float(call['score']))} {_e(verdict)}</div>",
+            f"<h2>{_e(lab('timeline'))}</h2>", _timeline(call, findings),
+            f"<h2>{_e(lab('findings_of'))}</h2>"]
+    rows = "".join(
+        f'<tr id="f{i}"><td>{_e(_clock(f.get("start")))}</td>'
+        f'<td>{_e(lab(f["speaker"]) if f.get("speaker") else "")}</td>'
+        f'<td>{_e(f.get("name") or f.get("rule_id") or "")}</td>'
+        f'<td class="ev">{_e(f.get("evidence") or "")}</td><td>{_e(f.get("message") or "")}</td>'
+        "</tr>" for i, f in enumerate(findings))
+    body.append(f"<table><thead><tr><th>{_e(lab('at'))}</th><th>{_e(lab('speaker'))}</th>"
+                f"<th>{_e(lab('rule_name'))}</th><th>{_e(lab('evidence'))}</th>"
+                f"<th>{_e(lab('message'))}</th></tr></thead><tbody>{rows}</tbody></table>"
+                if findings else f"<p>{_e(lab('no_findings'))}</p>")
+    if conversation:
+        body.append(f"<h2>{_e(lab('conversation'))}</h2>{conversation}")
+    else:
+        body.append(f'<p class="hint">{_e(lab("no_transcript"))}</p>')
+    return page(f"{call['call_id']} · {report.title}", body, report.lang)
+
+
+def _agent_page(report: Report, agent: dict[str, Any], team: dict[str, Any] | None,
+                calls: pd.DataFrame, rule_ids: list[str], names: dict[str, str],
+                trend: list[float], call_href: dict[str, str]) -> str:
+    lab = report.label
+    head = report.table("t_headline").set_index("metric")
+    who = f"{agent['agent_name']} ({agent['agent_id']})" if agent["agent_name"] else \
+        str(agent["agent_id"])
+    body = [f'<p><a href="../index.html">{_e(report.title)}</a></p>',
+            f"<h1>{_e(lab('coaching'))} · {_e(who)}</h1>",
+            f'<div class="meta">{_e(agent["team"])} · {_e(report.period.name)} '
+            f"({report.period.start} – {report.period.end})</div>"]
+    rows = [("calls", "int"), ("mean_score", "score"), ("pass_rate", "pct"), ("vetoes", "int")]
+    cmp = [f"<tr><th></th><th>{_e(who)}</th><th>{_e(lab('prev'))}</th><th>{_e(lab('team'))} "
+           f"{_e(agent['team'])}</th><th>{_e(lab('centre'))}</th></tr>"]
+    for key, how in rows:
+        prev = agent.get(f"prev_{key}", float("nan"))
+        cmp.append(f"<tr><td>{_e(lab(key))}</td>"
+                   f'<td class="n">{_e(format_cell(agent[key], how, report.lang))}</td>'
+                   f'<td class="n">{_e(format_cell(prev, how, report.lang))}</td>'
+                   f'<td class="n">{_e(format_cell(team[key] if team else None, how, report.lang))}'
+                   f'</td><td class="n">{_e(format_cell(head.at["m_" + key, "current"], how, report.lang))}'
+                   "</td></tr>")
+    body.append(f'<table id="compare">{"".join(cmp)}</table>')
+    body.append(f"<h2>{_e(lab('trend'))}</h2>{_trend_svg(trend, report.pass_mark)}"
+                f'<p class="hint">{_e(sparkline(trend))}</p>')
+    # most frequent findings, two example calls each (the worst calls that have them)
+    counts = calls[rule_ids].sum() if len(calls) else pd.Series(dtype=int)
+    frequent = [(rid, int(n)) for rid, n in counts.sort_values(ascending=False, kind="stable")
+                .items() if int(n) > 0][:5]
+    items = []
+    ordered = calls.sort_values(["score", "call_id"], kind="stable")
+    for rid, n in frequent:
+        examples = ordered.loc[ordered[rid] > 0, "call_id"].head(EXAMPLES).tolist()
+        links = " · ".join(f'<a href="{_e(call_href[c])}">{_e(c)}</a>' if c in call_href
+                           else _e(c) for c in examples)
+        items.append(f"<li>{_e(names.get(str(rid), rid))} ×{n}:{links}</li>")
+    body.append(f"<h2>{_e(lab('frequent_findings'))}</h2>"
+                + (f'<ol id="frequent">{"".join(items)}</ol>' if items
+                   else f"<p>{_e(lab('no_findings'))}</p>"))
+    worst = ordered.head(PER_AGENT)
+    trs = "".join(
+        f"<tr><td>{_link(call_href, c['call_id'])}</td>"
+        f"<td>{_e(c['local'].strftime('%m-%d %H:%M') if pd.notna(c['local']) else '')}</td>"
+        f'<td class="n">{_score(report, float(c["score"]))}</td>'
+        f'<td class="n">{int(c["n_findings"])}</td></tr>'
+        for c in _records(worst))
+    body.append(f"<h2>{_e(lab('worst_of_agent'))}</h2><table><thead><tr>"
+                f"<th>{_e(lab('call_id'))}</th><th>{_e(lab('started'))}</th>"
+                f"<th>{_e(lab('score'))}</th><th>{_e(lab('n_findings'))}</th></tr></thead>"
+                f"<tbody>{trs}</tbody></table>")
+    return page(f"{who} · {report.title}", body, report.lang)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dict("records")  # type: ignore[return-value]
+
+
+def _link(hrefs: dict[str, str], key: str) -> str:
+    return f'<a href="{_e(hrefs[key])}">{_e(key)}</a>' if key in hrefs else _e(key)
+
+
+def write_folder(report: Report, source: ReportSource, folder: str | Path,
+                 conversation: Conversation | None = None) -> Path:
+    """Write the drill-down folder (replacing one written before); returns its index.html."""
+    folder = Path(folder)
+    calls = report.calls
+    agents = report.table("t_agents")
+    teams = {str(t["team"]): t for t in _records(report.table("t_teams"))}
+    rule_ids = [c for c in report.rule_ids if c in calls]
+    names = dict(zip(report.table("t_rules")["rule_id"], report.table("t_rules")["rule_name"],
+                     strict=True))
+    by_agent = dict(tuple(calls.groupby("agent_id"))) if len(calls) else {}
+    # the calls with a page: worst calls, attention items' calls, each agent's worst calls and
+    # examples of their frequent findings
+    wanted: set[str] = {c["call_id"] for c in report.worst_calls}
+    wanted |= {str(c) for c in report.table("t_attention")["call_id"] if c}
+    for g in by_agent.values():
+        ordered = g.sort_values(["score", "call_id"], kind="stable")
+        wanted |= set(ordered["call_id"].head(PER_AGENT))
+        for rid in rule_ids:
+            wanted |= set(ordered.loc[ordered[rid] > 0, "call_id"].head(EXAMPLES))
+    paged = calls[calls["call_id"].isin(wanted)]
+    call_href = {cid: f"calls/{file_name(cid)}" for cid in paged["call_id"]}
+    agent_href = {str(a): f"agents/{file_name(str(a))}" for a in agents["agent_id"]}
+
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "calls").mkdir(parents=True)
+    (tmp / "agents").mkdir()
+    try:
+        links = Links(agent_href, call_href)
+        (tmp / "index.html").write_text(render_html(report, links), encoding="utf-8")
+        write_xlsx(report, tmp / "report.xlsx", links)
+        findings = source.findings(paged)
+        up = {cid: f"../{href}" for cid, href in call_href.items()}
+        for call in _records(paged):
+            fs = sorted(findings.get(call["call_id"], []), key=lambda f: f.get("start") or 0.0)
+            href = agent_href.get(str(call["agent_id"]))
+            text = _call_page(report, call, fs, f"../{href}" if href else None,
+                              conversation(call) if conversation else None)
+            (tmp / call_href[call["call_id"]]).write_text(text, encoding="utf-8")
+        trends = report.agent_trends
+        for agent in _records(agents):
+            aid = str(agent["agent_id"])
+            text = _agent_page(report, agent, teams.get(str(agent["team"]) or report.label("no_team")),
+                               by_agent.get(agent["agent_id"], calls.iloc[:0]), rule_ids, names,
+                               trends.get(agent["agent_id"], []), up)
+            (tmp / agent_href[aid]).write_text(text, encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder / "index.html"
