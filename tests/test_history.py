@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from csqa.api import audit
 from csqa.cli import app
 from csqa.history import HistoryError, HistorySource, append_run, import_runs
-from csqa.weekly import build_report
 from csqa.synth import write_corpus
+from csqa.weekly import build_report
 
 FIRST = date(2026, 9, 1)  # a Tuesday; 90 nights run to 2026-11-29
 TABLES = ("runs", "rules", "calls", "rule_counts", "findings", "customer_text", "scorecards")
