@@ -23,7 +23,8 @@ from csqa.synth import write_corpus
 from csqa.weekly import build_report
 
 FIRST = date(2026, 9, 1)  # a Tuesday; 90 nights run to 2026-11-29
-TABLES = ("runs", "rules", "calls", "rule_counts", "findings", "customer_text", "scorecards")
+TABLES = ("runs", "rules", "calls", "rule_counts", "findings", "customer_text", "conversations",
+          "scorecards")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,7 @@ def _folder_counts(folders: list[Path]) -> dict[str, int]:
             "calls": sum(_lines(f / "calls.csv") - 1 for f in folders),
             "findings": sum(_lines(f / "findings.jsonl") for f in folders),
             "customer_text": sum(_lines(f / "customer_text.jsonl") for f in folders),
+            "conversations": sum(_lines(f / "conversation.jsonl") for f in folders),
             "scorecards": sum(_lines(f / "agents.csv") - 1 for f in folders)}
 
 
@@ -110,6 +112,27 @@ def test_report_from_db_equals_report_from_folders(db: Path, nights: list[Path])
     assert from_db.notes == folders.notes
 
 
+def test_call_pages_from_db_equal_call_pages_from_folders(db: Path, nights: list[Path],
+                                                          tmp_path: Path) -> None:
+    from csqa.weekly.folder import write_folder
+
+    kw = {"date_from": "2026-11-23", "date_to": "2026-11-29", "keywords": 0}
+    folders = build_report(list(nights), **kw)  # type: ignore[arg-type]
+    a = write_folder(folders, folders.source, tmp_path / "a").parent
+    source = HistorySource(db)
+    try:
+        from_db = build_report(source, **kw)  # type: ignore[arg-type]
+        b = write_folder(from_db, source, tmp_path / "b").parent
+    finally:
+        source.close()
+    pages = sorted(p.name for p in (a / "calls").iterdir())
+    assert len(pages) > 10 and pages == sorted(p.name for p in (b / "calls").iterdir())
+    for name in pages:
+        page = (a / "calls" / name).read_text(encoding="utf-8")
+        assert '<div id="conversation">' in page and 'id="u0"' in page
+        assert page == (b / "calls" / name).read_text(encoding="utf-8"), name
+
+
 def test_rerunning_a_night_replaces_its_rows(night: Path, nights: list[Path],
                                              tmp_path: Path) -> None:
     db = tmp_path / "qa.duckdb"
@@ -124,7 +147,7 @@ def test_rerunning_a_night_replaces_its_rows(night: Path, nights: list[Path],
     assert (done.calls, done.replaced, done.kept_newer) == (12, 12, 0)
     assert _folder_counts(nights[:5]) == {t: _count(db, t) for t in
                                           ("runs", "calls", "findings", "customer_text",
-                                           "scorecards")}
+                                           "conversations", "scorecards")}
     with duckdb.connect(str(db), read_only=True) as con:
         folders = [r[0] for r in con.execute("SELECT folder FROM runs ORDER BY audited_at").fetchall()]
     assert folders == [str(p.resolve()) for p in (nights[0], nights[1], rerun, nights[3],

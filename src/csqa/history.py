@@ -30,8 +30,8 @@ import orjson
 import pandas as pd
 
 from csqa.errors import CsqaError
-from csqa.runs import AuditRun, RunError, open_run
-from csqa.weekly.source import RunInfo
+from csqa.runs import AuditRun, RunError, open_run, spoken
+from csqa.weekly.source import RunInfo, StoredCall, stored_call
 
 #: The tables, as created in a new database (the README documents every column).
 SCHEMA = """
@@ -120,6 +120,11 @@ CREATE TABLE IF NOT EXISTS customer_text (
     call_id VARCHAR NOT NULL,
     text    VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS conversations (
+    run_id     VARCHAR NOT NULL,
+    call_id    VARCHAR NOT NULL,
+    utterances JSON NOT NULL               -- [[speaker, start, end, text], …] as audited (masked)
+);
 CREATE TABLE IF NOT EXISTS scorecards (
     run_id        VARCHAR NOT NULL,        -- agents.csv of the run, as the run wrote it
     agent_id      VARCHAR NOT NULL,
@@ -140,7 +145,8 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
 SCHEMA_VERSION = "1"
 #: Tables holding one run's rows, keyed by run_id (calls are also keyed by call_id).
-RUN_TABLES = ("rules", "calls", "rule_counts", "findings", "customer_text", "scorecards")
+RUN_TABLES = ("rules", "calls", "rule_counts", "findings", "customer_text", "conversations",
+              "scorecards")
 _FINDING_COLUMNS = ["finding_id", "agent_id", "rule_id", "kind", "name", "severity", "points",
                     "utterance", "start", "end", "speaker", "matched", "evidence", "message"]
 
@@ -285,13 +291,14 @@ def _frames(run: AuditRun) -> dict[str, Any]:
          else object for c in ["call_id", *_FINDING_COLUMNS]})
     findings.insert(1, "seq", range(len(findings)))
     texts = run.customer_text(set(calls["call_id"]))
+    talk = run.conversations(set(calls["call_id"]))
     agents = pd.DataFrame(run.table("agents.csv"))
     rules = pd.DataFrame([{"rule_id": rid, "name": c.name, "kind": c.kind, "points": c.points,
                            "max_points": c.max_points, "veto": c.veto}
                           for rid, c in run.rules.items()],
                          columns=["rule_id", "name", "kind", "points", "max_points", "veto"])
     return {"run_id": run_id, "record": record, "calls": calls, "counts": counts,
-            "findings": findings, "texts": texts, "agents": agents, "rules": rules}
+            "findings": findings, "texts": texts, "talk": talk, "agents": agents, "rules": rules}
 
 
 def _numeric(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -367,6 +374,14 @@ def _write(con: Any, run: AuditRun, run_id: str, f: dict[str, Any]) -> Appended:
         con.register("new_texts", texts.astype(object))
         _sql(con, "INSERT INTO customer_text SELECT ?, call_id, text FROM new_texts "
                     "WHERE call_id IN (SELECT call_id FROM mine)", [run_id])
+    if f["talk"] is not None:
+        talk = pd.DataFrame({"call_id": list(f["talk"]),
+                             "utterances": [orjson.dumps(u).decode("utf-8")
+                                            for u in f["talk"].values()]}, dtype=object)
+        con.register("new_spoken", talk)
+        _sql(con, "INSERT INTO conversations SELECT ?, call_id, utterances FROM new_spoken "
+                  "WHERE call_id IN (SELECT call_id FROM mine)", [run_id])
+        con.unregister("new_spoken")
     agents = _numeric(f["agents"].reindex(columns=[
         "agent_id", "agent_name", "team", "calls", "mean_score", "min_score", "pass_rate",
         "vetoes", "findings", "worst_call", "reviewed_mean_score", "reviewed_pass_rate"]),
@@ -556,6 +571,22 @@ class HistorySource:
         rows = _sql(self.con, f"SELECT call_id, text FROM customer_text JOIN {ids} USING (call_id)")
         self._drop(ids)
         return {str(c): str(t) for c, t in rows}
+
+    def stored_calls(self, calls: pd.DataFrame) -> dict[str, StoredCall]:
+        ids = self._with_ids(calls)
+        frame = self.con.execute(f"""
+            SELECT c.call_id, c.started_at, c.duration, c.hangup_by, c.source, c.not_evaluable,
+                   v.utterances
+            FROM calls c JOIN {ids} USING (call_id)
+            LEFT JOIN conversations v ON v.run_id = c.run_id AND v.call_id = c.call_id""").df()
+        self._drop(ids)
+        out: dict[str, StoredCall] = {}
+        for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+            cid = str(row["call_id"])
+            talk = row.pop("utterances")
+            out[cid] = stored_call(None if talk is None else spoken(
+                orjson.loads(talk), f"{self.path}: conversations: {cid}"), row)
+        return out
 
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:
         if not words:

@@ -52,6 +52,42 @@ def test_every_link_opens_a_file_of_the_folder(site: Path) -> None:
         ["A1.html", "A2.html", "B1.html", "X1.html"]
 
 
+def test_a_call_page_is_the_explain_view_of_the_call(site: Path, runs: dict[str, Path]) -> None:
+    """The call page shows what ``csqa explain`` shows of the call, built from the run folder
+    alone (its conversation.jsonl), not from the transcript file."""
+    from csqa.explain import explain_call
+    from csqa.reporters.conversation import html_body
+
+    source = runs["run2"].parent / "nightly-1122-in" / "w47-b1-1.json"
+    expected = html_body(explain_call(source, ruleset=runs["run2"].parent /
+                                      "nightly-1122-rules.yaml"))
+    source.rename(source.with_suffix(".gone"))  # the page was written without it, and is kept
+    try:
+        page = (site.parent / "calls" / "w47-b1-1.html").read_text(encoding="utf-8")
+    finally:
+        source.with_suffix(".gone").rename(source)
+    assert f'<div id="conversation">{expected}</div>' in page
+
+
+def test_a_run_without_its_conversation_shows_the_recorded_findings(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    from support.runs import reseal
+
+    old = tmp_path / "old-run"
+    shutil.copytree(runs["run2"], old)
+    (old / "conversation.jsonl").unlink()  # as a csqa before conversation.jsonl wrote it
+    reseal(old)
+    rep = build_report([old], week="2026-W47", keywords=0)
+    page = (write_folder(rep, rep.source, tmp_path / "site").parent / "calls" /
+            "w47-b1-1.html").read_text(encoding="utf-8")
+    assert 'id="conversation"' not in page and "这次审计没有保存通话内容" in page
+    assert re.findall(r'<tr id="f\d">.*?</tr>', page) == [
+        '<tr id="f0"><td>00:09</td><td>坐席</td><td>责问客户</td><td class="ev">'
+        "我怎么知道&lt;script&gt;alert(1)&lt;/script&gt;</td><td>责问客户:“我怎么知道”</td></tr>",
+        '<tr id="f1"><td>00:14</td><td>坐席</td><td>辱骂客户</td><td class="ev">你有病吧</td>'
+        "<td>辱骂客户:“你有病吧”</td></tr>"]
+
+
 def test_the_folders_workbook_links_calls_and_agents_to_their_pages(site: Path) -> None:
     import openpyxl
 
@@ -101,13 +137,18 @@ def test_attention_item_to_call_page_and_back(browser: Browser, site: Path) -> N
     browser.events.clear()
     _click(browser, "#attention li a[href^=\"calls/\"]")
     assert _wait_navigated(browser).endswith("/w47/calls/w47-b1-1.html")
-    assert browser.evaluate("document.querySelectorAll('#timeline rect.mark').length") == 2
-    rules = browser.evaluate("Array.from(document.querySelectorAll('tbody tr'))"
-                             ".map(r => r.cells[2].textContent)")
-    assert rules == ["责问客户", "辱骂客户"]
+    # the explain view of the call: its findings on the timeline, each mark opening its line
+    assert browser.evaluate("Array.from(document.querySelectorAll('#timeline a'))"
+                            ".map(a => a.getAttribute('href'))") == ["#u2", "#u3"]
+    assert browser.evaluate("Array.from(document.querySelectorAll('#conversation .f'))"
+                            ".map(f => f.textContent)") == [
+        "▲ −15 责问客户 [blame] 责问客户:“我怎么知道”", "▲ −30 辱骂客户 [abuse] 辱骂客户:“你有病吧”"]
     # the transcript line with <script> is text here too
-    assert "我怎么知道<script>alert(1)</script>" in browser.evaluate(
-        "document.querySelector('td.ev').textContent")
+    assert browser.evaluate("document.querySelector('#u2 td.agent').textContent") == \
+        "我怎么知道<script>alert(1)</script>▲ −15 责问客户 [blame] 责问客户:“我怎么知道”"
+    assert browser.evaluate("document.querySelector('#u2 mark').textContent") == "我怎么知道"
+    assert browser.evaluate("document.querySelector('#u1 td.customer').textContent") == \
+        "宽带断网,<b>投诉</b>"
     browser.events.clear()
     browser.evaluate("setTimeout(() => history.back(), 0)")
     assert _wait_navigated(browser).endswith("/w47/index.html")

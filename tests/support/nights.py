@@ -17,7 +17,8 @@ from pathlib import Path
 from support.runs import reseal
 
 _DAY = re.compile(r"\d{4}-\d\d-\d\dT")
-FILES = ("calls.csv", "agents.csv", "findings.jsonl", "customer_text.jsonl", "errors.csv")
+FILES = ("calls.csv", "agents.csv", "findings.jsonl", "customer_text.jsonl", "conversation.jsonl",
+         "errors.csv")
 
 
 def synth_day(run_dir: Path) -> str:

@@ -2,8 +2,9 @@
 agent rows, worst calls and attention items linked), ``report.xlsx`` (the same tables, call and
 agent ids linked to the same pages), ``agents/<agent>.html`` (one agent: trend,
 most frequent findings with two example calls each, their worst calls, against their team and
-the centre; printable) and ``calls/<call>.html`` (one call: its findings on a timeline, and the
-conversation when the transcript can be read, see ``conversation``).
+the centre; printable) and ``calls/<call>.html`` (one call: the ``csqa explain`` view of it,
+rendered by :func:`csqa.reporters.conversation.html_body` from what the run stored, under a
+timeline whose marks are its findings).
 
 Every page is self-contained (inline CSS, no script but the report's own, a CSP forbidding any
 request) and every link points at a file of the folder.
@@ -15,22 +16,22 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from csqa.model import CallResult, Finding, Transcript, Utterance
+from csqa.reporters.conversation import HTML_CSS, Explained, html_body
+from csqa.runs import RuleCost, rule_costs
+from csqa.scoring import deduct
 from csqa.weekly.build import Report, sparkline
 from csqa.weekly.cells import format_cell, tone
 from csqa.weekly.html import Links, page, render_html
-from csqa.weekly.source import ReportSource
+from csqa.weekly.source import ReportSource, RunInfo, StoredCall
 from csqa.weekly.xlsx import write_xlsx
-
-#: Renders the conversation of a call (the ``explain`` view) as HTML, or ``None`` when its
-#: transcript cannot be read; given by the caller (the report does not read transcripts).
-Conversation = Callable[[dict[str, Any]], str | None]
 
 PER_AGENT = 5  # worst calls listed on an agent page
 EXAMPLES = 2  # example calls per frequent finding
@@ -84,20 +85,24 @@ def _trend_svg(values: list[float], pass_mark: float, width: int = 360) -> str:
             + "".join(pts) + "</svg>")
 
 
-def _timeline(call: dict[str, Any], findings: list[dict[str, Any]], width: int = 760) -> str:
-    """The call as a bar from 0 to its end, each finding a mark at its time (hover: the rule)."""
+def _timeline(call: dict[str, Any], findings: list[dict[str, Any]], length: float,
+              call_level: str, width: int = 760) -> str:
+    """The call as a bar from 0 to its end, each finding a mark at its time (hover: the rule)
+    that jumps to its utterance in the conversation (``#u<n>``), or to ``call_level`` (the
+    list of findings on no one utterance)."""
     ends = [float(f.get("end") or f.get("start") or 0.0) for f in findings]
-    length = max([float(call.get("duration") or 0.0), *ends, 1.0])
+    length = max([length, *ends, 1.0])
     scale = (width - 20) / length
     parts = [f'<svg id="timeline" xmlns="http://www.w3.org/2000/svg" width="{width}" height="54" '
              f'viewBox="0 0 {width} 54"><rect x="10" y="22" width="{width - 20}" height="8" '
              f'fill="#eaeef2"/>']
-    for i, f in enumerate(findings):
+    for f in findings:
         start = float(f.get("start") or 0.0)
         end = float(f.get("end") or start)
         x = 10 + start * scale
         colour = "#cf222e" if f.get("severity") in ("critical", "major") else "#bf8700"
-        parts.append(f'<a href="#f{i}"><rect class="mark" x="{x:.1f}" y="14" '
+        target = f"u{f['utterance']}" if f.get("utterance") is not None else call_level
+        parts.append(f'<a href="#{target}"><rect class="mark" x="{x:.1f}" y="14" '
                      f'width="{max(3.0, (end - start) * scale):.1f}" height="24" '
                      f'fill="{colour}"><title>{_e(_clock(start))} {_e(f.get("name") or "")}'
                      f"</title></rect></a>")
@@ -106,35 +111,88 @@ def _timeline(call: dict[str, Any], findings: list[dict[str, Any]], width: int =
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class _Scoring:
+    """A run's ruleset as the explanation needs it (see csqa.reporters.conversation.Scoring)."""
+
+    rules: list[RuleCost]
+    base_score: float
+    pass_mark: float
+
+
+def _scoring(run: RunInfo) -> _Scoring:
+    rs = run.ruleset
+    return _Scoring(list(rule_costs(rs, run.label).values()),
+                    float(rs.get("base_score", 100.0)), float(rs.get("pass_mark", 80.0)))
+
+
+def _finding(f: dict[str, Any]) -> Finding:
+    return Finding(str(f["call_id"]), str(f.get("agent_id") or ""), str(f["rule_id"]),
+                   str(f.get("kind") or ""), str(f.get("name") or f["rule_id"]),
+                   str(f.get("severity") or ""), float(f.get("points") or 0.0),
+                   None if f.get("utterance") is None else int(f["utterance"]),
+                   float(f.get("start") or 0.0), float(f.get("end") or 0.0),
+                   f.get("speaker"), str(f.get("matched") or ""), str(f.get("evidence") or ""),
+                   str(f.get("message") or ""), str(f.get("finding_id") or ""))
+
+
+def explained(call: dict[str, Any], findings: list[dict[str, Any]], stored: StoredCall,
+              scoring: _Scoring) -> Explained:
+    """The call as ``csqa explain`` shows it, from what its run stored: the conversation
+    (conversation.jsonl), its findings, its recorded score and verdict, and the costs of the
+    rules of the ruleset that audited it (for the score breakdown)."""
+    utterances = [Utterance(i, sp, start, end, text)
+                  for i, (sp, start, end, text) in enumerate(stored.utterances or [])]
+    transcript = Transcript(str(call["call_id"]), str(call["agent_id"]), utterances,
+                            agent_name=str(call["agent_name"]) or None,
+                            team=str(call.get("team_raw") or "") or None,
+                            started_at=stored.started_at or None,
+                            hangup_by=stored.hangup_by or None, duration=stored.duration,
+                            source=stored.source)
+    found = [_finding(f) for f in findings]
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
+    _, _, _, deductions = deduct(counts, scoring.rules, scoring.base_score, scoring.pass_mark,
+                                 stored.not_evaluable)
+    result = CallResult(transcript, found, float(call["score"]), bool(call["passed"]),
+                        bool(call["vetoed"]), counts, deductions,
+                        {rid: "" for rid in stored.not_evaluable})
+    return Explained(result, scoring)
+
+
 def _call_page(report: Report, call: dict[str, Any], findings: list[dict[str, Any]],
-               agent_href: str | None, conversation: str | None) -> str:
+               agent_href: str | None, stored: StoredCall, scoring: _Scoring) -> str:
     lab = report.label
     verdict = lab("v_vetoed") if call["vetoed"] else lab("v_passed" if call["passed"]
                                                          else "v_failed")
     who = f"{call['agent_name']} ({call['agent_id']})" if call["agent_name"] else call["agent_id"]
     who_html = f'<a href="{_e(agent_href)}">{_e(who)}</a>' if agent_href else _e(who)
     started = call["local"].strftime("%Y-%m-%d %H:%M") if pd.notna(call["local"]) else ""
+    length = stored.duration or max([float(u[2]) for u in stored.utterances or []] + [0.0])
     body = [f'<p><a href="../index.html">{_e(report.title)}</a></p>',
-            f"<h1>{_e(lab('call_id'))} {_e(call['call_id'])}</h1>",
             f'<div class="meta">{who_html} · {_e(call["team"])} · {_e(started)} · '
             f"{_e(lab('score'))} {_score(report, float(call['score']))} {_e(verdict)}</div>",
-            f"<h2>{_e(lab('timeline'))}</h2>", _timeline(call, findings),
-            f"<h2>{_e(lab('findings_of'))}</h2>"]
-    rows = "".join(
-        f'<tr id="f{i}"><td>{_e(_clock(f.get("start")))}</td>'
-        f'<td>{_e(lab(f["speaker"]) if f.get("speaker") else "")}</td>'
-        f'<td>{_e(f.get("name") or f.get("rule_id") or "")}</td>'
-        f'<td class="ev">{_e(f.get("evidence") or "")}</td><td>{_e(f.get("message") or "")}</td>'
-        "</tr>" for i, f in enumerate(findings))
-    body.append(f"<table><thead><tr><th>{_e(lab('at'))}</th><th>{_e(lab('speaker'))}</th>"
-                f"<th>{_e(lab('rule_name'))}</th><th>{_e(lab('evidence'))}</th>"
-                f"<th>{_e(lab('message'))}</th></tr></thead><tbody>{rows}</tbody></table>"
-                if findings else f"<p>{_e(lab('no_findings'))}</p>")
-    if conversation:
-        body.append(f"<h2>{_e(lab('conversation'))}</h2>{conversation}")
-    else:
+            f"<h2>{_e(lab('timeline'))}</h2>"]
+    if stored.utterances is not None:
+        body.append(_timeline(call, findings, length, "call-level"))
+        body.append(f'<div id="conversation">{html_body(explained(call, findings, stored, scoring))}'
+                    "</div>")
+    else:  # a run written before conversation.jsonl: its findings as recorded
+        body.append(_timeline(call, findings, length, "findings"))
         body.append(f'<p class="hint">{_e(lab("no_transcript"))}</p>')
-    return page(f"{call['call_id']} · {report.title}", body, report.lang)
+        rows = "".join(
+            f'<tr id="f{i}"><td>{_e(_clock(f.get("start")))}</td>'
+            f'<td>{_e(lab(f["speaker"]) if f.get("speaker") else "")}</td>'
+            f'<td>{_e(f.get("name") or f.get("rule_id") or "")}</td>'
+            f'<td class="ev">{_e(f.get("evidence") or "")}</td>'
+            f'<td>{_e(f.get("message") or "")}</td></tr>' for i, f in enumerate(findings))
+        body.append(f"<h2 id=\"findings\">{_e(lab('findings_of'))}</h2>" + (
+            f"<table><thead><tr><th>{_e(lab('at'))}</th><th>{_e(lab('speaker'))}</th>"
+            f"<th>{_e(lab('rule_name'))}</th><th>{_e(lab('evidence'))}</th>"
+            f"<th>{_e(lab('message'))}</th></tr></thead><tbody>{rows}</tbody></table>"
+            if findings else f"<p>{_e(lab('no_findings'))}</p>"))
+    return page(f"{call['call_id']} · {report.title}", body, report.lang, css=HTML_CSS)
 
 
 def _agent_page(report: Report, agent: dict[str, Any], team: dict[str, Any] | None,
@@ -198,8 +256,7 @@ def _link(hrefs: dict[str, str], key: str) -> str:
     return f'<a href="{_e(hrefs[key])}">{_e(key)}</a>' if key in hrefs else _e(key)
 
 
-def write_folder(report: Report, source: ReportSource, folder: str | Path,
-                 conversation: Conversation | None = None) -> Path:
+def write_folder(report: Report, source: ReportSource, folder: str | Path) -> Path:
     """Write the drill-down folder (replacing one written before); returns its index.html."""
     folder = Path(folder)
     calls = report.calls
@@ -231,12 +288,18 @@ def write_folder(report: Report, source: ReportSource, folder: str | Path,
         (tmp / "index.html").write_text(render_html(report, links), encoding="utf-8")
         write_xlsx(report, tmp / "report.xlsx", links)
         findings = source.findings(paged)
+        stored = source.stored_calls(paged)
+        scorings: dict[int, _Scoring] = {}
+        runs = {r.order: r for r in source.runs()}
         up = {cid: f"../{href}" for cid, href in call_href.items()}
         for call in _records(paged):
             fs = sorted(findings.get(call["call_id"], []), key=lambda f: f.get("start") or 0.0)
             href = agent_href.get(str(call["agent_id"]))
+            order = int(call["run"])
+            if order not in scorings:
+                scorings[order] = _scoring(runs[order])
             text = _call_page(report, call, fs, f"../{href}" if href else None,
-                              conversation(call) if conversation else None)
+                              stored.get(call["call_id"], StoredCall(None)), scorings[order])
             (tmp / call_href[call["call_id"]]).write_text(text, encoding="utf-8")
         trends = report.agent_trends
         for agent in _records(agents):

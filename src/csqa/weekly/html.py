@@ -441,14 +441,15 @@ def filter_bar(report: Report) -> str:
             f'<label>{_e(lab("search"))} <input id="f-q" type="search"></label></div>')
 
 
-def page(title: str, body: list[str], lang: str = "zh", script: str = "") -> str:
-    """A whole self-contained page: inline CSS (and script), a CSP that forbids any request."""
+def page(title: str, body: list[str], lang: str = "zh", script: str = "", css: str = "") -> str:
+    """A whole self-contained page: inline CSS (the report's, then ``css``) and script, a CSP
+    that forbids any request."""
     html_lang = "zh-CN" if lang == "zh" else "en"
     js = f"<script>{script}</script>" if script else ""
     return (f'<!DOCTYPE html>\n<html lang="{html_lang}"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+            f"<title>{_e(title)}</title><style>{_CSS}{css}</style></head><body>"
             + "\n".join(body) + f"{js}</body></html>\n")
 
 

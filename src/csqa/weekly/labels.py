@@ -45,9 +45,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "attention_more": ("其余需要关注的项目(见 Excel 的“需要关注”表):", "more items (all in the xlsx): "),
     "timeline": ("时间轴", "Timeline"),
     "no_findings": ("无违规", "no findings"),
-    "conversation": ("通话内容", "Conversation"),
-    "no_transcript": ("找不到这通电话的转写文件,只显示审计记录中的违规", "the transcript could not be "
-                      "read; the findings are those the audit recorded"),
+    "no_transcript": ("这次审计没有保存通话内容(csqa 旧版本的输出),只显示审计记录中的违规;"
+                      "可用 csqa explain 查看原转写", "this run did not store the conversation "
+                      "(an older csqa); the findings are those the audit recorded"),
     "coaching": ("坐席辅导", "Coaching"),
     "centre": ("全中心", "Centre"),
     "frequent_findings": ("最常见的问题(每项两通示例)", "Most frequent findings (two example calls each)"),

@@ -9,7 +9,7 @@ counted once, the latest audit winning), the findings and customer text of some 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from csqa.runs import CALL_TEXT, AuditRun, open_run
+from csqa.runs import CALL_TEXT, AuditRun, Spoken, open_run
 
 _OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
 
@@ -42,6 +42,20 @@ class RunInfo:
     def sort_key(self) -> tuple[float, int]:
         """Later audit wins; runs audited at the same time: the later given (or appended)."""
         return (_ts(self.audited_at), self.order)
+
+
+@dataclass
+class StoredCall:
+    """What a call page shows beyond the report's call row: the conversation as audited
+    (``None`` when the run stored none: a csqa older than conversation.jsonl) and the call's
+    record."""
+
+    utterances: list[Spoken] | None
+    started_at: str = ""
+    duration: float | None = None
+    hangup_by: str = ""
+    source: str = ""
+    not_evaluable: list[str] = field(default_factory=list)
 
 
 class ReportSource(Protocol):
@@ -79,8 +93,23 @@ class ReportSource(Protocol):
     def texts(self, call_ids: list[str]) -> dict[str, str]:
         """Customer text of some calls."""
 
+    def stored_calls(self, calls: pd.DataFrame) -> dict[str, StoredCall]:
+        """What the run that won each of ``calls`` (rows of :meth:`calls`) stored of it."""
+
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:
         """How many of ``calls`` have each word in their customer text."""
+
+
+def stored_call(utterances: list[Spoken] | None, row: dict[str, Any]) -> StoredCall:
+    """A :class:`StoredCall` from calls.csv's text cells (or the database's calls row)."""
+    duration = row.get("duration")
+    try:
+        length = float(duration) if duration not in (None, "") else None
+    except ValueError:
+        length = None
+    return StoredCall(utterances, str(row.get("started_at") or ""), length,
+                      str(row.get("hangup_by") or ""), str(row.get("source") or ""),
+                      [r for r in str(row.get("not_evaluable") or "").split(";") if r])
 
 
 def keyword_sample(texts: dict[str, str] | dict[str, int], budget: int) -> list[str]:
@@ -225,6 +254,19 @@ class FolderSource:
 
     def texts(self, call_ids: list[str]) -> dict[str, str]:
         return {cid: self._texts[cid] for cid in call_ids}
+
+    def stored_calls(self, calls: pd.DataFrame) -> dict[str, StoredCall]:
+        out: dict[str, StoredCall] = {}
+        for run in self._runs:
+            ids = set(calls.loc[calls["run"] == run.order, "call_id"])
+            if not ids:
+                continue
+            talk = run.conversations(ids) or {}
+            for row in run.table("calls.csv"):
+                cid = row["call_id"]
+                if cid in ids:
+                    out[cid] = stored_call(talk.get(cid), row)
+        return out
 
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:
         texts = [self._texts[cid] for cid in calls["call_id"] if cid in self._texts]
