@@ -456,13 +456,13 @@ class HistorySource:
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE selected AS
                 SELECT c.call_id, c.agent_id, c.agent_name, c.team, c.score, c.passed,
-                       c.vetoed, c.n_findings, o.ord AS run,
+                       c.vetoed, c.n_findings, c.not_evaluable, o.ord AS run,
                        coalesce(timezone(?, c.started_utc), c.started_local) AS local
                 FROM calls c JOIN runs r USING (run_id) JOIN ({_RUN_ORDER}) o USING (run_id)
                 WHERE starts_with(r.ruleset_hash, ?) AND local IS NOT NULL {span}""", params).fetchall()
         # agent, name and team come as codes (their values once each): millions of rows of
         # text are slow to turn into Python strings, and the report groups by them anyway
-        coded = ("agent_id", "agent_name", "team")
+        coded = ("agent_id", "agent_name", "team", "not_evaluable")
         codes = "".join(f", dense_rank() OVER (ORDER BY coalesce(s.{c}, '')) - 1 AS {c}"
                         for c in coded)
         calls = self.con.execute(f"""

@@ -69,8 +69,9 @@ def test_a_ruleset_change_is_marked_not_dropped(runs: dict[str, Path]) -> None:
     head = rep.table("t_headline").set_index("metric")
     assert head.at["m_calls", "current"] == 8  # old-1, audited under v0, is counted
     assert rep.notes[0] == ("规则集在本报告范围内有变化:weekly 1(2026-11-10 起) → weekly 0"
-                            "(2026-11-19 起);每通电话按审计它时的规则集计分,趋势表的“规则集”"
-                            "一列与图中虚线标出变化处,跨版本的分数变化部分来自规则调整。")
+                            "(2026-11-19 起);weekly 0 的通话已按 weekly 1 重新计分(只计两版都有的"
+                            "规则,扣分与合格线按 weekly 1,新增规则按不可评估处理);趋势图中的虚线、"
+                            "趋势线中的“|”与趋势表的“规则集”一列标出变化处。")
     trend = rep.table("t_daily")
     assert trend["ruleset"].tolist() == ["weekly 1", "weekly 1", "weekly 1", "weekly 0 / weekly 1",
                                          "weekly 1", "", "weekly 1"]
@@ -78,5 +79,9 @@ def test_a_ruleset_change_is_marked_not_dropped(runs: dict[str, Path]) -> None:
     from csqa.weekly.html import daily_chart
 
     assert daily_chart(rep).count('class="ruleset-change"') == 2
+    # and so do the trend lines of every agent, team and rule
+    assert rep.ruleset_breaks == [3, 4]
+    for key in ("t_agents", "t_teams", "t_rules"):
+        assert all(t.count("|") == 2 and t.index("|") == 3 for t in rep.table(key)["trend"]), key
     assert not any("不同的规则集" in n for n in rep.notes)  # no run left out
     assert set(rep.table("t_runs")["status"]) == {"s_used"}

@@ -31,6 +31,7 @@ from csqa.errors import CsqaError
 from csqa.runs import RunError
 from csqa.weekly.attention import Thresholds, attention, worst_of
 from csqa.weekly.labels import WEEKDAYS, label
+from csqa.weekly.rescore import rescore, version_of, versions_note
 from csqa.weekly.source import FolderSource, ReportSource, RunInfo, in_days
 from csqa.weekly.source import keyword_sample as sample_of
 
@@ -210,6 +211,8 @@ class Report:
     rule_ids: list[str] = field(default_factory=list)
     agent_trends: dict[Any, list[float]] = field(default_factory=dict)
     source: Any = None  # the ReportSource it was built from (drill-down pages read findings)
+    #: bucket indices where the ruleset that audited the calls changes (trends mark them)
+    ruleset_breaks: list[int] = field(default_factory=list)
 
     def table(self, key: str) -> pd.DataFrame:
         return self.tables[key].frame
@@ -227,8 +230,13 @@ class Report:
         return label(key, self.lang)
 
 
-def sparkline(values: list[float]) -> str:
-    """``▁▃█``-style line of ``values`` (empty days, NaN, are shown as a space)."""
+def sparkline(values: list[float], breaks: list[int] | None = None) -> str:
+    """``▁▃█``-style line of ``values`` (empty days, NaN, are shown as a space); a ``|`` before
+    each bucket index of ``breaks`` (where the ruleset changed)."""
+    if breaks:
+        cuts = [0, *sorted(breaks), len(values)]
+        return "|".join(sparkline_parts(values, cuts[i], cuts[i + 1])
+                        for i in range(len(cuts) - 1))
     real = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
     if not real:
         return " " * len(values)
@@ -242,6 +250,11 @@ def sparkline(values: list[float]) -> str:
         else:
             out.append(SPARKS[round((v - lo) / (hi - lo) * (len(SPARKS) - 1))])
     return "".join(out)
+
+
+def sparkline_parts(values: list[float], start: int, end: int) -> str:
+    """The part ``start:end`` of ``sparkline(values)`` (scaled over all of ``values``)."""
+    return sparkline(values)[start:end]
 
 
 def _r(value: float, digits: int) -> float:
@@ -342,7 +355,7 @@ def _latest_given(frame: pd.DataFrame, key: str, col: str) -> dict[Any, str]:
 
 
 def _groups(cur: pd.DataFrame, prev: pd.DataFrame, key: str, rule_ids: list[str],
-            names: dict[str, str], period: Period) -> pd.DataFrame:
+            names: dict[str, str], period: Period, breaks: list[int]) -> pd.DataFrame:
     cols = ["rank", key]
     if key == "agent_id":
         cols += ["agent_name", "team"]
@@ -384,7 +397,7 @@ def _groups(cur: pd.DataFrame, prev: pd.DataFrame, key: str, rule_ids: list[str]
         row["d_mean_score"] = _delta(row["mean_score"], row["prev_mean_score"], 2)
         row["prev_pass_rate"] = float(ps["pass_rate"]) if ps is not None else float("nan")
         row["d_pass_rate"] = _delta(row["pass_rate"], row["prev_pass_rate"], 4)
-        row["trend"] = sparkline(trends.get(k, []))
+        row["trend"] = sparkline(trends.get(k, []), breaks)
         rows.append(row)
     out = pd.DataFrame(rows)
     out["rank"] = out["mean_score"].rank(method="min", ascending=False).astype(int)
@@ -393,7 +406,7 @@ def _groups(cur: pd.DataFrame, prev: pd.DataFrame, key: str, rule_ids: list[str]
 
 
 def _rules(cur: pd.DataFrame, prev: pd.DataFrame, period: Period, rule_ids: list[str],
-           names: dict[str, str]) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+           names: dict[str, str], breaks: list[int]) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     rows, daily = [], {}
     n, pn = len(cur), len(prev)
     starts = [pd.Timestamp(d) for d, _ in period.buckets()]
@@ -410,7 +423,7 @@ def _rules(cur: pd.DataFrame, prev: pd.DataFrame, period: Period, rule_ids: list
                      "calls_affected": int((cur[rid] > 0).sum()) if n else 0,
                      "per_100": per_100, "prev_per_100": prev_per_100,
                      "d_per_100": _delta(per_100, prev_per_100, 1),
-                     "trend": sparkline([float(v) for v in series])})
+                     "trend": sparkline([float(v) for v in series], breaks)})
     order = {rid: i for i, rid in enumerate(rule_ids)}
     frame = pd.DataFrame(rows, columns=["rule_id", "rule_name", "hits", "calls_affected",
                                         "per_100", "prev_per_100", "d_per_100", "trend"])
@@ -637,6 +650,7 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
             [t if t != "" else no_team for t in teams])
     else:
         calls["team"] = calls["team_raw"].astype(str).where(calls["team_raw"] != "", no_team)
+    calls, rescored = rescore(calls, used)
     cur = with_buckets(in_days(calls, period.start, period.end), period)
     prev = in_days(calls, previous.start, previous.end)
     names = source.rule_names(chosen)
@@ -646,7 +660,7 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
     others = [r for r in runs if chosen and r.ruleset_hash != chosen]
     versions = ruleset_changes(used, pd.concat([prev, cur]))
     if len(versions) > 1:
-        notes.append(versions_note(versions, lang))
+        notes.append(versions_note(versions, rescored, lang))
     if others:
         desc = "; ".join(f"{r.label} ({r.ruleset.get('name')} {r.ruleset.get('version')}, "
                          f"{r.ruleset_hash})" for r in others)
@@ -665,13 +679,15 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
                       "are left out of the customer keywords: ") + ", ".join(no_text))
 
     worst_calls, worst_rows = _worst(cur, source, top)
-    rules_frame, rule_daily = _rules(cur, prev, period, rule_ids, names)
     daily = _daily(cur, period, lang)
+    breaks: list[int] = []
     if len(versions) > 1:
         daily = _with_versions(daily, cur, used, period)
+        breaks = ruleset_breaks(daily)
+    rules_frame, rule_daily = _rules(cur, prev, period, rule_ids, names, breaks)
     runs_frame = _runs_table(runs, source.held(chosen), cur, chosen, zone)
-    group_tables = [("t_agents", _groups(cur, prev, "agent_id", rule_ids, names, period)),
-                    ("t_teams", _groups(cur, prev, "team", rule_ids, names, period))]
+    group_tables = [("t_agents", _groups(cur, prev, "agent_id", rule_ids, names, period, breaks)),
+                    ("t_teams", _groups(cur, prev, "team", rule_ids, names, period, breaks))]
     if by == "team":
         group_tables.reverse()
     tables = {"t_headline": _headline(cur, prev)}
@@ -695,7 +711,8 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
                   rule_daily=rule_daily, worst_calls=worst_calls,
                   generated=now or datetime.now(UTC).astimezone(zone).replace(tzinfo=None),
                   notes=notes, calls=cur, rule_ids=rule_ids,
-                  agent_trends=group_trends(cur, "agent_id", period), source=source)
+                  agent_trends=group_trends(cur, "agent_id", period), source=source,
+                  ruleset_breaks=breaks)
 
 
 def _keywords(source: ReportSource, cur: pd.DataFrame, top: int) -> tuple[pd.DataFrame, int, int]:
@@ -714,10 +731,6 @@ def _naive_local(ts: datetime | None, zone: ZoneInfo) -> datetime | None:
     return (ts.astimezone(zone) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
-def _version(r: RunInfo) -> str:
-    return f"{r.ruleset.get('name', '')} {r.ruleset.get('version', '')}".strip()
-
-
 def ruleset_changes(used: list[RunInfo], calls: pd.DataFrame) -> list[tuple[str, date]]:
     """The rulesets the calls were scored under, oldest first: (name and version, the local
     day of its first call)."""
@@ -731,26 +744,24 @@ def ruleset_changes(used: list[RunInfo], calls: pd.DataFrame) -> list[tuple[str,
         key = run.ruleset_hash
         if key not in seen:
             seen[key] = when.date()
-    names = {r.ruleset_hash: _version(r) for r in used}
+    names = {r.ruleset_hash: version_of(r) for r in used}
     return [(names[h], d) for h, d in sorted(seen.items(), key=lambda kv: kv[1])]
 
 
-def versions_note(versions: list[tuple[str, date]], lang: str) -> str:
-    """The one sentence that says the ruleset changed and what that means for the figures."""
-    steps = " → ".join(f"{v}({d.isoformat()} 起)" if lang == "zh" else f"{v} (from {d})"
-                       for v, d in versions)
-    if lang == "zh":
-        return (f"规则集在本报告范围内有变化:{steps};每通电话按审计它时的规则集计分,"
-                "趋势表的“规则集”一列与图中虚线标出变化处,跨版本的分数变化部分来自规则调整。")
-    return (f"the ruleset changed within this report: {steps}; each call is scored under the "
-            "ruleset it was audited with, the trend's ruleset column and the chart's dashed line "
-            "mark the change, and score changes across it partly come from the rules.")
+def ruleset_breaks(daily: pd.DataFrame) -> list[int]:
+    """The bucket indices of the trend where the ruleset that audited its calls changes."""
+    out, last = [], ""
+    for i, value in enumerate(daily["ruleset"]):
+        if value and last and value != last:
+            out.append(i)
+        last = value or last
+    return out
 
 
 def _with_versions(daily: pd.DataFrame, cur: pd.DataFrame, used: list[RunInfo],
                    period: Period) -> pd.DataFrame:
     """The trend with a ``ruleset`` column: the versions that scored each bucket's calls."""
-    version = {r.order: _version(r) for r in used}
+    version = {r.order: version_of(r) for r in used}
     named = cur.assign(_v=[version[int(o)] for o in cur["run"]])
     per = named.groupby("bucket")["_v"].agg(lambda v: " / ".join(sorted(set(v))))
     starts = [pd.Timestamp(d) for d, _ in period.buckets()]

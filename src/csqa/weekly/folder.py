@@ -59,8 +59,10 @@ def _score(report: Report, value: float) -> str:
             f'{_e(format_cell(value, "score", report.lang))}</span>')
 
 
-def _trend_svg(values: list[float], pass_mark: float, width: int = 360) -> str:
-    """A small line of mean scores per bucket, the pass mark dashed."""
+def _trend_svg(values: list[float], pass_mark: float, breaks: list[int],
+               width: int = 360) -> str:
+    """A small line of mean scores per bucket, the pass mark dashed, and a dotted line before
+    each bucket of ``breaks`` (where the ruleset changed)."""
     real = [v for v in values if v == v]
     if not real:
         return ""
@@ -78,6 +80,8 @@ def _trend_svg(values: list[float], pass_mark: float, width: int = 360) -> str:
         x = step * (i + 0.5)
         d.append(f"{'M' if not d else 'L'}{x:.1f},{y(v):.1f}")
         pts.append(f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="2.5" fill="#0969da"/>')
+    pts += [f'<line class="ruleset-change" x1="{step * b:.1f}" x2="{step * b:.1f}" y1="0" '
+            f'y2="{h}" stroke="#8250df" stroke-dasharray="2 3"/>' for b in breaks]
     return (f'<svg class="trend" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
             f'viewBox="0 0 {width} {h}"><line x1="0" x2="{width}" y1="{y(pass_mark):.1f}" '
             f'y2="{y(pass_mark):.1f}" stroke="#cf222e" stroke-dasharray="4 3"/>'
@@ -218,8 +222,9 @@ def _agent_page(report: Report, agent: dict[str, Any], team: dict[str, Any] | No
                    f'</td><td class="n">{_e(format_cell(head.at["m_" + key, "current"], how, report.lang))}'
                    "</td></tr>")
     body.append(f'<table id="compare">{"".join(cmp)}</table>')
-    body.append(f"<h2>{_e(lab('trend'))}</h2>{_trend_svg(trend, report.pass_mark)}"
-                f'<p class="hint">{_e(sparkline(trend))}</p>')
+    body.append(f"<h2>{_e(lab('trend'))}</h2>"
+                f"{_trend_svg(trend, report.pass_mark, report.ruleset_breaks)}"
+                f'<p class="hint">{_e(sparkline(trend, report.ruleset_breaks))}</p>')
     # most frequent findings, two example calls each (the worst calls that have them)
     counts = calls[rule_ids].sum() if len(calls) else pd.Series(dtype=int)
     frequent = [(rid, int(n)) for rid, n in counts.sort_values(ascending=False, kind="stable")
