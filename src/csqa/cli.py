@@ -420,13 +420,13 @@ def report(
     通话按 started_at(--tz 时区)归入日期;同一通话被多次审计只算一次(以最新一次为准);用其他规则集
     审计的运行单独列出,不混入统计。默认时段:最新通话所在的 ISO 周。
     """
-    from csqa.history import HistoryError, HistorySource
-    from csqa.runs import RunError
-    from csqa.weekly import ReportError, build_report, write_report
+    from csqa.errors import CsqaError
+    from csqa.history import HistorySource
+    from csqa.weekly import build_report, write_report
 
     if bool(run_dirs) == (db is not None):
         raise _fail("请给出 csqa audit 的输出目录,或用 --db 指定运行历史数据库(二者选一)", EXIT_USAGE)
-    with _usage_errors(out_file, ReportError, HistoryError, RunError):
+    with _usage_errors(out_file, CsqaError):
         source: Any = HistorySource(db) if db is not None else list(run_dirs or [])
         rep = build_report(source, week=week, month=month, date_from=date_from,
                            date_to=date_to, by=by, tz=tz, ruleset_hash=ruleset_hash, top=top,

@@ -30,6 +30,7 @@ import orjson
 import pandas as pd
 
 from csqa.errors import CsqaError
+from csqa.review import VERDICT_FIELDS, ReviewsError, recorded_verdicts
 from csqa.runs import AuditRun, RunError, open_run, spoken
 from csqa.weekly.source import RunInfo, StoredCall, stored_call
 
@@ -125,6 +126,19 @@ CREATE TABLE IF NOT EXISTS conversations (
     call_id    VARCHAR NOT NULL,
     utterances JSON NOT NULL               -- [[speaker, start, end, text], …] as audited (masked)
 );
+CREATE TABLE IF NOT EXISTS reviews (
+    run_id     VARCHAR NOT NULL,           -- the verdicts csqa audit --reviews applied to the run
+    call_id    VARCHAR NOT NULL,
+    finding_id VARCHAR,                    -- '' for a missed violation the reviewer added
+    agent_id   VARCHAR,
+    rule_id    VARCHAR NOT NULL,
+    name       VARCHAR,
+    start      DOUBLE,
+    evidence   VARCHAR,
+    verdict    VARCHAR NOT NULL,           -- confirmed, false_alarm or missed
+    note       VARCHAR,
+    reviewer   VARCHAR
+);
 CREATE TABLE IF NOT EXISTS scorecards (
     run_id        VARCHAR NOT NULL,        -- agents.csv of the run, as the run wrote it
     agent_id      VARCHAR NOT NULL,
@@ -146,7 +160,7 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 SCHEMA_VERSION = "1"
 #: Tables holding one run's rows, keyed by run_id (calls are also keyed by call_id).
 RUN_TABLES = ("rules", "calls", "rule_counts", "findings", "customer_text", "conversations",
-              "scorecards")
+              "reviews", "scorecards")
 _FINDING_COLUMNS = ["finding_id", "agent_id", "rule_id", "kind", "name", "severity", "points",
                     "utterance", "start", "end", "speaker", "matched", "evidence", "message"]
 
@@ -246,7 +260,7 @@ def _append(con: Any, path: Path, db: Path) -> Appended:
     run = _read_folder(path)
     try:
         frames = _frames(run)
-    except RunError as exc:
+    except (RunError, ReviewsError) as exc:
         raise HistoryError(str(exc)) from None
     run_id = frames["run_id"]
     try:
@@ -292,13 +306,15 @@ def _frames(run: AuditRun) -> dict[str, Any]:
     findings.insert(1, "seq", range(len(findings)))
     texts = run.customer_text(set(calls["call_id"]))
     talk = run.conversations(set(calls["call_id"]))
+    reviews = pd.DataFrame(recorded_verdicts(run), columns=list(VERDICT_FIELDS)).astype(
+        {c: "float64" if c == "start" else object for c in VERDICT_FIELDS})
     agents = pd.DataFrame(run.table("agents.csv"))
     rules = pd.DataFrame([{"rule_id": rid, "name": c.name, "kind": c.kind, "points": c.points,
                            "max_points": c.max_points, "veto": c.veto}
                           for rid, c in run.rules.items()],
                          columns=["rule_id", "name", "kind", "points", "max_points", "veto"])
     return {"run_id": run_id, "record": record, "calls": calls, "counts": counts,
-            "findings": findings, "texts": texts, "talk": talk, "agents": agents, "rules": rules}
+            "findings": findings, "texts": texts, "talk": talk, "reviews": reviews, "agents": agents, "rules": rules}
 
 
 def _numeric(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
@@ -382,6 +398,10 @@ def _write(con: Any, run: AuditRun, run_id: str, f: dict[str, Any]) -> Appended:
         _sql(con, "INSERT INTO conversations SELECT ?, call_id, utterances FROM new_spoken "
                   "WHERE call_id IN (SELECT call_id FROM mine)", [run_id])
         con.unregister("new_spoken")
+    con.register("new_reviews", f["reviews"])
+    _sql(con, f"INSERT INTO reviews SELECT ?, {', '.join(VERDICT_FIELDS)} FROM new_reviews "
+              "WHERE call_id IN (SELECT call_id FROM mine)", [run_id])
+    con.unregister("new_reviews")
     agents = _numeric(f["agents"].reindex(columns=[
         "agent_id", "agent_name", "team", "calls", "mean_score", "min_score", "pass_rate",
         "vetoes", "findings", "worst_call", "reviewed_mean_score", "reviewed_pass_rate"]),
@@ -586,6 +606,18 @@ class HistorySource:
             talk = row.pop("utterances")
             out[cid] = stored_call(None if talk is None else spoken(
                 orjson.loads(talk), f"{self.path}: conversations: {cid}"), row)
+        return out
+
+    def reviews(self, calls: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+        ids = self._with_ids(calls, period=True)
+        frame = self.con.execute(f"""
+            SELECT r.* EXCLUDE (run_id) FROM reviews r JOIN {ids} USING (call_id)
+            JOIN calls c ON c.run_id = r.run_id AND c.call_id = r.call_id
+            ORDER BY r.call_id, r.start""").df()
+        self._drop(ids)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+            out.setdefault(str(rec["call_id"]), []).append(rec)
         return out
 
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:

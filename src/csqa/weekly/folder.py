@@ -25,6 +25,7 @@ import pandas as pd
 
 from csqa.model import CallResult, Finding, Transcript, Utterance
 from csqa.reporters.conversation import HTML_CSS, Explained, html_body
+from csqa.review import CONFIRMED, FALSE_ALARM, MISSED
 from csqa.runs import RuleCost, rule_costs
 from csqa.scoring import deduct
 from csqa.weekly.build import Report, sparkline
@@ -199,9 +200,33 @@ def _call_page(report: Report, call: dict[str, Any], findings: list[dict[str, An
     return page(f"{call['call_id']} · {report.title}", body, report.lang, css=HTML_CSS)
 
 
+def _disputes(report: Report, verdicts: list[dict[str, Any]], call_href: dict[str, str]) -> str:
+    """The agent's reviewed findings: how many were confirmed, and the disputed ones (false
+    alarms) and the violations reviewers added (missed), each with the reviewer's note."""
+    lab = report.label
+    n = {k: sum(v["verdict"] == k for v in verdicts) for k in (CONFIRMED, FALSE_ALARM, MISSED)}
+    head = (f"<h2>{_e(lab('disputes'))}</h2>"
+            f'<p id="reviewed">{_e(lab("reviewed_counts").format(**n))}</p>')
+    shown = [v for v in verdicts if v["verdict"] != CONFIRMED]
+    if not shown:
+        return head + ("" if verdicts else f'<p class="hint">{_e(lab("no_reviews"))}</p>')
+    rows = "".join(
+        f"<tr><td>{_link(call_href, str(v['call_id']))}</td>"
+        f"<td>{_e(_clock(v.get('start')))}</td><td>{_e(v.get('name') or v['rule_id'])}</td>"
+        f"<td>{_e(lab('verdict_' + v['verdict']))}</td><td class=\"ev\">{_e(v.get('evidence') or '')}"
+        f"</td><td>{_e(v.get('note') or '')}</td><td>{_e(v.get('reviewer') or '')}</td></tr>"
+        for v in shown)
+    return head + (f'<table id="disputes"><thead><tr><th>{_e(lab("call_id"))}</th>'
+                   f"<th>{_e(lab('at'))}</th><th>{_e(lab('rule_name'))}</th>"
+                   f"<th>{_e(lab('verdict'))}</th><th>{_e(lab('evidence'))}</th>"
+                   f"<th>{_e(lab('review_note'))}</th><th>{_e(lab('reviewer'))}</th></tr></thead>"
+                   f"<tbody>{rows}</tbody></table>")
+
+
 def _agent_page(report: Report, agent: dict[str, Any], team: dict[str, Any] | None,
                 calls: pd.DataFrame, rule_ids: list[str], names: dict[str, str],
-                trend: list[float], call_href: dict[str, str]) -> str:
+                trend: list[float], call_href: dict[str, str],
+                verdicts: list[dict[str, Any]]) -> str:
     lab = report.label
     head = report.table("t_headline").set_index("metric")
     who = f"{agent['agent_name']} ({agent['agent_id']})" if agent["agent_name"] else \
@@ -250,6 +275,7 @@ def _agent_page(report: Report, agent: dict[str, Any], team: dict[str, Any] | No
                 f"<th>{_e(lab('call_id'))}</th><th>{_e(lab('started'))}</th>"
                 f"<th>{_e(lab('score'))}</th><th>{_e(lab('n_findings'))}</th></tr></thead>"
                 f"<tbody>{trs}</tbody></table>")
+    body.append(_disputes(report, verdicts, call_href))
     return page(f"{who} · {report.title}", body, report.lang)
 
 
@@ -275,6 +301,8 @@ def write_folder(report: Report, source: ReportSource, folder: str | Path) -> Pa
     # examples of their frequent findings
     wanted: set[str] = {c["call_id"] for c in report.worst_calls}
     wanted |= {str(c) for c in report.table("t_attention")["call_id"] if c}
+    verdicts = source.reviews(calls) if len(calls) else {}
+    wanted |= {cid for cid, vs in verdicts.items() if any(v["verdict"] != CONFIRMED for v in vs)}
     for g in by_agent.values():
         ordered = g.sort_values(["score", "call_id"], kind="stable")
         wanted |= set(ordered["call_id"].head(PER_AGENT))
@@ -309,9 +337,10 @@ def write_folder(report: Report, source: ReportSource, folder: str | Path) -> Pa
         trends = report.agent_trends
         for agent in _records(agents):
             aid = str(agent["agent_id"])
+            own = by_agent.get(agent["agent_id"], calls.iloc[:0])
             text = _agent_page(report, agent, teams.get(str(agent["team"]) or report.label("no_team")),
-                               by_agent.get(agent["agent_id"], calls.iloc[:0]), rule_ids, names,
-                               trends.get(agent["agent_id"], []), up)
+                               own, rule_ids, names, trends.get(agent["agent_id"], []), up,
+                               [v for cid in own["call_id"] for v in verdicts.get(cid, [])])
             (tmp / agent_href[aid]).write_text(text, encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from csqa.review import recorded_verdicts
 from csqa.runs import CALL_TEXT, AuditRun, Spoken, open_run
 
 _OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
@@ -95,6 +96,10 @@ class ReportSource(Protocol):
 
     def stored_calls(self, calls: pd.DataFrame) -> dict[str, StoredCall]:
         """What the run that won each of ``calls`` (rows of :meth:`calls`) stored of it."""
+
+    def reviews(self, calls: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+        """Reviewers' verdicts on ``calls`` (those ``csqa audit --reviews`` applied to the run
+        that won each call), per call id: :data:`csqa.review.VERDICT_FIELDS`."""
 
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:
         """How many of ``calls`` have each word in their customer text."""
@@ -266,6 +271,15 @@ class FolderSource:
                 cid = row["call_id"]
                 if cid in ids:
                     out[cid] = stored_call(talk.get(cid), row)
+        return out
+
+    def reviews(self, calls: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for run in self._runs:
+            ids = set(calls.loc[calls["run"] == run.order, "call_id"])
+            for v in recorded_verdicts(run) if ids else []:
+                if v["call_id"] in ids:
+                    out.setdefault(str(v["call_id"]), []).append(v)
         return out
 
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:
