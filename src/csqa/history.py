@@ -559,16 +559,18 @@ class HistorySource:
         else:
             self.con.unregister(name)
 
+    def _records(self, query: str, ids: str) -> list[dict[str, Any]]:
+        """The rows of ``query`` (which joins the ids relation ``ids``, then dropped) as dicts,
+        NULL as None."""
+        frame = self.con.execute(query).df()
+        self._drop(ids)
+        return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
     def findings(self, calls: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
         ids = self._with_ids(calls)
-        frame = self.con.execute(f"""
+        return _by_call(self._records(f"""
             SELECT f.* EXCLUDE (run_id, seq) FROM findings f JOIN {ids} USING (call_id)
-            ORDER BY f.run_id, f.seq""").df()
-        self._drop(ids)
-        out: dict[str, list[dict[str, Any]]] = {}
-        for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
-            out.setdefault(str(rec["call_id"]), []).append(rec)
-        return out
+            ORDER BY f.run_id, f.seq""", ids))
 
     def keyword_sample(self, calls: pd.DataFrame, budget: int) -> tuple[list[str], int]:
         ids = self._with_ids(calls, period=True)
@@ -594,14 +596,12 @@ class HistorySource:
 
     def stored_calls(self, calls: pd.DataFrame) -> dict[str, StoredCall]:
         ids = self._with_ids(calls)
-        frame = self.con.execute(f"""
+        out: dict[str, StoredCall] = {}
+        for row in self._records(f"""
             SELECT c.call_id, c.started_at, c.duration, c.hangup_by, c.source, c.not_evaluable,
                    v.utterances
             FROM calls c JOIN {ids} USING (call_id)
-            LEFT JOIN conversations v ON v.run_id = c.run_id AND v.call_id = c.call_id""").df()
-        self._drop(ids)
-        out: dict[str, StoredCall] = {}
-        for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+            LEFT JOIN conversations v ON v.run_id = c.run_id AND v.call_id = c.call_id""", ids):
             cid = str(row["call_id"])
             talk = row.pop("utterances")
             out[cid] = stored_call(None if talk is None else spoken(
@@ -610,15 +610,10 @@ class HistorySource:
 
     def reviews(self, calls: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
         ids = self._with_ids(calls, period=True)
-        frame = self.con.execute(f"""
+        return _by_call(self._records(f"""
             SELECT r.* EXCLUDE (run_id) FROM reviews r JOIN {ids} USING (call_id)
             JOIN calls c ON c.run_id = r.run_id AND c.call_id = r.call_id
-            ORDER BY r.call_id, r.start""").df()
-        self._drop(ids)
-        out: dict[str, list[dict[str, Any]]] = {}
-        for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
-            out.setdefault(str(rec["call_id"]), []).append(rec)
-        return out
+            ORDER BY r.call_id, r.start""", ids))
 
     def mentions(self, words: list[str], calls: pd.DataFrame) -> dict[str, int]:
         if not words:
@@ -629,3 +624,10 @@ class HistorySource:
                    list(words))[0]
         self._drop(ids)
         return {w: int(n) for w, n in zip(words, row, strict=True)}
+
+
+def _by_call(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        out.setdefault(str(rec["call_id"]), []).append(rec)
+    return out

@@ -21,29 +21,21 @@ from rich.table import Table
 from rich.text import Text
 
 from csqa.model import AGENT, CUSTOMER, CallResult, Finding, Transcript, Utterance
-from csqa.scoring import rule_weight
+from csqa.scoring import RuleCost, rule_weight
 
 SPEAKER = {AGENT: "坐席", CUSTOMER: "客户"}
 HANGUP = {"agent": "坐席", "customer": "客户", "system": "系统"}
 SILENCE_SHOWN = 3.0  # seconds of silence worth a row of their own
 
 
-class RuleShown(Protocol):
-    """What the score breakdown shows of a rule: a :class:`~csqa.ruleset.Rule`, or a run's
-    recorded copy (:class:`csqa.runs.RuleCost`)."""
+class RuleShown(RuleCost, Protocol):
+    """What the score breakdown shows of a rule (what scoring needs, and its name and kind):
+    a :class:`~csqa.ruleset.Rule`, or a run's recorded copy (:class:`csqa.runs.RuleCost`)."""
 
-    @property
-    def id(self) -> str: ...
     @property
     def name(self) -> str: ...
     @property
     def kind(self) -> str: ...
-    @property
-    def points(self) -> float: ...
-    @property
-    def max_points(self) -> float | None: ...
-    @property
-    def veto(self) -> bool: ...
 
 
 class Scoring(Protocol):
