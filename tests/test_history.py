@@ -248,3 +248,19 @@ def test_a_quarter_is_cut_in_weeks_and_a_month_compares_with_the_month_before(db
     head = month.table("t_headline").set_index("metric")
     assert (head.at["m_calls", "current"], head.at["m_calls", "prev"]) == (31 * 12, 30 * 12)
     assert len(month.table("t_daily")) == 31  # a month is cut in days
+
+
+def test_the_keyword_sample_from_db_is_the_folders(db: Path, nights: list[Path]) -> None:
+    """Big periods take a sample of customer text by the hash of the call id: the database
+    draws the same calls as the folders, whatever the budget."""
+    kw = {"date_from": "2026-10-05", "date_to": "2026-11-01", "keywords": 0}
+    folders = build_report(list(nights), **kw)  # type: ignore[arg-type]
+    source = HistorySource(db)
+    try:
+        from_db = build_report(source, **kw)  # type: ignore[arg-type]
+        for budget in (1, 500, 5_000, 10**9):
+            got = source.keyword_sample(from_db.calls, budget)
+            assert got == folders.source.keyword_sample(folders.calls, budget), budget
+            assert got[1] == 28 * 12 and (budget > 10**6) == (len(got[0]) == 28 * 12)
+    finally:
+        source.close()

@@ -470,9 +470,6 @@ class HistorySource:
             span = "AND local >= CAST(? AS TIMESTAMP) AND local < CAST(? AS TIMESTAMP)"
             params += [datetime.combine(start, datetime.min.time()),
                        datetime.combine(end, datetime.min.time()) + timedelta(days=1)]
-        # the calls, and calls.csv's per-rule counts as one column per rule, in one query
-        sums = "".join(f', coalesce(sum(rc.n) FILTER (WHERE rc.rule_id = ?), 0)::INTEGER AS "{i}"'
-                       for i in range(len(rule_ids)))
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE selected AS
                 SELECT c.call_id, c.agent_id, c.agent_name, c.team, c.score, c.passed,
@@ -480,25 +477,33 @@ class HistorySource:
                        coalesce(timezone(?, c.started_utc), c.started_local) AS local
                 FROM calls c JOIN runs r USING (run_id) JOIN ({_RUN_ORDER}) o USING (run_id)
                 WHERE starts_with(r.ruleset_hash, ?) AND local IS NOT NULL {span}""", params).fetchall()
-        # agent, name and team come as codes (their values once each): millions of rows of
-        # text are slow to turn into Python strings, and the report groups by them anyway
+        # calls.csv's per-rule counts as one column per rule, only rules hit in the selection
+        # (a ruleset of 45 rules of which 17 fire: 17 columns of millions of rows, not 45)
+        hit = {str(r[0]) for r in _sql(self.con, """
+            SELECT DISTINCT rule_id FROM rule_counts SEMI JOIN selected USING (call_id)""")}
+        counted = [rid for rid in rule_ids if rid in hit]
+        sums = "".join(f', sum(rc.n) FILTER (WHERE rc.rule_id = ?)::BIGINT AS "{i}"'
+                       for i in range(len(counted)))
+        # agent, name and team come as categories (DuckDB ENUMs: their values once each):
+        # millions of rows of text are slow to turn into Python strings
         coded = ("agent_id", "agent_name", "team", "not_evaluable")
-        codes = "".join(f", dense_rank() OVER (ORDER BY coalesce(s.{c}, '')) - 1 AS {c}"
-                        for c in coded)
+        enums = ""
+        for col in coded:
+            values = [str(r[0]) for r in _sql(self.con, f"SELECT DISTINCT coalesce({col}, '') "
+                                                         "FROM selected ORDER BY 1")]
+            quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values or [""])
+            enums += f", coalesce(s.{col}, '')::ENUM({quoted}) AS {col}"
         calls = self.con.execute(f"""
             WITH counts AS (
-                SELECT rc.call_id {sums} FROM rule_counts rc
-                WHERE rc.call_id IN (SELECT call_id FROM selected) GROUP BY rc.call_id)
-            SELECT s.* EXCLUDE ({", ".join(coded)}) {codes}
-                   {"".join(f', coalesce(k."{i}", 0) AS "{i}"' for i in range(len(rule_ids)))}
-            FROM selected s LEFT JOIN counts k USING (call_id)""",
-                                 rule_ids).df()
-        calls = calls.rename(columns={str(i): rid for i, rid in enumerate(rule_ids)})
-        for col in coded:
-            values = [r[0] for r in _sql(self.con, f"SELECT DISTINCT coalesce({col}, '') AS v "
-                                                   "FROM selected ORDER BY v")]
-            calls[col] = pd.Categorical.from_codes(calls[col].to_numpy(dtype="int64"),
-                                                   categories=pd.Index(values, dtype=object))
+                SELECT rc.call_id {sums} FROM rule_counts rc SEMI JOIN selected USING (call_id)
+                GROUP BY rc.call_id)
+            SELECT s.* EXCLUDE ({", ".join(coded)}) {enums}
+                   {"".join(f', coalesce(k."{i}", 0)::BIGINT AS "{i}"' for i in range(len(counted)))}
+            FROM selected s LEFT JOIN counts k USING (call_id)""", counted).df()
+        calls = calls.rename(columns={str(i): rid for i, rid in enumerate(counted)})
+        for col in coded:  # categories of text, as the folder source's
+            calls[col] = calls[col].cat.rename_categories(
+                pd.Index(calls[col].cat.categories.astype(str), dtype=object))
         calls["local"] = calls["local"].astype("datetime64[ns]")
         calls["day"] = calls["local"].dt.normalize()
         return calls
@@ -574,19 +579,29 @@ class HistorySource:
 
     def keyword_sample(self, calls: pd.DataFrame, budget: int) -> tuple[list[str], int]:
         ids = self._with_ids(calls, period=True)
-        # as keyword_sample: in the order of the id's SHA-1, while the text before is < budget
-        rows = _sql(self.con, f"""
-            WITH t AS (SELECT call_id, length(text) AS n, sha1(call_id) AS h
-                       FROM customer_text JOIN {ids} USING (call_id)),
-                 w AS (SELECT call_id, coalesce(sum(n) OVER (ORDER BY h ROWS BETWEEN UNBOUNDED
-                       PRECEDING AND 1 PRECEDING), 0) AS before FROM t)
-            SELECT call_id, (SELECT count(*) FROM t) FROM w
-            WHERE (SELECT sum(n) FROM t) <= ? OR before < ? ORDER BY call_id""",
-                    [budget, budget])
+        # as keyword_sample: in the order of the id's SHA-1, while the text before is < budget;
+        # the first calls in that order are a top-k (no sort of millions of hashes)
+        _sql(self.con, f"""CREATE OR REPLACE TEMP TABLE sampled AS SELECT call_id,
+            length(text) AS n, sha1(call_id) AS h FROM customer_text JOIN {ids} USING (call_id)""")
         self._drop(ids)
-        if not rows:
-            return [], 0
-        return [str(r[0]) for r in rows], int(rows[0][1])
+        count, total = _sql(self.con, "SELECT count(*), coalesce(sum(n), 0) FROM sampled")[0]
+        if total <= budget:
+            chosen = [str(r[0]) for r in _sql(self.con, "SELECT call_id FROM sampled")]
+        else:
+            k = 2 * budget * int(count) // max(int(total), 1) + 16
+            while True:
+                rows = _sql(self.con, "SELECT call_id, n FROM sampled ORDER BY h LIMIT ?", [k])
+                chosen, used = [], 0
+                for cid, n in rows:
+                    if used >= budget:
+                        break
+                    chosen.append(str(cid))
+                    used += int(n)
+                if used >= budget or len(rows) >= count:
+                    break
+                k *= 2
+        _sql(self.con, "DROP TABLE sampled")
+        return sorted(chosen), int(count)
 
     def texts(self, call_ids: list[str]) -> dict[str, str]:
         ids = self._with_ids(call_ids)

@@ -369,6 +369,7 @@ def _groups(cur: pd.DataFrame, prev: pd.DataFrame, key: str, rule_ids: list[str]
     # one group-by for all groups (a quarter of calls is millions of rows)
     stats = _group_stats(cur, key)
     prev_stats = _group_stats(prev, key) if len(prev) else None
+    rule_ids = [rid for rid in rule_ids if rid in cur]  # a source may leave out rules not hit
     sums = cur.groupby(key, sort=True)[rule_ids].sum()
     trends = group_trends(cur, key, period)
     centre = cur[rule_ids].sum() / len(cur)
@@ -410,17 +411,22 @@ def _rules(cur: pd.DataFrame, prev: pd.DataFrame, period: Period, rule_ids: list
     rows, daily = [], {}
     n, pn = len(cur), len(prev)
     starts = [pd.Timestamp(d) for d, _ in period.buckets()]
-    by_bucket = cur.groupby("bucket")[rule_ids].sum().reindex(starts, fill_value=0) if n else None
+    hit = [rid for rid in rule_ids if rid in cur]  # a source may leave out rules not hit
+    by_bucket = cur.groupby("bucket")[hit].sum().reindex(starts, fill_value=0) if n else None
+    sums = cur[hit].sum() if n else pd.Series(dtype="int64")
+    affected = (cur[hit] > 0).sum() if n else pd.Series(dtype="int64")
+    prev_hit = [rid for rid in rule_ids if rid in prev]
+    prev_sums = prev[prev_hit].sum() if pn else pd.Series(dtype="int64")
     for rid in rule_ids:
-        hits = int(cur[rid].sum()) if n else 0
-        prev_hits = int(prev[rid].sum()) if pn else 0
+        hits = int(sums.get(rid, 0))
+        prev_hits = int(prev_sums.get(rid, 0))
         per_100 = _r(100 * hits / n, 1) if n else float("nan")
         prev_per_100 = _r(100 * prev_hits / pn, 1) if pn else float("nan")
-        series = ([int(v) for v in by_bucket[rid]] if by_bucket is not None
+        series = ([int(v) for v in by_bucket[rid]] if by_bucket is not None and rid in hit
                   else [0] * len(starts))
         daily[rid] = series
         rows.append({"rule_id": rid, "rule_name": names.get(rid, rid), "hits": hits,
-                     "calls_affected": int((cur[rid] > 0).sum()) if n else 0,
+                     "calls_affected": int(affected.get(rid, 0)),
                      "per_100": per_100, "prev_per_100": prev_per_100,
                      "d_per_100": _delta(per_100, prev_per_100, 1),
                      "trend": sparkline([float(v) for v in series], breaks)})
