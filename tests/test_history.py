@@ -264,3 +264,22 @@ def test_the_keyword_sample_from_db_is_the_folders(db: Path, nights: list[Path])
             assert got[1] == 28 * 12 and (budget > 10**6) == (len(got[0]) == 28 * 12)
     finally:
         source.close()
+
+
+def test_calls_mentioning_from_db_is_the_folders(db: Path, nights: list[Path]) -> None:
+    """Words that can overlap in a text (one inside another, or one's end the other's start)
+    are each counted as the folders count them (``word in text``)."""
+    kw = {"date_from": "2026-10-05", "date_to": "2026-11-01", "keywords": 5}
+    folders = build_report(list(nights), **kw)  # type: ignore[arg-type]
+    texts = folders.source.texts(list(folders.calls["call_id"]))
+    pieces = sorted({t[i:i + n] for t in list(texts.values())[:40] for n in (1, 2, 3)
+                     for i in range(0, max(len(t) - n, 0), 7)})
+    words = [*pieces[:60], "不在任何文本里"]
+    source = HistorySource(db)
+    try:
+        from_db = build_report(source, **kw)  # type: ignore[arg-type]
+        got = source.mentions(words, from_db.calls)
+    finally:
+        source.close()
+    assert got == folders.source.mentions(words, folders.calls)
+    assert got["不在任何文本里"] == 0 and sum(n > 0 for n in got.values()) > 30
