@@ -267,8 +267,8 @@ def test_the_keyword_sample_from_db_is_the_folders(db: Path, nights: list[Path])
 
 
 def test_calls_mentioning_from_db_is_the_folders(db: Path, nights: list[Path]) -> None:
-    """Words that can overlap in a text (one inside another, or one's end the other's start)
-    are each counted as the folders count them (``word in text``)."""
+    """Calls mentioning each word, words inside one another among them, are counted as the
+    folders count them (``word in text``)."""
     kw = {"date_from": "2026-10-05", "date_to": "2026-11-01", "keywords": 5}
     folders = build_report(list(nights), **kw)  # type: ignore[arg-type]
     texts = folders.source.texts(list(folders.calls["call_id"]))

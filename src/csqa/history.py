@@ -634,32 +634,11 @@ class HistorySource:
         if not words:
             return {}
         ids = self._with_ids(calls, period=True)
-        # one regular-expression pass over the texts finds the words that cannot overlap one
-        # another (each match is then one of them); the others are looked for one by one
-        alone = [w for w in words if w.isalnum()
-                 and not any(v != w and _overlap(v, w) for v in words)]
-        together = [w for w in words if w not in alone]
-        got: dict[str, int] = {}
-        if alone:
-            pattern = "|".join(alone)  # letters and digits only: nothing to escape
-            got.update((str(w), int(n)) for w, n in _sql(self.con, f"""
-                SELECT w, count(*) FROM (SELECT unnest(list_distinct(regexp_extract_all(text, ?)))
-                AS w FROM customer_text JOIN {ids} USING (call_id)) GROUP BY w""", [pattern]))
-        if together:
-            counts = ", ".join("count(*) FILTER (WHERE contains(text, ?))" for _ in together)
-            row = _sql(self.con, f"SELECT {counts} FROM customer_text JOIN {ids} USING (call_id)",
-                       list(together))[0]
-            got.update((w, int(n)) for w, n in zip(together, row, strict=True))
+        counts = ", ".join("count(*) FILTER (WHERE contains(text, ?))" for _ in words)
+        row = _sql(self.con, f"SELECT {counts} FROM customer_text JOIN {ids} USING (call_id)",
+                   list(words))[0]
         self._drop(ids)
-        return {w: got.get(w, 0) for w in words}
-
-
-def _overlap(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` can share characters of one text: one holds the other, or one
-    ends with what the other begins with."""
-    if a in b or b in a:
-        return True
-    return any(a.endswith(b[:i]) or b.endswith(a[:i]) for i in range(1, min(len(a), len(b))))
+        return {w: int(n) for w, n in zip(words, row, strict=True)}
 
 
 def _by_call(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
