@@ -3,6 +3,7 @@ reports from the database that agree with reports from the folders."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -199,6 +200,16 @@ def test_cli_db_import_and_report(nights: list[Path], tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     md = out.read_text(encoding="utf-8")
     assert "2026-W37" in md
+    # a month as a folder of linked pages: the attention items open call pages of the folder
+    site = tmp_path / "sep"
+    res = runner.invoke(app, ["report", "--db", str(db), "--month", "2026-09", "--out",
+                              str(site), "--keywords", "0"])
+    assert res.exit_code == 0, res.output
+    assert res.output.strip().endswith(f"客服质检月报 2026-09 → {site / 'index.html'}")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    opened = re.findall(r'href="(calls/[^"]+)"', index)
+    assert opened and all((site / href).is_file() for href in opened)
+    assert '<div id="conversation">' in (site / opened[0]).read_text(encoding="utf-8")
     # folders and --db together, or neither, is a usage error
     res = runner.invoke(app, ["report", str(nights[0]), "--db", str(db)])
     assert res.exit_code == 2 and "二者选一" in res.output
