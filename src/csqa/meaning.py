@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -51,6 +51,9 @@ SCREEN_PROBABILITY = 0.05
 #: a keyword hit is let go only when the sentence is this much nearer to the counter-examples
 #: than to the examples (a handbook phrase is strong evidence: meaning must be clearly against it)
 VETO_MARGIN = 0.05
+#: or when the rule's classifier gives the keyword's sentence less than this probability (far under
+#: what hostile lines holding a keyword get: the development set's lowest is about 0.25)
+VETO_PROBABILITY = 0.1
 #: utterances with fewer Chinese characters of content (好的, 嗯嗯, 行就这样) are not judged by meaning
 MIN_CHARS = 5
 #: a line holds a classifier-judged rule's meaning when the classifier's probability is at least
@@ -373,12 +376,22 @@ class MeaningBank:
         return [seen.model for seen in seens]  # type: ignore[misc]
 
     def sincere(self, set_id: int, text: str, word: str) -> Judgement | None:
-        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``: the sentence is
-        clearly nearer (by :data:`VETO_MARGIN`) to one of the rule's own counter-examples that
-        uses the same word than to any example. The judgement when so, else None."""
+        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``: the rule's
+        classifier gives the sentence less than :data:`VETO_PROBABILITY`, or the sentence is
+        clearly nearer (by :data:`VETO_MARGIN`, by the sentence model) to one of the rule's own
+        counter-examples that uses the same word than to any example. The judgement when so
+        (its ``holds`` False: the rule's meaning does not hold), else None."""
         s = self._sets[set_id]
+        seen = self._seen(text)
+        if seen.short:
+            return None
+        if self._classifies(set_id, True):
+            assert seen.probabilities is not None
+            p = float(seen.probabilities[set_id])
+            if p < VETO_PROBABILITY:
+                return replace(self._classified(set_id, seen), holds=False)
         using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
-        if not len(using) or self._seen(text).short:
+        if not len(using):
             return None
         model = self._model([text], s)[0]
         like_k = int(s.like[int(np.argmax(model[s.like]))])
