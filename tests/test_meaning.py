@@ -40,7 +40,7 @@ def _bank() -> tuple[MeaningBank, int, int]:
 
 
 def test_shared_sets_are_decided_by_their_classifier_and_say_why() -> None:
-    bank, shirk, blame = _bank()
+    bank, shirk, _ = _bank()
     j = bank.judge(shirk, "这个你得去问快递公司,跟我们没关系")
     assert j is not None and j.holds and j.probability is not None and j.probability >= 0.4
     assert j.like in SHIRK_LIKE and j.unlike in POLITE
