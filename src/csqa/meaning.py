@@ -376,23 +376,21 @@ class MeaningBank:
         return [seen.model for seen in seens]  # type: ignore[misc]
 
     def sincere(self, set_id: int, text: str, word: str) -> Judgement | None:
-        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``: the rule's
-        classifier gives the sentence less than :data:`VETO_PROBABILITY`, or the sentence is
-        clearly nearer (by :data:`VETO_MARGIN`, by the sentence model) to one of the rule's own
-        counter-examples that uses the same word than to any example. The judgement when so
-        (its ``holds`` False: the rule's meaning does not hold), else None."""
+        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``. Only when some
+        counter-example of the rule uses the same word (a sincere use is known): then when the
+        rule's classifier gives the sentence less than :data:`VETO_PROBABILITY`, or the sentence
+        is clearly nearer (by :data:`VETO_MARGIN`, by the sentence model) to one of those
+        counter-examples than to any example. The judgement when so (its ``holds`` False: the
+        rule's meaning does not hold), else None."""
         s = self._sets[set_id]
         seen = self._seen(text)
-        if seen.short:
-            return None
+        using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
+        if seen.short or not len(using):
+            return None  # no counter-example knows a sincere use of the word
         if self._classifies(set_id, True):
             assert seen.probabilities is not None
-            p = float(seen.probabilities[set_id])
-            if p < VETO_PROBABILITY:
+            if seen.probabilities[set_id] < VETO_PROBABILITY:
                 return replace(self._classified(set_id, seen), holds=False)
-        using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
-        if not len(using):
-            return None
         model = self._model([text], s)[0]
         like_k = int(s.like[int(np.argmax(model[s.like]))])
         unlike_k = int(using[int(np.argmax(model[using]))])
