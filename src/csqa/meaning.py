@@ -378,7 +378,8 @@ class MeaningBank:
     def sincere(self, set_id: int, text: str, word: str) -> Judgement | None:
         """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``. Only when some
         counter-example of the rule uses the same word (a sincere use is known): then when the
-        rule's classifier gives the sentence less than :data:`VETO_PROBABILITY`, or the sentence
+        rule's classifier gives the sentence less than :data:`VETO_PROBABILITY` and one of those
+        counter-examples is at least as near as any example (static vectors), or the sentence
         is clearly nearer (by :data:`VETO_MARGIN`, by the sentence model) to one of those
         counter-examples than to any example. The judgement when so (its ``holds`` False: the
         rule's meaning does not hold), else None."""
@@ -389,7 +390,9 @@ class MeaningBank:
             return None  # no counter-example knows a sincere use of the word
         if self._classifies(set_id, True):
             assert seen.probabilities is not None
-            if seen.probabilities[set_id] < VETO_PROBABILITY:
+            static = self._similar(seen)
+            if seen.probabilities[set_id] < VETO_PROBABILITY and \
+                    static[using].max() >= static[s.like].max():
                 return replace(self._classified(set_id, seen), holds=False)
         model = self._model([text], s)[0]
         like_k = int(s.like[int(np.argmax(model[s.like]))])
