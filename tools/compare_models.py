@@ -33,6 +33,7 @@ from csqa.engine import Engine  # noqa: E402
 from csqa.meaning import MIN_CHARS, SentenceModel, _words  # noqa: E402
 from csqa.ruleset import load_ruleset  # noqa: E402
 
+
 def _short(text: str) -> bool:
     return _words(text) < MIN_CHARS
 
