@@ -75,3 +75,15 @@ def test_the_agent_page_marks_the_change_on_its_trend(report: Report, tmp_path: 
     folder = write_folder(report, report.source, tmp_path / "site").parent
     page = (folder / "agents" / "A1.html").read_text(encoding="utf-8")
     assert page.count('class="ruleset-change"') == 2
+
+
+def test_a_call_page_shows_the_call_as_audited_and_as_scored_again(report: Report,
+                                                                   tmp_path: Path) -> None:
+    from csqa.weekly.folder import write_folder
+
+    folder = write_folder(report, report.source, tmp_path / "site").parent
+    page = (folder / "calls" / "o-b.html").read_text(encoding="utf-8")
+    assert ('得分 <span class="good">90</span> · 按本报告最新规则集重新计分 '
+            '<span class="warn">83.33</span> 合格</div>') in page
+    # the explain view is the call under its own ruleset (v0: blame −10)
+    assert "基础分 100 − 扣分 10 = 得分 90 · 合格线 80 · 结论:合格" in page

@@ -158,10 +158,10 @@ def explained(call: dict[str, Any], findings: list[dict[str, Any]], stored: Stor
     counts: dict[str, int] = {}
     for f in found:
         counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
-    _, _, _, deductions = deduct(counts, scoring.rules, scoring.base_score, scoring.pass_mark,
-                                 stored.not_evaluable)
-    result = CallResult(transcript, found, float(call["score"]), bool(call["passed"]),
-                        bool(call["vetoed"]), counts, deductions,
+    # scored as its audit scored it (the report may show it scored again under a newer ruleset)
+    score, passed, vetoed, deductions = deduct(counts, scoring.rules, scoring.base_score,
+                                               scoring.pass_mark, stored.not_evaluable)
+    result = CallResult(transcript, found, score, passed, vetoed, counts, deductions,
                         {rid: "" for rid in stored.not_evaluable})
     return Explained(result, scoring)
 
@@ -174,10 +174,13 @@ def _call_page(report: Report, call: dict[str, Any], findings: list[dict[str, An
     who = f"{call['agent_name']} ({call['agent_id']})" if call["agent_name"] else call["agent_id"]
     who_html = f'<a href="{_e(agent_href)}">{_e(who)}</a>' if agent_href else _e(who)
     started = call["local"].strftime("%Y-%m-%d %H:%M") if pd.notna(call["local"]) else ""
+    recorded = float(call.get("recorded_score", call["score"]))
+    again = "" if recorded == float(call["score"]) else \
+        f" · {lab('rescored')} {_score(report, float(call['score']))}"
     length = stored.duration or max([float(u[2]) for u in stored.utterances or []] + [0.0])
     body = [f'<p><a href="../index.html">{_e(report.title)}</a></p>',
             f'<div class="meta">{who_html} · {_e(call["team"])} · {_e(started)} · '
-            f"{_e(lab('score'))} {_score(report, float(call['score']))} {_e(verdict)}</div>",
+            f"{_e(lab('score'))} {_score(report, recorded)}{again} {_e(verdict)}</div>",
             f"<h2>{_e(lab('timeline'))}</h2>"]
     if stored.utterances is not None:
         body.append(_timeline(call, findings, length, "call-level"))

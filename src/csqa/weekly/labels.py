@@ -53,6 +53,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "frequent_findings": ("最常见的问题(每项两通示例)", "Most frequent findings (two example calls each)"),
     "worst_of_agent": ("本期得分最低的通话", "Lowest-scoring calls of the period"),
     "disputes": ("复核争议", "Reviewed disputes"),
+    "rescored": ("按本报告最新规则集重新计分", "scored again under the report's newest ruleset"),
     "reviewed_counts": ("本期复核:确认 {confirmed} 条 · 误报 {false_alarm} 条 · 漏报 {missed} 条",
                         "reviewed this period: {confirmed} confirmed · {false_alarm} false alarms "
                         "· {missed} missed"),
