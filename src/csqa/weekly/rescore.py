@@ -54,8 +54,10 @@ def _costs(run: RunInfo) -> dict[str, RuleCost] | None:
 def rescore(calls: pd.DataFrame, used: list[RunInfo]) -> tuple[pd.DataFrame, Rescored]:
     """``calls`` (a report's rows: ``run``, ``score``, ``passed``, ``vetoed``, ``n_findings``,
     per-rule counts, ``not_evaluable``) with the calls of older rulesets scored under the newest
-    ruleset among their runs; the recorded score stays in ``recorded_score``."""
-    out = calls.assign(recorded_score=calls["score"])
+    ruleset among their runs, changed in place (a quarter is millions of rows: no copy); the
+    recorded score stays in ``recorded_score``."""
+    out = calls
+    out["recorded_score"] = out["score"]
     if not len(calls):
         return out, Rescored()
     by_order = {r.order: r for r in used}
