@@ -69,6 +69,31 @@ def test_the_figures_and_the_sentence_follow(report: Report) -> None:
     assert report.ruleset_breaks == [2, 3]
 
 
+def test_a_ruleset_not_scored_again_is_a_series_of_its_own(report: Report) -> None:
+    from csqa.weekly.html import daily_chart
+
+    daily = report.table("t_daily")
+    assert [None if v != v else v for v in daily["separate_mean"]] == [
+        None, None, 90.0, None, None, None, None]  # other 9's one call, on Wednesday
+    chart = daily_chart(report)
+    assert chart.count('<circle class="separate"') == 1
+    assert "无法重新计分的规则集平均分" in chart
+
+
+def test_every_format_writes_the_separate_series(report: Report, tmp_path: Path) -> None:
+    import openpyxl
+
+    from csqa.weekly import write_report
+
+    for suffix in ("xlsx", "html", "md"):
+        write_report(report, tmp_path / f"r.{suffix}", None)
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["每日趋势"]
+    header = [c.value for c in next(sheet.iter_rows(min_row=1, max_row=5))]
+    assert "无法重新计分的规则集平均分" in header or any(
+        "无法重新计分的规则集平均分" in [c.value for c in row] for row in sheet.iter_rows())
+    assert "无法重新计分的规则集平均分" in (tmp_path / "r.md").read_text(encoding="utf-8")
+
+
 def test_the_agent_page_marks_the_change_on_its_trend(report: Report, tmp_path: Path) -> None:
     from csqa.weekly.folder import write_folder
 

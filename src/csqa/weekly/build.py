@@ -690,6 +690,8 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
     if len(versions) > 1:
         daily = _with_versions(daily, cur, used, period)
         breaks = ruleset_breaks(daily)
+    if rescored.separate:
+        daily = _with_separate(daily, cur, period)
     rules_frame, rule_daily = _rules(cur, prev, period, rule_ids, names, breaks)
     runs_frame = _runs_table(runs, source.held(chosen), cur, chosen, zone)
     group_tables = [("t_agents", _groups(cur, prev, "agent_id", rule_ids, names, period, breaks)),
@@ -752,6 +754,15 @@ def ruleset_changes(used: list[RunInfo], calls: pd.DataFrame) -> list[tuple[str,
             seen[key] = when.date()
     names = {r.ruleset_hash: version_of(r) for r in used}
     return [(names[h], d) for h, d in sorted(seen.items(), key=lambda kv: kv[1])]
+
+
+def _with_separate(daily: pd.DataFrame, cur: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The trend with ``separate_mean``: the mean score of the calls whose ruleset could not be
+    scored again under the newest one (a series of its own)."""
+    apart = cur[cur["separate"].fillna(False).astype(bool)] if "separate" in cur else cur.iloc[:0]
+    means = apart.groupby("bucket")["score"].mean()
+    starts = [pd.Timestamp(d) for d, _ in period.buckets()]
+    return daily.assign(separate_mean=[_r(means.get(t, float("nan")), 2) for t in starts])
 
 
 def ruleset_breaks(daily: pd.DataFrame) -> list[int]:

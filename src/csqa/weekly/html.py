@@ -270,11 +270,22 @@ def daily_chart(report: Report) -> str:
                          f'<title>{_e(rec["date"].isoformat())} {_e(report.label("mean_score"))} '
                          f'{_e(format_cell(rec["mean_score"], "score", report.lang))}</title>'
                          f'</circle>')
+    if "separate_mean" in daily:  # rulesets that could not be scored again: their own line
+        apart = [(left + step * (i + 0.5), y(float(rec["separate_mean"])))
+                 for i, rec in enumerate(recs) if not missing(rec["separate_mean"])]
+        d = " ".join(f"{'M' if j == 0 else 'L'}{x:.1f},{yy:.1f}" for j, (x, yy) in enumerate(apart))
+        parts.append(f'<path class="separate" d="{d}" fill="none" stroke="#8250df" '
+                     f'stroke-width="2" stroke-dasharray="5 3"/>')
+        parts += [f'<circle class="separate" cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="#8250df"/>'
+                  for x, yy in apart]
     parts.append("</svg>")
     legend = (f'<div class="hint"><span style="color:#0969da">━</span> '
               f'{_e(report.label("mean_score"))} &nbsp; <span style="color:#b6e3ff">█</span> '
               f'{_e(report.label("pass_rate"))} &nbsp; <span style="color:#cf222e">┅</span> '
-              f'{_e(report.label("pass_mark"))} {report.pass_mark:g}</div>')
+              f'{_e(report.label("pass_mark"))} {report.pass_mark:g}'
+              + (f' &nbsp; <span style="color:#8250df">┅</span> '
+                 f'{_e(report.label("separate_mean"))}' if "separate_mean" in daily else "")
+              + "</div>")
     return "".join(parts) + legend
 
 

@@ -11,7 +11,8 @@ ruleset's points, caps, vetoes, base score and pass mark):
   (the N/A model: the deductions are weighed by ``W / W_e``), as are the rules the call itself
   could not evaluate (calls.csv ``not_evaluable``);
 - a ruleset with no rule in common with the newest one cannot be compared: its calls keep their
-  own scores, a separate series (the trend's 规则集 column says which).
+  own scores and are marked ``separate``; the trend shows their mean as a series of its own
+  (``separate_mean``), beside the mean of all calls.
 
 Vectorised per ruleset and per distinct ``not_evaluable`` set (a quarter is millions of calls).
 """
@@ -82,8 +83,11 @@ def rescore(calls: pd.DataFrame, used: list[RunInfo]) -> tuple[pd.DataFrame, Res
                   if rid in runs[0].rule_ids and (own is None or rid not in own
                                                   or own[rid].kind == target[rid].kind)]
         name = version_of(runs[0])
-        if not common:
+        if not common:  # a separate series: the report's trend draws its mean on its own
             done.separate.append(name)
+            if "separate" not in out:
+                out["separate"] = False
+            out.loc[out["run"].isin([r.order for r in runs]), "separate"] = True
             continue
         done.rescored.append(name)
         rows = out["run"].isin([r.order for r in runs])
