@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -477,33 +478,36 @@ class HistorySource:
                        coalesce(timezone(?, c.started_utc), c.started_local) AS local
                 FROM calls c JOIN runs r USING (run_id) JOIN ({_RUN_ORDER}) o USING (run_id)
                 WHERE starts_with(r.ruleset_hash, ?) AND local IS NOT NULL {span}""", params).fetchall()
-        # calls.csv's per-rule counts as one column per rule, only rules hit in the selection
-        # (a ruleset of 45 rules of which 17 fire: 17 columns of millions of rows, not 45)
-        hit = {str(r[0]) for r in _sql(self.con, """
-            SELECT DISTINCT rule_id FROM rule_counts SEMI JOIN selected USING (call_id)""")}
-        counted = [rid for rid in rule_ids if rid in hit]
-        sums = "".join(f', sum(rc.n) FILTER (WHERE rc.rule_id = ?)::BIGINT AS "{i}"'
-                       for i in range(len(counted)))
         # agent, name and team come as categories (DuckDB ENUMs: their values once each):
         # millions of rows of text are slow to turn into Python strings
         coded = ("agent_id", "agent_name", "team", "not_evaluable")
-        enums = ""
-        for col in coded:
-            values = [str(r[0]) for r in _sql(self.con, f"SELECT DISTINCT coalesce({col}, '') "
-                                                         "FROM selected ORDER BY 1")]
-            quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values or [""])
-            enums += f", coalesce(s.{col}, '')::ENUM({quoted}) AS {col}"
-        calls = self.con.execute(f"""
-            WITH counts AS (
-                SELECT rc.call_id {sums} FROM rule_counts rc SEMI JOIN selected USING (call_id)
-                GROUP BY rc.call_id)
-            SELECT s.* EXCLUDE ({", ".join(coded)}) {enums}
-                   {"".join(f', coalesce(k."{i}", 0)::BIGINT AS "{i}"' for i in range(len(counted)))}
-            FROM selected s LEFT JOIN counts k USING (call_id)""", counted).df()
-        calls = calls.rename(columns={str(i): rid for i, rid in enumerate(counted)})
+        enums = "".join(f", {_enum(self.con, f'coalesce({col}, {_q()})', 'selected')} AS {col}"
+                        for col in coded)
+        calls = self.con.execute(f"SELECT s.* EXCLUDE ({', '.join(coded)}) {enums}, "
+                                 "rowid AS i FROM selected s").df()
         for col in coded:  # categories of text, as the folder source's
             calls[col] = calls[col].cat.rename_categories(
                 pd.Index(calls[col].cat.categories.astype(str), dtype=object))
+        # calls.csv's per-rule counts as one column per rule, only rules hit in the selection
+        # (45 rules of which 17 fire: 17 columns of millions of rows, not 45): the few count
+        # rows are read as they are stored and put in their places with numpy
+        long = self.con.execute(f"""
+            SELECT s.rowid AS i, {_enum(self.con, "rule_id", "rule_counts", "rc.")} AS rule_id, rc.n
+            FROM rule_counts rc JOIN selected s USING (call_id)""").df()
+        cats = long["rule_id"].cat
+        hit = {str(cats.categories[k]) for k in np.unique(cats.codes.to_numpy())}
+        counted = [rid for rid in rule_ids if rid in hit]
+        column = {rid: j for j, rid in enumerate(counted)}
+        where = np.empty(len(calls), dtype=np.int64)
+        where[calls["i"].to_numpy()] = np.arange(len(calls))
+        matrix = np.zeros((len(calls), len(counted)), dtype=np.int64)
+        codes = long["rule_id"].cat.categories.map(lambda r: column.get(str(r), -1)).to_numpy()
+        wanted = codes[long["rule_id"].cat.codes.to_numpy()]
+        keep = wanted >= 0  # one row per call and rule: a plain assignment adds nothing up
+        matrix[where[long["i"].to_numpy()[keep]], wanted[keep]] = \
+            long["n"].to_numpy(dtype=np.int64)[keep]
+        calls = pd.concat([calls.drop(columns="i"), pd.DataFrame(matrix, columns=counted)],
+                          axis=1)
         calls["local"] = calls["local"].astype("datetime64[ns]")
         calls["day"] = calls["local"].dt.normalize()
         return calls
@@ -646,3 +650,16 @@ def _by_call(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     for rec in records:
         out.setdefault(str(rec["call_id"]), []).append(rec)
     return out
+
+
+def _q(text: str = "") -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _enum(con: Any, expr: str, table: str, alias: str = "") -> str:
+    """``expr`` (of ``table``, named ``alias`` in the query) cast to an ENUM of its values in
+    ``table``: DuckDB gives it to pandas as a category, each value once."""
+    values = [str(r[0]) for r in _sql(con, f"SELECT DISTINCT {expr} FROM {table} ORDER BY 1")
+              if r[0] is not None]
+    return f"({alias}{expr})::ENUM({', '.join(_q(v) for v in values) or _q()})"
