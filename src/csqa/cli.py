@@ -761,32 +761,35 @@ def rules_stats(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
                                                    help="csqa audit 的输出目录。",
                                                    show_default=False)],
-    reviews: Annotated[Path, typer.Option("--reviews", metavar="FILE",
-                                          help="复核表(.csv 或 .xlsx)。")],
+    reviews: Annotated[list[Path], typer.Option(
+        "--reviews", metavar="FILE",
+        help="复核表(.csv 或 .xlsx);可重复,如两位复核人各填一份同样的抽样。")],
     examples: Annotated[int, typer.Option("--examples", min=0, metavar="N",
                                           help="每条规则列出多少条误报示例。")] = 3,
     quiet: QuietOpt = False,
 ) -> None:
-    """按规则统计:违规数、已复核数、精确率和误报示例。
+    """按规则统计:违规数、已复核数、精确率和误报示例;有两位以上复核人时还有复核一致性。
 
-    精确率 = 确认 /(确认 + 误报)。精确率最低的规则排在最前:它们的短语表最需要修改。
+    精确率 = 确认 /(确认 + 误报)。精确率最低的规则排在最前:它们的短语表最需要修改。复核一致性按
+    reviewer 列区分复核人,对每两位复核人都复核过的发现计算一致率和 Cohen's kappa。
     """
     from rich.table import Table
 
     from csqa.errors import CsqaError
-    from csqa.review import rule_stats
+    from csqa.review import combine_reviews, rule_stats
 
     if ctx.obj is not None:
         raise _fail(f"rules stats 不使用 -r/--ruleset {ctx.obj}:它按审计结果里记录的规则统计",
                     EXIT_USAGE)
-    review_set = _read_reviews(reviews)
+    review_set = combine_reviews([_read_reviews(p) for p in reviews])
     try:
         stats = rule_stats(run_dirs, review_set, examples=examples)
     except CsqaError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     from csqa.review import format_time
 
-    table = Table(title=f"规则精确率 (rule precision) · {review_set.path}", title_justify="left")
+    table = Table(title=f"规则精确率 (rule precision) · {' + '.join(map(str, reviews))}",
+                  title_justify="left")
     for col, justify in (("规则", "left"), ("名称", "left"), ("违规", "right"),
                          ("已复核", "right"), ("确认", "right"), ("误报", "right"),
                          ("精确率", "right"), ("漏报", "right")):
@@ -798,7 +801,7 @@ def rules_stats(
                       "—" if st.precision is None else f"{st.precision:.0%}", str(st.missed))
     out.print(table)
     if len(shown) < len(stats) and not quiet:
-        out.print(f"({len(stats) - len(shown)} rule(s) with no findings and no reviews not shown)",
+        out.print(f"(另有 {len(stats) - len(shown)} 条规则既无违规也无复核结论,未列出)",
                   highlight=False)
     for st in [] if quiet else shown:
         for e in st.examples:
@@ -807,6 +810,33 @@ def rules_stats(
             out.print(f"误报示例 {st.rule_id} {st.name}: {e['call_id']}#{e.get('utterance')} "
                       f"{format_time(e.get('start'))} “{e.get('matched') or e.get('evidence', '')}”"
                       f"{note}{who}", highlight=False, soft_wrap=True, markup=False)
+    _agreement(stats, review_set, quiet)
+
+
+def _agreement(stats: Any, review_set: Any, quiet: bool) -> None:
+    """The reviewer-agreement part of ``rules stats`` (nothing misleading with one reviewer)."""
+    from rich.table import Table
+
+    from csqa.review import AGREEMENT_COLUMNS, MIN_PAIRED, agreement_rows
+
+    names = review_set.reviewers
+    if len(names) < 2:
+        if not quiet and review_set.verdicts:
+            why = (f"只有一位复核人({names[0]})" if names else "复核表没有填写复核人(reviewer 列)")
+            out.print(f"复核一致性:{why},需要两位以上复核人对同一批发现给出结论才能比较",
+                      highlight=False, soft_wrap=True, markup=False)
+        return
+    table = Table(title=f"复核一致性 (reviewer agreement) · 共同复核少于 {MIN_PAIRED} 条为样本不足",
+                  title_justify="left")
+    for col in AGREEMENT_COLUMNS:
+        table.add_column(col, justify="left" if col in ("规则", "名称", "复核人", "一致程度")
+                         else "right", no_wrap=col == "规则")
+    for row in agreement_rows(stats):
+        table.add_row(*row)
+    out.print(table)
+    if review_set.unnamed and not quiet:
+        out.print(f"另有 {review_set.unnamed} 条结论没有填写复核人,未计入复核一致性",
+                  highlight=False, soft_wrap=True, markup=False)
 
 
 RulesetArg = Annotated[
