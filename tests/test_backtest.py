@@ -154,7 +154,7 @@ def test_backtest_errors_name_the_folder(world: tuple[Path, Path, Path], tmp_pat
     calls.rmdir()
     res = runner.invoke(app, ["backtest", str(run), "-r", str(rules)])
     assert res.exit_code == 2
-    assert f"recorded input {calls.resolve()} no longer exists" in res.output
+    assert f"记录的输入 {calls.resolve()} 已不存在" in res.output
 
 
 @pytest.mark.parametrize("command", [["review"], ["backtest"], ["rules", "stats"], ["audit"]])

@@ -182,7 +182,7 @@ def _read_options(input_format: str | None, calls: Path | None, column_map: list
     given = ReadOptions(format=input_format, calls=calls, column_map=mapping,
                         agent_channel=agent_channel, strict_roles=strict_roles)
     if profile is not None:
-        return ReadOptions.from_profile(profile, **vars(given))
+        return ReadOptions.from_profile(profile).overridden(**vars(given))
     return given
 
 
@@ -692,7 +692,8 @@ def backtest(
     """用候选规则集重新审计过去运行的输入,显示会有什么变化。
 
     按规则:新增和消失的违规及示例;按坐席和总体:之前和之后的平均分与合格率;只改计分(合格线、扣分)
-    也会显示得分和结论的变化。总体合格率下降超过 --max-pass-rate-drop 时退出码为 1(用于 CI);用法
+    也会显示得分和结论的变化。输入按各次运行 run.json 记录的读取选项重新读取(通话记录、声道、角色等),
+    命令行给出的读取选项优先。总体合格率下降超过 --max-pass-rate-drop 时退出码为 1(用于 CI);用法
     错误、规则集有误或运行目录不可用时为 2。
     """
     from rich.table import Table
@@ -709,7 +710,7 @@ def backtest(
         bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact,
                           options=reading)
         written = write_backtest(bt, out_file) if out_file is not None else []
-    for p in [] if quiet else bt.problems:
+    for p in [] if quiet else [*bt.notes, *bt.problems]:
         err.print(f"警告:{p}", highlight=False, soft_wrap=True, markup=False)
     if bt.missing and not quiet:
         shown = ", ".join(bt.missing[:5]) + (" …" if len(bt.missing) > 5 else "")

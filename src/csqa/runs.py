@@ -143,6 +143,14 @@ class AuditRun:
     def inputs(self) -> list[str]:
         return [str(p) for p in self.record.get("inputs", [])]
 
+    @property
+    def reading(self) -> dict[str, Any] | None:
+        """How the run read its inputs (run.json's ``reading``: input format, call records and
+        their column map, profile, agent channel, speakers, strict roles; see
+        :meth:`csqa.reading.ReadOptions.record`); ``None`` for a run made before it was kept."""
+        got = self.record.get("reading")
+        return got if isinstance(got, dict) else None
+
     @cached_property
     def audited_at(self) -> datetime | None:
         value = self.record.get("started_at")
