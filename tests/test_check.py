@@ -300,3 +300,19 @@ def test_missing_wording_names_the_span_not_an_utterance(tmp_path: Path) -> None
                  if f.get("type") == "closing.satisfaction"]
     assert failure.text.splitlines()[0] == "[00:09-00:21] 时段"
     assert "不关我的事" not in failure.text
+
+
+def test_check_jobs_give_the_same_report(tmp_path: Path) -> None:
+    """``check -j`` audits on worker processes through the one pipeline (600 calls: three
+    batches, so -j 2 uses the pool) and reports exactly what one process does."""
+    from csqa.synth import write_corpus
+
+    corpus = write_corpus(600, tmp_path / "synth", seed=3)
+    reports = {}
+    for jobs in ("1", "2"):
+        code, out, _ = run(str(corpus), "--format", "json", "-j", jobs)
+        reports[jobs] = (code, out)
+    assert reports["1"] == reports["2"]
+    code, out = reports["1"]
+    data = json.loads(out)
+    assert code == 1 and len(data["calls"]) == 600

@@ -104,6 +104,11 @@ QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="只打印结果和错误:不显示进度、提示和汇总行。")]
 
 
+JobsOpt = Annotated[int | None, typer.Option(
+    "--jobs", "-j", metavar="N", min=1,
+    help="工作进程数(默认:全部 CPU 核)。无论 N 是多少,输出都相同。", show_default=False)]
+
+
 NoRedactOpt = Annotated[bool, typer.Option(
     "--no-redact", help="在输出中保留电话、身份证、银行卡号和邮箱(默认打码,因为报表会被广泛转发)。")]
 
@@ -244,9 +249,7 @@ def audit(
                                         help="只打印汇总行,不打印坐席成绩单。")] = False,
     top: Annotated[int, typer.Option("--top", min=0, metavar="N",
                                      help="成绩单只列最差的 N 名坐席(0:全部);agents.csv 含全部坐席。")] = 10,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", min=1,
-                                             help="工作进程数(默认:全部 CPU 核)。无论 N 是多少,输出都相同。",
-                                             show_default=False)] = None,
+    jobs: JobsOpt = None,
     engine: Annotated[str, typer.Option("--engine", metavar="local|dask",
                                         help="在本机运行,或在 Dask 集群上运行"
                                              "(需要 pip install 'csqa\\[dask]')。")] = "local",
@@ -518,6 +521,7 @@ def check(
     fmt: Annotated[str, typer.Option(
         "--format", "-f", metavar="text|json|github|junit",
         help="text:每通不合格通话一行(默认);json;github:工作流注释;junit:JUnit XML 输出到标准输出。")] = "text",
+    jobs: JobsOpt = None,
     no_redact: NoRedactOpt = False,
     quiet: QuietOpt = False,
     reading: Any = None,
@@ -540,7 +544,7 @@ def check(
     rs = _load_ruleset(ruleset)
     try:
         report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
-                           redact=not no_redact, options=reading)
+                           redact=not no_redact, options=reading, jobs=jobs)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
