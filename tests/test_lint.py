@@ -130,10 +130,10 @@ def test_errors_are_audits_errors_all_at_once(tmp_path: Path) -> None:
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith(str(f))]
     assert len(lines) == 3
-    assert lines[0].startswith(f"{f}:5:14: rules[0].regexes: invalid or unsafe regex '(?<=a)b': ")
-    assert lines[1] == f"{f}:9:5: rules[1].alowed: unknown key for kind interruption " \
-                       "(did you mean 'allowed'?)"
-    assert lines[2].startswith(f"{f}:8:18: rules[1].min_overlap: must be a number ≥ 0")
+    assert lines[0].startswith(f"{f}:5:14: rules[0].regexes: 正则表达式 '(?<=a)b' 无效或不安全:")
+    assert lines[1] == f"{f}:9:5: rules[1].alowed: 未知的键:类型 interruption 没有这个键" \
+                       "(是否应为 'allowed'?)"
+    assert lines[2].startswith(f"{f}:8:18: rules[1].min_overlap: 应为 ≥ 0 的数")
     assert out == f"{f}: 3 个错误,0 个警告\n"
     audit = runner.invoke(app, ["audit", str(tmp_path), "--ruleset", str(f), "-o",
                                 str(tmp_path / "o")])
@@ -147,9 +147,9 @@ def test_malformed_examples_are_errors(tmp_path: Path) -> None:
                  "    examples: {fires: [x], pass: [{cal: y}]}\n", encoding="utf-8")
     report = lint(f)
     assert report.errors == [
-        f"{f}:5:16: rules[0].examples.fires: unknown key (did you mean 'fire'?) (use fire or pass)",
-        f"{f}:5:36: rules[0].examples.pass[0].cal: unknown key (did you mean 'call'?)",
-        f"{f}:5:35: rules[0].examples.pass[0].call: required (the call as text)",
+        f"{f}:5:16: rules[0].examples.fires: 未知的键(是否应为 'fire'?)(应为 fire 或 pass)",
+        f"{f}:5:36: rules[0].examples.pass[0].cal: 未知的键(是否应为 'call'?)",
+        f"{f}:5:35: rules[0].examples.pass[0].call: 必填(通话的文字)",
     ]
 
 
@@ -174,7 +174,7 @@ def test_rules_subcommands_take_the_ruleset_every_way(tmp_path: Path, command: s
             "positional": ["rules", command, str(f)]}[where]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert f"{f}:5:5: rules[0].phrasez: unknown key" in result.stderr
+    assert f"{f}:5:5: rules[0].phrasez: 未知的键" in result.stderr
 
 
 def test_rules_two_different_rulesets_is_an_error(tmp_path: Path) -> None:

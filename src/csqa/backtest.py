@@ -247,7 +247,7 @@ class DifferSink(Sink):
         t, diff = outcome.transcript, self.diff
         cid = t.call_id
         for rid, error in outcome.rule_errors.items():
-            self.problems.append(InputProblem(t.source, t.line, f"rule {rid} failed: {error}",
+            self.problems.append(InputProblem(t.source, t.line, f"规则 {rid} 运行失败:{error}",
                                               status="rule_error", call_id=cid))
         if cid in self.baseline and cid not in diff.seen:
             row, old, pass_mark = self.baseline[cid]
@@ -471,7 +471,7 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
         _write_xlsx(out, named)
         return [out]
     if suffix != ".csv":
-        raise CsqaError(f"{out}: --out must end in .xlsx or .csv")
+        raise CsqaError(f"{out}: --out 须以 .xlsx 或 .csv 结尾")
     written = []
     for name, (cols, rows) in named.items():
         path = out if name == "findings" else out.with_name(f"{out.stem}.{name}.csv")

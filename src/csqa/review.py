@@ -155,7 +155,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     if suffix == ".xlsx":
         return _read_xlsx(path)
     if suffix != ".csv":
-        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+        raise ReviewsError([f"{path}: 复核表应为 .csv 或 .xlsx"])
     try:
         text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
@@ -163,7 +163,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     except safeio.RefusedFile as exc:
         raise ReviewsError([str(exc)]) from None
     except OSError as exc:
-        raise ReviewsError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+        raise ReviewsError([f"{path}: 无法读取:{exc.strerror or exc}"]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     table = [row for row in reader]
     return _rows_from_table(path, table)
@@ -180,7 +180,7 @@ def _read_xlsx(path: Path) -> list[dict[str, str]]:
     except safeio.RefusedFile as exc:
         raise ReviewsError([str(exc)]) from None
     except (OSError, BadZipFile, KeyError, ValueError) as exc:
-        raise ReviewsError([f"{path}: cannot read as an Excel workbook: {exc}"]) from None
+        raise ReviewsError([f"{path}: 无法作为 Excel 工作簿读取:{exc}"]) from None
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         table = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
@@ -203,8 +203,8 @@ def _rows_from_table(path: Path, table: list[list[str]]) -> list[dict[str, str]]
     header = [h.strip() for h in table[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ReviewsError([f"{path}:1: missing column(s) {', '.join(missing)} "
-                            f"(a reviews file has the columns: {', '.join(REVIEW_COLUMNS)})"])
+        raise ReviewsError([f"{path}:1: 缺少列:{', '.join(missing)}"
+                            f"(复核表的列:{', '.join(REVIEW_COLUMNS)})"])
     rows: list[dict[str, str]] = []
     for cells in table[1:]:
         if not any(c.strip() for c in cells):
@@ -226,7 +226,7 @@ def read_reviews(path: str | Path) -> Reviews:
     """Read and check a reviews file. Raises :class:`ReviewsError` listing every problem."""
     path = Path(path)
     if not path.exists():
-        raise ReviewsError([f"{path}: no such reviews file (csqa review RUN_DIR creates one)"])
+        raise ReviewsError([f"{path}: 复核表不存在(csqa review RUN_DIR 可生成)"])
     raw = _read_rows(path)
     reviews = Reviews(path=path, rows=[r for r in raw if r])
     problems: list[str] = []
@@ -240,8 +240,8 @@ def read_reviews(path: str | Path) -> Reviews:
             continue
         verdict = VERDICT_WORDS.get(" ".join(word.lower().split()))
         if verdict is None:
-            problems.append(f"{where}: verdict: {word!r} is not one of {', '.join(VERDICTS)} "
-                            "(or 确认, 误报, 漏报)")
+            problems.append(f"{where}: verdict: {word!r} 不是 {', '.join(VERDICTS)} 之一"
+                            "(或 确认、误报、漏报)")
             continue
         v, errs = _verdict(row, verdict, where, rowno)
         problems.extend(errs)
@@ -272,15 +272,15 @@ def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
     rule_id = _field(row, "rule_id")
     if verdict == MISSED:
         if fid:
-            problems.append(f"{where}: verdict: 'missed' is for a violation the machine did not "
-                            "find: add a new row with call_id and rule_id and no finding_id "
-                            "(use confirmed or false_alarm on a machine finding)")
+            problems.append(f"{where}: verdict: missed(漏报)用于机器没发现的违规:请新增一行,"
+                            "填 call_id 和 rule_id,finding_id 留空(机器发现的违规请用 "
+                            "confirmed 或 false_alarm)")
         if not call_id:
-            problems.append(f"{where}: call_id: required for a missed violation")
+            problems.append(f"{where}: call_id: 漏报必须填写")
         if not rule_id:
-            problems.append(f"{where}: rule_id: required for a missed violation")
+            problems.append(f"{where}: rule_id: 漏报必须填写")
     elif not fid:
-        problems.append(f"{where}: finding_id: required for a {verdict} verdict")
+        problems.append(f"{where}: finding_id: 结论为 {verdict} 时必须填写")
     utterance: int | None = None
     if text := _field(row, "utterance"):
         try:
@@ -288,14 +288,14 @@ def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
             if utterance < 0:
                 raise ValueError
         except ValueError:
-            problems.append(f"{where}: utterance: expected an utterance number (0, 1, …), "
-                            f"got {text!r}")
+            problems.append(f"{where}: utterance: 应为句子编号(0、1 …),"
+                            f"实际是 {text!r}")
     time: float | None = None
     if text := _field(row, "time"):
         try:
             time = parse_time(text)
         except ValueError:
-            problems.append(f"{where}: time: expected 00:01:23.4 or seconds, got {text!r}")
+            problems.append(f"{where}: time: 应为 00:01:23.4 或秒数,实际是 {text!r}")
     if problems:
         return None, problems
     return Verdict(verdict, fid, call_id, rule_id, utterance, time, _field(row, "matched"),
@@ -325,7 +325,7 @@ def write_reviews(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
     for row in rows:  # keep columns a reviewer added (e.g. "team lead comment")
         columns.extend(k for k in row if k not in columns)
     if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+        raise ReviewsError([f"{path}: 复核表应为 .csv 或 .xlsx"])
     with safeio.replacing(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             _write_xlsx(tmp, columns, rows)
@@ -439,14 +439,14 @@ def update_reviews(run_dir: str | Path, out: str | Path | None = None, sample: i
     run = open_run(run_dir)
     path = Path(out) if out is not None else run.path / "reviews.csv"
     if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+        raise ReviewsError([f"{path}: 复核表应为 .csv 或 .xlsx"])
     current = read_reviews(path) if path.exists() else None
     existing = current.rows if current else []
     known = current.finding_ids if current else set()
     candidates = [f for f in run.findings() if f.get("finding_id") not in known]
     if any(not f.get("finding_id") for f in candidates):
-        raise ReviewsError([f"{run.path / 'findings.jsonl'}: findings have no finding_id "
-                            "(made by an older csqa); re-run csqa audit"])
+        raise ReviewsError([f"{run.path / 'findings.jsonl'}: 违规记录没有 finding_id"
+                            "(由较早的 csqa 生成);请重新运行 csqa audit"])
     chosen = candidates if sample is None else sample_findings(candidates, sample, by, seed)
     chosen = sorted(chosen, key=lambda f: (str(f["call_id"]), f.get("start") or 0.0,
                                            f.get("utterance") or -1, str(f["rule_id"])))
@@ -559,9 +559,9 @@ def apply_reviews(run_dir: str | Path | AuditRun, reviews: Reviews | str | Path)
         if v.call_id not in call_ids:
             continue
         if v.rule_id not in run.rules:
-            problems.append(f"{rv.path}:{v.row}: rule_id: {v.rule_id!r} is not a rule of this "
-                            f"run's ruleset ({run.ruleset_name} {run.ruleset_version}); "
-                            "the missed violation was not counted")
+            problems.append(f"{rv.path}:{v.row}: rule_id: {v.rule_id!r} 不是这次运行的规则集"
+                            f"({run.ruleset_name} {run.ruleset_version})中的规则;"
+                            "这条漏报未计入")
             continue
         missed_by_call[v.call_id].append(v)
     run_ids: set[str] = set()
@@ -876,7 +876,7 @@ def agreement_rows(stats: Sequence[RuleStats]) -> list[list[str]]:
     """The reviewer-agreement table (:data:`AGREEMENT_COLUMNS`), as shown: per rule and pair of
     reviewers with findings both ruled on, then 全部 (all rules) for every pair. Fewer than
     :data:`MIN_PAIRED` shared findings show 样本不足 instead of figures."""
-    rows = []
+    rows: list[list[str]] = []
     for st in stats:
         rows.extend(_agreement_row(st.rule_id, st.name, a) for a in st.agreements if a.paired)
     rows.extend(_agreement_row("全部", "", a) for a in overall_agreement(stats))

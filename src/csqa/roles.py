@@ -209,9 +209,8 @@ def assign_roles(t: Transcript, opts: RoleOptions | None = None) -> Transcript |
         return InputProblem(
             t.source,
             t.line,
-            "speaker roles uncertain (--strict-roles): "
-            f"{t.role_evidence}; give --agent-channel N or a speakers: mapping "
-            "in the profile",
+            "说话人角色不确定(--strict-roles):"
+            f"{t.role_evidence};请给出 --agent-channel N,或在导出配置中写 speakers: 映射",
             call_id=t.call_id,
         )
     return t
