@@ -30,11 +30,12 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import ahocorasick_rs
 import numpy as np
 
 #: what judges meaning (README: "Meaning-aware rules")
@@ -44,20 +45,22 @@ MODEL = "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-enc
 DEFAULT_MARGIN = -0.04
 #: and be at least this similar to the utterance
 DEFAULT_MIN_SIMILARITY = 0.5
-#: the screen lets an utterance through when its static margin is at least this (static
-#: similarities are on another scale than the model's; set on the development set, see
-#: ``make eval``, so that the screen loses no utterance the model would judge as holding)
-SCREEN_MARGIN = -0.06
+#: a set judged by the sentence model sees only the lines its classifier gives at least this
+#: probability (a screen: set on the development set so that it loses no line the model accepts)
+SCREEN_PROBABILITY = 0.05
 #: a keyword hit is let go only when the sentence is this much nearer to the counter-examples
 #: than to the examples (a handbook phrase is strong evidence: meaning must be clearly against it)
 VETO_MARGIN = 0.05
+#: or when the rule's classifier gives the keyword's sentence less than this probability (far under
+#: what hostile lines holding a keyword get: the development set's lowest is about 0.25)
+VETO_PROBABILITY = 0.1
 #: utterances with fewer Chinese characters of content (好的, 嗯嗯, 行就这样) are not judged by meaning
 MIN_CHARS = 5
-#: dimensions of the static table used by the screen (its rows are PCA-ordered: the first carry most)
-SCREEN_DIMS = 96
 #: a line holds a classifier-judged rule's meaning when the classifier's probability is at least
 #: this plus (the rule's ``margin`` − :data:`DEFAULT_MARGIN`) (set on the development set's dev split)
 CLASSIFIER_THRESHOLD = 0.4
+#: and its nearest like example must be at least this much nearer (static vectors) than its nearest unlike
+STATIC_MARGIN = -0.05
 #: L2 penalty of the classifiers' training (few examples, many dimensions: keep the weights small)
 CLASSIFIER_L2 = 1.0
 
@@ -96,29 +99,14 @@ class StaticTable:
     """The static word table: Chinese words of the model's vocabulary, one PCA row each."""
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray) -> None:
-        self.row = {w: i for i, w in enumerate(words)}
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        #: the lengths of the table's words by their first character, longest first
-        lengths: dict[str, set[int]] = {}
-        for w in words:
-            lengths.setdefault(w[0], set()).add(len(w))
-        self.lengths = {ch: sorted(n, reverse=True) for ch, n in lengths.items()}
+        #: finds the words of a text left to right, the longest at each place
+        self._words = ahocorasick_rs.AhoCorasick(list(words),
+                                                 matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
 
     def rows(self, text: str) -> list[int]:
         """The table rows of ``text``'s words, by greedy longest match (other characters skipped)."""
-        out = []
-        i, n = 0, len(text)
-        row, lengths = self.row, self.lengths
-        while i < n:
-            for size in lengths.get(text[i], ()):
-                r = row.get(text[i : i + size])
-                if r is not None:
-                    out.append(r)
-                    i += size
-                    break
-            else:
-                i += 1
-        return out
+        return [row for row, _, _ in self._words.find_matches_as_indexes(text)]
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """Unit-length static vectors (a zero row for a text with no known word)."""
@@ -127,16 +115,18 @@ class StaticTable:
         for k, text in enumerate(texts):
             rows = self.rows(text)
             if rows:
-                out[k] = self.vectors[rows].mean(axis=0)
-        return _unit(out)
+                v = self.vectors[rows].sum(axis=0)
+                out[k] = v / float(np.sqrt(v @ v)) if v.any() else v
+        return out
 
 
 def features(table: StaticTable, texts: Sequence[str]) -> np.ndarray:
     """What the classifiers see of each text: its static vector, whether it says 你, whether it
     says 您, whether it asks (? or 吗), and a constant 1 (the bias)."""
-    cues = np.array([["你" in t, "您" in t, "?" in t or "?" in t or "吗" in t, True] for t in texts],
-                    dtype=np.float32).reshape(len(texts), 4)
-    return np.hstack([table.encode(texts), cues])
+    out = np.zeros((len(texts), table.vectors.shape[1] + 4), dtype=np.float32)
+    out[:, : table.vectors.shape[1]] = table.encode(texts)
+    out[:, -4:] = [("你" in t, "您" in t, "?" in t or "?" in t or "吗" in t, True) for t in texts]
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -238,9 +228,12 @@ class _Set:
 class _Seen:
     """What the bank has worked out about one text (kept for a call's worth of texts)."""
 
-    features: np.ndarray  # :func:`features`
-    probabilities: np.ndarray  # of every classifier-judged set, by set id (NaN for the others)
-    screen: np.ndarray | None = None  # static similarities to every example (screen dimensions)
+    short: bool  # fewer than MIN_CHARS characters of content: not judged by meaning
+    features: np.ndarray | None = None  # :func:`features`
+    probabilities: np.ndarray | None = None  # every set's classifier's, by set id
+    #: the classifier-judged set the text holds the meaning of (one line, one meaning), if any
+    verdict: int | None = None
+    static: np.ndarray | None = None  # static similarities to every example
     model: np.ndarray | None = None  # the sentence model's similarities to every example
 
 
@@ -263,9 +256,12 @@ class MeaningBank:
         self._index: dict[str, int] = {}
         self._shared = [self._text(t) for t in shared_unlike]
         self._sets: list[_Set] = []
-        self._static: np.ndarray | None = None  # every example's static vector (screen dimensions)
-        self._weights: np.ndarray | None = None  # a classifier per set, by set id (zeros: none)
-        self._full: np.ndarray | None = None
+        self._static: np.ndarray | None = None  # every example's static vector
+        self._weights: np.ndarray | None = None  # every set's classifier, by set id
+        self._trained = np.zeros(0, dtype=bool)  # which sets have one (not: no counter-examples)
+        self._thresholds = np.zeros(0)  # the probability a shared set's classifier decides at
+        self._full: np.ndarray | None = None  # the model's embedding of every example (see _model)
+        self._embedded: np.ndarray | None = None  # which rows of _full are filled
         self._recent: OrderedDict[str, _Seen] = OrderedDict()
         #: the phrase-bank sets of the keyword rules that also judge by meaning: a line holding
         #: one of their keywords is theirs to judge, not meaning's (one line, one finding)
@@ -295,58 +291,110 @@ class MeaningBank:
         return len(self._sets) - 1
 
     def build(self) -> None:
-        """Embed every example for the screen and train the classifier of every shared set (the
-        sentence model's embeddings wait for first need)."""
+        """Embed every example in the static table and train every set's classifier (the
+        sentence model's embeddings wait for first need).
+
+        A shared set's classifier tells its ``like`` from its ``unlike`` (its own and the
+        shared ones) and decides; another set's tells its ``like`` from its own ``unlike`` and
+        the shared counter-examples (ordinary service talk), and only screens for the model.
+        """
         if not self._sets:
             return
         table = static_table()
-        self._static = _unit(table.encode(self._texts)[:, :SCREEN_DIMS])
+        self._static = table.encode(self._texts)
         self._weights = np.zeros((len(self._sets), table.vectors.shape[1] + 4), dtype=np.float32)
+        self._trained = np.zeros(len(self._sets), dtype=bool)
         for k, s in enumerate(self._sets):
+            like = set(s.like.tolist())
+            no = [i for i in sorted(set(s.unlike.tolist()) | set(self._shared)) if i not in like]
             if s.shared:
-                yes = [self._texts[i] for i in s.like]
-                no = [self._texts[i] for i in s.unlike if i not in set(s.like)]
-                self._weights[k] = train(tuple(yes), tuple(no))
+                no = [i for i in s.unlike.tolist() if i not in like]
+            if no:
+                self._weights[k] = train(tuple(self._texts[i] for i in s.like),
+                                         tuple(self._texts[i] for i in no))
+                self._trained[k] = True
+        self._thresholds = np.array([CLASSIFIER_THRESHOLD + s.margin - DEFAULT_MARGIN
+                                     if self._classifies(k, True) else np.inf
+                                     for k, s in enumerate(self._sets)])
 
     def _seen(self, text: str) -> _Seen:
-        """What is known of ``text`` (its features and classifier probabilities, at first)."""
+        """What is known of ``text``: at first whether it is long enough to judge and, if so,
+        its features, every classifier's probability and which shared set it holds (if any)."""
         seen = self._recent.get(text)
         if seen is None:
             assert self._weights is not None, "MeaningBank.build() first"
-            f = features(static_table(), [text])[0]
-            p = 1.0 / (1.0 + np.exp(-(self._weights @ f)))
-            p[[not s.shared for s in self._sets]] = np.nan
-            seen = self._recent[text] = _Seen(f, p)
+            seen = self._recent[text] = _Seen(_words(text) < MIN_CHARS)
+            if not seen.short:
+                seen.features = features(static_table(), [text])[0]
+                seen.probabilities = np.where(
+                    self._trained, 1.0 / (1.0 + np.exp(-(self._weights @ seen.features))), 1.0)
+                seen.verdict = self._verdict(seen)
             if len(self._recent) > 256:  # a call's worth of utterances, however many rules ask
                 self._recent.popitem(last=False)
         return seen
 
-    def _screen(self, text: str) -> np.ndarray:
-        """Static similarities of ``text`` to every example (screen dimensions)."""
-        seen = self._seen(text)
-        if seen.screen is None:
-            assert self._static is not None
-            seen.screen = self._static @ _unit(seen.features[None, :SCREEN_DIMS])[0]
-        return seen.screen
+    def _verdict(self, seen: _Seen) -> int | None:
+        """The shared set a text holds: of those whose classifier's probability clears their
+        threshold, the one with the nearest example (one line, one meaning: 责问 or 傲慢, not
+        both; a reviewer names one). None when none clears it."""
+        assert seen.probabilities is not None
+        holding = np.flatnonzero(seen.probabilities >= self._thresholds)
+        if not len(holding):
+            return None
+        static = self._similar(seen)
+        nearest = {int(k): float(static[self._sets[k].like].max()) for k in holding}
+        nearest = {k: sim for k, sim in nearest.items() if sim - float(
+            static[self._sets[k].unlike].max()) >= STATIC_MARGIN}
+        return max(nearest, key=nearest.__getitem__) if nearest else None
 
-    def _model(self, text: str) -> np.ndarray:
-        """The sentence model's similarities of ``text`` to every example."""
-        seen = self._seen(text)
-        if seen.model is None:
-            if self._full is None:
-                self._full = sentence_model().encode(self._texts)
-            seen.model = self._full @ sentence_model().encode([text])[0]
-        return seen.model
+    def _similar(self, seen: _Seen) -> np.ndarray:
+        """Static similarities of a text to every example."""
+        if seen.static is None:
+            assert self._static is not None and seen.features is not None
+            seen.static = self._static @ seen.features[: self._static.shape[1]]
+        return seen.static
+
+    def _model(self, texts: Sequence[str], s: _Set) -> list[np.ndarray]:
+        """The sentence model's similarities of each of ``texts`` to every example, embedding
+        the texts not seen yet in one batch (those of sets the model has not judged yet are 0:
+        the examples are embedded set by set, on first need, since the shared sets rarely
+        need the model)."""
+        model = sentence_model()
+        if self._full is None or self._embedded is None:
+            self._full = np.zeros((len(self._texts), 512), dtype=np.float32)
+            self._embedded = np.zeros(len(self._texts), dtype=bool)
+        todo = [int(k) for k in np.concatenate([s.like, s.unlike]) if not self._embedded[k]]
+        if todo:
+            self._full[todo] = model.encode([self._texts[k] for k in todo])
+            self._embedded[todo] = True
+            for seen in self._recent.values():
+                seen.model = None  # similarities worked out before miss the new examples
+        seens = [self._seen(t) for t in texts]
+        fresh = {t: seen for t, seen in zip(texts, seens, strict=True) if seen.model is None}
+        for seen, vec in zip(fresh.values(), model.encode(list(fresh)), strict=True):
+            seen.model = self._full @ vec
+        return [seen.model for seen in seens]  # type: ignore[misc]
 
     def sincere(self, set_id: int, text: str, word: str) -> Judgement | None:
-        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``: the sentence is
-        clearly nearer (by :data:`VETO_MARGIN`) to one of the rule's own counter-examples that
-        uses the same word than to any example. The judgement when so, else None."""
+        """Whether ``word`` (a keyword of the rule) is said sincerely in ``text``. Only when some
+        counter-example of the rule uses the same word (a sincere use is known): then when the
+        rule's classifier gives the sentence less than :data:`VETO_PROBABILITY` and one of those
+        counter-examples is at least as near as any example (static vectors), or the sentence
+        is clearly nearer (by :data:`VETO_MARGIN`, by the sentence model) to one of those
+        counter-examples than to any example. The judgement when so (its ``holds`` False: the
+        rule's meaning does not hold), else None."""
         s = self._sets[set_id]
+        seen = self._seen(text)
         using = np.array([k for k in s.unlike if word in self._texts[k]], dtype=np.intp)
-        if not len(using) or _words(text) < MIN_CHARS:
-            return None
-        model = self._model(text)
+        if seen.short or not len(using):
+            return None  # no counter-example knows a sincere use of the word
+        if self._classifies(set_id, True):
+            assert seen.probabilities is not None
+            static = self._similar(seen)
+            if seen.probabilities[set_id] < VETO_PROBABILITY and \
+                    static[using].max() >= static[s.like].max():
+                return replace(self._classified(set_id, seen), holds=False)
+        model = self._model([text], s)[0]
         like_k = int(s.like[int(np.argmax(model[s.like]))])
         unlike_k = int(using[int(np.argmax(model[using]))])
         j = Judgement(self._texts[like_k], float(model[like_k]), self._texts[unlike_k],
@@ -363,45 +411,54 @@ class MeaningBank:
         nearest-example set does not hold. ``shared`` False weighs a set's examples against its
         own counter-examples alone, by the nearest example.
         """
-        if _words(text) < MIN_CHARS:
-            return None
-        s = self._sets[set_id]
-        if s.shared and shared:
-            return self._classified(set_id, text)
-        unlike_ids = s.unlike if shared else s.own_unlike
-        if screen:
-            static = self._screen(text)
-            margin = float(static[s.like].max()) - (float(static[unlike_ids].max()) if len(unlike_ids) else 0.0)
-            if margin < SCREEN_MARGIN:
-                return None
-        model = self._model(text)
-        like_k = int(s.like[int(np.argmax(model[s.like]))])
-        like_sim = float(model[like_k])
-        unlike_sim, unlike = 0.0, ""
-        if len(unlike_ids):
-            unlike_k = int(unlike_ids[int(np.argmax(model[unlike_ids]))])
-            unlike_sim, unlike = float(model[unlike_k]), self._texts[unlike_k]
-        margin = s.margin + (self.respectful_margin if _respectful(text) else 0.0)
-        holds = like_sim >= s.min_similarity and like_sim - unlike_sim >= margin
-        return Judgement(self._texts[like_k], like_sim, unlike, unlike_sim, holds)
+        if self._classifies(set_id, shared):  # the common case: every agent line, every forbidden rule
+            seen = self._seen(text)
+            return self._classified(set_id, seen) if seen.verdict == set_id else None
+        return self.judge_any(set_id, [text], screen, shared)
 
-    def _classified(self, set_id: int, text: str) -> Judgement | None:
-        """The classifier's judgement: holds when its probability clears the set's threshold and,
-        one line, one meaning, of the classifier-judged sets that hold, this one has the nearest
-        example (责问 or 傲慢, not both: a reviewer names one). Why: the probability and, from the
-        static vectors, the nearest example and counter-example."""
-        p = self._seen(text).probabilities
-        holding = [k for k, s in enumerate(self._sets)
-                   if s.shared and p[k] >= CLASSIFIER_THRESHOLD + s.margin - DEFAULT_MARGIN]
-        if set_id not in holding:
-            return None
-        static = self._screen(text)
-        if max(holding, key=lambda k: float(static[self._sets[k].like].max())) != set_id:
-            return None
+    def judge_any(self, set_id: int, texts: Sequence[str], screen: bool = True,
+                  shared: bool = True) -> Judgement | None:
+        """The judgement of the first of ``texts`` that holds set ``set_id``'s meaning (else the
+        last judgement made, or None), as :meth:`judge`; the texts the sentence model must see
+        are embedded in one batch."""
         s = self._sets[set_id]
+        seens = [self._seen(t) for t in texts]
+        if self._classifies(set_id, shared):
+            held = next((seen for seen in seens if seen.verdict == set_id), None)
+            return self._classified(set_id, held) if held is not None else None
+        texts = [t for t, seen in zip(texts, seens, strict=True) if not seen.short and (
+            not screen or seen.probabilities[set_id] >= SCREEN_PROBABILITY)]  # type: ignore[index]
+        unlike_ids = s.unlike if shared else s.own_unlike
+        last = None
+        for text, model in zip(texts, self._model(texts, s), strict=True):
+            like_k = int(s.like[int(np.argmax(model[s.like]))])
+            like_sim = float(model[like_k])
+            unlike_sim, unlike = 0.0, ""
+            if len(unlike_ids):
+                unlike_k = int(unlike_ids[int(np.argmax(model[unlike_ids]))])
+                unlike_sim, unlike = float(model[unlike_k]), self._texts[unlike_k]
+            margin = s.margin + (self.respectful_margin if _respectful(text) else 0.0)
+            holds = like_sim >= s.min_similarity and like_sim - unlike_sim >= margin
+            last = Judgement(self._texts[like_k], like_sim, unlike, unlike_sim, holds)
+            if holds:
+                return last
+        return last
+
+    def _classifies(self, set_id: int, shared: bool) -> bool:
+        """Whether set ``set_id`` is judged by its classifier: a shared set (weighed against the
+        shared counter-examples) that has counter-examples to learn from; any other set is judged
+        by the nearest example."""
+        return shared and self._sets[set_id].shared and bool(self._trained[set_id])
+
+    def _classified(self, set_id: int, seen: _Seen) -> Judgement:
+        """Why a text holds shared set ``set_id``: its classifier's probability and, from the
+        static vectors, the nearest example and counter-example."""
+        assert seen.probabilities is not None
+        s = self._sets[set_id]
+        static = self._similar(seen)
         like_k = int(s.like[int(np.argmax(static[s.like]))])
         unlike_k = int(s.unlike[int(np.argmax(static[s.unlike]))]) if len(s.unlike) else None
         return Judgement(self._texts[like_k], float(static[like_k]),
                          self._texts[unlike_k] if unlike_k is not None else "",
-                         float(static[unlike_k]) if unlike_k is not None else 0.0,
-                         True, float(p[set_id]))
+                         float(static[unlike_k]) if unlike_k is not None else 0.0, True,
+                         float(seen.probabilities[set_id]))
