@@ -74,6 +74,19 @@ def test_one_verdict_throughout_has_no_kappa() -> None:
     assert (a.agreement, a.kappa, a.level) == (1.0, None, "")
 
 
+def test_rows_say_what_the_figures_cannot() -> None:
+    """As shown: 样本不足 under MIN_PAIRED shared findings, — for an undefined kappa."""
+    from csqa.review import RuleStats
+
+    st = RuleStats("r", "规则", agreements=[agreement(cc=12), agreement(cc=5, ff=4)])
+    assert agreement_rows([st]) == [
+        ["r", "规则", "甲 / 乙", "12", "12", "100%", "—", "无法计算(结论全相同)"],
+        ["r", "规则", "甲 / 乙", "9", "9", "样本不足", "样本不足", ""],
+        ["全部", "", "甲 / 乙", "12", "12", "100%", "—", "无法计算(结论全相同)"],
+        ["全部", "", "甲 / 乙", "9", "9", "样本不足", "样本不足", ""],
+    ]
+
+
 def test_no_shared_findings() -> None:
     a = agreement()
     assert (a.paired, a.agreement, a.kappa, a.sufficient) == (0, None, None, False)
