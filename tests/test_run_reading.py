@@ -87,3 +87,14 @@ def test_a_run_without_recorded_options_is_read_as_told_and_says_so(night: Path)
     assert [(f["change"], f["call_id"]) for f in bt.findings if f["rule_id"] == "hangup"] == \
         [("removed", "C001")]
     assert backtest([night / "out"], None, options=ReadOptions(calls="cdr.csv")).findings == []
+
+
+def test_runs_read_differently_are_each_reread_their_own_way(night: Path) -> None:
+    """Two nights in one backtest: one audited with its call records, one without (C002 on
+    its own): each is re-read as it was, so an unchanged ruleset changes nothing."""
+    copy_as("tencent.json", night / "other", "C003")
+    audit([Path("exports")], out=night / "with", options=ReadOptions(calls="cdr.csv"), jobs=1)
+    audit([Path("other")], out=night / "without", jobs=1)
+    bt = backtest([night / "with", night / "without"], None)
+    assert (bt.findings, bt.missing, bt.notes) == ([], [], [])
+    assert sorted(c.call_id for c in bt.calls) == ["C001", "C002", "C003"]
