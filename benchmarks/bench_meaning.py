@@ -3,7 +3,7 @@ of their own business is a distinct text (as in real traffic).
 
 Standalone::
 
-    python benchmarks/bench_meaning.py [--calls 20000] [--jobs 2] [--target 2000] [--out bench-out]
+    python benchmarks/bench_meaning.py [--calls 200000] [--jobs 2] [--target 2000] [--out bench-out]
 
 1. Generates ``--calls`` calls with ``csqa synth --distinct-text``.
 2. Audits them with ``csqa audit`` (a fresh process, all outputs written, ``--jobs``), meaning
@@ -80,7 +80,7 @@ def sample_stages(folder: Path, n: int) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--calls", type=int, default=20_000)
+    ap.add_argument("--calls", type=int, default=200_000)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--target", type=float, default=2000.0, help="calls/s with meaning on")
     ap.add_argument("--sample", type=int, default=1000)

