@@ -120,7 +120,7 @@ def test_agent_channel_is_given_and_wins_over_detection(tmp_path: Path) -> None:
     t = _roles(f, RoleOptions(agent_channel=1))
     assert (t.role_source, t.role_evidence) == (
         "given",
-        "agent_channel 1 (--agent-channel or profile)",
+        "坐席声道 1(--agent-channel 或 profile 指定)",
     )
     assert [u.speaker for u in t.utterances] == ROLES
     # the operator's word is taken even against the evidence: nothing is silently "fixed"
@@ -157,7 +157,7 @@ def test_speakers_mapping_from_profile(tmp_path: Path) -> None:
     opts = ExportOptions.from_profile(p).roles()
     t = _roles(FIXTURES / "whisperx.json", opts)
     assert t.role_source == "given"
-    assert t.role_evidence == "speakers mapping: SPEAKER_00=customer, SPEAKER_01=agent"
+    assert t.role_evidence == "按 speakers 映射:SPEAKER_00=客户,SPEAKER_01=坐席"
     assert [u.speaker for u in t.utterances] == [
         "customer" if r == "agent" else "agent" for r in ROLES
     ]
@@ -175,7 +175,7 @@ def test_profile_mapping_through_cli(tmp_path: Path) -> None:
         [row] = list(csv.DictReader(fh))
     assert (row["role_source"], row["role_evidence"]) == (
         "given",
-        "agent_channel 0 (--agent-channel or profile)",
+        "坐席声道 0(--agent-channel 或 profile 指定)",
     )
 
 

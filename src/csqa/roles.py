@@ -151,13 +151,13 @@ def _from_mapping(t: Transcript, opts: RoleOptions) -> tuple[dict[str, str], str
         if known:
             has_agent = AGENT in known.values()
             roles = {lab: known.get(lab, CUSTOMER if has_agent else AGENT) for lab in labels}
-            return roles, "speakers mapping: " + ", ".join(
-                f"{lab}={roles[lab]}" for lab in sorted(labels)
+            return roles, "按 speakers 映射:" + ",".join(
+                f"{lab}={'坐席' if roles[lab] == AGENT else '客户'}" for lab in sorted(labels)
             )
     if opts.agent_channel is not None and t.speaker_kind == "channel":
         want = str(opts.agent_channel)
         roles = {lab: AGENT if norm_label(lab) == want else CUSTOMER for lab in labels}
-        return roles, f"agent_channel {want} (--agent-channel or profile)"
+        return roles, f"坐席声道 {want}(--agent-channel 或 profile 指定)"
     return None
 
 
