@@ -214,7 +214,7 @@ def test_cli_db_import_and_report(nights: list[Path], tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(nights[0]), "--db", str(db)])
     assert res.exit_code == 2 and "二者选一" in res.output
     res = runner.invoke(app, ["report", "--db", str(tmp_path / "missing.duckdb")])
-    assert res.exit_code == 2 and "missing.duckdb: no such database" in res.output
+    assert res.exit_code == 2 and "missing.duckdb: 没有这个数据库" in res.output
 
 
 def test_audit_db_appends_the_run(tmp_path: Path) -> None:
@@ -232,11 +232,11 @@ def test_audit_db_appends_the_run(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path, nights: list[Path]) -> None:
     bad = tmp_path / "qa.duckdb"
     bad.write_text("not a database", encoding="utf-8")
-    with pytest.raises(HistoryError, match=r"qa.duckdb: cannot open as a DuckDB database"):
+    with pytest.raises(HistoryError, match=r"qa.duckdb: 无法作为 DuckDB 数据库打开"):
         append_run(bad, nights[0])
     res = CliRunner().invoke(app, ["db", "import", str(tmp_path / "nope"), "--db",
                                    str(tmp_path / "x.duckdb")])
-    assert res.exit_code == 2 and "nope: not a folder (give csqa audit output folders)" in res.output
+    assert res.exit_code == 2 and "nope: 不是文件夹(请给出 csqa audit 的输出目录)" in res.output
 
 
 def test_a_quarter_is_cut_in_weeks_and_a_month_compares_with_the_month_before(db: Path) -> None:

@@ -188,12 +188,11 @@ def connect(path: str | Path, read_only: bool = False) -> Any:
 
     path = Path(path)
     if read_only and not path.exists():
-        raise HistoryError(f"{path}: no such database (create it with csqa db import or "
-                           "csqa audit --db)")
+        raise HistoryError(f"{path}: 没有这个数据库(用 csqa db import 或 csqa audit --db 创建)")
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except (duckdb.Error, OSError) as exc:
-        raise HistoryError(f"{path}: cannot open as a DuckDB database: "
+        raise HistoryError(f"{path}: 无法作为 DuckDB 数据库打开:"
                            f"{str(exc).splitlines()[0]}") from None
     if not read_only:
         try:
@@ -202,7 +201,7 @@ def connect(path: str | Path, read_only: bool = False) -> Any:
                         [SCHEMA_VERSION])
         except duckdb.Error as exc:
             con.close()
-            raise HistoryError(f"{path}: not a csqa history database: "
+            raise HistoryError(f"{path}: 不是 csqa 运行历史数据库:"
                                f"{str(exc).splitlines()[0]}") from None
     return con
 
@@ -244,7 +243,7 @@ def _audited_ts(path: Path) -> float:
         return datetime.fromisoformat(started).timestamp() if isinstance(started, str) \
             else float("-inf")
     except ValueError:
-        raise HistoryError(f"{path / 'run.json'}: started_at: not an ISO 8601 date-time: "
+        raise HistoryError(f"{path / 'run.json'}: started_at: 不是 ISO 8601 日期时间:"
                            f"{started!r}") from None
 
 
@@ -270,7 +269,7 @@ def _append(con: Any, path: Path, db: Path) -> Appended:
         _sql(con, "COMMIT")
     except duckdb.Error as exc:
         _sql(con, "ROLLBACK")
-        raise HistoryError(f"{db}: append of {path} failed, database unchanged: "
+        raise HistoryError(f"{db}: 追加 {path} 失败,数据库未改动:"
                            f"{str(exc).splitlines()[0]}") from None
     except BaseException:
         _sql(con, "ROLLBACK")

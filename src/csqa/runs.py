@@ -314,13 +314,13 @@ Spoken = tuple[str, float, float, str]
 def spoken(value: Any, where: str) -> list[Spoken]:
     """conversation.jsonl's ``utterances`` checked: a list of [speaker, start, end, text]."""
     if not isinstance(value, list):
-        raise RunError(f"{where}: utterances: expected a list")
+        raise RunError(f"{where}: utterances: 应为列表")
     out: list[Spoken] = []
     for i, u in enumerate(value):
         if not (isinstance(u, list) and len(u) == 4 and isinstance(u[0], str)
                 and isinstance(u[1], int | float) and isinstance(u[2], int | float)
                 and isinstance(u[3], str)):
-            raise RunError(f"{where}: utterances[{i}]: expected [speaker, start, end, text]")
+            raise RunError(f"{where}: utterances[{i}]: 应为 [speaker, start, end, text]")
         out.append((u[0], float(u[1]), float(u[2]), u[3]))
     return out
 
