@@ -537,11 +537,15 @@ def _worst(cur: pd.DataFrame, source: ReportSource, top: int
 def _extractor() -> Any:
     """jieba's TF-IDF keyword extractor, built once per process (loading its IDF table takes
     seconds)."""
+    import copy
+
     import jieba
     import jieba.analyse
 
     jieba.setLogLevel(logging.WARNING)
-    extractor = jieba.analyse.TFIDF()
+    # a copy of the extractor jieba.analyse builds when imported, with its IDF table: a TFIDF()
+    # of our own would read the same table a second time (half a second)
+    extractor = copy.copy(jieba.analyse.default_tfidf)
     extractor.stop_words = set(extractor.stop_words) | FILLER_WORDS | CALL_SPEECH_WORDS
     return extractor
 
@@ -664,7 +668,7 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
     notes: list[str] = []
     zh = lang == "zh"
     others = [r for r in runs if chosen and r.ruleset_hash != chosen]
-    versions = ruleset_changes(used, pd.concat([prev, cur]))
+    versions = ruleset_changes(used, [prev, cur])
     if len(versions) > 1:
         notes.append(versions_note(versions, rescored, lang))
     if others:
@@ -739,13 +743,17 @@ def _naive_local(ts: datetime | None, zone: ZoneInfo) -> datetime | None:
     return (ts.astimezone(zone) if ts.tzinfo else ts).replace(tzinfo=None)
 
 
-def ruleset_changes(used: list[RunInfo], calls: pd.DataFrame) -> list[tuple[str, date]]:
-    """The rulesets the calls were scored under, oldest first: (name and version, the local
-    day of its first call)."""
-    if not len(calls):
+def ruleset_changes(used: list[RunInfo], parts: list[pd.DataFrame]) -> list[tuple[str, date]]:
+    """The rulesets the calls of ``parts`` (the periods' calls, in order) were scored under,
+    oldest first: (name and version, the local day of its first call)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return []
     by_run = {r.order: r for r in used}
-    first = calls.groupby("run", sort=False)["local"].min()
+    # each part's first call per run, then the earliest of those (no copy of millions of rows
+    # into one frame); runs in the order they first appear, as in one group-by of the parts
+    firsts = pd.concat([p.groupby("run", sort=False)["local"].min() for p in parts])
+    first = firsts.groupby(level=0, sort=False).min()
     seen: dict[str, date] = {}
     for order, when in sorted(first.items(), key=lambda kv: kv[1]):
         run = by_run[int(str(order))]
