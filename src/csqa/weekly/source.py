@@ -69,7 +69,7 @@ class ReportSource(Protocol):
     def calls(self, ruleset_hash: str, rule_ids: list[str], zone: ZoneInfo,
               start: date | None = None, end: date | None = None) -> pd.DataFrame:
         """Calls (one row each) of local days ``start``–``end`` (all placed calls when not
-        given): the run reader's call columns, ``rule_ids`` counts, ``run`` (the run's order),
+        given), a frame of the caller's own (it may change it): the run reader's call columns, ``rule_ids`` counts, ``run`` (the run's order),
         ``local`` (naive local date-time) and ``day`` (``local`` at midnight)."""
 
     def latest_day(self, ruleset_hash: str, zone: ZoneInfo) -> date | None:
@@ -203,7 +203,7 @@ class FolderSource:
         for rid in rule_ids:
             if rid not in calls:
                 calls[rid] = 0
-        return in_days(calls, start, end)
+        return in_days(calls, start, end).copy()  # the report changes it; the cache stays
 
     def latest_day(self, ruleset_hash: str, zone: ZoneInfo) -> date | None:
         latest = self._all(ruleset_hash, zone)["local"].max()
