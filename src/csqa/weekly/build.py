@@ -358,7 +358,9 @@ def _latest_given(frame: pd.DataFrame, key: str, col: str) -> dict[Any, str]:
 
 
 def _groups(cur: pd.DataFrame, prev: pd.DataFrame, key: str, rule_ids: list[str],
-            names: dict[str, str], period: Period, breaks: list[int]) -> pd.DataFrame:
+            names: dict[str, str], trends: dict[Any, list[float]], breaks: list[int]
+            ) -> pd.DataFrame:
+    """The agent or team table; ``trends``: :func:`group_trends` of ``cur`` by ``key``."""
     cols = ["rank", key]
     if key == "agent_id":
         cols += ["agent_name", "team"]
@@ -374,7 +376,6 @@ def _groups(cur: pd.DataFrame, prev: pd.DataFrame, key: str, rule_ids: list[str]
     prev_stats = _group_stats(prev, key) if len(prev) else None
     rule_ids = [rid for rid in rule_ids if rid in cur]  # a source may leave out rules not hit
     sums = cur.groupby(key, sort=True)[rule_ids].sum()
-    trends = group_trends(cur, key, period)
     centre = cur[rule_ids].sum() / len(cur)
     if key == "agent_id":
         names_now = _latest_given(cur, key, "agent_name")
@@ -701,8 +702,11 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
         daily = _with_separate(daily, cur, period)
     rules_frame, rule_daily = _rules(cur, prev, period, rule_ids, names, breaks)
     runs_frame = _runs_table(runs, source.held(chosen), cur, chosen, zone)
-    group_tables = [("t_agents", _groups(cur, prev, "agent_id", rule_ids, names, period, breaks)),
-                    ("t_teams", _groups(cur, prev, "team", rule_ids, names, period, breaks))]
+    agent_trends = group_trends(cur, "agent_id", period)
+    group_tables = [("t_agents", _groups(cur, prev, "agent_id", rule_ids, names, agent_trends,
+                                         breaks)),
+                    ("t_teams", _groups(cur, prev, "team", rule_ids, names,
+                                        group_trends(cur, "team", period), breaks))]
     if by == "team":
         group_tables.reverse()
     tables = {"t_headline": _headline(cur, prev)}
@@ -726,7 +730,7 @@ def _build(run_dirs: list[str | Path] | ReportSource, *, week: str | None, month
                   rule_daily=rule_daily, worst_calls=worst_calls,
                   generated=now or datetime.now(UTC).astimezone(zone).replace(tzinfo=None),
                   notes=notes, calls=cur, rule_ids=rule_ids,
-                  agent_trends=group_trends(cur, "agent_id", period), source=source,
+                  agent_trends=agent_trends, source=source,
                   ruleset_breaks=breaks)
 
 
