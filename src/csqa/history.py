@@ -499,14 +499,16 @@ class HistorySource:
         column = {rid: j for j, rid in enumerate(counted)}
         where = np.empty(len(calls), dtype=np.int64)
         where[calls["i"].to_numpy()] = np.arange(len(calls))
-        matrix = np.zeros((len(calls), len(counted)), dtype=np.int64)
+        # a rule's counts contiguous (pandas keeps columns of one type as rows of one block):
+        # the frame takes the matrix as it is, not a copy of it
+        matrix = np.zeros((len(counted), len(calls)), dtype=np.int64)
         codes = long["rule_id"].cat.categories.map(lambda r: column.get(str(r), -1)).to_numpy()
         wanted = codes[long["rule_id"].cat.codes.to_numpy()]
         keep = wanted >= 0  # one row per call and rule: a plain assignment adds nothing up
-        matrix[where[long["i"].to_numpy()[keep]], wanted[keep]] = \
+        matrix[wanted[keep], where[long["i"].to_numpy()[keep]]] = \
             long["n"].to_numpy(dtype=np.int64)[keep]
-        calls = pd.concat([calls.drop(columns="i"), pd.DataFrame(matrix, columns=counted)],
-                          axis=1)
+        calls = pd.concat([calls.drop(columns="i"),
+                           pd.DataFrame(matrix.T, columns=counted, copy=False)], axis=1)
         calls["local"] = calls["local"].astype("datetime64[ns]")
         calls["day"] = calls["local"].dt.normalize()
         return calls
