@@ -69,8 +69,9 @@ class ReportSource(Protocol):
     def calls(self, ruleset_hash: str, rule_ids: list[str], zone: ZoneInfo,
               start: date | None = None, end: date | None = None) -> pd.DataFrame:
         """Calls (one row each) of local days ``start``–``end`` (all placed calls when not
-        given), a frame of the caller's own (it may change it): the run reader's call columns, ``rule_ids`` counts, ``run`` (the run's order),
-        ``local`` (naive local date-time) and ``day`` (``local`` at midnight)."""
+        given), a frame of the caller's own (it may change it): the run reader's call
+        columns, ``rule_ids`` counts, ``run`` (the run's order), ``local`` (naive local
+        date-time) and ``day`` (``local`` at midnight)."""
 
     def latest_day(self, ruleset_hash: str, zone: ZoneInfo) -> date | None:
         """The local day of the latest placed call."""
