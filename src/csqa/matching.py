@@ -31,6 +31,7 @@ from typing import Any
 
 import ahocorasick_rs
 
+from csqa.facts import CallFacts
 from csqa.meaning import MeaningBank
 from csqa.model import Transcript, Utterance
 from csqa.normalize import Normalizer, _lost_after, fold, t2s_table
@@ -93,6 +94,13 @@ class PhraseBank:
         self.dictionary: set[str] = set()
         #: the rules' meaning examples (off unless the engine gives one that is on)
         self.meaning = MeaningBank(enabled=False)
+        self._fact_keys = 0
+
+    def fact_key(self) -> int:
+        """A new number for a compiled matcher or condition: what names its facts in a call
+        (:class:`csqa.facts.CallFacts`)."""
+        self._fact_keys += 1
+        return self._fact_keys
 
     def add(self, phrases: Iterable[str], tolerance: str = "exact",
             similarity: float | None = None) -> int:
@@ -282,7 +290,7 @@ class CallView:
 
     __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm_text", "_positions",
                  "_prescanned", "_raw", "_regex_slots", "_spaces", "_starts", "_tfirst",
-                 "_thits", "_where", "bank", "memo", "transcript", "utterances")
+                 "_thits", "_where", "bank", "facts", "transcript", "utterances")
 
     #: fold, normalise and scan the call's utterances in one pass (see :meth:`_prescan`);
     #: ``False`` does it utterance by utterance (the plain path the tests compare with)
@@ -300,8 +308,8 @@ class CallView:
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
         self._tfirst: dict[tuple[str, int], Any] = {}
-        #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
-        self.memo: dict[Any, Any] = {}
+        #: what the call's rules work out once and share (speaker turns, words, matches…)
+        self.facts = CallFacts()
         #: {set id: [utterances holding it]} of the whole-call pass (None without it)
         self._where: dict[int, list[int]] | None = None
         self._by_set: dict[str | None, dict[int, list[int]]] = {}  # the same, utterance by utterance
@@ -386,7 +394,12 @@ class CallView:
         """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
         (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?); the t2s
         table is built once per process (:func:`csqa.normalize.t2s_table`)."""
-        return unicodedata.normalize("NFKC", self.utterances[index].text).translate(t2s_table())
+        plain = self.facts.plain
+        text = plain.get(index)
+        if text is None:
+            text = plain[index] = unicodedata.normalize(
+                "NFKC", self.utterances[index].text).translate(t2s_table())
+        return text
 
     def norm_text(self, index: int) -> str:
         """The normalised utterance without offsets (cheaper; offsets only when a match needs them)."""

@@ -10,7 +10,7 @@ Segmentation is done without jieba's HMM guesser: unknown text is cut into singl
 instead of being glued into invented words, which is what a word-boundary test wants (``给我滚``
 stays 给/我/滚, and 滚 is still a word of its own). Rules call this module only on utterances
 a cheap pre-filter (the Aho-Corasick pass) selected, because segmentation costs ~100x a phrase
-search; results are cached per call in :attr:`csqa.matching.CallView.memo`.
+search; results are kept per call in :attr:`csqa.matching.CallView.facts`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import re
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from csqa.facts import Token
 from csqa.matching import CallView
 
 _LOCK = threading.Lock()
@@ -84,16 +84,6 @@ def _longest_word(tk: Any) -> int:
     if not _LONGEST:
         _LONGEST.append(max(len(w) for w, f in tk.FREQ.items() if f))
     return _LONGEST[0]
-
-
-@dataclass(slots=True, frozen=True)
-class Token:
-    """One word of an utterance: its text, POS tag, and offsets in the original text."""
-
-    word: str
-    tag: str
-    start: int
-    end: int
 
 
 class Segmenter:
@@ -198,14 +188,14 @@ def _in_block(ch: str) -> bool:
 _BLOCKS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")  # jieba's re_han_default
 
 
-def _edges(call: CallView, index: int) -> list[int]:
+def block_edges(call: CallView, index: int) -> list[int]:
     """The edges of utterance ``index``'s jieba blocks, once per call: ``[lo0, hi0, lo1, hi1,
     …]``, strictly increasing (blocks are not empty, and two are apart by a character)."""
-    key = ("block edges", index)
-    got: list[int] | None = call.memo.get(key)
+    edges = call.facts.block_edges
+    got = edges.get(index)
     if got is None:
-        got = call.memo[key] = [at for m in _BLOCKS.finditer(call.utterances[index].text)
-                                for at in m.span()]
+        got = edges[index] = [at for m in _BLOCKS.finditer(call.utterances[index].text)
+                              for at in m.span()]
     return got
 
 
@@ -213,7 +203,7 @@ def call_block_span(call: CallView, index: int, start: int, end: int) -> tuple[i
     """:func:`block_span` for an utterance, from its block edges found once per call: two
     binary searches (a block holds ``start`` when it begins at or before it and ends at or
     after it; the same for ``end``)."""
-    edges = _edges(call, index)
+    edges = block_edges(call, index)
     k = bisect_right(edges, start)
     if k & 1:  # inside a block, or where one begins
         start = edges[k - 1]
@@ -245,12 +235,12 @@ def call_tokens(call: CallView, index: int, user_words: frozenset[str],
     offsets in the original text; segmented once per call, word list and block."""
     text = call.utterances[index].text
     lo, hi = block_span(text, start, len(text) if end is None else end)
-    key = ("words", user_words, index, lo, hi)
-    toks: list[Token] | None = call.memo.get(key)
+    words = call.facts.words
+    key = (user_words, index, lo, hi)
+    toks = words.get(key)
     if toks is None:
-        toks = [Token(t.word, t.tag, t.start + lo, t.end + lo)
-                for t in segmenter(user_words).tokens(text[lo:hi])]
-        call.memo[key] = toks
+        toks = words[key] = [Token(t.word, t.tag, t.start + lo, t.end + lo)
+                             for t in segmenter(user_words).tokens(text[lo:hi])]
     return toks
 
 
