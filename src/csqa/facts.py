@@ -49,7 +49,7 @@ class CallFacts:
     plain: dict[int, str] = field(default_factory=dict)
     #: the edges of each utterance's jieba blocks (:func:`csqa.words.block_edges`)
     block_edges: dict[int, list[int]] = field(default_factory=dict)
-    #: words by (user word list, utterance, block span start, end) (:func:`csqa.words.call_tokens`)
+    #: words by (segmenter's user words, utterance, block span start, end) (:func:`csqa.words.call_tokens`)
     words: dict[tuple[frozenset[str], int, int, int], list[Token]] = field(default_factory=dict)
 
     # -- phrases and conditions

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from csqa.matching import CallView, Match, PhraseBank
 from csqa.model import AGENT, CUSTOMER, Utterance
 from csqa.rules.base import Phrase, Speaker, announced_hold, gaps
-from csqa.words import call_tokens, on_word_boundaries
+from csqa.words import Segmenter, call_tokens, on_word_boundaries, segmenter
 
 CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
 #: what a distance in characters does not count: white space (as ``str.isspace``) and clause ends
@@ -99,6 +99,11 @@ class PhraseMatcher:
     def user_words(self) -> frozenset[str]:
         # read once, at the first check: every rule has added its words by then
         return frozenset(self._bank.dictionary)
+
+    @cached_property
+    def segmenter(self) -> Segmenter:
+        """jieba with the ruleset's words, for ``match: word`` and distances in words."""
+        return segmenter(self.user_words)
 
     def speaks(self, u: Utterance) -> bool:
         return self.speaker == "any" or u.speaker == self.speaker
@@ -178,7 +183,7 @@ class PhraseMatcher:
         text = call.utterances[index].text
         if o.match == "word" and matches:
             matches = [m for m in matches
-                       if on_word_boundaries(call, index, m.start, m.end, self.user_words)]
+                       if on_word_boundaries(call, index, m.start, m.end, self.segmenter)]
         if o.ignore_quoted and matches:
             matches = [m for m in matches if not quoted(text, m.start, m.end)]
         if self.before_id is not None and matches:
@@ -216,7 +221,7 @@ class PhraseMatcher:
     def _distance(self, call: CallView, index: int, a: Match, b: Match) -> int:
         lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
         if self.opts.near is not None and self.opts.near.unit == "words":
-            toks = call_tokens(call, index, self.user_words, lo, hi)
+            toks = call_tokens(call, index, self.segmenter, lo, hi)
             return sum(1 for t in toks if t.start >= lo and t.end <= hi and t.tag != "x")
         return counted_chars(call.utterances[index].text[lo:hi])
 

@@ -111,14 +111,14 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
                 found.append((i, m.start, word))
     candidates = pos_candidates(call, prep) if prep.tags else []
     if candidates:
-        user_words = prep.words.user_words
+        seg = prep.words.segmenter
         # characters already inside a listed word
         listed = {(i, k) for i, matches in where.items() for m in matches
                   for k in range(m.start, m.end)}
         for index, offset, char in candidates:
             if (index, offset) in listed:
                 continue
-            if token_tag(call, index, offset, offset + 1, user_words) in prep.tags:
+            if token_tag(call, index, offset, offset + 1, seg) in prep.tags:
                 found.append((index, offset, char))
     return [Counted(i, w) for i, _, w in sorted(found)]
 
