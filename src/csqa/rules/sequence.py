@@ -42,6 +42,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -207,41 +208,39 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
 
 def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
     """The rule's findings in the call, every trigger looked at (:func:`check` first asks
-    :func:`quiet`, which tells most calls without finding apart cheaply)."""
+    :func:`quiet`, which tells most calls without finding apart cheaply). The walk goes over
+    the utterances the trigger may be in (:func:`_places`) and works out where in one it was
+    said only when it needs to: not for one inside an earlier trigger's answer, nor, for an
+    exact trigger, for one that no finding points at."""
     p = prep.params
-    when_label = prep.when_label
-    then_label = prep.then_label
     when = prep.when
-    if p.direction == "before" and p.expect == "present" and not p.first_only and when.exact:
-        # the trigger utterances are exactly its candidates: where in them it was said is
-        # worked out only for the ones a finding points at (or that hold the behaviour too)
-        yield from _check_before(call, prep, when.candidates(call) or [],
-                                 lambda i: Occurrence(i, when.at(call, i)[0]),
-                                 when_label, then_label)
-        return
-    if p.direction == "after" and p.expect == "present" and not p.first_only:
-        places = when.candidates(call)
-        if places is not None:
-            # where the trigger was said is worked out only for the candidates not already
-            # inside an earlier trigger's answer (its first match)
-            def occ_at(i: int | None) -> Occurrence | None:
-                assert i is not None
-                m = _first_match(call, when, i)
-                return None if m is None else Occurrence(i, m)
-            yield from _check_after(call, prep, places, occ_at, when_label, then_label)
-            return
-    occs = first_occurrence(call, when) if p.first_only else occurrences(call, when)
-    if not occs:
+    labels = (prep.when_label, prep.then_label)
+    triggers: Sequence[int | None]
+    occ_at: Callable[[int | None], Occurrence | None]
+    if p.first_only or when.call_level:
+        given = {o.utterance: o for o in (first_occurrence(call, when) if p.first_only
+                                          else occurrences(call, when))}
+        triggers, occ_at = list(given), given.get
+    else:
+        triggers, occ_at = _places(call, when), partial(_placed, call, when)
+    if not triggers:
         return
     if p.expect == "absent":
-        yield from _check_absent(call, prep, occs, when_label, then_label)
-    elif p.direction == "before":
-        by_index = {o.utterance: o for o in occs if o.utterance is not None}
-        yield from _check_before(call, prep, list(by_index), by_index.__getitem__,
-                                 when_label, then_label)
+        occs = [o for o in map(occ_at, triggers) if o is not None]
+        yield from _check_absent(call, prep, occs, *labels)
+    elif p.direction == "before":  # a trigger of the call as a whole has nothing before it
+        held = [i for i in triggers if i is not None and _holds_at(call, when, i)]
+        yield from _check_before(call, prep, held, lambda i: Occurrence(i, when.at(call, i)[0]),
+                                 *labels)
     else:
-        given = {o.utterance: o for o in occs}
-        yield from _check_after(call, prep, list(given), given.get, when_label, then_label)
+        yield from _check_after(call, prep, triggers, occ_at, *labels)
+
+
+def _placed(call: CallView, when: Compiled, index: int | None) -> Occurrence | None:
+    """The trigger's occurrence in utterance ``index``: its first match there (``None``: the
+    trigger is not there)."""
+    m = None if index is None else _first_match(call, when, index)
+    return None if m is None else Occurrence(index, m)
 
 
 def quiet(call: CallView, prep: Prepared) -> bool:
