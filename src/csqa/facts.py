@@ -4,8 +4,8 @@ A :class:`~csqa.matching.CallView` carries one :class:`CallFacts` (``call.facts`
 is one fact with one place that computes it (named in its comment); the others only read it.
 Facts about phrases and conditions are keyed by a phrase set id or by the number a matcher or a
 condition was given when the ruleset was compiled (:meth:`csqa.matching.PhraseBank.fact_key`),
-never by an object's identity. The phrase scan's own text forms (folded, normalised) and hits
-stay inside ``CallView``, which computes them.
+never by an object's identity. The text forms of each utterance (folded, normalised, plain for
+the sentence model) and the phrase scan's hits stay inside ``CallView``, which computes them.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ class CallFacts:
     agent_seconds: float | None = None
 
     # -- text
-    #: each utterance as the sentence model reads it (:meth:`csqa.matching.CallView.plain`)
-    plain: dict[int, str] = field(default_factory=dict)
     #: the edges of each utterance's jieba blocks (:func:`csqa.words.block_edges`)
     block_edges: dict[int, list[int]] = field(default_factory=dict)
     #: words by (segmenter's user words, utterance, block span start, end) (:func:`csqa.words.call_tokens`)

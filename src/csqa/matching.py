@@ -288,9 +288,27 @@ class CallView:
     ruleset's fillers removed; what phrases are matched in). Both map back to the original.
     """
 
-    __slots__ = ("_by_set", "_folded", "_hits", "_joined", "_norm_text", "_positions",
-                 "_prescanned", "_raw", "_regex_slots", "_spaces", "_starts", "_tfirst",
-                 "_thits", "_where", "bank", "facts", "transcript", "utterances")
+    __slots__ = (
+        "_by_set",
+        "_folded",
+        "_hits",
+        "_joined",
+        "_norm_text",
+        "_plain",
+        "_positions",
+        "_prescanned",
+        "_raw",
+        "_regex_slots",
+        "_spaces",
+        "_starts",
+        "_tfirst",
+        "_thits",
+        "_where",
+        "bank",
+        "facts",
+        "transcript",
+        "utterances",
+    )
 
     #: fold, normalise and scan the call's utterances in one pass (see :meth:`_prescan`);
     #: ``False`` does it utterance by utterance (the plain path the tests compare with)
@@ -302,6 +320,7 @@ class CallView:
         self.bank = bank
         # per utterance, by index; None until _prescan (then None for one not yet computed)
         self._folded: list[str | None] | None = None
+        self._plain: list[str | None] = [None] * len(self.utterances)  # see plain()
         self._norm_text: list[str | None] = []
         self._hits: list[dict[int, list[tuple[int, int, str]]] | None] = []
         self._positions: dict[int, tuple[list[int] | None, list[int] | None]] = {}
@@ -394,10 +413,9 @@ class CallView:
         """Utterance ``index`` as the sentence model reads it: simplified characters, half-width
         (NFKC), punctuation kept (it carries the tone: 你大声点! vs 您大声一点好吗?); the t2s
         table is built once per process (:func:`csqa.normalize.t2s_table`)."""
-        plain = self.facts.plain
-        text = plain.get(index)
+        text = self._plain[index]
         if text is None:
-            text = plain[index] = unicodedata.normalize(
+            text = self._plain[index] = unicodedata.normalize(
                 "NFKC", self.utterances[index].text).translate(t2s_table())
         return text
 

@@ -58,7 +58,8 @@ class MeaningParams(Params):
         default_factory=list, description="counter-examples: sentences near in words that must not count")
     margin: float = Field(DEFAULT_MARGIN, ge=-0.2, le=1,
                           description="how much nearer (−0.2–1) the nearest like example must be than the "
-                                      "nearest unlike one")
+                                      "nearest unlike one; for a rule judged by its classifier (forbidden "
+                                      "rules), added to the probability it must give (0.40 at the default)")
     like_similarity: float = Field(DEFAULT_MIN_SIMILARITY, ge=0, le=1,
                                    description="how similar (0–1) the nearest like example must be at least")
 

@@ -187,11 +187,13 @@ def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
     assert prep.meaning is not None
     keywords = call.bank.meaning.keyword_sets
     for u in in_scope(call, p.speaker, p.scope):
-        if u.index in said or any(call.contains(k, u.index) for k in keywords):
-            continue  # a line holding a keyword of a forbidden rule is that rule's to judge
+        if u.index in said:
+            continue
         j = call.bank.meaning.judge(prep.meaning, call.plain(u.index))
         if j is None or not j.holds:
             continue
+        if any(call.contains(k, u.index) for k in keywords):
+            continue  # a line holding a keyword of a forbidden rule is that rule's to judge
         if prep.unless is not None and call.contains(prep.unless, u.index):
             continue
         if _restating(call, prep.phrases, u.index):

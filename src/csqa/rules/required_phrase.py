@@ -126,11 +126,8 @@ def _meant(call: CallView, set_id: int | None, utts: list[Utterance]) -> bool:
     opening: 您好高兴服务)."""
     if set_id is None:
         return False
-    for u in utts:
-        j = call.bank.meaning.judge(set_id, call.plain(u.index))
-        if j is not None and j.holds:
-            return True
-    return False
+    j = call.bank.meaning.judge_any(set_id, [call.plain(u.index) for u in utts])
+    return j is not None and j.holds
 
 
 def _missing(call: CallView, utts: list[Utterance],
