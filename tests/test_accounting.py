@@ -60,17 +60,17 @@ def make_corpus(root: Path) -> Path:
 
 
 EXPECTED_ERRORS = [  # (file relative to the corpus, line, status, reason starts with)
-    ("blank.jsonl", "", "error", "no calls found in the file (only blank lines"),
-    ("empty.jsonl", "", "error", "empty file (0 bytes)"),
-    ("junk.json", "", "error", "binary data (NUL bytes)"),
-    ("night.jsonl", "2", "error", "invalid JSON"),
-    ("night.jsonl", "5", "error", "utterances[1].speaker: unknown speaker 'robot'"),
-    ("sub/bundle.zip!bad.json", "", "error", "binary data (NUL bytes)"),
-    ("sub/dup.json", "", "error", "duplicate call_id 'J1'"),
-    ("sub/huge.txt", "", "error", "file is 0.2 MB, over the 0.1 MB limit"),
-    ("sub/notes.pdf", "", "skipped", "not a transcript file type (.pdf)"),
-    ("sub/rows.csv", "5", "error", "row 5.start: expected seconds"),
-    ("truncated.json", "1", "error", "invalid JSON"),
+    ("blank.jsonl", "", "error", "文件中没有找到通话(只有空行"),
+    ("empty.jsonl", "", "error", "空文件(0 字节)"),
+    ("junk.json", "", "error", "二进制数据(含 NUL 字节)"),
+    ("night.jsonl", "2", "error", "JSON 格式有误"),
+    ("night.jsonl", "5", "error", "utterances[1].speaker: 无法识别的说话人 'robot'"),
+    ("sub/bundle.zip!bad.json", "", "error", "二进制数据(含 NUL 字节)"),
+    ("sub/dup.json", "", "error", "重复的 call_id 'J1'"),
+    ("sub/huge.txt", "", "error", "文件有 0.2 MB,超过整体读入文件的上限 0.1 MB"),
+    ("sub/notes.pdf", "", "skipped", "不是转写文件类型(.pdf)"),
+    ("sub/rows.csv", "5", "error", "row 5.start: 应为从通话开始算起的秒数"),
+    ("truncated.json", "1", "error", "JSON 格式有误"),
 ]
 
 
@@ -132,5 +132,5 @@ def test_warnings_are_listed_but_do_not_lose_the_call(tmp_path: Path) -> None:
     with (tmp_path / "out" / "errors.csv").open(encoding="utf-8", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert (row["file"], row["call_id"], row["status"]) == (str(path), "c", "warning")
-    assert row["reason"] == ("line 2: end 4.5 is before start 5; clamped to end = start "
-                             "(expected end ≥ start)")
+    assert row["reason"] == ("line 2: 结束 4.5 早于开始 5;已改为 "
+                             "结束 = 开始(应为 结束 ≥ 开始)")

@@ -95,7 +95,7 @@ def test_which_copy_of_a_call_in_a_zip_is_audited_does_not_depend_on_packing(
                         dup["reason"].replace(str(z), "Z")))
     assert audited[0] == audited[1] == (
         "a/x.srt", "b/x.srt",
-        "duplicate call_id 'x': already audited from Z!a/x.srt; this copy was not audited")
+        "重复的 call_id 'x':已从 Z!a/x.srt 审计过;这一份未审计")
 
 
 def test_tar_gz_streamed(tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_tar_gz_streamed(tmp_path: Path) -> None:
         ("Transcript", "alibaba"),
         ("Transcript", "whisperx"),
         ("Transcript", "webvtt"),
-        ("InputProblem", f"{t}!day/broken.json: alibaba: Result.Sentences[0].BeginTime: missing"),
+        ("InputProblem", f"{t}!day/broken.json: alibaba: Result.Sentences[0].BeginTime: 缺失"),
     ]
 
 
@@ -142,9 +142,9 @@ def test_single_gz_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("bad.zip", b"PK\x03\x04 truncated", "cannot read zip archive: File is not a zip file"),
-        ("bad.tar.gz", b"\x1f\x8b\x08\x00garbage", "cannot read tar archive"),
-        ("bad.jsonl.gz", b"\x1f\x8b\x08\x00garbage", "cannot read gzip file"),
+        ("bad.zip", b"PK\x03\x04 truncated", "无法读取 zip 压缩包:File is not a zip file"),
+        ("bad.tar.gz", b"\x1f\x8b\x08\x00garbage", "无法读取 tar 压缩包"),
+        ("bad.jsonl.gz", b"\x1f\x8b\x08\x00garbage", "无法读取 gzip 文件"),
     ],
 )
 def test_broken_archive_is_one_line_naming_it(
@@ -189,7 +189,7 @@ def test_corrupt_zip_member_loses_only_that_member(tmp_path: Path) -> None:
     z.write_bytes(bytes(data))
     items = _items(z)
     assert [(type(i).__name__, i.source if isinstance(i, Transcript) else str(i)) for i in items] == [
-        ("InputProblem", f"{z}!a.srt: cannot read zip archive: Bad CRC-32 for file 'a.srt'"),
+        ("InputProblem", f"{z}!a.srt: 无法读取 zip 压缩包:Bad CRC-32 for file 'a.srt'"),
         ("Transcript", f"{z}!b.vtt")]
 
 
@@ -206,12 +206,12 @@ def test_repeated_problems_are_summarised_on_the_terminal_even_with_q(tmp_path: 
     result = CliRunner().invoke(app, ["audit", str(f), "-o", str(tmp_path / "out"), "-q"])
     assert result.exit_code == 3
     assert result.stderr.splitlines() == [
-        f"{f}:2: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
-        f"{f}:3: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
-        f"{f}:4: duplicate call_id 'dup': already audited from {f}:1; this copy was not audited",
-        f'{f}:8: utterances: missing, not a csqa call (expected {{"call_id", "agent_id", '
+        f"{f}:2: 重复的 call_id 'dup':已从 {f}:1 审计过;这一份未审计",
+        f"{f}:3: 重复的 call_id 'dup':已从 {f}:1 审计过;这一份未审计",
+        f"{f}:4: 重复的 call_id 'dup':已从 {f}:1 审计过;这一份未审计",
+        f'{f}:8: utterances: 缺失,不是 csqa 通话(应为 {{"call_id", "agent_id", '
         '"utterances": [{"speaker", "start", "end", "text"}, …]})',
-        "… 同类问题“duplicate call_id”共 6 条,以上只列出 3 条;全部见 errors.csv",
+        "… 同类问题“重复的 call_id”共 6 条,以上只列出 3 条;全部见 errors.csv",
     ]
     rows = list(csv.DictReader((tmp_path / "out" / "errors.csv").open(encoding="utf-8")))
     assert len(rows) == 7

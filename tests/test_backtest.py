@@ -148,13 +148,13 @@ def test_backtest_errors_name_the_folder(world: tuple[Path, Path, Path], tmp_pat
     calls, rules, run = world
     res = runner.invoke(app, ["backtest", str(tmp_path), "-r", str(rules)])
     assert res.exit_code == 2
-    assert f"{tmp_path}: not a csqa audit output folder (no run.json)" in res.output
+    assert f"{tmp_path}: 不是 csqa audit 的输出目录(没有 run.json)" in res.output
     for f in calls.iterdir():
         f.unlink()
     calls.rmdir()
     res = runner.invoke(app, ["backtest", str(run), "-r", str(rules)])
     assert res.exit_code == 2
-    assert f"recorded input {calls.resolve()} no longer exists" in res.output
+    assert f"记录的输入 {calls.resolve()} 已不存在" in res.output
 
 
 @pytest.mark.parametrize("command", [["review"], ["backtest"], ["rules", "stats"], ["audit"]])

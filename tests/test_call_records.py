@@ -85,7 +85,7 @@ def test_chinese_headers_and_missing_rows(exports: Path, tmp_path: Path) -> None
         (str(exports / "C003.vtt"), "", "C003", "no_record"),
         (str(cdr), "4", "C009", "no_transcript"),
     ]
-    assert errors[1]["reason"] == "call record 'C009' has no transcript"
+    assert errors[1]["reason"] == "通话记录没有对应的转写:'C009'"
     run = orjson.loads((tmp_path / "out" / "run.json").read_bytes())
     assert (
         run["counts"]["transcripts_without_record"],
@@ -189,12 +189,12 @@ def test_bad_rows_are_reported_with_their_line(tmp_path: Path) -> None:
     )
     recs = load_records(cdr)
     assert [str(p) for p in recs.problems] == [
-        f"{cdr}:2: hangup_by: unknown value '老板' (left unknown); expected 坐席/客户/系统, a "
-        "FreeSWITCH sip_hangup_disposition, an Amazon Connect DisconnectReason or a Genesys "
-        "Disconnect Type",
-        f"{cdr}:3: duplicate call record 'C001' (first on line 2); ignored",
-        f"{cdr}:4: call record without a call id or file name; ignored",
-        f"{cdr}:5: started_at: expected a date-time such as 2026-11-21 09:15:02, got '昨天'",
+        f"{cdr}:2: hangup_by: 无法识别的值 '老板'(按未知处理);应为 坐席/客户/系统、"
+        "FreeSWITCH 的 sip_hangup_disposition、Amazon Connect 的 DisconnectReason 或 Genesys "
+        "的 Disconnect Type",
+        f"{cdr}:3: 通话记录重复:'C001'(第一次出现在第 2 行);已忽略",
+        f"{cdr}:4: 通话记录没有通话 ID 也没有文件名;已忽略",
+        f"{cdr}:5: started_at: 应为日期时间,如 2026-11-21 09:15:02,实际是 '昨天'",
     ]
     assert recs.by_id["C001"].values["hangup_by"] is None
 
@@ -202,11 +202,11 @@ def test_bad_rows_are_reported_with_their_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "mapping", "message"),
     [
-        ("a,b\n1,2\n", {}, ":1: no call id column (looked for call_id, 通话ID"),
+        ("a,b\n1,2\n", {}, ":1: 没有通话 ID 列(找过 call_id、通话ID"),
         (
             "通话ID\nC1\n",
             {"agent_id": "工号"},
-            ":1: --map agent_id=工号: no column '工号'; the columns are: 通话ID",
+            ":1: --map agent_id=工号: 没有列 '工号';表中的列:通话ID",
         ),
     ],
 )
@@ -222,14 +222,14 @@ def test_unusable_record_file_is_one_line(
 
 def test_unknown_map_field_and_cli_usage_error(tmp_path: Path) -> None:
     with pytest.raises(
-        InputError, match=r"--map agent=…: unknown field \(did you mean 'agent_id'\?\)"
+        InputError, match=r"--map agent=…: 未知的字段\(是否应为 'agent_id'\?\)"
     ):
         load_records(tmp_path / "x.csv", {"agent": "工号"})
     r = CliRunner().invoke(
         app, ["audit", str(tmp_path), "--calls", str(tmp_path / "nope.csv"), "-q"]
     )
     assert r.exit_code == 2
-    assert f"{tmp_path / 'nope.csv'}: no such call-record file" in r.stderr
+    assert f"{tmp_path / 'nope.csv'}: 通话记录文件不存在" in r.stderr
     r = CliRunner().invoke(app, ["audit", str(tmp_path), "--map", "工号", "-q"])
     assert r.exit_code == 2 and "--map 工号:应写成 字段=列名" in r.stderr
 
@@ -237,7 +237,7 @@ def test_unknown_map_field_and_cli_usage_error(tmp_path: Path) -> None:
 def test_broken_xlsx_is_one_line(tmp_path: Path) -> None:
     cdr = tmp_path / "cdr.xlsx"
     cdr.write_bytes(b"not a workbook")
-    with pytest.raises(InputError, match=r"cdr.xlsx: not a readable .xlsx workbook"):
+    with pytest.raises(InputError, match=r"cdr.xlsx: 不是可读的 .xlsx 工作簿"):
         load_records(cdr)
 
 

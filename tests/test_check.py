@@ -118,7 +118,7 @@ def test_exit_2_bad_ruleset_and_usage(calls: Path, tmp_path: Path) -> None:
     bad.write_text("rules:\n  - id: x\n    kind: forbiden_phrase\n", encoding="utf-8")
     code, _, err = run(str(calls), "--ruleset", str(bad))
     assert code == 2
-    assert f"{bad}:3:11: rules[0].kind: unknown rule kind 'forbiden_phrase' (did you mean " \
+    assert f"{bad}:3:11: rules[0].kind: 未知的规则类型 'forbiden_phrase'(是否应为 " \
            "'forbidden_phrase'?)" in err
     assert run(str(calls), "--fail-on", "fatal")[0] == 2
     assert run(str(calls), "--format", "xml")[0] == 2
@@ -126,7 +126,7 @@ def test_exit_2_bad_ruleset_and_usage(calls: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(str(empty))
-    assert code == 2 and "no transcripts found" in err
+    assert code == 2 and "没有找到转写" in err
 
 
 def test_exit_3_unreadable_input_wins_over_failures(calls: Path) -> None:
@@ -135,7 +135,7 @@ def test_exit_3_unreadable_input_wins_over_failures(calls: Path) -> None:
     code, out, err = run(str(calls))
     assert code == 3
     assert "[C-VETO]" in out  # the calls that were read are still checked and reported
-    assert f"{calls / 'broken.jsonl'}:1: invalid JSON" in err
+    assert f"{calls / 'broken.jsonl'}:1: JSON 格式有误" in err
     assert out.splitlines()[-1] == "检查 2 通通话:合格 1,不合格 1(合格线 80);1 个输入无法读取"
 
 
@@ -217,7 +217,7 @@ def test_junit_file_is_schema_valid_with_a_failure_per_finding(calls: Path, tmp_
     assert failures[0].text.splitlines()[0] == "[00:09-00:12] 坐席: 订单已经发出了,这个没办法改了。"
     assert cases["C-MAJOR"].get("classname") == "A2"
     err = suites["输入错误"].find("testcase/error")
-    assert err is not None and "invalid JSON" in err.get("message", "")
+    assert err is not None and "JSON 格式有误" in err.get("message", "")
 
 
 def test_junit_on_stdout_grouped_by_folder(calls: Path) -> None:
@@ -251,8 +251,8 @@ def test_github_annotates_unreadable_inputs(calls: Path) -> None:
     code, out, _ = run(str(calls), "--format", "github")
     assert code == 3
     assert out.splitlines() == [
-        f"::error file={bad},line=2,title=csqa%3A 输入无法读取::speaker: unknown speaker '机器人' "
-        "(expected agent/坐席/客服 or customer/客户/顾客)",
+        f"::error file={bad},line=2,title=csqa%3A 输入无法读取::speaker: 无法识别的说话人 '机器人'"
+        "(应为 agent/坐席/客服 或 customer/客户/顾客)",
         "检查 1 通通话:合格 1,不合格 0(合格线 80);1 个输入无法读取",
     ]
 
@@ -300,3 +300,19 @@ def test_missing_wording_names_the_span_not_an_utterance(tmp_path: Path) -> None
                  if f.get("type") == "closing.satisfaction"]
     assert failure.text.splitlines()[0] == "[00:09-00:21] 时段"
     assert "不关我的事" not in failure.text
+
+
+def test_check_jobs_give_the_same_report(tmp_path: Path) -> None:
+    """``check -j`` audits on worker processes through the one pipeline (600 calls: three
+    batches, so -j 2 uses the pool) and reports exactly what one process does."""
+    from csqa.synth import write_corpus
+
+    corpus = write_corpus(600, tmp_path / "synth", seed=3)
+    reports = {}
+    for jobs in ("1", "2"):
+        code, out, _ = run(str(corpus), "--format", "json", "-j", jobs)
+        reports[jobs] = (code, out)
+    assert reports["1"] == reports["2"]
+    code, out = reports["1"]
+    data = json.loads(out)
+    assert code == 1 and len(data["calls"]) == 600

@@ -155,7 +155,7 @@ def test_unreadable_inputs_exit_3_and_are_listed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["audit", str(src), "--out", str(out), "-q"])
     assert result.exit_code == 3
-    assert f"{src / 'broken.json'}:1: invalid JSON" in result.stderr
+    assert f"{src / 'broken.json'}:1: JSON 格式有误" in result.stderr
     rows = _rows(out / "errors.csv")
     assert [(Path(r["file"]).name, r["status"]) for r in rows] == [("broken.json", "error"),
                                                                   ("notes.md", "skipped")]
@@ -169,9 +169,9 @@ def test_bad_ruleset_exit_2_lists_every_problem(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", str(SAMPLES), "--ruleset", str(rules),
                                  "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert f"{rules}:4:18: rules[0].min_overlap: must be a number ≥ 0" in result.stderr
-    assert (f"{rules}:6:11: rules[1].kind: unknown rule kind 'forbiden_phrase' "
-            "(did you mean 'forbidden_phrase'?)") in result.stderr
+    assert f"{rules}:4:18: rules[0].min_overlap: 应为 ≥ 0 的数" in result.stderr
+    assert (f"{rules}:6:11: rules[1].kind: 未知的规则类型 'forbiden_phrase'"
+            "(是否应为 'forbidden_phrase'?)") in result.stderr
     assert "规则集有误(共 2 个问题),未做任何审计" in result.stderr
     assert not (tmp_path / "o").exists()
 
@@ -179,7 +179,7 @@ def test_bad_ruleset_exit_2_lists_every_problem(tmp_path: Path) -> None:
 def test_missing_path_is_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", str(tmp_path / "nope")])
     assert result.exit_code == 2
-    assert "no such file or folder" in result.stderr
+    assert "文件或目录不存在" in result.stderr
 
 
 @pytest.mark.parametrize("args", [["--help"], ["audit", "--help"], ["rules", "--help"],

@@ -82,7 +82,7 @@ def test_misspelt_condition_key_gets_did_you_mean(tmp_path: Path) -> None:
     problems = _errors(tmp_path, [{"id": "s", "kind": "sequence",
                                    "when": {"custmer_says": ["投诉"]},
                                    "then": {"agent_says": ["抱歉"]}}])
-    assert any("custmer_says: unknown key (did you mean 'customer_says'?)" in p for p in problems)
+    assert any("custmer_says: 未知的键(是否应为 'customer_says'?)" in p for p in problems)
 
 
 def test_phrase_options_only_go_with_says(tmp_path: Path) -> None:
@@ -96,14 +96,14 @@ def test_phrase_options_only_go_with_says(tmp_path: Path) -> None:
 def test_bad_match_mode_lists_the_choices(tmp_path: Path) -> None:
     problems = _errors(tmp_path, [{"id": "f", "kind": "forbidden_phrase", "phrases": ["滚"],
                                    "match": "words"}])
-    assert any("rules[0].match: must be one of: substring or word" in p for p in problems)
+    assert any("rules[0].match: 应为以下之一:substring、word" in p for p in problems)
 
 
 def test_dictionary_must_be_words(tmp_path: Path) -> None:
     problems = _errors(tmp_path, [], dictionary=["小天鹅", "two words", 3])
     assert [p.split(": ", 1)[1] for p in problems] == [
-        "dictionary[1]: must be one word (text without spaces)",
-        "dictionary[2]: must be one word (text without spaces)",
+        "dictionary[1]: 应为一个词(不含空格的文本)",
+        "dictionary[2]: 应为一个词(不含空格的文本)",
     ]
     assert problems[0].startswith(str(tmp_path / "rules.yaml") + ":")
 

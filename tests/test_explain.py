@@ -228,14 +228,14 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
         '"end": 1, "text": "x"}]}\n', encoding="utf-8")
     result = runner.invoke(app, ["explain", str(many)])
     assert result.exit_code == 2
-    assert f"{many}: holds 3 calls; choose one with --call-id (e.g. a, b, c)" in result.stderr
+    assert f"{many}: 含 3 通通话;请用 --call-id 选一通(如 a, b, c)" in result.stderr
     assert runner.invoke(app, ["explain", str(many), "--call-id", "b"]).exit_code == 0
     result = runner.invoke(app, ["explain", str(many), "--call-id", "z"])
     assert result.exit_code == 2
-    assert "no call with call_id 'z' (calls in this file: a, b)" in result.stderr
+    assert "没有 call_id 为 'z' 的通话(这个文件中的通话:a, b)" in result.stderr
     result = runner.invoke(app, ["explain", str(many), "--call-id", "c"])
     assert result.exit_code == 3
-    assert f"{many}:3: utterances[0].speaker: unknown speaker 'robot'" in result.stderr
+    assert f"{many}:3: utterances[0].speaker: 无法识别的说话人 'robot'" in result.stderr
     assert runner.invoke(app, ["explain", str(tmp_path / "nope.txt")]).exit_code == 2
 
 
@@ -273,15 +273,15 @@ def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
         zf.writestr("readme.md", "not a call")
     result = runner.invoke(app, ["explain", str(z)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"错误:{z}: holds 2 calls(5 份转写:有的通话不止一份); "
-                                     "choose one with --call-id (e.g. 0012, 0013)")
+    assert result.stderr.strip() == (f"错误:{z}: 含 2 通通话(5 份转写:有的通话不止一份);"
+                                     "请用 --call-id 选一通(如 0012, 0013)")
     member = runner.invoke(app, ["explain", f"{z}!vtt/0013.vtt"], env={"COLUMNS": "200"})
     assert member.exit_code == 0, member.output
     assert member.stdout.lstrip().startswith("通话 0013 · ")
     assert f"来源 {z}!vtt/0013.vtt" in member.stdout
     missing = runner.invoke(app, ["explain", f"{z}!vtt/0099.vtt"])
     assert (missing.exit_code, missing.stderr.strip()) == (
-        2, f"错误:{z}!vtt/0099.vtt: no such member in {z}")
+        2, f"错误:{z}!vtt/0099.vtt: {z} 中没有这个成员")
     # an audit output folder and a call id: the call is read again from its source
     out = tmp_path / "run"
     # (exit 3: the 3 other copies are reported as duplicates)
@@ -292,4 +292,4 @@ def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
     assert f"来源 {z}!ali/0013.json" in again.stdout
     no_id = runner.invoke(app, ["explain", str(out)])
     assert (no_id.exit_code, no_id.stderr.strip()) == (
-        2, f"错误:{out}: an audit output folder; choose a call with --call-id")
+        2, f"错误:{out}: 是审计输出目录;请用 --call-id 选一通通话")

@@ -75,26 +75,21 @@ def test_utf16_jsonl_is_streamed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("data", "reason"), [
-    (b"", "empty file (0 bytes): expected a transcript"),
-    (bytes(range(256)) * 4, "binary data (NUL bytes): not a text file (expected UTF-8, UTF-8 or "
-                            "UTF-16 with a byte-order mark, or GB18030/GBK; UTF-16 needs its "
-                            "byte-order mark)"),
-    (CALL_TXT.encode("utf-16-le"), "binary data (NUL bytes): not a text file (expected UTF-8, "
-                                   "UTF-8 or UTF-16 with a byte-order mark, or GB18030/GBK; "
-                                   "UTF-16 needs its byte-order mark)"),
+    (b"", "空文件(0 字节):应为转写"),
+    (bytes(range(256)) * 4, "二进制数据(含 NUL 字节):不是文本文件(应为 UTF-8、带字节顺序标记(BOM)的 UTF-8 或 "
+                            "UTF-16,或 GB18030/GBK;UTF-16 须带字节顺序标记)"),
+    (CALL_TXT.encode("utf-16-le"), "二进制数据(含 NUL 字节):不是文本文件(应为 UTF-8、带字节顺序标记(BOM)的 UTF-8 或 "
+                            "UTF-16,或 GB18030/GBK;UTF-16 须带字节顺序标记)"),
     ("# note: café crème brûlée à la carte\n".encode("cp1252"),
-     "not text in a supported encoding: expected UTF-8, UTF-8 or UTF-16 with a byte-order "
-     "mark, or GB18030/GBK"),
+     "不是受支持编码的文本:应为 UTF-8、带字节顺序标记(BOM)的 UTF-8 或 UTF-16,或 "
+     "GB18030/GBK"),
     (bytes(b ^ 0x5A for b in range(256) if b ^ 0x5A) * 8,
-     "not text in a supported encoding: expected UTF-8, UTF-8 or UTF-16 with a byte-order "
-     "mark, or GB18030/GBK"),
+     "不是受支持编码的文本:应为 UTF-8、带字节顺序标记(BOM)的 UTF-8 或 UTF-16,或 "
+     "GB18030/GBK"),
     (CALL_TXT.encode("utf-8")[:-4] + "您".encode()[:2],
-     "truncated: the file ends in the middle of a UTF-8 character (at byte 157); expected a "
-     "complete file"),
-    (b"\xef\xbb\xbf\xff\xfe junk", "not valid UTF-8 despite its byte-order mark (bad byte at "
-                                   "offset 0)"),
-    (b"\x1b[31m\x07\x07\x07\x08\x08 text\x01\x02\x03", "binary data (control characters): not a "
-                                                     "text file"),
+     "文件被截断:结束在一个 UTF-8 字符的中间(第 157 字节);应为完整的文件"),
+    (b"\xef\xbb\xbf\xff\xfe junk", "有 UTF-8 字节顺序标记,但不是有效的 UTF-8(偏移 0 处有错误字节)"),
+    (b"\x1b[31m\x07\x07\x07\x08\x08 text\x01\x02\x03", "二进制数据(含控制字符):不是文本文件"),
 ])
 def test_undecodable_files_are_errors_naming_the_file(tmp_path: Path, data: bytes,
                                                       reason: str) -> None:
@@ -108,13 +103,13 @@ def test_corrupt_utf8_says_where_it_breaks(tmp_path: Path) -> None:
     path = tmp_path / "c.txt"
     path.write_bytes(data[:60] + b"\xff" + data[60:])
     assert only_problem(path) == (
-        f"{path}: not valid UTF-8: bad byte at offset 60 (a corrupt file, or mixed encodings); "
-        "expected UTF-8, UTF-8 or UTF-16 with a byte-order mark, or GB18030/GBK")
+        f"{path}: 不是有效的 UTF-8:偏移 60 处有错误字节(文件损坏,或混用了多种编码);"
+        "应为 UTF-8、带字节顺序标记(BOM)的 UTF-8 或 UTF-16,或 GB18030/GBK")
 
 
 def test_gbk_detection_is_not_fooled_by_cyrillic_or_mojibake() -> None:
     # Cyrillic in cp1251 decodes as GB18030 without error; it is not Chinese text.
-    with pytest.raises(LoadProblem, match="not text in a supported encoding"):
+    with pytest.raises(LoadProblem, match="不是受支持编码的文本"):
         decode("Здравствуйте, чем могу помочь? Мой номер заказа".encode("cp1251"))
     # Real GBK text, even with some traditional characters, is accepted.
     assert decode("您好,這裡是客服中心,请问有什么可以帮您?".encode("gb18030")).startswith("您好")
@@ -138,28 +133,26 @@ def test_missing_utterances_in_a_jsonl_line(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text('{"call_id": "X", "agent_id": "A1"}\n', encoding="utf-8")
     assert only_problem(path) == (
-        f'{path}:1: utterances: missing, not a csqa call (expected {{"call_id", "agent_id", '
+        f'{path}:1: utterances: 缺失,不是 csqa 通话(应为 {{"call_id", "agent_id", '
         '"utterances": [{"speaker", "start", "end", "text"}, …]})')
 
 
 @pytest.mark.parametrize(("call", "reason"), [
     ({"call_id": "X", "agent_id": "A1", "utterances": []},
-     "utterances: none (expected at least one utterance with speaker, start, end and text)"),
+     "utterances: 没有(应至少有一句话,含 speaker、start、end 和 text)"),
     ({"call_id": "X", "agent_id": "A1", "utterances": [utt(start="abc")]},
-     "utterances[0].start: expected seconds from the start of the call as a number ≥ 0, "
-     "got 'abc'"),
+     "utterances[0].start: 应为从通话开始算起的秒数(≥ 0 的数),实际是 'abc'"),
     ({"call_id": "X", "agent_id": "A1", "utterances": [utt(), utt(start=-2)]},
-     "utterances[1].start: negative time -2 (expected seconds from the start of the call as "
-     "a number ≥ 0)"),
+     "utterances[1].start: 时间为负数 -2(应为从通话开始算起的秒数(≥ 0 的数))"),
     ({"call_id": "X", "agent_id": "A1", "utterances": [utt(end=None)]},
-     "utterances[0].end: expected seconds from the start of the call as a number ≥ 0, got None"),
+     "utterances[0].end: 应为从通话开始算起的秒数(≥ 0 的数),实际是 None"),
     ({"call_id": "X", "agent_id": "A1", "utterances": [utt(speaker="机器人")]},
-     "utterances[0].speaker: unknown speaker '机器人' (expected agent/坐席/客服 or "
+     "utterances[0].speaker: 无法识别的说话人 '机器人'(应为 agent/坐席/客服 或 "
      "customer/客户/顾客)"),
     ({"call_id": "X", "agent_id": "A1", "utterances": [{"speaker": "agent", "start": 0}]},
-     "utterances[0].end: missing (expected speaker, start, end, text)"),
+     "utterances[0].end: 缺失(应有 speaker、start、end、text)"),
     ({"call_id": "X", "utterances": [utt()]},
-     "agent_id: missing (every call must name its agent)"),
+     "agent_id: 缺失(每通通话都要写明坐席)"),
 ])
 def test_json_validation_messages(tmp_path: Path, call: dict, reason: str) -> None:
     path = write_json(tmp_path, call)
@@ -170,8 +163,8 @@ def test_text_format_errors_carry_the_line(tmp_path: Path) -> None:
     path = tmp_path / "c.txt"
     path.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 坐席: 您好\n"
                     "[00:00:03.0-00:00:04.0] 主持人: 大家好\n", encoding="utf-8")
-    assert only_problem(path) == (f"{path}:3: speaker: unknown speaker '主持人' "
-                                  "(expected agent/坐席/客服 or customer/客户/顾客)")
+    assert only_problem(path) == (f"{path}:3: speaker: 无法识别的说话人 '主持人'"
+                                  "(应为 agent/坐席/客服 或 customer/客户/顾客)")
 
 
 def test_end_before_start_is_clamped_with_a_warning(tmp_path: Path) -> None:
@@ -181,8 +174,7 @@ def test_end_before_start_is_clamped_with_a_warning(tmp_path: Path) -> None:
                     "[00:00:06.0-00:00:08.0] 客户: 你好\n", encoding="utf-8")
     call = only_call(path)
     assert (call.utterances[0].start, call.utterances[0].end) == (5.0, 5.0)
-    assert call.warnings == ["line 2: end 4.5 is before start 5; clamped to end = start "
-                             "(expected end ≥ start)"]
+    assert call.warnings == ["line 2: 结束 4.5 早于开始 5;已改为 结束 = 开始(应为 结束 ≥ 开始)"]
 
 
 def test_millisecond_times_are_detected_and_converted(tmp_path: Path) -> None:
@@ -192,8 +184,7 @@ def test_millisecond_times_are_detected_and_converted(tmp_path: Path) -> None:
     call = only_call(path)
     assert [(u.start, u.end) for u in call.utterances] == [(0.8, 4.2), (4.6, 9.0), (9.5, 15.0)]
     assert call.duration == 20.0
-    assert call.warnings == ["times look like milliseconds (median utterance 4400, latest end "
-                             "15000); read as milliseconds"]
+    assert call.warnings == ["时间看起来是毫秒(每句时长中位数 4400,最晚结束 15000);已按毫秒读取"]
 
 
 def test_seconds_are_not_mistaken_for_milliseconds(tmp_path: Path) -> None:
@@ -226,8 +217,8 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     path.write_text(CALL_TXT * 800, encoding="utf-8")  # ~90 KB
     limits = Limits(max_file_mb=0.05)
     assert only_problem(path, limits) == (
-        f"{path}: file is 0.1 MB, over the 0.05 MB limit for files read whole (split it, export "
-        "JSON Lines, which is streamed, or raise --max-file-mb); not read")
+        f"{path}: 文件有 0.1 MB,超过整体读入文件的上限 0.05 MB(请拆分文件、导出为逐行读取的 "
+        "JSON Lines,或调高 --max-file-mb);未读取")
 
 
 def test_jsonl_over_the_file_limit_is_streamed_and_only_a_long_line_refused(tmp_path: Path) -> None:
@@ -240,7 +231,7 @@ def test_jsonl_over_the_file_limit_is_streamed_and_only_a_long_line_refused(tmp_
     calls = [i for i in items if isinstance(i, Transcript)]
     problems = [str(i) for i in items if isinstance(i, InputProblem)]
     assert len(calls) == 301
-    assert problems == [f"{path}:301: line longer than the 0.1 MB limit (--max-file-mb); not read"]
+    assert problems == [f"{path}:301: 这一行超过 0.1 MB 的上限(--max-file-mb);未读取"]
 
 
 def test_utterance_and_call_size_limits(tmp_path: Path) -> None:
@@ -251,10 +242,10 @@ def test_utterance_and_call_size_limits(tmp_path: Path) -> None:
                       "many.json")
     limits = Limits(max_utterance_chars=100, max_utterances=10)
     assert only_problem(long_text, limits) == (
-        f"{long_text}: utterances[1].text: 101 characters, over the limit of 100 per utterance "
+        f"{long_text}: utterances[1].text: 101 个字,超过每句 100 个字的上限"
         "(--max-utterance-chars)")
     assert only_problem(many, limits) == (
-        f"{many}: utterances: 11, over the limit of 10 per call (--max-utterances)")
+        f"{many}: utterances: 11 句,超过每通 10 句的上限(--max-utterances)")
 
 
 def test_a_loader_crash_costs_one_file_not_the_run(tmp_path: Path,
@@ -268,8 +259,8 @@ def test_a_loader_crash_costs_one_file_not_the_run(tmp_path: Path,
     monkeypatch.setitem(loaders.LOADERS, ".txt", loaders.LoaderEntry(broken))
     path = tmp_path / "c.txt"
     path.write_text(CALL_TXT, encoding="utf-8")
-    assert only_problem(path) == (f"{path}: could not be read: internal error ZeroDivisionError: "
-                                  "boom (please report this)")
+    assert only_problem(path) == (f"{path}: 无法读取:内部错误 ZeroDivisionError: "
+                                  "boom(请报告此问题)")
 
 
 def test_csv_cell_over_the_csv_module_limit_is_an_utterance_limit_error(tmp_path: Path) -> None:
@@ -278,7 +269,7 @@ def test_csv_cell_over_the_csv_module_limit_is_an_utterance_limit_error(tmp_path
                     "\nC2,A1,坐席,0,1,您好\n", encoding="utf-8")
     items = load(path)
     assert [str(i) for i in items if isinstance(i, InputProblem)] == [
-        f"{path}:2: row 2.text: 200000 characters, over the limit of 20000 per utterance "
+        f"{path}:2: row 2.text: 200000 个字,超过每句 20000 个字的上限"
         "(--max-utterance-chars)"]
     assert [i.call_id for i in items if isinstance(i, Transcript)] == ["C2"]
 
@@ -312,6 +303,5 @@ def test_zip_bomb_member_is_refused_and_archives_are_limited_per_member(tmp_path
     assert path.stat().st_size > 0.002 * 1024 * 1024
     items = load(path, Limits(max_file_mb=0.002))
     assert [str(i) for i in items if isinstance(i, InputProblem)] == [
-        f"{path}!bomb.json: unpacks to more than the 0.002 MB limit for files read whole "
-        "(--max-file-mb); not read"]
+        f"{path}!bomb.json: 解压后超过整体读入文件的上限 0.002 MB(--max-file-mb);未读取"]
     assert len([i for i in items if isinstance(i, Transcript)]) == 30

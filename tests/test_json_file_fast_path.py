@@ -68,5 +68,5 @@ def test_files_over_the_size_limit_and_missing_files(tmp_path: Path) -> None:
     path.write_bytes(json.dumps({**CALL, "pad": "x" * 3000}, ensure_ascii=False).encode())
     with use_limits(Limits(max_file_mb=0.001)):
         assert plain_call_file(str(path)) is None
-        assert "over the 0.001 MB limit" in general(path)[0].reason  # type: ignore[attr-defined]
+        assert "超过整体读入文件的上限 0.001 MB" in general(path)[0].reason  # type: ignore[attr-defined]
     assert plain_call_file(str(tmp_path / "gone.json")) is None

@@ -111,7 +111,7 @@ def test_chunks_refuse_over_long_lines_by_number(tmp_path: Path,
     p = tmp_path / "a.jsonl"
     big = b'{"x":"' + b"y" * 2000 + b'"}'
     p.write_bytes(big + b"\n{}\n" + big + b"\n{}\n" + big)
-    msg = "line longer than the 0.001 MB limit (--max-file-mb); not read"
+    msg = "这一行超过 0.001 MB 的上限(--max-file-mb);未读取"
     with use_limits(Limits(max_file_mb=0.001)):
         got = chunk_summary(p)
     assert got == [(1, msg), [(2, b"{}\n")], (3, msg), [(4, b"{}\n")], (5, msg)]
@@ -126,8 +126,8 @@ def test_chunks_of_a_utf16_file(tmp_path: Path) -> None:
 def test_chunks_refuse_a_binary_head(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
     p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\n")
-    assert chunk_summary(p) == [(None, "binary data (NUL bytes): not a JSON Lines file "
-                                       "(expected one call object per line, UTF-8 or GBK)")]
+    assert chunk_summary(p) == [(None, "二进制数据(含 NUL 字节):不是 JSON Lines 文件"
+                                       "(应为每行一个通话对象,UTF-8 或 GBK)")]
 
 
 def test_nul_bytes_in_the_head_cost_their_line(tmp_path: Path) -> None:

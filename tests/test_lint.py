@@ -62,49 +62,41 @@ def test_every_warning_kind_with_line_and_column(tmp_path: Path) -> None:
     code, out, err = rules_lint(str(f))
     assert code == 0 and err == ""
     assert out.splitlines() == [
-        f"{f}:5:15: warning: rules[0].phrases[0]: phrase '找别人去' is also a phrase of rule "
-        f"'greet' ({f}:12:19): one rule requires it and the other forbids it [duplicate-phrase]",
-        f"{f}:5:21: warning: rules[0].phrases[1]: phrase '你找别人去吧' is shadowed by '找别人去' "
-        "(phrases[0]) of the same rule: wherever it is said, '找别人去' matches too "
-        "[shadowed-phrase]",
-        f"{f}:5:29: warning: rules[0].phrases[2]: phrase '!!' is only punctuation or spaces: "
-        "it can never match [empty-phrase]",
-        f"{f}:5:35: warning: rules[0].phrases[3]: phrase '不归我管' is also a phrase of rule "
-        f"'blame' ({f}:9:23): one utterance is deducted twice [duplicate-phrase]",
-        f"{f}:5:41: warning: rules[0].phrases[4]: phrase '不 归我管' is also a phrase of rule "
-        f"'blame' ({f}:9:23): one utterance is deducted twice [duplicate-phrase]",
-        f"{f}:5:41: warning: rules[0].phrases[4]: phrase '不 归我管' repeats '不归我管' "
-        "(phrases[3]) once punctuation and spaces are ignored [shadowed-phrase]",
-        f"{f}:6:30: warning: rules[0].regexes[1]: regex '请问,您' has ',', which matching removes "
-        "or changes (regexes run on text without punctuation or spaces, in lower case): that part "
-        "can never match [regex-never-matches]",
-        f"{f}:6:38: warning: rules[0].regexes[2]: regex '(喂+)+' nests a repetition inside a "
-        "repetition: safe on csqa's RE2, but catastrophic backtracking on other regex engines; "
-        "simplify it [regex-backtracking]",
-        f"{f}:6:47: warning: rules[0].regexes[3]: regex 'Hello' has 'H', which matching removes or "
-        "changes (regexes run on text without punctuation or spaces, in lower case): that part can "
-        "never match [regex-never-matches]",
-        f"{f}:9:23: warning: rules[1].phrases[1]: phrase '不归我管' is also a phrase of rule "
-        f"'shirk' ({f}:5:35): one utterance is deducted twice [duplicate-phrase]",
-        f"{f}:12:19: warning: rules[2].phrases[1]: phrase '找别人去' is also a phrase of rule "
-        f"'shirk' ({f}:5:15): one rule requires it and the other forbids it [duplicate-phrase]",
-        f"{f}:13:28: warning: rules[2].scope.first_seconds: a window of 0 s holds only an "
-        "utterance touching the very start of the call: the scope (almost) never holds "
-        "[scope-never-holds]",
-        f"{f}:17:19: warning: rules[3].ignore_above: ignore_above (10) is not above "
-        "max_delay (12): a late answer can never fire [scope-never-holds]",
-        f"{f}:20:15: warning: rules[4].hold_max: hold_max (5) is below max_gap (10): announcing a "
-        "wait allows less silence than not announcing it [scope-never-holds]",
-        f"{f}:23:28: warning: rules[5].backchannel_max_chars: backchannel_max_chars is 0: no "
-        "backchannel (嗯/好的) is ever excused [scope-never-holds]",
-        f"{f}:27:14: warning: rules[6].enabled: rule 'old' is disabled where it is defined and "
-        "enabled nowhere: it never runs (delete it, or set enabled: true) [disabled-rule]",
-        f"{f}:30:21: warning: rules[7].within_seconds: a window of 0 s holds only an utterance "
-        "touching the very start of the call: the rule fires on (almost) every call "
-        "[scope-never-holds]",
-        f"{f}:33:15: warning: rules[8].phrases[0]: phrase '我想不出办法了' can never fire: it "
-        "contains the unless phrase '办法' (unless[0]), which cancels it whenever it is said "
-        "[shadowed-phrase]",
+        f"{f}:5:15: 警告: rules[0].phrases[0]: 短语 '找别人去' 也是规则 'greet' 的短语({f}:12:19):"
+        "一条规则要求说、另一条规则禁止说 [duplicate-phrase]",
+        f"{f}:5:21: 警告: rules[0].phrases[1]: 短语 '你找别人去吧' 被同一规则的 '找别人去'(phrases[0])"
+        "覆盖:凡说到它的地方,'找别人去' 也会匹配 [shadowed-phrase]",
+        f"{f}:5:29: 警告: rules[0].phrases[2]: 短语 '!!' 只有标点或空格:永远不会匹配 [empty-phrase]",
+        f"{f}:5:35: 警告: rules[0].phrases[3]: 短语 '不归我管' 也是规则 'blame' 的短语({f}:9:23):"
+        "同一句话会被扣两次分 [duplicate-phrase]",
+        f"{f}:5:41: 警告: rules[0].phrases[4]: 短语 '不 归我管' 也是规则 'blame' 的短语({f}:9:23):"
+        "同一句话会被扣两次分 [duplicate-phrase]",
+        f"{f}:5:41: 警告: rules[0].phrases[4]: 短语 '不 归我管' 去掉标点和空格后与 '不归我管'"
+        "(phrases[3])重复 [shadowed-phrase]",
+        f"{f}:6:30: 警告: rules[0].regexes[1]: 正则 '请问,您' 含有 ',',匹配前会被去掉或改变"
+        "(正则在去掉标点和空格、转为小写的文本上运行):这部分永远不会匹配 [regex-never-matches]",
+        f"{f}:6:38: 警告: rules[0].regexes[2]: 正则 '(喂+)+' 在重复里嵌套了重复:在 csqa 的 RE2 上安全,"
+        "但在其他正则引擎上会灾难性回溯;请简化 [regex-backtracking]",
+        f"{f}:6:47: 警告: rules[0].regexes[3]: 正则 'Hello' 含有 'H',匹配前会被去掉或改变"
+        "(正则在去掉标点和空格、转为小写的文本上运行):这部分永远不会匹配 [regex-never-matches]",
+        f"{f}:9:23: 警告: rules[1].phrases[1]: 短语 '不归我管' 也是规则 'shirk' 的短语({f}:5:35):"
+        "同一句话会被扣两次分 [duplicate-phrase]",
+        f"{f}:12:19: 警告: rules[2].phrases[1]: 短语 '找别人去' 也是规则 'shirk' 的短语({f}:5:15):"
+        "一条规则要求说、另一条规则禁止说 [duplicate-phrase]",
+        f"{f}:13:28: 警告: rules[2].scope.first_seconds: 0 秒的窗口只包含紧贴通话开头的话语:"
+        "这个范围(几乎)永远不成立 [scope-never-holds]",
+        f"{f}:17:19: 警告: rules[3].ignore_above: ignore_above(10)不大于 max_delay(12):"
+        "回应过慢永远不会触发 [scope-never-holds]",
+        f"{f}:20:15: 警告: rules[4].hold_max: hold_max(5)小于 max_gap(10):"
+        "告知客户等待后允许的静默反而比不告知还短 [scope-never-holds]",
+        f"{f}:23:28: 警告: rules[5].backchannel_max_chars: backchannel_max_chars 为 0:"
+        "任何附和(嗯/好的)都不会被放过 [scope-never-holds]",
+        f"{f}:27:14: 警告: rules[6].enabled: 规则 'old' 在定义处停用且没有任何地方启用:"
+        "它永远不会运行(删除它,或设置 enabled: true) [disabled-rule]",
+        f"{f}:30:21: 警告: rules[7].within_seconds: 0 秒的窗口只包含紧贴通话开头的话语:"
+        "这条规则(几乎)每通电话都会触发 [scope-never-holds]",
+        f"{f}:33:15: 警告: rules[8].phrases[0]: 短语 '我想不出办法了' 永远不会触发:它包含 unless 短语 "
+        "'办法'(unless[0]),说到它时总会被取消 [shadowed-phrase]",
         f"{f}: 0 个错误,18 个警告",
     ]
     assert rules_lint(str(f), "--strict")[0] == 1
@@ -130,10 +122,10 @@ def test_errors_are_audits_errors_all_at_once(tmp_path: Path) -> None:
     assert code == 2
     lines = [line for line in err.splitlines() if line.startswith(str(f))]
     assert len(lines) == 3
-    assert lines[0].startswith(f"{f}:5:14: rules[0].regexes: invalid or unsafe regex '(?<=a)b': ")
-    assert lines[1] == f"{f}:9:5: rules[1].alowed: unknown key for kind interruption " \
-                       "(did you mean 'allowed'?)"
-    assert lines[2].startswith(f"{f}:8:18: rules[1].min_overlap: must be a number ≥ 0")
+    assert lines[0].startswith(f"{f}:5:14: rules[0].regexes: 正则表达式 '(?<=a)b' 无效或不安全:")
+    assert lines[1] == f"{f}:9:5: rules[1].alowed: 未知的键:类型 interruption 没有这个键" \
+                       "(是否应为 'allowed'?)"
+    assert lines[2].startswith(f"{f}:8:18: rules[1].min_overlap: 应为 ≥ 0 的数")
     assert out == f"{f}: 3 个错误,0 个警告\n"
     audit = runner.invoke(app, ["audit", str(tmp_path), "--ruleset", str(f), "-o",
                                 str(tmp_path / "o")])
@@ -147,9 +139,9 @@ def test_malformed_examples_are_errors(tmp_path: Path) -> None:
                  "    examples: {fires: [x], pass: [{cal: y}]}\n", encoding="utf-8")
     report = lint(f)
     assert report.errors == [
-        f"{f}:5:16: rules[0].examples.fires: unknown key (did you mean 'fire'?) (use fire or pass)",
-        f"{f}:5:36: rules[0].examples.pass[0].cal: unknown key (did you mean 'call'?)",
-        f"{f}:5:35: rules[0].examples.pass[0].call: required (the call as text)",
+        f"{f}:5:16: rules[0].examples.fires: 未知的键(是否应为 'fire'?)(应为 fire 或 pass)",
+        f"{f}:5:36: rules[0].examples.pass[0].cal: 未知的键(是否应为 'call'?)",
+        f"{f}:5:35: rules[0].examples.pass[0].call: 必填(通话的文字)",
     ]
 
 
@@ -174,7 +166,7 @@ def test_rules_subcommands_take_the_ruleset_every_way(tmp_path: Path, command: s
             "positional": ["rules", command, str(f)]}[where]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert f"{f}:5:5: rules[0].phrasez: unknown key" in result.stderr
+    assert f"{f}:5:5: rules[0].phrasez: 未知的键" in result.stderr
 
 
 def test_rules_two_different_rulesets_is_an_error(tmp_path: Path) -> None:
@@ -199,6 +191,5 @@ def test_examples_on_an_inherited_rule_warn_that_the_parents_are_replaced(tmp_pa
     report = lint(f)
     assert report.errors == []
     assert [str(w) for w in report.warnings] == [
-        f"{f}:6:7: warning: rules[0].examples: replaces the 8 example(s) rule 'forbidden.shirk' "
-        "has in <builtin:default> (examples are not added to the parent's): repeat those to "
-        "keep them tested [examples-replaced]"]
+        f"{f}:6:7: 警告: rules[0].examples: 替换了规则 'forbidden.shirk' 在 <builtin:default> 中的 8 个样例"
+        "(样例不会追加到上级规则的样例中):如需继续测试它们,请在此重复列出 [examples-replaced]"]

@@ -285,10 +285,10 @@ def _utts(call: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("make, warning", [
-    (lambda c: _utts(c, start=9.0, end=8.0), "end 8 is before start 9; clamped"),
+    (lambda c: _utts(c, start=9.0, end=8.0), "结束 8 早于开始 9;已改为"),
     (lambda c: {**c, "utterances": [{**u, "start": round(u["start"] * 1000),
                                      "end": round(u["end"] * 1000)} for u in c["utterances"]]},
-     "times look like milliseconds"),
+     "时间看起来是毫秒"),
 ])
 def test_calls_needing_a_repair_take_the_checked_path_and_warn(make: Any, warning: str) -> None:
     with pytest.MonkeyPatch.context() as m:

@@ -59,7 +59,7 @@ def test_jsonl_bad_line_loses_only_that_line(tmp_path: Path) -> None:
     assert [type(i).__name__ for i in items] == ["Transcript", "InputProblem", "Transcript"]
     _check_canonical(items[0])
     bad = items[1]
-    assert isinstance(bad, InputProblem) and bad.line == 2 and bad.reason.startswith("invalid JSON")
+    assert isinstance(bad, InputProblem) and bad.line == 2 and bad.reason.startswith("JSON 格式有误")
     assert isinstance(items[2], Transcript) and items[2].line == 4
 
 
@@ -81,15 +81,15 @@ def test_text_error_names_line(tmp_path: Path) -> None:
     p.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 坐席: 您好\n坐席 说了点什么\n", encoding="utf-8")
     [bad] = _load(p)
     assert isinstance(bad, InputProblem)
-    assert (bad.line, bad.reason.split(":")[0]) == (3, "cannot read line")
+    assert (bad.line, bad.reason.split(":")[0]) == (3, "无法读取这一行")
     p.write_text("# agent_id: A1\n[00:00:05.0-00:00:02.0] 坐席: 您好\n", encoding="utf-8")
     [call] = _load(p)  # end < start is clamped with a warning naming the line (README)
     assert isinstance(call, Transcript) and call.utterances[0].end == 5.0
-    assert call.warnings == ["line 2: end 2 is before start 5; clamped to end = start "
-                             "(expected end ≥ start)"]
+    assert call.warnings == ["line 2: 结束 2 早于开始 5;已改为 "
+                             "结束 = 开始(应为 结束 ≥ 开始)"]
     p.write_text("# agent_id: A1\n[00:00:01.0-00:00:02.0] 机器人: 您好\n", encoding="utf-8")
     [bad] = _load(p)
-    assert isinstance(bad, InputProblem) and bad.line == 2 and "unknown speaker '机器人'" in bad.reason
+    assert isinstance(bad, InputProblem) and bad.line == 2 and "无法识别的说话人 '机器人'" in bad.reason
 
 
 def test_csv_many_calls_rows_not_adjacent(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_csv_bad_row_rejects_its_call_only(tmp_path: Path) -> None:
     items = _load(p)
     bad, good = items
     assert isinstance(bad, InputProblem) and bad.line == 2 and bad.call_id == "C-1"
-    assert "row 2.start: expected seconds from the start of the call as a number ≥ 0, got 'abc'" \
+    assert "row 2.start: 应为从通话开始算起的秒数(≥ 0 的数),实际是 'abc'" \
         in bad.reason
     assert isinstance(good, Transcript) and good.call_id == "C-2"
 
@@ -122,7 +122,7 @@ def test_csv_missing_columns(tmp_path: Path) -> None:
     p.write_text("call_id,speaker,text\nC-1,agent,hi\n", encoding="utf-8")
     [bad] = _load(p)
     assert isinstance(bad, InputProblem) and bad.line == 1
-    assert bad.reason.startswith("missing column(s): agent_id, start, end")
+    assert bad.reason.startswith("缺少列:agent_id, start, end")
 
 
 def test_encodings_gb18030_and_bom(tmp_path: Path) -> None:
@@ -137,19 +137,18 @@ def test_missing_agent_and_bad_fields(tmp_path: Path) -> None:
     p = tmp_path / "c.json"
     p.write_text(json.dumps({"utterances": []}), encoding="utf-8")
     [bad] = _load(p)
-    assert isinstance(bad, InputProblem) and bad.reason == "agent_id: missing (every call must name its agent)"
+    assert isinstance(bad, InputProblem) and bad.reason == "agent_id: 缺失(每通通话都要写明坐席)"
     p.write_text(json.dumps({**CALL, "hangup_by": "robot"}), encoding="utf-8")
     [bad] = _load(p)
-    assert isinstance(bad, InputProblem) and "hangup_by: expected agent, customer, system or null" in bad.reason
+    assert isinstance(bad, InputProblem) and "hangup_by: 应为 agent、customer、system 或 null" in bad.reason
     p.write_text(json.dumps({**CALL, "utterances": [{"speaker": "agent", "start": -1, "end": 1}]}),
                  encoding="utf-8")
     [bad] = _load(p)
     assert isinstance(bad, InputProblem) and bad.reason == (
-        "utterances[0].start: negative time -1 (expected seconds from the start of the call as "
-        "a number ≥ 0)")
+        "utterances[0].start: 时间为负数 -1(应为从通话开始算起的秒数(≥ 0 的数))")
     p.write_text(json.dumps({**CALL, "started_at": "yesterday"}), encoding="utf-8")
     [bad] = _load(p)
-    assert isinstance(bad, InputProblem) and bad.reason.startswith("started_at: expected an ISO 8601")
+    assert isinstance(bad, InputProblem) and bad.reason.startswith("started_at: 应为 ISO 8601")
 
 
 def test_hangup_vocabulary(tmp_path: Path) -> None:
@@ -169,7 +168,7 @@ def test_folders_walked_recursively_unsupported_listed(tmp_path: Path) -> None:
     assert isinstance(items[0], Transcript)
     skipped = items[1]
     assert isinstance(skipped, InputProblem) and skipped.status == "skipped"
-    assert skipped.reason.startswith("not a transcript file type (.md)")
+    assert skipped.reason.startswith("不是转写文件类型(.md)")
 
 
 def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
@@ -185,8 +184,8 @@ def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
     assert out[0].transcript.call_id == "C-1"  # type: ignore[union-attr]
     dup = out[1]
     assert isinstance(dup, InputProblem) and dup.file == str(tmp_path / "b.json")
-    assert dup.reason == (f"duplicate call_id 'C-1': already audited from {tmp_path / 'a.json'}; "
-                          "this copy was not audited")
+    assert dup.reason == (f"重复的 call_id 'C-1':已从 {tmp_path / 'a.json'} 审计过;"
+                          "这一份未审计")
 
 
 def test_folders_are_walked_in_sorted_path_order_as_rglob_would(tmp_path: Path) -> None:
@@ -266,4 +265,4 @@ def test_bad_direction_is_named(tmp_path: Path) -> None:
     p.write_text(json.dumps({**CALL, "direction": "sideways"}), encoding="utf-8")
     [problem] = _load(p)
     assert isinstance(problem, InputProblem)
-    assert problem.reason.startswith("direction: expected one of inbound, in, incoming, outbound")
+    assert problem.reason.startswith("direction: 应为以下之一:inbound, in, incoming, outbound")

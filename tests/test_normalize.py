@@ -81,13 +81,13 @@ def test_filler_only_phrase_is_a_ruleset_error(tmp_path: Path) -> None:
                                  "phrases": ["嗯嗯", "不行"]}])
     [problem] = exc.value.problems
     assert problem.startswith(f"{tmp_path / 'rules.yaml'}:")
-    assert "rules.r: phrase '嗯嗯' is made only of fillers" in problem
+    assert "rules.r: 短语 '嗯嗯' 只由语气词(呃、嗯、啊、那个)组成" in problem
 
 
 @pytest.mark.parametrize(("normalize", "message"), [
-    ({"filers": ["嗯"]}, "normalize.filers: unknown key (did you mean 'fillers'?)"),
-    ({"fillers": "嗯"}, "normalize.fillers: must be a list of non-empty words"),
-    ([1], "normalize: must be a mapping"),
+    ({"filers": ["嗯"]}, "normalize.filers: 未知的键(是否应为 'fillers'?)"),
+    ({"fillers": "嗯"}, "normalize.fillers: 应为非空词语的列表"),
+    ([1], "normalize: 应为映射,如"),
 ])
 def test_bad_normalize_block(tmp_path: Path, normalize: object, message: str) -> None:
     with pytest.raises(RulesetError) as exc:

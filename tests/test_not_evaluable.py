@@ -119,7 +119,7 @@ def test_json_timed_call_still_requires_times(tmp_path: Path) -> None:
         {"speaker": "customer", "text": "喂"}]}
     [p] = _load(tmp_path, "c.json", json.dumps(call))
     assert isinstance(p, InputProblem)
-    assert p.reason == "utterances[1].start: missing (expected speaker, start, end, text)"
+    assert p.reason == "utterances[1].start: 缺失(应有 speaker、start、end、text)"
 
 
 def test_bad_flag_value_is_named(tmp_path: Path) -> None:
@@ -127,14 +127,14 @@ def test_bad_flag_value_is_named(tmp_path: Path) -> None:
         {"speaker": "agent", "start": 0, "end": 1, "text": "您好"}]}
     [p] = _load(tmp_path, "c.json", json.dumps(call))
     assert isinstance(p, InputProblem)
-    assert p.reason == "channels: expected one of stereo, dual, 2, mono, 1, got 'quad'"
+    assert p.reason == "channels: 应为以下之一:stereo, dual, 2, mono, 1,实际是 'quad'"
 
 
 def test_text_mixing_timed_and_untimed_lines_is_an_error(tmp_path: Path) -> None:
     [p] = _load(tmp_path, "c.txt", "# agent_id: A1\n[00:00:01.0-00:00:02.0] 坐席: 您好\n客户: 喂\n")
     assert isinstance(p, InputProblem)
     assert p.line == 3
-    assert "utterance without times" in p.reason
+    assert "这句话没有时间" in p.reason
 
 
 def test_csv_timing_none_with_empty_times(tmp_path: Path) -> None:

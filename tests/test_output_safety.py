@@ -101,7 +101,7 @@ def test_problem_reasons_are_redacted(tmp_path: Path) -> None:
     src.write_text(json.dumps(bad) + "\n", encoding="utf-8")
     summary = audit([src], out=tmp_path / "out")
     assert [p.reason for p in summary.problems] == [
-        "utterances[0].speaker: unknown speaker '138****5678' (expected agent/坐席/客服 or "
+        "utterances[0].speaker: 无法识别的说话人 '138****5678'(应为 agent/坐席/客服 或 "
         "customer/客户/顾客)"]
     assert PHONE not in (tmp_path / "out" / "errors.csv").read_text(encoding="utf-8")
 

@@ -173,14 +173,13 @@ def test_bad_reviews_file_is_rejected_with_every_problem(world: tuple[Path, Path
     with pytest.raises(ReviewsError) as exc:
         read_reviews(path)
     assert exc.value.problems == [
-        f"{path}:2: verdict: 'maybe' is not one of confirmed, false_alarm, missed "
-        "(or 确认, 误报, 漏报)",
-        f"{path}:3: finding_id: required for a confirmed verdict",
-        f"{path}:4: verdict: 'missed' is for a violation the machine did not find: add a new row "
-        "with call_id and rule_id and no finding_id (use confirmed or false_alarm on a machine "
-        "finding)",
-        f"{path}:5: call_id: required for a missed violation",
-        f"{path}:5: utterance: expected an utterance number (0, 1, …), got 'two'",
+        f"{path}:2: verdict: 'maybe' 不是 confirmed, false_alarm, missed 之一"
+        "(或 确认、误报、漏报)",
+        f"{path}:3: finding_id: 结论为 confirmed 时必须填写",
+        f"{path}:4: verdict: missed(漏报)用于机器没发现的违规:请新增一行,填 call_id 和 "
+        "rule_id,finding_id 留空(机器发现的违规请用 confirmed 或 false_alarm)",
+        f"{path}:5: call_id: 漏报必须填写",
+        f"{path}:5: utterance: 应为句子编号(0、1 …),实际是 'two'",
     ]
     res = runner.invoke(app, ["audit", str(calls), "-r", str(rules), "-o", str(tmp_path / "x"),
                               "--reviews", str(path)])
@@ -303,8 +302,7 @@ def test_missed_violation_of_an_unknown_rule_is_a_warning(world: tuple[Path, Pat
     write_csv(path, [{"finding_id": "", "call_id": "C4", "rule_id": "blam", "verdict": "missed"}])
     reviewed = apply_reviews(run, path)
     assert reviewed.problems == [
-        f"{path}:2: rule_id: 'blam' is not a rule of this run's ruleset (t 1); the missed "
-        "violation was not counted"]
+        f"{path}:2: rule_id: 'blam' 不是这次运行的规则集(t 1)中的规则;这条漏报未计入"]
     assert reviewed.results["C4"].reviewed_score == 100.0
 
 
@@ -421,8 +419,8 @@ def test_unreadable_reviews_workbook_is_one_clear_error(tmp_path: Path) -> None:
     path.write_text("not a workbook", "utf-8")
     with pytest.raises(ReviewsError) as exc:
         read_reviews(path)
-    assert exc.value.problems[0].startswith(f"{path}: cannot read as an Excel workbook")
+    assert exc.value.problems[0].startswith(f"{path}: 无法作为 Excel 工作簿读取")
     with pytest.raises(ReviewsError) as exc:
         read_reviews(tmp_path / "nope.csv")
-    assert exc.value.problems == [f"{tmp_path / 'nope.csv'}: no such reviews file "
-                                  "(csqa review RUN_DIR creates one)"]
+    assert exc.value.problems == [f"{tmp_path / 'nope.csv'}: 复核表不存在"
+                                  "(csqa review RUN_DIR 可生成)"]

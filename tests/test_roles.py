@@ -98,8 +98,8 @@ def test_strict_roles_makes_uncertainty_an_error(tmp_path: Path) -> None:
     s = audit([f, good], out=tmp_path / "out", options=ExportOptions(strict_roles=True))
     assert s.calls_audited == 1 and s.input_errors == 1
     [p] = s.problems
-    assert str(p).startswith(f"{f}: speaker roles uncertain (--strict-roles): 坐席=0; ")
-    assert str(p).endswith("give --agent-channel N or a speakers: mapping in the profile")
+    assert str(p).startswith(f"{f}: 说话人角色不确定(--strict-roles):坐席=0; ")
+    assert str(p).endswith("请给出 --agent-channel N,或在导出配置中写 speakers: 映射")
     with (tmp_path / "out" / "errors.csv").open(encoding="utf-8") as fh:
         [row] = list(csv.DictReader(fh))
     assert (row["file"], row["call_id"], row["status"]) == (str(f), "ambiguous", "error")
@@ -112,7 +112,7 @@ def test_strict_roles_cli_exit_code_and_one_line(tmp_path: Path) -> None:
     )
     assert r.exit_code == 3
     lines = [x for x in r.stderr.splitlines() if x.startswith(str(f))]
-    assert len(lines) == 1 and "speaker roles uncertain" in lines[0]
+    assert len(lines) == 1 and "说话人角色不确定" in lines[0]
 
 
 def test_agent_channel_is_given_and_wins_over_detection(tmp_path: Path) -> None:
@@ -120,7 +120,7 @@ def test_agent_channel_is_given_and_wins_over_detection(tmp_path: Path) -> None:
     t = _roles(f, RoleOptions(agent_channel=1))
     assert (t.role_source, t.role_evidence) == (
         "given",
-        "agent_channel 1 (--agent-channel or profile)",
+        "坐席声道 1(--agent-channel 或 profile 指定)",
     )
     assert [u.speaker for u in t.utterances] == ROLES
     # the operator's word is taken even against the evidence: nothing is silently "fixed"
@@ -157,7 +157,7 @@ def test_speakers_mapping_from_profile(tmp_path: Path) -> None:
     opts = ExportOptions.from_profile(p).roles()
     t = _roles(FIXTURES / "whisperx.json", opts)
     assert t.role_source == "given"
-    assert t.role_evidence == "speakers mapping: SPEAKER_00=customer, SPEAKER_01=agent"
+    assert t.role_evidence == "按 speakers 映射:SPEAKER_00=客户,SPEAKER_01=坐席"
     assert [u.speaker for u in t.utterances] == [
         "customer" if r == "agent" else "agent" for r in ROLES
     ]
@@ -175,7 +175,7 @@ def test_profile_mapping_through_cli(tmp_path: Path) -> None:
         [row] = list(csv.DictReader(fh))
     assert (row["role_source"], row["role_evidence"]) == (
         "given",
-        "agent_channel 0 (--agent-channel or profile)",
+        "坐席声道 0(--agent-channel 或 profile 指定)",
     )
 
 
@@ -184,14 +184,14 @@ def test_profile_mapping_through_cli(tmp_path: Path) -> None:
     [
         (
             "speakers:\n  '1': boss\n",
-            ":2:8: speakers.1: expected agent/坐席 or customer/客户, got 'boss'",
+            ":2:8: speakers.1: 应为 agent/坐席 或 customer/客户,实际是 'boss'",
         ),
         (
             "agent_chanel: 1\n",
-            ":1:1: agent_chanel: unknown setting (did you mean 'agent_channel'?)",
+            ":1:1: agent_chanel: 未知的设置项(是否应为 'agent_channel'?)",
         ),
-        ("agent_channel: -1\n", ":1:16: agent_channel: expected a channel number (0, 1 …), got -1"),
-        ("- a\n", ":1: a profile is a mapping of settings"),
+        ("agent_channel: -1\n", ":1:16: agent_channel: 应为声道编号(0、1 …),实际是 -1"),
+        ("- a\n", ":1: 导出配置应为设置项的映射"),
     ],
 )
 def test_bad_profile_is_one_line_naming_file_and_line(

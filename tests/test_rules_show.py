@@ -91,4 +91,4 @@ def test_show_rejects_a_bad_ruleset_like_audit(tmp_path: Path) -> None:
     f.write_text("extends: defualt\n", encoding="utf-8")
     result = runner.invoke(app, ["rules", "show", str(f)])
     assert result.exit_code == 2
-    assert "defualt: ruleset not found (did you mean 'default'?)" in result.stderr
+    assert "defualt: 找不到规则集(是否应为 'default'?)" in result.stderr

@@ -107,9 +107,9 @@ def test_sibling_tests_file_adds_examples_and_rejects_unknown_rules(tmp_path: Pa
     sibling.write_text("shrik:\n  fire: [这个没办法。]\nblame:\n  fires: []\n", encoding="utf-8")
     code, _, err = rules_test(str(f))
     assert code == 2
-    assert f"{sibling}:1:1: shrik: no such rule in the ruleset (did you mean 'shirk'?)" in err
-    assert (f"{sibling}:4:3: blame.fires: unknown key (did you mean 'fire'?) "
-            "(use fire or pass)") in err
+    assert f"{sibling}:1:1: shrik: 规则集中没有这条规则(是否应为 'shirk'?)" in err
+    assert (f"{sibling}:4:3: blame.fires: 未知的键(是否应为 'fire'?)"
+            "(应为 fire 或 pass)") in err
 
 
 def test_times_and_speakers_are_filled_in() -> None:

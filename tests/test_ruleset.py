@@ -67,41 +67,42 @@ rules:
 ruels: []
 """)
     assert problems == [
-        "r.yaml:18:1: ruels: unknown key (did you mean 'rules'?)",
-        "r.yaml:17:5: rules[4]: id: required (a short name such as forbidden.blame)",
-        "r.yaml:6:5: rules[0].allowd: unknown key for kind interruption (did you mean 'allowed'?)",
-        "r.yaml:5:18: rules[0].min_overlap: must be a number ≥ 0",
-        "r.yaml:8:11: rules[1].kind: unknown rule kind 'silense' (did you mean 'silence'?)",
-        "r.yaml:12:15: rules[2].severity: must be one of: info, minor, major, critical",
-        "r.yaml:13:13: rules[2].points: must be a number ≥ 0",
-        "r.yaml:14:13: rules[2].scope.first_second: unknown key (did you mean 'first_seconds'?)",
-        "r.yaml:15:5: rules[3]: give at least one of phrases, regexes or like",
+        "r.yaml:18:1: ruels: 未知的键(是否应为 'rules'?)",
+        "r.yaml:17:5: rules[4]: id: 必填(简短的名称,如 forbidden.blame)",
+        "r.yaml:6:5: rules[0].allowd: 未知的键:类型 interruption 没有这个键(是否应为 'allowed'?)",
+        "r.yaml:5:18: rules[0].min_overlap: 应为 ≥ 0 的数",
+        "r.yaml:8:11: rules[1].kind: 未知的规则类型 'silense'(是否应为 'silence'?)",
+        "r.yaml:12:15: rules[2].severity: 应为以下之一:info, minor, major, critical",
+        "r.yaml:13:13: rules[2].points: 应为 ≥ 0 的数",
+        "r.yaml:14:13: rules[2].scope.first_second: 未知的键(是否应为 'first_seconds'?)",
+        "r.yaml:15:5: rules[3]: phrases、regexes、like 至少要给一个",
     ]
 
 
 def test_rule_without_id(tmp_path: Path) -> None:
     assert _problems(tmp_path, "rules:\n  - kind: greeting\n") == [
-        "r.yaml:2:5: rules[0]: id: required (a short name such as forbidden.blame)"]
+        "r.yaml:2:5: rules[0]: id: 必填(简短的名称,如 forbidden.blame)"]
 
 
 def test_unsafe_regex_rejected(tmp_path: Path) -> None:
     [problem] = _problems(tmp_path, "rules:\n  - id: a\n    kind: forbidden_phrase\n"
                                     "    regexes: ['(a+)+\\1']\n")
-    assert problem.startswith("r.yaml:4:14: rules[0].regexes: invalid or unsafe regex")
+    assert problem.startswith("r.yaml:4:14: rules[0].regexes: 正则表达式 '(a+)+\\\\1' 无效或不安全")
 
 
 def test_yaml_safety(tmp_path: Path) -> None:
     [p] = _problems(tmp_path, "rules: !!python/object/apply:os.system ['echo hi']\n")
-    assert p == "r.yaml:1:8: rules: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed (plain YAML only)"
+    assert p == ("r.yaml:1:8: rules: 不允许使用标签 'tag:yaml.org,2002:python/object/apply:os.system'"
+                 "(只接受普通 YAML)")
     [p] = _problems(tmp_path, "name: a\nname: b\n")
-    assert p == "r.yaml:2:1: name: duplicate key"
+    assert p == "r.yaml:2:1: name: 键重复"
     [p] = _problems(tmp_path, "rules: [\n")
-    assert p.startswith("r.yaml:2:1: invalid YAML")
+    assert p.startswith("r.yaml:2:1: YAML 格式有误")
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
         for p, c in zip("abcdefgh", "bcdefghi", strict=True))
     [p] = _problems(tmp_path, bomb)
-    assert "document too large" in p
+    assert "文档过大" in p
 
 
 def test_extends_overrides_key_by_key_and_disables(tmp_path: Path) -> None:
@@ -141,13 +142,13 @@ def test_extends_relative_path_and_cycle(tmp_path: Path) -> None:
     (tmp_path / "y.yaml").write_text("extends: x.yaml\n", encoding="utf-8")
     with pytest.raises(RulesetError) as exc:
         load_ruleset(tmp_path / "x.yaml")
-    assert "extends cycle" in exc.value.problems[0]
+    assert "extends 循环引用" in exc.value.problems[0]
 
 
 def test_missing_ruleset_file(tmp_path: Path) -> None:
     with pytest.raises(RulesetError) as exc:
         load_ruleset(tmp_path / "nope.yaml")
-    assert exc.value.problems == [f"{tmp_path / 'nope.yaml'}: ruleset not found"]
+    assert exc.value.problems == [f"{tmp_path / 'nope.yaml'}: 找不到规则集"]
     with pytest.raises(RulesetError) as exc:
         load_ruleset("defualt")
-    assert exc.value.problems == ["defualt: ruleset not found (did you mean 'default'?)"]
+    assert exc.value.problems == ["defualt: 找不到规则集(是否应为 'default'?)"]

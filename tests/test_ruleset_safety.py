@@ -30,10 +30,10 @@ def test_object_construction_tags_are_rejected_not_run(tmp_path: Path) -> None:
     text = (f"name: !!python/object/apply:os.system ['touch {marker}']\n"
             "version: !!python/name:os.system\nrules:\n" + RULE)
     assert problems(tmp_path, text) == [
-        "R:1:7: name: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed "
-        "(plain YAML only)",
-        "R:2:10: version: tag 'tag:yaml.org,2002:python/name:os.system' is not allowed "
-        "(plain YAML only)",
+        "R:1:7: name: 不允许使用标签 'tag:yaml.org,2002:python/object/apply:os.system'"
+        "(只接受普通 YAML)",
+        "R:2:10: version: 不允许使用标签 'tag:yaml.org,2002:python/name:os.system'"
+        "(只接受普通 YAML)",
     ]
     assert not marker.exists()
 
@@ -42,8 +42,8 @@ def test_duplicate_and_merge_keys_are_rejected(tmp_path: Path) -> None:
     text = ("name: a\nname: b\nbase: &b {points: 1}\nrules:\n"
             "  - {id: f, kind: forbidden_phrase, <<: *b, phrases: [x]}\n")
     assert problems(tmp_path, text) == [
-        "R:2:1: name: duplicate key",
-        "R:5:37: rules[0]: merge keys (<<) are not supported",
+        "R:2:1: name: 键重复",
+        "R:5:37: rules[0]: 不支持合并键(<<)",
     ]
 
 
@@ -52,18 +52,18 @@ def test_billion_laughs_is_bounded(tmp_path: Path) -> None:
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     assert problems(tmp_path, "\n".join(lines) + "\nrules: []\n") == [
-        "R: document too large (over 100000 nodes; alias bomb?)"]
+        "R: 文档过大(超过 100000 个节点;是否有别名炸弹?)"]
 
 
 def test_recursive_alias_and_deep_nesting_are_errors(tmp_path: Path) -> None:
     assert problems(tmp_path, "name: x\nrules: &a [*a]\n") == [
-        "R:2:8: rules[0]: recursive alias (an anchor used inside itself)"]
-    assert problems(tmp_path, "rules: " + "[" * 1500) == ["R: invalid YAML: nested too deeply"]
+        "R:2:8: rules[0]: 递归别名(锚点在自身内部被引用)"]
+    assert problems(tmp_path, "rules: " + "[" * 1500) == ["R: YAML 格式有误:嵌套过深"]
     assert problems(tmp_path, "rules: " + "[" * 80 + "]" * 80 + "\n")[0].endswith(
-        "nested deeper than 64 levels")
+        "嵌套超过 64 层")
     # read by the pure-Python parser: libyaml's (used for ordinary rulesets) crashes at this depth
     assert problems(tmp_path, "rules: " + "[" * 100_000 + "]" * 100_000 + "\n") == [
-        "R: invalid YAML: nested too deeply"]
+        "R: YAML 格式有误:嵌套过深"]
 
 
 @pytest.mark.parametrize(("pattern", "why"), [
@@ -75,7 +75,7 @@ def test_non_linear_regex_features_are_rejected_at_load(tmp_path: Path, pattern:
                                                         why: str) -> None:
     text = f"rules:\n  - id: f\n    kind: forbidden_phrase\n    regexes: ['{pattern}']\n"
     (problem,) = problems(tmp_path, text)
-    assert problem.startswith("R:4:14: rules[0].regexes: invalid or unsafe regex")
+    assert problem.startswith("R:4:14: rules[0].regexes: 正则表达式 ") and "无效或不安全" in problem
     assert why in problem
 
 
@@ -103,14 +103,14 @@ def test_pathological_regex_cannot_hang_an_audit(tmp_path: Path) -> None:
 def test_values_their_tag_cannot_read_are_errors(tmp_path: Path) -> None:
     text = "scoring: {base: !!int abc}\nrules:\n" + RULE
     assert problems(tmp_path, text) == [
-        "R:1:17: scoring.base: cannot read 'abc' as int (ValueError)"]
+        "R:1:17: scoring.base: 无法把 'abc' 读作 int(ValueError)"]
 
 
 def test_a_huge_repetition_is_rejected_not_compiled(tmp_path: Path) -> None:
     text = ("rules:\n  - id: f\n    kind: forbidden_phrase\n"
             "    regexes: ['((a{1000}){1000}){1000}']\n")
     (problem,) = problems(tmp_path, text)
-    assert "invalid or unsafe regex" in problem
+    assert "无效或不安全" in problem
 
 
 def test_rules_lint_rejects_a_regex_re2_cannot_run_in_linear_time(tmp_path: Path) -> None:
@@ -123,5 +123,5 @@ def test_rules_lint_rejects_a_regex_re2_cannot_run_in_linear_time(tmp_path: Path
                     "    regexes: ['(\\w+)\\1']\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["rules", "lint", str(path)])
     assert result.exit_code == 2
-    assert (f"{path}:5:14: rules[0].regexes: invalid or unsafe regex '(\\\\w+)\\\\1': "
+    assert (f"{path}:5:14: rules[0].regexes: 正则表达式 '(\\\\w+)\\\\1' 无效或不安全:"
             "invalid escape sequence: \\1") in result.stderr

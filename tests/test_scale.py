@@ -109,9 +109,9 @@ def test_jobs_give_identical_outputs(mixed: Path, tmp_path: Path,
     assert one.calls_audited == two.calls_audited == 191
     errors = (tmp_path / "j2" / "errors.csv").read_text(encoding="utf-8").splitlines()
     assert len(errors) == 4
-    assert "a.jsonl,151,,error,\"invalid JSON: " in errors[1]
-    assert "a.jsonl,152,SYN-0000003,error,duplicate call_id 'SYN-0000003': already audited from " \
-           in errors[2] and errors[2].endswith("a.jsonl:4; this copy was not audited")
+    assert "a.jsonl,151,,error,\"JSON 格式有误:" in errors[1]
+    assert "a.jsonl,152,SYN-0000003,error,重复的 call_id 'SYN-0000003':已从 " \
+           in errors[2] and errors[2].endswith("a.jsonl:4 审计过;这一份未审计")
     assert "notes.md,,,skipped," in errors[3]
     rows = (tmp_path / "j2" / "calls.csv").read_text(encoding="utf-8").splitlines()
     assert [r.split(",")[0] for r in rows[1:4]] == ["SYN-0000000", "SYN-0000001", "SYN-0000002"]
@@ -159,7 +159,7 @@ def test_workers_parse_exactly_as_the_reader_does(corpus: Path, tmp_path: Path,
         [str(src / "b3.json"), "", "", "error"], [str(src / "b4.json"), "", "", "error"],
         [f"{src / 'c.jsonl.gz'}!c.jsonl", "6", "", "error"],
         [f"{src / 'd.zip'}!night/notes.md", "", "", "skipped"]]
-    assert "MB limit (--max-file-mb); not read" in errors[2]
+    assert "MB 的上限(--max-file-mb);未读取" in errors[2]
 
 
 def test_dask_engine_matches_local(mixed: Path, tmp_path: Path,
@@ -256,10 +256,10 @@ def test_cli_synth_and_engine_errors(tmp_path: Path) -> None:
     assert (tmp_path / "s" / "transcripts" / "calls.jsonl").read_bytes().count(b"\n") == 5
     src = str(tmp_path / "s" / "transcripts")
     result = runner.invoke(app, ["audit", src, "--out", str(tmp_path / "o"), "--engine", "spark"])
-    assert result.exit_code == 2 and "unknown engine 'spark'" in result.output
+    assert result.exit_code == 2 and "未知的引擎 'spark'" in result.output
     result = runner.invoke(app, ["audit", src, "--out", str(tmp_path / "o"),
                                  "--scheduler", "tcp://x:1"])
-    assert result.exit_code == 2 and "--scheduler is only used with --engine dask" in result.output
+    assert result.exit_code == 2 and "--scheduler 只和 --engine dask 一起使用" in result.output
     result = runner.invoke(app, ["audit", src, "--out", str(tmp_path / "o"), "-q", "-j", "2",
                                  "--incremental"])
     assert result.exit_code == 0 and "审计 5 通通话" in result.output

@@ -131,7 +131,7 @@ def test_unknown_json_shape_is_one_line_naming_the_file(tmp_path: Path) -> None:
     f.write_text('{"foo": 1, "bar": []}', encoding="utf-8")
     [p] = _load(f)
     assert isinstance(p, InputProblem) and p.status == "error"
-    assert str(p).startswith(f"{f}: unknown JSON shape (top level: foo, bar)")
+    assert str(p).startswith(f"{f}: 无法识别的 JSON 结构(顶层:foo, bar)")
     assert "\n" not in str(p)
 
 
@@ -141,7 +141,7 @@ def test_csqa_json_without_utterances_names_the_missing_field(tmp_path: Path) ->
     f.write_text('{"call_id": "C1", "agent_id": "A1", "turns": []}', encoding="utf-8")
     summary = audit([f], out=tmp_path / "out")
     [p] = summary.problems
-    assert str(p) == (f'{f}: utterances: missing, not a csqa call (expected {{"call_id", '
+    assert str(p) == (f'{f}: utterances: 缺失,不是 csqa 通话(应为 {{"call_id", '
                       '"agent_id", "utterances": [{"speaker", "start", "end", "text"}, …]})')
 
 
@@ -152,9 +152,9 @@ def test_format_forced(tmp_path: Path) -> None:
     [p] = list(load_all([f], fmt="tencent"))
     assert isinstance(p, InputProblem)
     assert (
-        str(p) == f"{f}: not a tencent export (Tencent Cloud 录音文件识别 (Data.ResultDetail, ms))"
+        str(p) == f"{f}: 不是 tencent 导出(Tencent Cloud 录音文件识别 (Data.ResultDetail, ms))"
     )
-    with pytest.raises(InputError, match="--format nope: unknown format; choose one of: csqa, "):
+    with pytest.raises(InputError, match="--input-format nope: 未知的格式;可选:csqa, "):
         forced("nope")
 
 
@@ -192,7 +192,7 @@ def test_aws_without_speakers_or_channels_is_refused_with_the_reason(tmp_path: P
     del data["results"]["speaker_labels"]
     [p] = _load(_write(tmp_path, data))
     assert isinstance(p, InputProblem)
-    assert "neither speaker_labels nor channel_labels" in p.reason
+    assert "既没有 speaker_labels 也没有 channel_labels" in p.reason
 
 
 def test_tencent_sdk_shape_without_response_wrapper(tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_tencent_without_result_detail_says_how_to_get_it(tmp_path: Path) -> Non
     [p] = _load(_write(tmp_path, data))
     assert isinstance(p, InputProblem)
     assert p.reason.startswith(
-        "tencent: Data.ResultDetail: missing or empty (create the task with ResTextFormat>=1"
+        "tencent: Data.ResultDetail: 缺失或为空(创建任务时设 ResTextFormat>=1"
     )
 
 
@@ -236,14 +236,14 @@ def test_alibaba_missing_time_names_the_sentence(tmp_path: Path) -> None:
     del data["Result"]["Sentences"][2]["BeginTime"]
     f = _write(tmp_path, data)
     [p] = _load(f)
-    assert str(p) == f"{f}: alibaba: Result.Sentences[2].BeginTime: missing"
+    assert str(p) == f"{f}: alibaba: Result.Sentences[2].BeginTime: 缺失"
 
 
 def test_alibaba_failed_task(tmp_path: Path) -> None:
     data = {"TaskId": "t", "StatusText": "FILE_DOWNLOAD_FAILED", "StatusCode": 41050002}
     [p] = _load(_write(tmp_path, data))
     assert p.reason == (
-        "alibaba: Alibaba task not successful: StatusText 'FILE_DOWNLOAD_FAILED' "
+        "alibaba: 阿里云任务未成功:StatusText 'FILE_DOWNLOAD_FAILED'"
         "(StatusCode 41050002)"
     )
 
@@ -253,7 +253,7 @@ def test_iflytek_unfinished_order(tmp_path: Path) -> None:
     data["content"]["orderInfo"]["status"] = 3
     data["content"]["orderResult"] = ""
     [p] = _load(_write(tmp_path, data))
-    assert p.reason == "iflytek: iFlytek order not finished: orderInfo.status 3 (4 = done)"
+    assert p.reason == "iflytek: 讯飞订单尚未完成:orderInfo.status 3(4 = 完成)"
 
 
 def test_iflytek_without_track_labels_is_diarization(tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ def test_funasr_without_sentence_info(tmp_path: Path) -> None:
     del data[0]["sentence_info"]
     [p] = _load(_write(tmp_path, data))
     assert p.call_id == "call_20261121_0012"
-    assert p.reason.startswith("funasr: [0].sentence_info: missing (run FunASR with spk_model")
+    assert p.reason.startswith("funasr: [0].sentence_info: 缺失(运行 FunASR 时加 spk_model")
 
 
 def test_whisperx_segment_without_speaker_takes_its_words_majority(tmp_path: Path) -> None:
@@ -292,14 +292,14 @@ def test_subtitle_cue_without_speaker_names_its_line(tmp_path: Path) -> None:
     f = tmp_path / "bad.srt"
     f.write_text(text, encoding="utf-8")
     [p] = _load(f)
-    assert str(p) == f"{f}:18: cue without a speaker: expected '<v 坐席>text' or '坐席：text'"
+    assert str(p) == f"{f}:18: 字幕没有说话人:应为 '<v 坐席>文字' 或 '坐席：文字'"
 
 
 def test_vtt_must_start_with_header(tmp_path: Path) -> None:
     f = tmp_path / "bad.vtt"
     f.write_text("00:00:01.000 --> 00:00:02.000\n<v 坐席>您好\n", encoding="utf-8")
     [p] = _load(f)
-    assert str(p) == f"{f}:1: not a WebVTT file: the first line must be 'WEBVTT'"
+    assert str(p) == f"{f}:1: 不是 WebVTT 文件:第一行应为 'WEBVTT'"
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig"])

@@ -105,7 +105,7 @@ def _audit(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None, ou
         summary.seconds = round(time.perf_counter() - started, 3)
         timings = {"audit": round(audited - started, 3),
                    "aggregate": round(time.perf_counter() - audited, 3)}
-        return _run_record(summary, inputs, started_at, timings)
+        return _run_record(summary, inputs, options, started_at, timings)
 
     sinks = [SummarySink(summary), LedgerSink(ledger), ScorecardSink(cards),
              FolderSink(folder, cards, run_record)]
@@ -142,7 +142,7 @@ def _quiet_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _run_record(s: RunSummary, paths: list[Path], started_at: str,
+def _run_record(s: RunSummary, paths: list[Path], options: ReadOptions, started_at: str,
                 timings: dict[str, float]) -> dict[str, Any]:
     rs = s.ruleset
     return {
@@ -151,6 +151,7 @@ def _run_record(s: RunSummary, paths: list[Path], started_at: str,
         "seconds": s.seconds,
         "timings": timings,
         "inputs": [str(p) for p in paths],
+        "reading": options.record(),
         "ruleset": {"name": rs.name, "version": rs.version, "hash": rs.hash, "files": rs.files,
                     "rules": [r.id for r in rs.rules], "disabled": rs.disabled,
                     "base_score": rs.base_score, "pass_mark": rs.pass_mark,

@@ -142,6 +142,7 @@ class Backtest:
     missing: list[str]  # calls of the runs not found in their inputs now
     problems: list[InputProblem]  # inputs that could not be read now
     scoring: list[ScoringChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the inputs were read, where it matters
 
     @property
     def rescored(self) -> list[CallDiff]:
@@ -202,10 +203,12 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | Non
              redact: bool = True) -> Backtest:
     """Re-audit the inputs of ``run_dirs`` with ``ruleset`` and diff against the runs.
 
-    The inputs are read with ``options`` (format, call records, speaker roles: give those the
-    runs were made with) and audited by the same pipeline as ``csqa audit``, redacted as its
-    outputs are unless ``redact=False`` (personal numbers masked in the diff, see
-    :mod:`csqa.redact`).
+    Each run's inputs are read as the run read them (the reading options its run.json
+    records: format, call records, speaker roles), except for what ``options`` sets (not None,
+    empty or False), which wins, as on the command line; a run made before run.json kept them
+    is read with ``options`` alone (said in :attr:`Backtest.notes`). They are audited by the
+    same pipeline as ``csqa audit``, redacted as its outputs are unless ``redact=False``
+    (personal numbers masked in the diff, see :mod:`csqa.redact`).
 
     Each call is compared as soon as it is re-audited, so memory holds the runs' recorded
     findings, not a second copy. Raises :class:`~csqa.runs.RunError` for a folder that is not
@@ -223,9 +226,11 @@ def backtest(run_dirs: Sequence[str | Path], ruleset: Ruleset | str | Path | Non
             baseline[c["call_id"]] = (c, by_call.pop(c["call_id"], []), run.pass_mark)
     diff = _Differ(runs, rs, examples)
     differ = DifferSink(diff, baseline)
-    audit_paths(_inputs(runs), rs, options, [differ], redact)
+    notes: list[str] = []
+    for reading, inputs in _readings(runs, options or ReadOptions(), notes):
+        audit_paths(inputs, rs, reading, [differ], redact)
     missing = sorted(cid for cid in baseline if cid not in diff.seen)
-    return diff.result(missing, differ.problems)
+    return diff.result(missing, differ.problems, notes)
 
 
 class DifferSink(Sink):
@@ -242,7 +247,7 @@ class DifferSink(Sink):
         t, diff = outcome.transcript, self.diff
         cid = t.call_id
         for rid, error in outcome.rule_errors.items():
-            self.problems.append(InputProblem(t.source, t.line, f"rule {rid} failed: {error}",
+            self.problems.append(InputProblem(t.source, t.line, f"规则 {rid} 运行失败:{error}",
                                               status="rule_error", call_id=cid))
         if cid in self.baseline and cid not in diff.seen:
             row, old, pass_mark = self.baseline[cid]
@@ -255,18 +260,38 @@ class DifferSink(Sink):
             self.problems.append(problem)
 
 
-def _inputs(runs: list[AuditRun]) -> list[Path]:
-    paths: list[Path] = []
+def _readings(runs: list[AuditRun], given: ReadOptions, notes: list[str]
+              ) -> list[tuple[ReadOptions, list[Path]]]:
+    """The runs' inputs, grouped by how they are to be read (each input once, with the first
+    run that lists it)."""
+    groups: dict[str, tuple[ReadOptions, list[Path]]] = {}
+    seen: set[Path] = set()
     for run in runs:
-        if not run.inputs:
-            raise RunError(f"{run.path / 'run.json'}: records no inputs to re-audit")
-        for p in run.inputs:
-            path = Path(p)
-            if not path.exists():
-                raise RunError(f"{run.path / 'run.json'}: recorded input {p} no longer exists "
-                               "(run the backtest from the folder the audit was run in)")
-            if path.resolve() not in {q.resolve() for q in paths}:
+        recorded = run.reading
+        if recorded is None:
+            notes.append(f"{run.path / 'run.json'}: 未记录读取选项(由较早的 csqa 写出),"
+                         "按本次命令给出的读取选项重新读取")
+        reading = (ReadOptions() if recorded is None else ReadOptions.from_record(recorded)
+                   ).overridden(**vars(given))
+        key = repr(sorted(reading.record().items()))
+        paths = groups.setdefault(key, (reading, []))[1]
+        for path in _inputs(run):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
                 paths.append(path)
+    return [group for group in groups.values() if group[1]]
+
+
+def _inputs(run: AuditRun) -> list[Path]:
+    if not run.inputs:
+        raise RunError(f"{run.path / 'run.json'}: 没有记录可重新审计的输入")
+    paths: list[Path] = []
+    for p in run.inputs:
+        path = Path(p)
+        if not path.exists():
+            raise RunError(f"{run.path / 'run.json'}: 记录的输入 {p} 已不存在"
+                           "(请在当初运行审计的目录下运行 backtest)")
+        paths.append(path)
     return paths
 
 
@@ -321,7 +346,8 @@ class _Differ:
                 rd.removed_examples.append(f)
             self.changes.append({"change": REMOVED, **f})
 
-    def result(self, missing: list[str], problems: list[InputProblem]) -> Backtest:
+    def result(self, missing: list[str], problems: list[InputProblem], notes: list[str]
+               ) -> Backtest:
         calls = sorted(self.calls, key=lambda c: c.call_id)
         changes = sorted(self.changes, key=lambda f: (str(f["call_id"]), f.get("start") or 0.0,
                                                       str(f["rule_id"]), f["change"]))
@@ -333,7 +359,8 @@ class _Differ:
                         calls=calls, rules=list(self.rules.values()),
                         agents=[_group(a, cs) for a, cs in sorted(per_agent.items())],
                         overall=_group("all", calls), findings=changes, missing=missing,
-                        problems=problems, scoring=_scoring_changes(self.runs, self.rs))
+                        problems=problems, scoring=_scoring_changes(self.runs, self.rs),
+                        notes=notes)
 
 
 def _scoring_changes(runs: list[AuditRun], rs: Ruleset) -> list[ScoringChange]:
@@ -444,7 +471,7 @@ def write_backtest(bt: Backtest, out: str | Path) -> list[Path]:
         _write_xlsx(out, named)
         return [out]
     if suffix != ".csv":
-        raise CsqaError(f"{out}: --out must end in .xlsx or .csv")
+        raise CsqaError(f"{out}: --out 须以 .xlsx 或 .csv 结尾")
     written = []
     for name, (cols, rows) in named.items():
         path = out if name == "findings" else out.with_name(f"{out.stem}.{name}.csv")

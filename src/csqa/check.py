@@ -52,12 +52,12 @@ def run_check(paths: Iterable[str | Path], ruleset: Ruleset | str | Path | None 
     """
     rs = resolve_ruleset(ruleset)
     if fail_on is not None and fail_on not in SEVERITIES:
-        raise InputError(f"--fail-on: must be one of: {', '.join(SEVERITIES)} (got {fail_on!r})")
+        raise InputError(f"--fail-on:应为以下之一:{', '.join(SEVERITIES)}(实际是 {fail_on!r})")
     threshold = rs.pass_mark if min_score is None else float(min_score)
     paths = [Path(p) for p in paths]
     report = CheckReport(ruleset=rs, min_score=threshold, fail_on=fail_on)
     audit_paths(paths, rs, options, [CheckSink(report)], redact, Scale(jobs=jobs))
     if not report.verdicts and not report.input_errors:
         where = ", ".join(str(p) for p in paths)
-        raise InputError(f"{where}: no transcripts found (supported: .json .jsonl .txt .csv)")
+        raise InputError(f"{where}: 没有找到转写(支持:.json .jsonl .txt .csv 等)")
     return report

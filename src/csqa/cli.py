@@ -104,6 +104,11 @@ QuietOpt = Annotated[bool, typer.Option(
     "--quiet", "-q", help="只打印结果和错误:不显示进度、提示和汇总行。")]
 
 
+JobsOpt = Annotated[int | None, typer.Option(
+    "--jobs", "-j", metavar="N", min=1,
+    help="工作进程数(默认:全部 CPU 核)。无论 N 是多少,输出都相同。", show_default=False)]
+
+
 NoRedactOpt = Annotated[bool, typer.Option(
     "--no-redact", help="在输出中保留电话、身份证、银行卡号和邮箱(默认打码,因为报表会被广泛转发)。")]
 
@@ -182,7 +187,7 @@ def _read_options(input_format: str | None, calls: Path | None, column_map: list
     given = ReadOptions(format=input_format, calls=calls, column_map=mapping,
                         agent_channel=agent_channel, strict_roles=strict_roles)
     if profile is not None:
-        return ReadOptions.from_profile(profile, **vars(given))
+        return ReadOptions.from_profile(profile).overridden(**vars(given))
     return given
 
 
@@ -244,9 +249,7 @@ def audit(
                                         help="只打印汇总行,不打印坐席成绩单。")] = False,
     top: Annotated[int, typer.Option("--top", min=0, metavar="N",
                                      help="成绩单只列最差的 N 名坐席(0:全部);agents.csv 含全部坐席。")] = 10,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", min=1,
-                                             help="工作进程数(默认:全部 CPU 核)。无论 N 是多少,输出都相同。",
-                                             show_default=False)] = None,
+    jobs: JobsOpt = None,
     engine: Annotated[str, typer.Option("--engine", metavar="local|dask",
                                         help="在本机运行,或在 Dask 集群上运行"
                                              "(需要 pip install 'csqa\\[dask]')。")] = "local",
@@ -518,6 +521,7 @@ def check(
     fmt: Annotated[str, typer.Option(
         "--format", "-f", metavar="text|json|github|junit",
         help="text:每通不合格通话一行(默认);json;github:工作流注释;junit:JUnit XML 输出到标准输出。")] = "text",
+    jobs: JobsOpt = None,
     no_redact: NoRedactOpt = False,
     quiet: QuietOpt = False,
     reading: Any = None,
@@ -540,7 +544,7 @@ def check(
     rs = _load_ruleset(ruleset)
     try:
         report = run_check(paths, rs, min_score=min_score, fail_on=fail_on,
-                           redact=not no_redact, options=reading)
+                           redact=not no_redact, options=reading, jobs=jobs)
     except InputError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
@@ -692,7 +696,8 @@ def backtest(
     """用候选规则集重新审计过去运行的输入,显示会有什么变化。
 
     按规则:新增和消失的违规及示例;按坐席和总体:之前和之后的平均分与合格率;只改计分(合格线、扣分)
-    也会显示得分和结论的变化。总体合格率下降超过 --max-pass-rate-drop 时退出码为 1(用于 CI);用法
+    也会显示得分和结论的变化。输入按各次运行 run.json 记录的读取选项重新读取(通话记录、声道、角色等),
+    命令行给出的读取选项优先。总体合格率下降超过 --max-pass-rate-drop 时退出码为 1(用于 CI);用法
     错误、规则集有误或运行目录不可用时为 2。
     """
     from rich.table import Table
@@ -709,7 +714,7 @@ def backtest(
         bt = run_backtest(run_dirs, rs, examples=examples, redact=not no_redact,
                           options=reading)
         written = write_backtest(bt, out_file) if out_file is not None else []
-    for p in [] if quiet else bt.problems:
+    for p in [] if quiet else [*bt.notes, *bt.problems]:
         err.print(f"警告:{p}", highlight=False, soft_wrap=True, markup=False)
     if bt.missing and not quiet:
         shown = ", ".join(bt.missing[:5]) + (" …" if len(bt.missing) > 5 else "")
@@ -761,32 +766,35 @@ def rules_stats(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="RUN_DIR",
                                                    help="csqa audit 的输出目录。",
                                                    show_default=False)],
-    reviews: Annotated[Path, typer.Option("--reviews", metavar="FILE",
-                                          help="复核表(.csv 或 .xlsx)。")],
+    reviews: Annotated[list[Path], typer.Option(
+        "--reviews", metavar="FILE",
+        help="复核表(.csv 或 .xlsx);可重复,如两位复核人各填一份同样的抽样。")],
     examples: Annotated[int, typer.Option("--examples", min=0, metavar="N",
                                           help="每条规则列出多少条误报示例。")] = 3,
     quiet: QuietOpt = False,
 ) -> None:
-    """按规则统计:违规数、已复核数、精确率和误报示例。
+    """按规则统计:违规数、已复核数、精确率和误报示例;有两位以上复核人时还有复核一致性。
 
-    精确率 = 确认 /(确认 + 误报)。精确率最低的规则排在最前:它们的短语表最需要修改。
+    精确率 = 确认 /(确认 + 误报)。精确率最低的规则排在最前:它们的短语表最需要修改。复核一致性按
+    reviewer 列区分复核人,对每两位复核人都复核过的发现计算一致率和 Cohen's kappa。
     """
     from rich.table import Table
 
     from csqa.errors import CsqaError
-    from csqa.review import rule_stats
+    from csqa.review import combine_reviews, rule_stats
 
     if ctx.obj is not None:
         raise _fail(f"rules stats 不使用 -r/--ruleset {ctx.obj}:它按审计结果里记录的规则统计",
                     EXIT_USAGE)
-    review_set = _read_reviews(reviews)
+    review_set = combine_reviews([_read_reviews(p) for p in reviews])
     try:
         stats = rule_stats(run_dirs, review_set, examples=examples)
     except CsqaError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     from csqa.review import format_time
 
-    table = Table(title=f"规则精确率 (rule precision) · {review_set.path}", title_justify="left")
+    table = Table(title=f"规则精确率 (rule precision) · {' + '.join(map(str, reviews))}",
+                  title_justify="left")
     for col, justify in (("规则", "left"), ("名称", "left"), ("违规", "right"),
                          ("已复核", "right"), ("确认", "right"), ("误报", "right"),
                          ("精确率", "right"), ("漏报", "right")):
@@ -798,7 +806,7 @@ def rules_stats(
                       "—" if st.precision is None else f"{st.precision:.0%}", str(st.missed))
     out.print(table)
     if len(shown) < len(stats) and not quiet:
-        out.print(f"({len(stats) - len(shown)} rule(s) with no findings and no reviews not shown)",
+        out.print(f"(另有 {len(stats) - len(shown)} 条规则既无违规也无复核结论,未列出)",
                   highlight=False)
     for st in [] if quiet else shown:
         for e in st.examples:
@@ -807,6 +815,33 @@ def rules_stats(
             out.print(f"误报示例 {st.rule_id} {st.name}: {e['call_id']}#{e.get('utterance')} "
                       f"{format_time(e.get('start'))} “{e.get('matched') or e.get('evidence', '')}”"
                       f"{note}{who}", highlight=False, soft_wrap=True, markup=False)
+    _agreement(stats, review_set, quiet)
+
+
+def _agreement(stats: Any, review_set: Any, quiet: bool) -> None:
+    """The reviewer-agreement part of ``rules stats`` (nothing misleading with one reviewer)."""
+    from rich.table import Table
+
+    from csqa.review import AGREEMENT_COLUMNS, MIN_PAIRED, agreement_rows
+
+    names = review_set.reviewers
+    if len(names) < 2:
+        if not quiet and review_set.verdicts:
+            why = (f"只有一位复核人({names[0]})" if names else "复核表没有填写复核人(reviewer 列)")
+            out.print(f"复核一致性:{why},需要两位以上复核人对同一批发现给出结论才能比较",
+                      highlight=False, soft_wrap=True, markup=False)
+        return
+    table = Table(title=f"复核一致性 (reviewer agreement) · 共同复核少于 {MIN_PAIRED} 条为样本不足",
+                  title_justify="left")
+    for col in AGREEMENT_COLUMNS:
+        table.add_column(col, justify="left" if col in ("规则", "名称", "复核人", "一致程度")
+                         else "right", no_wrap=col == "规则")
+    for row in agreement_rows(stats):
+        table.add_row(*row)
+    out.print(table)
+    if review_set.unnamed and not quiet:
+        out.print(f"另有 {review_set.unnamed} 条结论没有填写复核人,未计入复核一致性",
+                  highlight=False, soft_wrap=True, markup=False)
 
 
 RulesetArg = Annotated[

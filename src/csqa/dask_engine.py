@@ -27,7 +27,7 @@ def _client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise InputError("--engine dask needs Dask: pip install 'csqa[dask]'") from None
+        raise InputError("--engine dask 需要 Dask:pip install 'csqa[dask]'") from None
     if scheduler is None:
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                dashboard_address=None)
@@ -35,7 +35,7 @@ def _client(scheduler: str | None, jobs: int) -> tuple[Any, Any]:
     try:
         return Client(scheduler, timeout="15s"), None
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        raise InputError(f"无法连接 Dask 调度器 {scheduler}:{exc}") from None
 
 
 def run_dask(work: Iterable[list[Item]], job: Job, scheduler: str | None, jobs: int

@@ -22,8 +22,7 @@ class OutputsInPlace(KeyboardInterrupt):
 
     def __init__(self, out_dir: object) -> None:
         self.out_dir = out_dir
-        super().__init__(f"interrupted after the run finished: {out_dir} holds its complete "
-                         "outputs (本次输出已完整写入)")
+        super().__init__(f"运行结束后被中断:{out_dir} 中是本次运行的完整输出(本次输出已完整写入)")
 
 
 class InputError(CsqaError):

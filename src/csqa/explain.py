@@ -51,9 +51,9 @@ def pick_call(path: str | Path, call_id: str | None = None,
         outer, _, member = str(path).partition("!")
         p = Path(outer)
     if not p.is_file():
-        raise InputError(f"{p}: no such file" if not p.is_dir() else
-                         f"{p}: is a folder; explain takes one transcript file, an archive "
-                         "member (ali.zip!alibaba/X.json) or a csqa audit output folder")
+        raise InputError(f"{p}: 文件不存在" if not p.is_dir() else
+                         f"{p}: 是文件夹;explain 接受一个转写文件、压缩包成员"
+                         "(ali.zip!alibaba/X.json)或 csqa audit 的输出目录")
     options = options or ReadOptions()
     options.check()
     prepare = options.preparation()
@@ -71,7 +71,7 @@ def pick_call(path: str | Path, call_id: str | None = None,
         elif item.status != "no_record":  # a call without its record is still shown
             problems.append(item)
     if member is not None and not calls and not problems:
-        raise InputError(f"{path}: no such member in {p}")
+        raise InputError(f"{path}: {p} 中没有这个成员")
     skipped = [x for x in problems if x.status == "skipped"]
     if skipped and not calls and len(skipped) == len(problems):
         raise InputError(skipped[0].__str__())
@@ -83,8 +83,8 @@ def pick_call(path: str | Path, call_id: str | None = None,
         if bad:
             raise UnreadableCall(bad)
         known = ", ".join(t.call_id for t in calls[:10]) + (" …" if len(calls) > 10 else "")
-        raise InputError(f"{p}: no call with call_id {call_id!r}"
-                         + (f" (calls in this file: {known})" if calls else ""))
+        raise InputError(f"{p}: 没有 call_id 为 {call_id!r} 的通话"
+                         + (f"(这个文件中的通话:{known})" if calls else ""))
     unreadable = [x for x in problems if x.status != "skipped"]
     if len(calls) == 1 and not unreadable:
         return calls[0]
@@ -96,8 +96,8 @@ def pick_call(path: str | Path, call_id: str | None = None,
                              + [x.call_id for x in unreadable if x.call_id]))
     known = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
     copies = f"({len(calls)} 份转写:有的通话不止一份)" if len(calls) > len(set(ids)) else ""
-    raise InputError(f"{p}: holds {len(ids)} calls{copies}; choose one with --call-id "
-                     f"(e.g. {known})")
+    raise InputError(f"{p}: 含 {len(ids)} 通通话{copies};请用 --call-id 选一通"
+                     f"(如 {known})")
 
 
 class _Keep(Sink):
@@ -114,14 +114,14 @@ def _from_run(run: Path, call_id: str | None, options: ReadOptions | None) -> Tr
     from csqa.runs import open_run
 
     if call_id is None:
-        raise InputError(f"{run}: an audit output folder; choose a call with --call-id")
+        raise InputError(f"{run}: 是审计输出目录;请用 --call-id 选一通通话")
     rows = [r for r in open_run(run).table("calls.csv") if r["call_id"] == call_id]
     if not rows:
-        raise InputError(f"{run}: no call with call_id {call_id!r} in calls.csv")
+        raise InputError(f"{run}: calls.csv 中没有 call_id 为 {call_id!r} 的通话")
     source = rows[0]["source"]
     if not Path(source.partition("!")[0]).is_file():
-        raise InputError(f"{run}: call {call_id!r} was read from {source}, which is not there "
-                         "any more (run explain from the folder the audit was run in)")
+        raise InputError(f"{run}: 通话 {call_id!r} 读自 {source},该文件已不存在"
+                         "(请在当初运行审计的目录下运行 explain)")
     try:
         return pick_call(source, call_id, options)
     except InputError:

@@ -59,7 +59,7 @@ class Warning_:
     code: str
 
     def __str__(self) -> str:
-        return f"{self.where}: warning: {self.path}: {self.message} [{self.code}]"
+        return f"{self.where}: 警告: {self.path}: {self.message} [{self.code}]"
 
 
 @dataclass
@@ -114,8 +114,8 @@ def _warnings(rs: Ruleset, file: str) -> Iterator[Warning_]:
         origin = rule.origins.get("enabled")
         if where and origin and origin[0].file == file and rule.source.startswith(file + ":"):
             yield Warning_(where, rule.path("enabled"),
-                           f"rule '{rule.id}' is disabled where it is defined and enabled nowhere: "
-                           "it never runs (delete it, or set enabled: true)", "disabled-rule")
+                           f"规则 '{rule.id}' 在定义处停用且没有任何地方启用:它永远不会运行"
+                           "(删除它,或设置 enabled: true)", "disabled-rule")
 
 
 def _examples_replaced(rs: Ruleset, rules: list[Rule], file: str) -> Iterator[Warning_]:
@@ -134,9 +134,9 @@ def _examples_replaced(rs: Ruleset, rules: list[Rule], file: str) -> Iterator[Wa
         n = sum(len(v) for v in old.examples.values() if isinstance(v, list))
         if n:
             yield Warning_(rule.where("examples") or rule.source, rule.path("examples"),
-                           f"replaces the {n} example(s) rule '{rule.id}' has in "
-                           f"{parent.files[-1]} (examples are not added to the parent's): "
-                           "repeat those to keep them tested", "examples-replaced")
+                           f"替换了规则 '{rule.id}' 在 {parent.files[-1]} 中的 {n} 个样例"
+                           "(样例不会追加到上级规则的样例中):如需继续测试它们,请在此重复列出",
+                           "examples-replaced")
 
 
 def _lists_of(rule: Rule) -> Iterator[tuple[tuple[str | int, ...], list[str]]]:
@@ -160,21 +160,20 @@ def _phrase_lists(rule: Rule, file: str) -> Iterator[Warning_]:
             at = rule.where(key, *sub[1:], i) or rule.source
             path = rule.path(key, *sub[1:], i)
             if not f:
-                yield Warning_(at, path, f"phrase '{phrase}' is only punctuation or spaces: it can "
-                                         "never match", "empty-phrase")
+                yield Warning_(at, path, f"短语 '{phrase}' 只有标点或空格:永远不会匹配",
+                               "empty-phrase")
                 continue
             for j, (other, g) in enumerate(zip(phrases, folded, strict=True)):
                 if i == j or not g:
                     continue
                 if g == f and j < i:
-                    yield Warning_(at, path, f"phrase '{phrase}' repeats '{other}' "
-                                             f"({sub[-1]}[{j}]) once punctuation and spaces "
-                                             "are ignored", "shadowed-phrase")
+                    yield Warning_(at, path, f"短语 '{phrase}' 去掉标点和空格后与 '{other}'"
+                                             f"({sub[-1]}[{j}])重复", "shadowed-phrase")
                     break
                 if g != f and g in f:
-                    yield Warning_(at, path, f"phrase '{phrase}' is shadowed by '{other}' "
-                                             f"({sub[-1]}[{j}]) of the same rule: wherever it is "
-                                             f"said, '{other}' matches too", "shadowed-phrase")
+                    yield Warning_(at, path, f"短语 '{phrase}' 被同一规则的 '{other}'"
+                                             f"({sub[-1]}[{j}])覆盖:凡说到它的地方,"
+                                             f"'{other}' 也会匹配", "shadowed-phrase")
                     break
 
 
@@ -192,8 +191,8 @@ def _cancelled(rule: Rule, file: str) -> Iterator[Warning_]:
             key = "phrases" if _mine(rule, "phrases", file) else "unless"
             sub = (i,) if key == "phrases" else (hit[1],)
             yield Warning_(rule.where(key, *sub) or rule.source, rule.path(key, *sub),
-                           f"phrase '{phrase}' can never fire: it contains the unless phrase "
-                           f"'{hit[0]}' (unless[{hit[1]}]), which cancels it whenever it is said",
+                           f"短语 '{phrase}' 永远不会触发:它包含 unless 短语 "
+                           f"'{hit[0]}'(unless[{hit[1]}]),说到它时总会被取消",
                            "shadowed-phrase")
 
 
@@ -227,12 +226,12 @@ def _duplicates(rules: list[Rule], file: str) -> Iterator[Warning_]:
             if not others:
                 continue
             other, osub, okey = others[0]
-            effect = ("one utterance is deducted twice" if rule.kind == other.kind
-                      else "one rule requires it and the other forbids it")
+            effect = ("同一句话会被扣两次分" if rule.kind == other.kind
+                      else "一条规则要求说、另一条规则禁止说")
             where_other = other.where(okey, *osub[1:]) or other.source
             yield Warning_(rule.where(key, *sub[1:]) or rule.source, rule.path(key, *sub[1:]),
-                           f"phrase '{phrase}' is also a phrase of rule '{other.id}' "
-                           f"({where_other}): {effect}", "duplicate-phrase")
+                           f"短语 '{phrase}' 也是规则 '{other.id}' 的短语"
+                           f"({where_other}):{effect}", "duplicate-phrase")
 
 
 def _regexes(rule: Rule, file: str) -> Iterator[Warning_]:
@@ -249,14 +248,13 @@ def _regexes(rule: Rule, file: str) -> Iterator[Warning_]:
         bad = sorted(set(_folded_away(tree)))
         if bad:
             shown = " ".join(repr(c) for c in bad)
-            yield Warning_(at, path, f"regex '{pattern}' has {shown}, which matching removes or "
-                                     "changes (regexes run on text without punctuation or spaces, "
-                                     "in lower case): that part can never match",
+            yield Warning_(at, path, f"正则 '{pattern}' 含有 {shown},匹配前会被去掉或改变"
+                                     "(正则在去掉标点和空格、转为小写的文本上运行):这部分永远不会匹配",
                            "regex-never-matches")
         if _nested_repeat(tree, inside=False):
-            yield Warning_(at, path, f"regex '{pattern}' nests a repetition inside a repetition: "
-                                     "safe on csqa's RE2, but catastrophic backtracking on other "
-                                     "regex engines; simplify it", "regex-backtracking")
+            yield Warning_(at, path, f"正则 '{pattern}' 在重复里嵌套了重复:"
+                                     "在 csqa 的 RE2 上安全,但在其他正则引擎上会灾难性回溯;请简化",
+                           "regex-backtracking")
 
 
 def _folded_away(tree: Any) -> Iterator[str]:
@@ -304,32 +302,32 @@ def _scopes(rule: Rule, file: str) -> Iterator[Warning_]:
         for key in ("first_seconds", "last_seconds"):
             if getattr(scope, key) != 0:
                 continue
-            edge = "start" if key.startswith("first") else "end"
+            edge = "开头" if key.startswith("first") else "结尾"
             yield Warning_(rule.where("scope", key) or rule.source, rule.path("scope", key),
-                           f"a window of 0 s holds only an utterance touching the very {edge} "
-                           "of the call: the scope (almost) never holds", "scope-never-holds")
-    for key, what in (("within_seconds", "start"), ("last_seconds", "end")):
+                           f"0 秒的窗口只包含紧贴通话{edge}的话语:"
+                           "这个范围(几乎)永远不成立", "scope-never-holds")
+    for key, what in (("within_seconds", "开头"), ("last_seconds", "结尾")):
         if rule.kind in ("greeting", "closing") and getattr(p, key, None) == 0 \
                 and _mine(rule, key, file):
             yield Warning_(rule.where(key) or rule.source, rule.path(key),
-                           f"a window of 0 s holds only an utterance touching the very {what} of "
-                           "the call: the rule fires on (almost) every call", "scope-never-holds")
+                           f"0 秒的窗口只包含紧贴通话{what}的话语:"
+                           "这条规则(几乎)每通电话都会触发", "scope-never-holds")
     if rule.kind == "response_delay" and p.ignore_above is not None \
             and p.ignore_above <= p.max_delay and (_mine(rule, "ignore_above", file)
                                                    or _mine(rule, "max_delay", file)):
         key = "ignore_above" if _mine(rule, "ignore_above", file) else "max_delay"
         yield Warning_(rule.where(key) or rule.source, rule.path(key),
-                       f"ignore_above ({p.ignore_above:g}) is not above max_delay "
-                       f"({p.max_delay:g}): a late answer can never fire", "scope-never-holds")
+                       f"ignore_above({p.ignore_above:g})不大于 max_delay"
+                       f"({p.max_delay:g}):回应过慢永远不会触发", "scope-never-holds")
     if rule.kind == "silence" and p.hold_max < p.max_gap and (_mine(rule, "hold_max", file)
                                                                or _mine(rule, "max_gap", file)):
         key = "hold_max" if _mine(rule, "hold_max", file) else "max_gap"
         yield Warning_(rule.where(key) or rule.source, rule.path(key),
-                       f"hold_max ({p.hold_max:g}) is below max_gap ({p.max_gap:g}): announcing "
-                       "a wait allows less silence than not announcing it", "scope-never-holds")
+                       f"hold_max({p.hold_max:g})小于 max_gap({p.max_gap:g}):"
+                       "告知客户等待后允许的静默反而比不告知还短", "scope-never-holds")
     if rule.kind == "interruption" and p.backchannel_max_chars == 0 \
             and _mine(rule, "backchannel_max_chars", file):
         yield Warning_(rule.where("backchannel_max_chars") or rule.source,
                        rule.path("backchannel_max_chars"),
-                       "backchannel_max_chars is 0: no backchannel (嗯/好的) is ever excused",
+                       "backchannel_max_chars 为 0:任何附和(嗯/好的)都不会被放过",
                        "scope-never-holds")

@@ -269,7 +269,7 @@ def compile_safe_regex(pattern: str) -> Any:
         reason = exc.args[0] if exc.args else ""
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        raise ValueError(str(reason) or "invalid regular expression") from None
+        raise ValueError(str(reason) or "正则表达式无效") from None
 
 
 def literal_alternation(phrases: Iterable[str]) -> re.Pattern[str]:

@@ -54,9 +54,9 @@ class Scale:
     def check(self) -> None:
         """InputError for an unknown engine, or a scheduler without Dask."""
         if self.engine not in ("local", "dask"):
-            raise InputError(f"unknown engine {self.engine!r}: expected local or dask")
+            raise InputError(f"未知的引擎 {self.engine!r}:应为 local 或 dask")
         if self.engine == "local" and self.scheduler is not None:
-            raise InputError("--scheduler is only used with --engine dask")
+            raise InputError("--scheduler 只和 --engine dask 一起使用")
 
 
 Runner = Callable[[Iterable[list[Any]]], Iterator[list[list[Any]]]]
@@ -160,8 +160,8 @@ def _first_copies(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
             at = first & 0xFFFFFFFF
             where = file_names[first >> 32] + ("" if at == 0xFFFFFFFF else f":{at}")
             yield InputProblem(source, line,
-                               f"duplicate call_id {call_id!r}: already audited from {where}; "
-                               "this copy was not audited", call_id=call_id)
+                               f"重复的 call_id {call_id!r}:已从 {where} 审计过;"
+                               "这一份未审计", call_id=call_id)
             continue
         seen[call_id] = fnum << 32 | (0xFFFFFFFF if line is None else line)
         yield item

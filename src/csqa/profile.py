@@ -50,14 +50,14 @@ def load_profile(path: str | Path) -> Profile:
     try:
         doc = load_yaml(safeio.read_text(path), str(path))
     except OSError as exc:
-        raise InputError(f"{path}: cannot read profile: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: 无法读取导出配置:{exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path}: profile is not UTF-8 text") from None
+        raise InputError(f"{path}: 导出配置不是 UTF-8 文本") from None
     except RulesetError as exc:
         raise InputError("; ".join(exc.problems)) from None
     data: Any = doc.data or {}
     if not isinstance(data, dict):
-        raise InputError(f"{path}:1: a profile is a mapping of settings ({', '.join(KEYS)})")
+        raise InputError(f"{path}:1: 导出配置应为设置项的映射({', '.join(KEYS)})")
 
     def bad(key: Any, what: str, sub: Any = None, at_key: bool = False) -> InputError:
         where = doc.where((key,) if sub is None else (key, sub), key=at_key)
@@ -68,34 +68,34 @@ def load_profile(path: str | Path) -> Profile:
         if key not in KEYS:
             raise bad(
                 key,
-                f"unknown setting{did_you_mean(str(key), KEYS)}; settings: {', '.join(KEYS)}",
+                f"未知的设置项{did_you_mean(str(key), KEYS)};可用的设置项:{', '.join(KEYS)}",
                 at_key=True,
             )
         if key == "format":
             if not isinstance(value, str):
-                raise bad(key, "expected a format name")
+                raise bad(key, "应为格式名称")
             p.format = value
         elif key == "agent_channel":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise bad(key, f"expected a channel number (0, 1 …), got {value!r}")
+                raise bad(key, f"应为声道编号(0、1 …),实际是 {value!r}")
             p.agent_channel = value
         elif key == "strict_roles":
             if not isinstance(value, bool):
-                raise bad(key, f"expected true or false, got {value!r}")
+                raise bad(key, f"应为 true 或 false,实际是 {value!r}")
             p.strict_roles = value
         elif key == "calls":
             if not isinstance(value, str):
-                raise bad(key, "expected a file name")
+                raise bad(key, "应为文件名")
             p.calls = (path.parent / value) if not Path(value).is_absolute() else Path(value)
         else:
             if not isinstance(value, dict):
-                raise bad(key, "expected a mapping")
+                raise bad(key, "应为映射(mapping)")
             for k, v in value.items():
                 if key == "speakers":
                     if speaker_role(v) is None:
-                        raise bad(key, f"expected agent/坐席 or customer/客户, got {v!r}", k)
+                        raise bad(key, f"应为 agent/坐席 或 customer/客户,实际是 {v!r}", k)
                     v = speaker_role(v)
                 if not isinstance(v, (str, int)) or isinstance(v, bool):
-                    raise bad(key, f"expected text, got {v!r}", k)
+                    raise bad(key, f"应为文本,实际是 {v!r}", k)
                 getattr(p, key)[str(k)] = str(v)
     return p

@@ -22,7 +22,7 @@ for files when the workers share this machine's disk.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,17 +46,45 @@ class ReadOptions:
     strict_roles: bool = False
     calls: str | Path | None = None
     column_map: dict[str, str] = field(default_factory=dict)
+    #: the profile file these settings came from (recorded in run.json; not read again)
+    profile: str | Path | None = None
 
     @classmethod
     def from_profile(cls, profile: Profile | str | Path, **overrides: Any) -> ReadOptions:
         """A profile file's settings, with ``overrides`` (not None) taking precedence."""
         p = profile if isinstance(profile, Profile) else load_profile(profile)
         opts = cls(format=p.format, agent_channel=p.agent_channel, speakers=dict(p.speakers),
-                   strict_roles=p.strict_roles, calls=p.calls, column_map=dict(p.map))
+                   strict_roles=p.strict_roles, calls=p.calls, column_map=dict(p.map),
+                   profile=None if isinstance(profile, Profile) else profile)
+        return opts.overridden(**overrides)
+
+    def overridden(self, **overrides: Any) -> ReadOptions:
+        """These options with every override that was given (not None, empty or False) in
+        place of the setting: command-line options over a profile's or a run's."""
+        opts = replace(self, speakers=dict(self.speakers), column_map=dict(self.column_map))
         for key, value in overrides.items():
             if value is not None and value != {} and value is not False:
                 setattr(opts, key, value)
         return opts
+
+    def record(self) -> dict[str, Any]:
+        """These options as run.json's ``reading`` records them, so a later command
+        (``backtest``, a report) can tell, and repeat, how the run read its inputs."""
+        return {"input_format": self.format,
+                "calls": None if self.calls is None else str(self.calls),
+                "map": dict(self.column_map),
+                "profile": None if self.profile is None else str(self.profile),
+                "agent_channel": self.agent_channel, "speakers": dict(self.speakers),
+                "strict_roles": self.strict_roles}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ReadOptions:
+        """The options a run recorded (:meth:`record`): the settings as they were used, the
+        profile's included, so the profile file is not read again."""
+        return cls(format=record.get("input_format"), agent_channel=record.get("agent_channel"),
+                   speakers=dict(record.get("speakers") or {}),
+                   strict_roles=bool(record.get("strict_roles")), calls=record.get("calls"),
+                   column_map=dict(record.get("map") or {}), profile=record.get("profile"))
 
     def roles(self) -> RoleOptions:
         return RoleOptions(self.agent_channel, dict(self.speakers), self.strict_roles)

@@ -136,7 +136,7 @@ def _started(value: Any) -> str | None:
         return datetime.fromisoformat(text).isoformat()
     except ValueError:
         raise LoadProblem(
-            f"started_at: expected a date-time such as 2026-11-21 09:15:02, got {value!r}"
+            f"started_at: 应为日期时间,如 2026-11-21 09:15:02,实际是 {value!r}"
         ) from None
 
 
@@ -190,8 +190,8 @@ class CallRecords:
             return t, InputProblem(
                 t.source,
                 t.line,
-                f"no call record for call {t.call_id!r} in "
-                f"{self.path} (audited without its metadata)",
+                f"没有通话记录:{self.path} 中没有通话 {t.call_id!r} 的记录"
+                "(已审计,但缺少坐席、开始时间等信息)",
                 status="no_record",
                 call_id=t.call_id,
             )
@@ -222,7 +222,7 @@ class CallRecords:
             yield InputProblem(
                 self.path,
                 rec.line,
-                f"call record {rec.call_id or rec.file!r} has no transcript",
+                f"通话记录没有对应的转写:{rec.call_id or rec.file!r}",
                 status="no_transcript",
                 call_id=rec.call_id,
             )
@@ -245,7 +245,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             raise InputError(str(exc)) from None
         except Exception as exc:  # openpyxl raises many types for a broken file
             raise InputError(
-                f"{path}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+                f"{path}: 不是可读的 .xlsx 工作簿({type(exc).__name__}: {exc})"
             ) from None
         try:
             ws = wb.worksheets[0]
@@ -256,7 +256,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             wb.close()
         return
     if suffix not in (".csv", ".tsv", ".txt"):
-        raise InputError(f"{path}: call records must be a .csv or .xlsx table")
+        raise InputError(f"{path}: 通话记录应为 .csv 或 .xlsx 表格")
     try:
         text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
@@ -275,7 +275,7 @@ def _columns(header: list[str], mapping: Mapping[str, str], path: Path) -> dict[
     for name, col in mapping.items():
         if column_key(col) not in keys:
             raise InputError(
-                f"{path}:1: --map {name}={col}: no column {col!r}; the columns are: "
+                f"{path}:1: --map {name}={col}: 没有列 {col!r};表中的列:"
                 + ", ".join(h for h in header if h)
             )
         cols[name] = keys[column_key(col)]
@@ -289,8 +289,8 @@ def _columns(header: list[str], mapping: Mapping[str, str], path: Path) -> dict[
                 break
     if "call_id" not in cols and "file" not in cols:
         raise InputError(
-            f"{path}:1: no call id column (looked for call_id, 通话ID, 呼叫编号 … or a "
-            "file name column such as 录音文件); name it with --map call_id=COLUMN"
+            f"{path}:1: 没有通话 ID 列(找过 call_id、通话ID、呼叫编号 …,以及录音文件等文件名列);"
+            "请用 --map call_id=列名 指定"
         )
     return cols
 
@@ -302,8 +302,8 @@ def check_mapping(mapping: Mapping[str, str]) -> None:
     for name in mapping:
         if name not in COLUMNS:
             raise InputError(
-                f"--map {name}=…: unknown field{did_you_mean(name, FIELDS)}; "
-                f"fields: {', '.join(FIELDS)}"
+                f"--map {name}=…: 未知的字段{did_you_mean(name, FIELDS)};"
+                f"可用的字段:{', '.join(FIELDS)}"
             )
 
 
@@ -314,13 +314,13 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
     mapping = dict(mapping or {})
     check_mapping(mapping)
     if not path.exists():
-        raise InputError(f"{path}: no such call-record file")
+        raise InputError(f"{path}: 通话记录文件不存在")
     records = CallRecords(str(path))
     rows = _rows(path)
     try:
         first = next(rows)
     except StopIteration:
-        raise InputError(f"{path}: empty call-record file (expected a header row)") from None
+        raise InputError(f"{path}: 通话记录文件是空的(应有表头行)") from None
     header = [_cell(c) for c in first[1]]
     cols = _columns(header, mapping, path)
     unused = [h for i, h in enumerate(header) if h and i not in cols.values()]
@@ -342,8 +342,7 @@ def load_records(path: str | Path, mapping: Mapping[str, str] | None = None) -> 
                     InputProblem(
                         str(path),
                         line,
-                        f"duplicate call record "
-                        f"{rec.call_id!r} (first on line {first_line}); ignored",
+                        f"通话记录重复:{rec.call_id!r}(第一次出现在第 {first_line} 行);已忽略",
                         call_id=rec.call_id,
                     )
                 )
@@ -368,7 +367,7 @@ def _record(
     file = Path(cells["file"].replace("\\", "/")).name if cells.get("file") else None
     if not call_id and not file:
         records.problems.append(
-            InputProblem(records.path, line, "call record without a call id or file name; ignored")
+            InputProblem(records.path, line, "通话记录没有通话 ID 也没有文件名;已忽略")
         )
         return None
     values: dict[str, str | None] = {}
@@ -387,8 +386,8 @@ def _record(
             values["hold_seconds"] = str(hold)
         except ValueError:
             records.problems.append(InputProblem(
-                records.path, line, f"hold_seconds: expected seconds as a number ≥ 0, got "
-                f"{cells['hold_seconds']!r} (left unknown)", call_id=call_id))
+                records.path, line, f"hold_seconds: 应为 ≥ 0 的秒数,实际是 "
+                f"{cells['hold_seconds']!r}(按未知处理)", call_id=call_id))
     if cells.get("started_at"):
         try:
             values["started_at"] = _started(raw["started_at"])
@@ -403,9 +402,9 @@ def _record(
                 InputProblem(
                     records.path,
                     line,
-                    f"hangup_by: unknown value {cells['hangup_by']!r} (left unknown); "
-                    "expected 坐席/客户/系统, a FreeSWITCH sip_hangup_disposition, "
-                    "an Amazon Connect DisconnectReason or a Genesys Disconnect Type",
+                    f"hangup_by: 无法识别的值 {cells['hangup_by']!r}(按未知处理);"
+                    "应为 坐席/客户/系统、FreeSWITCH 的 sip_hangup_disposition、"
+                    "Amazon Connect 的 DisconnectReason 或 Genesys 的 Disconnect Type",
                     call_id=call_id,
                 )
             )

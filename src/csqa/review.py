@@ -23,7 +23,13 @@ Library entry points (the CLI is a thin layer over them):
   :func:`apply_reviews` on each run folder and read :attr:`ReviewedRun.calls` and
   :attr:`ReviewedRun.agents`;
 - :func:`rule_stats` (``csqa rules stats``): per rule, how many findings were reviewed, the
-  precision, and the false-alarm examples.
+  precision, the false-alarm examples, and, when two or more reviewers (``reviewer`` column)
+  ruled on the same findings, how well they agree (:class:`Agreement`: percent agreement and
+  Cohen's kappa per pair of reviewers); :func:`overall_agreement` pools the rules.
+
+Several reviews files can be read as one (:func:`combine_reviews`, in the order given, later
+rows winning as in one file): two reviewers each fill their own copy of the same sample, so
+neither sees the other's verdicts.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -103,10 +110,33 @@ class Reviews:
     missed: list[Verdict] = field(default_factory=list)
     overridden: int = 0  # earlier verdicts replaced by a later row for the same finding
     pending: int = 0  # rows with no verdict yet
+    #: each named reviewer's verdicts on findings, by finding_id (their own last row wins)
+    by_reviewer: dict[str, dict[str, Verdict]] = field(default_factory=dict)
+    unnamed: int = 0  # verdicts on findings with no reviewer name (left out of agreement)
+    given: list[Verdict] = field(default_factory=list)  # every verdict, in row order
 
     @property
     def finding_ids(self) -> set[str]:
         return {_field(r, "finding_id") for r in self.rows if r.get("finding_id")}
+
+    @property
+    def reviewers(self) -> list[str]:
+        """The named reviewers who gave verdicts on findings, sorted."""
+        return sorted(self.by_reviewer)
+
+    def add(self, v: Verdict) -> None:
+        """Take one verdict (a later one replaces an earlier one on the same finding)."""
+        self.given.append(v)
+        if v.verdict == MISSED:
+            self.missed.append(v)
+            return
+        if v.finding_id in self.verdicts:
+            self.overridden += 1
+        self.verdicts[v.finding_id] = v
+        if v.reviewer:
+            self.by_reviewer.setdefault(v.reviewer, {})[v.finding_id] = v
+        else:
+            self.unnamed += 1
 
 
 def format_time(seconds: float | None) -> str:
@@ -125,7 +155,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     if suffix == ".xlsx":
         return _read_xlsx(path)
     if suffix != ".csv":
-        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+        raise ReviewsError([f"{path}: 复核表应为 .csv 或 .xlsx"])
     try:
         text = decode(safeio.read_bytes(path, current_limits().max_file_bytes))
     except LoadProblem as exc:
@@ -133,7 +163,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     except safeio.RefusedFile as exc:
         raise ReviewsError([str(exc)]) from None
     except OSError as exc:
-        raise ReviewsError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+        raise ReviewsError([f"{path}: 无法读取:{exc.strerror or exc}"]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     table = [row for row in reader]
     return _rows_from_table(path, table)
@@ -150,7 +180,7 @@ def _read_xlsx(path: Path) -> list[dict[str, str]]:
     except safeio.RefusedFile as exc:
         raise ReviewsError([str(exc)]) from None
     except (OSError, BadZipFile, KeyError, ValueError) as exc:
-        raise ReviewsError([f"{path}: cannot read as an Excel workbook: {exc}"]) from None
+        raise ReviewsError([f"{path}: 无法作为 Excel 工作簿读取:{exc}"]) from None
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         table = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
@@ -173,8 +203,8 @@ def _rows_from_table(path: Path, table: list[list[str]]) -> list[dict[str, str]]
     header = [h.strip() for h in table[0]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ReviewsError([f"{path}:1: missing column(s) {', '.join(missing)} "
-                            f"(a reviews file has the columns: {', '.join(REVIEW_COLUMNS)})"])
+        raise ReviewsError([f"{path}:1: 缺少列:{', '.join(missing)}"
+                            f"(复核表的列:{', '.join(REVIEW_COLUMNS)})"])
     rows: list[dict[str, str]] = []
     for cells in table[1:]:
         if not any(c.strip() for c in cells):
@@ -196,7 +226,7 @@ def read_reviews(path: str | Path) -> Reviews:
     """Read and check a reviews file. Raises :class:`ReviewsError` listing every problem."""
     path = Path(path)
     if not path.exists():
-        raise ReviewsError([f"{path}: no such reviews file (csqa review RUN_DIR creates one)"])
+        raise ReviewsError([f"{path}: 复核表不存在(csqa review RUN_DIR 可生成)"])
     raw = _read_rows(path)
     reviews = Reviews(path=path, rows=[r for r in raw if r])
     problems: list[str] = []
@@ -210,22 +240,29 @@ def read_reviews(path: str | Path) -> Reviews:
             continue
         verdict = VERDICT_WORDS.get(" ".join(word.lower().split()))
         if verdict is None:
-            problems.append(f"{where}: verdict: {word!r} is not one of {', '.join(VERDICTS)} "
-                            "(or 确认, 误报, 漏报)")
+            problems.append(f"{where}: verdict: {word!r} 不是 {', '.join(VERDICTS)} 之一"
+                            "(或 确认、误报、漏报)")
             continue
         v, errs = _verdict(row, verdict, where, rowno)
         problems.extend(errs)
-        if v is None:
-            continue
-        if verdict == MISSED:
-            reviews.missed.append(v)
-        else:
-            if v.finding_id in reviews.verdicts:
-                reviews.overridden += 1
-            reviews.verdicts[v.finding_id] = v
+        if v is not None:
+            reviews.add(v)
     if problems:
         raise ReviewsError(problems)
     return reviews
+
+
+def combine_reviews(sheets: Sequence[Reviews]) -> Reviews:
+    """Several reviews files as one, in the order given (as if their rows were one file's):
+    one reviewer's later verdict on a finding replaces their earlier one."""
+    if len(sheets) == 1:
+        return sheets[0]
+    combined = Reviews(path=sheets[0].path, rows=[r for s in sheets for r in s.rows],
+                       pending=sum(s.pending for s in sheets))
+    for sheet in sheets:
+        for v in sheet.given:
+            combined.add(v)
+    return combined
 
 
 def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
@@ -235,15 +272,15 @@ def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
     rule_id = _field(row, "rule_id")
     if verdict == MISSED:
         if fid:
-            problems.append(f"{where}: verdict: 'missed' is for a violation the machine did not "
-                            "find: add a new row with call_id and rule_id and no finding_id "
-                            "(use confirmed or false_alarm on a machine finding)")
+            problems.append(f"{where}: verdict: missed(漏报)用于机器没发现的违规:请新增一行,"
+                            "填 call_id 和 rule_id,finding_id 留空(机器发现的违规请用 "
+                            "confirmed 或 false_alarm)")
         if not call_id:
-            problems.append(f"{where}: call_id: required for a missed violation")
+            problems.append(f"{where}: call_id: 漏报必须填写")
         if not rule_id:
-            problems.append(f"{where}: rule_id: required for a missed violation")
+            problems.append(f"{where}: rule_id: 漏报必须填写")
     elif not fid:
-        problems.append(f"{where}: finding_id: required for a {verdict} verdict")
+        problems.append(f"{where}: finding_id: 结论为 {verdict} 时必须填写")
     utterance: int | None = None
     if text := _field(row, "utterance"):
         try:
@@ -251,14 +288,14 @@ def _verdict(row: dict[str, str], verdict: str, where: str, rowno: int
             if utterance < 0:
                 raise ValueError
         except ValueError:
-            problems.append(f"{where}: utterance: expected an utterance number (0, 1, …), "
-                            f"got {text!r}")
+            problems.append(f"{where}: utterance: 应为句子编号(0、1 …),"
+                            f"实际是 {text!r}")
     time: float | None = None
     if text := _field(row, "time"):
         try:
             time = parse_time(text)
         except ValueError:
-            problems.append(f"{where}: time: expected 00:01:23.4 or seconds, got {text!r}")
+            problems.append(f"{where}: time: 应为 00:01:23.4 或秒数,实际是 {text!r}")
     if problems:
         return None, problems
     return Verdict(verdict, fid, call_id, rule_id, utterance, time, _field(row, "matched"),
@@ -288,7 +325,7 @@ def write_reviews(path: str | Path, rows: Sequence[dict[str, Any]]) -> None:
     for row in rows:  # keep columns a reviewer added (e.g. "team lead comment")
         columns.extend(k for k in row if k not in columns)
     if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+        raise ReviewsError([f"{path}: 复核表应为 .csv 或 .xlsx"])
     with safeio.replacing(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             _write_xlsx(tmp, columns, rows)
@@ -402,14 +439,14 @@ def update_reviews(run_dir: str | Path, out: str | Path | None = None, sample: i
     run = open_run(run_dir)
     path = Path(out) if out is not None else run.path / "reviews.csv"
     if path.suffix.lower() not in (".csv", ".xlsx"):
-        raise ReviewsError([f"{path}: a reviews file must be .csv or .xlsx"])
+        raise ReviewsError([f"{path}: 复核表应为 .csv 或 .xlsx"])
     current = read_reviews(path) if path.exists() else None
     existing = current.rows if current else []
     known = current.finding_ids if current else set()
     candidates = [f for f in run.findings() if f.get("finding_id") not in known]
     if any(not f.get("finding_id") for f in candidates):
-        raise ReviewsError([f"{run.path / 'findings.jsonl'}: findings have no finding_id "
-                            "(made by an older csqa); re-run csqa audit"])
+        raise ReviewsError([f"{run.path / 'findings.jsonl'}: 违规记录没有 finding_id"
+                            "(由较早的 csqa 生成);请重新运行 csqa audit"])
     chosen = candidates if sample is None else sample_findings(candidates, sample, by, seed)
     chosen = sorted(chosen, key=lambda f: (str(f["call_id"]), f.get("start") or 0.0,
                                            f.get("utterance") or -1, str(f["rule_id"])))
@@ -522,9 +559,9 @@ def apply_reviews(run_dir: str | Path | AuditRun, reviews: Reviews | str | Path)
         if v.call_id not in call_ids:
             continue
         if v.rule_id not in run.rules:
-            problems.append(f"{rv.path}:{v.row}: rule_id: {v.rule_id!r} is not a rule of this "
-                            f"run's ruleset ({run.ruleset_name} {run.ruleset_version}); "
-                            "the missed violation was not counted")
+            problems.append(f"{rv.path}:{v.row}: rule_id: {v.rule_id!r} 不是这次运行的规则集"
+                            f"({run.ruleset_name} {run.ruleset_version})中的规则;"
+                            "这条漏报未计入")
             continue
         missed_by_call[v.call_id].append(v)
     run_ids: set[str] = set()
@@ -654,6 +691,75 @@ def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
 
 # --------------------------------------------------------------------------- rule stats
 
+#: Fewer findings than this ruled on by both reviewers of a pair: their agreement is not
+#: shown (样本不足). With 10 findings one disagreement moves agreement by 10 points and kappa
+#: by more; below that the figures say more about chance than about the reviewers.
+MIN_PAIRED = 10
+
+#: Landis & Koch's bands for kappa (upper bounds; below 0 is worse than chance), in words a
+#: team lead reads.
+KAPPA_LEVELS = ((0.2, "轻微"), (0.4, "一般"), (0.6, "中等"), (0.8, "较强"))
+
+
+@dataclass
+class Agreement:
+    """Two reviewers' verdicts (confirmed / false_alarm) on the findings both ruled on."""
+
+    first: str
+    second: str
+    #: (first's verdict, second's verdict) -> how many findings
+    table: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def paired(self) -> int:
+        """Findings both reviewers ruled on."""
+        return sum(self.table.values())
+
+    @property
+    def agreed(self) -> int:
+        return sum(n for (a, b), n in self.table.items() if a == b)
+
+    @property
+    def sufficient(self) -> bool:
+        """Whether enough findings were ruled on by both to show agreement (:data:`MIN_PAIRED`)."""
+        return self.paired >= MIN_PAIRED
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of the paired findings with the same verdict; ``None`` with none paired."""
+        return round(self.agreed / self.paired, 4) if self.paired else None
+
+    @property
+    def kappa(self) -> float | None:
+        """Cohen's kappa, (p_o − p_e) / (1 − p_e), where p_e is the agreement expected by
+        chance from each reviewer's own share of each verdict. ``None`` when nothing is paired,
+        or when both gave one and the same verdict throughout (p_e = 1: kappa is undefined).
+
+        Counted in whole numbers, n·agreed − Σ, over n² − Σ (Σ: per verdict, how often the first
+        gave it times how often the second did), so the value is exact before rounding.
+        """
+        n = self.paired
+        firsts: Counter[str] = Counter()
+        seconds: Counter[str] = Counter()
+        for (a, b), k in self.table.items():
+            firsts[a] += k
+            seconds[b] += k
+        chance = sum(k * seconds[v] for v, k in firsts.items())
+        if n == 0 or chance == n * n:
+            return None
+        return round((n * self.agreed - chance) / (n * n - chance), 4)
+
+    @property
+    def level(self) -> str:
+        """Kappa in words (Landis & Koch); empty when there is no kappa."""
+        k = self.kappa
+        if k is None:
+            return ""
+        if k < 0:
+            return "低于随机"
+        return next((word for bound, word in KAPPA_LEVELS if k <= bound), "几乎完全一致")
+
+
 @dataclass
 class RuleStats:
     """How one rule fared under review."""
@@ -665,6 +771,8 @@ class RuleStats:
     false_alarms: int = 0
     missed: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)  # false alarms
+    #: per pair of reviewers (names sorted), how they agree on this rule's findings
+    agreements: list[Agreement] = field(default_factory=list)
 
     @property
     def reviewed(self) -> int:
@@ -676,31 +784,46 @@ class RuleStats:
         return round(self.confirmed / self.reviewed, 4) if self.reviewed else None
 
 
-def rule_stats(run_dirs: Sequence[str | Path], reviews: Reviews | str | Path,
+ReviewsArg = Reviews | str | Path
+
+
+def rule_stats(run_dirs: Sequence[str | Path], reviews: ReviewsArg | Sequence[ReviewsArg],
                examples: int = 3) -> list[RuleStats]:
     """Per rule over one or more runs: findings, reviewed, confirmed, false alarms,
-    precision, reviewer-added misses, and up to ``examples`` false alarms (with the
-    reviewer's note). A finding audited in several runs (same id) is counted once.
+    precision, reviewer-added misses, up to ``examples`` false alarms (with the reviewer's
+    note), and the agreement of every pair of named reviewers on the rule's findings. A
+    finding audited in several runs (same id) is counted once.
 
-    Rules come in the runs' ruleset order; rules with reviewed findings are sorted by
-    precision, worst first, so the rules to fix come on top.
+    ``reviews`` is one reviews file or several (:func:`combine_reviews`). Rules come in the
+    runs' ruleset order; rules with reviewed findings are sorted by precision, worst first, so
+    the rules to fix come on top.
     """
-    rv = reviews if isinstance(reviews, Reviews) else read_reviews(reviews)
+    rv = _reviews(reviews)
+    pairs = list(combinations(rv.reviewers, 2))
     stats: dict[str, RuleStats] = {}
     seen: set[str] = set()
     call_ids: set[str] = set()
+
+    def rule(rid: str, name: str) -> RuleStats:
+        st = stats.get(rid)
+        if st is None:
+            st = stats[rid] = RuleStats(rid, name, agreements=[Agreement(a, b) for a, b in pairs])
+        return st
+
     for d in run_dirs:
         run = open_run(d)
         for rid, cost in run.rules.items():
-            stats.setdefault(rid, RuleStats(rid, cost.name))
+            rule(rid, cost.name)
         for f in run.findings():
             call_ids.add(str(f["call_id"]))
             fid = f.get("finding_id") or ""
             if fid in seen:
                 continue
             seen.add(fid)
-            st = stats.setdefault(f["rule_id"], RuleStats(f["rule_id"], f.get("name", "")))
+            st = rule(f["rule_id"], f.get("name", ""))
             st.findings += 1
+            if pairs:
+                _pair_verdicts(st, rv.by_reviewer, fid)
             v = rv.verdicts.get(fid)
             if v is None:
                 continue
@@ -715,7 +838,55 @@ def rule_stats(run_dirs: Sequence[str | Path], reviews: Reviews | str | Path,
             call_ids.add(c["call_id"])
     for v in rv.missed:
         if v.call_id in call_ids:
-            stats.setdefault(v.rule_id, RuleStats(v.rule_id, v.rule_id)).missed += 1
+            rule(v.rule_id, v.rule_id).missed += 1
     order = list(stats)
     return sorted(stats.values(), key=lambda s: (s.precision is None, s.precision or 0.0,
                                                  order.index(s.rule_id)))
+
+
+def _reviews(reviews: ReviewsArg | Sequence[ReviewsArg]) -> Reviews:
+    given = [reviews] if isinstance(reviews, Reviews | str | Path) else list(reviews)
+    return combine_reviews([r if isinstance(r, Reviews) else read_reviews(r) for r in given])
+
+
+def _pair_verdicts(st: RuleStats, by_reviewer: dict[str, dict[str, Verdict]], fid: str) -> None:
+    for agreement in st.agreements:
+        a = by_reviewer[agreement.first].get(fid)
+        b = by_reviewer[agreement.second].get(fid)
+        if a is not None and b is not None:
+            agreement.table[a.verdict, b.verdict] += 1
+
+
+def overall_agreement(stats: Sequence[RuleStats]) -> list[Agreement]:
+    """Every pair of reviewers' agreement over all rules' findings (the rules' tables summed)."""
+    if not stats:
+        return []
+    total = [Agreement(a.first, a.second) for a in stats[0].agreements]
+    for st in stats:
+        for mine, theirs in zip(total, st.agreements, strict=True):
+            mine.table.update(theirs.table)
+    return total
+
+
+AGREEMENT_COLUMNS = ["规则", "名称", "复核人", "共同复核", "一致", "一致率", "kappa", "一致程度"]
+TOO_FEW = "样本不足"
+
+
+def agreement_rows(stats: Sequence[RuleStats]) -> list[list[str]]:
+    """The reviewer-agreement table (:data:`AGREEMENT_COLUMNS`), as shown: per rule and pair of
+    reviewers with findings both ruled on, then 全部 (all rules) for every pair. Fewer than
+    :data:`MIN_PAIRED` shared findings show 样本不足 instead of figures."""
+    rows: list[list[str]] = []
+    for st in stats:
+        rows.extend(_agreement_row(st.rule_id, st.name, a) for a in st.agreements if a.paired)
+    rows.extend(_agreement_row("全部", "", a) for a in overall_agreement(stats))
+    return rows
+
+
+def _agreement_row(rule_id: str, name: str, a: Agreement) -> list[str]:
+    who = f"{a.first} / {a.second}"
+    if not a.sufficient:
+        return [rule_id, name, who, str(a.paired), str(a.agreed), TOO_FEW, TOO_FEW, ""]
+    kappa = "—" if a.kappa is None else f"{a.kappa:.2f}"
+    return [rule_id, name, who, str(a.paired), str(a.agreed), f"{a.agreement:.0%}", kappa,
+            a.level or "无法计算(结论全相同)"]

@@ -151,13 +151,13 @@ def _from_mapping(t: Transcript, opts: RoleOptions) -> tuple[dict[str, str], str
         if known:
             has_agent = AGENT in known.values()
             roles = {lab: known.get(lab, CUSTOMER if has_agent else AGENT) for lab in labels}
-            return roles, "speakers mapping: " + ", ".join(
-                f"{lab}={roles[lab]}" for lab in sorted(labels)
+            return roles, "按 speakers 映射:" + ",".join(
+                f"{lab}={'坐席' if roles[lab] == AGENT else '客户'}" for lab in sorted(labels)
             )
     if opts.agent_channel is not None and t.speaker_kind == "channel":
         want = str(opts.agent_channel)
         roles = {lab: AGENT if norm_label(lab) == want else CUSTOMER for lab in labels}
-        return roles, f"agent_channel {want} (--agent-channel or profile)"
+        return roles, f"坐席声道 {want}(--agent-channel 或 profile 指定)"
     return None
 
 
@@ -209,9 +209,8 @@ def assign_roles(t: Transcript, opts: RoleOptions | None = None) -> Transcript |
         return InputProblem(
             t.source,
             t.line,
-            "speaker roles uncertain (--strict-roles): "
-            f"{t.role_evidence}; give --agent-channel N or a speakers: mapping "
-            "in the profile",
+            "说话人角色不确定(--strict-roles):"
+            f"{t.role_evidence};请给出 --agent-channel N,或在导出配置中写 speakers: 映射",
             call_id=t.call_id,
         )
     return t

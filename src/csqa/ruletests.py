@@ -115,15 +115,15 @@ def _parse_examples(value: Any, doc_where: Any, prefix: str, rule_id: str,
     if value is None:
         return out
     if not isinstance(value, dict):
-        problems.append(f"{doc_where()}: {prefix}: must be a mapping with fire and/or pass lists")
+        problems.append(f"{doc_where()}: {prefix}: 应为含 fire 和/或 pass 列表的映射")
         return out
     for key, items in value.items():
         if key not in ("fire", "pass"):
-            problems.append(f"{doc_where(key, key=True)}: {prefix}.{key}: unknown key"
-                            f"{did_you_mean(str(key), ['fire', 'pass'])} (use fire or pass)")
+            problems.append(f"{doc_where(key, key=True)}: {prefix}.{key}: 未知的键"
+                            f"{did_you_mean(str(key), ['fire', 'pass'])}(应为 fire 或 pass)")
             continue
         if not isinstance(items, list):
-            problems.append(f"{doc_where(key)}: {prefix}.{key}: must be a list of calls")
+            problems.append(f"{doc_where(key)}: {prefix}.{key}: 应为通话列表")
             continue
         for i, item in enumerate(items):
             where = doc_where(key, i)
@@ -134,12 +134,12 @@ def _parse_examples(value: Any, doc_where: Any, prefix: str, rule_id: str,
                 for k in item:
                     if k not in EXAMPLE_KEYS:
                         problems.append(f"{doc_where(key, i, k, key=True)}: "
-                                        f"{prefix}.{key}[{i}].{k}: unknown key"
+                                        f"{prefix}.{key}[{i}].{k}: 未知的键"
                                         f"{did_you_mean(str(k), EXAMPLE_KEYS)}")
                 call = item.get("call")
                 if not isinstance(call, str) or not call.strip():
-                    problems.append(f"{where}: {prefix}.{key}[{i}].call: required "
-                                    "(the call as text)")
+                    problems.append(f"{where}: {prefix}.{key}[{i}].call: 必填"
+                                    "(通话的文字)")
                     continue
                 ex.call = call
                 ex.name = None if item.get("name") is None else str(item["name"])
@@ -147,15 +147,15 @@ def _parse_examples(value: Any, doc_where: Any, prefix: str, rule_id: str,
                 utt = item.get("utterance")
                 if utt is not None and (isinstance(utt, bool) or not isinstance(utt, int)):
                     problems.append(f"{doc_where(key, i, 'utterance')}: {prefix}.{key}[{i}]."
-                                    "utterance: must be a whole number (0 is the first utterance)")
+                                    "utterance: 应为整数(0 是第一句)")
                     continue
                 ex.utterance = utt
             else:
-                problems.append(f"{where}: {prefix}.{key}[{i}]: must be text or a mapping "
-                                "with call")
+                problems.append(f"{where}: {prefix}.{key}[{i}]: 应为文字,或含 call 的"
+                                "映射")
                 continue
             if not ex.call.strip():
-                problems.append(f"{where}: {prefix}.{key}[{i}]: empty call")
+                problems.append(f"{where}: {prefix}.{key}[{i}]: 通话为空")
                 continue
             out.append(ex)
     return out
@@ -178,12 +178,12 @@ def collect_examples(ruleset: Ruleset, tests_file: Path | None = None
         doc = _load_tests_file(tests_file)
         data = doc.data or {}
         if not isinstance(data, dict):
-            problems.append(f"{doc.where(())}: a tests file must map rule ids to "
+            problems.append(f"{doc.where(())}: 测试文件应把规则 id 映射到 "
                             "{fire: […], pass: […]}")
             data = {}
         for rid, value in data.items():
             if rid not in by_rule:
-                problems.append(f"{doc.where((rid,), key=True)}: {rid}: no such rule in the ruleset"
+                problems.append(f"{doc.where((rid,), key=True)}: {rid}: 规则集中没有这条规则"
                                 f"{did_you_mean(str(rid), list(by_rule))}")
                 continue
             def at2(*sub: str | int, key: bool = False, rid: str = rid) -> str:
@@ -198,7 +198,7 @@ def _load_tests_file(path: Path) -> YamlDoc:
     try:
         text = safeio.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise RulesetError([f"{path}: cannot read tests file: {exc}"]) from None
+        raise RulesetError([f"{path}: 无法读取测试文件:{exc}"]) from None
     return load_yaml(text, str(path))
 
 

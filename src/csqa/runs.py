@@ -143,6 +143,14 @@ class AuditRun:
     def inputs(self) -> list[str]:
         return [str(p) for p in self.record.get("inputs", [])]
 
+    @property
+    def reading(self) -> dict[str, Any] | None:
+        """How the run read its inputs (run.json's ``reading``: input format, call records and
+        their column map, profile, agent channel, speakers, strict roles; see
+        :meth:`csqa.reading.ReadOptions.record`); ``None`` for a run made before it was kept."""
+        got = self.record.get("reading")
+        return got if isinstance(got, dict) else None
+
     @cached_property
     def audited_at(self) -> datetime | None:
         value = self.record.get("started_at")
@@ -151,7 +159,7 @@ class AuditRun:
         try:
             return datetime.fromisoformat(value)
         except ValueError:
-            raise RunError(f"{self.path / RUN_JSON}: started_at: not an ISO 8601 date-time: "
+            raise RunError(f"{self.path / RUN_JSON}: started_at: 不是 ISO 8601 日期时间:"
                            f"{value!r}") from None
 
     @property
@@ -181,7 +189,7 @@ class AuditRun:
             return self._open_plain(self.path / name, name)
         entry = expected.get(name)
         if not isinstance(entry, dict):
-            raise RunError(f"{self.path}: run.json does not list {name}")
+            raise RunError(f"{self.path}: run.json 中没有列出 {name}")
         staging = self.record.get("staging")
         places = [self.path / name]
         if isinstance(staging, str) and is_staging(staging):
@@ -197,9 +205,9 @@ class AuditRun:
         try:
             return os.fdopen(safeio.open_regular(path, _UNBOUNDED), "rb")
         except FileNotFoundError:
-            raise RunError(f"{self.path}: no {name} (incomplete csqa audit output folder)") from None
+            raise RunError(f"{self.path}: 没有 {name}(csqa audit 输出目录不完整)") from None
         except OSError as exc:
-            raise RunError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            raise RunError(f"{path}: 无法读取:{exc.strerror or exc}") from None
 
     def text(self, name: str) -> IO[str]:
         """``name`` as UTF-8 text for :mod:`csv` (verified, see :meth:`open`)."""
@@ -215,9 +223,9 @@ class AuditRun:
                 try:
                     obj = orjson.loads(raw)
                 except orjson.JSONDecodeError as exc:
-                    raise RunError(f"{where}:{line}: invalid JSON: {exc.msg}") from None
+                    raise RunError(f"{where}:{line}: JSON 格式有误:{exc.msg}") from None
                 if not isinstance(obj, dict) or not isinstance(obj.get("call_id"), str):
-                    raise RunError(f"{where}:{line}: expected an object with a call_id")
+                    raise RunError(f"{where}:{line}: 应为含 call_id 的对象")
                 yield line, obj
 
     def findings(self, call_ids: set[str] | None = None) -> Iterator[dict[str, Any]]:
@@ -226,7 +234,7 @@ class AuditRun:
         where = self.path / "findings.jsonl"
         for line, obj in self.jsonl("findings.jsonl"):
             if "rule_id" not in obj:
-                raise RunError(f"{where}:{line}: not a finding (no rule_id)")
+                raise RunError(f"{where}:{line}: 不是违规记录(没有 rule_id)")
             if call_ids is None or obj["call_id"] in call_ids:
                 yield obj
 
@@ -240,7 +248,7 @@ class AuditRun:
             if obj["call_id"] in call_ids:
                 text = obj.get("text", "")
                 if not isinstance(text, str):
-                    raise RunError(f"{self.path / 'customer_text.jsonl'}:{line}: text: expected text")
+                    raise RunError(f"{self.path / 'customer_text.jsonl'}:{line}: text: 应为文本")
                 out[obj["call_id"]] = text
         return out
 
@@ -270,10 +278,10 @@ class AuditRun:
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:
-                raise RunError(f"{f}: empty file (no header row)")
+                raise RunError(f"{f}: 空文件(没有表头行)")
             missing = [c for c in CALL_REQUIRED if c not in header]
             if missing:
-                raise RunError(f"{f}:1: missing column(s) {', '.join(missing)}")
+                raise RunError(f"{f}:1: 缺少列:{', '.join(missing)}")
             idx = {c: i for i, c in enumerate(header)}
             counts = [r for r in self.rule_ids if r in idx]
             rows: list[dict[str, Any]] = []
@@ -281,7 +289,7 @@ class AuditRun:
                 if not rec:
                     continue
                 if len(rec) != len(header):
-                    raise RunError(f"{f}:{line}: {len(rec)} fields, the header has {len(header)}")
+                    raise RunError(f"{f}:{line}: 有 {len(rec)} 个字段,表头有 {len(header)} 个")
                 rows.append(_call_row(rec, idx, counts, f"{f}:{line}", line))
         return rows
 
@@ -295,14 +303,14 @@ def _call_row(rec: list[str], idx: dict[str, int], counts: list[str], where: str
         for rid in counts:
             row[rid] = int(rec[idx[rid]])
     except ValueError as exc:
-        raise RunError(f"{where}: expected a number: {exc}") from None
+        raise RunError(f"{where}: 应为数字:{exc}") from None
     row["passed"] = _parse_bool(rec[idx["passed"]], f"{where}: passed")
     row["vetoed"] = _parse_bool(rec[idx["vetoed"]], f"{where}: vetoed")
     if row["started_at"]:
         try:
             datetime.fromisoformat(row["started_at"])
         except ValueError:
-            raise RunError(f"{where}: started_at: not an ISO 8601 date-time: "
+            raise RunError(f"{where}: started_at: 不是 ISO 8601 日期时间:"
                            f"{row['started_at']!r}") from None
     row["line"] = line
     return row
@@ -313,7 +321,7 @@ def _parse_bool(value: str, where: str) -> bool:
         return True
     if value in ("False", "false", "0"):
         return False
-    raise RunError(f"{where}: expected True or False, got {value!r}")
+    raise RunError(f"{where}: 应为 True 或 False,实际是 {value!r}")
 
 
 def _open_if_matches(path: Path, entry: dict[str, Any]) -> IO[bytes] | None:
@@ -339,17 +347,17 @@ def open_run(path: str | Path, order: int = 0) -> AuditRun:
     path = Path(path)
     run_json = path / RUN_JSON
     if not path.is_dir():
-        raise RunError(f"{path}: not a folder (give csqa audit output folders)")
+        raise RunError(f"{path}: 不是文件夹(请给出 csqa audit 的输出目录)")
     try:
         record = orjson.loads(safeio.read_bytes(run_json, _RUN_JSON_BYTES))
     except FileNotFoundError:
-        raise RunError(f"{path}: not a csqa audit output folder (no run.json)") from None
+        raise RunError(f"{path}: 不是 csqa audit 的输出目录(没有 run.json)") from None
     except OSError as exc:
-        raise RunError(f"{run_json}: cannot read: {exc.strerror or exc}") from None
+        raise RunError(f"{run_json}: 无法读取:{exc.strerror or exc}") from None
     except orjson.JSONDecodeError as exc:
-        raise RunError(f"{run_json}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        raise RunError(f"{run_json}:{exc.lineno}: JSON 格式有误:{exc.msg}") from None
     if not isinstance(record, dict) or not isinstance(record.get("ruleset"), dict):
-        raise RunError(f"{run_json}: not a csqa run record (no 'ruleset')")
+        raise RunError(f"{run_json}: 不是 csqa 的运行记录(没有 ruleset)")
     return AuditRun(path, record, order)
 
 
@@ -375,7 +383,7 @@ def _rule_costs(record: dict[str, Any], run_json: Path) -> dict[str, RuleCost]:
     except RulesetError:
         ruleset = None
     if ruleset is None or ruleset.hash != rs.get("hash"):
-        raise RunError(f"{run_json}: this run does not record what its rules cost and its ruleset "
-                       f"({ref or 'unknown'}) has changed since; re-run csqa audit")
+        raise RunError(f"{run_json}: 这次运行没有记录各规则的扣分,而它的规则集"
+                       f"({ref or '未知'})此后已改动;请重新运行 csqa audit")
     return {r.id: RuleCost(r.id, r.name, r.kind, r.points, r.max_points, r.veto)
             for r in ruleset.rules}

@@ -82,7 +82,7 @@ class SummarySink(Sink):
         s.calls_passed += outcome.passed
         s.findings += outcome.n_findings
         for rid, err in outcome.rule_errors:
-            s.problems.append(InputProblem(outcome.source, outcome.line, f"rule {rid} failed: {err}",
+            s.problems.append(InputProblem(outcome.source, outcome.line, f"规则 {rid} 运行失败:{err}",
                                            status="rule_error", call_id=outcome.call_id))
 
     def problem(self, problem: InputProblem, of_input: bool = True) -> None:

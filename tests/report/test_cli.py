@@ -52,8 +52,8 @@ def test_terminal_report(runs: dict[str, Path]) -> None:
 def test_errors_are_one_line_with_exit_2(runs: dict[str, Path], tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert res.exit_code == 2
-    assert res.output.strip() == f"错误:{tmp_path / 'nope'}: not a folder (give csqa audit " \
-                                 "output folders)"
+    assert res.output.strip() == f"错误:{tmp_path / 'nope'}: 不是文件夹(请给出 csqa audit " \
+                                 "的输出目录)"
     res = runner.invoke(app, _args(runs, "--out", str(tmp_path / "r.pdf")))
     assert res.exit_code == 2
     assert "unknown report format '.pdf'" in res.output and "Traceback" not in res.output

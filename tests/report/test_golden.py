@@ -244,11 +244,11 @@ def test_bad_options(runs: dict[str, Path], kwargs: dict[str, str], message: str
 def test_bad_run_folders(tmp_path: Path, runs: dict[str, Path]) -> None:
     import shutil
 
-    with pytest.raises(ReportError, match="not a folder"):
+    with pytest.raises(ReportError, match="不是文件夹"):
         build_report([tmp_path / "missing"])
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ReportError, match=r"empty: not a csqa audit output folder \(no run.json\)"):
+    with pytest.raises(ReportError, match=r"empty: 不是 csqa audit 的输出目录\(没有 run.json\)"):
         build_report([empty])
     broken = tmp_path / "broken"
     shutil.copytree(runs["run1"], broken)
@@ -261,11 +261,11 @@ def test_bad_run_folders(tmp_path: Path, runs: dict[str, Path]) -> None:
     reseal(broken)
     with pytest.raises(ReportError) as exc:
         build_report([broken])
-    assert str(exc.value) == (f"{broken / 'calls.csv'}:{i + 1}: started_at: not an ISO 8601 "
-                              "date-time: 'yesterday'")
+    assert str(exc.value) == (f"{broken / 'calls.csv'}:{i + 1}: started_at: 不是 ISO 8601 "
+                              "日期时间:'yesterday'")
     (broken / "calls.csv").write_text("call_id,agent_id\nx,y\n", encoding="utf-8")
     reseal(broken)
-    with pytest.raises(ReportError, match=r"calls.csv:1: missing column\(s\) agent_name, team"):
+    with pytest.raises(ReportError, match=r"calls.csv:1: 缺少列:agent_name, team"):
         build_report([broken])
 
 
@@ -278,7 +278,7 @@ def test_bad_findings_line_names_file_and_line(tmp_path: Path, runs: dict[str, P
         fh.write("{not json\n")
     reseal(broken)
     n = len((broken / "findings.jsonl").read_text(encoding="utf-8").splitlines())
-    with pytest.raises(ReportError, match=rf"findings.jsonl:{n}: invalid JSON"):
+    with pytest.raises(ReportError, match=rf"findings.jsonl:{n}: JSON 格式有误"):
         build_report([broken], week="2026-W47")
 
 

@@ -142,8 +142,7 @@ def test_sigterm_during_the_switch_says_the_new_outputs_are_in_place(
     err = proc.stderr
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == (
-        f"错误:interrupted after the run finished: {out} holds its complete outputs "
-        "(本次输出已完整写入)")
+        f"错误:运行结束后被中断:{out} 中是本次运行的完整输出(本次输出已完整写入)")
     assert "unchanged" not in err
     assert view(out) == two_runs["new_view"]
 

@@ -59,17 +59,17 @@ def test_devices_and_fifos_are_refused_at_once(tmp_path: Path, specials: dict[st
     out = str(tmp_path / "out")
     cases = [
         (["rules", "lint", str(specials[f"{kind}-rules.yaml"])],
-         f"{specials[f'{kind}-rules.yaml']}: cannot read ruleset: {NOT_REGULAR}"),
+         f"{specials[f'{kind}-rules.yaml']}: 无法读取规则集:{NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "-r", str(specials[f"{kind}-rules.yaml"])],
-         f"{specials[f'{kind}-rules.yaml']}: cannot read ruleset: {NOT_REGULAR}"),
+         f"{specials[f'{kind}-rules.yaml']}: 无法读取规则集:{NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "--profile", str(specials[f"{kind}-profile.yaml"])],
-         f"错误:{specials[f'{kind}-profile.yaml']}: cannot read profile: {NOT_REGULAR}"),
+         f"错误:{specials[f'{kind}-profile.yaml']}: 无法读取导出配置:{NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "--calls", str(specials[f"{kind}-calls.csv"])],
          f"错误:{specials[f'{kind}-calls.csv']}: {NOT_REGULAR}"),
         (["audit", str(SAMPLES), "-o", out, "--reviews", str(specials[f"{kind}-reviews.csv"])],
          f"{specials[f'{kind}-reviews.csv']}: {NOT_REGULAR}"),
         (["rules", "test", "default", "--tests", str(specials[f"{kind}-rules.tests.yaml"])],
-         f"{specials[f'{kind}-rules.tests.yaml']}: cannot read tests file: "),
+         f"{specials[f'{kind}-rules.tests.yaml']}: 无法读取测试文件:"),
     ]
     for args, first_line in cases:
         started = time.monotonic()
@@ -86,7 +86,7 @@ def test_extends_pointing_at_dev_zero_is_refused(tmp_path: Path) -> None:
     rules.write_text("extends: /dev/zero\n", encoding="utf-8")
     proc = run("rules", "lint", str(rules))
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[0] == f"/dev/zero: cannot read ruleset: {NOT_REGULAR}"
+    assert proc.stderr.splitlines()[0] == f"/dev/zero: 无法读取规则集:{NOT_REGULAR}"
 
 
 def test_a_ruleset_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_a_ruleset_over_the_size_limit_is_refused_before_reading(tmp_path: Path)
         fh.truncate(CONFIG_BYTES + 1)  # sparse: no disk used, nothing worth reading
     res = CliRunner().invoke(app, ["rules", "lint", str(rules)])
     assert res.exit_code == 2
-    assert res.output.splitlines()[0] == (f"{rules}: cannot read ruleset: 文件大小 16.0 MB,超过 "
+    assert res.output.splitlines()[0] == (f"{rules}: 无法读取规则集:文件大小 16.0 MB,超过 "
                                           "16.0 MB 的上限,未读取")
 
 
@@ -133,7 +133,7 @@ def test_a_regex_of_60000_alternatives_is_refused_at_once(tmp_path: Path) -> Non
     assert time.monotonic() - started < 120
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[0] == (
-        f"{rules}:6:14: rules[0].regexes: invalid or unsafe regex '{pattern[:60]}…': 正则表达式长 "
+        f"{rules}:6:14: rules[0].regexes: 正则表达式 '{pattern[:60]}…' 无效或不安全:正则表达式长 "
         f"{len(pattern)} 个字符,超过上限 4096;大量备选词请写成 phrases 列表")
     rules.write_text(_rule(regex="|".join(f"词{i:03d}" for i in range(500))), encoding="utf-8")
     assert run("rules", "lint", str(rules)).returncode == 0  # decoy: 2,499 characters

@@ -56,8 +56,7 @@ def test_a_nul_byte_in_the_first_kilobytes_costs_its_line_only(tmp_path: Path) -
     summary, out = _run(tmp_path)
     assert summary.accounting["calls_audited"] == 1999
     assert _errors(out) == [(str(tmp_path / "in" / "night.jsonl"), "3", "error",
-                             "binary data (NUL bytes) in the line: expected one call object per "
-                             "line (UTF-8 or GBK)")]
+                             "这一行有二进制数据(含 NUL 字节):应为每行一个通话对象(UTF-8 或 GBK)")]
 
 
 def test_a_nul_run_in_a_jsonl_gz_costs_its_line_only(tmp_path: Path) -> None:
@@ -75,8 +74,8 @@ def test_a_binary_file_is_still_one_error(tmp_path: Path) -> None:
     (tmp_path / "in" / "photo.jsonl").write_bytes(bytes(range(256)) * 64)
     _, out = _run(tmp_path)
     assert _errors(out) == [(str(tmp_path / "in" / "photo.jsonl"), "", "error",
-                             "binary data (NUL bytes): not a JSON Lines file (expected one call "
-                             "object per line, UTF-8 or GBK)")]
+                             "二进制数据(含 NUL 字节):不是 JSON Lines 文件(应为每行一个通话对象,"
+                             "UTF-8 或 GBK)")]
 
 
 def _tar_member(tf: tarfile.TarFile, name: str, kind: bytes, data: bytes = b"",
@@ -105,18 +104,18 @@ def test_refused_archive_members_are_each_listed(tmp_path: Path) -> None:
         zf.writestr(link, "/etc/passwd")
     summary, out = _run(tmp_path)
     assert summary.accounting["calls_audited"] == 2  # T1, Z1
-    leaves = "member path leaves the archive (.. or an absolute path): not read"
+    leaves = "成员路径指向压缩包之外(.. 或绝对路径):未读取"
     a, b = str(tmp_path / "in" / "a.tar.gz"), str(tmp_path / "in" / "b.zip")
     assert _errors(out) == [
         (f"{a}!../up.jsonl", "", "skipped", leaves),
         (f"{a}!/etc/abs.jsonl", "", "skipped", leaves),
-        (f"{a}!link.json", "", "skipped", "a symbolic link in the archive: not read"),
-        (f"{a}!hard.json", "", "skipped", "a hard link in the archive: not read"),
-        (f"{a}!tty.json", "", "skipped", "a character device in the archive: not read"),
-        (f"{a}!disk.json", "", "skipped", "a block device in the archive: not read"),
-        (f"{a}!pipe.json", "", "skipped", "a FIFO (named pipe) in the archive: not read"),
+        (f"{a}!link.json", "", "skipped", "压缩包中的符号链接:未读取"),
+        (f"{a}!hard.json", "", "skipped", "压缩包中的硬链接:未读取"),
+        (f"{a}!tty.json", "", "skipped", "压缩包中的字符设备:未读取"),
+        (f"{a}!disk.json", "", "skipped", "压缩包中的块设备:未读取"),
+        (f"{a}!pipe.json", "", "skipped", "压缩包中的FIFO(命名管道):未读取"),
         (f"{b}!../../up.jsonl", "", "skipped", leaves),
-        (f"{b}!link.json", "", "skipped", "a symbolic link in the archive: not read"),
+        (f"{b}!link.json", "", "skipped", "压缩包中的符号链接:未读取"),
     ]
 
 
@@ -132,13 +131,13 @@ def test_look_alike_ids_are_one_agent_with_a_warning(tmp_path: Path) -> None:
     with (out / "calls.csv").open(encoding="utf-8-sig", newline="") as fh:
         calls = [(r["call_id"], r["team"]) for r in csv.DictReader(fh)]
     assert calls == [("C1", "售后一组"), ("C2", "售后一组"), ("C3", "售后一组"), ("C4", "")]
-    tail = "(full-width forms and invisible characters removed, so that look-alike ids are one id)"
+    tail = "(去掉了全角形式和不可见字符,使看起来相同的 ID 算作同一个)"
     assert [(line, status, reason) for _, line, status, reason in _errors(out)] == [
-        ("2", "warning", f"agent_id: 'A1\\u200b' read as 'A1' {tail}"),
-        ("3", "warning", f"agent_id: '\\ufeffA1' read as 'A1' {tail}"),
-        ("3", "warning", f"team: '售后\\u200d一组' read as '售后一组' {tail}"),
-        ("4", "warning", f"call_id: 'C4\\u200e' read as 'C4' {tail}"),
-        ("4", "warning", f"agent_id: 'Ａ１' read as 'A1' {tail}"),
+        ("2", "warning", f"agent_id: 'A1\\u200b' 按 'A1' 读取{tail}"),
+        ("3", "warning", f"agent_id: '\\ufeffA1' 按 'A1' 读取{tail}"),
+        ("3", "warning", f"team: '售后\\u200d一组' 按 '售后一组' 读取{tail}"),
+        ("4", "warning", f"call_id: 'C4\\u200e' 按 'C4' 读取{tail}"),
+        ("4", "warning", f"agent_id: 'Ａ１' 按 'A1' 读取{tail}"),
     ]
 
 
@@ -158,8 +157,8 @@ def test_a_run_of_blank_lines_is_bounded(tmp_path: Path) -> None:
     assert time.process_time() - began < 5  # minutes before
     assert summary.accounting["calls_audited"] == 1
     assert [(line, status, reason) for _, line, status, reason in _errors(out)] == [
-        ("2", "error", f"more than {MAX_BLANK_RUN} blank lines in a row from here (a padded or "
-                       "corrupt export); the rest of the file was not read")]
+        ("2", "error", f"从这里起连续超过 {MAX_BLANK_RUN} 个空行(导出被填充或已损坏);"
+                       "文件其余部分未读取")]
 
 
 def test_a_subtitle_cue_ending_before_it_starts_is_clamped(tmp_path: Path) -> None:
@@ -173,10 +172,10 @@ def test_a_subtitle_cue_ending_before_it_starts_is_clamped(tmp_path: Path) -> No
     summary, out = _run(tmp_path)
     assert summary.accounting["calls_audited"] == 2
     assert [(f.rsplit("/", 1)[-1], status, reason) for f, _, status, reason in _errors(out)] == [
-        ("c1.vtt", "warning", "line 6: cue end 5.5 is before start 8; clamped to end = start "
-                              "(expected end ≥ start)"),
-        ("c2.srt", "warning", "line 6: cue end 4 is before start 9; clamped to end = start "
-                              "(expected end ≥ start)")]
+        ("c1.vtt", "warning", "第 6 行:字幕结束 5.5 早于开始 8;已改为 "
+                              "结束 = 开始(应为 结束 ≥ 开始)"),
+        ("c2.srt", "warning", "第 6 行:字幕结束 4 早于开始 9;已改为 "
+                              "结束 = 开始(应为 结束 ≥ 开始)")]
 
 
 def test_a_key_written_twice_rejects_the_call_naming_it(tmp_path: Path) -> None:
@@ -196,9 +195,9 @@ def test_a_key_written_twice_rejects_the_call_naming_it(tmp_path: Path) -> None:
         f'  "utterances": {utt}\n}}\n', encoding="utf-8")
     summary, out = _run(tmp_path)
     assert summary.accounting["calls_audited"] == 3  # D3, D4, D5
-    tail = "in one object (which value is meant cannot be told); expected each key once"
+    tail = "出现了两次(无法判断用哪个值);每个键只应出现一次"
     assert [(f.rsplit("/", 1)[-1], line, status, reason)
             for f, line, status, reason in _errors(out)] == [
-        ("calls.jsonl", "1", "error", f"duplicate key 'agent_id' {tail}"),
-        ("calls.jsonl", "2", "error", f"duplicate key 'text' {tail}"),
-        ("one.json", "", "error", f"duplicate key 'agent_id' {tail}")]
+        ("calls.jsonl", "1", "error", f"同一个对象中键 'agent_id' {tail}"),
+        ("calls.jsonl", "2", "error", f"同一个对象中键 'text' {tail}"),
+        ("one.json", "", "error", f"同一个对象中键 'agent_id' {tail}")]

@@ -88,5 +88,4 @@ def test_error_messages_escape_the_names_they_quote(tmp_path: Path) -> None:
     missing = tmp_path / "gone\x1b[8m[link=file:/etc]x"
     run = _csqa("audit", str(missing), "-o", str(tmp_path / "out"))
     assert run.returncode == 2
-    assert run.stderr == (f"错误:{tmp_path}/gone\\x1b[8m[link=file:/etc]x: no such file or "
-                          "folder\n")
+    assert run.stderr == (f"错误:{tmp_path}/gone\\x1b[8m[link=file:/etc]x: 文件或目录不存在\n")

@@ -171,8 +171,8 @@ def test_dates_in_error_messages_are_not_masked(tmp_path: Path) -> None:
     (tmp_path / "in" / "d.json").write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
     summary = audit([tmp_path / "in"], load_ruleset(None), tmp_path / "out")
     reasons = [p.reason for p in summary.problems]
-    assert reasons == ["started_at: expected an ISO 8601 date-time such as "
-                       "2026-11-21T09:15:02+08:00, got '2026-11-21 09:15:02 晚'"]
+    assert reasons == ["started_at: 应为 ISO 8601 日期时间,如 "
+                       "2026-11-21T09:15:02+08:00,实际是 '2026-11-21 09:15:02 晚'"]
     errors = (tmp_path / "out" / "errors.csv").read_text(encoding="utf-8-sig")
     assert "'2026-11-21 09:15:02 晚'" in errors
     p = InputProblem("f.json", 3, "时间 2026-11-21 09:15:02,手机13812345678,13912345678")

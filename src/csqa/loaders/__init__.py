@@ -104,7 +104,7 @@ def discover_names(paths: Iterable[str | Path], fmt: str | None = None
         elif path.is_file():
             yield str(path), loader_for(path, fmt)
         else:
-            raise InputError(f"{path}: no such file or folder")
+            raise InputError(f"{path}: 文件或目录不存在")
 
 
 class FileName:

@@ -39,7 +39,7 @@ def _status_problem(data: dict[str, Any]) -> str | None:
     status = data.get("StatusText", data.get("status_text"))
     if status not in (None, "SUCCESS", "SUCCESS_WITH_NO_VALID_FRAGMENT"):
         code = data.get("StatusCode")
-        return f"Alibaba task not successful: StatusText {status!r} (StatusCode {code})"
+        return f"阿里云任务未成功:StatusText {status!r}(StatusCode {code})"
     return None
 
 
@@ -48,7 +48,7 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     if problem:
         raise LoadProblem(problem)
     if data.get("StatusText") == "SUCCESS_WITH_NO_VALID_FRAGMENT":
-        raise LoadProblem("Alibaba task found no speech (SUCCESS_WITH_NO_VALID_FRAGMENT)")
+        raise LoadProblem("阿里云任务没有识别到语音(SUCCESS_WITH_NO_VALID_FRAGMENT)")
     if "Result" in data:
         sentences = items(field(data, "Result", "$"), "Sentences", "Result")
         keys = ("ChannelId", "BeginTime", "EndTime", "Text", "SpeakerId", "Result.Sentences")

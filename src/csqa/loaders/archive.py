@@ -75,8 +75,8 @@ class Member:
         with self._opener() as fh:
             data = fh.read(limit.max_file_bytes + 1)
         if len(data) > limit.max_file_bytes:
-            raise LoadProblem(f"unpacks to more than the {limit.max_file_mb:g} MB limit for files "
-                              "read whole (--max-file-mb); not read")
+            raise LoadProblem(f"解压后超过整体读入文件的上限 {limit.max_file_mb:g} MB"
+                              "(--max-file-mb);未读取")
         return data
 
     def is_file(self) -> bool:
@@ -117,9 +117,9 @@ def _never() -> IO[bytes]:
     raise OSError("a refused archive member is never opened")
 
 
-_TAR_KINDS = {tarfile.SYMTYPE: "a symbolic link", tarfile.LNKTYPE: "a hard link",
-              tarfile.CHRTYPE: "a character device", tarfile.BLKTYPE: "a block device",
-              tarfile.FIFOTYPE: "a FIFO (named pipe)"}
+_TAR_KINDS = {tarfile.SYMTYPE: "符号链接", tarfile.LNKTYPE: "硬链接",
+              tarfile.CHRTYPE: "字符设备", tarfile.BLKTYPE: "块设备",
+              tarfile.FIFOTYPE: "FIFO(命名管道)"}
 
 
 def _zip_link(info: zipfile.ZipInfo) -> bool:
@@ -142,7 +142,7 @@ def _members(path: Path) -> Iterator[Member]:
             for info in sorted(zf.infolist(), key=lambda i: _zip_name(i).split("/")):
                 name = _zip_name(info)
                 if _zip_link(info):
-                    yield Refused(archive, name, "a symbolic link in the archive: not read")
+                    yield Refused(archive, name, "压缩包中的符号链接:未读取")
                 elif not info.is_dir():
                     yield Member(archive, name, partial(zf.open, info))
     else:
@@ -152,8 +152,8 @@ def _members(path: Path) -> Iterator[Member]:
                 if fh is not None:
                     yield Member(archive, ti.name, partial(_same, fh))
                 elif not ti.isdir():
-                    what = _TAR_KINDS.get(ti.type, f"not a regular file (type {ti.type!r})")
-                    yield Refused(archive, ti.name, f"{what} in the archive: not read")
+                    what = _TAR_KINDS.get(ti.type, f"非普通文件(类型 {ti.type!r})")
+                    yield Refused(archive, ti.name, f"压缩包中的{what}:未读取")
 
 
 def _same(fh: IO[bytes]) -> IO[bytes]:
@@ -167,7 +167,7 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
     A member that cannot be read is one error naming it; a zip goes on with its other members,
     a stream (tar, gzip) cannot go past a corrupt point and ends there.
     """
-    what = {"zip": "zip archive", "tar": "tar archive", "gz": "gzip file"}[kind(path.name) or "gz"]
+    what = {"zip": " zip 压缩包", "tar": " tar 压缩包", "gz": " gzip 文件"}[kind(path.name) or "gz"]
     failed_member = False
     try:
         for member in _members(path):
@@ -175,8 +175,8 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
                 yield InputProblem(str(member), None, member.reason, status="skipped")
                 continue
             if _leaves(member.inner):
-                yield InputProblem(str(member), None, "member path leaves the archive (.. or "
-                                   "an absolute path): not read", status="skipped")
+                yield InputProblem(str(member), None, "成员路径指向压缩包之外(.. 或"
+                                   "绝对路径):未读取", status="skipped")
                 continue
             if _hidden(member.inner):
                 continue
@@ -184,7 +184,7 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
                 yield InputProblem(
                     str(member),
                     None,
-                    "archive inside an archive: not read; unpack the outer archive",
+                    "压缩包里的压缩包:未读取;请先解开外层压缩包",
                     status="skipped",
                 )
                 continue
@@ -202,7 +202,7 @@ def load(path: Path, pick: Picker) -> Iterator[Transcript | InputProblem]:
                 yield from loader(member)
             except _ERRORS as exc:
                 failed_member = True
-                yield InputProblem(str(member), None, f"cannot read {what}: {exc}")
+                yield InputProblem(str(member), None, f"无法读取{what}:{exc}")
     except _ERRORS as exc:
         if not failed_member:  # the stream broke inside the member already reported
-            yield InputProblem(str(path), None, f"cannot read {what}: {exc}")
+            yield InputProblem(str(path), None, f"无法读取{what}:{exc}")

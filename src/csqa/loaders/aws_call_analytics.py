@@ -34,13 +34,13 @@ def detect(data: Any) -> bool:
 def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
     status = data.get("JobStatus")
     if status not in (None, "COMPLETED"):
-        raise LoadProblem(f"AWS job not completed: JobStatus {status!r}")
+        raise LoadProblem(f"AWS 任务未完成:JobStatus {status!r}")
     segs = []
     for i, turn in enumerate(items(data, "Transcript", "$")):
         w = f"Transcript[{i}]"
         role = field(turn, "ParticipantRole", w)
         if role not in ROLES:
-            raise LoadProblem(f"{w}.ParticipantRole: expected AGENT or CUSTOMER, got {role!r}")
+            raise LoadProblem(f"{w}.ParticipantRole: 应为 AGENT 或 CUSTOMER,实际是 {role!r}")
         segs.append(
             Segment(
                 ROLES[role],

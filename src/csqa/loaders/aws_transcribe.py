@@ -37,9 +37,8 @@ def _label_key(results: dict[str, Any]) -> str:
     if "speaker_labels" in results:
         return "speaker_label"
     raise LoadProblem(
-        "results: neither speaker_labels nor channel_labels: the job ran without "
-        "speaker diarization or channel identification, so nobody can tell agent "
-        "from customer (enable ShowSpeakerLabels or ChannelIdentification)"
+        "results: 既没有 speaker_labels 也没有 channel_labels:任务运行时没有开启说话人分离"
+        "或声道识别,无法区分坐席和客户(请开启 ShowSpeakerLabels 或 ChannelIdentification)"
     )
 
 
@@ -74,7 +73,7 @@ def _words(results: dict[str, Any], key: str) -> list[Segment]:
 def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
     status = data.get("status")
     if status not in (None, "COMPLETED"):
-        raise LoadProblem(f"AWS job not completed: status {status!r}")
+        raise LoadProblem(f"AWS 任务未完成:status {status!r}")
     results = field(data, "results", "$")
     key = _label_key(results)
     kind = "channel" if key == "channel_label" else "speaker"

@@ -102,7 +102,7 @@ def use_limits(limits: Limits | None) -> Iterator[Limits]:
 #: members are limited one by one), so the file-size limit does not apply to the file.
 STREAMED_SUFFIXES = {".jsonl", ".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz"}
 
-ENCODINGS_EXPECTED = "expected UTF-8, UTF-8 or UTF-16 with a byte-order mark, or GB18030/GBK"
+ENCODINGS_EXPECTED = "应为 UTF-8、带字节顺序标记(BOM)的 UTF-8 或 UTF-16,或 GB18030/GBK"
 # C0 controls other than tab, newline, form feed and carriage return; DEL.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.005
@@ -144,40 +144,40 @@ def decode(data: bytes) -> str:
     another encoding, a file cut in the middle of a character — raises :class:`LoadProblem`.
     """
     if not data:
-        raise LoadProblem("empty file (0 bytes): expected a transcript")
+        raise LoadProblem("空文件(0 字节):应为转写")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise LoadProblem("not valid UTF-16 text despite its byte-order mark "
-                              "(truncated or corrupt)") from None
+            raise LoadProblem("有 UTF-16 字节顺序标记,但不是有效的 UTF-16 文本"
+                              "(被截断或已损坏)") from None
         if _too_many_controls(text):
-            raise LoadProblem("binary data after a UTF-16 byte-order mark: not a text file")
+            raise LoadProblem("UTF-16 字节顺序标记之后是二进制数据:不是文本文件")
         return text
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise LoadProblem(f"not valid UTF-8 despite its byte-order mark (bad byte at offset "
-                              f"{exc.start})") from None
+            raise LoadProblem(f"有 UTF-8 字节顺序标记,但不是有效的 UTF-8(偏移 {exc.start} "
+                              "处有错误字节)") from None
     if b"\x00" in data:
-        raise LoadProblem("binary data (NUL bytes): not a text file "
-                          f"({ENCODINGS_EXPECTED}; UTF-16 needs its byte-order mark)")
+        raise LoadProblem("二进制数据(含 NUL 字节):不是文本文件"
+                          f"({ENCODINGS_EXPECTED};UTF-16 须带字节顺序标记)")
     utf8_error: str | None = None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if _is_utf8(data[: exc.start]):  # UTF-8 text up to here: say where it breaks
             if exc.reason == "unexpected end of data":
-                raise LoadProblem(f"truncated: the file ends in the middle of a UTF-8 character "
-                                  f"(at byte {exc.start}); expected a complete file") from None
-            utf8_error = (f"not valid UTF-8: bad byte at offset {exc.start} (a corrupt file, or "
-                          f"mixed encodings); {ENCODINGS_EXPECTED}")
+                raise LoadProblem(f"文件被截断:结束在一个 UTF-8 字符的中间"
+                                  f"(第 {exc.start} 字节);应为完整的文件") from None
+            utf8_error = (f"不是有效的 UTF-8:偏移 {exc.start} 处有错误字节(文件损坏,或混用了"
+                          f"多种编码);{ENCODINGS_EXPECTED}")
     else:
         if _too_many_controls(text):
-            raise LoadProblem("binary data (control characters): not a text file")
+            raise LoadProblem("二进制数据(含控制字符):不是文本文件")
         return text
-    unsupported = utf8_error or f"not text in a supported encoding: {ENCODINGS_EXPECTED}"
+    unsupported = utf8_error or f"不是受支持编码的文本:{ENCODINGS_EXPECTED}"
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -192,9 +192,8 @@ def file_too_big(path: Path, size: int, limits: Limits | None = None) -> str | N
     limits = limits or _limits
     if path.suffix.lower() in STREAMED_SUFFIXES or size <= limits.max_file_bytes:
         return None
-    return (f"file is {size / 1024 / 1024:.1f} MB, over the {limits.max_file_mb:g} MB limit for "
-            f"files read whole (split it, export JSON Lines, which is streamed, or raise "
-            f"--max-file-mb); not read")
+    return (f"文件有 {size / 1024 / 1024:.1f} MB,超过整体读入文件的上限 {limits.max_file_mb:g} MB"
+            f"(请拆分文件、导出为逐行读取的 JSON Lines,或调高 --max-file-mb);未读取")
 
 
 def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]:
@@ -208,7 +207,7 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
     try:
         size = path.stat().st_size
     except OSError as exc:
-        yield InputProblem(name, None, f"cannot read: {exc.strerror or exc}")
+        yield InputProblem(name, None, f"无法读取:{exc.strerror or exc}")
         return
     too_big = file_too_big(path, size)
     if too_big:
@@ -221,18 +220,17 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
             yield item
     except OSError as exc:
         count += 1
-        yield InputProblem(name, None, f"cannot read: {exc.strerror or exc}")
+        yield InputProblem(name, None, f"无法读取:{exc.strerror or exc}")
     except LoadProblem as exc:
         count += 1
         yield InputProblem(name, exc.line, exc.reason)
     except Exception as exc:  # a loader bug must cost one file, never the night's run
         count += 1
-        yield InputProblem(name, None, f"could not be read: internal error {type(exc).__name__}: "
-                                       f"{str(exc)[:200]} (please report this)")
+        yield InputProblem(name, None, f"无法读取:内部错误 {type(exc).__name__}: "
+                                       f"{str(exc)[:200]}(请报告此问题)")
     if count == 0:
-        yield InputProblem(name, None, "empty file (0 bytes): expected a transcript" if size == 0
-                           else "no calls found in the file (only blank lines, or a header "
-                                "without rows)")
+        yield InputProblem(name, None, "空文件(0 字节):应为转写" if size == 0
+                           else "文件中没有找到通话(只有空行,或只有表头没有数据行)")
 
 
 _CONTROL_TABLE = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
@@ -268,30 +266,30 @@ def hangup_side(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise LoadProblem(f"hangup_by: expected agent, customer, system or null, got {value!r}")
+        raise LoadProblem(f"hangup_by: 应为 agent、customer、system 或 null,实际是 {value!r}")
     key = value.strip().lower()
     if key in UNKNOWN_HANGUP:
         return None
     if key in HANGUP_LABELS:
         return HANGUP_LABELS[key]
-    raise LoadProblem(f"hangup_by: expected agent, customer, system or null, got {value!r}")
+    raise LoadProblem(f"hangup_by: 应为 agent、customer、system 或 null,实际是 {value!r}")
 
 
 def seconds(value: Any, what: str) -> float:
     """A time in seconds: a finite number ≥ 0 (numeric strings accepted, as CSV gives them)."""
-    expected = "expected seconds from the start of the call as a number ≥ 0"
+    expected = "应为从通话开始算起的秒数(≥ 0 的数)"
     if isinstance(value, bool) or value is None:
-        raise LoadProblem(f"{what}: {expected}, got {value!r}")
+        raise LoadProblem(f"{what}: {expected},实际是 {value!r}")
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise LoadProblem(f"{what}: {expected}, got {value[:40]!r}") from None
+            raise LoadProblem(f"{what}: {expected},实际是 {value[:40]!r}") from None
     if not isinstance(value, (int, float)) or not math.isfinite(value):
         shown = value if isinstance(value, (int, float)) else type(value).__name__
-        raise LoadProblem(f"{what}: {expected}, got {shown!r}")
+        raise LoadProblem(f"{what}: {expected},实际是 {shown!r}")
     if value < 0:
-        raise LoadProblem(f"{what}: negative time {value:g} ({expected})")
+        raise LoadProblem(f"{what}: 时间为负数 {value:g}({expected})")
     return float(value)
 
 
@@ -304,7 +302,7 @@ def optional_text(value: Any, what: str) -> str | None:
         if _CONTROL_ID_RE.search(text):
             text = text.translate(_CONTROL_TABLE_ID)
         return text.strip() or None
-    raise LoadProblem(f"{what}: expected text, got {type(value).__name__}")
+    raise LoadProblem(f"{what}: 应为文本,实际是 {type(value).__name__}")
 
 
 #: the fields that are keys (calls and agents are counted by them, reports grouped by team)
@@ -321,8 +319,8 @@ def normal_id(value: str | None, what: str, warnings: list[str]) -> str | None:
     norm = "".join(ch for ch in unicodedata.normalize("NFKC", value)
                    if unicodedata.category(ch) != "Cf").strip()
     if norm != value:
-        warnings.append(f"{what}: {value!r} read as {norm!r} (full-width forms and invisible "
-                        "characters removed, so that look-alike ids are one id)")
+        warnings.append(f"{what}: {value!r} 按 {norm!r} 读取(去掉了全角形式和不可见字符,"
+                        "使看起来相同的 ID 算作同一个)")
     return norm or None
 
 
@@ -337,8 +335,8 @@ def check_started_at(value: str | None) -> str | None:
     try:
         datetime.fromisoformat(value)
     except ValueError:
-        raise LoadProblem(f"started_at: expected an ISO 8601 date-time such as "
-                          f"2026-11-21T09:15:02+08:00, got {value[:40]!r}") from None
+        raise LoadProblem(f"started_at: 应为 ISO 8601 日期时间,如 "
+                          f"2026-11-21T09:15:02+08:00,实际是 {value[:40]!r}") from None
     return value
 
 
@@ -349,7 +347,7 @@ def label(value: Any, labels: dict[str, Any], what: str) -> Any:
     key = str(value).strip().lower() if isinstance(value, (str, int)) else None
     if key is None or key not in labels:
         choices = ", ".join(dict.fromkeys(k for k in labels if k.isascii()))
-        raise LoadProblem(f"{what}: expected one of {choices}, got {value!r}")
+        raise LoadProblem(f"{what}: 应为以下之一:{choices},实际是 {value!r}")
     return labels[key]
 
 
@@ -375,8 +373,8 @@ def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str,
     role = speaker_role(speaker)
     if role is None:
         shown = speaker[:40] if isinstance(speaker, str) else speaker
-        raise LoadProblem(f"{where}.speaker: unknown speaker {shown!r} "
-                          "(expected agent/坐席/客服 or customer/客户/顾客)")
+        raise LoadProblem(f"{where}.speaker: 无法识别的说话人 {shown!r}"
+                          "(应为 agent/坐席/客服 或 customer/客户/顾客)")
     if not timed and untimed(start) and untimed(end):
         start = end = 0.0
     s = seconds(start, f"{where}.start")
@@ -384,11 +382,11 @@ def make_utterance(speaker: Any, start: Any, end: Any, text: Any, where: str,
     if text is None:
         text = ""
     if not isinstance(text, str):
-        raise LoadProblem(f"{where}.text: expected text, got {type(text).__name__}")
+        raise LoadProblem(f"{where}.text: 应为文本,实际是 {type(text).__name__}")
     limit = _limits.max_utterance_chars
     if len(text) > limit:
-        raise LoadProblem(f"{where}.text: {len(text)} characters, over the limit of {limit} per "
-                          "utterance (--max-utterance-chars)")
+        raise LoadProblem(f"{where}.text: {len(text)} 个字,超过每句 {limit} 个字的上限"
+                          "(--max-utterance-chars)")
     return RawUtterance(index=-1, speaker=role, start=s, end=e, text=clean_text(text), where=where)
 
 
@@ -424,34 +422,33 @@ def finish(meta: Mapping[str, Any], utterances: list[Utterance], source: str,
     call_id = (normal_id(optional_text(meta.get("call_id"), "call_id"), "call_id", warnings)
                or default_call_id)
     if not call_id:
-        raise LoadProblem('call_id: missing (expected a call id, e.g. "call_id": '
+        raise LoadProblem('call_id: 缺失(应有通话 ID,如 "call_id": '
                           '"20261121-000123")')
     agent_id = normal_id(optional_text(meta.get("agent_id"), "agent_id"), "agent_id", warnings)
     if not agent_id:
-        raise LoadProblem("agent_id: missing (every call must name its agent)")
+        raise LoadProblem("agent_id: 缺失(每通通话都要写明坐席)")
     if not utterances:
-        raise LoadProblem("utterances: none (expected at least one utterance with speaker, start, "
-                          "end and text)")
+        raise LoadProblem("utterances: 没有(应至少有一句话,含 speaker、start、end 和 text)")
     limit = _limits.max_utterances
     if len(utterances) > limit:
-        raise LoadProblem(f"utterances: {len(utterances)}, over the limit of {limit} per call "
+        raise LoadProblem(f"utterances: {len(utterances)} 句,超过每通 {limit} 句的上限"
                           "(--max-utterances)")
     timing = label(meta.get("timing"), TIMING_LABELS, "timing") or "utterance"
     raw_duration = meta.get("duration")
     duration = seconds(raw_duration, "duration") if raw_duration not in (None, "") else None
     if timing != "none" and _looks_like_milliseconds(utterances):
         latest = max(u.end for u in utterances)
-        warnings.append(f"times look like milliseconds (median utterance "
-                        f"{statistics.median(u.end - u.start for u in utterances):g}, latest end "
-                        f"{latest:g}); read as milliseconds")
+        warnings.append(f"时间看起来是毫秒(每句时长中位数 "
+                        f"{statistics.median(u.end - u.start for u in utterances):g},最晚结束 "
+                        f"{latest:g});已按毫秒读取")
         utterances = [replace(u, start=u.start / 1000, end=u.end / 1000) for u in utterances]
         if duration is not None and duration >= latest / 2:
             duration /= 1000
     fixed: list[Utterance] = []
     for u in utterances:
         if u.end < u.start:
-            warnings.append(f"{_where(u)}: end {u.end:g} is before start {u.start:g}; "
-                            f"clamped to end = start (expected end ≥ start)")
+            warnings.append(f"{_where(u)}: 结束 {u.end:g} 早于开始 {u.start:g};"
+                            f"已改为 结束 = 开始(应为 结束 ≥ 开始)")
             u = replace(u, end=u.start)
         fixed.append(u)
     # without times, the order given is the order spoken
@@ -602,8 +599,7 @@ def _first_duplicate(raw: bytes | str) -> str | None:
 
 def duplicate_key_problem(key: str) -> str:
     """The reason a call with a key written twice is rejected."""
-    return (f"duplicate key {key!r} in one object (which value is meant cannot be told); "
-            "expected each key once")
+    return (f"同一个对象中键 {key!r} 出现了两次(无法判断用哪个值);每个键只应出现一次")
 
 
 def no_control_characters(raw: bytes) -> bool:
@@ -753,7 +749,7 @@ def _quick_call(obj: dict[str, Any], source: str, default_call_id: str | None,
     )
 
 
-CALL_SHAPE = ('expected {"call_id", "agent_id", "utterances": [{"speaker", "start", "end", '
+CALL_SHAPE = ('应为 {"call_id", "agent_id", "utterances": [{"speaker", "start", "end", '
               '"text"}, …]}')
 
 
@@ -765,15 +761,15 @@ def from_mapping(obj: Any, source: str, default_call_id: str | None,
         if call is not None:
             return call
     if not isinstance(obj, dict):
-        raise LoadProblem(f"expected a call object, got {type(obj).__name__} ({CALL_SHAPE})")
+        raise LoadProblem(f"应为通话对象,实际是 {type(obj).__name__}({CALL_SHAPE})")
     utts = obj.get("utterances")
     if utts is None:
-        raise LoadProblem(f"utterances: missing, not a csqa call ({CALL_SHAPE})")
+        raise LoadProblem(f"utterances: 缺失,不是 csqa 通话({CALL_SHAPE})")
     if not isinstance(utts, list):
-        raise LoadProblem(f"utterances: expected a list, got {type(utts).__name__}")
+        raise LoadProblem(f"utterances: 应为列表,实际是 {type(utts).__name__}")
     for i, u in enumerate(utts):
         if not isinstance(u, dict):
-            raise LoadProblem(f"utterances[{i}]: expected an object with speaker, start, end, text")
+            raise LoadProblem(f"utterances[{i}]: 应为含 speaker、start、end、text 的对象")
     meta = dict(obj)
     if meta.get("timing") is None and utts and not any("start" in u or "end" in u for u in utts):
         meta["timing"] = "none"  # an ASR export with no times at all: order only
@@ -789,7 +785,7 @@ def from_mapping(obj: Any, source: str, default_call_id: str | None,
         where = f"utterances[{i}]"
         for key in ("speaker", "start", "end") if timed else ("speaker",):
             if key not in u:
-                raise LoadProblem(f"{where}.{key}: missing (expected speaker, start, end, text)")
+                raise LoadProblem(f"{where}.{key}: 缺失(应有 speaker、start、end、text)")
         out.append(make_utterance(u.get("speaker"), u.get("start"), u.get("end"),
                                   u.get("text"), where, timed=timed))
     return finish(meta, out, source, default_call_id, line)

@@ -31,7 +31,7 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         yield InputProblem(name, None, exc.reason)
         return
     except orjson.JSONDecodeError as exc:
-        yield InputProblem(name, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        yield InputProblem(name, exc.lineno, f"JSON 格式有误:{exc.msg}(第 {exc.colno} 列)")
         return
     yield from from_data(data, name, path.stem)
 

@@ -61,8 +61,8 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         yield InputProblem(name, 1, CALL_RECORDS_SKIPPED, status="skipped")
         return
     if missing:
-        yield InputProblem(name, 1, f"missing column(s): {', '.join(missing)} "
-                                    f"(a CSV utterance table needs {', '.join(REQUIRED)})")
+        yield InputProblem(name, 1, f"缺少列:{', '.join(missing)}"
+                                    f"(CSV 逐句表需要 {', '.join(REQUIRED)})")
         return
     reader.fieldnames = header
     calls: dict[str, tuple[dict[str, object], list[Utterance], int]] = {}
@@ -71,7 +71,7 @@ def load(path: Path) -> Iterator[Transcript | InputProblem]:
         lineno = reader.line_num
         cid = (row.get("call_id") or "").strip()
         if not cid:
-            yield InputProblem(name, lineno, "call_id: empty (expected the call's id on every row)")
+            yield InputProblem(name, lineno, "call_id: 为空(每一行都应有通话 ID)")
             continue
         if cid in bad:
             continue

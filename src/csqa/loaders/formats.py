@@ -94,7 +94,7 @@ def read_json(path: Path) -> Any:
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise LoadProblem(f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno) from None
+        raise LoadProblem(f"JSON 格式有误:{exc.msg}(第 {exc.colno} 列)", exc.lineno) from None
     key = duplicate_key(text, data)
     if key is not None:
         raise LoadProblem(duplicate_key_problem(key))
@@ -113,8 +113,8 @@ def _run(
         yield InputProblem(
             name,
             None,
-            f"{module.NAME}: unexpected structure ({type(exc).__name__}: "
-            f"{exc}); expected {module.TITLE}",
+            f"{module.NAME}: 结构不符合预期({type(exc).__name__}: "
+            f"{exc});应为 {module.TITLE}",
         )
 
 
@@ -183,13 +183,13 @@ def load_json(path: Path) -> Iterator[Transcript | InputProblem]:
     elif _is_csqa(data) or _csqa_without_utterances(data) or not isinstance(data, (dict, list)):
         yield from csqa_json.from_data(data, name, path.stem)
     else:
-        keys = ", ".join(list(data)[:6]) if isinstance(data, dict) else "a list"
+        keys = ", ".join(list(data)[:6]) if isinstance(data, dict) else "列表"
         yield InputProblem(
             name,
             None,
-            f"unknown JSON shape (top level: {keys}): not csqa JSON "
-            f"nor a known ASR export; supported: {names()} "
-            "(use --format to force one)",
+            f"无法识别的 JSON 结构(顶层:{keys}):既不是 csqa JSON,"
+            f"也不是已知的 ASR 导出;支持:{names()}"
+            "(可用 --input-format 指定)",
         )
 
 
@@ -201,7 +201,7 @@ def _forced_json(module: ModuleType) -> Loader:
             yield data
             return
         if not isinstance(data, (dict, list)) or not _shape_ok(module, data):
-            yield InputProblem(name, None, f"not a {module.NAME} export ({module.TITLE})")
+            yield InputProblem(name, None, f"不是 {module.NAME} 导出({module.TITLE})")
             return
         yield from _run(module, data, name, path.stem)
 
@@ -242,5 +242,5 @@ def forced(name: str) -> Loader:
     }
     key = aliases.get(key, key)
     if key not in FORMATS:
-        raise InputError(f"--format {name}: unknown format; choose one of: {names()}")
+        raise InputError(f"--input-format {name}: 未知的格式;可选:{names()}")
     return FORMATS[key].loader

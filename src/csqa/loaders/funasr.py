@@ -35,8 +35,8 @@ def detect(data: Any) -> bool:
 def _one(res: Any, where: str, name: str, call_id: str) -> Transcript:
     if isinstance(res, dict) and "sentence_info" not in res:
         raise LoadProblem(
-            f"{where}sentence_info: missing (run FunASR with spk_model or "
-            "sentence_timestamp=True to get sentences with times and speakers)"
+            f"{where}sentence_info: 缺失(运行 FunASR 时加 spk_model 或 "
+            "sentence_timestamp=True,才有带时间和说话人的句子)"
         )
     segs = []
     sentences = items(res, "sentence_info", where.rstrip(".") or "$")

@@ -36,11 +36,11 @@ def _json(value: Any, what: str) -> Any:
     if isinstance(value, (dict, list)):
         return value
     if not isinstance(value, str) or not value.strip():
-        raise LoadProblem(f"{what}: empty (the transcription is not finished)")
+        raise LoadProblem(f"{what}: 为空(转写尚未完成)")
     try:
         return orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        raise LoadProblem(f"{what}: not valid JSON text: {exc.msg}") from None
+        raise LoadProblem(f"{what}: 不是有效的 JSON 文本:{exc.msg}") from None
 
 
 def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem]:
@@ -48,12 +48,12 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
         code = data.get("code")
         if code not in (None, "000000"):
             raise LoadProblem(
-                f"iFlytek request failed: code {code!r} {data.get('descInfo') or ''}".rstrip()
+                f"讯飞请求失败:code {code!r} {data.get('descInfo') or ''}".rstrip()
             )
         content = field(data, "content", "$")
         status = content.get("orderInfo", {}).get("status") if isinstance(content, dict) else None
         if status not in (None, 4):
-            raise LoadProblem(f"iFlytek order not finished: orderInfo.status {status} (4 = done)")
+            raise LoadProblem(f"讯飞订单尚未完成:orderInfo.status {status}(4 = 完成)")
         result = _json(field(content, "orderResult", "content"), "content.orderResult")
     else:
         result = data

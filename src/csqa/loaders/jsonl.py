@@ -183,8 +183,8 @@ class Lines:
                         continue
                 yield from _load_line(raw, name, lineno)
             except Exception as exc:  # a loader bug must cost one line, never the batch
-                yield InputProblem(self.file, lineno, "could not be read: internal error "
-                                   f"{type(exc).__name__}: {exc}")
+                yield InputProblem(self.file, lineno, "无法读取:内部错误 "
+                                   f"{type(exc).__name__}: {exc}(请报告此问题)")
 
 
 def _rebuilt(file: str, numbers: list[int], lengths: list[int], data: bytes) -> Lines:
@@ -215,8 +215,8 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
         head = raw.read(8192)
         utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
         if not utf16 and b"\x00" in head and _binary(head):
-            yield InputProblem(name, None, "binary data (NUL bytes): not a JSON Lines file "
-                                           "(expected one call object per line, UTF-8 or GBK)")
+            yield InputProblem(name, None, "二进制数据(含 NUL 字节):不是 JSON Lines 文件"
+                                           "(应为每行一个通话对象,UTF-8 或 GBK)")
             return
         batch: list[tuple[int, bytes]] = []
         blank = 0  # blank lines in a row
@@ -228,19 +228,18 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
                     if batch:
                         yield Lines(name, batch)
                         batch = []
-                    yield InputProblem(name, lineno, f"line longer than the "
-                                       f"{current_limits().max_file_mb:g} MB limit "
-                                       "(--max-file-mb); not read")
+                    yield InputProblem(name, lineno, f"这一行超过 "
+                                       f"{current_limits().max_file_mb:g} MB 的上限"
+                                       "(--max-file-mb);未读取")
                     continue
                 if line[0] in _BLANK and not line.strip():  # a blank line starts with a blank
                     blank += 1
                     if blank > MAX_BLANK_RUN:
                         if batch:
                             yield Lines(name, batch)
-                        yield InputProblem(name, lineno - MAX_BLANK_RUN, f"more than "
-                                           f"{MAX_BLANK_RUN} blank lines in a row from here (a "
-                                           "padded or corrupt export); the rest of the file was "
-                                           "not read")
+                        yield InputProblem(name, lineno - MAX_BLANK_RUN, f"从这里起连续超过 "
+                                           f"{MAX_BLANK_RUN} 个空行(导出被填充或已损坏);"
+                                           "文件其余部分未读取")
                         return
                     continue
                 blank = 0
@@ -252,8 +251,8 @@ def chunks(path: Path, size: int = CHUNK_LINES) -> Iterator[Lines | InputProblem
             if batch:
                 yield Lines(name, batch)
                 batch = []
-            yield InputProblem(name, None, "not valid UTF-16 text despite its byte-order mark "
-                                           "(truncated or corrupt); the rest was not read")
+            yield InputProblem(name, None, "有 UTF-16 字节顺序标记,但不是有效的 UTF-16 文本"
+                                           "(被截断或已损坏);其余部分未读取")
         except Exception:  # a read error: the lines read before it are still audited
             if batch:
                 yield Lines(name, batch)
@@ -270,16 +269,15 @@ def _load_line(raw: bytes, name: str, lineno: int) -> Iterator[Transcript | Inpu
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:
         if b"\x00" in raw:
-            yield InputProblem(name, lineno, "binary data (NUL bytes) in the line: expected one "
-                                             "call object per line (UTF-8 or GBK)")
+            yield InputProblem(name, lineno, "这一行有二进制数据(含 NUL 字节):应为每行一个"
+                                             "通话对象(UTF-8 或 GBK)")
             return
         try:
             text = decode(raw)
             obj = orjson.loads(text)
         except (orjson.JSONDecodeError, LoadProblem) as exc:
             msg = exc.reason if isinstance(exc, LoadProblem) else exc.msg
-            yield InputProblem(name, lineno, f"invalid JSON: {msg} (expected one call object "
-                                             "per line)")
+            yield InputProblem(name, lineno, f"JSON 格式有误:{msg}(应为每行一个通话对象)")
             return
     try:
         key = duplicate_key(text, obj)

@@ -133,7 +133,7 @@ def record_fields(header: Iterable[str]) -> set[str]:
 
 def not_a_transcript(suffix: str) -> str:
     """Why a file of an unread type is skipped; a spreadsheet may be the call records."""
-    reason = f"not a transcript file type ({suffix or 'no suffix'})"
+    reason = f"不是转写文件类型({suffix or '无扩展名'})"
     if suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         reason += ";若是通话记录表(call records),请用 --calls 指定这个文件"
     return reason

@@ -41,7 +41,7 @@ def _speaker(text: str, lineno: int) -> tuple[str, str]:
     m = _PREFIX.match(text)
     if m and speaker_role(m["b"] or m["p"]):
         return (m["b"] or m["p"]).strip(), text[m.end() :].strip()
-    raise LoadProblem("cue without a speaker: expected '<v 坐席>text' or '坐席：text'", lineno)
+    raise LoadProblem("字幕没有说话人:应为 '<v 坐席>文字' 或 '坐席：文字'", lineno)
 
 
 def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
@@ -50,12 +50,12 @@ def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
     warnings: list[str] = []
     i = 0
     if fmt == "webvtt" and (not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT")):
-        raise LoadProblem("not a WebVTT file: the first line must be 'WEBVTT'", 1)
+        raise LoadProblem("不是 WebVTT 文件:第一行应为 'WEBVTT'", 1)
     while i < len(lines):
         m = _TIMING.match(lines[i])
         if not m:
             if fmt == "srt" and lines[i].strip() and not lines[i].strip().isdigit():
-                raise LoadProblem("expected a cue number or '00:00:01,000 --> 00:00:03,500'", i + 1)
+                raise LoadProblem("应为字幕序号或 '00:00:01,000 --> 00:00:03,500'", i + 1)
             i += 1
             continue
         start_line = i + 1
@@ -69,13 +69,13 @@ def parse(text: str, name: str, stem: str, fmt: str) -> Transcript:
         who, said = _speaker(" ".join(body), start_line)
         if speaker_role(who) is None:
             raise LoadProblem(
-                f"unknown speaker {who!r} (expected 坐席/客服/agent or 客户/顾客/customer)",
+                f"无法识别的说话人 {who!r}(应为 坐席/客服/agent 或 客户/顾客/customer)",
                 start_line,
             )
         start, end = _time(m["start"]), _time(m["end"])
         if end < start:  # one bad time should not lose the call: repaired as JSON's are
-            warnings.append(f"line {start_line}: cue end {end:g} is before start {start:g}; "
-                            "clamped to end = start (expected end ≥ start)")
+            warnings.append(f"第 {start_line} 行:字幕结束 {end:g} 早于开始 {start:g};"
+                            "已改为 结束 = 开始(应为 结束 ≥ 开始)")
             end = start
         segs.append(Segment(who, start, end, said))
     t = build(segs, source=name, call_id=stem, fmt=fmt, speaker_kind=None)

@@ -38,13 +38,13 @@ def parse(data: Any, name: str, stem: str) -> Iterator[Transcript | InputProblem
     status = d.get("StatusStr")
     if status not in (None, "success"):
         raise LoadProblem(
-            f"Tencent task not successful: StatusStr {status!r} {d.get('ErrorMsg') or ''}".rstrip()
+            f"腾讯云任务未成功:StatusStr {status!r} {d.get('ErrorMsg') or ''}".rstrip()
         )
     detail = d.get("ResultDetail")
     if not detail:
         raise LoadProblem(
-            "Data.ResultDetail: missing or empty (create the task with "
-            "ResTextFormat>=1 to get per-sentence times and speakers)"
+            "Data.ResultDetail: 缺失或为空(创建任务时设 ResTextFormat>=1,"
+            "才有每句的时间和说话人)"
         )
     segs = []
     for i, s in enumerate(items(d, "ResultDetail", "Data")):

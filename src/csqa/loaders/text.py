@@ -49,8 +49,8 @@ _UTTERANCE = re.compile(
 _HANGUP = re.compile(rf"^\[\s*(?P<time>{_TIME})\s*\]\s*<\s*挂机\s*[:：]\s*(?P<side>[^>]*?)\s*>\s*$")
 _UNTIMED = re.compile(r"^(?P<speaker>[^\[\]:：\s]+)\s*[:：]\s?(?P<text>.*)$")
 _HEADER = re.compile(r"^#\s*(?P<key>[A-Za-z_]+)\s*[:：]\s*(?P<value>.*?)\s*$")
-EXPECTED = ("expected '[00:00:01.0-00:00:03.5] 坐席: text', '# key: value', "
-            "or '[00:05:12] <挂机: 客户>'")
+EXPECTED = ("应为 '[00:00:01.0-00:00:03.5] 坐席: 文字'、'# 键: 值' "
+            "或 '[00:05:12] <挂机: 客户>'")
 
 
 def parse_time(text: str) -> float:
@@ -96,15 +96,15 @@ def parse(text: str, source: str, default_call_id: str) -> Transcript:
             utterances.append(make_utterance(m["speaker"], None, None, m["text"].strip(),
                                              f"line {lineno}", timed=False))
             continue
-        raise LoadProblem(f"cannot read line: {EXPECTED}", lineno)
+        raise LoadProblem(f"无法读取这一行:{EXPECTED}", lineno)
     if untimed_line is not None:
         if timed_line is not None:
-            raise LoadProblem("utterance without times in a transcript whose other utterances have "
-                              f"times (line {timed_line}); give every utterance times, or none",
+            raise LoadProblem("这句话没有时间,而同一转写的其他话有时间"
+                              f"(第 {timed_line} 行);请给每句话都标时间,或都不标",
                               untimed_line)
         meta["timing"] = "none"
     if not utterances:
-        raise LoadProblem("no utterances found: " + EXPECTED)
+        raise LoadProblem("没有找到任何一句话:" + EXPECTED)
     return finish(meta, utterances, source, default_call_id)
 
 

@@ -42,16 +42,16 @@ def short(value: Any, limit: int = 40) -> str:
 def field(obj: Any, key: str, where: str) -> Any:
     """``obj[key]``, or a LoadProblem naming the path when obj is not an object or lacks it."""
     if not isinstance(obj, Mapping):
-        raise LoadProblem(f"{where}: expected an object, got {type(obj).__name__}")
+        raise LoadProblem(f"{where}: 应为对象,实际是 {type(obj).__name__}")
     if key not in obj or obj[key] is None:
-        raise LoadProblem(f"{where}.{key}: missing")
+        raise LoadProblem(f"{where}.{key}: 缺失")
     return obj[key]
 
 
 def items(obj: Any, key: str, where: str) -> list[Any]:
     value = field(obj, key, where)
     if not isinstance(value, list):
-        raise LoadProblem(f"{where}.{key}: expected a list, got {type(value).__name__}")
+        raise LoadProblem(f"{where}.{key}: 应为列表,实际是 {type(value).__name__}")
     return value
 
 
@@ -61,11 +61,11 @@ def number(value: Any, what: str, scale: float = 1.0) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise LoadProblem(f"{what}: expected a number, got {short(value)}") from None
+            raise LoadProblem(f"{what}: 应为数字,实际是 {short(value)}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise LoadProblem(f"{what}: expected a number, got {short(value)}")
+        raise LoadProblem(f"{what}: 应为数字,实际是 {short(value)}")
     if value < 0:
-        raise LoadProblem(f"{what}: negative time {value}")
+        raise LoadProblem(f"{what}: 时间为负数 {value}")
     return float(value) * scale
 
 
@@ -78,14 +78,14 @@ def text_of(value: Any, what: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise LoadProblem(f"{what}: expected text, got {type(value).__name__}")
+        raise LoadProblem(f"{what}: 应为文本,实际是 {type(value).__name__}")
     return value.strip()
 
 
 def label(value: Any, what: str) -> str:
     """A channel / speaker label as text (ints and strings accepted)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or str(value).strip() == "":
-        raise LoadProblem(f"{what}: expected a channel or speaker id, got {short(value)}")
+        raise LoadProblem(f"{what}: 应为声道或说话人编号,实际是 {short(value)}")
     return str(value).strip()
 
 
@@ -151,7 +151,7 @@ def build(
     for i, s in enumerate(segments):
         if s.end < s.start:
             raise LoadProblem(
-                f"segment {i} ({s.text[:12]!r}): end {s.end:g} is before start {s.start:g}"
+                f"第 {i} 段({s.text[:12]!r}):结束 {s.end:g} 早于开始 {s.start:g}"
             )
         if not s.text:
             continue
@@ -160,13 +160,13 @@ def build(
             role = speaker_role(s.label)
             if role is None:
                 raise LoadProblem(
-                    f"segment {i}: unknown speaker {s.label!r} "
-                    "(expected 坐席/客服/agent or 客户/顾客/customer)"
+                    f"第 {i} 段:无法识别的说话人 {s.label!r}"
+                    "(应为 坐席/客服/agent 或 客户/顾客/customer)"
                 )
             who = role
         utts.append(Utterance(-1, who, round(s.start, 3), round(s.end, 3), s.text))
     if not utts:
-        raise LoadProblem("no speech in this export (no sentence with text)")
+        raise LoadProblem("这份导出里没有语音(没有含文字的句子)")
     utts.sort(key=lambda u: (u.start, u.end))
     meta = meta or {}
     return Transcript(

@@ -384,7 +384,7 @@ class OutputFolder:
         for rid, err in call.rule_errors:
             self._errors.writerow([safe_cell(shown_name(call.source)), call.line or "",
                                    safe_cell(call.call_id),
-                                   "rule_error", f"rule {rid} failed on this call: {err}"])
+                                   "rule_error", f"规则 {rid} 在这通通话上运行失败:{err}"])
 
     def write_problem(self, p: InputProblem) -> None:
         self._errors.writerow([safe_cell(shown_name(p.file)), p.line if p.line is not None else "",

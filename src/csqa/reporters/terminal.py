@@ -112,7 +112,7 @@ _VARYING = re.compile(r"[\'\"“/\\!]")
 
 
 def reason_kind(reason: str) -> str:
-    """``duplicate call_id 'X': already …`` -> ``duplicate call_id``: a reason without the
+    """``重复的 call_id 'X':已从 … 审计过`` -> ``重复的 call_id``: a reason without the
     values (ids, paths, numbers) that differ from one occurrence to the next."""
     head = _VARYING.split(re.sub(r"\d+", "N", reason), maxsplit=1)[0]
     return head.strip(" :;,(") or reason[:40]

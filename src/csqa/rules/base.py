@@ -111,9 +111,9 @@ class Scope(BaseModel):
     @model_validator(mode="after")
     def _one_of_each(self) -> Scope:
         if self.first_seconds is not None and self.last_seconds is not None:
-            raise ValueError("give first_seconds or last_seconds, not both")
+            raise ValueError("first_seconds 和 last_seconds 只能给一个")
         if self.first_utterances is not None and self.last_utterances is not None:
-            raise ValueError("give first_utterances or last_utterances, not both")
+            raise ValueError("first_utterances 和 last_utterances 只能给一个")
         return self
 
     def describe(self) -> str:

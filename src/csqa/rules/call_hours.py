@@ -50,7 +50,7 @@ class Params(BaseParams):
     def _windows(cls, value: list[str]) -> list[str]:
         for w in value:
             if not _WINDOW.match(w):
-                raise ValueError(f"{w!r}: expected a window such as 12:00-14:00")
+                raise ValueError(f"{w!r}: 应为时间段,如 12:00-14:00")
         return value
 
 

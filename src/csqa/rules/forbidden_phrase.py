@@ -63,13 +63,13 @@ class Params(TolerantParams, PhraseOptions, MeaningParams):
                 compile_safe_regex(pattern)
             except ValueError as exc:
                 shown = pattern if len(pattern) <= 80 else pattern[:60] + "…"
-                raise ValueError(f"invalid or unsafe regex {shown!r}: {exc}") from None
+                raise ValueError(f"正则表达式 {shown!r} 无效或不安全:{exc}") from None
         return value
 
     @model_validator(mode="after")
     def _something_to_match(self) -> Params:
         if not self.phrases and not self.regexes and not self.like:
-            raise ValueError("give at least one of phrases, regexes or like")
+            raise ValueError("phrases、regexes、like 至少要给一个")
         return self
 
 

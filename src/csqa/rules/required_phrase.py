@@ -87,7 +87,7 @@ class RequiredParams(TolerantParams, PhraseOptions, MeaningParams):
     @model_validator(mode="after")
     def _something_required(self) -> RequiredParams:
         if not self.phrases and not self.groups:
-            raise ValueError("give phrases or groups")
+            raise ValueError("需要给出 phrases 或 groups")
         return self
 
     def all_groups(self) -> list[Group]:

@@ -73,7 +73,7 @@ class Window(BaseModel):
     @model_validator(mode="after")
     def _some_bound(self) -> Window:
         if self.seconds is None and self.agent_turns is None:
-            raise ValueError("give seconds, agent_turns or both")
+            raise ValueError("需要给出 seconds 或 agent_turns(或两者)")
         return self
 
     def describe(self) -> str:
@@ -100,7 +100,7 @@ class Params(BaseParams):
     @model_validator(mode="after")
     def _before_only_after(self) -> Params:
         if self.then_before is not None and (self.direction == "before" or self.expect == "absent"):
-            raise ValueError("then_before goes with direction: after and expect: present")
+            raise ValueError("then_before 只能与 direction: after 和 expect: present 一起使用")
         return self
 
 

@@ -45,7 +45,7 @@ class Params(BaseParams):
     @model_validator(mode="after")
     def _range(self) -> Params:
         if self.min_cpm >= self.max_cpm:
-            raise ValueError("min_cpm must be below max_cpm")
+            raise ValueError("min_cpm 应小于 max_cpm")
         return self
 
 

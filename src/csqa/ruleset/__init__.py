@@ -152,7 +152,7 @@ class _Raw:
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f"(是否应为 '{close[0]}'?)" if close else ""
 
 
 def _read(ref: str | Path, base_dir: Path | None) -> tuple[str, str, Path | None]:
@@ -168,13 +168,13 @@ def _read(ref: str | Path, base_dir: Path | None) -> tuple[str, str, Path | None
         data = safeio.read_bytes(path)
     except FileNotFoundError:
         hint = did_you_mean(s, list(BUILTIN))
-        raise RulesetError([f"{s}: ruleset not found{hint}"]) from None
+        raise RulesetError([f"{s}: 找不到规则集{hint}"]) from None
     except OSError as exc:
-        raise RulesetError([f"{s}: cannot read ruleset: {exc.strerror}"]) from None
+        raise RulesetError([f"{s}: 无法读取规则集:{exc.strerror}"]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RulesetError([f"{path}: ruleset is not UTF-8 text"]) from None
+        raise RulesetError([f"{path}: 规则集不是 UTF-8 文本"]) from None
     return text, str(path), path.parent
 
 
@@ -183,22 +183,22 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
     rest of the file can still be read (so that every problem is reported at once)."""
     text, name, directory = _read(ref, base_dir)
     if name in chain:
-        raise RulesetError([f"{name}: extends cycle: {' -> '.join([*chain, name])}"])
+        raise RulesetError([f"{name}: extends 循环引用:{' -> '.join([*chain, name])}"])
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise RulesetError([f"{name}: extends chain deeper than {MAX_EXTENDS_DEPTH}"])
+        raise RulesetError([f"{name}: extends 链超过 {MAX_EXTENDS_DEPTH} 层"])
     doc = load_yaml(text, name)
     data = doc.data
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise RulesetError([f"{doc.where(())}: a ruleset must be a mapping with a 'rules' list"])
+        raise RulesetError([f"{doc.where(())}: 规则集应为含 rules 列表的映射(mapping)"])
     for key in data:
         if key not in TOP_KEYS:
-            problems.append(f"{doc.where((key,), key=True)}: {key}: unknown key{did_you_mean(key, TOP_KEYS)}")
+            problems.append(f"{doc.where((key,), key=True)}: {key}: 未知的键{did_you_mean(key, TOP_KEYS)}")
     if "extends" in data:
         parent_ref = data["extends"]
         if not isinstance(parent_ref, str) or not parent_ref:
-            raise RulesetError([f"{doc.where(('extends',))}: extends: must be a ruleset name or path"])
+            raise RulesetError([f"{doc.where(('extends',))}: extends: 应为规则集名称或路径"])
         raw = _resolve(parent_ref, directory, [*chain, name], problems)
     else:
         raw = _Raw(meta={}, scoring={}, rules={}, files=[])
@@ -208,7 +208,7 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
     for key in ("name", "version", "description"):
         if key in data:
             if not isinstance(data[key], (str, int, float)):
-                problems.append(f"{doc.where((key,))}: {key}: must be text")
+                problems.append(f"{doc.where((key,))}: {key}: 应为文本")
             else:
                 raw.meta[key] = str(data[key])
                 raw.meta_where[key] = doc.where((key,))
@@ -221,30 +221,30 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
     scoring = data.get("scoring")
     if scoring is not None:
         if not isinstance(scoring, dict):
-            problems.append(f"{doc.where(('scoring',))}: scoring: must be a mapping")
+            problems.append(f"{doc.where(('scoring',))}: scoring: 应为映射(mapping)")
         else:
             for key, value in scoring.items():
                 if key not in SCORING_KEYS:
                     problems.append(f"{doc.where(('scoring', key), key=True)}: scoring.{key}: "
-                                    f"unknown key{did_you_mean(key, SCORING_KEYS)}")
+                                    f"未知的键{did_you_mean(key, SCORING_KEYS)}")
                 else:
                     raw.scoring[key] = (value, doc, ("scoring", key))
     rules = data.get("rules", [])
     if not isinstance(rules, list):
-        problems.append(f"{doc.where(('rules',))}: rules: must be a list of rules")
+        problems.append(f"{doc.where(('rules',))}: rules: 应为规则列表")
         rules = []
     seen_here: set[str] = set()
     for i, item in enumerate(rules):
         path: KeyPath = ("rules", i)
         if not isinstance(item, dict):
-            problems.append(f"{doc.where(path)}: {fmt_path(path)}: each rule must be a mapping")
+            problems.append(f"{doc.where(path)}: {fmt_path(path)}: 每条规则应为映射(mapping)")
             continue
         rid = item.get("id")
         if not isinstance(rid, str) or not rid.strip():
-            problems.append(f"{doc.where(path)}: {fmt_path(path)}: id: required (a short name such as forbidden.blame)")
+            problems.append(f"{doc.where(path)}: {fmt_path(path)}: id: 必填(简短的名称,如 forbidden.blame)")
             continue
         if rid in seen_here:
-            problems.append(f"{doc.where((*path, 'id'))}: {fmt_path(path)}.id: duplicate rule id '{rid}'")
+            problems.append(f"{doc.where((*path, 'id'))}: {fmt_path(path)}.id: 规则 id '{rid}' 重复")
             continue
         seen_here.add(rid)
         where = {key: (doc, (*path, key)) for key in item}
@@ -262,12 +262,12 @@ def _resolve(ref: str | Path, base_dir: Path | None, chain: list[str], problems:
 def _read_dictionary(value: Any, doc: YamlDoc, into: list[str]) -> list[str]:
     """Add a ruleset's ``dictionary`` words to ``into``; returns the problems found."""
     if not isinstance(value, list):
-        return [f"{doc.where(('dictionary',))}: dictionary: must be a list of words"]
+        return [f"{doc.where(('dictionary',))}: dictionary: 应为词语列表"]
     problems = []
     for i, word in enumerate(value):
         if not isinstance(word, str) or not word.strip() or any(ch.isspace() for ch in word.strip()):
             problems.append(f"{doc.where(('dictionary', i))}: dictionary[{i}]: "
-                            "must be one word (text without spaces)")
+                            "应为一个词(不含空格的文本)")
         elif word.strip() not in into:
             into.append(word.strip())
     return problems
@@ -283,7 +283,7 @@ def _read_meaning(value: Any, doc: YamlDoc, raw: _Raw) -> list[str]:
     if isinstance(value, bool):
         value = {"enabled": value}
     if not isinstance(value, dict):
-        return [f"{doc.where(('meaning',))}: meaning: must be true, false or a mapping such as "
+        return [f"{doc.where(('meaning',))}: meaning: 应为 true、false 或映射,如 "
                 "{enabled: true, unlike: [好的,我马上帮您查一下]}"]
     problems = []
     for key, item in value.items():
@@ -297,31 +297,31 @@ def _read_meaning(value: Any, doc: YamlDoc, raw: _Raw) -> list[str]:
                                                                 for t in item):
             raw.meaning_unlike.extend(t.strip() for t in item if t.strip() not in raw.meaning_unlike)
         elif key in MEANING_KEYS:
-            problems.append(f"{doc.where(('meaning', key))}: meaning.{key}: must be "
-                            + {"enabled": "true or false", "unlike": "a list of sentences",
-                               "respectful_margin": "a number from 0 to 1"}[key])
+            problems.append(f"{doc.where(('meaning', key))}: meaning.{key}: 应为"
+                            + {"enabled": " true 或 false", "unlike": "句子列表",
+                               "respectful_margin": " 0 到 1 之间的数"}[key])
         else:
-            problems.append(f"{where}: meaning.{key}: unknown key{did_you_mean(str(key), MEANING_KEYS)}")
+            problems.append(f"{where}: meaning.{key}: 未知的键{did_you_mean(str(key), MEANING_KEYS)}")
     return problems
 
 
 def _read_normalize(norm: Any, doc: YamlDoc, meta: dict[str, Any]) -> list[str]:
     """The ``normalize`` block: problems found; the filler list goes to ``meta["fillers"]``."""
     if not isinstance(norm, dict):
-        return [f"{doc.where(('normalize',))}: normalize: must be a mapping such as "
+        return [f"{doc.where(('normalize',))}: normalize: 应为映射,如 "
                 "{fillers: [呃, 嗯, 啊, 那个]}"]
     problems = []
     for key, value in norm.items():
         where = doc.where(("normalize", key), key=True)
         if key not in NORMALIZE_KEYS:
-            problems.append(f"{where}: normalize.{key}: unknown key"
+            problems.append(f"{where}: normalize.{key}: 未知的键"
                             f"{did_you_mean(str(key), NORMALIZE_KEYS)}")
         elif value is None:
             meta["fillers"] = ()
         elif not isinstance(value, list) or not all(isinstance(f, str) and f.strip()
                                                     for f in value):
             problems.append(f"{doc.where(('normalize', key))}: normalize.fillers: "
-                            "must be a list of non-empty words such as [呃, 嗯, 啊, 那个]")
+                            "应为非空词语的列表,如 [呃, 嗯, 啊, 那个]")
         else:
             meta["fillers"] = tuple(f.strip() for f in value)
     return problems
@@ -338,9 +338,9 @@ def _filler_only_phrases(rules: list[Rule], fillers: tuple[str, ...]) -> list[st
         before = len(bank.unmatchable)
         KINDS[rule.kind].prepare(rule.params, bank)
         for phrase in bank.unmatchable[before:]:
-            problems.append(f"{rule.source}: rules.{rule.id}: phrase {phrase!r} is made only of "
-                            f"fillers ({'、'.join(fillers)}), which are removed before matching, "
-                            "so it can never match; remove it or change normalize.fillers")
+            problems.append(f"{rule.source}: rules.{rule.id}: 短语 {phrase!r} 只由语气词"
+                            f"({'、'.join(fillers)})组成,语气词在匹配前被去掉,所以它永远匹配不到;"
+                            "请删除它,或修改 normalize.fillers")
     return problems
 
 
@@ -352,30 +352,30 @@ def _friendly(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "missing":
-        return "required"
+        return "必填"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
         bound = next(iter(ctx.values()), "")
         shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
-        return f"must be a number {sign} {shown}"
+        return f"应为 {sign} {shown} 的数"
     if kind in ("float_parsing", "float_type", "finite_number"):
-        return "must be a number"
+        return "应为数字"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "must be a whole number"
+        return "应为整数"
     if kind in ("string_type",):
-        return "must be text"
+        return "应为文本"
     if kind in ("list_type",):
-        return "must be a list"
+        return "应为列表"
     if kind in ("bool_parsing", "bool_type"):
-        return "must be true or false"
+        return "应为 true 或 false"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return "must be a mapping"
+        return "应为映射(mapping)"
     if kind == "literal_error":
-        return f"must be one of: {ctx.get('expected', '')}".replace("'", "")
+        return f"应为以下之一:{ctx.get('expected', '')}".replace("'", "").replace(" or ", "、")
     if kind == "too_short":
-        return f"must have at least {ctx.get('min_length', 1)} item(s)"
+        return f"至少要有 {ctx.get('min_length', 1)} 项"
     if kind == "string_too_short":
-        return "must not be empty"
+        return "不能为空"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     return str(err["msg"])
@@ -422,7 +422,7 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
         return None, [f"{doc.where(rpath)}: {fmt_path(rpath)}: kind: required for new rule '{rid}' "
                       f"(one of: {', '.join(KINDS)})"]
     if kind not in KINDS:
-        return None, [f"{at('kind')}: unknown rule kind '{kind}'{did_you_mean(str(kind), list(KINDS))}"]
+        return None, [f"{at('kind')}: 未知的规则类型 '{kind}'{did_you_mean(str(kind), list(KINDS))}"]
     module = KINDS[kind]
     param_fields = list(module.Params.model_fields)
     params_in: dict[str, Any] = {}
@@ -432,35 +432,35 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
         if key in param_fields:
             params_in[key] = value
         else:
-            problems.append(f"{at(key, key_pos=True)}: unknown key for kind {kind}"
+            problems.append(f"{at(key, key_pos=True)}: 未知的键:类型 {kind} 没有这个键"
                             f"{did_you_mean(key, [*RULE_KEYS, *param_fields])}")
     common: dict[str, Any] = {}
     sev = v.get("severity", "major")
     if sev not in SEVERITIES:
-        problems.append(f"{at('severity')}: must be one of: {_SEVERITY_HELP}")
+        problems.append(f"{at('severity')}: 应为以下之一:{_SEVERITY_HELP}")
     common["severity"] = sev
     for key, default in (("points", 0.0), ("max_points", None)):
         value = v.get(key, default)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
-            problems.append(f"{at(key)}: must be a number ≥ 0")
+            problems.append(f"{at(key)}: 应为 ≥ 0 的数")
             value = default
         common[key] = float(value) if value is not None else None
     for key in ("veto", "enabled"):
         value = v.get(key, key == "enabled")
         if not isinstance(value, bool):
-            problems.append(f"{at(key)}: must be true or false")
+            problems.append(f"{at(key)}: 应为 true 或 false")
         common[key] = bool(value)
     for key in ("name", "category", "description", "message"):
         value = v.get(key)
         if value is not None and not isinstance(value, str):
-            problems.append(f"{at(key)}: must be text")
+            problems.append(f"{at(key)}: 应为文本")
             value = str(value)
         common[key] = value
     if common["message"]:
         try:
             pieces = list(_FORMATTER.parse(common["message"]))
         except ValueError as exc:
-            problems.append(f"{at('message')}: bad placeholder in message: {exc}")
+            problems.append(f"{at('message')}: 消息中的占位符有误:{exc}")
             pieces = []
         for _, name, spec, _ in pieces:
             if name is not None and spec and _too_wide(spec):
@@ -477,7 +477,7 @@ def _validate_rule(raw: _RawRule) -> tuple[Rule | None, list[str]]:
                 continue
             key, sub = str(loc[0]), loc[1:]
             if err["type"] == "extra_forbidden":
-                problems.append(f"{at(key, sub, key_pos=True)}: unknown key{did_you_mean(str(loc[-1]), known)}")
+                problems.append(f"{at(key, sub, key_pos=True)}: 未知的键{did_you_mean(str(loc[-1]), known)}")
             else:
                 problems.append(f"{at(key, sub)}: {_friendly(err)}")
         params = None
@@ -583,13 +583,13 @@ def load_ruleset(ref: str | Path | None = None) -> Ruleset:
     scoring = {"base": 100.0, "pass_mark": 80.0}
     for key, (value, doc, path) in raw.scoring.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            problems.append(f"{doc.where(path)}: {fmt_path(path)}: must be a number ≥ 0")
+            problems.append(f"{doc.where(path)}: {fmt_path(path)}: 应为 ≥ 0 的数")
         else:
             scoring[key] = float(value)
     fillers = tuple(raw.meta.get("fillers", DEFAULT_FILLERS))
     problems.extend(_filler_only_phrases(rules, fillers))
     if scoring["pass_mark"] > scoring["base"]:
-        problems.append(f"{raw.files[-1]}: scoring.pass_mark: must not exceed scoring.base ({scoring['base']:g})")
+        problems.append(f"{raw.files[-1]}: scoring.pass_mark: 不能高于 scoring.base({scoring['base']:g})")
     if problems:
         raise RulesetError(problems)
     content: dict[str, Any] = {

@@ -69,11 +69,11 @@ def load_yaml(text: str, file: str) -> YamlDoc:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
-        raise RulesetError([f"{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+        raise RulesetError([f"{where}: YAML 格式有误:{exc.problem or exc.context}"]) from None
     except yaml.YAMLError as exc:
-        raise RulesetError([f"{file}: invalid YAML: {exc}"]) from None
+        raise RulesetError([f"{file}: YAML 格式有误:{exc}"]) from None
     except RecursionError:
-        raise RulesetError([f"{file}: invalid YAML: nested too deeply"]) from None
+        raise RulesetError([f"{file}: YAML 格式有误:嵌套过深"]) from None
     doc = YamlDoc(file=file, data=None)
     if node is None:
         return doc
@@ -85,12 +85,12 @@ def load_yaml(text: str, file: str) -> YamlDoc:
     def build(n: yaml.Node, path: Path) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
-            raise RulesetError([f"{file}: document too large (over {MAX_NODES} nodes; alias bomb?)"])
+            raise RulesetError([f"{file}: 文档过大(超过 {MAX_NODES} 个节点;是否有别名炸弹?)"])
         if id(n) in open_nodes or len(path) > MAX_DEPTH:
             line, col = _mark(n)
-            what = ("recursive alias (an anchor used inside itself)" if id(n) in open_nodes
-                    else f"nested deeper than {MAX_DEPTH} levels")
-            raise RulesetError([f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: {what}"])
+            what = ("递归别名(锚点在自身内部被引用)" if id(n) in open_nodes
+                    else f"嵌套超过 {MAX_DEPTH} 层")
+            raise RulesetError([f"{file}:{line}:{col}: {fmt_path(path) or '(顶层)'}: {what}"])
         open_nodes.add(id(n))
         try:
             return build_node(n, path)
@@ -101,25 +101,25 @@ def load_yaml(text: str, file: str) -> YamlDoc:
         doc.marks.setdefault(path, _mark(n))
         if n.tag not in _PLAIN_TAGS:
             line, col = _mark(n)
-            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
-                            f"tag {n.tag!r} is not allowed (plain YAML only)")
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(顶层)'}: "
+                            f"不允许使用标签 {n.tag!r}(只接受普通 YAML)")
             return None
         if isinstance(n, yaml.MappingNode):
             out: dict[str, Any] = {}
             for k, v in n.value:
                 if not isinstance(k, yaml.ScalarNode):
                     line, col = _mark(k)
-                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: keys must be plain text")
+                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(顶层)'}: 键应为普通文本")
                     continue
                 if k.value == "<<" or k.tag == "tag:yaml.org,2002:merge":
                     line, col = _mark(k)
-                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
-                                    "merge keys (<<) are not supported")
+                    problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(顶层)'}: "
+                                    "不支持合并键(<<)")
                     continue
                 key = str(scalar(k, path))
                 if key in out:
                     line, col = _mark(k)
-                    problems.append(f"{file}:{line}:{col}: {fmt_path((*path, key))}: duplicate key")
+                    problems.append(f"{file}:{line}:{col}: {fmt_path((*path, key))}: 键重复")
                     continue
                 doc.key_marks[(*path, key)] = _mark(k)
                 out[key] = build(v, (*path, key))
@@ -132,15 +132,15 @@ def load_yaml(text: str, file: str) -> YamlDoc:
     def scalar(n: yaml.Node, path: Path) -> Any:
         if n.tag not in _PLAIN_TAGS:
             line, col = _mark(n)
-            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: "
-                            f"tag {n.tag!r} is not allowed (plain YAML only)")
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(顶层)'}: "
+                            f"不允许使用标签 {n.tag!r}(只接受普通 YAML)")
             return None
         try:
             return constructor.construct_object(n)
         except Exception as exc:  # e.g. !!int abc: a value its own tag cannot read
             line, col = _mark(n)
-            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(top)'}: cannot read "
-                            f"{n.value!r} as {n.tag.rsplit(':', 1)[-1]} "
+            problems.append(f"{file}:{line}:{col}: {fmt_path(path) or '(顶层)'}: 无法把 "
+                            f"{n.value!r} 读作 {n.tag.rsplit(':', 1)[-1]}"
                             f"({type(exc).__name__})")
             return None
 
