@@ -30,7 +30,7 @@ VOLATILE = ("started_at", "seconds", "timings", "staging")
 
 
 def export_src(rev: str, dest: Path) -> Path:
-    """``src/`` of revision ``rev`` unpacked under ``dest`` (replaced if there)."""
+    """``src/`` of commit ``rev`` unpacked under ``dest`` (replaced if there)."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"],
                              check=True, capture_output=True).stdout
     target = dest / "src"
@@ -91,7 +91,10 @@ def main() -> int:
                  *(["--jobs", args.jobs] if args.jobs else [])]
         inputs = [str(Path(i).resolve()) for i in args.inputs]
         a, b = args.work / "base-out", args.work / "head-out"
-        audit(export_src(args.base, args.work / "base"), inputs, a, extra)
+        rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.base],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        print(f"{args.base} is {rev}; auditing {' '.join(args.inputs)}", flush=True)
+        audit(export_src(rev, args.work / "base"), inputs, a, extra)
         audit(ROOT / "src", inputs, b, extra)
     diff = differences(a, b)
     files = sum(1 for p in a.rglob("*") if p.is_file())
