@@ -33,7 +33,8 @@ bench: install  # every benchmark runs; the target fails if any of them did
 	$(BIN)/python benchmarks/bench_tolerance.py; c=$$?; \
 	$(BIN)/python benchmarks/bench_meaning.py; d=$$?; \
 	$(BIN)/python benchmarks/bench_parts.py; \
-	exit $$(( a || b || c || d ))
+	$(BIN)/python benchmarks/bench_db.py; e=$$?; \
+	exit $$(( a || b || c || d || e ))
 
 eval: install  # judgement quality on tests/eval/lines.yaml; fails when a test-split target is missed
 	$(BIN)/python benchmarks/eval_meaning.py

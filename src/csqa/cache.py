@@ -24,6 +24,9 @@ from csqa.reading import FileStart, ReadyCall
 from csqa.reporters.files import RenderedCall
 
 CACHE_NAME = ".csqa-cache.sqlite"
+#: the shape of a stored outcome; part of every key, so a cache of another shape is all misses
+#: (2: conversation.jsonl's line added)
+LAYOUT = 2
 
 
 def _default(obj: Any) -> Any:
@@ -38,7 +41,8 @@ def _encode(outcomes: list[Any]) -> bytes:
             rows.append(["c", o.call_id, o.agent_id, o.agent_name, o.team, o.source, o.line,
                          o.score, o.passed, o.vetoed, o.n_findings, o.rule_counts,
                          o.findings.decode("utf-8"), o.csv_row.decode("utf-8"), o.rule_errors, o.role_source,
-                         o.customer.decode("utf-8"), o.n_not_evaluable, o.warnings])
+                         o.customer.decode("utf-8"), o.n_not_evaluable, o.warnings,
+                         o.conversation.decode("utf-8")])
         elif isinstance(o, FileStart):
             rows.append(["f", o.file])
         else:
@@ -54,12 +58,13 @@ def _decode(data: bytes) -> list[Any]:
         elif row[0] == "c":
             (call_id, agent_id, agent_name, team, source, line, score, passed, vetoed,
              n_findings, rule_counts, findings, csv_row, rule_errors, role_source, customer,
-             n_not_evaluable, warnings) = row[1:19]
+             n_not_evaluable, warnings, conversation) = row[1:20]
             out.append(RenderedCall(call_id, agent_id, agent_name, team, source, line, score,
                                     passed, vetoed, n_findings, rule_counts,
                                     findings.encode("utf-8"), csv_row.encode("utf-8"),
                                     [(rid, err) for rid, err in rule_errors], role_source,
-                                    customer.encode("utf-8"), n_not_evaluable, list(warnings)))
+                                    customer.encode("utf-8"), n_not_evaluable, list(warnings),
+                                    conversation.encode("utf-8")))
         else:
             out.append(InputProblem(row[1], row[2], row[3], row[4], row[5]))
     return out
@@ -70,7 +75,7 @@ def item_key(item: FileStart | ReadyCall, job_key: str) -> bytes:
     every call in this process, so there are only these two kinds."""
     tag, value = ("begin", item.file) if isinstance(item, FileStart) else ("ready", item.call)
     h = hashlib.blake2b(digest_size=20)
-    h.update(f"{__version__}\0{job_key}\0{tag}\0".encode())
+    h.update(f"{__version__}\0{LAYOUT}\0{job_key}\0{tag}\0".encode())
     h.update(orjson.dumps(value, default=_default))  # the loaded call, or the marker's file
     return h.digest()
 

@@ -35,6 +35,9 @@ app = typer.Typer(
 rules_app = typer.Typer(help="列出规则类型和规则集中的规则;检查(lint)、测试、展示规则集。", no_args_is_help=False,
                         context_settings={"help_option_names": ["-h", "--help"]})
 app.add_typer(rules_app, name="rules")
+db_app = typer.Typer(help="运行历史数据库(DuckDB):把审计输出目录载入其中。", no_args_is_help=True,
+                     context_settings={"help_option_names": ["-h", "--help"]})
+app.add_typer(db_app, name="db")
 
 def _show_version(value: bool) -> None:
     if value:
@@ -133,7 +136,7 @@ _READING: dict[str, tuple[Any, Any]] = {
         help="按声道区分的导出中坐席所在的声道(不给则自动判断角色)。", show_default=False)], None),
     "profile": (Annotated[Path | None, typer.Option(
         "--profile", metavar="FILE", rich_help_panel="读取选项",
-        help="导出配置 YAML:format、agent_channel、speakers 映射、strict_roles、calls、map。",
+        help="导出配置 YAML:format、agent_channel、speakers 映射、strict_roles、calls、map、db。",
         show_default=False)], None),
     "strict_roles": (Annotated[bool, typer.Option(
         "--strict-roles", rich_help_panel="读取选项",
@@ -276,6 +279,10 @@ def audit(
         "--reviews", metavar="FILE",
         help="应用复核结论(csqa review 生成的复核表 .csv/.xlsx):误报不再扣分,漏报补扣;calls.csv 和 "
              "agents.csv 保留机器得分并增加复核得分。")] = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", metavar="FILE",
+        help="运行结束后把本次结果追加到运行历史数据库(DuckDB,不存在则新建),同 csqa db import;"
+             "也可在导出配置中写 db:。")] = None,
     reading: Any = None,
 ) -> None:
     """审计转写,为每通通话打分,并打印坐席成绩单。
@@ -353,17 +360,34 @@ def audit(
                   markup=False)
     if review_set is not None:
         _apply_reviews(out_dir, review_set, show_agents=not quiet, pass_mark=rs.pass_mark)
+    db = db or options.db  # --db wins over the profile's db:
+    if db is not None:
+        _append_to_db(db, [out_dir])
     if summary.input_errors:
         raise typer.Exit(EXIT_INPUT)
 
 
+def _append_to_db(db: Path, run_dirs: list[Path]) -> None:
+    from csqa.history import HistoryError, import_runs
+
+    with _usage_errors(db, HistoryError):
+        for done in import_runs(db, run_dirs):
+            extra = (f" · 替换 {done.replaced} 通旧记录" if done.replaced else "") + \
+                (f" · {done.kept_newer} 通已有更新的审计,保留" if done.kept_newer else "")
+            out.print(f"已写入运行历史 {db}:{done.folder} · {done.calls} 通通话 · "
+                      f"{done.findings} 条违规{extra}", highlight=False, soft_wrap=True,
+                      markup=False)
+
+
 @app.command()
 def report(
-    run_dirs: Annotated[list[Path], typer.Argument(
-        metavar="RUN_DIR", help="csqa audit 的输出目录(如一周的夜间运行结果)。",
-        show_default=False)],
+    run_dirs: Annotated[list[Path] | None, typer.Argument(
+        metavar="RUN_DIR", help="csqa audit 的输出目录(如一周的夜间运行结果);或用 --db。",
+        show_default=False)] = None,
     week: Annotated[str | None, typer.Option("--week", metavar="YYYY-Www",
                                              help="ISO 周,如 2026-W47。")] = None,
+    month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM",
+                                              help="自然月,如 2026-11。")] = None,
     date_from: Annotated[str | None, typer.Option(
         "--from", metavar="DATE", help="起始日期(YYYY-MM-DD),与 --to 一起用。")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
@@ -373,7 +397,8 @@ def report(
                   ] = "agent",
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE",
-        help="把报表写到 FILE(.xlsx、.html 或 .md);不给则打印在终端上。")] = None,
+        help="把报表写到 FILE(.xlsx、.html 或 .md),或写成一个互相链接的网页目录(不带后缀的名字:"
+             "index.html、agents/、calls/);不给则打印在终端上。")] = None,
     fmt: Annotated[str | None, typer.Option("--format", metavar="xlsx|html|md",
                                             help="文件后缀看不出格式时指定输出格式。")
                    ] = None,
@@ -389,18 +414,26 @@ def report(
     keywords: Annotated[int, typer.Option("--keywords", min=0, metavar="N",
                                           help="列出多少个客户关键词。")] = 20,
     quiet: QuietOpt = False,
+    db: Annotated[Path | None, typer.Option(
+        "--db", metavar="FILE", help="从运行历史数据库读取(csqa audit --db、csqa db import 写入),"
+                                     "不读输出目录。")] = None,
 ) -> None:
     """从审计结果生成班组长周报:按坐席、班组和规则统计,每日趋势,最差通话。
 
     通话按 started_at(--tz 时区)归入日期;同一通话被多次审计只算一次(以最新一次为准);用其他规则集
     审计的运行单独列出,不混入统计。默认时段:最新通话所在的 ISO 周。
     """
-    from csqa.weekly import ReportError, build_report, write_report
+    from csqa.errors import CsqaError
+    from csqa.history import HistorySource
+    from csqa.weekly import build_report, write_report
 
-    with _usage_errors(out_file, ReportError):
-        rep = build_report(list(run_dirs), week=week, date_from=date_from, date_to=date_to, by=by,
-                           tz=tz, ruleset_hash=ruleset_hash, top=top, keywords=keywords,
-                           lang=lang)
+    if bool(run_dirs) == (db is not None):
+        raise _fail("请给出 csqa audit 的输出目录,或用 --db 指定运行历史数据库(二者选一)", EXIT_USAGE)
+    with _usage_errors(out_file, CsqaError):
+        source: Any = HistorySource(db) if db is not None else list(run_dirs or [])
+        rep = build_report(source, week=week, month=month, date_from=date_from,
+                           date_to=date_to, by=by, tz=tz, ruleset_hash=ruleset_hash, top=top,
+                           keywords=keywords, lang=lang)
         if out_file is None and fmt is None:
             from csqa.weekly.terminal import render_terminal
 
@@ -410,12 +443,17 @@ def report(
             out.print(render_terminal(rep))
             return
         target = out_file or Path(f"csqa-report-{rep.period.name}.{fmt}")
-        written = write_report(rep, target, fmt)
+        if target.suffix == "" and fmt in (None, "html"):
+            from csqa.weekly.folder import write_folder
+
+            written = write_folder(rep, rep.source, target)
+        else:
+            written = write_report(rep, target, fmt)
     if quiet:
         return
     for note in rep.notes:
         err.print(f"警告:{note}", highlight=False, soft_wrap=True, markup=False)
-    out.print(f"{rep.label('title')} {rep.period.name} → {written}", highlight=False,
+    out.print(f"{rep.title} → {written}", highlight=False,
               soft_wrap=True)
 
 
@@ -997,6 +1035,18 @@ def synth(
     truth = out_dir / "truth.jsonl"
     if not quiet:
         out.print(f"已生成 {n} 通模拟通话:{folder}(预期结果:{truth})", highlight=False)
+
+
+@db_app.command("import")
+def db_import(
+    run_dirs: Annotated[list[Path], typer.Argument(
+        metavar="RUN_DIR", help="csqa audit 的输出目录,顺序不限(同一通话以最新一次审计为准)。",
+        show_default=False)],
+    db: Annotated[Path, typer.Option("--db", metavar="FILE",
+                                     help="数据库文件(不存在则新建)。")] = Path("qa.duckdb"),
+) -> None:
+    """把已完成的审计输出目录载入运行历史数据库;同一目录再载入会替换它的记录,重新审计的通话替换旧记录。"""
+    _append_to_db(db, list(run_dirs))
 
 
 @app.command()

@@ -12,6 +12,7 @@
     calls: cdr/2026-11.xlsx    # call records, relative to this file
     map:                       # call-record columns, where the names are not recognised
       agent_id: 工号
+    db: history/qa.duckdb      # append every run to this run-history database
 
 Options given on the command line win over the profile's.
 """
@@ -26,7 +27,7 @@ from csqa import safeio
 from csqa.errors import InputError, RulesetError
 from csqa.loaders.common import speaker_role
 
-KEYS = ("format", "agent_channel", "speakers", "strict_roles", "calls", "map")
+KEYS = ("format", "agent_channel", "speakers", "strict_roles", "calls", "map", "db")
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Profile:
     strict_roles: bool = False
     calls: Path | None = None
     map: dict[str, str] = field(default_factory=dict)
+    db: Path | None = None
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -83,10 +85,10 @@ def load_profile(path: str | Path) -> Profile:
             if not isinstance(value, bool):
                 raise bad(key, f"应为 true 或 false,实际是 {value!r}")
             p.strict_roles = value
-        elif key == "calls":
+        elif key in ("calls", "db"):
             if not isinstance(value, str):
                 raise bad(key, "应为文件名")
-            p.calls = (path.parent / value) if not Path(value).is_absolute() else Path(value)
+            setattr(p, key, (path.parent / value) if not Path(value).is_absolute() else Path(value))
         else:
             if not isinstance(value, dict):
                 raise bad(key, "应为映射(mapping)")

@@ -48,6 +48,8 @@ class ReadOptions:
     column_map: dict[str, str] = field(default_factory=dict)
     #: the profile file these settings came from (recorded in run.json; not read again)
     profile: str | Path | None = None
+    #: the profile's ``db:``: the run-history database ``csqa audit`` appends its run to
+    db: Path | None = None
 
     @classmethod
     def from_profile(cls, profile: Profile | str | Path, **overrides: Any) -> ReadOptions:
@@ -55,7 +57,7 @@ class ReadOptions:
         p = profile if isinstance(profile, Profile) else load_profile(profile)
         opts = cls(format=p.format, agent_channel=p.agent_channel, speakers=dict(p.speakers),
                    strict_roles=p.strict_roles, calls=p.calls, column_map=dict(p.map),
-                   profile=None if isinstance(profile, Profile) else profile)
+                   profile=None if isinstance(profile, Profile) else profile, db=p.db)
         return opts.overridden(**overrides)
 
     def overridden(self, **overrides: Any) -> ReadOptions:

@@ -605,6 +605,27 @@ def apply_reviews(run_dir: str | Path | AuditRun, reviews: Reviews | str | Path)
                        applied, stale, problems)
 
 
+#: what the report and the run history keep of a reviewed finding
+VERDICT_FIELDS = ("call_id", "finding_id", "agent_id", "rule_id", "name", "start", "evidence",
+                  "verdict", "note", "reviewer")
+
+
+def recorded_verdicts(run: AuditRun) -> list[dict[str, Any]]:
+    """The verdicts that ``csqa audit --reviews`` applied to ``run`` (the reviews file named in
+    run.json ``reviews.file``, looked for as given and in the run folder), one dict of
+    :data:`VERDICT_FIELDS` per reviewed finding of the run, then the missed ones it added;
+    ``[]`` when no reviews were applied or the file is no longer there."""
+    applied = run.record.get("reviews")
+    name = applied.get("file") if isinstance(applied, dict) else None
+    if not isinstance(name, str) or not name:
+        return []
+    path = next((p for p in (Path(name), run.path / Path(name).name) if p.is_file()), None)
+    if path is None:
+        return []
+    reviewed = apply_reviews(run, path)
+    return [{k: f.get(k) for k in VERDICT_FIELDS} for f in reviewed.findings if f["verdict"]]
+
+
 def _missed_finding(v: Verdict, call: dict[str, str], cost: RuleCost) -> dict[str, Any]:
     return {"call_id": v.call_id, "agent_id": call.get("agent_id", ""), "rule_id": v.rule_id,
             "kind": cost.kind, "name": cost.name, "severity": "", "points": cost.points,

@@ -1,7 +1,7 @@
 """A ``csqa audit`` output folder: what is in it, and the one reader of a finished one.
 
-The folder holds findings.jsonl, calls.csv, agents.csv, errors.csv, customer_text.jsonl and
-run.json. They switch as one set: :class:`csqa.reporters.files.OutputFolder` writes them into a
+The folder holds findings.jsonl, calls.csv, agents.csv, errors.csv, customer_text.jsonl,
+conversation.jsonl and run.json. They switch as one set: :class:`csqa.reporters.files.OutputFolder` writes them into a
 private staging folder, then renames run.json into place first (the commit), then the others.
 run.json carries, under ``outputs``, the size and SHA-256 of every other file, and the staging
 folder's name. This reader verifies every file it reads against run.json: a file that is still
@@ -171,7 +171,7 @@ class AuditRun:
     @cached_property
     def rules(self) -> dict[str, RuleCost]:
         """What each rule's finding costs (run.json's ``rule_scoring``)."""
-        return _rule_costs(self.record, self.path / RUN_JSON)
+        return rule_costs(self.record["ruleset"], self.path / RUN_JSON)
 
     # ------------------------------------------------------------------ files
 
@@ -252,6 +252,19 @@ class AuditRun:
                 out[obj["call_id"]] = text
         return out
 
+    def conversations(self, call_ids: set[str]) -> dict[str, list[Spoken]] | None:
+        """The conversation of each of ``call_ids`` from conversation.jsonl: its utterances as
+        ``(speaker, start, end, text)``, as audited (masked unless --no-redact); ``None`` when
+        the run has no such file (written by a csqa before it)."""
+        name = "conversation.jsonl"
+        if not self.has(name):
+            return None
+        out: dict[str, list[Spoken]] = {}
+        for line, obj in self.jsonl(name):
+            if obj["call_id"] in call_ids:
+                out[obj["call_id"]] = spoken(obj.get("utterances"), f"{self.path / name}:{line}")
+        return out
+
     def table(self, name: str) -> list[dict[str, str]]:
         """Rows of ``calls.csv`` or ``agents.csv`` as text, :func:`safe_cell` undone."""
         with self.text(name) as fh:
@@ -292,6 +305,24 @@ class AuditRun:
                     raise RunError(f"{f}:{line}: 有 {len(rec)} 个字段,表头有 {len(header)} 个")
                 rows.append(_call_row(rec, idx, counts, f"{f}:{line}", line))
         return rows
+
+
+#: one utterance of conversation.jsonl: speaker, start, end (seconds), text
+Spoken = tuple[str, float, float, str]
+
+
+def spoken(value: Any, where: str) -> list[Spoken]:
+    """conversation.jsonl's ``utterances`` checked: a list of [speaker, start, end, text]."""
+    if not isinstance(value, list):
+        raise RunError(f"{where}: utterances: 应为列表")
+    out: list[Spoken] = []
+    for i, u in enumerate(value):
+        if not (isinstance(u, list) and len(u) == 4 and isinstance(u[0], str)
+                and isinstance(u[1], int | float) and isinstance(u[2], int | float)
+                and isinstance(u[3], str)):
+            raise RunError(f"{where}: utterances[{i}]: 应为 [speaker, start, end, text]")
+        out.append((u[0], float(u[1]), float(u[2]), u[3]))
+    return out
 
 
 def _call_row(rec: list[str], idx: dict[str, int], counts: list[str], where: str, line: int
@@ -361,8 +392,10 @@ def open_run(path: str | Path, order: int = 0) -> AuditRun:
     return AuditRun(path, record, order)
 
 
-def _rule_costs(record: dict[str, Any], run_json: Path) -> dict[str, RuleCost]:
-    rs = record["ruleset"]
+def rule_costs(rs: dict[str, Any], run_json: Path | str) -> dict[str, RuleCost]:
+    """What each rule of a run's ``ruleset`` record cost (its ``rule_scoring``; for a run made
+    before that was recorded, its ruleset file when unchanged); ``run_json`` names the record
+    in errors."""
     costs = rs.get("rule_scoring")
     if isinstance(costs, dict):
         return {rid: RuleCost(rid, str(c.get("name", rid)), str(c.get("kind", "")),

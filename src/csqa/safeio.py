@@ -30,7 +30,8 @@ MAX_WORKBOOK_PARTS = 10_000
 #: csqa's own output folder (see :mod:`csqa.runs`): run.json, and the other files of a run in
 #: the order the writer moves them into place
 RUN_JSON = "run.json"
-OUTPUTS = ("findings.jsonl", "calls.csv", "agents.csv", "errors.csv", "customer_text.jsonl")
+OUTPUTS = ("findings.jsonl", "calls.csv", "agents.csv", "errors.csv", "customer_text.jsonl",
+           "conversation.jsonl")
 #: held (fcntl) by the audit writing into the folder; its presence marks a csqa output folder
 LOCK_NAME = ".csqa.lock"
 #: an audit's private folder for its files until they switch into place

@@ -118,14 +118,15 @@ RUN3 = [("old-1", "A2", "2026-11-19T10:00:00+08:00", "G", "销户销户销户")]
 
 
 def _make_run(base: Path, name: str, calls: list[tuple[Any, ...]], audited_at: str,
-              version: str = "1", blame: int = 15) -> Path:
+              version: str = "1", blame: int = 15, rules_text: str | None = None) -> Path:
     src = base / f"{name}-in"
     src.mkdir()
     for c in calls:
         (src / f"{c[0]}.json").write_text(json.dumps(_call(*c), ensure_ascii=False),
                                           encoding="utf-8")
     rules = base / f"{name}-rules.yaml"
-    rules.write_text(RULESET.format(version=version, blame=blame), encoding="utf-8")
+    rules.write_text(rules_text or RULESET.format(version=version, blame=blame),
+                     encoding="utf-8")
     out = base / name
     audit([src], ruleset=rules, out=out)
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))

@@ -8,12 +8,15 @@ import openpyxl
 from typer.testing import CliRunner
 
 from csqa.cli import app
+from report.conftest import ruleset_hash
 
 runner = CliRunner()
 
 
 def _args(runs: dict[str, Path], *extra: str) -> list[str]:
-    return ["report", str(runs["run1"]), str(runs["run2"]), str(runs["run3"]), *extra]
+    """The three runs, reported under run1's and run2's ruleset (run3's is listed)."""
+    return ["report", str(runs["run1"]), str(runs["run2"]), str(runs["run3"]),
+            "--ruleset-hash", ruleset_hash(runs["run1"]), *extra]
 
 
 def test_writes_xlsx_html_md_by_suffix(runs: dict[str, Path], tmp_path: Path) -> None:
@@ -22,7 +25,7 @@ def test_writes_xlsx_html_md_by_suffix(runs: dict[str, Path], tmp_path: Path) ->
                                        str(tmp_path / name)))
         assert res.exit_code == 0, res.output
         assert f"客服质检周报 2026-W47 → {tmp_path / name}" in res.stdout
-    assert openpyxl.load_workbook(tmp_path / "w.xlsx")["概览"]["B2"].value == 7
+    assert openpyxl.load_workbook(tmp_path / "w.xlsx")["概览"]["B5"].value == 7
     assert "<svg id=\"chart-daily\"" in (tmp_path / "w.html").read_text(encoding="utf-8")
     assert "| 质检通话数 | 7 | 3 | +4 |" in (tmp_path / "w.md").read_text(encoding="utf-8")
 

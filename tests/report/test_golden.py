@@ -34,14 +34,17 @@ def test_headline_against_previous_week(w47: Report) -> None:
 def test_agent_table(w47: Report) -> None:
     cols = ["rank", "agent_id", "agent_name", "team", "calls", "mean_score", "pass_rate",
             "vetoes", "findings", "top_rules", "prev_calls", "prev_mean_score", "d_mean_score",
-            "prev_pass_rate", "d_pass_rate"]
+            "prev_pass_rate", "d_pass_rate", "trend"]
+    # trend: mean score per day, Mon–Sun (A1: 100 Mon, 85 Tue, 100 Wed; blank: no call)
     rows = [
-        [1, "A1", "张三", "一组", 3, 95.0, 1.0, 0, 1, "责问客户 ×1", 2, 85.0, 10.0, 0.5, 0.5],
-        [2, "A2", "李四", "一组", 2, 82.5, 0.5, 0, 3, "责问客户 ×2; 开场白 ×1", 0, N, N, N, N],
+        [1, "A1", "张三", "一组", 3, 95.0, 1.0, 0, 1, "责问客户 ×1", 2, 85.0, 10.0, 0.5, 0.5,
+         "█▁█    "],
+        [2, "A2", "李四", "一组", 2, 82.5, 0.5, 0, 3, "责问客户 ×2; 开场白 ×1", 0, N, N, N, N,
+         "▁   █  "],
         [3, "X1", "=cmd|' /C calc'!A0", "", 1, 80.0, 1.0, 0, 2, "责问客户 ×1; 开场白 ×1",
-         0, N, N, N, N],
+         0, N, N, N, N, "   ▄   "],
         [4, "B1", "王五", "二组", 1, 55.0, 0.0, 1, 2, "责问客户 ×1; 辱骂客户 ×1",
-         1, 95.0, -40.0, 1.0, -1.0],
+         1, 95.0, -40.0, 1.0, -1.0, "      ▄"],
     ]
     assert records(w47.table("t_agents")) == [dict(zip(cols, r, strict=True)) for r in rows]
 
@@ -49,11 +52,14 @@ def test_agent_table(w47: Report) -> None:
 def test_team_table(w47: Report) -> None:
     cols = ["rank", "team", "agents", "calls", "mean_score", "pass_rate", "vetoes", "findings",
             "top_rules", "prev_calls", "prev_mean_score", "d_mean_score", "prev_pass_rate",
-            "d_pass_rate"]
+            "d_pass_rate", "trend"]
     rows = [
-        [1, "一组", 2, 5, 90.0, 0.8, 0, 4, "责问客户 ×3; 开场白 ×1", 2, 85.0, 5.0, 0.5, 0.3],
-        [2, "(未分班组)", 1, 1, 80.0, 1.0, 0, 2, "责问客户 ×1; 开场白 ×1", 0, N, N, N, N],
-        [3, "二组", 1, 1, 55.0, 0.0, 1, 2, "责问客户 ×1; 辱骂客户 ×1", 1, 95.0, -40.0, 1.0, -1.0],
+        [1, "一组", 2, 5, 90.0, 0.8, 0, 4, "责问客户 ×3; 开场白 ×1", 2, 85.0, 5.0, 0.5, 0.3,
+         "▁▁█ ▆  "],
+        [2, "(未分班组)", 1, 1, 80.0, 1.0, 0, 2, "责问客户 ×1; 开场白 ×1", 0, N, N, N, N,
+         "   ▄   "],
+        [3, "二组", 1, 1, 55.0, 0.0, 1, 2, "责问客户 ×1; 辱骂客户 ×1", 1, 95.0, -40.0, 1.0, -1.0,
+         "      ▄"],
     ]
     assert records(w47.table("t_teams")) == [dict(zip(cols, r, strict=True)) for r in rows]
 
@@ -230,7 +236,9 @@ def test_english_labels(runs: dict[str, Path]) -> None:
     ({"week": "2026-W60"}, "--week: '2026-W60' is not a week of year 2026"),
     ({"date_from": "2026-11-16"}, "--from and --to go together"),
     ({"date_from": "2026-11-16", "date_to": "2026-11-01"}, "--to 2026-11-01 is before --from"),
-    ({"week": "2026-W47", "date_from": "2026-11-16"}, "give either --week or --from/--to"),
+    ({"week": "2026-W47", "date_from": "2026-11-16"}, "give one of --week, --month or --from/--to"),
+    ({"week": "2026-W47", "month": "2026-11"}, "give one of --week, --month or --from/--to"),
+    ({"month": "2026-13"}, "--month: expected a month such as 2026-11, got '2026-13'"),
     ({"tz": "Mars/Olympus"}, "--tz: unknown time zone 'Mars/Olympus'"),
     ({"by": "desk"}, "--by: expected agent or team"),
     ({"ruleset_hash": "ffff"}, "--ruleset-hash ffff: no run used it"),

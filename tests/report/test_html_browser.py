@@ -7,45 +7,13 @@ with apt-get); otherwise these tests skip and say why. The browser is driven ove
 
 from __future__ import annotations
 
-import fcntl
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.cdp import Browser, find_chromium
+from support.cdp import Browser
 
 from csqa.weekly import Report, write_report
-
-ENSURE = Path(__file__).resolve().parent.parent / "support" / "ensure_chromium.sh"
-
-
-def _chromium() -> str:
-    found = find_chromium()
-    if found:
-        return found
-    if os.geteuid() != 0:
-        pytest.skip("chromium is not installed and the tests do not run as root, so it cannot be "
-                    "installed (apt-get install chromium); skipping the browser test")
-    # one installer at a time when pytest-xdist runs several workers
-    with open("/tmp/csqa-ensure-chromium.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = subprocess.run(["sh", str(ENSURE)], capture_output=True, text=True,
-                              timeout=900, check=False)
-    found = find_chromium()
-    if not found:
-        pytest.skip("chromium could not be installed: " + (done.stderr.strip() or "no reason"))
-    return found
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    b = Browser(_chromium(), tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +31,13 @@ def test_renders_without_console_errors_or_network(browser: Browser, opened: Pat
 
 def test_charts_are_drawn(browser: Browser, opened: Path) -> None:
     assert browser.evaluate("document.querySelectorAll('#chart-daily circle').length") == 6
-    assert browser.evaluate("document.querySelectorAll('#chart-groups rect.bar').length") == 4
+    assert browser.evaluate("document.querySelectorAll('#chart-groups circle.dot').length") == 4
     width = browser.evaluate("document.querySelector('#chart-daily path.line').getBBox().width")
     assert width > 100
-    bars = browser.evaluate("Array.from(document.querySelectorAll('#chart-groups rect.bar'))"
-                            ".map(r => Math.round(r.getBBox().width))")
-    assert bars == sorted(bars, reverse=True) and bars[0] > bars[-1] > 0  # 95 82.5 80 55
+    # a dot plot on an axis from 50 (not 0): 95, 82.5, 80 and 55 far apart, the best right
+    xs = browser.evaluate("Array.from(document.querySelectorAll('#chart-groups circle.dot'))"
+                          ".map(c => Math.round(c.cx.baseVal.value))")
+    assert xs == [541, 444, 424, 229]  # 190 + (score − 50) × 7.8 px
 
 
 def test_script_in_a_transcript_line_is_shown_as_text(browser: Browser, opened: Path) -> None:

@@ -41,7 +41,7 @@ def test_html_charts_and_tables(page: str) -> None:
     assert line is not None and line.group(1).count("M") == 2  # Saturday breaks the line
     groups = page[page.index('<svg id="chart-groups"'):]
     groups = groups[:groups.index("</svg>")]
-    assert groups.count('class="bar"') == 4
+    assert groups.count('class="dot"') == 4
     assert ">张三 (A1)</text>" in groups
     for key in ("t_agents", "t_teams", "t_rules", "t_daily", "t_keywords", "t_runs"):
         assert f'<table class="sortable" id="tbl-{key}">' in page
@@ -50,7 +50,7 @@ def test_html_charts_and_tables(page: str) -> None:
 
 
 def test_html_worst_calls(page: str) -> None:
-    assert page.count('<div class="call">') == 5
+    assert page.count('<div class="call" data-f') == 5
     assert "w47-b1-1 · 王五 (B1) · 二组 · 2026-11-22 23:59 · 得分" in page
     assert "w47-x-1 · =cmd|&#x27; /C calc&#x27;!A0 (X1) · (未分班组)" in page
 
@@ -69,7 +69,7 @@ def test_markdown_tables(w47: Report) -> None:
     assert "=cmd\\|' /C calc'!A0" in md
     assert "我怎么知道&lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert "<script>" not in md
-    assert md.count("\n## ") == 8
+    assert md.count("\n## ") == 9
 
 
 def test_markdown_english(runs: dict[str, Path]) -> None:
@@ -94,8 +94,11 @@ def test_empty_period_renders_in_every_format(runs: dict[str, Path], tmp_path: P
 
     rep = build_report([runs["run1"]], week="2026-W40")
     page = write_report(rep, tmp_path / "e.html").read_text(encoding="utf-8")
-    assert '<svg id="chart-daily"' in page and 'class="line"' not in page
-    assert "本期无数据" in page
+    # no calls: no empty charts and no stray pass-mark "80" (the symptom), a plain note
+    assert '<svg id="chart-daily"' not in page and '<svg id="chart-groups"' not in page
+    assert 'class="pass-mark"' not in page and ">80<" not in page
+    assert page.count("本期无数据") >= 3
+    assert "本期没有需要特别关注的坐席、班组或规则" in page
     md = write_report(rep, tmp_path / "e.md").read_text(encoding="utf-8")
     assert "## 坐席\n\n*本期无数据*" in md
     book = openpyxl.load_workbook(write_report(rep, tmp_path / "e.xlsx"))

@@ -23,22 +23,27 @@ def _rows(ws: object) -> list[list[object]]:
 
 
 def test_one_sheet_per_table(book: openpyxl.Workbook) -> None:
-    assert book.sheetnames == ["概览", "坐席", "班组", "规则", "每日趋势", "最差通话", "客户关键词",
+    assert book.sheetnames == ["概览", "需要关注", "坐席", "班组", "规则", "每日趋势", "最差通话", "客户关键词",
                                "审计批次"]
 
 
 def test_every_sheet_has_frozen_header_filter_and_widths(book: openpyxl.Workbook) -> None:
     for ws in book:
-        assert ws.freeze_panes == "A2", ws.title
-        assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:"), ws.title
+        # the first sheet: title and period on top; the others keep their first column in view
+        first = ws.title == "概览"
+        assert ws.freeze_panes == ("A5" if first else "B2"), ws.title
+        assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith(
+            "A4:" if first else "A1:"), ws.title
         assert ws.column_dimensions["A"].width > 6, ws.title
-    assert book["坐席"].auto_filter.ref == "A1:O5"
+    assert book["坐席"].auto_filter.ref == "A1:P5"
     assert book["坐席"].column_dimensions["J"].width >= 24  # 主要问题, CJK counted double
 
 
 def test_headline_cells(book: openpyxl.Workbook) -> None:
     ws = book["概览"]
-    assert _rows(ws)[:6] == [
+    assert ws["A1"].value == "客服质检周报 2026-W47" and ws["A1"].font.b
+    assert str(ws["A2"].value).startswith("统计周期 2026-W47 (2026-11-16 – 2026-11-22)")
+    assert _rows(ws)[3:9] == [
         ["指标", "本期", "上期", "变化"],
         ["质检通话数", 7, 3, 4],
         ["平均分", 83.57, 88.33, -4.76],
@@ -46,18 +51,18 @@ def test_headline_cells(book: openpyxl.Workbook) -> None:
         ["一票否决", 1, 0, 1],
         ["违规条数", 8, 3, 5],
     ]
-    assert ws["B4"].number_format == "0.0%"
-    assert ws["D4"].number_format == "+0.0%;-0.0%;0.0%"
-    assert ws["B3"].data_type == "n" and ws["B3"].number_format == "0.00"
-    assert ws["A8"].value == "客服质检周报 2026-W47"
+    assert ws["B7"].number_format == "0.0%"
+    assert ws["D7"].number_format == "+0.0%;-0.0%;0.0%"
+    assert ws["B6"].data_type == "n" and ws["B6"].number_format == "0.00"
 
 
 def test_agent_sheet_numbers_and_formula_text(book: openpyxl.Workbook) -> None:
     ws = book["坐席"]
     rows = _rows(ws)
     assert rows[0][:7] == ["排名", "坐席工号", "姓名", "班组", "通话数", "平均分", "合格率"]
-    assert rows[1] == [1, "A1", "张三", "一组", 3, 95, 1, 0, 1, "责问客户 ×1", 2, 85, 10, 0.5, 0.5]
-    assert rows[2][10:] == [0, None, None, None, None]  # no previous week: empty, not 0
+    assert rows[1] == [1, "A1", "张三", "一组", 3, 95, 1, 0, 1, "责问客户 ×1", 2, 85, 10, 0.5, 0.5,
+                       "█▁█    "]
+    assert rows[2][10:15] == [0, None, None, None, None]  # no previous week: empty, not 0
     # a name that looks like a formula is a text cell holding exactly that text
     name = ws["C4"]
     assert name.value == "=cmd|' /C calc'!A0"
@@ -84,7 +89,7 @@ def test_conditional_formats_on_scores_and_changes(book: openpyxl.Workbook) -> N
               for cf in rules_ws.conditional_formatting}
     assert per100["G2:G4"] == ["greaterThan", "lessThan"]  # more hits is worse: red first
     head = {str(cf.sqref) for cf in book["概览"].conditional_formatting}
-    assert head == {"B3", "C3"}  # only the mean-score row of the headline is a score
+    assert head == {"B6", "C6"}  # only the mean-score row of the headline is a score
 
 
 def test_dates_are_dates(book: openpyxl.Workbook) -> None:
@@ -141,3 +146,18 @@ def test_text_starting_with_formula_characters_stays_text(
     cells = [c for c in ws["L"][1:]]
     assert {c.value for c in cells} <= set(tricky) and len(cells) >= 4
     assert all(c.data_type == "s" for c in cells)
+
+
+def test_native_charts_beside_the_trend_and_the_teams(w47: Report, tmp_path: Path) -> None:
+    import zipfile
+
+    path = write_report(w47, tmp_path / "c.xlsx")
+    with zipfile.ZipFile(path) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        xml = [z.read(n).decode("utf-8") for n in charts]
+    assert len(charts) == 2
+    trend = next(x for x in xml if "<c:lineChart>" in x)
+    assert "<c:barChart>" in trend  # pass-rate columns with the mean-score line
+    assert "每日趋势!$D$2:$D$8" in trend and "每日趋势!$E$2:$E$8" in trend  # mean, pass rate
+    teams = next(x for x in xml if x is not trend)
+    assert '<c:barDir val="bar"/>' in teams and "班组!$E$2:$E$4" in teams

@@ -10,7 +10,8 @@ from pathlib import Path
 
 #: the run folder's layout, as users and scripts see it (a contract: csqa.runs must agree)
 RUN_JSON = "run.json"
-OUTPUTS = ("findings.jsonl", "calls.csv", "agents.csv", "errors.csv", "customer_text.jsonl")
+OUTPUTS = ("findings.jsonl", "calls.csv", "agents.csv", "errors.csv", "customer_text.jsonl",
+           "conversation.jsonl")
 LOCK_NAME = ".csqa.lock"
 STAGING_PREFIX = ".csqa-staging-"
 

@@ -12,20 +12,42 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from csqa.model import AGENT, CUSTOMER, CallResult, Finding, Transcript, Utterance
-from csqa.ruleset import Ruleset
-from csqa.scoring import rule_weight
+from csqa.scoring import RuleCost, rule_weight
 
 SPEAKER = {AGENT: "坐席", CUSTOMER: "客户"}
 HANGUP = {"agent": "坐席", "customer": "客户", "system": "系统"}
 SILENCE_SHOWN = 3.0  # seconds of silence worth a row of their own
+
+
+class RuleShown(RuleCost, Protocol):
+    """What the score breakdown shows of a rule (what scoring needs, and its name and kind):
+    a :class:`~csqa.ruleset.Rule`, or a run's recorded copy (:class:`csqa.runs.RuleCost`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class Scoring(Protocol):
+    """The ruleset's scoring as the explanation shows it: a :class:`~csqa.ruleset.Ruleset`, or
+    what a run recorded of it (the report's call pages)."""
+
+    @property
+    def rules(self) -> Sequence[RuleShown]: ...
+    @property
+    def base_score(self) -> float: ...
+    @property
+    def pass_mark(self) -> float: ...
 
 
 @dataclass(slots=True)
@@ -33,7 +55,7 @@ class Explained:
     """One audited call with the ruleset it was audited under."""
 
     result: CallResult
-    ruleset: Ruleset
+    ruleset: Scoring
 
 
 def stamp(seconds: float) -> str:
@@ -252,7 +274,7 @@ def conversation(ex: Explained) -> RenderableType:
 
 # ---- HTML --------------------------------------------------------------------------------
 
-_CSS = """
+HTML_CSS = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.4rem;
 vertical-align:top;text-align:left}td.t{white-space:nowrap;color:#555;font-size:.9em}
@@ -282,6 +304,16 @@ def _marked(text: str, findings: tuple[Finding, ...]) -> str:
 
 def html_page(ex: Explained) -> str:
     """A self-contained page for one call; every piece of call or ruleset text is escaped."""
+    title = f"csqa · {ex.result.transcript.call_id}"
+    return ("<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            f"<title>{_e(title)}</title><style>{HTML_CSS}</style></head><body>\n"
+            + html_body(ex) + "\n</body></html>\n")
+
+
+def html_body(ex: Explained) -> str:
+    """The explanation as HTML without the page around it (styled by :data:`HTML_CSS`): the
+    header line, the conversation (utterance ``#n`` is the row ``id="u<n>"``), call-level
+    findings (``id="call-level"``), the score breakdown and the verdict."""
     t = ex.result.transcript
     body: list[str] = [f"<h1>{_e(_header(ex))}</h1>", "<table><thead><tr><th>#/时间</th>"
                        "<th>坐席</th><th>客户</th></tr></thead><tbody>"]
@@ -302,7 +334,7 @@ def html_page(ex: Explained) -> str:
                 f"{_e(_hangup_text(ex))}</td></tr></tbody></table>")
     whole = call_level(ex)
     if whole:
-        body.append("<h2>整通或时段问题</h2><ul>"
+        body.append('<h2>整通或时段问题</h2><ul id="call-level">'
                     + "".join(f"<li>{_e(span_note(f))}</li>" for f in whole) + "</ul>")
     body.append("<h2>扣分明细</h2><table><thead><tr><th>规则</th><th>名称</th><th>类型</th>"
                 '<th class="num">次数</th><th class="num">每次</th><th class="num">扣分</th>'
@@ -317,7 +349,4 @@ def html_page(ex: Explained) -> str:
     cls = "pass" if ex.result.passed else "fail"
     body.append(f'<p class="{cls}"><strong>{_e(lines[0])}</strong></p>')
     body.extend(f"<p>{_e(line)}</p>" for line in lines[1:])
-    title = f"csqa · {t.call_id}"
-    return ("<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"
-            + "\n".join(body) + "\n</body></html>\n")
+    return "\n".join(body)

@@ -1,6 +1,8 @@
 """The output folder of ``csqa audit``: findings.jsonl, calls.csv, agents.csv, errors.csv, run.json,
-and customer_text.jsonl (one ``{"call_id", "text"}`` per call: the customer's utterances joined by
-newlines, which ``csqa report`` needs for the period's customer keywords).
+customer_text.jsonl (one ``{"call_id", "text"}`` per call: the customer's utterances joined by
+newlines, which ``csqa report`` needs for the period's customer keywords) and conversation.jsonl
+(one ``{"call_id", "utterances": [[speaker, start, end, text], …]}`` per call, as audited and
+masked: the report's call pages show the conversation from it, without the transcript files).
 
 Rows stream to files in a private staging folder as calls are audited (memory does not grow
 with the number of calls). When the run completes the files switch as one set (see
@@ -118,9 +120,9 @@ def safe_name(value: str, max_len: int = 60) -> str:
 class RenderedCall:
     """One audited call, reduced to what the outputs and the scorecards need (small, picklable).
 
-    ``findings`` is the call's findings.jsonl bytes, ``csv_row`` its calls.csv line (UTF-8) and
-    ``customer`` its customer_text.jsonl line, so parallel workers do the formatting and the
-    writer only appends.
+    ``findings`` is the call's findings.jsonl bytes, ``csv_row`` its calls.csv line (UTF-8),
+    ``customer`` its customer_text.jsonl line and ``conversation`` its conversation.jsonl line,
+    so parallel workers do the formatting and the writer only appends.
     """
 
     call_id: str
@@ -141,6 +143,7 @@ class RenderedCall:
     customer: bytes = b""
     n_not_evaluable: int = 0
     warnings: list[str] = field(default_factory=list)
+    conversation: bytes = b""
 
     @property
     def location(self) -> str:
@@ -183,7 +186,9 @@ def render_call(result: CallResult, rule_ids: list[str]) -> RenderedCall:
                         result.rule_counts, findings, csv_row, list(result.rule_errors.items()),
                         t.role_source,
                         orjson.dumps({"call_id": t.call_id, "text": customer}) + b"\n",
-                        len(result.not_evaluable), list(t.warnings))
+                        len(result.not_evaluable), list(t.warnings),
+                        orjson.dumps({"call_id": t.call_id, "utterances": [
+                            (u.speaker, u.start, u.end, u.text) for u in t.utterances]}) + b"\n")
 
 
 #: one object per distinct agent id, name and team in this process: the calls of a batch then
@@ -348,6 +353,7 @@ class OutputFolder:
                                                newline="")
             self._streams[-1] = self._errors_fh
             self._customer = self._open("customer_text.jsonl")
+            self._conversation = self._open("conversation.jsonl")
         except BaseException:
             self.abort()
             raise
@@ -381,6 +387,7 @@ class OutputFolder:
             self._findings.write(call.findings)
         self._calls_fh.write(call.csv_row)
         self._customer.write(call.customer)
+        self._conversation.write(call.conversation)
         for rid, err in call.rule_errors:
             self._errors.writerow([safe_cell(shown_name(call.source)), call.line or "",
                                    safe_cell(call.call_id),

@@ -31,7 +31,7 @@ def md_table(report: Report, table: Table) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    parts = [f"# {md_escape(report.label('title'))} {md_escape(report.period.name)}", "",
+    parts = [f"# {md_escape(report.title)}", "",
              md_escape(period_line(report)), ""]
     for note in report.notes:
         parts += [f"> {md_escape(note)}", ""]

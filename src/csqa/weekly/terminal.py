@@ -48,7 +48,7 @@ def rich_table(report: Report, table: Table) -> RichTable:
 def render_terminal(report: Report) -> RenderableType:
     """Everything, top to bottom: the period, notes, sparklines, then every table."""
     daily = report.daily
-    lines = [Text(f"{report.label('title')} {report.period.name}", style="bold"),
+    lines = [Text(report.title, style="bold"),
              Text(period_line(report), style="dim")]
     for note in report.notes:
         lines.append(Text("! " + note, style="yellow"))

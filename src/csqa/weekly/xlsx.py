@@ -18,7 +18,7 @@ import xlsxwriter
 
 from csqa.weekly.build import Report, Table
 from csqa.weekly.cells import cell_kind, format_cell, missing
-from csqa.weekly.labels import label
+from csqa.weekly.html import Links
 
 _NUMBER_FORMATS = {
     "int": "0", "delta_int": "+0;-0;0", "score": "0.00", "num": "0.0#",
@@ -34,14 +34,17 @@ def _width(text: str) -> int:
 
 
 class _Writer:
-    def __init__(self, report: Report, path: Path) -> None:
+    def __init__(self, report: Report, path: Path, links: Links | None = None) -> None:
         self.report = report
+        self.links = links
         self.wb = xlsxwriter.Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
         })
         self.header = self.wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
                                           "text_wrap": True, "valign": "top"})
         self.text = self.wb.add_format({"valign": "top"})
+        self.title = self.wb.add_format({"bold": True, "font_size": 16})
+        self.url = self.wb.add_format({"font_color": "#0969DA", "underline": 1, "valign": "top"})
         self.fmt = {k: self.wb.add_format({"num_format": v, "valign": "top"})
                     for k, v in _NUMBER_FORMATS.items()}
         self.fill = {k: self.wb.add_format({"bg_color": bg, "font_color": fg})
@@ -72,24 +75,91 @@ class _Writer:
         ws = self.wb.add_worksheet(report.label(table.key)[:31])
         frame = table.frame
         cols = list(frame.columns)
+        # the first sheet opens with the title and the period above its table
+        top = 3 if table.key == "t_headline" else 0
+        if top:
+            from csqa.weekly.cells import period_line
+
+            ws.write_string(0, 0, report.title, self.title)
+            ws.write_string(1, 0, period_line(report), self.text)
         widths = [_width(report.label(c)) for c in cols]
         for c, col in enumerate(cols):
-            ws.write_string(0, c, report.label(col), self.header)
+            ws.write_string(top, c, report.label(col), self.header)
         for r, rec in enumerate(frame.itertuples(index=False)):
             for c, (col, value) in enumerate(zip(cols, rec, strict=True)):
-                text = self.write(value, ws, r + 1, c, cell_kind(table, r, col))
+                text = self.write(value, ws, top + r + 1, c, cell_kind(table, r, col))
                 widths[c] = max(widths[c], _width(text))
+                self.link(ws, table, top + r + 1, c, col, value, rec)
         for c, w in enumerate(widths):
             ws.set_column(c, c, min(max(w + 2, 6), 60))
         n = len(frame)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+        # header row and first column stay in view (15 columns of agents scroll sideways)
+        ws.freeze_panes(top + 1, 0 if top else 1)
+        ws.autofilter(top, 0, top + max(n, 1), len(cols) - 1)
         if n:
-            self.colour(ws, table, n)
+            self.colour(ws, table, n, top)
+            self.chart(ws, table, n, len(cols))
         if table.key == "t_headline":
-            self.footer(ws, n + 2)
+            self.footer(ws, top + n + 2)
 
-    def colour(self, ws: Any, table: Table, n: int) -> None:
+    def link(self, ws: Any, table: Table, r: int, c: int, col: str, value: Any,
+             rec: Any) -> None:
+        """A call id or an agent id as a hyperlink to its page of the drill-down folder."""
+        if self.links is None or missing(value):
+            return
+        if col == "call_id":
+            href = self.links.calls.get(str(value))
+        elif (col, table.key) == ("agent_id", "t_agents") or (
+                (col, table.key) == ("who", "t_attention") and rec[0] == "agent"):
+            href = self.links.agents.get(str(value))
+        else:
+            return
+        if href:
+            ws.write_url(r, c, f"external:{href}", self.url, string=str(value))
+
+    def chart(self, ws: Any, table: Table, n: int, width: int) -> None:
+        """Native charts: the trend (mean score line, pass rate columns) and mean score per
+        team, beside their tables."""
+        name = ws.get_name()
+        lab = self.report.label
+        if table.key == "t_daily":
+            cols = list(table.frame.columns)
+            cats = [name, 1, 0, n, 0]
+            bars = self.wb.add_chart({"type": "column"})
+            bars.add_series({"name": lab("pass_rate"), "categories": cats,
+                             "values": [name, 1, cols.index("pass_rate"), n,
+                                        cols.index("pass_rate")],
+                             "fill": {"color": "#B6E3FF"}, "y2_axis": True})
+            line = self.wb.add_chart({"type": "line"})
+            line.add_series({"name": lab("mean_score"), "categories": cats,
+                             "values": [name, 1, cols.index("mean_score"), n,
+                                        cols.index("mean_score")],
+                             "line": {"color": "#0969DA", "width": 2.25},
+                             "marker": {"type": "circle"}})
+            bars.combine(line)
+            bars.set_title({"name": lab("chart_daily")})
+            bars.set_y2_axis({"min": 0, "max": 1, "num_format": "0%"})
+            line.set_y_axis({"name": lab("mean_score")})
+            bars.set_x_axis({"date_axis": False, "num_format": "mm-dd"})
+            bars.set_size({"width": 720, "height": 320})
+            ws.insert_chart(1, width + 1, bars)
+        elif table.key == "t_teams":
+            cols = list(table.frame.columns)
+            chart = self.wb.add_chart({"type": "bar"})
+            chart.add_series({"name": lab("mean_score"),
+                              "categories": [name, 1, cols.index("team"), n, cols.index("team")],
+                              "values": [name, 1, cols.index("mean_score"), n,
+                                         cols.index("mean_score")],
+                              "data_labels": {"value": True}, "fill": {"color": "#4AC26B"}})
+            chart.set_title({"name": lab("chart_groups_team")})
+            chart.set_x_axis({"min": max(0, int(table.frame["mean_score"].min()) // 5 * 5 - 5),
+                              "max": 100})
+            chart.set_y_axis({"reverse": True})
+            chart.set_legend({"none": True})
+            chart.set_size({"width": 560, "height": 60 + 28 * n})
+            ws.insert_chart(1, width + 1, chart)
+
+    def colour(self, ws: Any, table: Table, n: int, top: int = 0) -> None:
         pm = self.report.pass_mark
         for c, col in enumerate(table.frame.columns):
             rows = range(n)
@@ -97,7 +167,7 @@ class _Writer:
                 rows = range(n) if col in ("current", "prev") else range(0)
                 for r in rows:
                     if table.row_kinds[r] == "score":
-                        self._score_rules(ws, r + 1, c, r + 1, c, pm)
+                        self._score_rules(ws, top + r + 1, c, top + r + 1, c, pm)
                 continue
             how = cell_kind(table, 0, col)
             if how == "score":
@@ -121,20 +191,18 @@ class _Writer:
                                                    "stop_if_true": True})
 
     def footer(self, ws: Any, row: int) -> None:
-        """Below the headline: the period, ruleset and notes, as text."""
-        from csqa.weekly.cells import period_line
-
-        lines = [f"{label('title', self.report.lang)} {self.report.period.name}",
-                 period_line(self.report), *self.report.notes]
-        for i, line in enumerate(lines):
+        """Below the headline: the notes, as text."""
+        for i, line in enumerate(self.report.notes):
             ws.write_string(row + i, 0, line, self.text)
 
     def close(self) -> None:
         self.wb.close()
 
 
-def write_xlsx(report: Report, path: Path) -> None:
-    w = _Writer(report, path)
+def write_xlsx(report: Report, path: Path, links: Links | None = None) -> None:
+    """The workbook; with ``links`` (a drill-down folder's pages, relative to the workbook),
+    call and agent ids are hyperlinks to their pages."""
+    w = _Writer(report, path, links)
     for table in report.tables.values():
         w.sheet(table)
     w.close()
