@@ -22,6 +22,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ def main() -> int:
     ap.add_argument("--base", default="main", help="the revision to compare with (default: main)")
     ap.add_argument("--ruleset", help="audit with this ruleset (default: the built-in one)")
     ap.add_argument("--jobs", help="csqa audit --jobs")
-    ap.add_argument("--work", type=Path, default=ROOT / "same-outputs",
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "csqa-same-outputs",
                     help="where the base's src/ and both output folders go")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("DIR_A", "DIR_B"),
                     help="only compare two output folders")
