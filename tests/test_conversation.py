@@ -74,8 +74,8 @@ def test_condition_with_two_atoms_is_reported_at_its_line(tmp_path: Path) -> Non
                                    "then": {"agent_says": ["抱歉"]}}])
     assert len(problems) == 1
     assert "rules.yaml:" in problems[0]
-    assert "rules[0].when: a condition needs exactly one of" in problems[0]
-    assert "(got customer_says, tag)" in problems[0]
+    assert "rules[0].when: 一个条件必须且只能给出" in problems[0]
+    assert "(给出的是:customer_says、tag)" in problems[0]
 
 
 def test_misspelt_condition_key_gets_did_you_mean(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_phrase_options_only_go_with_says(tmp_path: Path) -> None:
     problems = _errors(tmp_path, [{"id": "s", "kind": "sequence",
                                    "when": {"call_longer_than": 60, "match": "word"},
                                    "then": {"agent_says": ["抱歉"]}}])
-    assert any("match, near, unless_before and ignore_quoted go with agent_says" in p
+    assert any("match、near、unless_before 和 ignore_quoted 只能与 agent_says" in p
                for p in problems)
 
 

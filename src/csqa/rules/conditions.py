@@ -299,17 +299,17 @@ class Condition(PhraseOptions):
     def _exactly_one(self) -> Condition:
         given = [a for a in ATOMS if getattr(self, "not_" if a == "not" else a) is not None]
         if len(given) != 1:
-            what = "none" if not given else ", ".join(given)
-            raise ValueError(f"a condition needs exactly one of {', '.join(ATOMS)} (got {what})")
+            what = "一个也没有" if not given else "、".join(given)
+            raise ValueError(f"一个条件必须且只能给出 {'、'.join(ATOMS)} 中的一个(给出的是:{what})")
         uses_options = (self.match == "word" or self.near is not None or bool(self.unless_before)
                         or self.ignore_quoted)
         if given[0] not in SAYS and uses_options:
-            raise ValueError("match, near, unless_before and ignore_quoted go with agent_says, "
-                             "customer_says or says")
+            raise ValueError("match、near、unless_before 和 ignore_quoted 只能与 agent_says、"
+                             "customer_says 或 says 一起使用")
         if given[0] not in SAYS and (self.like is not None or self.unlike):
-            raise ValueError("like and unlike go with agent_says, customer_says or says")
+            raise ValueError("like 和 unlike 只能与 agent_says、customer_says 或 says 一起使用")
         if isinstance(self.hold, (int, float)) and not isinstance(self.hold, bool) and self.hold < 0:
-            raise ValueError("hold: must be true or a number of seconds ≥ 0")
+            raise ValueError("hold:应为 true 或不小于 0 的秒数")
         return self
 
 
