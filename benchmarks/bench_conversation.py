@@ -30,6 +30,10 @@ from csqa.ruleset import Ruleset, load_ruleset
 
 NEW_KINDS = ("sequence", "filler_words", "jargon")
 NEW_PREFIXES = ("sequence.", "wording.")
+#: rules of those kinds or prefixes that came later, for the norms (#16), and are not the
+#: conversation rules this benchmark is about (they stay on both sides of the comparison)
+LATER = ("wording.but", "wording.vague", "wording.address", "wording.title", "conduct.",
+         "greeting.", "process.", "outbound.")
 
 AGENT_OPEN = ["您好,很高兴为您服务,我是客服代表小王,请问有什么可以帮您?",
               "您好,这里是客户服务中心,工号3021,请问有什么能帮您?"]
@@ -98,7 +102,8 @@ def synth_call(rng: random.Random, n: int, marked: float = 0.5) -> Transcript:
 
 
 def without_new_rules(rs: Ruleset) -> Ruleset:
-    keep = [r for r in rs.rules if r.kind not in NEW_KINDS and not r.id.startswith(NEW_PREFIXES)]
+    keep = [r for r in rs.rules if r.id.startswith(LATER)
+            or (r.kind not in NEW_KINDS and not r.id.startswith(NEW_PREFIXES))]
     return replace(rs, rules=keep)
 
 

@@ -42,15 +42,15 @@ def test_boundary_fast_path_agrees_with_jieba(pieces: list[str], data: st.DataOb
         any(t.end == end for t in tokens)
     if text[start:end].strip() != text[start:end] or not text[start:end].strip():
         return  # spans with edge spaces are not phrase matches (folding removes spaces)
-    assert on_word_boundaries(_view(text), 0, start, end, words) == exact, (text, start, end)
+    assert on_word_boundaries(_view(text), 0, start, end, segmenter(words)) == exact, (text, start, end)
 
 
 def test_token_tag_of_particles() -> None:
     view = _view("好的嘛,您买这个干嘛")
-    words: frozenset[str] = frozenset()
-    assert token_tag(view, 0, 2, 3, words) == "y"          # 嘛 on its own: a modal particle
-    assert token_tag(view, 0, 9, 10, words) is None         # 嘛 inside 干嘛
-    assert [t.word for t in call_tokens(view, 0, words, 8, 10)] == ["您", "买", "这个", "干嘛"]
+    seg = segmenter()
+    assert token_tag(view, 0, 2, 3, seg) == "y"          # 嘛 on its own: a modal particle
+    assert token_tag(view, 0, 9, 10, seg) is None         # 嘛 inside 干嘛
+    assert [t.word for t in call_tokens(view, 0, seg, 8, 10)] == ["您", "买", "这个", "干嘛"]
 
 
 def test_user_dictionaries_do_not_leak_between_rulesets() -> None:
@@ -74,8 +74,8 @@ def test_condition_with_two_atoms_is_reported_at_its_line(tmp_path: Path) -> Non
                                    "then": {"agent_says": ["抱歉"]}}])
     assert len(problems) == 1
     assert "rules.yaml:" in problems[0]
-    assert "rules[0].when: a condition needs exactly one of" in problems[0]
-    assert "(got customer_says, tag)" in problems[0]
+    assert "rules[0].when: 一个条件必须且只能给出" in problems[0]
+    assert "(给出的是:customer_says、tag)" in problems[0]
 
 
 def test_misspelt_condition_key_gets_did_you_mean(tmp_path: Path) -> None:
@@ -89,7 +89,7 @@ def test_phrase_options_only_go_with_says(tmp_path: Path) -> None:
     problems = _errors(tmp_path, [{"id": "s", "kind": "sequence",
                                    "when": {"call_longer_than": 60, "match": "word"},
                                    "then": {"agent_says": ["抱歉"]}}])
-    assert any("match, near, unless_before and ignore_quoted go with agent_says" in p
+    assert any("match、near、unless_before 和 ignore_quoted 只能与 agent_says" in p
                for p in problems)
 
 

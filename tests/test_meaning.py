@@ -74,3 +74,15 @@ def test_a_set_without_counter_examples_is_judged_by_the_nearest_example() -> No
     far = bank.judge(k, "非常抱歉,我马上帮您查。")
     assert far is not None and not far.holds
     assert meaning.sentence_model()._model is not None
+
+
+def test_warm_embeds_only_what_the_sentence_model_judges() -> None:
+    bank, _, _ = _bank()
+    bank.warm()  # both sets are decided by their classifiers: nothing to load
+    assert bank._full is None
+    nearest = MeaningBank()
+    k = nearest.add(["您好,很高兴为您服务"])
+    assert k is not None
+    nearest.build()
+    nearest.warm()
+    assert nearest._embedded is not None and nearest._embedded.all()

@@ -159,21 +159,32 @@ def test_first_occurrence_is_the_first_of_occurrences(t: Transcript) -> None:
 @given(calls())
 @example(_call(("customer", 0, "不是投诉"), ("agent", 4, "创建工单"), ("customer", 8, "投诉")))
 @example(_call(("agent", 0, "抱歉对吗"), ("agent", 4, "抱歉"), ("customer", 8, "因为抱歉")))
-def test_places_and_holds_at_answer_as_where_does(t: Transcript) -> None:
-    """The full check looks only at ``_places`` (a condition's candidates) and asks
-    ``holds_at``/``at_one`` there instead of computing the call's ``where``: for every
-    condition of every rule shape, ``_places`` is in order and holds every utterance of
-    ``where``, and ``holds_at``/``at_one`` (each on a fresh view) give what ``where`` gives."""
-    conds = {id(c): c for prep in RULES
-             for c in (prep.when, prep.then, prep.then_before) if c is not None}
+@example(_call(("agent", 0, "升级创建工单"), ("agent", 4, "创建工单升级"), ("agent", 8, "创建工单号")))
+@example(_call(("agent", 0, "工单升级"), ("agent", 4, "工单创建工单")))
+def test_places_and_at_answer_as_where_does(t: Transcript) -> None:
+    """The full check looks only at ``_places`` (a condition's candidates) and asks ``at``
+    there instead of computing the call's ``where``: for every condition of every rule shape,
+    ``_places`` is in order and holds every utterance of ``where``; ``at`` gives what ``where``
+    gives, on a fresh view and on one where ``where`` was worked out first; ``_holds_at`` (an
+    exact condition holds at every candidate) says where ``where`` has matches."""
+    conds = {}  # one of each condition (every rule compiles its own)
+    for prep in RULES:
+        p = prep.params
+        for spec, cond in ((p.when, prep.when), (p.then, prep.then),
+                           (p.then_before, prep.then_before)):
+            if spec is not None and cond is not None:
+                conds.setdefault(spec.model_dump_json(), cond)
     for cond in conds.values():
-        where = cond.where(CallView(t, BANK))
+        shared = CallView(t, BANK)
+        where = cond.where(shared)
         places = sequence._places(CallView(t, BANK), cond)
         assert places == sorted(set(places))
         assert set(where) <= set(places)
+        for i in places:
+            assert sequence._holds_at(CallView(t, BANK), cond, i) == (i in where)
         for i in range(len(t.utterances)):
-            assert cond.holds_at(CallView(t, BANK), i) == (i in where)
-            assert cond.at_one(CallView(t, BANK), i) == where.get(i, [])
+            assert cond.at(CallView(t, BANK), i) == where.get(i, [])
+            assert cond.at(shared, i) == where.get(i, [])
 
 
 @FAST
@@ -201,35 +212,6 @@ def test_counted_chars_counts_what_the_per_character_test_counts() -> None:
         assert counted_chars(ch) == (0 if ch.isspace() or ch in CLAUSE_ENDS else 1), hex(code)
     text = "您的意思是,\u3000洗衣机 漏水\t对吗?"
     assert counted_chars(text) == sum(1 for ch in text if not ch.isspace() and ch not in CLAUSE_ENDS)
-
-
-@FAST
-@given(calls())
-@example(_call(("agent", 0, "升级创建工单"), ("agent", 4, "创建工单升级"), ("agent", 8, "创建工单号")))
-@example(_call(("agent", 0, "工单升级"), ("agent", 4, "工单创建工单")))
-def test_first_match_is_placed_as_the_first_match_of_at_one(t: Transcript) -> None:
-    """``first_match`` (an ``any`` asks a part with phrase options only when it may match
-    before the first match found so far, by ``earliest``) is where ``at_one``'s first match
-    is, on a fresh view and on one where the parts already worked things out; ``earliest`` is
-    no later than any match."""
-    conds = {}  # one of each condition (every rule compiles its own)
-    for prep in RULES:
-        p = prep.params
-        for spec, cond in ((p.when, prep.when), (p.then, prep.then),
-                           (p.then_before, prep.then_before)):
-            if spec is not None and cond is not None:
-                conds.setdefault(spec.model_dump_json(), cond)
-    shared = CallView(t, BANK)
-    for cond in conds.values():
-        for i in range(len(t.utterances)):
-            found = cond.at_one(CallView(t, BANK), i)
-            plain = (found[0].start, found[0].end) if found else None
-            for view in (CallView(t, BANK), shared):
-                first = cond.first_match(view, i)
-                assert (None if first is None else (first.start, first.end)) == plain
-            low = cond.earliest(CallView(t, BANK), i)
-            assert low is not None or not found
-            assert all(low is not None and low <= m.start for m in found)
 
 
 def _findings_are_the_plain_walks(t: Transcript, direction: str) -> None:
@@ -268,6 +250,6 @@ def test_direction_before_places_only_the_reported_triggers(t: Transcript) -> No
 @example(_call(("agent", 0, "升级创建工单因为"), ("agent", 4, "抱歉"), ("agent", 8, "工单创建工单")))
 def test_direction_after_places_only_the_triggers_it_looks_at(t: Transcript) -> None:
     """``direction: after`` walks the trigger's candidates and places the trigger
-    (``first_match``) only in those not inside an earlier trigger's answer: the same findings
+    (the first of ``at``) only in those not inside an earlier trigger's answer: the same findings
     as going over every occurrence of the trigger."""
     _findings_are_the_plain_walks(t, "after")

@@ -3,8 +3,7 @@
 - ``Segmenter.crossed`` is "a dictionary word inside ``text[lo:hi]`` spans ``pos``, or ASCII
   letters/digits touch it from both sides", checked word by word;
 - ``call_block_span`` (binary search in the utterance's block edges) is ``block_span``;
-- ``segmenter`` finds the segmenter of a word set by the set's identity, the same one as by
-  its value;
+- ``segmenter`` gives one segmenter per set of user words, however the set is written;
 - ``agent_seconds`` is the sum of ``max(0, end - start)`` over the agent's utterances;
 - ``filler_words.fillers`` looks for only the POS characters that are not ``paired`` (after
   one search over the whole call) and counts what scanning every character of the agent's
@@ -82,14 +81,13 @@ def test_call_block_span_is_block_span(pieces: list[str], data: Any) -> None:
     assert call_block_span(view, 1, start, end) == block_span(text, start, end), (text, start, end)
 
 
-def test_segmenter_by_identity_is_the_segmenter_by_value() -> None:
+def test_one_segmenter_per_set_of_user_words() -> None:
     words = frozenset({"贴心宝"})
     first = segmenter(words)
     again = frozenset(["贴心宝"])  # equal, another object
     assert again is not words
     assert segmenter(again) is first
-    assert segmenter(again) is first  # now found by its own identity
-    assert segmenter(["贴心宝"]) is first
+    assert segmenter(["贴心宝", " 贴心宝 "]) is first
     assert segmenter(frozenset({"贴心宝", "套餐吗"})) is not first
     assert segmenter(frozenset()) is segmenter()
 
@@ -126,7 +124,7 @@ TALK = ["喽", "嘍", "呀", "呢", "嘛", "嘛呀", "干嘛", "然后呢", "吗
 def _fillers_plainly(call: CallView, prep: Any) -> list[Counted]:
     """The count as it was first written: every character of the agent's speech tested
     against every POS character (paired ones too), unless a listed word holds it."""
-    user_words = prep.words.user_words
+    seg = prep.words.segmenter
     found: list[tuple[int, int, str]] = []
     listed: set[tuple[int, int]] = set()
     for i, matches in prep.words.where(call).items():
@@ -142,7 +140,7 @@ def _fillers_plainly(call: CallView, prep: Any) -> list[Counted]:
             continue
         for k, ch in enumerate(u.text):
             if ch in pos_chars and (u.index, k) not in listed \
-                    and token_tag(call, u.index, k, k + 1, user_words) in tags:
+                    and token_tag(call, u.index, k, k + 1, seg) in tags:
                 found.append((u.index, k, ch))
     return [Counted(i, w) for i, _, w in sorted(found)]
 

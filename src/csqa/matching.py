@@ -31,6 +31,7 @@ from typing import Any
 
 import ahocorasick_rs
 
+from csqa.facts import CallFacts
 from csqa.meaning import MeaningBank
 from csqa.model import Transcript, Utterance
 from csqa.normalize import Normalizer, _lost_after, fold, t2s_table
@@ -93,6 +94,13 @@ class PhraseBank:
         self.dictionary: set[str] = set()
         #: the rules' meaning examples (off unless the engine gives one that is on)
         self.meaning = MeaningBank(enabled=False)
+        self._fact_keys = 0
+
+    def fact_key(self) -> int:
+        """A new number for a compiled matcher or condition: what names its facts in a call
+        (:class:`csqa.facts.CallFacts`)."""
+        self._fact_keys += 1
+        return self._fact_keys
 
     def add(self, phrases: Iterable[str], tolerance: str = "exact",
             similarity: float | None = None) -> int:
@@ -297,7 +305,7 @@ class CallView:
         "_thits",
         "_where",
         "bank",
-        "memo",
+        "facts",
         "transcript",
         "utterances",
     )
@@ -319,8 +327,8 @@ class CallView:
         self._spaces: dict[tuple[str, int], str] = {}
         self._thits: dict[tuple[str, int], dict[int, list[Any]]] = {}
         self._tfirst: dict[tuple[str, int], Any] = {}
-        #: per-call scratch space that rule kinds share (word segmentation, see csqa.words)
-        self.memo: dict[Any, Any] = {}
+        #: what the call's rules work out once and share (speaker turns, words, matches…)
+        self.facts = CallFacts()
         #: {set id: [utterances holding it]} of the whole-call pass (None without it)
         self._where: dict[int, list[int]] | None = None
         self._by_set: dict[str | None, dict[int, list[int]]] = {}  # the same, utterance by utterance

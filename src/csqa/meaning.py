@@ -323,6 +323,14 @@ class MeaningBank:
                                      if self._classifies(k, True) else np.inf
                                      for k, s in enumerate(self._sets)])
 
+    def warm(self) -> None:
+        """Load the sentence model and embed the examples of every set it judges, now (nothing
+        when no set needs it): a process about to fork its workers calls this, so that they share
+        one loaded model instead of each loading its own (a few seconds each)."""
+        for k, s in enumerate(self._sets):
+            if not self._classifies(k, True):
+                self._model([], s)
+
     def _seen(self, text: str) -> _Seen:
         """What is known of ``text``: at first whether it is long enough to judge and, if so,
         its features, every classifier's probability and which shared set it holds (if any)."""

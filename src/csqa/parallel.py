@@ -263,7 +263,9 @@ def run_local(work: Iterable[list[Item]], job: Job, jobs: int
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    engine_for(job.ruleset)  # compiled once here: forked workers inherit it
+    engine, _ = engine_for(job.ruleset)  # compiled once here: forked workers inherit it
+    if ctx.get_start_method() == "fork":
+        engine.bank.meaning.warm()  # and the sentence model with it
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(job, os.getpid())) as pool:
         window: deque[Any] = deque([pool.submit(_run_in_worker, first),

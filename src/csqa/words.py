@@ -10,7 +10,7 @@ Segmentation is done without jieba's HMM guesser: unknown text is cut into singl
 instead of being glued into invented words, which is what a word-boundary test wants (``给我滚``
 stays 给/我/滚, and 滚 is still a word of its own). Rules call this module only on utterances
 a cheap pre-filter (the Aho-Corasick pass) selected, because segmentation costs ~100x a phrase
-search; results are cached per call in :attr:`csqa.matching.CallView.memo`.
+search; results are kept per call in :attr:`csqa.matching.CallView.facts`.
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ import re
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from csqa.facts import Token
 from csqa.matching import CallView
 
 _LOCK = threading.Lock()
 _BASE: Any = None
 _POS_TABLE: dict[str, str] | None = None
 _SEGMENTERS: dict[frozenset[str], Segmenter] = {}
-#: id of a user-word set a rule passed -> (that set, its segmenter): see :func:`segmenter`
-_BY_ID: dict[int, tuple[frozenset[str], Segmenter]] = {}
 
 
 def _load() -> tuple[Any, dict[str, str]]:
@@ -86,22 +84,14 @@ def _longest_word(tk: Any) -> int:
     return _LONGEST[0]
 
 
-@dataclass(slots=True, frozen=True)
-class Token:
-    """One word of an utterance: its text, POS tag, and offsets in the original text."""
-
-    word: str
-    tag: str
-    start: int
-    end: int
-
-
 class Segmenter:
     """jieba with one set of user words; get one with :func:`segmenter`."""
 
     def __init__(self, user_words: frozenset[str]) -> None:
         import jieba
 
+        #: the user words it segments with (what names its words among a call's facts)
+        self.user_words = user_words
         base, tags = _load()
         if not user_words:
             self._tk = base
@@ -168,25 +158,14 @@ class Segmenter:
 
 
 def segmenter(user_words: Iterable[str] = ()) -> Segmenter:
-    """The process-wide segmenter for this set of user words (built on first use)."""
-    if isinstance(user_words, frozenset):
-        # the hot path: rules pass the same frozenset object again and again. Looked up by
-        # identity: a dict lookup by value compares it element by element with the equal key
-        # already stored (another object), ~10x the cost
-        known = _BY_ID.get(id(user_words))
-        if known is not None and known[0] is user_words:
-            return known[1]
+    """The process-wide segmenter for this set of user words (built on first use). A rule asks
+    once, when it first needs words, and keeps it (see ``PhraseMatcher.segmenter``)."""
     key = frozenset(w.strip() for w in user_words if w.strip())
     seg = _SEGMENTERS.get(key)
     if seg is None:
         seg = Segmenter(key)
         with _LOCK:
             seg = _SEGMENTERS.setdefault(key, seg)
-    if isinstance(user_words, frozenset):
-        _SEGMENTERS.setdefault(user_words, seg)
-        if len(_BY_ID) >= 4096:
-            _BY_ID.clear()  # many word lists come and go (tests, rule runs): stay small
-        _BY_ID[id(user_words)] = (user_words, seg)  # holds the set: its id stays its own
     return seg
 
 
@@ -198,14 +177,14 @@ def _in_block(ch: str) -> bool:
 _BLOCKS = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")  # jieba's re_han_default
 
 
-def _edges(call: CallView, index: int) -> list[int]:
+def block_edges(call: CallView, index: int) -> list[int]:
     """The edges of utterance ``index``'s jieba blocks, once per call: ``[lo0, hi0, lo1, hi1,
     …]``, strictly increasing (blocks are not empty, and two are apart by a character)."""
-    key = ("block edges", index)
-    got: list[int] | None = call.memo.get(key)
+    edges = call.facts.block_edges
+    got = edges.get(index)
     if got is None:
-        got = call.memo[key] = [at for m in _BLOCKS.finditer(call.utterances[index].text)
-                                for at in m.span()]
+        got = edges[index] = [at for m in _BLOCKS.finditer(call.utterances[index].text)
+                              for at in m.span()]
     return got
 
 
@@ -213,7 +192,7 @@ def call_block_span(call: CallView, index: int, start: int, end: int) -> tuple[i
     """:func:`block_span` for an utterance, from its block edges found once per call: two
     binary searches (a block holds ``start`` when it begins at or before it and ends at or
     after it; the same for ``end``)."""
-    edges = _edges(call, index)
+    edges = block_edges(call, index)
     k = bisect_right(edges, start)
     if k & 1:  # inside a block, or where one begins
         start = edges[k - 1]
@@ -239,47 +218,44 @@ def block_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def call_tokens(call: CallView, index: int, user_words: frozenset[str],
+def call_tokens(call: CallView, index: int, seg: Segmenter,
                 start: int = 0, end: int | None = None) -> list[Token]:
     """The words of utterance ``index`` around ``[start, end)`` (default: all of it), with
     offsets in the original text; segmented once per call, word list and block."""
     text = call.utterances[index].text
     lo, hi = block_span(text, start, len(text) if end is None else end)
-    key = ("words", user_words, index, lo, hi)
-    toks: list[Token] | None = call.memo.get(key)
+    words = call.facts.words
+    key = (seg.user_words, index, lo, hi)
+    toks = words.get(key)
     if toks is None:
-        toks = [Token(t.word, t.tag, t.start + lo, t.end + lo)
-                for t in segmenter(user_words).tokens(text[lo:hi])]
-        call.memo[key] = toks
+        toks = words[key] = [Token(t.word, t.tag, t.start + lo, t.end + lo)
+                             for t in seg.tokens(text[lo:hi])]
     return toks
 
 
 def on_word_boundaries(call: CallView, index: int, start: int, end: int,
-                       user_words: frozenset[str]) -> bool:
+                       seg: Segmenter) -> bool:
     """Whether original-text span ``[start, end)`` begins and ends on word boundaries."""
     lo, hi = call_block_span(call, index, start, end)
     if lo == start and hi == end:
         return True  # a whole block (between punctuation): its edges are boundaries, no jieba
-    seg = segmenter(user_words)
     text = call.utterances[index].text
     # no word crosses where a block begins or ends (crossed() says so too; not asked there)
     if not (lo < start and seg.crossed(text, start, lo, hi)) and not (
             end < hi and seg.crossed(text, end, lo, hi)):
         return True  # no word can span either edge: a boundary whatever jieba chooses
-    toks = call_tokens(call, index, user_words, start, end)
+    toks = call_tokens(call, index, seg, start, end)
     return any(t.start == start for t in toks) and any(t.end == end for t in toks)
 
 
-def token_tag(call: CallView, index: int, start: int, end: int,
-              user_words: frozenset[str]) -> str | None:
+def token_tag(call: CallView, index: int, start: int, end: int, seg: Segmenter) -> str | None:
     """The POS tag of ``text[start:end]`` when it is one word of the utterance, else ``None``."""
-    if not on_word_boundaries(call, index, start, end, user_words):
+    if not on_word_boundaries(call, index, start, end, seg):
         return None
     text = call.utterances[index].text
-    seg = segmenter(user_words)
     if end - start == 1:
         return seg.tag(text[start])  # one character between two boundaries is a word
-    for t in call_tokens(call, index, user_words, start, end):
+    for t in call_tokens(call, index, seg, start, end):
         if t.start == start:
             return t.tag if t.end == end else None
     return None

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from csqa.facts import Gap
 from csqa.matching import CallView, PhraseBank
 from csqa.meaning import DEFAULT_MARGIN, DEFAULT_MIN_SIMILARITY
 from csqa.model import Utterance
@@ -132,10 +133,10 @@ def speaker_utterances(call: CallView, speaker: str) -> list[Utterance]:
     """The utterances of ``speaker`` (``any`` for all), in order."""
     if speaker == "any":
         return list(call.utterances)
-    key = ("speaker", speaker)
-    got: list[Utterance] | None = call.memo.get(key)
+    by_speaker = call.facts.by_speaker
+    got = by_speaker.get(speaker)
     if got is None:  # once per call and speaker, however many rules ask
-        got = call.memo[key] = [u for u in call.utterances if u.speaker == speaker]
+        got = by_speaker[speaker] = [u for u in call.utterances if u.speaker == speaker]
     return list(got)
 
 
@@ -163,14 +164,14 @@ Phrase = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 """A phrase to look for: a non-empty string, matched after folding (see :mod:`csqa.matching`)."""
 
 
-def gaps(call: CallView) -> list[tuple[Utterance, Utterance, float]]:
+def gaps(call: CallView) -> list[Gap]:
     """Every stretch where nobody speaks: (last utterance before, first after, gap start).
 
     Found once per call (silence, response delays and hold conditions all ask).
     """
-    found: list[tuple[Utterance, Utterance, float]] | None = call.memo.get("gaps")
+    found = call.facts.gaps
     if found is None:
-        found = call.memo["gaps"] = []
+        found = call.facts.gaps = []
         last: Utterance | None = None
         for u in call.utterances:
             if last is not None and u.start > last.end:

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from csqa.matching import CallView, Match, PhraseBank
 from csqa.model import AGENT, CUSTOMER, Utterance
 from csqa.rules.base import Phrase, Speaker, announced_hold, gaps
-from csqa.words import call_tokens, on_word_boundaries
+from csqa.words import Segmenter, call_tokens, on_word_boundaries, segmenter
 
 CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
 #: what a distance in characters does not count: white space (as ``str.isspace``) and clause ends
@@ -90,7 +90,8 @@ class PhraseMatcher:
         self.before_id = bank.add(opts.unless_before) if opts.unless_before else None
         self.near_id = bank.add(opts.near.phrases) if opts.near else None
         self._bank = bank
-        self._having_key = (self, "having")  # call.memo key, made once
+        #: names this matcher's facts in a call (:class:`csqa.facts.CallFacts`)
+        self.key = bank.fact_key()
         #: the near phrases must be in the match's own utterance
         self._near_here = opts.near is not None and not opts.near.turns
 
@@ -99,25 +100,26 @@ class PhraseMatcher:
         # read once, at the first check: every rule has added its words by then
         return frozenset(self._bank.dictionary)
 
+    @cached_property
+    def segmenter(self) -> Segmenter:
+        """jieba with the ruleset's words, for ``match: word`` and distances in words."""
+        return segmenter(self.user_words)
+
     def speaks(self, u: Utterance) -> bool:
         return self.speaker == "any" or u.speaker == self.speaker
-
-    def candidate(self, call: CallView, index: int) -> bool:
-        """Cheap test (one shared Aho-Corasick pass) whether ``find`` can return anything."""
-        return self.speaks(call.utterances[index]) and call.contains(self.set_id, index)
 
     def find(self, call: CallView, index: int) -> list[Match]:
         """The phrases said in utterance ``index`` that count, in original-text offsets."""
         if self.speaker != "any" and call.utterances[index].speaker != self.speaker:
             return []
-        # memoised per call: sequence's quiet() and the full check ask the same utterances
-        key = (self, index)
-        got: list[Match] | None = call.memo.get(key)
+        # once per call: sequence's quiet() and the full check ask the same utterances
+        matches = call.facts.matches
+        got = matches.get((self.key, index))
         if got is None:
             got = call.find(self.set_id, index)
             if got and self._filters:
                 got = self.keep(call, index, got)
-            call.memo[key] = got
+            matches[self.key, index] = got
         return got
 
     def said(self, call: CallView, index: int) -> bool:
@@ -135,30 +137,27 @@ class PhraseMatcher:
 
     def where(self, call: CallView) -> dict[int, list[Match]]:
         """Every utterance where the phrases count, with their matches (once per call)."""
-        got: dict[int, list[Match]] | None = call.memo.get(self)
+        got = call.facts.where.get(self.key)
         if got is None:
-            got = {}
+            got = call.facts.where[self.key] = {}
             for i in self.having(call):
                 found = self.find(call, i)
                 if found:
                     got[i] = found
-            call.memo[self] = got
         return got
 
     def having(self, call: CallView) -> list[int]:
         """The speaker's utterances holding any of the phrases, in order: where ``find`` can
         give something (the options are not applied, except that a ``near`` without ``turns``
         needs its phrases in the same utterance)."""
-        key = self._having_key
-        got: list[int] | None = call.memo.get(key)
-        if got is not None:
-            return got
-        found = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
-        if self._near_here and found:
-            near = call.having(self.near_id)  # type: ignore[arg-type]
-            found = [i for i in found if i in near]
-        call.memo[key] = found
-        return found
+        got = call.facts.candidates.get(self.key)
+        if got is None:
+            got = call.having(self.set_id, None if self.speaker == "any" else self.speaker)
+            if self._near_here and got:
+                near = call.having(self.near_id)  # type: ignore[arg-type]
+                got = [i for i in got if i in near]
+            call.facts.candidates[self.key] = got
+        return got
 
     def most(self, call: CallView) -> int | None:
         """At most how many matches :meth:`find` can give over the whole call: every exact
@@ -184,11 +183,11 @@ class PhraseMatcher:
         text = call.utterances[index].text
         if o.match == "word" and matches:
             matches = [m for m in matches
-                       if on_word_boundaries(call, index, m.start, m.end, self.user_words)]
+                       if on_word_boundaries(call, index, m.start, m.end, self.segmenter)]
         if o.ignore_quoted and matches:
             matches = [m for m in matches if not quoted(text, m.start, m.end)]
         if self.before_id is not None and matches:
-            guards = _found(call, self.before_id, index)
+            guards = phrase_hits(call, self.before_id, index)
             if guards:  # most often none: nothing can cancel a match
                 matches = [m for m in matches if not preceded_in_clause(text, m, guards)]
         if o.near is not None and self.near_id is not None and matches:
@@ -199,7 +198,7 @@ class PhraseMatcher:
         """Whether the ``near`` phrases are close enough to match ``m`` of utterance ``index``."""
         near = self.opts.near
         assert near is not None and self.near_id is not None
-        for n in _found(call, self.near_id, index):
+        for n in phrase_hits(call, self.near_id, index):
             if n.start < m.end and m.start < n.end:
                 continue  # the near phrase is (part of) the match itself
             after = n.start >= m.end
@@ -222,7 +221,7 @@ class PhraseMatcher:
     def _distance(self, call: CallView, index: int, a: Match, b: Match) -> int:
         lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
         if self.opts.near is not None and self.opts.near.unit == "words":
-            toks = call_tokens(call, index, self.user_words, lo, hi)
+            toks = call_tokens(call, index, self.segmenter, lo, hi)
             return sum(1 for t in toks if t.start >= lo and t.end <= hi and t.tag != "x")
         return counted_chars(call.utterances[index].text[lo:hi])
 
@@ -233,12 +232,12 @@ def counted_chars(text: str) -> int:
     return len(_UNCOUNTED.sub("", text))
 
 
-def _found(call: CallView, set_id: int, index: int) -> list[Match]:
-    """``call.find`` memoised per call: guard and near phrases are asked about once per match."""
-    key = ("found", set_id, index)
-    got: list[Match] | None = call.memo.get(key)
+def phrase_hits(call: CallView, set_id: int, index: int) -> list[Match]:
+    """``call.find`` once per call: guard and near phrases are asked about once per match."""
+    hits = call.facts.phrase_hits
+    got = hits.get((set_id, index))
     if got is None:
-        got = call.memo[key] = call.find(set_id, index)
+        got = hits[set_id, index] = call.find(set_id, index)
     return got
 
 
@@ -300,17 +299,17 @@ class Condition(PhraseOptions):
     def _exactly_one(self) -> Condition:
         given = [a for a in ATOMS if getattr(self, "not_" if a == "not" else a) is not None]
         if len(given) != 1:
-            what = "none" if not given else ", ".join(given)
-            raise ValueError(f"a condition needs exactly one of {', '.join(ATOMS)} (got {what})")
+            what = "一个也没有" if not given else "、".join(given)
+            raise ValueError(f"一个条件必须且只能给出 {'、'.join(ATOMS)} 中的一个(给出的是:{what})")
         uses_options = (self.match == "word" or self.near is not None or bool(self.unless_before)
                         or self.ignore_quoted)
         if given[0] not in SAYS and uses_options:
-            raise ValueError("match, near, unless_before and ignore_quoted go with agent_says, "
-                             "customer_says or says")
+            raise ValueError("match、near、unless_before 和 ignore_quoted 只能与 agent_says、"
+                             "customer_says 或 says 一起使用")
         if given[0] not in SAYS and (self.like is not None or self.unlike):
-            raise ValueError("like and unlike go with agent_says, customer_says or says")
+            raise ValueError("like 和 unlike 只能与 agent_says、customer_says 或 says 一起使用")
         if isinstance(self.hold, (int, float)) and not isinstance(self.hold, bool) and self.hold < 0:
-            raise ValueError("hold: must be true or a number of seconds ≥ 0")
+            raise ValueError("hold:应为 true 或不小于 0 的秒数")
         return self
 
 
@@ -318,15 +317,24 @@ Condition.model_rebuild()
 
 
 class Compiled:
-    """A condition ready to evaluate; ``at(call, i)`` is where in utterance ``i`` it holds.
+    """A condition ready to evaluate. Rules ask it three things:
 
-    Utterance-level conditions compute ``where`` (utterance -> matches) once per call from the
-    utterances the shared phrase scan found, so a rule never asks every utterance.
+    - :meth:`candidates`: the utterances where it may hold, told cheaply from the call's phrase
+      scan (``None`` when that cannot tell); with ``exact``, exactly where it holds;
+    - :meth:`where`: every utterance where it holds, with its matches (once per call);
+    - :meth:`at`: its matches in one utterance, without working out the whole call.
+
+    A call-level condition (``call_level``: ``call_longer_than``, ``hold``, ``tag`` and their
+    combinations) holds for the call as a whole, at the start of every utterance.
     """
 
     call_level: bool = False
     #: whether :meth:`candidates` are exactly the utterances where the condition holds
     exact: bool = False
+
+    def __init__(self, bank: PhraseBank) -> None:
+        #: names the condition's facts in a call (:class:`csqa.facts.CallFacts`)
+        self.key = bank.fact_key()
 
     def candidates(self, call: CallView) -> list[int] | None:
         """The utterances where the condition may hold, in order: a superset of :meth:`where`'s,
@@ -334,36 +342,20 @@ class Compiled:
         that cannot tell (call-level atoms, ``not``)."""
         return None
 
-    def holds_at(self, call: CallView, index: int) -> bool:
-        """Whether the condition holds anywhere in utterance ``index``."""
-        return bool(self.at(call, index))
-
-    def at_one(self, call: CallView, index: int) -> list[Match]:
-        """The same as :meth:`at`, for when only a few utterances are asked about: phrase
-        atoms look at utterance ``index`` alone instead of computing ``where`` for the call."""
-        return self.at(call, index)
-
-    def first_match(self, call: CallView, index: int) -> Match | None:
-        """A match placed as the first of :meth:`at_one`'s (the least start, then the least
-        end; ``None``: none): where a sequence's trigger is, all it asks about it."""
-        found = self.at_one(call, index)
-        return found[0] if found else None
-
-    def earliest(self, call: CallView, index: int) -> int | None:
-        """No match of :meth:`at_one` starts before this (``None``: there is none)."""
-        found = self.at_one(call, index)
-        return min(m.start for m in found) if found else None
+    def where(self, call: CallView) -> dict[int, list[Match]]:
+        """Utterance -> the condition's matches there (in order of place), for every utterance
+        where it holds."""
+        got = call.facts.where.get(self.key)
+        if got is None:
+            got = call.facts.where[self.key] = self._where(call)
+        return got
 
     def at(self, call: CallView, index: int) -> list[Match]:
+        """The condition's matches in utterance ``index`` (``where(call).get(index, [])``);
+        phrase atoms and ``any`` look at that utterance alone."""
         if self.call_level:
             return [_CALL_START] if self.holds(call) else []
         return self.where(call).get(index, [])
-
-    def where(self, call: CallView) -> dict[int, list[Match]]:
-        got: dict[int, list[Match]] | None = call.memo.get(self)
-        if got is None:
-            got = call.memo[self] = self._where(call)
-        return got
 
     def _where(self, call: CallView) -> dict[int, list[Match]]:
         """For a call-level condition: every utterance when it holds."""
@@ -381,41 +373,22 @@ class Compiled:
 
 class _Says(Compiled):
     def __init__(self, key: str, phrases: list[str], opts: PhraseOptions, bank: PhraseBank) -> None:
-        self.key = key
+        super().__init__(bank)
+        self.says = key
         self.matcher = PhraseMatcher(phrases, opts, bank, speaker=SAYS[key])
         self.exact = not self.matcher._filters and bank.space(self.matcher.set_id) is None
 
     def candidates(self, call: CallView) -> list[int] | None:
         return self.matcher.having(call)
 
-    def holds_at(self, call: CallView, index: int) -> bool:
-        got: dict[int, list[Match]] | None = call.memo.get(self)
-        if got is not None:
-            return index in got
-        return self.matcher.said(call, index)
-
-    def at_one(self, call: CallView, index: int) -> list[Match]:
-        got: dict[int, list[Match]] | None = call.memo.get(self)
-        if got is not None:
-            return got.get(index, [])
-        return self.matcher.find(call, index)
-
-    def earliest(self, call: CallView, index: int) -> int | None:
-        """The phrase options only drop matches: with options, the first of the phrases found
-        at all (one lookup, no ``near``/guard/word-boundary test)."""
-        m = self.matcher
-        if not m._filters or call.memo.get(self) is not None or (m, index) in call.memo:
-            return super().earliest(call, index)
-        if not m.speaks(call.utterances[index]):
-            return None
-        found = call.find(m.set_id, index)
-        return min(x.start for x in found) if found else None
-
-    def _where(self, call: CallView) -> dict[int, list[Match]]:
+    def where(self, call: CallView) -> dict[int, list[Match]]:
         return self.matcher.where(call)
 
+    def at(self, call: CallView, index: int) -> list[Match]:
+        return self.matcher.find(call, index)
+
     def label(self) -> str:
-        who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.key]
+        who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.says]
         shown = "/".join(self.matcher.phrases[:3]) + ("…" if len(self.matcher.phrases) > 3 else "")
         return f"{who}说“{shown}”"
 
@@ -428,8 +401,9 @@ CONDITION_LIKE_SIMILARITY = 0.55
 class _Means(Compiled):
     """The speaker says one of ``like`` in other words: the whole utterance is the match."""
 
-    def __init__(self, key: str, set_id: int, like: list[str]) -> None:
-        self.key = key
+    def __init__(self, key: str, set_id: int, like: list[str], bank: PhraseBank) -> None:
+        super().__init__(bank)
+        self.says = key
         self.speaker = SAYS[key]
         self.set_id = set_id
         self.like = like
@@ -446,7 +420,7 @@ class _Means(Compiled):
         return found
 
     def label(self) -> str:
-        who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.key]
+        who = {"agent_says": "坐席", "customer_says": "客户", "says": ""}[self.says]
         return f"{who}说(语义)“{self.like[0]}”" + ("等" if len(self.like) > 1 else "")
 
 
@@ -455,7 +429,8 @@ class _CallLevel(Compiled):
 
 
 class _Longer(_CallLevel):
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, bank: PhraseBank) -> None:
+        super().__init__(bank)
         self.seconds = seconds
 
     def holds(self, call: CallView) -> bool:
@@ -469,15 +444,17 @@ class _Hold(_CallLevel):
     def __init__(self, min_seconds: float, bank: PhraseBank) -> None:
         from csqa.rules.holds import DEFAULT_CUSTOMER_HOLD, DEFAULT_HOLD
 
+        super().__init__(bank)
         self.min_seconds = min_seconds
         self.agent_set = bank.add(DEFAULT_HOLD)
         self.customer_set = bank.add(DEFAULT_CUSTOMER_HOLD)
 
     def holds(self, call: CallView) -> bool:
-        key = ("hold", self.min_seconds, self.agent_set)
-        if key not in call.memo:
-            call.memo[key] = self._holds(call)
-        return bool(call.memo[key])
+        known = call.facts.holds  # by the seconds: every hold condition has the same phrases
+        got = known.get(self.min_seconds)
+        if got is None:
+            got = known[self.min_seconds] = self._holds(call)
+        return got
 
     def _holds(self, call: CallView) -> bool:
         extra = call.transcript.extra
@@ -497,7 +474,8 @@ class _Hold(_CallLevel):
 
 
 class _Tag(_CallLevel):
-    def __init__(self, tags: list[str]) -> None:
+    def __init__(self, tags: list[str], bank: PhraseBank) -> None:
+        super().__init__(bank)
         self.tags = frozenset(t.strip() for t in tags)
 
     def holds(self, call: CallView) -> bool:
@@ -518,7 +496,8 @@ def call_tags(call: CallView) -> set[str]:
 
 
 class _All(Compiled):
-    def __init__(self, parts: list[Compiled]) -> None:
+    def __init__(self, parts: list[Compiled], bank: PhraseBank) -> None:
+        super().__init__(bank)
         self.parts = parts
         self.call_level = all(p.call_level for p in parts)
         # the position of an all is where its first utterance-level part matched
@@ -544,62 +523,40 @@ class _All(Compiled):
 
 
 class _Any(Compiled):
-    def __init__(self, parts: list[Compiled]) -> None:
+    def __init__(self, parts: list[Compiled], bank: PhraseBank) -> None:
+        super().__init__(bank)
         self.parts = parts
         self.call_level = all(p.call_level for p in parts)
         self.exact = all(p.exact for p in parts)
-        #: the exact parts first, then those with phrase options (see :meth:`first_match`)
-        self._exact_first = sorted(parts, key=lambda p: not p.exact)
 
     def candidates(self, call: CallView) -> list[int] | None:
-        key = (self, "candidates")
-        if key in call.memo:
-            got: list[int] | None = call.memo[key]
-            return got
-        got = call.memo[key] = self._candidates(call)
+        known = call.facts.candidates
+        if self.key in known:
+            return known[self.key]
+        lists = []
+        got: list[int] | None = []
+        for p in self.parts:
+            part = p.candidates(call)
+            if part is None:
+                got = None
+                break
+            if part:
+                lists.append(part)
+        else:
+            if len(lists) == 1:
+                got = lists[0]
+            elif lists:
+                got = sorted(set().union(*lists))
+        known[self.key] = got
         return got
 
-    def _candidates(self, call: CallView) -> list[int] | None:
-        lists = []
-        for p in self.parts:
-            got = p.candidates(call)
-            if got is None:
-                return None
-            if got:
-                lists.append(got)
-        if len(lists) <= 1:
-            return lists[0] if lists else []
-        return sorted(set().union(*lists))
-
-    def holds_at(self, call: CallView, index: int) -> bool:
+    def at(self, call: CallView, index: int) -> list[Match]:
         if self.call_level:
-            return super().holds_at(call, index)
-        return any(p.holds_at(call, index) for p in self.parts)
-
-    def at_one(self, call: CallView, index: int) -> list[Match]:
-        if self.call_level:
-            return super().at_one(call, index)
+            return super().at(call, index)
         merged: set[Match] = set()
         for p in self.parts:  # as in _where, so that equal places come in the same order
-            merged.update(p.at_one(call, index))
+            merged.update(p.at(call, index))
         return sorted(merged, key=_PLACE)
-
-    def first_match(self, call: CallView, index: int) -> Match | None:
-        """As :meth:`at_one`'s first match (the least start, then the least end), asking a part
-        with phrase options only when the first place it may match (:meth:`earliest`) is not
-        after the first match found so far: an escalation said before 工单 decides alone."""
-        if self.call_level:
-            return super().first_match(call, index)
-        best: Match | None = None
-        for p in self._exact_first:
-            if best is not None and not p.exact:
-                lo = p.earliest(call, index)
-                if lo is None or lo > best.start:
-                    continue
-            for m in p.at_one(call, index):
-                if best is None or (m.start, m.end) < (best.start, best.end):
-                    best = m
-        return best
 
     def holds(self, call: CallView) -> bool:
         return any(p.holds(call) for p in self.parts)
@@ -618,7 +575,8 @@ class _Any(Compiled):
 
 
 class _Not(Compiled):
-    def __init__(self, part: Compiled) -> None:
+    def __init__(self, part: Compiled, bank: PhraseBank) -> None:
+        super().__init__(bank)
         self.part = part
         self.call_level = part.call_level
 
@@ -643,23 +601,25 @@ def compile_condition(cond: Condition, bank: PhraseBank) -> Compiled:
             says = _Says(key, phrases, cond, bank)
             meaning = bank.meaning.add(cond.like, cond.unlike, shared=False,
                                        min_similarity=CONDITION_LIKE_SIMILARITY) if cond.like else None
-            return says if meaning is None else _Any([says, _Means(key, meaning, cond.like or [])])
+            if meaning is None:
+                return says
+            return _Any([says, _Means(key, meaning, cond.like or [], bank)], bank)
     if cond.call_longer_than is not None:
-        return _Longer(cond.call_longer_than)
+        return _Longer(cond.call_longer_than, bank)
     if cond.hold is not None:
         if cond.hold is True:
             return _Hold(10.0, bank)
         if cond.hold is False:
-            return _Not(_Hold(10.0, bank))
+            return _Not(_Hold(10.0, bank), bank)
         return _Hold(float(cond.hold), bank)
     if cond.tag is not None:
-        return _Tag([cond.tag] if isinstance(cond.tag, str) else list(cond.tag))
+        return _Tag([cond.tag] if isinstance(cond.tag, str) else list(cond.tag), bank)
     if cond.all is not None:
-        return _All([compile_condition(c, bank) for c in cond.all])
+        return _All([compile_condition(c, bank) for c in cond.all], bank)
     if cond.any is not None:
-        return _Any([compile_condition(c, bank) for c in cond.any])
+        return _Any([compile_condition(c, bank) for c in cond.any], bank)
     assert cond.not_ is not None
-    return _Not(compile_condition(cond.not_, bank))
+    return _Not(compile_condition(cond.not_, bank), bank)
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: built often (see model.Utterance)
@@ -682,14 +642,12 @@ def occurrences(call: CallView, cond: Compiled) -> list[Occurrence]:
 
 def first_occurrence(call: CallView, cond: Compiled) -> list[Occurrence]:
     """``occurrences(call, cond)[:1]``, asking only the candidate utterances up to the first
-    where the condition holds (:meth:`Compiled.at_one`) instead of the whole call's ``where``."""
-    if cond.call_level or call.memo.get(cond) is not None:
-        return occurrences(call, cond)[:1]
-    cands = cond.candidates(call)
+    where the condition holds (:meth:`Compiled.at`) instead of the whole call's ``where``."""
+    cands = None if cond.call_level else cond.candidates(call)
     if cands is None:
         return occurrences(call, cond)[:1]
     for i in cands:
-        found = cond.at_one(call, i)
+        found = cond.at(call, i)
         if found:
             return [Occurrence(i, found[0])]
     return []

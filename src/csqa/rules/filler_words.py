@@ -109,21 +109,21 @@ def fillers(call: CallView, prep: Prepared) -> list[Counted]:
             word = text[m.start : m.end]
             if word not in allowed:
                 found.append((i, m.start, word))
-    candidates = _candidates(call, prep) if prep.tags else []
+    candidates = pos_candidates(call, prep) if prep.tags else []
     if candidates:
-        user_words = prep.words.user_words
+        seg = prep.words.segmenter
         # characters already inside a listed word
         listed = {(i, k) for i, matches in where.items() for m in matches
                   for k in range(m.start, m.end)}
         for index, offset, char in candidates:
             if (index, offset) in listed:
                 continue
-            if token_tag(call, index, offset, offset + 1, user_words) in prep.tags:
+            if token_tag(call, index, offset, offset + 1, seg) in prep.tags:
                 found.append((index, offset, char))
     return [Counted(i, w) for i, _, w in sorted(found)]
 
 
-def _candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
+def pos_candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
     """``(utterance, offset, character)`` of every character of the POS pre-filter that is not
     ``paired`` in the agent's utterances, in order (once per call). First a look for each such
     character in all the call's text at once (a fast substring search each, in the folded text
@@ -133,8 +133,7 @@ def _candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
     chars = prep._unpaired_chars
     if not chars:
         return []
-    key = (_CANDIDATES, chars)
-    got: list[tuple[int, int, str]] | None = call.memo.get(key)
+    got = call.facts.filler_chars.get(chars)
     if got is None:
         got = []
         utts = call.utterances
@@ -147,11 +146,8 @@ def _candidates(call: CallView, prep: Prepared) -> list[tuple[int, int, str]]:
                 got = [(u.index, m.start(), m.group()) for u in utts if u.speaker == AGENT
                        for m in finditer(u.text)]
                 break
-        call.memo[key] = got
+        call.facts.filler_chars[chars] = got
     return got
-
-
-_CANDIDATES = "filler_words candidates"
 
 
 def most(call: CallView, prep: Prepared) -> int | None:
@@ -162,7 +158,7 @@ def most(call: CallView, prep: Prepared) -> int | None:
     if total is None:
         return None
     if prep.tags:
-        total += len(_candidates(call, prep))
+        total += len(pos_candidates(call, prep))
     return total
 
 

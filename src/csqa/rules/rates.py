@@ -39,13 +39,13 @@ class Counted:
 
 def agent_seconds(call: CallView) -> float:
     """How long the agent spoke, in seconds (once per call)."""
-    got = call.memo.get("agent_seconds")
+    got = call.facts.agent_seconds
     if got is None:
         # the sum of max(0.0, end - start) over the agent's utterances: the ones that do not
         # end after they start add nothing, and a list is summed faster than a generator
-        got = call.memo["agent_seconds"] = sum(
-            [u.end - u.start for u in call.utterances if u.speaker == AGENT and u.end > u.start])
-    return float(got)
+        got = call.facts.agent_seconds = float(sum(
+            [u.end - u.start for u in call.utterances if u.speaker == AGENT and u.end > u.start]))
+    return got
 
 
 def rate_hits(call: CallView, params: RateParams, found: list[Counted], what: str) -> Iterator[Hit]:

@@ -42,6 +42,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -133,7 +134,7 @@ def prepare(params: Params, bank: PhraseBank) -> Prepared:
 def _first(call: CallView, cond: Compiled, u: Utterance, after_pos: int | None,
            before_pos: int | None) -> int | None:
     """Offset of the first place ``cond`` holds in ``u`` (restricted around the trigger)."""
-    for m in cond.at_one(call, u.index):
+    for m in cond.at(call, u.index):
         if after_pos is not None and m.start < after_pos:
             continue
         if before_pos is not None and m.end > before_pos:
@@ -144,10 +145,23 @@ def _first(call: CallView, cond: Compiled, u: Utterance, after_pos: int | None,
 
 def _places(call: CallView, cond: Compiled) -> list[int]:
     """The utterances where ``cond`` may hold, in order: its candidates (a superset of where it
-    holds, told from the call's phrase scan), else where it holds. Asking :meth:`holds_at`
+    holds, told from the call's phrase scan), else where it holds. Asking :func:`_holds_at`
     about one of them costs less than ``where``, which places every match of the call."""
     got = cond.candidates(call)
     return sorted(cond.where(call)) if got is None else got
+
+
+def _holds_at(call: CallView, cond: Compiled, index: int) -> bool:
+    """Whether ``cond`` holds in utterance ``index``, one of its :func:`_places` (where an exact
+    condition holds by definition)."""
+    return cond.exact or bool(cond.at(call, index))
+
+
+def _first_match(call: CallView, cond: Compiled, index: int) -> Match | None:
+    """The first of ``cond``'s matches in utterance ``index`` (the least start, then the least
+    end; ``None``: none there)."""
+    found = cond.at(call, index)
+    return found[0] if found else None
 
 
 def _in_window(win: Window | None, seconds_away: float, agent_turns: int) -> bool:
@@ -194,41 +208,39 @@ def check(call: CallView, prep: Prepared) -> Iterator[Hit]:
 
 def findings(call: CallView, prep: Prepared) -> Iterator[Hit]:
     """The rule's findings in the call, every trigger looked at (:func:`check` first asks
-    :func:`quiet`, which tells most calls without finding apart cheaply)."""
+    :func:`quiet`, which tells most calls without finding apart cheaply). The walk goes over
+    the utterances the trigger may be in (:func:`_places`) and works out where in one it was
+    said only when it needs to: not for one inside an earlier trigger's answer, nor, for an
+    exact trigger, for one that no finding points at."""
     p = prep.params
-    when_label = prep.when_label
-    then_label = prep.then_label
     when = prep.when
-    if p.direction == "before" and p.expect == "present" and not p.first_only and when.exact:
-        # the trigger utterances are exactly its candidates: where in them it was said is
-        # worked out only for the ones a finding points at (or that hold the behaviour too)
-        yield from _check_before(call, prep, when.candidates(call) or [],
-                                 lambda i: Occurrence(i, when.at_one(call, i)[0]),
-                                 when_label, then_label)
-        return
-    if p.direction == "after" and p.expect == "present" and not p.first_only:
-        places = when.candidates(call)
-        if places is not None:
-            # where the trigger was said is worked out only for the candidates not already
-            # inside an earlier trigger's answer (its first match, see Compiled.first_match)
-            def occ_at(i: int | None) -> Occurrence | None:
-                assert i is not None
-                m = when.first_match(call, i)
-                return None if m is None else Occurrence(i, m)
-            yield from _check_after(call, prep, places, occ_at, when_label, then_label)
-            return
-    occs = first_occurrence(call, when) if p.first_only else occurrences(call, when)
-    if not occs:
+    labels = (prep.when_label, prep.then_label)
+    triggers: Sequence[int | None]
+    occ_at: Callable[[int | None], Occurrence | None]
+    if p.first_only or when.call_level:
+        given = {o.utterance: o for o in (first_occurrence(call, when) if p.first_only
+                                          else occurrences(call, when))}
+        triggers, occ_at = list(given), given.get
+    else:
+        triggers, occ_at = _places(call, when), partial(_placed, call, when)
+    if not triggers:
         return
     if p.expect == "absent":
-        yield from _check_absent(call, prep, occs, when_label, then_label)
-    elif p.direction == "before":
-        by_index = {o.utterance: o for o in occs if o.utterance is not None}
-        yield from _check_before(call, prep, list(by_index), by_index.__getitem__,
-                                 when_label, then_label)
+        occs = [o for o in map(occ_at, triggers) if o is not None]
+        yield from _check_absent(call, prep, occs, *labels)
+    elif p.direction == "before":  # a trigger of the call as a whole has nothing before it
+        held = [i for i in triggers if i is not None and _holds_at(call, when, i)]
+        yield from _check_before(call, prep, held, lambda i: Occurrence(i, when.at(call, i)[0]),
+                                 *labels)
     else:
-        given = {o.utterance: o for o in occs}
-        yield from _check_after(call, prep, list(given), given.get, when_label, then_label)
+        yield from _check_after(call, prep, triggers, occ_at, *labels)
+
+
+def _placed(call: CallView, when: Compiled, index: int | None) -> Occurrence | None:
+    """The trigger's occurrence in utterance ``index``: its first match there (``None``: the
+    trigger is not there)."""
+    m = None if index is None else _first_match(call, when, index)
+    return None if m is None else Occurrence(index, m)
 
 
 def quiet(call: CallView, prep: Prepared) -> bool:
@@ -266,9 +278,9 @@ def quiet(call: CallView, prep: Prepared) -> bool:
             ok = _surely_answered(call, prep, t, then, expl, win)
         # a candidate that is no trigger (a phrase option ruled it out) does not count
         if ok:
-            if p.first_only and (when.exact or when.holds_at(call, t)):
+            if p.first_only and _holds_at(call, when, t):
                 return True  # the first trigger is the only one checked
-        elif when.exact or when.holds_at(call, t):
+        elif _holds_at(call, when, t):
             return False
     return True
 
@@ -315,7 +327,7 @@ def _surely_before(call: CallView, cond: Compiled, t: int, then: list[int],
     if k == 0 or (k < len(then) and then[k] == t):
         return False
     j = then[k - 1]
-    if not cond.holds_at(call, j):
+    if not _holds_at(call, cond, j):
         return False
     if win is None:
         return True
@@ -333,12 +345,12 @@ def _surely_answered(call: CallView, prep: Prepared, t: int, then: list[int], ex
     e = bisect_left(expl, t)
     if (k < len(then) and then[k] == t) or (e < len(expl) and expl[e] == t):
         # in the trigger's own utterance only what comes after the trigger counts
-        first = prep.when.first_match(call, t)
+        first = _first_match(call, prep.when, t)
         if first is None:
             return True
         after = first.end
-        then_at = _first_from(prep.then.at_one(call, t), after)
-        expl_at = (_first_from(prep.then_before.at_one(call, t), after)
+        then_at = _first_from(prep.then.at(call, t), after)
+        expl_at = (_first_from(prep.then_before.at(call, t), after)
                    if prep.then_before is not None else None)
         if expl_at is not None and (then_at is None or expl_at < then_at):
             return False
@@ -351,7 +363,7 @@ def _surely_answered(call: CallView, prep: Prepared, t: int, then: list[int], ex
     j = then[k]
     if e < len(expl) and expl[e] <= j:
         return False
-    return _reaches(call, t, j, win) and prep.then.holds_at(call, j)
+    return _reaches(call, t, j, win) and _holds_at(call, prep.then, j)
 
 
 def _first_from(matches: list[Match], after: int) -> int | None:
@@ -430,8 +442,8 @@ def _check_after(call: CallView, prep: Prepared, triggers: Sequence[int | None],
                 explained = expl_at is not None and (then_at is None or expl_at < then_at)
                 done = then_at is not None
             else:  # whether each holds there; where, only when both do
-                done = (not expl_c or i in then_c) and then.holds_at(call, i)
-                explained = expl is not None and i in expl_c and expl.holds_at(call, i)
+                done = (not expl_c or i in then_c) and _holds_at(call, then, i)
+                explained = expl is not None and i in expl_c and _holds_at(call, expl, i)
                 if explained and done and expl is not None:  # both: whichever comes first
                     expl_at = _first(call, expl, u, None, None)
                     then_at = _first(call, then, u, None, None)
@@ -452,7 +464,7 @@ def _check_after(call: CallView, prep: Prepared, triggers: Sequence[int | None],
             yield Hit(u.index, u.start, u.end, matched=u.text, values={**values, "detail": detail})
             continue
         busy_until = last if win is not None else len(call.utterances)
-        late = next((call.utterances[i] for i in then_c if i > last and then.holds_at(call, i)),
+        late = next((call.utterances[i] for i in then_c if i > last and _holds_at(call, then, i)),
                     None)
         where = f" {prep.within}内" if win is not None else ""
         said = f"“{values['trigger']}”(第 {t_end:.1f} 秒)" if t_index >= 0 else ""
@@ -491,7 +503,7 @@ def _check_before(call: CallView, prep: Prepared, triggers: list[int],
             reported_at = None
             continue
         if reported_at is not None and not any(reported_at < i <= t_index
-                                               and then.holds_at(call, i) for i in then_at):
+                                               and _holds_at(call, then, i) for i in then_at):
             continue
         reported_at = t_index
         occ = occ_at(t_index)
@@ -513,7 +525,7 @@ def _came_before(call: CallView, then: Compiled, then_at: list[int], t_index: in
             if _first(call, then, t, None, occ_at(t_index).match.start) is None:
                 continue
             return True
-        if not then.holds_at(call, i):
+        if not _holds_at(call, then, i):
             continue
         if win is None:
             return True
@@ -536,7 +548,7 @@ def _check_absent(call: CallView, prep: Prepared, occs: list[Occurrence], when_l
                 continue
             # bounded by the trigger in its own utterance; elsewhere whether it holds at all
             if (_first(call, then, u, a, b) is None if a is not None or b is not None
-                    else not then.holds_at(call, u.index)):
+                    else not _holds_at(call, then, u.index)):
                 continue
             reported.add(u.index)
             side = "之前" if backwards else "之后"
