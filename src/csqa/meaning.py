@@ -67,7 +67,6 @@ STATIC_MARGIN = -0.05
 #: L2 penalty of the classifiers' training (few examples, many dimensions: keep the weights small)
 CLASSIFIER_L2 = 1.0
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(slots=True, frozen=True)
@@ -201,12 +200,14 @@ def sentence_model() -> SentenceModel:
 
 
 #: fillers and sentence particles: they carry tone, not content of their own
-_LIGHT = frozenset("嗯呃啊哦噢吧呢嘛呀哈啦喽")
+_LIGHT = "嗯呃啊哦噢吧呢嘛呀哈啦喽"
+#: a Chinese character of content (not one of _LIGHT)
+_CONTENT = re.compile(f"(?![{_LIGHT}])[\u3400-\u9fff]")
 
 
 def _words(text: str) -> int:
     """How many Chinese characters of content ``text`` has (fillers and particles left out)."""
-    return sum(1 for ch in _CJK.findall(text) if ch not in _LIGHT)
+    return len(_CONTENT.findall(text))
 
 
 def _respectful(text: str) -> bool:
@@ -331,21 +332,32 @@ class MeaningBank:
             if not self._classifies(k, True):
                 self._model([], s)
 
-    def _seen(self, text: str) -> _Seen:
-        """What is known of ``text``: at first whether it is long enough to judge and, if so,
-        its features, every classifier's probability and which shared set it holds (if any)."""
-        seen = self._recent.get(text)
-        if seen is None:
+    def read(self, texts: Sequence[str]) -> list[_Seen]:
+        """What is known of each of ``texts``, working out the texts not seen yet in one batch:
+        whether each is long enough to judge and, if so, its features, every classifier's
+        probability and which shared set it holds (if any). A rule that judges a call's lines
+        reads them all first, so that the call's new texts are one batch, not one each."""
+        recent = self._recent
+        new = [t for t in dict.fromkeys(texts) if t not in recent]
+        if new:
             assert self._weights is not None, "MeaningBank.build() first"
-            seen = self._recent[text] = _Seen(_words(text) < MIN_CHARS)
-            if not seen.short:
-                seen.features = features(static_table(), [text])[0]
-                seen.probabilities = np.where(
-                    self._trained, 1.0 / (1.0 + np.exp(-(self._weights @ seen.features))), 1.0)
-                seen.verdict = self._verdict(seen)
-            if len(self._recent) > 256:  # a call's worth of utterances, however many rules ask
-                self._recent.popitem(last=False)
-        return seen
+            long = [t for t in new if _words(t) >= MIN_CHARS]
+            for t in new:
+                recent[t] = _Seen(True)
+            if long:
+                f = features(static_table(), long)
+                p = np.where(self._trained, 1.0 / (1.0 + np.exp(-(f @ self._weights.T))), 1.0)
+                for k, t in enumerate(long):
+                    seen = recent[t] = _Seen(False, f[k], p[k])
+                    seen.verdict = self._verdict(seen)
+            while len(recent) > 256:  # a call's worth of utterances, however many rules ask
+                recent.popitem(last=False)
+        return [recent[t] if t in recent else self.read([t])[0] for t in texts]
+
+    def _seen(self, text: str) -> _Seen:
+        """What is known of ``text`` (see :meth:`read`)."""
+        seen = self._recent.get(text)
+        return seen if seen is not None else self.read([text])[0]
 
     def _verdict(self, seen: _Seen) -> int | None:
         """The shared set a text holds: of those whose classifier's probability clears their

@@ -185,14 +185,14 @@ def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
     """Utterances that say what the rule forbids in other words (nearest to a like example)."""
     p = prep.params
     assert prep.meaning is not None
-    keywords = call.bank.meaning.keyword_sets
-    for u in in_scope(call, p.speaker, p.scope):
-        if u.index in said:
-            continue
-        j = call.bank.meaning.judge(prep.meaning, call.plain(u.index))
+    bank = call.bank.meaning
+    utts = [u for u in in_scope(call, p.speaker, p.scope) if u.index not in said]
+    bank.read([call.plain(u.index) for u in utts])  # the call's new lines in one batch
+    for u in utts:
+        j = bank.judge(prep.meaning, call.plain(u.index))
         if j is None or not j.holds:
             continue
-        if any(call.contains(k, u.index) for k in keywords):
+        if any(call.contains(k, u.index) for k in bank.keyword_sets):
             continue  # a line holding a keyword of a forbidden rule is that rule's to judge
         if prep.unless is not None and call.contains(prep.unless, u.index):
             continue
