@@ -312,10 +312,9 @@ class MeaningBank:
         self._weights = np.zeros((len(self._sets), table.vectors.shape[1] + 4), dtype=np.float32)
         self._trained = np.zeros(len(self._sets), dtype=bool)
         for k, s in enumerate(self._sets):
-            like = set(s.like.tolist())
-            no = [i for i in sorted(set(s.unlike.tolist()) | set(self._shared)) if i not in like]
-            if s.shared:
-                no = [i for i in s.unlike.tolist() if i not in like]
+            like = set(s.like.tolist())  # a shared set's unlike holds the shared ones already
+            against = s.unlike.tolist() if s.shared else sorted({*s.unlike.tolist(), *self._shared})
+            no = [i for i in against if i not in like]
             if no:
                 self._weights[k] = train(tuple(self._texts[i] for i in s.like),
                                          tuple(self._texts[i] for i in no))
