@@ -182,7 +182,7 @@ def _restating(call: CallView, phrases: PhraseMatcher, index: int) -> bool:
 
 
 def _meant(call: CallView, prep: Prepared, said: set[int]) -> Iterator[Hit]:
-    """Utterances that say what the rule forbids in other words (nearest to a like example)."""
+    """Utterances that say what the rule forbids in other words (its classifier, :mod:`csqa.meaning`)."""
     p = prep.params
     assert prep.meaning is not None
     bank = call.bank.meaning
