@@ -415,9 +415,8 @@ class MeaningBank:
             return None  # no counter-example knows a sincere use of the word
         if self._classifies(set_id, True):
             assert seen.probabilities is not None
-            static = self._similar(seen)
             if seen.probabilities[set_id] < VETO_PROBABILITY and \
-                    static[using].max() >= static[s.like].max():
+                    self._similar(seen)[using].max() >= self._similar(seen)[s.like].max():
                 return replace(self._classified(set_id, seen), holds=False)
         model = self._model([text], s)[0]
         like_k = int(s.like[int(np.argmax(model[s.like]))])
@@ -446,11 +445,10 @@ class MeaningBank:
         """The judgement of the first of ``texts`` that holds set ``set_id``'s meaning (else the
         last judgement made, or None), as :meth:`judge`; the texts the sentence model must see
         are embedded in one batch."""
-        s = self._sets[set_id]
-        seens = [self._seen(t) for t in texts]
         if self._classifies(set_id, shared):
-            held = next((seen for seen in seens if seen.verdict == set_id), None)
-            return self._classified(set_id, held) if held is not None else None
+            return next((j for t in texts if (j := self.judge(set_id, t)) is not None), None)
+        s = self._sets[set_id]
+        seens = self.read(texts)
         texts = [t for t, seen in zip(texts, seens, strict=True) if not seen.short and (
             not screen or seen.probabilities[set_id] >= SCREEN_PROBABILITY)]  # type: ignore[index]
         unlike_ids = s.unlike if shared else s.own_unlike
