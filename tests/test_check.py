@@ -198,6 +198,7 @@ def test_junit_file_is_schema_valid_with_a_failure_per_finding(calls: Path, tmp_
     assert code == 3
     xmlschema.XMLSchema(str(SCHEMA)).validate(str(junit))
     assert "time=" not in junit.read_text(encoding="utf-8")
+    assert [p.name for p in junit.parent.iterdir()] == ["junit.xml"]  # written whole, no temp left
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites"
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "2", "1")
@@ -316,3 +317,15 @@ def test_check_jobs_give_the_same_report(tmp_path: Path) -> None:
     code, out = reports["1"]
     data = json.loads(out)
     assert code == 1 and len(data["calls"]) == 600
+
+
+def test_junit_through_a_symbolic_link_is_refused(calls: Path, tmp_path: Path) -> None:
+    (calls / "minor.txt").write_text(MINOR, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere.xml"
+    elsewhere.write_text("kept", encoding="utf-8")
+    link = tmp_path / "junit.xml"
+    link.symlink_to(elsewhere)
+    code, _, err = run(str(calls), "--junit", str(link))
+    assert code == 2
+    assert f"{link}:无法写入 JUnit XML:是符号链接,拒绝写入(输出不会经由链接写到别处)" in err
+    assert elsewhere.read_text(encoding="utf-8") == "kept"

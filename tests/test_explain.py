@@ -218,6 +218,15 @@ def test_cli_text_html_and_errors(call_file: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["explain", str(call_file), "--format", "html", "-o", str(page)])
     assert result.exit_code == 0
     assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.txt", "c.html"]  # no temp left
+    elsewhere = tmp_path / "elsewhere.html"
+    elsewhere.write_text("kept", encoding="utf-8")
+    link = tmp_path / "link.html"
+    link.symlink_to(elsewhere)
+    result = runner.invoke(app, ["explain", str(call_file), "--format", "html", "-o", str(link)])
+    assert result.exit_code == 2
+    assert f"{link}:无法写入:是符号链接,拒绝写入(输出不会经由链接写到别处)" in result.stderr
+    assert elsewhere.read_text(encoding="utf-8") == "kept"
     many = tmp_path / "many.jsonl"
     many.write_text(
         '{"call_id": "a", "agent_id": "A", "utterances": [{"speaker": "agent", "start": 0, '

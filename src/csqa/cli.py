@@ -587,7 +587,9 @@ def check(
         raise _fail(str(exc), EXIT_USAGE) from None
     if junit is not None:
         try:
-            junit.write_bytes(junit_xml(report, junit_group))
+            from csqa import safeio
+
+            safeio.write_file(junit, junit_xml(report, junit_group))
         except OSError as exc:
             raise _fail(f"{junit}:无法写入 JUnit XML:{exc.strerror or exc}", EXIT_USAGE) from None
     if fmt == "text":
@@ -651,7 +653,9 @@ def explain(
             sys.stdout.write(page)
         else:
             try:
-                out_file.write_text(page, encoding="utf-8")
+                from csqa import safeio
+
+                safeio.write_file(out_file, page.encode("utf-8"))
             except OSError as exc:
                 raise _fail(f"{out_file}:无法写入:{exc.strerror or exc}", EXIT_USAGE) from None
             if not quiet:

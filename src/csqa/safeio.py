@@ -137,6 +137,13 @@ def replacing(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through :func:`replacing`: a reader never sees half a file,
+    and a failed write leaves the old file as it was."""
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def refuse_link(path: Path) -> None:
     """Refuse ``path`` if it is a symbolic link (an output must never be written through one)."""
     if path.is_symlink():
