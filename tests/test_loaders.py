@@ -190,8 +190,8 @@ def test_duplicate_call_ids_later_copy_rejected(tmp_path: Path) -> None:
 
 def test_folders_are_walked_in_sorted_path_order_as_rglob_would(tmp_path: Path) -> None:
     """discover() lists a folder's files in the order of ``sorted(rglob("*"))`` (by path
-    components, not by string: ``a/x`` before ``a-b/y``), symlinked files included, symlinked
-    folders not entered, broken links passed over."""
+    components, not by string: ``a/x`` before ``a-b/y``), symlinked files included; a symlinked
+    folder and a broken link listed (to be reported as not read), never passed over."""
     from csqa.loaders import discover
 
     root = tmp_path / "in"
@@ -204,12 +204,16 @@ def test_folders_are_walked_in_sorted_path_order_as_rglob_would(tmp_path: Path) 
     (root / "broken.json").symlink_to(root / "missing.json")
     (root / "empty-folder").mkdir()
 
-    expected = [f for f in sorted(root.rglob("*")) if f.is_file()]
-    got = [f for f, _ in discover([root])]
-    assert got == expected
-    assert [f.relative_to(root).as_posix() for f in got] == [
-        ".hidden.json", "A/z.jsonl", "a/x.json", "a-b/y.json", "a.json", "a0.txt",
-        "deep/er/still/f.json", "file-link.json", "real/r.json", "é.csv", "中文/一.json"]
+    expected = [f for f in sorted(root.rglob("*")) if f.is_file() or f.is_symlink()]
+    got = list(discover([root]))
+    assert [f for f, _ in got] == expected
+    assert [f.relative_to(root).as_posix() for f, _ in got] == [
+        ".hidden.json", "A/z.jsonl", "a/x.json", "a-b/y.json", "a.json", "a0.txt", "broken.json",
+        "deep/er/still/f.json", "deep/link-to-real", "file-link.json", "real/r.json", "é.csv",
+        "中文/一.json"]
+    link = dict(got)[root / "deep" / "link-to-real"]
+    assert link is not None and link.refused == (
+        "指向文件夹的符号链接,未进入(要审计那个文件夹,请直接给出它)", "skipped")
 
 
 @pytest.mark.parametrize("spelling", [".", "./in", "in", "in/", "in//sub/..", "ABS"])

@@ -44,6 +44,10 @@ def is_output_folder(names: set[str] | frozenset[str]) -> bool:
     return LOCK_NAME in names or {RUN_JSON, "calls.csv", "findings.jsonl"} <= names
 
 
+#: Why a FIFO, a device or a folder given as a file is not read.
+NOT_REGULAR = "不是普通文件(设备、管道或文件夹),未读取"
+
+
 class RefusedFile(OSError):
     """A file csqa will not read (not a regular file, or over its size limit)."""
 
@@ -66,7 +70,7 @@ def open_regular(path: str | os.PathLike[str], limit: int) -> int:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise RefusedFile(path, "不是普通文件(设备、管道或文件夹),未读取")
+            raise RefusedFile(path, NOT_REGULAR)
         if st.st_size > limit:
             raise RefusedFile(path, f"文件大小 {_mb(st.st_size)},超过 {_mb(limit)} 的上限,未读取",
                               errno.EFBIG)

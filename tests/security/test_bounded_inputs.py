@@ -8,6 +8,7 @@ ruleset is loaded, and an .xlsx is bounded by what it unpacks to.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -161,3 +162,61 @@ def test_an_inflating_workbook_is_refused_like_an_archive(tmp_path: Path, option
     line = res.output.strip().splitlines()[0]
     assert line.startswith(f"错误:{book}: 工作簿解压后 ") or line.startswith(f"{book}: 工作簿解压后 ")
     assert line.endswith("MB,超过 2.0 MB 的上限,未读取")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fifos_devices_and_broken_links_inside_an_input_folder_are_listed(
+        tmp_path: Path, jobs: str) -> None:
+    """Nothing under an input folder is passed over in silence, and nothing there can hang the
+    run: a FIFO of each transcript type (read in this process, or handed to a worker), a device,
+    a broken link and a FIFO of no transcript type are each listed with the reason."""
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    good = next(SAMPLES.iterdir())
+    (calls / good.name).write_bytes(good.read_bytes())
+    for name in ("a.txt", "b.json", "c.jsonl", "d.csv", "pipe"):
+        os.mkfifo(calls / name)
+    (calls / "zero.vtt").symlink_to("/dev/zero")
+    (calls / "gone.srt").symlink_to(tmp_path / "nowhere.srt")
+    out = tmp_path / "out"
+    proc = run("audit", str(calls), "-o", str(out), "-j", jobs, "-q", timeout=120)
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    rows = (out / "errors.csv").read_text(encoding="utf-8").splitlines()
+    unread = f'"无法读取:{NOT_REGULAR}"'
+    assert rows == [
+        "file,line,call_id,status,reason",
+        f"{calls / 'a.txt'},,,error,{unread}",
+        f"{calls / 'b.json'},,,error,{unread}",
+        f"{calls / 'c.jsonl'},,,error,{unread}",
+        f"{calls / 'd.csv'},,,error,{unread}",
+        f"{calls / 'gone.srt'},,,error,无法读取:符号链接指向的文件不存在",
+        f"{calls / 'pipe'},,,skipped,不是转写文件类型(无扩展名);支持的类型:"
+        ".csv .json .jsonl .srt .txt .vtt .zip .tar.gz .tgz .tar .gz",
+        f"{calls / 'zero.vtt'},,,error,{unread}",
+    ]
+    accounting = json.loads((out / "run.json").read_text(encoding="utf-8"))["accounting"]
+    assert {k: accounting[k] for k in ("files_seen", "files_audited", "files_failed",
+                                       "files_skipped", "balanced")} == {
+        "files_seen": 8, "files_audited": 1, "files_failed": 6, "files_skipped": 1,
+        "balanced": True}
+
+
+def test_a_folder_that_cannot_be_read_is_listed(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """(The tests run as root in CI, where permissions do not stop a read: the refusal is the
+    operating system's answer to ``scandir``, given here.)"""
+    from csqa.loaders import load_all
+
+    (tmp_path / "locked").mkdir()
+    real = os.scandir
+
+    def scandir(path: str | os.PathLike[str]) -> object:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    [problem] = list(load_all([tmp_path]))
+    assert (problem.file, problem.reason) == (str(tmp_path / "locked"),
+                                              "无法读取文件夹:Permission denied")

@@ -47,6 +47,9 @@ class LoaderEntry:
     chunks: Callable[..., Iterator[Any]] | None = None
     #: An archive: its members are loaded by their own entries (see :func:`member_entries`).
     archive: bool = False
+    #: Why the input is not read at all (a folder that could not be listed, a link to a folder)
+    #: and the problem's status: its one problem.
+    refused: tuple[str, str] | None = None
 
     def __call__(self, path: Path) -> Iterator[Transcript | InputProblem]:
         return self.load(path)
@@ -101,7 +104,7 @@ def discover_names(paths: Iterable[str | Path], fmt: str | None = None
         path = Path(p)
         if path.is_dir():
             yield from _files_under(path, fmt)
-        elif path.is_file():
+        elif path.exists():  # a file, or a FIFO or device its loader lists as not read
             yield str(path), loader_for(path, fmt)
         else:
             raise InputError(f"{path}: 文件或目录不存在")
@@ -122,9 +125,11 @@ def _files_under(folder: Path, fmt: str | None, top: bool = True
                  ) -> Iterator[tuple[str, LoaderEntry | None]]:
     """The files under ``folder`` in the order of ``sorted(folder.rglob("*"))``, i.e. by path
     components: each folder's entries sorted by name, a sub-folder's files where its name falls.
-    Symbolic links to files are listed, those to folders not entered, and folders that cannot be
-    read are passed over, as ``rglob`` does; but without a ``stat``, a ``Path`` comparison or a
-    ``Path`` per file. Each file comes as ``str(folder / name)``, with its loader.
+    Symbolic links to files are listed, those to folders not entered, as ``rglob`` does; but
+    without a ``stat``, a ``Path`` comparison or a ``Path`` per file. Each file comes as
+    ``str(folder / name)``, with its loader. Nothing is passed over in silence: every other entry
+    (a FIFO, a device, a broken link) is listed as a file, which :func:`read_guarded` reports as
+    not read; a link to a folder, and a folder that cannot be read, with the reason.
 
     csqa's own output folders (``--out`` inside an input folder) are not inputs: one found
     below ``folder`` is passed over whole; when ``folder`` itself is one, its run files are.
@@ -132,7 +137,8 @@ def _files_under(folder: Path, fmt: str | None, top: bool = True
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
-    except PermissionError:
+    except OSError as exc:
+        yield str(folder), _refused(f"无法读取文件夹:{exc.strerror or exc}")
         return
     if is_output_folder({e.name for e in entries}):
         if not top:
@@ -143,14 +149,30 @@ def _files_under(folder: Path, fmt: str | None, top: bool = True
     prefix = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
     for entry in entries:
         try:
-            is_dir = entry.is_dir() and not entry.is_symlink()
-            is_file = not is_dir and entry.is_file()
+            is_dir = entry.is_dir()
+            is_link = is_dir and entry.is_symlink()
         except OSError:
-            continue
-        if is_dir:
+            is_dir = is_link = False
+        if is_link:
+            yield prefix + entry.name, _refused(FOLDER_LINK, "skipped")
+        elif is_dir:
             yield from _files_under(folder / entry.name, fmt, top=False)
-        elif is_file:
+        else:
             yield prefix + entry.name, loader_for(FileName(entry.name), fmt)
+
+
+def _nothing(path: Path) -> Iterator[Transcript | InputProblem]:
+    return iter(())
+
+
+@cache
+def _refused(reason: str, status: str = "error") -> LoaderEntry:
+    """The entry of an input that is not read, for ``reason``."""
+    return LoaderEntry(_nothing, refused=(reason, status))
+
+
+#: A symbolic link to a folder inside an input folder (it could lead anywhere, or in a circle).
+FOLDER_LINK = "指向文件夹的符号链接,未进入(要审计那个文件夹,请直接给出它)"
 
 
 def supported() -> str:
@@ -169,7 +191,11 @@ def load_file(path: Path, loader: LoaderEntry | None) -> Iterator[Transcript | I
     unsupported type is listed as skipped."""
     if loader is None:
         yield InputProblem(str(path), None,
-                           f"{not_a_transcript(path.suffix)}; supported: {supported()}",
+                           f"{not_a_transcript(path.suffix)};支持的类型:{supported()}",
                            status="skipped")
+        return
+    if loader.refused:
+        reason, status = loader.refused
+        yield InputProblem(str(path), None, reason, status=status)
         return
     yield from read_guarded(path, loader)

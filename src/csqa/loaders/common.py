@@ -12,9 +12,11 @@ Hostile input is handled here once for every format:
 
 from __future__ import annotations
 
+import errno
 import math
 import operator
 import re
+import stat
 import statistics
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from csqa.model import InputProblem, Transcript, Utterance
+from csqa.safeio import NOT_REGULAR
 
 AGENT_LABELS = {"agent", "坐席", "客服", "座席", "seat", "staff", "a"}
 CUSTOMER_LABELS = {"customer", "客户", "顾客", "用户", "caller", "client", "user", "c"}
@@ -205,10 +208,16 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
     """
     name = str(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
-        yield InputProblem(name, None, f"无法读取:{exc.strerror or exc}")
+        gone = exc.errno == errno.ENOENT and path.is_symlink()
+        yield InputProblem(name, None, "无法读取:符号链接指向的文件不存在" if gone else
+                           f"无法读取:{exc.strerror or exc}")
         return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the run, a device never end
+        yield InputProblem(name, None, f"无法读取:{NOT_REGULAR}")
+        return
+    size = st.st_size
     too_big = file_too_big(path, size)
     if too_big:
         yield InputProblem(name, None, too_big)

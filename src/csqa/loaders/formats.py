@@ -41,6 +41,7 @@ from csqa.loaders.common import (
     read_guarded,
 )
 from csqa.model import InputProblem, Transcript
+from csqa.safeio import open_regular
 
 Loader = Callable[[Path], Iterator[Transcript | InputProblem]]
 
@@ -137,13 +138,13 @@ def plain_call_file(name: str) -> Transcript | None:
     The common case without the general path's costs: no ``Path``, one open and read, the UTF-8
     bytes parsed as they are (orjson checks them) rather than decoded to text and encoded back.
     """
-    try:
-        with open(name, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if not 0 < size <= current_limits().max_file_bytes:
-                return None
+    limit = current_limits().max_file_bytes
+    try:  # a FIFO, a device or a file over the limit: refused, then named by the general path
+        with os.fdopen(open_regular(name, limit), "rb") as fh:
             raw = fh.read()
     except OSError:
+        return None
+    if not raw:
         return None
     if raw.startswith(_MARKS):
         return None
