@@ -537,21 +537,50 @@ def _worst(cur: pd.DataFrame, source: ReportSource, top: int
     return calls, pd.DataFrame(rows, columns=cols)
 
 
-@functools.cache
-def _extractor() -> Any:
-    """jieba's TF-IDF keyword extractor, built once per process (loading its IDF table takes
-    seconds)."""
-    import copy
+@dataclass(frozen=True)
+class _Idf:
+    """jieba's IDF table (``jieba/analyse/idf.txt``) as its TF-IDF extractor reads it."""
 
+    idf: dict[str, float]
+    median: float  # of a word not in the table
+
+
+@functools.cache
+def _idf() -> _Idf:
+    """Read once per process. (Not through ``jieba.analyse``: importing it builds a
+    part-of-speech tagger and TextRank that keywords never use, half a second.)"""
     import jieba
-    import jieba.analyse
+
+    table = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    idf = {}
+    for line in table.read_text(encoding="utf-8").splitlines():
+        word, value = line.strip().split(" ")
+        idf[word] = float(value)
+    return _Idf(idf, sorted(idf.values())[len(idf) // 2])
+
+
+def _tf_idf(text: str) -> dict[str, float]:
+    """Each word of ``text`` (jieba's default segmentation) with its TF-IDF weight, as
+    ``jieba.analyse.extract_tags``: words of one character, English function words and the
+    report's stop words left out; term frequency × IDF."""
+    import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    # a copy of the extractor jieba.analyse builds when imported, with its IDF table: a TFIDF()
-    # of our own would read the same table a second time (half a second)
-    extractor = copy.copy(jieba.analyse.default_tfidf)
-    extractor.stop_words = set(extractor.stop_words) | FILLER_WORDS | CALL_SPEECH_WORDS
-    return extractor
+    freq: dict[str, float] = {}
+    for word in jieba.cut(text):
+        if len(word.strip()) < 2 or word.lower() in _STOP_WORDS:
+            continue
+        freq[word] = freq.get(word, 0.0) + 1.0
+    total = sum(freq.values())
+    table = _idf()
+    return {w: n * table.idf.get(w, table.median) / total for w, n in freq.items()}
+
+
+#: jieba's extractor's English stop words, and the conversational words above.
+_STOP_WORDS = frozenset({
+    "the", "of", "is", "and", "to", "in", "that", "we", "for", "an", "are", "by", "be", "as",
+    "on", "with", "can", "if", "from", "which", "you", "it", "this", "then", "at", "have", "all",
+    "not", "one", "has", "or"}) | FILLER_WORDS | CALL_SPEECH_WORDS
 
 
 #: Customer speech tokenised for the keywords, at most (characters): jieba segments some tens of
@@ -581,9 +610,8 @@ def top_keywords(texts: list[str], top: int) -> list[tuple[str, float]]:
     joined = "\n".join(t for t in texts if t)
     if top <= 0 or not joined.strip():
         return []
-    tags = _extractor().extract_tags(joined, topK=None, withWeight=True)
     # Ties are broken by the word so the list never depends on the order of the runs.
-    return sorted(((w, round(float(wt), 4)) for w, wt in tags if _meaningful(w)),
+    return sorted(((w, round(wt, 4)) for w, wt in _tf_idf(joined).items() if _meaningful(w)),
                   key=lambda kv: (-kv[1], kv[0]))[:top]
 
 
