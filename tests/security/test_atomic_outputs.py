@@ -1,6 +1,6 @@
 """#19 item 5: a run folder's outputs switch as one set, and one audit at a time writes into it.
 
-Fault injection runs the real ``csqa`` in a subprocess. ``CSQA_TEST_FAULT=exit@STEP`` stops the
+Fault injection runs the real ``csqa`` in a subprocess. ``faulty_csqa.py exit@STEP`` stops the
 writer dead (``os._exit``, as ``kill -9`` or a power cut would) just before each rename of the
 commit; other runs are killed with SIGKILL at random moments. After each, the folder read
 through the one reader (:func:`csqa.runs.open_run`, which verifies every file against run.json)
@@ -31,24 +31,23 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = str(Path(__file__).with_name("rules.yaml"))  # small: these tests are about files
 SAMPLES = ROOT / "sample_transcripts"
 STEPS = ["run.json", *OUTPUTS, "done"]
+FAULTY = Path(__file__).with_name("faulty_csqa.py")
 
 
-def _env(fault: str | None) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env.pop("CSQA_TEST_FAULT", None)
-    if fault is not None:
-        env["CSQA_TEST_FAULT"] = fault
-    return env
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 
 def csqa(*args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The real ``csqa`` command in a subprocess (``fault``: the writer's test hook)."""
-    return subprocess.run([sys.executable, "-m", "csqa.cli", *args], env=_env(fault),
-                          capture_output=True, text=True, timeout=300)
+    """The real ``csqa`` command in a subprocess; ``fault`` (``KIND@STEP``) runs it through
+    ``faulty_csqa.py``, which meets its writer with that fault."""
+    head = [str(FAULTY), fault] if fault is not None else ["-m", "csqa.cli"]
+    return subprocess.run([sys.executable, *head, *args], env=_env(), capture_output=True,
+                          text=True, timeout=300)
 
 
 def start(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "csqa.cli", *args], env=_env(None),
+    return subprocess.Popen([sys.executable, "-m", "csqa.cli", *args], env=_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -200,20 +200,7 @@ _ROW_WRITER = csv.writer(_ROW_BUFFER)
 
 
 
-#: fault-injection hook for tests/security: ``exit@STEP`` makes the writer stop dead
-#: (``os._exit``) just before that step of a commit, as a power cut or ``kill -9`` would;
-#: ``term@STEP`` sends it SIGTERM there. Steps: ``run.json``, each output's name, ``done``.
-_FAULT = os.environ.get("CSQA_TEST_FAULT", "").partition("@")
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _step(name: str) -> None:
-    if _FAULT[2] != name:
-        return
-    if _FAULT[0] == "exit":
-        os._exit(99)
-    if _FAULT[0] == "term":
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def lock_folder(out_dir: Path) -> int:
@@ -323,13 +310,10 @@ class _Staged:
         self.write(RUN_JSON, orjson.dumps({**record, "staging": self.path.name},
                                           option=orjson.OPT_INDENT_2) + b"\n")
         with _signals_held():
-            _step(RUN_JSON)
             os.replace(self.path / RUN_JSON, self.out_dir / RUN_JSON)
             self.committed = True
             for name in names:
-                _step(name)
                 os.replace(self.path / name, self.out_dir / name)
-            _step("done")
             _fsync_dir(self.out_dir)
             self.discard()
 
