@@ -198,8 +198,6 @@ _SHARED: dict[str, str] = {}
 _ROW_BUFFER = io.StringIO(newline="")
 _ROW_WRITER = csv.writer(_ROW_BUFFER)
 
-
-
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
