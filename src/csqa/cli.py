@@ -435,10 +435,12 @@ def report(
                            date_to=date_to, by=by, tz=tz, ruleset_hash=ruleset_hash, top=top,
                            keywords=keywords, lang=lang)
         if out_file is None and fmt is None:
+            from rich.markup import escape
+
             from csqa.weekly.terminal import render_terminal
 
-            for note in [] if quiet else rep.notes:
-                err.print(f"[yellow]警告:[/]{note}", highlight=False, soft_wrap=True,
+            for note in [] if quiet else rep.notes:  # a folder's name may hold [brackets]
+                err.print(f"[yellow]说明:[/]{escape(note)}", highlight=False, soft_wrap=True,
                           markup=True)
             out.print(render_terminal(rep))
             return
@@ -451,8 +453,8 @@ def report(
             written = write_report(rep, target, fmt)
     if quiet:
         return
-    for note in rep.notes:
-        err.print(f"警告:{note}", highlight=False, soft_wrap=True, markup=False)
+    for note in rep.notes:  # what the report says about its figures, as its notes say it
+        err.print(f"说明:{note}", highlight=False, soft_wrap=True, markup=False)
     out.print(f"{rep.title} → {written}", highlight=False,
               soft_wrap=True)
 

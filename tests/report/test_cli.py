@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -49,7 +50,19 @@ def test_terminal_report(runs: dict[str, Path]) -> None:
     assert "平均分 ▆▆█▅▇ ▁" in text  # daily sparkline, Saturday blank
     assert "│ blame    │ 责问客户 │" in text and "█▅▁▅▁▁▅" in text
     assert "w47-b1-1" in text and "w47-x-1" not in text  # --top 2
-    assert "不同的规则集" in res.output  # the ruleset warning
+    assert "说明:1 个审计批次使用了不同的规则集,未计入本报告:" in res.output  # the ruleset note
+
+
+def test_terminal_notes_show_folder_names_as_they_are(runs: dict[str, Path],
+                                                       tmp_path: Path) -> None:
+    """A folder name holding [brackets] is printed as it is, not taken for terminal markup."""
+    odd = tmp_path / "nights[bold]" / "run[3]"
+    shutil.copytree(runs["run3"], odd)
+    res = runner.invoke(app, ["report", str(runs["run1"]), str(runs["run2"]), str(odd),
+                              "--ruleset-hash", ruleset_hash(runs["run1"]), "--week", "2026-W47"],
+                        env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    assert f"说明:1 个审计批次使用了不同的规则集,未计入本报告:{odd} (" in res.output
 
 
 def test_errors_are_one_line_with_exit_2(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from support.runs import reseal
 
 from csqa.weekly import Report, ReportError, build_report
-from report.conftest import records
+from report.conftest import records, ruleset_hash
 
 N = None
 
@@ -324,17 +324,34 @@ def test_empty_period_still_names_every_rule(runs: dict[str, Path]) -> None:
 
 
 def test_keyword_sample_is_fixed_and_bounded() -> None:
-    from csqa.weekly.build import customer_keywords, keyword_sample
+    from csqa.weekly.build import keyword_sample
 
     texts = {f"c{i}": "宽带断网" * 10 for i in range(100)}  # 40 characters each
     assert keyword_sample(texts, budget=4000) == sorted(texts)  # fits: every call
     sample = keyword_sample(texts, budget=400)
     assert len(sample) == 10  # calls are taken until 400 characters are used
     assert sample == keyword_sample(dict(reversed(list(texts.items()))), budget=400)
-    frame, used = customer_keywords(texts, 2, budget=400)
-    assert used == 10
-    # mentions are counted over all calls, not only the sample
-    assert frame.to_dict("records")[0]["calls_mentioning"] == 100
+
+
+def test_keywords_from_a_sample_still_count_mentions_over_every_call(
+        runs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A week too big for the keyword budget: the keywords come from the sample, and the report
+    says so, but "calls mentioning" counts every call of the week."""
+    from csqa.weekly import build
+
+    monkeypatch.setattr(build, "KEYWORD_CHARS", 30)
+    rep = build_report([runs["run2"], runs["run1"], runs["run3"]], week="2026-W47",
+                       keywords=5, ruleset_hash=ruleset_hash(runs["run1"]))
+    [note] = [n for n in rep.notes if n.startswith("客户关键词取自")]
+    sampled = int(note.removeprefix("客户关键词取自 ").split("/")[0])
+    assert note == f"客户关键词取自 {sampled}/7 通通话的固定抽样(按通话编号散列),提及通话数按全部通话计"
+    assert 0 < sampled < 7
+    mentions = dict(zip(rep.table("t_keywords")["keyword"],
+                        rep.table("t_keywords")["calls_mentioning"], strict=True))
+    assert mentions.get("宽带", 5) == 5  # said in five of the week's calls (test_customer_keywords)
+    texts = rep.source.texts(list(rep.calls["call_id"]))
+    assert mentions == {w: sum(w in t for t in texts.values()) for w in mentions}
+    assert max(mentions.values()) > sampled  # more calls than the sample holds
 
 
 def test_rule_names_from_run_json_when_no_finding_has_them(runs: dict[str, Path],

@@ -594,17 +594,6 @@ def keyword_sample(texts: dict[str, str] | dict[str, int], budget: int = KEYWORD
     return sample_of(texts, budget)
 
 
-def customer_keywords(texts: dict[str, str], top: int, budget: int = KEYWORD_CHARS
-                      ) -> tuple[pd.DataFrame, int]:
-    """Top ``top`` keywords of customer speech (jieba TF-IDF) and the number of calls they were
-    computed from; ``calls_mentioning`` counts over all calls of ``texts``."""
-    sample = keyword_sample(texts, budget)
-    ranked = top_keywords([texts[cid] for cid in sample], top)
-    all_texts = list(texts.values())
-    mentions = {w: sum(w in t for t in all_texts) for w, _ in ranked}
-    return keyword_frame(ranked, mentions), len(sample)
-
-
 def top_keywords(texts: list[str], top: int) -> list[tuple[str, float]]:
     """The ``top`` keywords of ``texts`` (jieba TF-IDF) with their weights, best first."""
     joined = "\n".join(t for t in texts if t)
