@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -302,3 +303,16 @@ def test_explain_counts_calls_not_copies_and_takes_sources_and_run_folders(
     no_id = runner.invoke(app, ["explain", str(out)])
     assert (no_id.exit_code, no_id.stderr.strip()) == (
         2, f"错误:{out}: 是审计输出目录;请用 --call-id 选一通通话")
+
+
+def test_a_fifo_or_a_broken_link_is_named_for_what_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "call.txt"
+    os.mkfifo(fifo)
+    gone = tmp_path / "gone.txt"
+    gone.symlink_to(tmp_path / "nowhere.txt")
+    for path, reason in [(fifo, "不是普通文件(设备、管道或文件夹),未读取"),
+                         (gone, "符号链接指向的文件不存在"),
+                         (tmp_path / "nope.txt", "文件不存在")]:
+        result = runner.invoke(app, ["explain", str(path)])
+        assert result.exit_code == 2
+        assert result.stderr.splitlines() == [f"错误:{path}: {reason}"]
