@@ -42,7 +42,9 @@ from csqa.model import AGENT, CUSTOMER, Utterance
 from csqa.rules.base import Phrase, Speaker, announced_hold, gaps
 from csqa.words import Segmenter, call_tokens, on_word_boundaries, segmenter
 
-CLAUSE_ENDS = frozenset(",,。.!!??;;::…\n\t")
+#: where a clause ends, in the raw text: ASCII and full-width punctuation (ASR writes ，？！),
+#: written as escapes so that no editor folds the full-width ones into ASCII
+CLAUSE_ENDS = frozenset(",.!?;:\u3002\uff0c\uff0e\uff01\uff1f\uff1b\uff1a\u2026\n\t")
 #: what a distance in characters does not count: white space (as ``str.isspace``) and clause ends
 _UNCOUNTED = re.compile("[\\s" + "".join(re.escape(ch) for ch in sorted(CLAUSE_ENDS)) + "]")
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》"}

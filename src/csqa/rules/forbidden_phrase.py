@@ -155,9 +155,9 @@ def _said(call: CallView, prep: Prepared) -> Generator[Hit, None, set[int]]:
 
 
 #: what may come before a line's first words (a pause, a filler)
-_LEAD = re.compile("[ ,,。.、呃嗯啊]*")
+_LEAD = re.compile("[ ,.\u3000\uff0c\u3002\u3001呃嗯啊]*")  # (full-width as escapes)
 #: where a sentence ends (the keyword's sentence is what its meaning is judged on)
-_SENTENCE_END = re.compile("[。!?;!?;\n…]+")
+_SENTENCE_END = re.compile("[!?;\u3002\uff01\uff1f\uff1b\n\u2026]+")  # on NFKC text
 
 
 def _sincere(call: CallView, set_id: int, index: int, m: Match) -> bool:
