@@ -80,7 +80,19 @@ def test_no_text_twice_and_splits_disjoint(data: dict) -> None:
     assert [t for t, splits in by_folded.items() if len(splits) > 1] == []
 
 
-UNSEEN = [LINES.with_name("unseen_a.yaml"), LINES.with_name("unseen_b.yaml")]
+UNSEEN = [LINES.with_name(f"unseen_{x}.yaml") for x in "abc"]
+#: lines per category in each unseen set (unseen_a's one line that lines.yaml already had,
+#: 你先闭嘴听我说完。, was taken out)
+UNSEEN_COUNTS = {
+    "unseen_a.yaml": {"blame": 20, "arrogant": 20, "command": 19, "shirk": 20, "abuse": 15,
+                      "argue": 20, "polite": 70, "opening": 15, "closing": 18},
+    "unseen_b.yaml": {"blame": 20, "arrogant": 20, "command": 20, "shirk": 20, "abuse": 15,
+                      "argue": 20, "polite": 70, "opening": 15, "closing": 18},
+    # unseen_c's four lines the repository already held were taken out (a 责问, a 命令, two closings)
+    "unseen_c.yaml": {"blame": 19, "arrogant": 25, "command": 19, "shirk": 20, "abuse": 15,
+                      "argue": 20, "but": 10, "vague": 10, "chitchat": 10, "address": 10,
+                      "polite": 80, "opening": 15, "closing": 16},
+}
 
 
 def _bank_texts(node: object) -> set[str]:
@@ -126,11 +138,7 @@ SCRIPTS = [
 def test_unseen_lines_are_well_formed_and_new(path: Path, data: dict) -> None:
     unseen = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert set(unseen["categories"]) <= set(data["categories"])
-    counts = Counter(line["category"] for line in unseen["lines"])
-    # unseen_a's one line that lines.yaml already had (你先闭嘴听我说完。) was taken out
-    assert counts == {"blame": 20, "arrogant": 20, "shirk": 20, "abuse": 15, "argue": 20,
-                      "polite": 70, "opening": 15, "closing": 18,
-                      "command": 19 if path.name == "unseen_a.yaml" else 20}
+    assert Counter(line["category"] for line in unseen["lines"]) == UNSEEN_COUNTS[path.name]
     seen = {fold(line["text"]) for line in data["lines"]}
     assert [line["text"] for line in unseen["lines"] if fold(line["text"]) in seen] == []
     assert len({fold(line["text"]) for line in unseen["lines"]}) == len(unseen["lines"])
