@@ -19,7 +19,7 @@ from csqa.pipeline import AuditStage, Sink, run
 from csqa.reading import ReadOptions, ReadyCall, read, read_files
 from csqa.reporters.conversation import Explained
 from csqa.ruleset import Ruleset
-from csqa.safeio import NOT_REGULAR
+from csqa.safeio import BROKEN_LINK, NOT_REGULAR
 
 __all__ = ["Explained", "UnreadableCall", "explain_call", "pick_call"]
 
@@ -55,7 +55,7 @@ def pick_call(path: str | Path, call_id: str | None = None,
         raise InputError(f"{p}: 是文件夹;explain 接受一个转写文件、压缩包成员"
                          "(ali.zip!alibaba/X.json)或 csqa audit 的输出目录")
     if not p.exists():
-        raise InputError(f"{p}: 符号链接指向的文件不存在" if p.is_symlink() else f"{p}: 文件不存在")
+        raise InputError(f"{p}: {BROKEN_LINK}" if p.is_symlink() else f"{p}: 文件不存在")
     if not p.is_file():
         raise InputError(f"{p}: {NOT_REGULAR}")
     options = options or ReadOptions()

@@ -46,6 +46,8 @@ def is_output_folder(names: set[str] | frozenset[str]) -> bool:
 
 #: Why a FIFO, a device or a folder given as a file is not read.
 NOT_REGULAR = "不是普通文件(设备、管道或文件夹),未读取"
+#: Why a symbolic link whose target does not exist is not read.
+BROKEN_LINK = "符号链接指向的文件不存在"
 
 
 class RefusedFile(OSError):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from csqa.model import InputProblem, Transcript, Utterance
-from csqa.safeio import NOT_REGULAR
+from csqa.safeio import BROKEN_LINK, NOT_REGULAR
 
 AGENT_LABELS = {"agent", "坐席", "客服", "座席", "seat", "staff", "a"}
 CUSTOMER_LABELS = {"customer", "客户", "顾客", "用户", "caller", "client", "user", "c"}
@@ -211,7 +211,7 @@ def read_guarded(path: Path, loader: Any) -> Iterator[Transcript | InputProblem]
         st = path.stat()
     except OSError as exc:
         gone = exc.errno == errno.ENOENT and path.is_symlink()
-        yield InputProblem(name, None, "无法读取:符号链接指向的文件不存在" if gone else
+        yield InputProblem(name, None, f"无法读取:{BROKEN_LINK}" if gone else
                            f"无法读取:{exc.strerror or exc}")
         return
     if not stat.S_ISREG(st.st_mode):  # a FIFO would block the run, a device never end
