@@ -131,12 +131,19 @@ def features(table: StaticTable, texts: Sequence[str]) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=16384)
+def example_features(text: str) -> np.ndarray:
+    """:func:`features` of one example text, worked out once per process: a ruleset's shared
+    counter-examples are in every classifier's training set, and a ruleset may be built again."""
+    return features(static_table(), [text])[0]
+
+
 @lru_cache(maxsize=64)
 def train(yes: tuple[str, ...], no: tuple[str, ...]) -> np.ndarray:
     """The weights of a logistic classifier telling ``yes`` texts from ``no`` texts (L2
     :data:`CLASSIFIER_L2`, Newton's method: a few steps to convergence, deterministic). Cached by the texts,
     so a ruleset built again in one process is not trained again."""
-    x = features(static_table(), yes + no).astype(np.float64)
+    x = np.stack([example_features(t) for t in yes + no]).astype(np.float64)
     y = np.r_[np.ones(len(yes)), np.zeros(len(no))]
     w = np.zeros(x.shape[1])
     penalty = CLASSIFIER_L2 * np.eye(x.shape[1])
@@ -308,7 +315,8 @@ class MeaningBank:
         if not self._sets:
             return
         table = static_table()
-        self._static = table.encode(self._texts)
+        self._static = np.stack([example_features(t)[: table.vectors.shape[1]]
+                                 for t in self._texts])
         self._weights = np.zeros((len(self._sets), table.vectors.shape[1] + 4), dtype=np.float32)
         self._trained = np.zeros(len(self._sets), dtype=bool)
         for k, s in enumerate(self._sets):
